@@ -1,0 +1,86 @@
+"""Command line: ``numbarnn demo | info`` (also ``python -m numbarnn``)."""
+import argparse
+import platform
+import sys
+import time
+
+import numpy as np
+
+__all__ = ["main"]
+
+
+def _demo(args):
+    import numbarnn as nr
+    rng = np.random.default_rng(args.seed)
+    x = rng.standard_normal((args.batch, args.timesteps, args.features)).astype(np.float32)
+    lengths = rng.integers(args.timesteps // 2, args.timesteps + 1, size=args.batch)
+    mask = np.arange(args.timesteps)[None, :] < lengths[:, None]
+    model = nr.Sequential([
+        nr.SimpleRNN(args.units, return_sequences=True, name="encoder"),
+        nr.SimpleRNN(args.units, name="summary"),
+        nr.Dense(3, activation="softmax", name="readout"),
+    ], name="demo")
+    with nr.device(args.device):
+        t0 = time.perf_counter()
+        model(x[:1], mask=mask[:1])
+        first = time.perf_counter() - t0
+        runs = []
+        for _ in range(args.repeats):
+            t0 = time.perf_counter()
+            probs = model(x, mask=mask)
+            runs.append(time.perf_counter() - t0)
+    best = min(runs)
+    steps = args.batch * args.timesteps
+    print(f"numbarnn {nr.__version__} demo on device '{args.device}'")
+    print(f"model: SimpleRNN({args.units}, return_sequences) -> SimpleRNN({args.units}) -> "
+          f"Dense(3, softmax); {model.count_params()} parameters")
+    print(f"input: synthetic batch {x.shape} (batch, time, features), float32, "
+          f"right-padded to lengths {lengths.min()}..{lengths.max()} with a mask")
+    print(f"first call (compile or cache load + run): {first * 1e3:.1f} ms")
+    print(f"forward: best of {args.repeats}: {best * 1e3:.2f} ms = "
+          f"{steps / best / 1e6:.2f} M sequence-steps/s")
+    print(f"output {probs.shape}, class counts {np.bincount(probs.argmax(1), minlength=3)}")
+    return 0
+
+
+def _info(args):
+    import numba
+
+    import numbarnn as nr
+    from numbarnn.kernels.cuda_support import cuda_status
+    print(f"numbarnn {nr.__version__}")
+    print(f"python {platform.python_version()} ({platform.machine()})")
+    print(f"numpy {np.__version__}, numba {numba.__version__}")
+    try:
+        numba.njit(lambda: 0)()
+        from numba.np.ufunc import parallel
+        print(f"numba threading layer: {parallel.threading_layer()}, "
+              f"threads {numba.get_num_threads()}")
+    except Exception as err:  # threading layer only known after a parallel launch
+        print(f"numba threading layer: unknown ({err.__class__.__name__})")
+    ok, reason = cuda_status()
+    print(f"cuda: {'available' if ok else 'not available'}: {reason}")
+    return 0
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="numbarnn", description=__doc__)
+    sub = parser.add_subparsers(dest="command")
+    demo = sub.add_parser("demo", help="run a model on synthetic data and report speed")
+    demo.add_argument("--batch", type=int, default=64)
+    demo.add_argument("--timesteps", type=int, default=200)
+    demo.add_argument("--features", type=int, default=32)
+    demo.add_argument("--units", type=int, default=64)
+    demo.add_argument("--repeats", type=int, default=5)
+    demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument("--device", default="cpu", choices=["cpu", "python", "cuda"])
+    sub.add_parser("info", help="versions, threading layer, CUDA availability")
+    args = parser.parse_args(argv)
+    command = args.command or "demo"
+    if args.command is None:
+        args = parser.parse_args(["demo"])
+    try:
+        return {"demo": _demo, "info": _info}[command](args)
+    except Exception as err:  # one-line errors for users
+        print(f"numbarnn {command}: error: {err}", file=sys.stderr)
+        return 1

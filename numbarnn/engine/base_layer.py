@@ -1,0 +1,460 @@
+"""The Keras ``Layer`` contract: naming, weights, build-on-first-call, losses, config."""
+import contextlib
+import inspect
+import re
+import threading
+
+import numpy as np
+
+from .. import constraints as constraints_mod
+from .. import initializers as initializers_mod
+from .. import regularizers as regularizers_mod
+from .dtype_policy import Policy, as_policy, numpy_compute_dtype
+from .input_spec import assert_input_compatibility
+from .variables import Variable
+
+__all__ = ["Layer", "name_scope", "reset_uids"]
+
+_ALLOWED_LAYER_KWARGS = {"input_dim", "input_shape", "batch_input_shape", "batch_size",
+                         "weights", "activity_regularizer", "autocast", "implementation"}
+_ALLOWED_WEIGHT_KWARGS = {"autocast", "collections", "experimental_autocast",
+                          "caching_device", "getter", "layout",
+                          "experimental_enable_variable_lifting", "use_resource",
+                          "synchronization", "aggregation", "partitioner"}
+
+_uids = {}
+_uid_lock = threading.Lock()
+_scope = threading.local()
+
+
+def _snake_case(name):
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    name = re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
+    return name if name[0] != "_" else "private" + name
+
+
+def _unique_name(base):
+    with _uid_lock:
+        n = _uids.get(base, 0)
+        _uids[base] = n + 1
+    return base if n == 0 else f"{base}_{n}"
+
+
+def reset_uids():
+    """Restart default layer naming (``simple_rnn``, ``simple_rnn_1``, ...) from zero."""
+    with _uid_lock:
+        _uids.clear()
+
+
+@contextlib.contextmanager
+def name_scope(name):
+    """Prefix the names of weights created inside the block with ``name/``."""
+    stack = getattr(_scope, "stack", None)
+    if stack is None:
+        stack = _scope.stack = []
+    stack.append(name)
+    try:
+        yield
+    finally:
+        stack.pop()
+
+
+def _current_scope():
+    return "/".join(getattr(_scope, "stack", []))
+
+
+def _accepts(fn, arg):
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
+    return arg in params or any(p.kind == p.VAR_KEYWORD for p in params.values())
+
+
+def _is_array_like(x):
+    return hasattr(x, "shape") and hasattr(x, "dtype")
+
+
+class Layer:
+    """Base class of every numbarnn layer (tf-keras ``Layer``).
+
+    Parameters
+    ----------
+    trainable : bool
+        Whether the layer's weights are trainable; propagates to sublayers.
+    name : str, optional
+        Unique default derived from the class name (``simple_rnn_cell``, ``simple_rnn_cell_1``).
+    dtype : str or Policy, optional
+        Dtype policy; ``None`` uses the global policy (float32).
+    dynamic : bool
+        Accepted for compatibility; numbarnn always runs eagerly.
+    **kwargs
+        ``input_shape``, ``batch_input_shape``, ``batch_size``, ``input_dim``, ``weights``,
+        ``activity_regularizer``, ``autocast``. Anything else raises ``TypeError``.
+    """
+
+    def __init__(self, trainable=True, name=None, dtype=None, dynamic=False, **kwargs):
+        for kw in kwargs:
+            if kw not in _ALLOWED_LAYER_KWARGS:
+                raise TypeError("Keyword argument not understood:", kw)
+        object.__setattr__(self, "_layers", [])
+        self._trainable_weights = []
+        self._non_trainable_weights = []
+        self._callable_losses = []
+        self._eager_losses = []
+        self._trainable = bool(trainable)
+        self.built = False
+        self.dynamic = dynamic
+        self.supports_masking = False
+        self.input_spec = None
+        self._dtype_policy = as_policy(dtype)
+        self._autocast = kwargs.get("autocast", True)
+        self._name = name or _unique_name(_snake_case(type(self).__name__))
+        if not isinstance(self._name, str):
+            raise TypeError(f"Argument `name` must be a string. Received: name={name!r}")
+        self._initial_weights = kwargs.get("weights")
+        self.activity_regularizer = regularizers_mod.get(kwargs.get("activity_regularizer"))
+        batch_input_shape = kwargs.get("batch_input_shape")
+        if batch_input_shape is None and ("input_shape" in kwargs or "input_dim" in kwargs):
+            input_shape = kwargs.get("input_shape") or (kwargs["input_dim"],)
+            batch_input_shape = (kwargs.get("batch_size"),) + tuple(input_shape)
+        self._batch_input_shape = (tuple(batch_input_shape)
+                                   if batch_input_shape is not None else None)
+        self._build_input_shape = None
+
+    # -- attribute tracking ----------------------------------------------------------
+    def __setattr__(self, name, value):
+        layers = self.__dict__.get("_layers")
+        if layers is not None and not name.startswith("_"):
+            values = value if isinstance(value, (list, tuple)) else [value]
+            for v in values:
+                if isinstance(v, Layer) and v is not self and all(v is not l for l in layers):
+                    layers.append(v)
+        object.__setattr__(self, name, value)
+
+    def _flatten_layers(self, include_self=True):
+        """Yield this layer and every nested sublayer once, depth first."""
+        seen = set()
+        stack = [self]
+        while stack:
+            layer = stack.pop(0)
+            if id(layer) in seen:
+                continue
+            seen.add(id(layer))
+            if layer is not self or include_self:
+                yield layer
+            stack[0:0] = layer._layers
+
+    # -- naming and dtypes -----------------------------------------------------------
+    @property
+    def name(self):
+        return self._name
+
+    @property
+    def dtype_policy(self):
+        return self._dtype_policy
+
+    @property
+    def dtype(self):
+        """The variable dtype (as in tf-keras)."""
+        return self._dtype_policy.variable_dtype
+
+    @property
+    def compute_dtype(self):
+        return self._dtype_policy.compute_dtype
+
+    @property
+    def variable_dtype(self):
+        return self._dtype_policy.variable_dtype
+
+    # -- trainability and weights ------------------------------------------------------
+    @property
+    def trainable(self):
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        for layer in self._flatten_layers():
+            layer._trainable = bool(value)
+
+    def add_weight(self, name=None, shape=None, dtype=None, initializer=None,
+                   regularizer=None, trainable=None, constraint=None, **kwargs):
+        """Create a weight variable and track it (tf-keras ``Layer.add_weight``).
+
+        Returns
+        -------
+        Variable
+        """
+        for kw in kwargs:
+            if kw not in _ALLOWED_WEIGHT_KWARGS:
+                raise TypeError("Unknown keyword argument:", kw)
+        shape = () if shape is None else tuple(int(s) for s in shape)
+        dtype = np.dtype(dtype or self.variable_dtype or "float32")
+        if initializer is None:
+            if dtype.kind == "f":
+                initializer = "glorot_uniform"
+            elif dtype.kind in "iub":
+                initializer = "zeros"
+            else:
+                raise ValueError(f"An initializer for variable {name} of type {dtype.name} "
+                                 f"is required for layer {self.name}. Received: None.")
+        initializer = initializers_mod.get(initializer)
+        regularizer = regularizers_mod.get(regularizer)
+        constraint = constraints_mod.get(constraint)
+        trainable = True if trainable is None else bool(trainable)
+        value = np.asarray(initializer(shape, dtype=dtype), dtype=dtype)
+        if value.shape != shape:
+            value = np.broadcast_to(value, shape)
+        scope = _current_scope()
+        full_name = f"{scope}/{name}:0" if scope else f"{name}:0"
+        var = Variable(value, name=full_name, dtype=dtype, trainable=trainable,
+                       constraint=constraint)
+        (self._trainable_weights if trainable else self._non_trainable_weights).append(var)
+        if regularizer is not None:
+            self._callable_losses.append(lambda r=regularizer, v=var: r(v.value()))
+        return var
+
+    @property
+    def trainable_weights(self):
+        if not self.trainable:
+            return []
+        out = list(self._trainable_weights)
+        for layer in self._layers:
+            out += layer.trainable_weights
+        return _dedup(out)
+
+    @property
+    def non_trainable_weights(self):
+        if self.trainable:
+            out = list(self._non_trainable_weights)
+            for layer in self._layers:
+                out += layer.non_trainable_weights
+        else:
+            out = self._trainable_weights + self._non_trainable_weights
+            for layer in self._layers:
+                out += layer.weights
+        return _dedup(out)
+
+    @property
+    def weights(self):
+        return self.trainable_weights + self.non_trainable_weights
+
+    @property
+    def trainable_variables(self):
+        return self.trainable_weights
+
+    @property
+    def non_trainable_variables(self):
+        return self.non_trainable_weights
+
+    @property
+    def variables(self):
+        return self.weights
+
+    def get_weights(self):
+        """Return the weights as a list of numpy arrays, in ``weights`` order."""
+        return [w.numpy() for w in self.weights]
+
+    def set_weights(self, weights):
+        """Set the weights from a list of arrays (Keras order and shapes).
+
+        Raises
+        ------
+        ValueError
+            On a wrong count or a wrong shape.
+        """
+        params = self.weights
+        weights = list(weights)
+        if len(params) != len(weights):
+            raise ValueError(
+                f'You called `set_weights(weights)` on layer "{self.name}" with a weight '
+                f"list of length {len(weights)}, but the layer was expecting "
+                f"{len(params)} weights. Provided weights: {str(weights)[:50]}...")
+        values = []
+        for param, w in zip(params, weights):
+            w = np.asarray(w)
+            if w.shape != param.shape:
+                raise ValueError(f"Layer {self.name} weight shape {param.shape} is not "
+                                 f"compatible with provided weight shape {w.shape}.")
+            values.append(w)
+        for param, w in zip(params, values):
+            param.assign(w)
+
+    def count_params(self):
+        """Total number of scalars in the layer's weights."""
+        if not self.built:
+            raise ValueError(
+                f"You tried to call `count_params` on layer {self.name}, but the layer "
+                f"isn't built. You can build it manually via: "
+                f"`{self.name}.build(batch_input_shape)`.")
+        return int(sum(int(np.prod(w.shape)) for w in self.weights))
+
+    # -- losses --------------------------------------------------------------------
+    def add_loss(self, losses, **kwargs):
+        """Add a loss: a zero-argument callable (evaluated on each read) or a value.
+
+        Values are eager losses, cleared at the start of the next outermost call.
+        """
+        for kw in kwargs:
+            if kw != "inputs":
+                raise TypeError(f"Unknown keyword argument: {kw}")
+        for loss in (losses if isinstance(losses, (list, tuple)) else [losses]):
+            if loss is None:
+                continue
+            if callable(loss):
+                self._callable_losses.append(loss)
+            else:
+                self._eager_losses.append(np.asarray(loss))
+
+    @property
+    def losses(self):
+        """All losses of this layer and its sublayers; callables are re-evaluated."""
+        out = []
+        for layer in self._flatten_layers():
+            out += list(layer._eager_losses)
+            for fn in layer._callable_losses:
+                value = fn()
+                if value is not None:
+                    out.append(np.asarray(value))
+        return out
+
+    def _clear_losses(self):
+        for layer in self._flatten_layers():
+            layer._eager_losses = []
+
+    # -- build and call ------------------------------------------------------------
+    def build(self, input_shape):
+        """Create the weights; called once, on the first ``__call__``."""
+        self._build_input_shape = input_shape
+        self.built = True
+
+    def call(self, inputs, *args, **kwargs):
+        """The layer's computation; the identity by default."""
+        return inputs
+
+    def _cast_inputs(self, inputs):
+        dtype = numpy_compute_dtype(self._dtype_policy)
+        if not self._autocast or dtype is None:
+            return inputs
+
+        def cast(x):
+            if _is_array_like(x) and np.dtype(x.dtype).kind == "f" and x.dtype != dtype:
+                return np.asarray(x).astype(dtype)
+            return x
+        if isinstance(inputs, (list, tuple)):
+            return type(inputs)(cast(x) for x in inputs)
+        return cast(inputs)
+
+    def _maybe_build(self, inputs):
+        if self.built:
+            return
+        if self._dtype_policy.name == "_infer":
+            first = inputs[0] if isinstance(inputs, (list, tuple)) else inputs
+            self._dtype_policy = Policy(np.dtype(first.dtype).name)
+        shapes = ([tuple(x.shape) for x in inputs] if isinstance(inputs, (list, tuple))
+                  else tuple(inputs.shape))
+        with name_scope(self.name):
+            self.build(shapes)
+        Layer.build(self, shapes) if not self.built else None
+        self._build_input_shape = shapes
+        if self._initial_weights is not None:
+            self.set_weights(self._initial_weights)
+            self._initial_weights = None
+
+    def _convert_inputs(self, inputs):
+        if isinstance(inputs, (list, tuple)):
+            return type(inputs)(self._convert_inputs(x) for x in inputs)
+        if isinstance(inputs, (int, float, bool, np.number)) or (
+                isinstance(inputs, list)):
+            return np.asarray(inputs)
+        if isinstance(inputs, Variable):
+            return inputs.value()
+        return inputs
+
+    def __call__(self, inputs, *args, **kwargs):
+        """Check the input spec, build on first use, autocast, then ``call``."""
+        inputs = self._convert_inputs(inputs)
+        outermost = not getattr(_scope, "in_call", False)
+        if outermost:
+            self._clear_losses()
+        _scope.in_call = True
+        try:
+            call_fn = self.call
+            if "mask" in kwargs and kwargs["mask"] is None:
+                kwargs.pop("mask")
+            if "mask" in kwargs and not _accepts(call_fn, "mask"):
+                if not self.supports_masking:
+                    raise TypeError(f"Layer {self.name} does not support masking, but was "
+                                    f"passed an input_mask: {kwargs['mask']}")
+                kwargs.pop("mask")
+            if "training" in kwargs and not _accepts(call_fn, "training"):
+                kwargs.pop("training")
+            assert_input_compatibility(self.input_spec, inputs, self.name)
+            if not self.built:
+                self._maybe_build(inputs)
+            inputs = self._cast_inputs(inputs)
+            outputs = call_fn(inputs, *args, **kwargs)
+            if self.activity_regularizer is not None:
+                flat = outputs if isinstance(outputs, (list, tuple)) else [outputs]
+                for out in flat:
+                    out = np.asarray(out)
+                    batch = out.shape[0] if out.ndim else 1
+                    value = self.activity_regularizer(out)
+                    self._eager_losses.append(
+                        np.asarray(value / batch if batch else 0.0, dtype=out.dtype))
+            return outputs
+        finally:
+            if outermost:
+                _scope.in_call = False
+
+    def compute_mask(self, inputs, mask=None):
+        if not self.supports_masking and mask is not None:
+            raise TypeError(f"Layer {self.name} does not support masking, but was passed "
+                            f"an input_mask: {mask}")
+        return mask
+
+    def compute_output_shape(self, input_shape):
+        raise NotImplementedError(
+            f"Please run in eager mode or implement the compute_output_shape method on "
+            f"your layer ({type(self).__name__}).")
+
+    # -- config --------------------------------------------------------------------
+    def get_config(self):
+        """Return the constructor arguments as a JSON-serialisable dict."""
+        config = {"name": self.name, "trainable": self.trainable}
+        if self._batch_input_shape is not None:
+            config["batch_input_shape"] = self._batch_input_shape
+        policy = self._dtype_policy
+        config["dtype"] = (policy.name if policy.name == policy.variable_dtype
+                           or policy.name == "_infer"
+                           else {"module": "keras.mixed_precision", "class_name": "Policy",
+                                 "config": {"name": policy.name}, "registered_name": None})
+        return config
+
+    def save_weights(self, path):
+        """Write the weights to ``path`` (npz), atomically."""
+        from ..saving import save_weights
+        save_weights(self, path)
+
+    def load_weights(self, path):
+        """Load weights written by :meth:`save_weights`."""
+        from ..saving import load_weights
+        load_weights(self, path)
+
+    @classmethod
+    def from_config(cls, config):
+        """Create a layer from its config."""
+        return cls(**config)
+
+    def __repr__(self):
+        return f"<{type(self).__module__}.{type(self).__name__} name={self.name}>"
+
+
+def _dedup(variables):
+    seen = set()
+    out = []
+    for v in variables:
+        if id(v) not in seen:
+            seen.add(id(v))
+            out.append(v)
+    return out

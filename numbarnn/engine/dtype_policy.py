@@ -1,0 +1,109 @@
+"""Dtype policies (tf-keras ``mixed_precision.Policy``): compute vs. variable dtype.
+
+numpy has no bfloat16: under ``mixed_bfloat16`` the CPU computes and returns float32
+(the variable dtype); the policy still reports ``compute_dtype == "bfloat16"``.
+"""
+import numpy as np
+
+__all__ = ["Policy", "global_policy", "set_global_policy", "as_policy"]
+
+_MIXED = {"mixed_float16": ("float16", "float32"),
+          "mixed_bfloat16": ("bfloat16", "float32")}
+
+
+class Policy:
+    """A dtype policy.
+
+    Parameters
+    ----------
+    name : str
+        ``"float32"``, ``"float64"``, ``"float16"``, ``"mixed_float16"``,
+        ``"mixed_bfloat16"`` or ``"_infer"``.
+    """
+
+    def __init__(self, name):
+        if isinstance(name, np.dtype) or isinstance(name, type):
+            name = np.dtype(name).name
+        if not isinstance(name, str):
+            raise TypeError(f"'name' must be a string, not a {type(name).__name__}. "
+                            f"Received: name={name!r}")
+        self._name = name
+        if name in _MIXED:
+            self._compute, self._variable = _MIXED[name]
+        elif name == "_infer":
+            self._compute = self._variable = None
+        elif name.endswith("_float32_vars"):
+            raise ValueError(f"Policies ending in '_float32_vars' have been removed "
+                             f"from TensorFlow. Received: {name!r}")
+        else:
+            try:
+                dtype = np.dtype(name)
+            except TypeError:
+                dtype = None
+            if dtype is None or dtype.kind not in "fiub":
+                raise ValueError(
+                    f"Cannot convert value {name} to a mixed precision Policy. Valid "
+                    "policies include 'mixed_float16', 'mixed_bfloat16', and the name "
+                    "of any dtype such as 'float32'.")
+            self._compute = self._variable = dtype.name
+
+    @property
+    def name(self):
+        return self._name
+
+    @property
+    def compute_dtype(self):
+        return self._compute
+
+    @property
+    def variable_dtype(self):
+        return self._variable
+
+    def __repr__(self):
+        return f'<Policy "{self._name}">'
+
+    def __eq__(self, other):
+        return isinstance(other, Policy) and other.name == self.name
+
+    def __hash__(self):
+        return hash(self._name)
+
+    def get_config(self):
+        return {"name": self._name}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+_global = Policy("float32")
+
+
+def global_policy():
+    """Return the policy layers get when constructed with ``dtype=None``."""
+    return _global
+
+
+def set_global_policy(policy):
+    """Set the global dtype policy (a name or a :class:`Policy`)."""
+    global _global
+    _global = as_policy(policy) if policy is not None else Policy("float32")
+
+
+def as_policy(dtype):
+    """Turn a ``dtype=`` argument (None, str, numpy dtype, Policy, config dict) into a Policy."""
+    if dtype is None:
+        return _global
+    if isinstance(dtype, Policy):
+        return dtype
+    if isinstance(dtype, dict):
+        return Policy(dtype.get("config", dtype).get("name"))
+    return Policy(dtype)
+
+
+def numpy_compute_dtype(policy):
+    """The numpy dtype arrays are computed in under ``policy`` (bfloat16 -> float32)."""
+    name = policy.compute_dtype
+    if name is None:
+        return None
+    return np.dtype("float32" if name == "bfloat16" else name)

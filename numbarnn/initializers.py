@@ -1,0 +1,281 @@
+"""Weight initializers with the tf-keras 2.x maths (``tf_keras/initializers``).
+
+As in tf-keras, an instance is stateless: calling it twice returns the same values
+(an unseeded instance draws its seed once, at construction). String identifiers create a
+fresh instance each time, so two layers get different weights.
+"""
+import math
+
+import numpy as np
+
+from ._registry import resolve, serialize_object
+
+__all__ = ["Initializer", "Zeros", "Ones", "Constant", "RandomNormal", "RandomUniform",
+           "TruncatedNormal", "VarianceScaling", "GlorotUniform", "GlorotNormal",
+           "HeNormal", "HeUniform", "LecunNormal", "LecunUniform", "Orthogonal", "Identity",
+           "get", "serialize", "deserialize"]
+
+
+def _float_dtype(dtype):
+    dtype = np.dtype(dtype or "float32")
+    if dtype.kind != "f":
+        raise ValueError(f"Expected floating point type, got {dtype.name}.")
+    return dtype
+
+
+def _fans(shape):
+    if len(shape) < 1:
+        return 1, 1
+    if len(shape) == 1:
+        return shape[0], shape[0]
+    if len(shape) == 2:
+        return shape[0], shape[1]
+    receptive = int(np.prod(shape[:-2]))
+    return shape[-2] * receptive, shape[-1] * receptive
+
+
+class Initializer:
+    """Base class: ``initializer(shape, dtype) -> array``."""
+
+    def __call__(self, shape, dtype=None, **kwargs):
+        raise NotImplementedError
+
+    def get_config(self):
+        return {}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config.pop("dtype", None)
+        return cls(**config)
+
+
+class _Seeded(Initializer):
+    def __init__(self, seed=None):
+        self.seed = seed
+        self._seed = seed if seed is not None else int(np.random.SeedSequence().entropy % 2**63)
+
+    def _rng(self):
+        return np.random.default_rng(self._seed)
+
+    def get_config(self):
+        return {"seed": self.seed}
+
+
+class Zeros(Initializer):
+    """All zeros."""
+
+    def __call__(self, shape, dtype=None, **kwargs):
+        return np.zeros(shape, dtype or "float32")
+
+
+class Ones(Initializer):
+    """All ones."""
+
+    def __call__(self, shape, dtype=None, **kwargs):
+        return np.ones(shape, dtype or "float32")
+
+
+class Constant(Initializer):
+    """All ``value``."""
+
+    def __init__(self, value=0):
+        self.value = value
+
+    def __call__(self, shape, dtype=None, **kwargs):
+        return np.broadcast_to(np.asarray(self.value, dtype or "float32"), shape).copy()
+
+    def get_config(self):
+        return {"value": self.value}
+
+
+class RandomNormal(_Seeded):
+    """Normal(mean, stddev)."""
+
+    def __init__(self, mean=0.0, stddev=0.05, seed=None):
+        super().__init__(seed)
+        self.mean, self.stddev = mean, stddev
+
+    def __call__(self, shape, dtype=None, **kwargs):
+        dtype = _float_dtype(dtype)
+        return self._rng().normal(self.mean, self.stddev, shape).astype(dtype)
+
+    def get_config(self):
+        return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed}
+
+
+class RandomUniform(_Seeded):
+    """Uniform(minval, maxval)."""
+
+    def __init__(self, minval=-0.05, maxval=0.05, seed=None):
+        super().__init__(seed)
+        self.minval, self.maxval = minval, maxval
+
+    def __call__(self, shape, dtype=None, **kwargs):
+        dtype = np.dtype(dtype or "float32")
+        rng = self._rng()
+        if dtype.kind in "iu":
+            return rng.integers(self.minval, self.maxval, shape).astype(dtype)
+        dtype = _float_dtype(dtype)
+        return rng.uniform(self.minval, self.maxval, shape).astype(dtype)
+
+    def get_config(self):
+        return {"minval": self.minval, "maxval": self.maxval, "seed": self.seed}
+
+
+def _truncated(rng, mean, std, shape):
+    out = rng.normal(0.0, 1.0, shape)
+    bad = np.abs(out) > 2.0
+    while bad.any():
+        out[bad] = rng.normal(0.0, 1.0, int(bad.sum()))
+        bad = np.abs(out) > 2.0
+    return mean + std * out
+
+
+class TruncatedNormal(_Seeded):
+    """Normal(mean, stddev) redrawn beyond two standard deviations."""
+
+    def __init__(self, mean=0.0, stddev=0.05, seed=None):
+        super().__init__(seed)
+        self.mean, self.stddev = mean, stddev
+
+    def __call__(self, shape, dtype=None, **kwargs):
+        dtype = _float_dtype(dtype)
+        return _truncated(self._rng(), self.mean, self.stddev, shape).astype(dtype)
+
+    def get_config(self):
+        return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed}
+
+
+class VarianceScaling(_Seeded):
+    """Scale the variance to ``scale / fan`` (fan_in, fan_out or their mean)."""
+
+    def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None):
+        if scale <= 0.0:
+            raise ValueError("Argument `scale` must be positive float. "
+                             f"Received: scale={scale}")
+        if mode not in {"fan_in", "fan_out", "fan_avg"}:
+            raise ValueError("Argument `mode` should be one of ('fan_in', 'fan_out', "
+                             f"'fan_avg'). Received: mode={mode}")
+        distribution = distribution.lower()
+        if distribution == "normal":
+            distribution = "truncated_normal"
+        if distribution not in {"uniform", "truncated_normal", "untruncated_normal"}:
+            raise ValueError("Argument `distribution` should be one of ('uniform', "
+                             "'truncated_normal', 'untruncated_normal'). "
+                             f"Received: distribution={distribution}")
+        super().__init__(seed)
+        self.scale, self.mode, self.distribution = scale, mode, distribution
+
+    def __call__(self, shape, dtype=None, **kwargs):
+        dtype = _float_dtype(dtype)
+        fan_in, fan_out = _fans(tuple(shape))
+        fan = {"fan_in": fan_in, "fan_out": fan_out,
+               "fan_avg": (fan_in + fan_out) / 2.0}[self.mode]
+        scale = self.scale / max(1.0, fan)
+        rng = self._rng()
+        if self.distribution == "uniform":
+            limit = math.sqrt(3.0 * scale)
+            values = rng.uniform(-limit, limit, shape)
+        elif self.distribution == "truncated_normal":
+            values = _truncated(rng, 0.0, math.sqrt(scale) / 0.87962566103423978, shape)
+        else:
+            values = rng.normal(0.0, math.sqrt(scale), shape)
+        return values.astype(dtype)
+
+    def get_config(self):
+        return {"scale": self.scale, "mode": self.mode, "distribution": self.distribution,
+                "seed": self.seed}
+
+
+def _fixed(name, scale, mode, distribution, doc):
+    def __init__(self, seed=None):
+        VarianceScaling.__init__(self, scale, mode, distribution, seed)
+
+    def get_config(self):
+        return {"seed": self.seed}
+    return type(name, (VarianceScaling,), {"__init__": __init__, "get_config": get_config,
+                                           "__doc__": doc})
+
+
+GlorotUniform = _fixed("GlorotUniform", 1.0, "fan_avg", "uniform",
+                       "Uniform within sqrt(6 / (fan_in + fan_out)).")
+GlorotNormal = _fixed("GlorotNormal", 1.0, "fan_avg", "truncated_normal",
+                      "Truncated normal, std sqrt(2 / (fan_in + fan_out)).")
+HeNormal = _fixed("HeNormal", 2.0, "fan_in", "truncated_normal",
+                  "Truncated normal, std sqrt(2 / fan_in).")
+HeUniform = _fixed("HeUniform", 2.0, "fan_in", "uniform", "Uniform within sqrt(6 / fan_in).")
+LecunNormal = _fixed("LecunNormal", 1.0, "fan_in", "truncated_normal",
+                     "Truncated normal, std sqrt(1 / fan_in).")
+LecunUniform = _fixed("LecunUniform", 1.0, "fan_in", "uniform",
+                      "Uniform within sqrt(3 / fan_in).")
+
+
+class Orthogonal(_Seeded):
+    """A random orthogonal matrix (QR of a Gaussian, sign-corrected), times ``gain``."""
+
+    def __init__(self, gain=1.0, seed=None):
+        super().__init__(seed)
+        self.gain = gain
+
+    def __call__(self, shape, dtype=None, **kwargs):
+        dtype = _float_dtype(dtype)
+        shape = tuple(shape)
+        if len(shape) < 2:
+            raise ValueError("The tensor to initialize must be at least two-dimensional. "
+                             f"Received: shape={shape} of rank {len(shape)}.")
+        rows, cols = int(np.prod(shape[:-1])), shape[-1]
+        a = self._rng().normal(0.0, 1.0, (max(rows, cols), min(rows, cols)))
+        q, r = np.linalg.qr(a)
+        q = q * np.sign(np.diag(r))
+        if rows < cols:
+            q = q.T
+        return (self.gain * q.reshape(shape)).astype(dtype)
+
+    def get_config(self):
+        return {"gain": self.gain, "seed": self.seed}
+
+
+class Identity(Initializer):
+    """``gain`` times the identity matrix (2-D only)."""
+
+    def __init__(self, gain=1.0):
+        self.gain = gain
+
+    def __call__(self, shape, dtype=None, **kwargs):
+        dtype = _float_dtype(dtype)
+        if len(shape) != 2:
+            raise ValueError("Identity matrix initializer can only be used for 2D matrices. "
+                             f"Received: shape={tuple(shape)} of rank {len(shape)}.")
+        return (self.gain * np.eye(*shape)).astype(dtype)
+
+    def get_config(self):
+        return {"gain": self.gain}
+
+
+_CLASSES = {c.__name__: c for c in (Zeros, Ones, Constant, RandomNormal, RandomUniform,
+                                    TruncatedNormal, VarianceScaling, GlorotUniform,
+                                    GlorotNormal, HeNormal, HeUniform, LecunNormal,
+                                    LecunUniform, Orthogonal, Identity)}
+_ALIASES = {"zeros": Zeros, "ones": Ones, "constant": Constant,
+            "random_normal": RandomNormal, "random_uniform": RandomUniform,
+            "truncated_normal": TruncatedNormal, "variance_scaling": VarianceScaling,
+            "glorot_uniform": GlorotUniform, "glorot_normal": GlorotNormal,
+            "he_normal": HeNormal, "he_uniform": HeUniform, "lecun_normal": LecunNormal,
+            "lecun_uniform": LecunUniform, "orthogonal": Orthogonal, "identity": Identity,
+            "uniform": RandomUniform, "normal": RandomNormal}
+globals().update(_ALIASES)
+
+
+def get(identifier):
+    """An initializer from a name, a config dict, an instance or a callable."""
+    return resolve(identifier, _CLASSES, _ALIASES, "initializer", Initializer)
+
+
+def serialize(initializer):
+    """The tf-keras >= 2.13 dict form."""
+    return serialize_object(initializer, "keras.initializers")
+
+
+def deserialize(config, custom_objects=None):
+    return resolve(config, _CLASSES, _ALIASES, "initializer", Initializer, custom_objects)

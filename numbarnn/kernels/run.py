@@ -1,0 +1,65 @@
+"""Entry point of the fused engines: one call runs a stack over a whole sequence."""
+import numpy as np
+
+from . import plan
+
+__all__ = ["run_stack"]
+
+
+def run_stack(levels, x, mask, states, go_backwards=False, zero_output_for_mask=False,
+              return_sequences=False, time_major=False, engine="cpu", packed=None):
+    """Run a stack of SimpleRNN-type levels over ``x``.
+
+    Parameters
+    ----------
+    levels : list of LevelSpec
+    x : array (B, T, I) or (T, B, I) if ``time_major``; already in the compute dtype.
+    mask : bool array matching the first two axes of ``x``, or None.
+    states : list of (B, U_l) arrays, one per level (not modified).
+    go_backwards, zero_output_for_mask, return_sequences, time_major : bool
+    engine : {"cpu", "cuda"}
+    packed : PackedStack, optional
+        Pre-packed weights (cached by the caller).
+
+    Returns
+    -------
+    output : (B, U) last output, or (B, T, U) / (T, B, U) sequence in processing order
+    states : list of (B, U_l) final states
+    """
+    dtype = x.dtype
+    xt = np.ascontiguousarray(x if time_major else np.swapaxes(x, 0, 1))
+    steps, batch = xt.shape[0], xt.shape[1]
+    if mask is None:
+        mask_t = np.zeros((0, batch), np.bool_)
+    else:
+        mask_t = np.ascontiguousarray(mask if time_major else mask.T, dtype=np.bool_)
+    if packed is None:
+        packed = plan.pack(levels, dtype)
+    state_arr = np.ascontiguousarray(np.concatenate(
+        [np.asarray(s, dtype).reshape(batch, -1) for s in states], axis=1))
+    in_drop, use_in, rec_drop, use_rec = plan.dropout_arrays(levels, batch, dtype)
+    units = levels[-1].units
+    out_seq = np.empty((steps if return_sequences else 0, batch, units), dtype)
+    out_last = np.zeros((batch, units), dtype)
+    if engine == "cuda":
+        from . import cuda
+        cuda.simple_rnn_stack_forward(
+            xt, mask_t, state_arr, packed, in_drop, use_in, rec_drop, use_rec,
+            go_backwards, zero_output_for_mask, out_seq, out_last)
+    else:
+        from .cpu import simple_rnn_stack_forward
+        simple_rnn_stack_forward(
+            xt, mask_t, state_arr, packed.kernels, packed.recurrents, packed.biases,
+            packed.dims, packed.acts, packed.residuals, in_drop, use_in, rec_drop,
+            use_rec, bool(go_backwards), bool(zero_output_for_mask), out_seq, out_last,
+            plan.chunk_steps(batch, levels))
+    new_states = []
+    off = 0
+    for s in levels:
+        new_states.append(state_arr[:, off:off + s.units].copy())
+        off += s.units
+    if return_sequences:
+        output = out_seq if time_major else np.ascontiguousarray(np.swapaxes(out_seq, 0, 1))
+    else:
+        output = out_last
+    return output, new_states

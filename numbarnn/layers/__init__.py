@@ -1,0 +1,17 @@
+"""Public layers: the RNN family, Dense and Sequential."""
+from ..engine.base_layer import Layer
+from ..engine.input_spec import InputSpec
+from ..engine.serialization import deserialize, serialize
+from .abstract_rnn_cell import AbstractRNNCell
+from .cell_wrappers import ResidualWrapper
+from .dense import Dense
+from .dropout_rnn_cell import DropoutRNNCellMixin
+from .rnn import RNN
+from .rnn_utils import TensorShape
+from .sequential import Sequential
+from .simple_rnn import SimpleRNN, SimpleRNNCell
+from .stacked_rnn_cells import StackedRNNCells
+
+__all__ = ["Layer", "InputSpec", "AbstractRNNCell", "SimpleRNNCell", "SimpleRNN", "RNN",
+           "StackedRNNCells", "ResidualWrapper", "DropoutRNNCellMixin", "Dense",
+           "Sequential", "TensorShape", "serialize", "deserialize"]

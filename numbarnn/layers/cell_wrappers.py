@@ -1,0 +1,162 @@
+"""ResidualWrapper: a cell whose output is ``residual_fn(inputs, cell_output)``."""
+import base64
+import marshal
+import sys
+import types
+import warnings
+
+import numpy as np
+
+from ..engine import serialization
+from ..engine.base_layer import _accepts
+from .abstract_rnn_cell import AbstractRNNCell
+from .rnn_utils import flatten
+
+__all__ = ["ResidualWrapper"]
+
+
+def _func_dump(fn):
+    code = base64.b64encode(marshal.dumps(fn.__code__)).decode("ascii")
+    closure = (tuple(c.cell_contents for c in fn.__closure__)
+               if fn.__closure__ else None)
+    return code, fn.__defaults__, closure
+
+
+def _func_load(code, defaults=None, closure=None, globs=None):
+    if isinstance(code, (tuple, list)):
+        code, defaults, closure = code
+        if isinstance(defaults, list):
+            defaults = tuple(defaults)
+    raw = marshal.loads(base64.b64decode(code.encode("ascii")))
+    cells = tuple(types.CellType(v) for v in closure) if closure else None
+    return types.FunctionType(raw, globs or globals(), name=raw.co_name,
+                              argdefs=defaults, closure=cells)
+
+
+def _default_residual(inputs, outputs):
+    inputs, outputs = np.asarray(inputs), np.asarray(outputs)
+    if inputs.shape != outputs.shape:
+        raise ValueError(f"ResidualWrapper: the cell input and output shapes must match "
+                         f"to be added. Shapes {inputs.shape} and {outputs.shape} are "
+                         "incompatible (input features must equal the cell's units, or "
+                         "pass a `residual_fn`).")
+    return inputs + outputs
+
+
+class ResidualWrapper(AbstractRNNCell):
+    """Add the cell's input to its output; the state is the cell's, untouched.
+
+    Parameters
+    ----------
+    cell : cell
+        The wrapped cell; its weights become the wrapper's.
+    residual_fn : callable, optional
+        ``(inputs, outputs) -> residual outputs``; default ``inputs + outputs`` with a
+        shape check.
+    **kwargs
+        Base Layer arguments.
+    """
+
+    def __init__(self, cell, residual_fn=None, **kwargs):
+        super().__init__(**kwargs)
+        self.cell = cell
+        self._residual_fn = residual_fn
+
+    @property
+    def wrapped_cell(self):
+        return self.cell
+
+    @property
+    def state_size(self):
+        return self.cell.state_size
+
+    @property
+    def output_size(self):
+        return getattr(self.cell, "output_size", None) or flatten(self.cell.state_size)[0]
+
+    def get_initial_state(self, inputs=None, batch_size=None, dtype=None):
+        return self.cell.get_initial_state(inputs=inputs, batch_size=batch_size,
+                                           dtype=dtype)
+
+    def build(self, input_shape):
+        if hasattr(self.cell, "build") and not getattr(self.cell, "built", True):
+            self.cell.build(input_shape)
+            self.cell.built = True
+        out = self.output_size
+        if self._residual_fn is None and input_shape[-1] is not None and (
+                isinstance(out, int) and input_shape[-1] != out):
+            raise ValueError(
+                f"ResidualWrapper requires the input feature size to equal the wrapped "
+                f"cell's output size: got input shape {tuple(input_shape)} and "
+                f"output size {out}. Pass a `residual_fn` to combine other shapes.")
+        self.built = True
+
+    def call(self, inputs, states, training=None, **kwargs):
+        kw = {"training": training} if _accepts(self.cell.call, "training") else {}
+        outputs, new_state = self.cell.call(inputs, states, **kw)
+        fn = self._residual_fn or _default_residual
+        return fn(inputs, outputs), new_state
+
+    def reset_dropout_mask(self):
+        if hasattr(self.cell, "reset_dropout_mask"):
+            self.cell.reset_dropout_mask()
+
+    def reset_recurrent_dropout_mask(self):
+        if hasattr(self.cell, "reset_recurrent_dropout_mask"):
+            self.cell.reset_recurrent_dropout_mask()
+
+    def _fused_levels(self, batch_size, dtype, training):
+        fused = getattr(self.cell, "_fused_levels", None)
+        if self._residual_fn is not None or fused is None:
+            return None
+        levels = fused(batch_size, dtype, training)
+        if levels is None or len(levels) != 1:
+            return None
+        levels[0].residual = True
+        return levels
+
+    def _fused_weights(self):
+        return getattr(self.cell, "_fused_weights", lambda: [])()
+
+    def get_config(self):
+        config = {"cell": {"class_name": type(self.cell).__name__,
+                           "config": self.cell.get_config()}}
+        fn = self._residual_fn
+        if fn is not None:
+            if isinstance(fn, types.LambdaType) and fn.__name__ == "<lambda>":
+                config["residual_fn"] = _func_dump(fn)
+                config["residual_fn_type"] = "lambda"
+            elif callable(fn):
+                config["residual_fn"] = fn.__name__
+                config["residual_fn_type"] = "function"
+            else:
+                raise ValueError(f"Unrecognized function type for input: {type(fn)}")
+            config["residual_fn_module"] = fn.__module__
+        return {**super().get_config(), **config}
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        config = dict(config)
+        if "residual_fn" in config:
+            module = config.pop("residual_fn_module", None)
+            fn_type = config.pop("residual_fn_type", None)
+            globs = globals()
+            if module in sys.modules:
+                globs = vars(sys.modules[module])
+            elif module is not None:
+                warnings.warn(f"{module} is not loaded, but a layer uses it. "
+                              "It may cause errors.", UserWarning, stacklevel=2)
+            value = config.pop("residual_fn")
+            if fn_type == "function":
+                objects = custom_objects or {}
+                fn = objects.get(value) or globs.get(value)
+                if fn is None:
+                    raise ValueError(f"Unknown residual_fn: '{value}'. Pass it in "
+                                     "`custom_objects`.")
+            elif fn_type == "lambda":
+                fn = _func_load(value, globs=globs)
+            else:
+                raise TypeError(f"Unknown function type: {fn_type}")
+            config["residual_fn"] = fn
+        cell = serialization.deserialize(config.pop("cell"), custom_objects=custom_objects)
+        return cls(cell, **config)

@@ -1,0 +1,62 @@
+"""Variational dropout masks for cells (tf-keras ``DropoutRNNCellMixin``).
+
+A mask is drawn once per layer call, on the first step, and reused for every step.
+"""
+import numpy as np
+
+__all__ = ["DropoutRNNCellMixin"]
+
+
+def _dropout_mask(rng, shape, rate, dtype):
+    """Inverted dropout of a ones tensor: 0 with probability ``rate``, else 1/(1-rate)."""
+    if rate >= 1.0:
+        return np.zeros(shape, dtype)
+    keep = rng.random(shape) >= rate
+    return (keep / (1.0 - rate)).astype(dtype)
+
+
+class DropoutRNNCellMixin:
+    """Caches an input and a recurrent dropout mask per call.
+
+    Cells using it have ``dropout``, ``recurrent_dropout`` and a ``seed`` attribute.
+    """
+
+    def _dropout_rng(self):
+        rng = self.__dict__.get("_rng")
+        if rng is None:
+            rng = np.random.default_rng(getattr(self, "seed", None))
+            object.__setattr__(self, "_rng", rng)
+        return rng
+
+    def reset_dropout_mask(self):
+        """Forget the cached input dropout mask (done at the start of every RNN call)."""
+        object.__setattr__(self, "_dropout_mask_cache", None)
+
+    def reset_recurrent_dropout_mask(self):
+        """Forget the cached recurrent dropout mask."""
+        object.__setattr__(self, "_recurrent_dropout_mask_cache", None)
+
+    def _get_mask(self, cache, rate, inputs, training, count):
+        if rate == 0:
+            return None
+        cached = self.__dict__.get(cache)
+        if cached is None:
+            shape = np.shape(inputs)
+            dtype = np.asarray(inputs).dtype
+            if training:
+                masks = [_dropout_mask(self._dropout_rng(), shape, rate, dtype)
+                         for _ in range(count)]
+            else:
+                masks = [np.ones(shape, dtype) for _ in range(count)]
+            cached = masks if count > 1 else masks[0]
+            object.__setattr__(self, cache, cached)
+        return cached
+
+    def get_dropout_mask_for_cell(self, inputs, training, count=1):
+        """The input dropout mask (``ones`` outside training), or None if dropout == 0."""
+        return self._get_mask("_dropout_mask_cache", self.dropout, inputs, training, count)
+
+    def get_recurrent_dropout_mask_for_cell(self, inputs, training, count=1):
+        """The recurrent dropout mask, shaped like the previous output."""
+        return self._get_mask("_recurrent_dropout_mask_cache", self.recurrent_dropout,
+                              inputs, training, count)

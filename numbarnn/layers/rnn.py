@@ -1,0 +1,435 @@
+"""The RNN layer (tf-keras ``base_rnn.py``): argument handling, states and masking rules
+around a time loop that runs in a fused kernel (built-in cells) or a Python loop."""
+import warnings
+
+import numpy as np
+
+from .. import kernels
+from ..device import get_device
+from ..engine.base_layer import Layer, _accepts, name_scope
+from ..engine.input_spec import InputSpec
+from ..engine import serialization
+from .rnn_utils import flatten, is_nested, pack_sequence_as, state_shapes, zero_state
+
+__all__ = ["RNN"]
+
+
+def _standardize_args(inputs, initial_state, constants, num_constants):
+    """Split a list input ``[x, *initial_states, *constants]`` like tf-keras."""
+    if isinstance(inputs, list):
+        if initial_state is not None or constants is not None:
+            raise ValueError("When passing a list as `inputs`, `initial_state` and "
+                             "`constants` must not be given separately.")
+        if num_constants:
+            constants = inputs[-num_constants:]
+            inputs = inputs[:-num_constants]
+        if len(inputs) > 1:
+            initial_state = inputs[1:]
+        inputs = inputs[0]
+
+    def to_list(x):
+        if x is None or isinstance(x, list):
+            return x
+        if isinstance(x, tuple):
+            return list(x)
+        return [x]
+    return inputs, to_list(initial_state), to_list(constants)
+
+
+def _as_numeric_array(x, argument):
+    if hasattr(x, "__cuda_array_interface__") and not isinstance(x, np.ndarray):
+        return x
+    arr = np.asarray(x)
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"Argument `{argument}` must be a numeric array. Received an array "
+                        f"of dtype {arr.dtype} with shape {arr.shape}.")
+    return arr
+
+
+class RNN(Layer):
+    """Base class for recurrent layers (tf-keras ``RNN``).
+
+    Parameters
+    ----------
+    cell : cell or list of cells
+        An object with ``call(inputs, states)`` and ``state_size``; a list is stacked with
+        :class:`StackedRNNCells`.
+    return_sequences : bool
+        Return the whole output sequence (in processing order) instead of the last output.
+    return_state : bool
+        Also return the final states: ``[output, *states]``.
+    go_backwards : bool
+        Process the sequence from the last step; the returned sequence is reversed.
+    stateful : bool
+        Carry the final states of a call into the next one (fixed batch size).
+    unroll : bool
+        Accepted for compatibility; results are identical either way.
+    time_major : bool
+        Inputs (and masks) are ``[time, batch, ...]``.
+    zero_output_for_mask : bool (keyword)
+        Masked steps output zeros instead of the previous output. As in tf-keras
+        (keras-team/tf-keras#252) this also zeroes the last output when the last
+        processed step is masked, even with ``return_sequences=False``.
+    **kwargs
+        Base Layer arguments, plus the legacy ``input_dim`` / ``input_length``.
+
+    Notes
+    -----
+    Built-in cells (:class:`SimpleRNNCell`, stacks of them, :class:`ResidualWrapper`
+    around them) run in one fused compiled kernel per call; other cells run in a Python
+    loop with the same semantics. States are always ``[batch, ...]``, also when
+    ``time_major``. Calls on a stateful layer, and calls in training with dropout, change
+    state held by the layer and are not thread-safe; other calls are.
+    """
+
+    def __init__(self, cell, return_sequences=False, return_state=False, go_backwards=False,
+                 stateful=False, unroll=False, time_major=False, **kwargs):
+        if isinstance(cell, (list, tuple)):
+            from .stacked_rnn_cells import StackedRNNCells
+            cell = StackedRNNCells(cell, dtype=kwargs.get("dtype"))
+        if "call" not in dir(cell):
+            raise ValueError("Argument `cell` should have a `call` method. "
+                             f"The RNN was passed: cell={cell}")
+        if "state_size" not in dir(cell):
+            raise ValueError("The RNN cell should have a `state_size` attribute (tuple of "
+                             "integers, one integer per RNN state). "
+                             f"Received: cell={cell}")
+        self.zero_output_for_mask = bool(kwargs.pop("zero_output_for_mask", False))
+        if "input_shape" not in kwargs and ("input_dim" in kwargs
+                                            or "input_length" in kwargs):
+            input_shape = (kwargs.pop("input_length", None), kwargs.pop("input_dim", None))
+            kwargs["input_shape"] = input_shape
+        super().__init__(**kwargs)
+        self.cell = cell
+        self.return_sequences = bool(return_sequences)
+        self.return_state = bool(return_state)
+        self.go_backwards = bool(go_backwards)
+        self.stateful = bool(stateful)
+        self.unroll = bool(unroll)
+        self.time_major = bool(time_major)
+        self.supports_masking = True
+        self.input_spec = None
+        self.state_spec = None
+        self._states = None
+        self._num_constants = 0
+        self._packed_cache = (None, None)
+
+    # -- states ------------------------------------------------------------------
+    @property
+    def _flat_state_shapes(self):
+        return state_shapes(self.cell.state_size)
+
+    @property
+    def states(self):
+        """The stored states of a stateful layer (``[None]`` before they exist)."""
+        if self._states is None:
+            n = len(self._flat_state_shapes)
+            return [None] * n
+        return list(self._states)
+
+    @states.setter
+    def states(self, states):
+        self._states = None if states is None else [np.asarray(s) for s in flatten(states)]
+
+    def _batch_axis(self):
+        return 1 if self.time_major else 0
+
+    def reset_states(self, states=None):
+        """Reset the states of a stateful layer to zeros, or to ``states``.
+
+        Raises
+        ------
+        AttributeError
+            If the layer is not stateful.
+        ValueError
+            If the batch size is unknown, or ``states`` has a wrong count or shape.
+        """
+        if not self.stateful:
+            raise AttributeError("Layer must be stateful.")
+        spec = self.input_spec[0] if self.input_spec else None
+        batch = spec.shape[self._batch_axis()] if spec is not None and spec.shape else None
+        if batch is None:
+            raise ValueError(
+                "If a RNN is stateful, it needs to know its batch size. Specify the batch "
+                "size of your input tensors: \n- If using a Sequential model, specify the "
+                "batch size by passing a `batch_input_shape` argument to your first layer."
+                "\n- If using the functional API, specify the batch size by passing a "
+                "`batch_shape` argument to your Input layer.")
+        dtype = self.variable_dtype or "float32"
+        if self._states is None:
+            if hasattr(self.cell, "get_initial_state"):
+                init = self.cell.get_initial_state(inputs=None, batch_size=batch,
+                                                   dtype=dtype)
+            else:
+                init = zero_state(self.cell.state_size, batch, dtype)
+            self._states = [np.array(s, dtype=dtype) for s in flatten(init)]
+            return
+        if states is None:
+            self._states = [np.zeros_like(s) for s in self._states]
+            return
+        flat = flatten(states) if is_nested(states) else [states]
+        if len(flat) != len(self._states):
+            raise ValueError(f"Layer {self.name} expects {len(self._states)} states, but it "
+                             f"received {len(flat)} state values. States received: {states}")
+        new = []
+        for i, (value, current) in enumerate(zip(flat, self._states)):
+            value = np.asarray(value)
+            if value.shape != current.shape:
+                raise ValueError(f"State {i} is incompatible with layer {self.name}: "
+                                 f"expected shape={current.shape} but found "
+                                 f"shape={value.shape}")
+            new.append(value.astype(current.dtype))
+        self._states = new
+
+    def get_initial_state(self, inputs):
+        """Initial states for ``inputs`` (the cell's ``get_initial_state``, or zeros)."""
+        inputs = np.asarray(inputs) if not hasattr(inputs, "shape") else inputs
+        batch = inputs.shape[self._batch_axis()]
+        dtype = inputs.dtype
+        if hasattr(self.cell, "get_initial_state"):
+            init = self.cell.get_initial_state(inputs=None, batch_size=batch, dtype=dtype)
+        else:
+            init = zero_state(self.cell.state_size, batch, dtype)
+        if not is_nested(init):
+            init = [init]
+        return list(init)
+
+    # -- shapes --------------------------------------------------------------------
+    def _output_size(self):
+        size = getattr(self.cell, "output_size", None)
+        if size is None:
+            size = flatten(self.cell.state_size)[0]
+        return size
+
+    def compute_output_shape(self, input_shape):
+        if isinstance(input_shape, list) and input_shape and isinstance(input_shape[0],
+                                                                        (list, tuple)):
+            input_shape = input_shape[0]
+        input_shape = tuple(input_shape)
+        batch, time = input_shape[0], input_shape[1]
+        if self.time_major:
+            batch, time = time, batch
+        out = state_shapes(self._output_size())[0]
+        if self.return_sequences:
+            shape = ((time, batch) if self.time_major else (batch, time)) + out
+        else:
+            shape = (batch,) + out
+        if self.return_state:
+            return [shape] + [(batch,) + s for s in self._flat_state_shapes]
+        return shape
+
+    def compute_mask(self, inputs, mask):
+        if isinstance(mask, list):
+            mask = mask[0] if mask else None
+        output_mask = mask if self.return_sequences else None
+        if self.return_state:
+            return [output_mask] + [None] * len(self._flat_state_shapes)
+        return output_mask
+
+    # -- build ---------------------------------------------------------------------
+    def build(self, input_shape):
+        if isinstance(input_shape, list) and input_shape and isinstance(input_shape[0],
+                                                                        (list, tuple)):
+            input_shape = input_shape[0]
+        input_shape = tuple(input_shape)
+        if len(input_shape) < 3:
+            raise ValueError(f'Input 0 of layer "{self.name}" is incompatible with the '
+                             f"layer: expected ndim>=3 ([batch, time, features]), found "
+                             f"ndim={len(input_shape)}. Full shape received: {input_shape}")
+        batch_axis = self._batch_axis()
+        batch = input_shape[batch_axis] if self.stateful else None
+        spec_shape = [None, None] + list(input_shape[2:])
+        spec_shape[batch_axis] = batch
+        self.input_spec = [InputSpec(shape=tuple(spec_shape))]
+        step_shape = (input_shape[batch_axis],) + input_shape[2:]
+        if isinstance(self.cell, Layer) and not self.cell.built:
+            with name_scope(self.cell.name):
+                self.cell.build(step_shape)
+                self.cell.built = True
+        if self.state_spec is not None:
+            self._validate_state_spec(self.state_spec)
+        self.built = True
+        if self.stateful:
+            self.reset_states()
+
+    def _validate_state_spec(self, shapes):
+        expected = self._flat_state_shapes
+        if len(shapes) != len(expected) or any(
+                tuple(s[1:]) != e for s, e in zip(shapes, expected)):
+            raise ValueError(
+                "An `initial_state` was passed that is not compatible with "
+                f"`cell.state_size`. Received `state_spec`={shapes}; however "
+                f"`cell.state_size` is {self.cell.state_size}")
+
+    # -- call ----------------------------------------------------------------------
+    def __call__(self, inputs, initial_state=None, constants=None, **kwargs):
+        inputs, initial_state, constants = _standardize_args(
+            inputs, initial_state, constants, self._num_constants)
+        if constants is not None:
+            self._num_constants = len(constants)
+        if initial_state is not None and not self.built:
+            self.state_spec = [tuple(np.shape(s)) for s in flatten(initial_state)]
+        if initial_state is not None:
+            kwargs["initial_state"] = initial_state
+        if constants is not None:
+            kwargs["constants"] = constants
+        return super().__call__(inputs, **kwargs)
+
+    def _cast_inputs(self, inputs):
+        return inputs  # call() casts, integers included
+
+    def _resolve_initial_state(self, inputs, initial_state, dtype, batch):
+        if self.stateful:
+            if initial_state is not None:
+                flat_states = self._states or []
+                non_zero = any(np.count_nonzero(s) for s in flat_states)
+                flat = flat_states if non_zero else flatten(initial_state)
+            else:
+                flat = self._states
+            return [np.asarray(s).astype(dtype, copy=False) for s in flat]
+        if initial_state is None:
+            return [np.asarray(s) for s in flatten(self.get_initial_state(inputs))]
+        return [_as_numeric_array(s, "initial_state").astype(dtype, copy=False)
+                for s in flatten(initial_state)]
+
+    def _check_states(self, states, batch, initial_state):
+        expected = self._flat_state_shapes
+        if len(states) != len(expected):
+            raise ValueError(f"Layer has {len(expected)} states but was passed "
+                             f"{len(states)} initial states. "
+                             f"Received: initial_state={initial_state}")
+        for i, (s, shape) in enumerate(zip(states, expected)):
+            if s.shape != (batch,) + shape:
+                raise ValueError(
+                    f"An `initial_state` was passed that is not compatible with "
+                    f"`cell.state_size`: state {i} has shape {s.shape}, expected "
+                    f"{(batch,) + shape} (batch, *state_size). Received `state_spec`="
+                    f"{[tuple(x.shape) for x in states]}; however `cell.state_size` is "
+                    f"{self.cell.state_size}")
+
+    def _check_mask(self, mask, shape):
+        if isinstance(mask, (list, tuple)):
+            mask = flatten(mask)[0] if mask else None
+        if mask is None:
+            return None
+        mask = np.asarray(mask)
+        expected = shape[:2]
+        if mask.shape != expected:
+            layout = "[time, batch]" if self.time_major else "[batch, time]"
+            raise ValueError(f"Argument `mask` must have shape {expected} {layout} to match "
+                             f"the inputs of shape {shape}. Received: mask.shape="
+                             f"{mask.shape}")
+        if mask.dtype.kind not in "biuf":
+            raise TypeError(f"Argument `mask` must be boolean or numeric. Received dtype "
+                            f"{mask.dtype}.")
+        return mask.astype(bool)
+
+    def _compute_dtype(self):
+        from ..engine.dtype_policy import numpy_compute_dtype
+        return numpy_compute_dtype(self.dtype_policy) or np.dtype("float32")
+
+    def call(self, inputs, mask=None, training=None, initial_state=None, constants=None):
+        """Run the recurrence. See the class docstring for the semantics."""
+        x = _as_numeric_array(inputs, "inputs")
+        if x.ndim < 3:
+            raise ValueError(f'Input 0 of layer "{self.name}" is incompatible with the '
+                             f"layer: expected ndim>=3 ([batch, time, features]), found "
+                             f"ndim={x.ndim}. Full shape received: {x.shape}")
+        dtype = self._compute_dtype()
+        x = x.astype(dtype, copy=False)
+        batch = x.shape[self._batch_axis()]
+        mask = self._check_mask(mask, x.shape)
+        states = self._resolve_initial_state(x, initial_state, dtype, batch)
+        self._check_states(states, batch, initial_state)
+        for layer in ([self.cell] + list(getattr(self.cell, "_flatten_layers",
+                                                 lambda: [])())):
+            if hasattr(layer, "reset_dropout_mask"):
+                layer.reset_dropout_mask()
+                layer.reset_recurrent_dropout_mask()
+        if constants is not None and not _accepts(self.cell.call, "constants"):
+            raise ValueError(f"RNN cell {self.cell} does not support constants. "
+                             f"Received: constants={constants}")
+        if x.shape[1 - self._batch_axis()] == 0:
+            raise ValueError(f"Argument `inputs` must have at least one timestep. "
+                             f"Received: inputs.shape={x.shape}")
+        engine = get_device()
+        levels = None
+        if engine != "python" and constants is None and hasattr(self.cell, "_fused_levels"):
+            levels = self.cell._fused_levels(batch, dtype, bool(training))
+            if levels is not None and len(levels) != len(states):
+                levels = None
+        if levels is not None:
+            output, new_states = kernels.run_stack(
+                levels, x, mask, states, go_backwards=self.go_backwards,
+                zero_output_for_mask=self.zero_output_for_mask,
+                return_sequences=self.return_sequences, time_major=self.time_major,
+                engine=engine, packed=self._packed_weights(levels, dtype, engine))
+        else:
+            output, new_states = self._python_loop(x, mask, training, states, constants)
+        if self.stateful:
+            vdtype = self.variable_dtype or "float32"
+            self._states = [np.array(s, dtype=vdtype) for s in new_states]
+        if self.return_state:
+            packed = pack_sequence_as(self.cell.state_size, new_states) if is_nested(
+                self.cell.state_size) else new_states
+            return [output] + list(packed)
+        return output
+
+    def _packed_weights(self, levels, dtype, engine):
+        from ..kernels import plan
+        weights = getattr(self.cell, "_fused_weights", lambda: [])()
+        key = (tuple((id(w), w.version) for w in weights), np.dtype(dtype).name, engine)
+        cached_key, packed = self._packed_cache
+        if cached_key != key or not weights:
+            packed = plan.pack(levels, dtype)
+            self._packed_cache = (key, packed)
+        return packed
+
+    def _python_loop(self, x, mask, training, states, constants):
+        cell = self.cell
+        call = cell.call  # built already; __call__ would autocast every step
+        kwargs = {}
+        if _accepts(cell.call, "training"):
+            kwargs["training"] = training
+        n_constants = len(constants) if constants else 0
+        structure = self.cell.state_size
+
+        def step(x_t, flat):
+            if n_constants:
+                flat, consts = flat[:-n_constants], flat[-n_constants:]
+                kwargs["constants"] = consts
+            nested = (pack_sequence_as(structure, flat) if is_nested(structure)
+                      else list(flat))
+            output, new = call(x_t, nested, **kwargs)
+            return output, flatten(new) if is_nested(new) else [new]
+        last, outputs, new_states = kernels.rnn(
+            step, x, states, go_backwards=self.go_backwards, mask=mask,
+            constants=constants, time_major=self.time_major,
+            zero_output_for_mask=self.zero_output_for_mask,
+            return_all_outputs=self.return_sequences)
+        dtype = x.dtype
+        output = outputs if self.return_sequences else last
+        return (np.asarray(output).astype(dtype, copy=False),
+                [np.asarray(s).astype(dtype, copy=False) for s in new_states])
+
+    # -- config --------------------------------------------------------------------
+    def get_config(self):
+        config = {"return_sequences": self.return_sequences,
+                  "return_state": self.return_state, "go_backwards": self.go_backwards,
+                  "stateful": self.stateful, "unroll": self.unroll,
+                  "time_major": self.time_major}
+        if self._num_constants:
+            config["num_constants"] = self._num_constants
+        if self.zero_output_for_mask:
+            config["zero_output_for_mask"] = True
+        config["cell"] = serialization.serialize(self.cell)
+        return {**super().get_config(), **config}
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        config = dict(config)
+        cell = serialization.deserialize(config.pop("cell"), custom_objects=custom_objects)
+        num_constants = config.pop("num_constants", 0)
+        layer = cls(cell, **config)
+        layer._num_constants = num_constants
+        return layer

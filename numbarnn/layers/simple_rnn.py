@@ -1,0 +1,242 @@
+"""SimpleRNNCell and the SimpleRNN layer (tf-keras ``simple_rnn.py``)."""
+import numpy as np
+
+from .. import activations, constraints, initializers, regularizers
+from ..engine.base_layer import Layer
+from ..engine.input_spec import InputSpec
+from ..kernels.plan import LevelSpec
+from ..kernels.scalar_math import ACTIVATION_CODES
+from .dropout_rnn_cell import DropoutRNNCellMixin
+from .rnn import RNN
+from .rnn_utils import generate_zero_filled_state_for_cell, is_nested
+
+__all__ = ["SimpleRNNCell", "SimpleRNN"]
+
+
+def _check_units(units):
+    if isinstance(units, bool) or not isinstance(units, (int, np.integer)) or units <= 0:
+        raise ValueError("Received an invalid value for argument `units`, expected a "
+                         f"positive integer, got {units}.")
+    return int(units)
+
+
+def _check_rate(name, value):
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"Argument `{name}` must be a float in [0, 1]. "
+                        f"Received: {name}={value!r}") from None
+    if value != value:
+        raise ValueError(f"Argument `{name}` must be a float in [0, 1]. Received: nan")
+    return min(1.0, max(0.0, value))  # tf-keras clips rather than raising
+
+
+class SimpleRNNCell(DropoutRNNCellMixin, Layer):
+    """Cell for a fully connected RNN: ``h_t = activation(x_t W + b + h_{t-1} U)``.
+
+    Parameters
+    ----------
+    units : int
+        Positive; the size of the output and of the state.
+    activation : str or callable, default "tanh"
+        ``None`` means linear.
+    use_bias : bool, default True
+    kernel_initializer, recurrent_initializer, bias_initializer : str, dict or callable
+        Defaults ``"glorot_uniform"``, ``"orthogonal"``, ``"zeros"``.
+    kernel_regularizer, recurrent_regularizer, bias_regularizer : optional
+    kernel_constraint, recurrent_constraint, bias_constraint : optional
+    dropout, recurrent_dropout : float
+        Fractions in [0, 1] (clipped, as in tf-keras) of the input / recurrent state to
+        drop in training; one mask per call, reused at every step.
+    seed : int, optional
+        Seed of the dropout masks.
+    **kwargs
+        Base ``Layer`` arguments (``name``, ``dtype``, ``trainable``).
+
+    Notes
+    -----
+    Weights are ``[kernel (I, U), recurrent_kernel (U, U), bias (U,)]``, in the order of
+    tf-keras, so ``set_weights(keras_cell.get_weights())`` reproduces a tf-keras cell.
+    """
+
+    def __init__(self, units, activation="tanh", use_bias=True,
+                 kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
+                 bias_initializer="zeros", kernel_regularizer=None,
+                 recurrent_regularizer=None, bias_regularizer=None, kernel_constraint=None,
+                 recurrent_constraint=None, bias_constraint=None, dropout=0.0,
+                 recurrent_dropout=0.0, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.units = _check_units(units)
+        self.activation = activations.get(activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.recurrent_initializer = initializers.get(recurrent_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.recurrent_constraint = constraints.get(recurrent_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
+        self.dropout = _check_rate("dropout", dropout)
+        self.recurrent_dropout = _check_rate("recurrent_dropout", recurrent_dropout)
+        self.seed = seed
+        self.state_size = self.units
+        self.output_size = self.units
+
+    def build(self, input_shape):
+        input_dim = input_shape[-1]
+        if input_dim is None:
+            raise ValueError("The last dimension of the inputs to `SimpleRNNCell` should be "
+                             f"defined. Found None. Full input shape: {input_shape}")
+        self.kernel = self.add_weight(
+            shape=(input_dim, self.units), name="kernel",
+            initializer=self.kernel_initializer, regularizer=self.kernel_regularizer,
+            constraint=self.kernel_constraint)
+        self.recurrent_kernel = self.add_weight(
+            shape=(self.units, self.units), name="recurrent_kernel",
+            initializer=self.recurrent_initializer,
+            regularizer=self.recurrent_regularizer, constraint=self.recurrent_constraint)
+        if self.use_bias:
+            self.bias = self.add_weight(
+                shape=(self.units,), name="bias", initializer=self.bias_initializer,
+                regularizer=self.bias_regularizer, constraint=self.bias_constraint)
+        else:
+            self.bias = None
+        self.built = True
+
+    def call(self, inputs, states, training=None):
+        """One step: ``(inputs (B, I), [h (B, U)]) -> (h_new, [h_new])``."""
+        prev = states[0] if is_nested(states) else states
+        dp_mask = self.get_dropout_mask_for_cell(inputs, training)
+        rec_dp_mask = self.get_recurrent_dropout_mask_for_cell(prev, training)
+        x = inputs * dp_mask if dp_mask is not None else inputs
+        h = np.dot(x, self.kernel.value())
+        if self.bias is not None:
+            h = h + self.bias.value()
+        if rec_dp_mask is not None:
+            prev = prev * rec_dp_mask
+        output = self.activation(h + np.dot(prev, self.recurrent_kernel.value()))
+        output = np.asarray(output, dtype=np.result_type(h.dtype, np.float32))
+        return output, ([output] if is_nested(states) else output)
+
+    def get_initial_state(self, inputs=None, batch_size=None, dtype=None):
+        """Zeros of shape ``(batch_size, units)``."""
+        return generate_zero_filled_state_for_cell(self, inputs, batch_size, dtype)
+
+    def _fused_levels(self, batch_size, dtype, training):
+        """Describe this cell for the fused kernels, or None if it cannot be compiled."""
+        name = activations.name_of(self.activation)
+        if name not in ACTIVATION_CODES:
+            return None
+        in_mask = rec_mask = None
+        if self.dropout > 0 and training:
+            in_mask = self.get_dropout_mask_for_cell(
+                np.empty((batch_size, self.kernel.shape[0]), dtype), training)
+        if self.recurrent_dropout > 0 and training:
+            rec_mask = self.get_recurrent_dropout_mask_for_cell(
+                np.empty((batch_size, self.units), dtype), training)
+        return [LevelSpec(self.kernel.value(), self.recurrent_kernel.value(),
+                          None if self.bias is None else self.bias.value(), name,
+                          input_dropout=in_mask, recurrent_dropout=rec_mask)]
+
+    def _fused_weights(self):
+        return [self.kernel, self.recurrent_kernel] + ([self.bias] if self.bias is not None else [])
+
+    def get_config(self):
+        config = {
+            "units": self.units,
+            "activation": activations.serialize(self.activation),
+            "use_bias": self.use_bias,
+            "kernel_initializer": initializers.serialize(self.kernel_initializer),
+            "recurrent_initializer": initializers.serialize(self.recurrent_initializer),
+            "bias_initializer": initializers.serialize(self.bias_initializer),
+            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+            "recurrent_regularizer": regularizers.serialize(self.recurrent_regularizer),
+            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+            "kernel_constraint": constraints.serialize(self.kernel_constraint),
+            "recurrent_constraint": constraints.serialize(self.recurrent_constraint),
+            "bias_constraint": constraints.serialize(self.bias_constraint),
+            "dropout": self.dropout,
+            "recurrent_dropout": self.recurrent_dropout,
+        }
+        return {**super().get_config(), **config}
+
+
+_CELL_ARGS = ("activation", "use_bias", "kernel_initializer", "recurrent_initializer",
+              "bias_initializer", "kernel_regularizer", "recurrent_regularizer",
+              "bias_regularizer", "kernel_constraint", "recurrent_constraint",
+              "bias_constraint", "dropout", "recurrent_dropout")
+
+
+class SimpleRNN(RNN):
+    """Fully connected RNN whose output is fed back as input (tf-keras ``SimpleRNN``).
+
+    Parameters
+    ----------
+    units : int
+    activation, use_bias, *_initializer, *_regularizer, *_constraint, dropout,
+    recurrent_dropout : as for :class:`SimpleRNNCell`.
+    activity_regularizer : optional
+        Applied to every output of each call.
+    return_sequences, return_state, go_backwards, stateful, unroll : bool
+        As for :class:`RNN`.
+    seed : int, optional
+        Seed of the dropout masks.
+    **kwargs
+        ``time_major``, ``zero_output_for_mask`` and the base Layer arguments.
+    """
+
+    def __init__(self, units, activation="tanh", use_bias=True,
+                 kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
+                 bias_initializer="zeros", kernel_regularizer=None,
+                 recurrent_regularizer=None, bias_regularizer=None,
+                 activity_regularizer=None, kernel_constraint=None,
+                 recurrent_constraint=None, bias_constraint=None, dropout=0.0,
+                 recurrent_dropout=0.0, return_sequences=False, return_state=False,
+                 go_backwards=False, stateful=False, unroll=False, seed=None, **kwargs):
+        if "implementation" in kwargs:
+            kwargs.pop("implementation")
+        cell = SimpleRNNCell(
+            units, activation=activation, use_bias=use_bias,
+            kernel_initializer=kernel_initializer,
+            recurrent_initializer=recurrent_initializer, bias_initializer=bias_initializer,
+            kernel_regularizer=kernel_regularizer,
+            recurrent_regularizer=recurrent_regularizer, bias_regularizer=bias_regularizer,
+            kernel_constraint=kernel_constraint, recurrent_constraint=recurrent_constraint,
+            bias_constraint=bias_constraint, dropout=dropout,
+            recurrent_dropout=recurrent_dropout, seed=seed, dtype=kwargs.get("dtype"),
+            trainable=kwargs.get("trainable", True), name="simple_rnn_cell")
+        super().__init__(cell, return_sequences=return_sequences,
+                         return_state=return_state, go_backwards=go_backwards,
+                         stateful=stateful, unroll=unroll, **kwargs)
+        self.activity_regularizer = regularizers.get(activity_regularizer)
+        self.input_spec = [InputSpec(ndim=3)]
+
+    def call(self, inputs, mask=None, training=None, initial_state=None):
+        return super().call(inputs, mask=mask, training=training,
+                            initial_state=initial_state)
+
+    def get_config(self):
+        config = super().get_config()
+        del config["cell"]
+        cell_config = self.cell.get_config()
+        config["units"] = self.cell.units
+        for key in _CELL_ARGS:
+            config[key] = cell_config[key]
+        config["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config.pop("implementation", None)
+        return cls(**config)
+
+
+def _proxy(attr):
+    return property(lambda self: getattr(self.cell, attr))
+
+
+for _attr in ("units",) + _CELL_ARGS:
+    setattr(SimpleRNN, _attr, _proxy(_attr))

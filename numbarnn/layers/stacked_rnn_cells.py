@@ -1,0 +1,125 @@
+"""StackedRNNCells: a list of cells that behaves as one cell."""
+import warnings
+
+import numpy as np
+
+from ..engine.base_layer import Layer, _accepts, name_scope
+from ..engine import serialization
+from .rnn_utils import flatten, is_nested, pack_sequence_as, state_shapes, zero_state
+
+__all__ = ["StackedRNNCells"]
+
+
+class StackedRNNCells(Layer):
+    """Wrap a list of cells into one cell: the output of each feeds the next.
+
+    Parameters
+    ----------
+    cells : list of cells
+        Each with ``call`` and ``state_size``.
+    **kwargs
+        Base Layer arguments.
+    """
+
+    def __init__(self, cells, **kwargs):
+        for cell in cells:
+            if "call" not in dir(cell):
+                raise ValueError("All cells must have a `call` method. "
+                                 f"Received cell without a `call` method: {cell}")
+            if "state_size" not in dir(cell):
+                raise ValueError("All cells must have a `state_size` attribute. "
+                                 f"Received cell without a `state_size`: {cell}")
+        self.reverse_state_order = kwargs.pop("reverse_state_order", False)
+        if self.reverse_state_order:
+            warnings.warn("reverse_state_order=True in StackedRNNCells will soon be "
+                          "deprecated. Please update the code to work with the natural "
+                          "order of states if you rely on the RNN states, eg "
+                          "RNN(return_state=True).", stacklevel=2)
+        super().__init__(**kwargs)
+        self.cells = list(cells)
+
+    @property
+    def state_size(self):
+        sizes = tuple(c.state_size for c in self.cells)
+        return sizes[::-1] if self.reverse_state_order else sizes
+
+    @property
+    def output_size(self):
+        last = self.cells[-1]
+        if getattr(last, "output_size", None) is not None:
+            return last.output_size
+        if is_nested(last.state_size):
+            return last.state_size[0]
+        return last.state_size
+
+    def get_initial_state(self, inputs=None, batch_size=None, dtype=None):
+        states = []
+        cells = self.cells[::-1] if self.reverse_state_order else self.cells
+        for cell in cells:
+            if hasattr(cell, "get_initial_state"):
+                states.append(cell.get_initial_state(inputs=inputs, batch_size=batch_size,
+                                                     dtype=dtype))
+            else:
+                states.append(zero_state(cell.state_size, batch_size, dtype))
+        return tuple(states)
+
+    def call(self, inputs, states, constants=None, training=None, **kwargs):
+        nested = pack_sequence_as(self.state_size, flatten(states))
+        if self.reverse_state_order:
+            nested = nested[::-1]
+        new_nested = []
+        for cell, cell_states in zip(self.cells, nested):
+            cell_states = cell_states if is_nested(cell_states) else [cell_states]
+            kw = {}
+            if _accepts(cell.call, "training"):
+                kw["training"] = training
+            if constants is not None and _accepts(cell.call, "constants"):
+                kw["constants"] = constants
+            inputs, cell_states = cell.call(inputs, cell_states, **kw)
+            new_nested.append(cell_states)
+        if self.reverse_state_order:
+            new_nested = new_nested[::-1]
+        return inputs, pack_sequence_as(self.state_size, flatten(new_nested))
+
+    def build(self, input_shape):
+        if isinstance(input_shape, list):
+            input_shape = input_shape[0]
+        for cell in self.cells:
+            if isinstance(cell, Layer) and not cell.built:
+                with name_scope(cell.name):
+                    cell.build(input_shape)
+                    cell.built = True
+            size = getattr(cell, "output_size", None)
+            if size is None:
+                size = flatten(cell.state_size)[0]
+            input_shape = (input_shape[0],) + state_shapes(size)[0]
+        self.built = True
+
+    def _fused_levels(self, batch_size, dtype, training):
+        if self.reverse_state_order:
+            return None
+        levels = []
+        for cell in self.cells:
+            fused = getattr(cell, "_fused_levels", None)
+            sub = fused(batch_size, dtype, training) if fused else None
+            if sub is None:
+                return None
+            levels += sub
+        return levels
+
+    def _fused_weights(self):
+        out = []
+        for cell in self.cells:
+            out += getattr(cell, "_fused_weights", lambda: [])()
+        return out
+
+    def get_config(self):
+        return {**super().get_config(),
+                "cells": [serialization.serialize(c) for c in self.cells]}
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        config = dict(config)
+        cells = [serialization.deserialize(c, custom_objects=custom_objects)
+                 for c in config.pop("cells")]
+        return cls(cells, **config)

@@ -1,0 +1,99 @@
+"""Weight regularizers (tf-keras ``regularizers``): ``l1 * sum|x| + l2 * sum x^2``."""
+import numpy as np
+
+from ._registry import resolve, serialize_object
+
+__all__ = ["Regularizer", "L1", "L2", "L1L2", "l1", "l2", "l1_l2", "get", "serialize",
+           "deserialize"]
+
+
+def _factor(name, value):
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"Value of argument `{name}` must be a non-negative number. "
+                         f"Received: {name}={value!r}") from None
+    if not value >= 0:
+        raise ValueError(f"Value of argument `{name}` must be a non-negative number. "
+                         f"Received: {name}={value}")
+    return value
+
+
+class Regularizer:
+    """Base class: ``regularizer(weights) -> scalar penalty``."""
+
+    def __call__(self, x):
+        return 0.0
+
+    def get_config(self):
+        return {}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+class L1L2(Regularizer):
+    """``l1 * sum(|x|) + l2 * sum(x**2)``."""
+
+    def __init__(self, l1=0.0, l2=0.0):
+        self.l1 = _factor("l1", l1)
+        self.l2 = _factor("l2", l2)
+
+    def __call__(self, x):
+        x = np.asarray(x)
+        total = 0.0
+        if self.l1:
+            total += self.l1 * np.sum(np.abs(x))
+        if self.l2:
+            total += self.l2 * np.sum(np.square(x))
+        return np.asarray(total, dtype=x.dtype if x.dtype.kind == "f" else "float32")
+
+    def get_config(self):
+        return {"l1": self.l1, "l2": self.l2}
+
+
+class L1(L1L2):
+    """``l1 * sum(|x|)``."""
+
+    def __init__(self, l1=0.01, **kwargs):
+        super().__init__(l1=kwargs.pop("l", l1))
+
+    def get_config(self):
+        return {"l1": self.l1}
+
+
+class L2(L1L2):
+    """``l2 * sum(x**2)``."""
+
+    def __init__(self, l2=0.01, **kwargs):
+        super().__init__(l2=kwargs.pop("l", l2))
+
+    def get_config(self):
+        return {"l2": self.l2}
+
+
+l1 = L1
+l2 = L2
+
+
+def l1_l2(l1=0.01, l2=0.01):  # noqa: F811 - Keras signature
+    """An :class:`L1L2` with both factors (default 0.01, as in Keras)."""
+    return L1L2(l1=l1, l2=l2)
+
+
+_CLASSES = {"L1": L1, "L2": L2, "L1L2": L1L2}
+_ALIASES = {"l1": L1, "l2": L2, "l1_l2": l1_l2}
+
+
+def get(identifier):
+    """A regularizer from a name, a config dict, an instance or a callable."""
+    return resolve(identifier, _CLASSES, _ALIASES, "regularizer", Regularizer)
+
+
+def serialize(regularizer):
+    return serialize_object(regularizer, "keras.regularizers")
+
+
+def deserialize(config, custom_objects=None):
+    return resolve(config, _CLASSES, _ALIASES, "regularizer", Regularizer, custom_objects)

@@ -1,0 +1,126 @@
+"""Weights and model files: ``.npz`` archives written atomically (temp file + rename).
+
+A model file holds the JSON config (``__config__``), a format version
+(``__numbarnn_format__``) and the weights ``w0, w1, ...`` in ``layer.weights`` order. A
+weights file holds only the version and the weights.
+"""
+import json
+import os
+import tempfile
+import zipfile
+
+import numpy as np
+
+from .engine import serialization
+
+__all__ = ["save_model", "load_model", "save_weights", "load_weights", "FORMAT_VERSION"]
+
+FORMAT_VERSION = 1
+
+
+def _atomic_savez(path, arrays):
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f"Cannot save to {path!r}: folder {folder!r} does not exist.")
+    fd, tmp = tempfile.mkstemp(prefix=".numbarnn-", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, **arrays)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _read(path, kind):
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"No numbarnn {kind} file at {path!r}.")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {k: data[k] for k in data.files}
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError) as err:
+        raise ValueError(f"{path!r} is not a readable numbarnn {kind} file (truncated, "
+                         f"corrupted or another format): {err}") from None
+    if "__numbarnn_format__" not in arrays:
+        raise ValueError(f"{path!r} is not a numbarnn {kind} file: it has no "
+                         "'__numbarnn_format__' entry.")
+    version = int(arrays["__numbarnn_format__"])
+    if version > FORMAT_VERSION:
+        raise ValueError(f"{path!r} was written by a newer numbarnn (file format {version}; "
+                         f"this version reads up to {FORMAT_VERSION}). Upgrade numbarnn.")
+    return arrays
+
+
+def _weights_dict(layer):
+    return {f"w{i}": w for i, w in enumerate(layer.get_weights())}
+
+
+def _weights_list(arrays):
+    n = sum(1 for k in arrays if k.startswith("w") and k[1:].isdigit())
+    return [arrays[f"w{i}"] for i in range(n)]
+
+
+def save_weights(layer, path):
+    """Write ``layer.get_weights()`` to ``path`` (npz), atomically."""
+    _atomic_savez(path, {"__numbarnn_format__": np.array(FORMAT_VERSION),
+                         **_weights_dict(layer)})
+
+
+def load_weights(layer, path):
+    """Set ``layer``'s weights from a file written by :func:`save_weights`."""
+    layer.set_weights(_weights_list(_read(path, "weights")))
+
+
+def save_model(model, path):
+    """Write a built layer or model (config and weights) to ``path``, atomically."""
+    if not model.built:
+        raise ValueError(f"Cannot save {model.name}: it is not built. Call it on data or "
+                         "`build(input_shape)` first.")
+    config = {"class_name": type(model).__name__, "config": model.get_config(),
+              "build_input_shape": _jsonable(model._build_input_shape)}
+    blob = np.frombuffer(json.dumps(config).encode("utf-8"), dtype=np.uint8)
+    _atomic_savez(path, {"__numbarnn_format__": np.array(FORMAT_VERSION),
+                         "__config__": blob, **_weights_dict(model)})
+
+
+def load_model(path, custom_objects=None):
+    """Re-create a layer or model saved by :func:`save_model`, with its weights."""
+    arrays = _read(path, "model")
+    if "__config__" not in arrays:
+        raise ValueError(f"{os.fspath(path)!r} holds weights only, not a model: use "
+                         "`layer.load_weights`.")
+    try:
+        config = json.loads(arrays["__config__"].tobytes().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ValueError(f"{os.fspath(path)!r} has a corrupted model config: {err}") from None
+    model = serialization.deserialize(config, custom_objects=custom_objects)
+    shape = config.get("build_input_shape")
+    if shape is not None:
+        _build(model, shape)
+    model.set_weights(_weights_list(arrays))
+    return model
+
+
+def _build(model, shape):
+    shape = tuple(shape) if not (shape and isinstance(shape[0], list)) else tuple(shape[0])
+    dummy = np.zeros(tuple(1 if d is None else d for d in shape),
+                     model.compute_dtype if model.compute_dtype not in (None, "bfloat16")
+                     else "float32")
+    model(dummy)
+    if getattr(model, "stateful", False):
+        model.reset_states()
+    elif hasattr(model, "reset_states") and hasattr(model, "layers"):
+        model.reset_states()
+
+
+def _jsonable(shape):
+    if shape is None:
+        return None
+    if isinstance(shape, list):
+        return [_jsonable(s) for s in shape]
+    return [None if d is None else int(d) for d in shape]

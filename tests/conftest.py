@@ -1,0 +1,48 @@
+import os
+
+import numpy as np
+import pytest
+
+ENGINES = ["cpu", "python", "cuda"]
+
+
+def _cuda_ready():
+    try:
+        from numbarnn.kernels import cuda  # noqa: F401
+        from numbarnn.kernels.cuda_support import cuda_status
+    except ImportError as err:
+        return False, f"CUDA engine not importable: {err}"
+    return cuda_status()
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request):
+    """Run the test body on each engine: fused CPU kernels, Python loop, CUDA."""
+    import numbarnn
+    if request.param == "cuda":
+        ok, reason = _cuda_ready()
+        if not ok:
+            pytest.skip(reason)
+    with numbarnn.device(request.param):
+        yield request.param
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(1234)
+
+
+def tolerance(dtype):
+    return {"rtol": 2e-5, "atol": 2e-5} if np.dtype(dtype) == np.float32 else {
+        "rtol": 1e-10, "atol": 1e-10}
+
+
+@pytest.fixture(autouse=True)
+def _fresh_names():
+    from numbarnn.engine import reset_uids
+    reset_uids()
+    yield
+
+
+os.environ.setdefault("NUMBA_CACHE_DIR", os.path.join(os.path.dirname(__file__), "..",
+                                                       ".numba_cache"))

@@ -1,0 +1,180 @@
+"""The RNN semantics on every engine against the float64 reference in naive.py."""
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st, HealthCheck
+
+import numbarnn as nr
+from naive import rnn_forward
+from conftest import tolerance
+
+
+def make_cell(units, input_dim, rng, activation="tanh", use_bias=True, residual=False,
+              dtype="float64"):
+    cell = nr.SimpleRNNCell(units, activation=activation, use_bias=use_bias, dtype=dtype)
+    cell.build((None, input_dim))
+    ws = [rng.standard_normal((input_dim, units)) * 0.5,
+          rng.standard_normal((units, units)) * 0.5]
+    if use_bias:
+        ws.append(rng.standard_normal(units) * 0.5)
+    cell.set_weights(ws)
+    ws = [w.astype(np.float64) for w in cell.get_weights()]  # as stored (maybe rounded)
+    level = {"kernel": ws[0], "recurrent": ws[1], "bias": ws[2] if use_bias else None,
+             "activation": activation, "residual": residual}
+    return (nr.ResidualWrapper(cell) if residual else cell), level
+
+
+def random_mask(rng, batch, steps, kind):
+    if kind == "none":
+        return None
+    if kind == "random":
+        return rng.random((batch, steps)) > 0.35
+    lengths = rng.integers(0, steps + 1, size=batch)
+    if kind == "right":
+        return np.arange(steps)[None] < lengths[:, None]
+    return np.arange(steps)[None] >= (steps - lengths)[:, None]  # left padding
+
+
+OPTIONS = list(itertools.product(
+    [False, True],                      # go_backwards
+    [False, True],                      # zero_output_for_mask
+    ["none", "random", "right", "left"],  # mask
+))
+
+
+@pytest.mark.parametrize("go_backwards,zofm,mask_kind", OPTIONS)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_single_cell_matches_reference(engine, rng, go_backwards, zofm, mask_kind, dtype):
+    batch, steps, feat, units = 4, 6, 3, 5
+    cell, level = make_cell(units, feat, rng, dtype=dtype)
+    layer = nr.RNN(cell, return_sequences=True, return_state=True, go_backwards=go_backwards,
+                   zero_output_for_mask=zofm, dtype=dtype)
+    x = rng.standard_normal((batch, steps, feat))
+    mask = random_mask(rng, batch, steps, mask_kind)
+    h0 = rng.standard_normal((batch, units))
+    seq, state = layer(x, mask=mask, initial_state=[h0])
+    ref_seq, ref_last, ref_states = rnn_forward(x, [level], mask, [h0], go_backwards, zofm)
+    assert seq.dtype == np.dtype(dtype) and state.dtype == np.dtype(dtype)
+    np.testing.assert_allclose(seq, ref_seq, **tolerance(dtype))
+    np.testing.assert_allclose(state, ref_states[0], **tolerance(dtype))
+    layer.return_sequences = False
+    last, _ = layer(x, mask=mask, initial_state=[h0])
+    np.testing.assert_allclose(last, ref_last, **tolerance(dtype))
+
+
+@pytest.mark.parametrize("time_major", [False, True])
+@pytest.mark.parametrize("go_backwards", [False, True])
+def test_stack_with_residual_matches_reference(engine, rng, time_major, go_backwards):
+    batch, steps, feat = 3, 5, 4
+    c0, l0 = make_cell(4, feat, rng, activation="relu")
+    c1, l1 = make_cell(4, 4, rng, residual=True)
+    c2, l2 = make_cell(2, 4, rng, activation="sigmoid", use_bias=False)
+    layer = nr.RNN([c0, c1, c2], return_sequences=True, return_state=True,
+                   go_backwards=go_backwards, time_major=time_major, dtype="float64")
+    x = rng.standard_normal((batch, steps, feat))
+    mask = random_mask(rng, batch, steps, "random")
+    xin = x.transpose(1, 0, 2) if time_major else x
+    min_ = mask.T if time_major else mask
+    seq, s0, s1, s2 = layer(xin, mask=min_)
+    ref_seq, _, ref_states = rnn_forward(x, [l0, l1, l2], mask, None, go_backwards)
+    if time_major:
+        ref_seq = ref_seq.transpose(1, 0, 2)
+    np.testing.assert_allclose(seq, ref_seq, rtol=1e-10, atol=1e-12)
+    for got, want in zip((s0, s1, s2), ref_states):
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("activation", ["linear", "relu", "sigmoid", "hard_sigmoid", "elu",
+                                        "selu", "softplus", "softsign", "swish", "gelu",
+                                        "exponential", "softmax"])
+def test_every_activation(engine, rng, activation):
+    cell, level = make_cell(3, 2, rng, activation=activation)
+    layer = nr.RNN(cell, return_sequences=True, dtype="float64")
+    x = rng.standard_normal((2, 4, 2)) * 0.5
+    ref_seq, _, _ = rnn_forward(x, [level])
+    np.testing.assert_allclose(layer(x), ref_seq, rtol=1e-9, atol=1e-12)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@given(batch=st.integers(1, 4), steps=st.integers(1, 7), feat=st.integers(1, 4),
+       units=st.lists(st.integers(1, 5), min_size=1, max_size=3),
+       go_backwards=st.booleans(), zofm=st.booleans(), return_sequences=st.booleans(),
+       mask_kind=st.sampled_from(["none", "random", "right", "left"]),
+       with_state=st.booleans(), seed=st.integers(0, 2**31 - 1),
+       engine_name=st.sampled_from(["cpu", "python"]))
+def test_random_configurations(batch, steps, feat, units, go_backwards, zofm,
+                               return_sequences, mask_kind, with_state, seed, engine_name):
+    rng = np.random.default_rng(seed)
+    cells, levels = [], []
+    in_dim = feat
+    for u in units:
+        c, lv = make_cell(u, in_dim, rng)
+        cells.append(c)
+        levels.append(lv)
+        in_dim = u
+    layer = nr.RNN(cells if len(cells) > 1 else cells[0], return_sequences=return_sequences,
+                   go_backwards=go_backwards, zero_output_for_mask=zofm, dtype="float64")
+    x = rng.standard_normal((batch, steps, feat))
+    mask = random_mask(rng, batch, steps, mask_kind)
+    h0 = [rng.standard_normal((batch, u)) for u in units] if with_state else None
+    with nr.device(engine_name):
+        out = layer(x, mask=mask, initial_state=h0)
+    ref_seq, ref_last, _ = rnn_forward(x, levels, mask, h0, go_backwards, zofm)
+    np.testing.assert_allclose(out, ref_seq if return_sequences else ref_last,
+                               rtol=1e-10, atol=1e-12)
+
+
+def test_dropout_masks_fixed_within_call_and_new_per_call(engine):
+    # Keras test_dropout_mask_reuse: kernel ones, recurrent zeros -> t0 == t1 in a call.
+    layer = nr.SimpleRNN(3, dropout=0.5, kernel_initializer="ones",
+                         recurrent_initializer="zeros", return_sequences=True, seed=7)
+    x = np.ones((6, 2, 4), np.float32)
+    a = layer(x, training=True)
+    np.testing.assert_array_equal(a[:, 0], a[:, 1])
+    b = layer(x, training=True)
+    assert not np.array_equal(a, b)
+    c = layer(x, training=False)
+    np.testing.assert_allclose(c, np.tanh(np.full((6, 2, 3), 4.0)), rtol=1e-6)
+
+
+def test_dropout_values_match_reference(engine, rng):
+    cell, level = make_cell(3, 4, rng)
+    cell.dropout = 0.4
+    cell.recurrent_dropout = 0.3
+    cell.seed = 3
+    layer = nr.RNN(cell, return_sequences=True, dtype="float64")
+    x = rng.standard_normal((5, 4, 4))
+    seq = layer(x, training=True)
+    level["in_drop"] = cell._dropout_mask_cache
+    level["rec_drop"] = cell._recurrent_dropout_mask_cache
+    kept = level["in_drop"][level["in_drop"] > 0]
+    np.testing.assert_allclose(kept, 1 / 0.6)
+    ref_seq, _, _ = rnn_forward(x, [level])
+    np.testing.assert_allclose(seq, ref_seq, rtol=1e-10, atol=1e-12)
+
+
+def test_nan_stays_in_its_row_and_masked_nan_does_not_leak(engine, rng):
+    layer = nr.SimpleRNN(3, return_sequences=True)
+    x = rng.standard_normal((3, 4, 2)).astype(np.float32)
+    clean = layer(x)
+    x_nan = x.copy()
+    x_nan[1, 2, 0] = np.nan
+    out = layer(x_nan)
+    assert np.isnan(out[1, 2:]).all()
+    np.testing.assert_array_equal(out[[0, 2]], clean[[0, 2]])
+    mask = np.ones((3, 4), bool)
+    mask[1, 2] = False
+    out = layer(x_nan, mask=mask)
+    assert not np.isnan(out).any()
+
+
+def test_inputs_are_not_modified(engine, rng):
+    layer = nr.SimpleRNN(3, return_sequences=True, return_state=True, go_backwards=True)
+    x = rng.standard_normal((2, 5, 3)).astype(np.float32)
+    mask = rng.random((2, 5)) > 0.3
+    h0 = rng.standard_normal((2, 3)).astype(np.float32)
+    copies = [a.copy() for a in (x, mask, h0)]
+    layer(x, mask=mask, initial_state=[h0])
+    for a, c in zip((x, mask, h0), copies):
+        np.testing.assert_array_equal(a, c)
