@@ -325,8 +325,11 @@ class RNN(Layer):
         return mask.astype(bool)
 
     def _compute_dtype(self):
+        """The dtype the recurrence runs in: float16 runs in float32 (numba has no
+        float16 arithmetic) and the outputs are cast back, see :meth:`call`."""
         from ..engine.dtype_policy import numpy_compute_dtype
-        return numpy_compute_dtype(self.dtype_policy) or np.dtype("float32")
+        dtype = numpy_compute_dtype(self.dtype_policy) or np.dtype("float32")
+        return np.dtype("float32") if dtype == np.float16 else dtype
 
     def call(self, inputs, mask=None, training=None, initial_state=None, constants=None):
         """Run the recurrence. See the class docstring for the semantics."""
@@ -369,6 +372,10 @@ class RNN(Layer):
         if self.stateful:
             vdtype = self.variable_dtype or "float32"
             self._states = [np.array(s, dtype=vdtype) for s in new_states]
+        out_dtype = np.dtype(self.compute_dtype) if self.compute_dtype == "float16" else None
+        if out_dtype is not None:
+            output = output.astype(out_dtype)
+            new_states = [s.astype(out_dtype) for s in new_states]
         if self.return_state:
             packed = pack_sequence_as(self.cell.state_size, new_states) if is_nested(
                 self.cell.state_size) else new_states

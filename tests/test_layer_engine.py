@@ -1,0 +1,218 @@
+"""The Layer contract (reference §6) and the Keras Layer doc examples."""
+import numpy as np
+import pytest
+
+import numbarnn as nr
+from numbarnn import backend as K
+
+
+class SimpleDense(nr.Layer):
+    """The Keras docs' SimpleDense, written with add_weight."""
+
+    def __init__(self, units=32, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+
+    def build(self, input_shape):
+        self.w = self.add_weight(shape=(input_shape[-1], self.units),
+                                 initializer="random_normal", trainable=True, name="w")
+        self.b = self.add_weight(shape=(self.units,), initializer="zeros", trainable=True,
+                                 name="b")
+
+    def call(self, inputs):
+        return K.dot(inputs, self.w) + self.b
+
+
+def test_simple_dense_doc_example():
+    layer = SimpleDense(4)
+    x = np.ones((2, 2), "float32")
+    y = layer(x)
+    assert layer.built and y.shape == (2, 4)
+    np.testing.assert_allclose(y, np.ones((2, 2)) @ layer.w.numpy() + layer.b.numpy(),
+                               rtol=1e-6)
+    assert [w.name for w in layer.weights] == ["simple_dense/w:0", "simple_dense/b:0"]
+    np.testing.assert_allclose(x @ layer.w, y, rtol=1e-6)
+
+
+def test_identity_layer_and_add_loss():
+    class ActivityRegularization(nr.Layer):
+        def __init__(self, rate=1e-2):
+            super().__init__()
+            self.rate = rate
+
+        def call(self, inputs):
+            self.add_loss(self.rate * np.sum(inputs))
+            return inputs
+
+    layer = ActivityRegularization()
+    x = np.ones((2, 3), "float32")
+    np.testing.assert_array_equal(layer(x), x)
+    assert len(layer.losses) == 1
+    np.testing.assert_allclose(layer.losses[0], 0.06, rtol=1e-6)
+    layer(x)
+    assert len(layer.losses) == 1  # eager losses reset at each outermost call
+    identity = nr.Layer()
+    np.testing.assert_array_equal(identity(x), x)
+
+
+def test_input_spec_error_text():
+    class Conv(nr.Layer):
+        def __init__(self):
+            super().__init__(name="conv2d")
+            self.input_spec = nr.InputSpec(ndim=4)
+
+    with pytest.raises(ValueError) as err:
+        Conv()(np.zeros(2))
+    assert str(err.value) == ('Input 0 of layer "conv2d" is incompatible with the layer: '
+                              "expected ndim=4, found ndim=1. Full shape received: (2,)")
+
+
+def test_input_spec_axes_shape_and_repr():
+    spec = nr.InputSpec(shape=(None, None, 4))
+    assert repr(spec) == "InputSpec(shape=(None, None, 4), ndim=3)"
+    from numbarnn.engine import assert_input_compatibility
+    with pytest.raises(ValueError, match=r"expected shape=\(None, None, 4\), found shape"):
+        assert_input_compatibility(spec, np.zeros((1, 2, 3)), "rnn")
+    with pytest.raises(ValueError, match="expected axis -1 of input shape to have value 3"):
+        assert_input_compatibility(nr.InputSpec(axes={-1: 3}), np.zeros((1, 2)), "d")
+    with pytest.raises(TypeError, match="integer keys"):
+        nr.InputSpec(axes={"a": 1})
+
+
+def test_unique_default_names():
+    assert nr.SimpleRNNCell(2).name == "simple_rnn_cell"
+    assert nr.SimpleRNNCell(2).name == "simple_rnn_cell_1"
+    assert nr.SimpleRNN(2).name == "simple_rnn"
+
+
+def test_weights_trainable_switch_and_count():
+    layer = nr.SimpleRNN(3)
+    layer(np.zeros((2, 4, 5), "float32"))
+    assert [w.name for w in layer.weights] == [
+        "simple_rnn/simple_rnn_cell/kernel:0", "simple_rnn/simple_rnn_cell/recurrent_kernel:0",
+        "simple_rnn/simple_rnn_cell/bias:0"]
+    assert layer.count_params() == 5 * 3 + 3 * 3 + 3
+    assert len(layer.trainable_weights) == 3 and not layer.non_trainable_weights
+    layer.trainable = False
+    assert not layer.cell.trainable
+    assert not layer.trainable_weights and len(layer.non_trainable_weights) == 3
+    layer.trainable = True
+    assert len(layer.trainable_weights) == 3
+    assert nr.SimpleRNN(3, trainable=False).cell.trainable is False
+
+
+def test_set_weights_errors_and_roundtrip(rng):
+    layer = nr.SimpleRNN(2)
+    layer(np.zeros((1, 2, 3), "float32"))
+    ws = [rng.standard_normal(w.shape) for w in layer.get_weights()]
+    layer.set_weights(ws)
+    for got, want in zip(layer.get_weights(), ws):
+        np.testing.assert_allclose(got, want.astype("float32"))
+    with pytest.raises(ValueError, match="was expecting 3 weights"):
+        layer.set_weights(ws[:2])
+    with pytest.raises(ValueError, match=r"weight shape \(3, 2\) is not compatible with "
+                                         r"provided weight shape \(2, 2\)"):
+        layer.set_weights([ws[1], ws[1], ws[2]])
+
+
+def test_count_params_unbuilt():
+    with pytest.raises(ValueError, match="isn't built"):
+        nr.SimpleRNN(2).count_params()
+
+
+def test_unknown_kwargs():
+    with pytest.raises(TypeError, match="Keyword argument not understood"):
+        nr.SimpleRNN(2, foo=1)
+    with pytest.raises(TypeError):
+        nr.Layer().add_weight("w", (1,), bogus=True)
+
+
+def test_variable_behaves_like_array():
+    v = nr.Variable(np.arange(4.0).reshape(2, 2), name="v:0")
+    x = np.ones((1, 2))
+    np.testing.assert_allclose(x @ v, [[2.0, 4.0]])
+    np.testing.assert_allclose(v @ np.ones(2), [1.0, 5.0])
+    np.testing.assert_allclose(v + 1, np.arange(1.0, 5.0).reshape(2, 2))
+    np.testing.assert_allclose(np.tanh(v), np.tanh(np.arange(4.0).reshape(2, 2)))
+    v.assign(np.zeros((2, 2)))
+    assert v.numpy().sum() == 0 and v.shape == (2, 2) and v.dtype == np.float64
+    with pytest.raises(ValueError, match="Cannot assign"):
+        v.assign(np.zeros(3))
+
+
+def test_regularization_losses_recomputed():
+    layer = nr.SimpleRNN(2, kernel_regularizer="l2", recurrent_regularizer="l1",
+                         bias_regularizer="l2", activity_regularizer="l2")
+    layer.build((None, None, 3))
+    assert len(layer.losses) == 3
+    k = layer.cell.kernel
+    np.testing.assert_allclose(layer.losses[0], 0.01 * np.sum(k.numpy() ** 2), rtol=1e-6)
+    k.assign(np.ones(k.shape))
+    np.testing.assert_allclose(layer.losses[0], 0.01 * 6, rtol=1e-6)
+    out = layer(np.ones((4, 2, 3), "float32"))
+    assert len(layer.losses) == 4
+    # tf-keras order: each layer's eager losses (activity) before its callable ones
+    np.testing.assert_allclose(layer.losses[0], 0.01 * np.sum(out ** 2) / 4, rtol=1e-5)
+
+
+def test_dtype_policies():
+    layer = nr.SimpleRNN(2, dtype="float64")
+    out = layer(np.ones((1, 2, 3), "float32"))
+    assert out.dtype == np.float64 and layer.cell.kernel.dtype == np.float64
+    mixed = nr.SimpleRNN(2, dtype="mixed_float16")
+    assert mixed.compute_dtype == "float16" and mixed.variable_dtype == "float32"
+    assert mixed(np.ones((1, 2, 3), "float32")).dtype == np.float16
+    assert mixed.cell.kernel.dtype == np.float32
+    with pytest.raises(ValueError, match="Cannot convert value foo to a mixed precision"):
+        nr.Policy("foo")
+
+
+def test_get_config_keys_match_tf_keras():
+    cell_keys = ["activation", "bias_constraint", "bias_initializer", "bias_regularizer",
+                 "dropout", "dtype", "kernel_constraint", "kernel_initializer",
+                 "kernel_regularizer", "name", "recurrent_constraint", "recurrent_dropout",
+                 "recurrent_initializer", "recurrent_regularizer", "trainable", "units",
+                 "use_bias"]
+    assert sorted(nr.SimpleRNNCell(3).get_config()) == cell_keys
+    layer_keys = ["activation", "activity_regularizer", "bias_constraint", "bias_initializer",
+                  "bias_regularizer", "dropout", "dtype", "go_backwards", "kernel_constraint",
+                  "kernel_initializer", "kernel_regularizer", "name", "recurrent_constraint",
+                  "recurrent_dropout", "recurrent_initializer", "recurrent_regularizer",
+                  "return_sequences", "return_state", "stateful", "time_major", "trainable",
+                  "units", "unroll", "use_bias"]
+    assert sorted(nr.SimpleRNN(3).get_config()) == layer_keys
+    assert sorted(nr.RNN(nr.SimpleRNNCell(3)).get_config()) == [
+        "cell", "dtype", "go_backwards", "name", "return_sequences", "return_state",
+        "stateful", "time_major", "trainable", "unroll"]
+    cfg = nr.SimpleRNNCell(3).get_config()
+    assert cfg["activation"] == "tanh"
+    assert cfg["kernel_initializer"]["class_name"] == "GlorotUniform"
+
+
+@pytest.mark.parametrize("stateful", [False, True])
+def test_from_config_roundtrip(stateful):
+    layer = nr.SimpleRNN(3, stateful=stateful, zero_output_for_mask=True,
+                         kernel_regularizer="l2")
+    again = nr.SimpleRNN.from_config(layer.get_config())
+    assert again.get_config() == layer.get_config()
+    rnn = nr.RNN([nr.SimpleRNNCell(2), nr.ResidualWrapper(nr.SimpleRNNCell(2))])
+    copy = nr.layers.deserialize(nr.layers.serialize(rnn))
+    assert copy.get_config() == rnn.get_config()
+
+
+def test_dense_and_sequential_summary(capsys, rng):
+    model = nr.Sequential([nr.SimpleRNN(4, return_sequences=True), nr.SimpleRNN(3),
+                           nr.Dense(2, activation="softmax")])
+    x = rng.standard_normal((5, 6, 3)).astype("float32")
+    y = model(x)
+    assert y.shape == (5, 2)
+    np.testing.assert_allclose(y.sum(1), 1.0, rtol=1e-6)
+    h = model.layers[1](model.layers[0](x))
+    d = model.layers[2]
+    z = h @ d.kernel.numpy() + d.bias.numpy()
+    np.testing.assert_allclose(y, np.exp(z) / np.exp(z).sum(1, keepdims=True), rtol=1e-5)
+    model.summary()
+    text = capsys.readouterr().out
+    assert "Total params: 64" in text  # (3*4+16+4) + (4*3+9+3) + (3*2+2)
+    again = nr.Sequential.from_config(model.get_config())
+    assert [type(l) for l in again.layers] == [type(l) for l in model.layers]
