@@ -44,5 +44,18 @@ def _fresh_names():
     yield
 
 
-os.environ.setdefault("NUMBA_CACHE_DIR", os.path.join(os.path.dirname(__file__), "..",
-                                                       ".numba_cache"))
+def _kernel_source_hash():
+    """numba invalidates a cached function only when its own file changes, not when a
+    function it calls (in another file) does: key the test cache on all kernel sources."""
+    import hashlib
+    folder = os.path.join(os.path.dirname(__file__), "..", "numbarnn", "kernels")
+    digest = hashlib.sha1()
+    for name in sorted(os.listdir(folder)):
+        if name.endswith(".py"):
+            with open(os.path.join(folder, name), "rb") as f:
+                digest.update(f.read())
+    return digest.hexdigest()[:12]
+
+
+os.environ.setdefault("NUMBA_CACHE_DIR", os.path.join(
+    os.path.dirname(__file__), "..", ".numba_cache", _kernel_source_hash()))

@@ -6,6 +6,7 @@ scalar function bodies as device functions.
 """
 import math
 
+import numpy as np
 from numba import njit
 
 # name -> code; the names are those of numbarnn.activations
@@ -57,6 +58,38 @@ def scalar_activation(code, x):
 
 scalar_activation_cpu = njit(cache=True, inline="always")(scalar_activation)
 
+# float32 tanh as a rational function (the minimax fit Eigen uses for float): max error
+# 3.4e-7 relative on [-12, 12] (about 3 ulp), exactly +-1 beyond the clamp, NaN kept.
+# It vectorises, where libm's tanh costs 11-15 ns per element.
+_F = np.float32
+_TANH_CLAMP = _F(7.90531110763549805)
+_A1, _A3, _A5, _A7 = _F(4.89352455891786e-03), _F(6.37261928875436e-04), \
+    _F(1.48572235717979e-05), _F(5.12229709037114e-08)
+_A9, _A11, _A13 = _F(-8.60467152213735e-11), _F(2.00018790482477e-13), \
+    _F(-2.76076847742355e-16)
+_B0, _B2, _B4, _B6 = _F(4.89352518554385e-03), _F(2.26843463243900e-03), \
+    _F(1.18534705686654e-04), _F(1.19825839466702e-06)
+
+
+@njit(cache=True)
+def tanh_row_f32(z):
+    """In-place float32 tanh of a contiguous row (see the constants above)."""
+    for j in range(z.shape[0]):
+        x = z[j]
+        x = _TANH_CLAMP if x > _TANH_CLAMP else x
+        x = -_TANH_CLAMP if x < -_TANH_CLAMP else x
+        x2 = x * x
+        p = x2 * _A13 + _A11
+        p = x2 * p + _A9
+        p = x2 * p + _A7
+        p = x2 * p + _A5
+        p = x2 * p + _A3
+        p = x2 * p + _A1
+        q = x2 * _B6 + _B4
+        q = x2 * q + _B2
+        q = x2 * q + _B0
+        z[j] = x * p / q
+
 
 @njit(cache=True)
 def activate_row(code, z):
@@ -73,8 +106,11 @@ def activate_row(code, z):
         for j in range(n):
             z[j] = z[j] / total
     elif code == 1:
-        for j in range(n):
-            z[j] = math.tanh(z[j])
+        if z.itemsize == 4:
+            tanh_row_f32(z)
+        else:
+            for j in range(n):
+                z[j] = math.tanh(z[j])
     elif code != 0:
         for j in range(n):
             z[j] = scalar_activation_cpu(code, z[j])
