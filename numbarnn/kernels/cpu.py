@@ -14,14 +14,14 @@ there is never used, because the next layer is masked at the same step.
 import numpy as np
 from numba import njit
 
-from .scalar_math import activate_row
+from .scalar_math import CPU_JIT, activate_row
 
 # Per-step recurrent products smaller than this (B*U*U multiply-adds) run as compiled
 # loops; larger ones call BLAS, whose per-call overhead is then amortised.
 SMALL_PRODUCT = 1 << 16
 
 
-@njit(cache=True)
+@njit(**CPU_JIT)
 def _recurrent_step_small(z, h, rec, use_rdp, rdp, mask_row, has_mask):
     """z[b] += (h[b] * rdp[b]) @ rec for unmasked rows, as AXPYs over contiguous rows."""
     batch, units = z.shape
@@ -41,7 +41,7 @@ def _recurrent_step_small(z, h, rec, use_rdp, rdp, mask_row, has_mask):
                     zb[j] += hi * rec[i, j]
 
 
-@njit(cache=True)
+@njit(**CPU_JIT)
 def _layer_chunk(inp, proj, h, rec, bias, act, residual, use_rdp, rdp, mask,
                  has_mask, is_last, zero_output_for_mask, carry, out, hbuf, zbuf):
     """Run one layer over one chunk of steps (processing order).
@@ -92,7 +92,7 @@ def _layer_chunk(inp, proj, h, rec, bias, act, residual, use_rdp, rdp, mask,
                 out[k, b] = 0.0
 
 
-@njit(cache=True)
+@njit(**CPU_JIT)
 def simple_rnn_stack_forward(x, mask, states, kernels, recurrents, biases, dims, acts,
                              residuals, in_drop, use_in_drop, rec_drop, use_rec_drop,
                              go_backwards, zero_output_for_mask, out_seq, out_last,
