@@ -47,7 +47,7 @@ def _layer_chunk(inp, proj, h, rec, bias, act, residual, use_rdp, rdp, mask,
     """Run one layer over one chunk of steps (processing order).
 
     inp  : (Tc, B, I)  layer input (for the residual)
-    proj : (Tc, B, U)  inp @ kernel (dropout applied), bias not yet added
+    proj : (Tc, B, U)  inp @ kernel (dropout applied), bias not yet added; overwritten
     h    : (B, U)      state, updated in place
     out  : (Tc, B, U)  layer output, written
     carry: (B, U)      previous output (last layer only)
@@ -56,10 +56,12 @@ def _layer_chunk(inp, proj, h, rec, bias, act, residual, use_rdp, rdp, mask,
     small = batch * units * units < SMALL_PRODUCT
     for k in range(steps):
         z = proj[k]
-        for b in range(batch):
-            z[b] += bias
         mask_row = mask[k] if has_mask else mask[0]
         if small:
+            for b in range(batch):
+                zb = z[b]
+                for j in range(units):
+                    zb[j] += bias[j]
             _recurrent_step_small(z, h, rec, use_rdp, rdp, mask_row, has_mask)
         else:
             if use_rdp:
@@ -69,27 +71,36 @@ def _layer_chunk(inp, proj, h, rec, bias, act, residual, use_rdp, rdp, mask,
                 np.dot(hbuf, rec, zbuf)
             else:
                 np.dot(h, rec, zbuf)
-            z += zbuf
+            for b in range(batch):
+                zb = z[b]
+                rb = zbuf[b]
+                for j in range(units):
+                    zb[j] += bias[j] + rb[j]
         for b in range(batch):
-            ok = (not has_mask) or mask_row[b]
-            if ok:
+            ob = out[k, b]
+            if (not has_mask) or mask_row[b]:
                 zb = z[b]
                 activate_row(act, zb)
-                h[b] = zb
+                hb = h[b]
                 if residual:
-                    out[k, b] = zb + inp[k, b]
+                    ib = inp[k, b]
+                    for j in range(units):
+                        hb[j] = zb[j]
+                        ob[j] = zb[j] + ib[j]
                 else:
-                    out[k, b] = zb
-                if is_last:
-                    carry[b] = out[k, b]
-            elif is_last:
-                if zero_output_for_mask:
-                    out[k, b] = 0.0
-                else:
-                    out[k, b] = carry[b]
-                carry[b] = out[k, b]
+                    for j in range(units):
+                        hb[j] = zb[j]
+                        ob[j] = zb[j]
+            elif not is_last:
+                ob[:] = 0.0  # never read: the next layer is masked at this step too
+            elif zero_output_for_mask:
+                ob[:] = 0.0
             else:
-                out[k, b] = 0.0
+                ob[:] = carry[b]
+            if is_last and has_mask:
+                carry[b] = ob
+        if is_last and not has_mask and k == steps - 1:
+            carry[:] = out[k]
 
 
 @njit(**CPU_JIT)
