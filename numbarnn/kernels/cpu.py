@@ -141,7 +141,11 @@ def simple_rnn_stack_forward(x, mask, states, kernels, recurrents, biases, dims,
     chunk = max(1, min(chunk, steps))
     proj_buf = np.empty(chunk * batch * max_units, dtype)
     act_bufs = np.empty((2, chunk * batch * max_units), dtype)
-    drop_buf = np.empty(chunk * batch * max(dims[0, 0], max_units), dtype)
+    any_drop = False
+    for l in range(n_layers):
+        any_drop = any_drop or use_in_drop[l]
+    drop_size = chunk * batch * max(dims[0, 0], max_units) if any_drop else 0
+    drop_buf = np.empty(drop_size, dtype)
     hbuf = np.empty(batch * max_units, dtype)
     zbuf = np.empty(batch * max_units, dtype)
     step_mask = np.empty((chunk, batch), np.bool_)

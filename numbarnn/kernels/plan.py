@@ -11,7 +11,7 @@ import numpy as np
 from .scalar_math import ACTIVATION_CODES
 
 # Steps per chunk are chosen so a chunk's projection holds about this many elements.
-CHUNK_ELEMENTS = 1 << 20
+CHUNK_ELEMENTS = 1 << 18
 
 
 @dataclass

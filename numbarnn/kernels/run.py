@@ -36,7 +36,7 @@ def run_stack(levels, x, mask, states, go_backwards=False, zero_output_for_mask=
     if packed is None:
         packed = plan.pack(levels, dtype)
     state_arr = np.ascontiguousarray(np.concatenate(
-        [np.asarray(s, dtype).reshape(batch, -1) for s in states], axis=1))
+        [np.asarray(s, dtype) for s in states], axis=1))
     in_drop, use_in, rec_drop, use_rec = plan.dropout_arrays(levels, batch, dtype)
     units = levels[-1].units
     out_seq = np.empty((steps if return_sequences else 0, batch, units), dtype)
