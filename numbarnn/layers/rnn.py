@@ -75,6 +75,13 @@ class RNN(Layer):
 
     Notes
     -----
+    A user cell may define ``compiled_step``: an ``@njit`` function
+    ``(x_t (I,), h (S,), params) -> (output (O,), new_h (S,))`` on one batch row, where
+    ``params`` is the tuple the cell's ``compiled_params()`` returns (default: its
+    weights' arrays). With a single ``[batch, S]`` state and no constants, the CPU engine
+    then runs it inside a compiled time loop (compiled once per process); its ``call``
+    is still used by the Python engine.
+
     Built-in cells (:class:`SimpleRNNCell`, stacks of them, :class:`ResidualWrapper`
     around them) run in one fused compiled kernel per call; other cells run in a Python
     loop with the same semantics. States are always ``[batch, ...]``, also when
@@ -361,7 +368,19 @@ class RNN(Layer):
             levels = self.cell._fused_levels(batch, dtype, bool(training))
             if levels is not None and len(levels) != len(states):
                 levels = None
-        if levels is not None:
+        step = getattr(self.cell, "compiled_step", None)
+        if (levels is None and step is not None and engine == "cpu" and constants is None
+                and len(states) == 1 and states[0].ndim == 2):
+            from ..kernels.compiled_step import run_user_step
+            params = (self.cell.compiled_params() if hasattr(self.cell, "compiled_params")
+                      else tuple(w.value().astype(dtype, copy=False)
+                                 for w in getattr(self.cell, "weights", [])))
+            output, state = run_user_step(
+                step, tuple(params), x, mask, states[0], self.go_backwards,
+                self.zero_output_for_mask, self.return_sequences, self.time_major,
+                state_shapes(self._output_size())[0][0])
+            new_states = [state]
+        elif levels is not None:
             output, new_states = kernels.run_stack(
                 levels, x, mask, states, go_backwards=self.go_backwards,
                 zero_output_for_mask=self.zero_output_for_mask,

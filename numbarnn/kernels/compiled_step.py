@@ -1,0 +1,57 @@
+"""Compiled time loop around a user's ``@njit`` step function.
+
+The step is a numba dispatcher passed as an argument, so this loop is specialised per
+step function in each process (numba cannot cache it across processes).
+"""
+import numpy as np
+from numba import njit
+
+from .scalar_math import CPU_JIT
+
+_JIT = {k: v for k, v in CPU_JIT.items() if k != "cache"}
+
+
+@njit(**_JIT)
+def user_step_forward(step, params, x, mask, state, go_backwards, zero_output_for_mask,
+                      out_seq, out_last):
+    """Run ``out, new_state = step(x_t, state_row, params)`` over rows and steps.
+
+    x : (T, B, I) time-major; mask : (T, B) bool or (0, B); state : (B, S) updated in
+    place; out_seq : (T, B, O) in processing order or (0, B, O); out_last : (B, O).
+    The masking rules are those of ``cpu.simple_rnn_stack_forward``.
+    """
+    steps, batch = x.shape[0], x.shape[1]
+    has_mask = mask.shape[0] > 0
+    want_seq = out_seq.shape[0] > 0
+    for b in range(batch):
+        carry = np.zeros(out_last.shape[1], out_last.dtype)
+        for k in range(steps):
+            t = steps - 1 - k if go_backwards else k
+            if has_mask and not mask[t, b]:
+                if zero_output_for_mask:
+                    carry[:] = 0.0
+            else:
+                out, new_state = step(x[t, b], state[b], params)
+                state[b] = new_state
+                carry[:] = out
+            if want_seq:
+                out_seq[k, b] = carry
+        out_last[b] = carry
+
+
+def run_user_step(step, params, x, mask, state, go_backwards, zero_output_for_mask,
+                  return_sequences, time_major, output_size):
+    """Arrange arrays for :func:`user_step_forward` and undo the layout afterwards."""
+    dtype = x.dtype
+    xt = np.ascontiguousarray(x if time_major else np.swapaxes(x, 0, 1))
+    steps, batch = xt.shape[:2]
+    mask_t = (np.zeros((0, batch), np.bool_) if mask is None else
+              np.ascontiguousarray(mask if time_major else mask.T, dtype=np.bool_))
+    state = np.array(state, dtype=dtype, order="C")
+    out_seq = np.zeros((steps if return_sequences else 0, batch, output_size), dtype)
+    out_last = np.zeros((batch, output_size), dtype)
+    user_step_forward(step, params, xt, mask_t, state, bool(go_backwards),
+                      bool(zero_output_for_mask), out_seq, out_last)
+    if return_sequences:
+        return (out_seq if time_major else np.swapaxes(out_seq, 0, 1)), state
+    return out_last, state
