@@ -1,0 +1,25 @@
+import subprocess
+import sys
+
+from numbarnn.cli import main
+
+
+def test_demo_prints_what_it_ran(capsys):
+    assert main(["demo", "--batch", "4", "--timesteps", "10", "--features", "3",
+                 "--units", "5", "--repeats", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "device 'cpu'" in out and "M sequence-steps/s" in out and "output (4, 3)" in out
+
+
+def test_info(capsys):
+    assert main(["info"]) == 0
+    out = capsys.readouterr().out
+    assert "numbarnn" in out and "numba" in out and "cuda:" in out
+
+
+def test_module_entry_point():
+    done = subprocess.run([sys.executable, "-m", "numbarnn", "demo", "--batch", "2",
+                           "--timesteps", "4", "--repeats", "1"], capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "forward: best of 1" in done.stdout
