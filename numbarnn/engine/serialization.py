@@ -47,9 +47,7 @@ def deserialize(config, custom_objects=None):
                          "`numbarnn.layers` class, or pass your class in "
                          "`custom_objects`.")
     inner = dict(config.get("config", {}))
-    try:
+    from .base_layer import _accepts
+    if _accepts(cls.from_config, "custom_objects"):
         return cls.from_config(inner, custom_objects=custom_objects)
-    except TypeError as err:
-        if "custom_objects" not in str(err):
-            raise
-        return cls.from_config(inner)
+    return cls.from_config(inner)
