@@ -94,6 +94,45 @@ def tanh_row_f32(z):
         z[j] = x * p / q
 
 
+# float64 tanh(a) = -expm1(-2a) / (2 + expm1(-2a)), with expm1 from a Cody-Waite range
+# reduction (y = -m ln2 + r), a degree-13 Taylor polynomial on |r| <= ln2/2 and a table of
+# 2^-m: about 2 ulp, and it vectorises (libm's tanh: 16 ns per element, this: ~2 ns).
+_LN2_HI = 6.93147180369123816490e-01
+_LN2_LO = 1.90821492927058770002e-10
+_INV_LN2 = 1.44269504088896338700e+00
+_POW2_NEG = np.array([2.0 ** -m for m in range(64)])
+_C2, _C3, _C4, _C5, _C6, _C7, _C8, _C9, _C10, _C11, _C12, _C13 = [
+    1.0 / math.factorial(k) for k in range(2, 14)]
+
+
+@njit(**CPU_JIT)
+def tanh_row_f64(z):
+    """In-place float64 tanh of a contiguous row (see the comment above)."""
+    for j in range(z.shape[0]):
+        x = z[j]
+        a = abs(x)
+        a = 20.0 if a > 20.0 else a  # tanh(20) == 1 in float64
+        y = -2.0 * a
+        m = int(-y * _INV_LN2 + 0.5)
+        m = 0 if m < 0 else (63 if m > 63 else m)  # also keeps NaN's index in range
+        r = y + m * _LN2_HI + m * _LN2_LO
+        p = _C13
+        p = p * r + _C12
+        p = p * r + _C11
+        p = p * r + _C10
+        p = p * r + _C9
+        p = p * r + _C8
+        p = p * r + _C7
+        p = p * r + _C6
+        p = p * r + _C5
+        p = p * r + _C4
+        p = p * r + _C3
+        p = p * r + _C2
+        scale = _POW2_NEG[m]
+        em1 = scale * (r + r * r * p) + (scale - 1.0)
+        z[j] = math.copysign(abs(em1 / (2.0 + em1)), x)
+
+
 @njit(**CPU_JIT)
 def activate_row(code, z):
     """Apply activation ``code`` in place to the 1-D row ``z``.
@@ -116,8 +155,7 @@ def activate_row(code, z):
         if z.itemsize == 4:
             tanh_row_f32(z)
         else:
-            for j in range(n):
-                z[j] = math.tanh(z[j])
+            tanh_row_f64(z)
     elif code == 2:
         for j in range(n):
             v = z[j]
