@@ -1,4 +1,4 @@
-"""Command line: ``numbarnn demo | info`` (also ``python -m numbarnn``)."""
+"""Command line: ``numbarnn demo | info | bench | run`` (also ``python -m numbarnn``)."""
 import argparse
 import platform
 import sys
@@ -75,10 +75,22 @@ def main(argv=None):
     demo.add_argument("--seed", type=int, default=0)
     demo.add_argument("--device", default="cpu", choices=["cpu", "python", "cuda"])
     sub.add_parser("info", help="versions, threading layer, CUDA availability")
+    sub.add_parser("bench", help="side-by-side timings against installed peers",
+                   add_help=False)
+    from . import batch_run
+    batch_run.add_arguments(sub.add_parser(
+        "run", help="run a saved model over a .npy/.npz dataset, in chunks",
+        description=batch_run.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter))
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["bench"]:
+        from .bench import main as bench_main
+        return bench_main(argv[1:])
     args = parser.parse_args(argv)
     command = args.command or "demo"
     if args.command is None:
         args = parser.parse_args(["demo"])
+    if command == "run":  # reports its own errors: exit 2 for arguments, 1 for the model
+        return batch_run.run(args)
     try:
         return {"demo": _demo, "info": _info}[command](args)
     except Exception as err:  # one-line errors for users

@@ -1,0 +1,88 @@
+"""asv benchmarks of the SimpleRNN forward pass (float32 inference unless named)."""
+import subprocess
+import sys
+
+import numpy as np
+
+import numbarnn as nr
+
+SHAPES = [(1, 1000, 64, 64), (32, 100, 64, 128), (64, 200, 128, 256), (256, 50, 256, 256)]
+SHAPE_NAMES = [str(s) for s in SHAPES]
+
+
+def _inputs(shape, dtype="float32"):
+    batch, steps, features, _ = shape
+    rng = np.random.default_rng(0)
+    return rng.standard_normal((batch, steps, features)).astype(dtype)
+
+
+class Forward:
+    """The plain layer and its variants, over the four target shapes."""
+
+    params = (SHAPE_NAMES, ["plain", "masked", "stacked", "residual", "float64",
+                            "sequences"])
+    param_names = ["shape (B, T, I, U)", "variant"]
+    timeout = 300
+
+    def setup(self, shape_name, variant):
+        shape = SHAPES[SHAPE_NAMES.index(shape_name)]
+        batch, steps, features, units = shape
+        self.kwargs = {}
+        if variant == "float64":
+            self.layer = nr.SimpleRNN(units, dtype="float64")
+            self.x = _inputs(shape, "float64")
+        elif variant == "stacked":
+            self.layer = nr.RNN([nr.SimpleRNNCell(units), nr.SimpleRNNCell(units)])
+            self.x = _inputs(shape)
+        elif variant == "residual":
+            self.layer = nr.RNN(nr.ResidualWrapper(nr.SimpleRNNCell(units)))
+            self.x = _inputs((batch, steps, units, units))
+        else:
+            self.layer = nr.SimpleRNN(units, return_sequences=variant == "sequences")
+            self.x = _inputs(shape)
+            if variant == "masked":
+                self.kwargs["mask"] = np.random.default_rng(1).random((batch, steps)) > 0.2
+        self.layer(self.x, **self.kwargs)  # compile / load the cache outside the timing
+
+    def time_forward(self, shape_name, variant):
+        self.layer(self.x, **self.kwargs)
+
+    def peakmem_forward(self, shape_name, variant):
+        self.layer(self.x, **self.kwargs)
+
+
+class FirstCall:
+    """Import plus first call in a fresh process (with the on-disk cache as it is)."""
+
+    timeout = 600
+
+    def setup(self):
+        self.code = ("import numpy as np, numbarnn as nr; "
+                     "nr.SimpleRNN(16)(np.zeros((4, 10, 8), 'float32'))")
+        subprocess.run([sys.executable, "-c", self.code], check=True)  # warm the cache
+
+    def time_first_call(self):
+        subprocess.run([sys.executable, "-c", self.code], check=True)
+
+
+class CudaForward:
+    """The CUDA engine; skipped where no GPU is usable."""
+
+    params = SHAPE_NAMES
+    param_names = ["shape (B, T, I, U)"]
+    timeout = 300
+
+    def setup(self, shape_name):
+        from numbarnn.kernels.cuda_support import cuda_status
+        ok, _ = cuda_status()
+        if not ok:
+            raise NotImplementedError("no usable CUDA device")
+        shape = SHAPES[SHAPE_NAMES.index(shape_name)]
+        self.layer = nr.SimpleRNN(shape[3])
+        self.x = _inputs(shape)
+        with nr.device("cuda"):
+            self.layer(self.x)
+
+    def time_forward(self, shape_name):
+        with nr.device("cuda"):
+            self.layer(self.x)

@@ -1,0 +1,19 @@
+"""The side-by-side benchmark runs, and its peers agree with numbarnn (no timing asserts)."""
+from numbarnn import bench
+
+
+def test_quick_bench_writes_table(tmp_path, capsys):
+    assert bench.main(["--shapes", "quick", "--repeats", "1", "--peers", "numbarnn,numpy",
+                       "--output-dir", str(tmp_path)]) == 0
+    text = (tmp_path / "bench.txt").read_text()
+    assert "(1, 50, 8, 8)" in text and "numbarnn" in text and "numpy" in text
+    rows, missing, rate = bench.run(bench.QUICK_SHAPES, 1, ["numbarnn", "numpy"], 256)
+    assert rate > 0 and not missing
+    for row in rows:
+        assert row["max_abs_diff"]["numpy"] < 1e-5  # the numpy loop computes the same
+        assert row["floor_ms"] > 0
+
+
+def test_missing_peer_is_reported_not_fatal():
+    rows, missing, _ = bench.run([(1, 3, 2, 2)], 1, ["numbarnn", "no_such_peer"], 64)
+    assert "no_such_peer" in missing and "numbarnn" in rows[0]["ms"]
