@@ -5,8 +5,14 @@ import pytest
 
 ENGINES = ["cpu", "python", "cuda"]
 
+# Without an NVIDIA driver, the CUDA engine's tests run in numba's CUDA simulator (the
+# variable must be set before numba is imported); with one they run on the GPU.
+if "NUMBA_ENABLE_CUDASIM" not in os.environ and not os.path.exists("/dev/nvidiactl"):
+    os.environ["NUMBA_ENABLE_CUDASIM"] = "1"
 
-def _cuda_ready():
+
+def cuda_ready():
+    """``(ok, reason)``: can the CUDA engine run here (GPU or simulator)?"""
     try:
         from numbarnn.kernels import cuda  # noqa: F401
         from numbarnn.kernels.cuda_support import cuda_status
@@ -20,7 +26,7 @@ def engine(request):
     """Run the test body on each engine: fused CPU kernels, Python loop, CUDA."""
     import numbarnn
     if request.param == "cuda":
-        ok, reason = _cuda_ready()
+        ok, reason = cuda_ready()
         if not ok:
             pytest.skip(reason)
     with numbarnn.device(request.param):

@@ -7,7 +7,10 @@ from hypothesis import given, settings, strategies as st, HealthCheck
 
 import numbarnn as nr
 from naive import rnn_forward
-from conftest import tolerance
+from conftest import cuda_ready, tolerance
+
+# The property test draws the engine too; CUDA joins where it runs (GPU or simulator).
+PROPERTY_ENGINES = ["cpu", "python"] + (["cuda"] if cuda_ready()[0] else [])
 
 
 def make_cell(units, input_dim, rng, activation="tanh", use_bias=True, residual=False,
@@ -96,13 +99,13 @@ def test_every_activation(engine, rng, activation):
     np.testing.assert_allclose(layer(x), ref_seq, rtol=1e-9, atol=1e-12)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
 @given(batch=st.integers(1, 4), steps=st.integers(1, 7), feat=st.integers(1, 4),
        units=st.lists(st.integers(1, 5), min_size=1, max_size=3),
        go_backwards=st.booleans(), zofm=st.booleans(), return_sequences=st.booleans(),
        mask_kind=st.sampled_from(["none", "random", "right", "left"]),
        with_state=st.booleans(), seed=st.integers(0, 2**31 - 1),
-       engine_name=st.sampled_from(["cpu", "python"]))
+       engine_name=st.sampled_from(PROPERTY_ENGINES))
 def test_random_configurations(batch, steps, feat, units, go_backwards, zofm,
                                return_sequences, mask_kind, with_state, seed, engine_name):
     rng = np.random.default_rng(seed)

@@ -9,6 +9,7 @@ import numpy as np
 from .. import constraints as constraints_mod
 from .. import initializers as initializers_mod
 from .. import regularizers as regularizers_mod
+from ..kernels.cuda_support import is_device_array, require_cuda
 from .dtype_policy import Policy, as_policy, numpy_compute_dtype
 from .input_spec import assert_input_compatibility
 from .variables import Variable
@@ -338,6 +339,8 @@ class Layer:
             return inputs
 
         def cast(x):
+            if is_device_array(x):  # cast on the device by the engine, never copied here
+                return x
             if _is_array_like(x) and np.dtype(x.dtype).kind == "f" and x.dtype != dtype:
                 return np.asarray(x).astype(dtype)
             return x
@@ -369,6 +372,11 @@ class Layer:
             return np.asarray(inputs)
         if isinstance(inputs, Variable):
             return inputs.value()
+        if is_device_array(inputs):
+            # CuPy arrays, PyTorch CUDA tensors...: a numba device view, no copy.
+            require_cuda()
+            from ..kernels.cuda import as_device_array
+            return as_device_array(inputs)
         return inputs
 
     def __call__(self, inputs, *args, **kwargs):

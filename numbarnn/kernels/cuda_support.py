@@ -1,7 +1,9 @@
 """Whether the CUDA engine can run here, and why not."""
 import os
 
-__all__ = ["cuda_status", "require_cuda", "CudaUnavailable"]
+import numpy as np
+
+__all__ = ["cuda_status", "require_cuda", "CudaUnavailable", "is_device_array"]
 
 
 class CudaUnavailable(RuntimeError):
@@ -31,3 +33,16 @@ def require_cuda():
     ok, reason = cuda_status()
     if not ok:
         raise CudaUnavailable("The 'cuda' device is not available: " + reason)
+
+
+def is_device_array(x):
+    """Is ``x`` an array in CUDA device memory (numba, CuPy, PyTorch CUDA, simulator)?
+
+    Cheap and import-free: it never initialises CUDA.
+    """
+    if x is None or isinstance(x, (np.ndarray, list, tuple, int, float)):
+        return False
+    if hasattr(x, "__cuda_array_interface__"):
+        return True
+    # The simulator's stand-in device arrays implement no interface.
+    return type(x).__name__ in ("FakeCUDAArray", "DeviceNDArray")

@@ -2,31 +2,41 @@
 import numpy as np
 
 from . import plan
+from .cuda_support import is_device_array
 
 __all__ = ["run_stack"]
 
 
 def run_stack(levels, x, mask, states, go_backwards=False, zero_output_for_mask=False,
-              return_sequences=False, time_major=False, engine="cpu", packed=None):
+              return_sequences=False, time_major=False, engine="cpu", packed=None,
+              dtype=None):
     """Run a stack of SimpleRNN-type levels over ``x``.
 
     Parameters
     ----------
     levels : list of LevelSpec
-    x : array (B, T, I) or (T, B, I) if ``time_major``; already in the compute dtype.
+    x : array (B, T, I) or (T, B, I) if ``time_major``. On the CPU it is already in the
+        compute dtype; the CUDA engine also takes device arrays of any real dtype.
     mask : bool array matching the first two axes of ``x``, or None.
     states : list of (B, U_l) arrays, one per level (not modified).
     go_backwards, zero_output_for_mask, return_sequences, time_major : bool
     engine : {"cpu", "cuda"}
     packed : PackedStack, optional
-        Pre-packed weights (cached by the caller).
+        Pre-packed weights (cached by the caller; the CUDA engine keeps its device copy
+        of the weights on it).
+    dtype : numpy dtype, optional
+        The compute dtype (default: that of ``x``).
 
     Returns
     -------
     output : (B, U) last output, or (B, T, U) / (T, B, U) sequence in processing order
     states : list of (B, U_l) final states
+        numpy arrays, or device arrays when ``x`` is a device array.
     """
-    dtype = x.dtype
+    dtype = np.dtype(dtype or x.dtype)
+    if engine == "cuda":
+        return _run_cuda(levels, x, mask, states, go_backwards, zero_output_for_mask,
+                         return_sequences, time_major, packed, dtype)
     xt = np.ascontiguousarray(x if time_major else np.swapaxes(x, 0, 1))
     steps, batch = xt.shape[0], xt.shape[1]
     if mask is None:
@@ -41,18 +51,12 @@ def run_stack(levels, x, mask, states, go_backwards=False, zero_output_for_mask=
     units = levels[-1].units
     out_seq = np.empty((steps if return_sequences else 0, batch, units), dtype)
     out_last = np.zeros((batch, units), dtype)
-    if engine == "cuda":
-        from . import cuda
-        cuda.simple_rnn_stack_forward(
-            xt, mask_t, state_arr, packed, in_drop, use_in, rec_drop, use_rec,
-            go_backwards, zero_output_for_mask, out_seq, out_last)
-    else:
-        from .cpu import simple_rnn_stack_forward
-        simple_rnn_stack_forward(
-            xt, mask_t, state_arr, packed.kernels, packed.recurrents, packed.biases,
-            packed.dims, packed.acts, packed.residuals, in_drop, use_in, rec_drop,
-            use_rec, bool(go_backwards), bool(zero_output_for_mask), out_seq, out_last,
-            plan.chunk_steps(batch, levels))
+    from .cpu import simple_rnn_stack_forward
+    simple_rnn_stack_forward(
+        xt, mask_t, state_arr, packed.kernels, packed.recurrents, packed.biases,
+        packed.dims, packed.acts, packed.residuals, in_drop, use_in, rec_drop,
+        use_rec, bool(go_backwards), bool(zero_output_for_mask), out_seq, out_last,
+        plan.chunk_steps(batch, levels))
     new_states = []
     off = 0
     for s in levels:
@@ -63,3 +67,16 @@ def run_stack(levels, x, mask, states, go_backwards=False, zero_output_for_mask=
     else:
         output = out_last
     return output, new_states
+
+
+def _run_cuda(levels, x, mask, states, go_backwards, zero_output_for_mask,
+              return_sequences, time_major, packed, dtype):
+    """The CUDA engine: numpy in, numpy out; device arrays in, device arrays out."""
+    from . import cuda
+    output, new_states = cuda.run_stack(
+        levels, x, mask, states, go_backwards=go_backwards,
+        zero_output_for_mask=zero_output_for_mask, return_sequences=return_sequences,
+        time_major=time_major, packed=packed, dtype=dtype)
+    if is_device_array(x):
+        return output, new_states
+    return cuda.to_host(output), [cuda.to_host(s) for s in new_states]

@@ -9,6 +9,7 @@ from ..device import get_device
 from ..engine.base_layer import Layer, _accepts, name_scope
 from ..engine.input_spec import InputSpec
 from ..engine import serialization
+from ..kernels.cuda_support import is_device_array
 from .rnn_utils import flatten, is_nested, pack_sequence_as, state_shapes, zero_state
 
 __all__ = ["RNN"]
@@ -36,10 +37,16 @@ def _standardize_args(inputs, initial_state, constants, num_constants):
     return inputs, to_list(initial_state), to_list(constants)
 
 
+def to_host_array(x):
+    """``x`` as a numpy array (device arrays are copied to the host)."""
+    if is_device_array(x):
+        from ..kernels.cuda import as_device_array, to_host
+        return to_host(as_device_array(x))
+    return x
+
+
 def _as_numeric_array(x, argument):
-    if hasattr(x, "__cuda_array_interface__") and not isinstance(x, np.ndarray):
-        return x
-    arr = np.asarray(x)
+    arr = np.asarray(to_host_array(x))  # device masks and states are small: host copy
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"Argument `{argument}` must be a numeric array. Received an array "
                         f"of dtype {arr.dtype} with shape {arr.shape}.")
@@ -319,7 +326,7 @@ class RNN(Layer):
             mask = flatten(mask)[0] if mask else None
         if mask is None:
             return None
-        mask = np.asarray(mask)
+        mask = np.asarray(to_host_array(mask))
         expected = shape[:2]
         if mask.shape != expected:
             layout = "[time, batch]" if self.time_major else "[batch, time]"
@@ -340,13 +347,18 @@ class RNN(Layer):
 
     def call(self, inputs, mask=None, training=None, initial_state=None, constants=None):
         """Run the recurrence. See the class docstring for the semantics."""
-        x = _as_numeric_array(inputs, "inputs")
+        on_device = is_device_array(inputs)
+        x = inputs if on_device else _as_numeric_array(inputs, "inputs")
+        if on_device and np.dtype(x.dtype).kind not in "biuf":
+            raise TypeError(f"Argument `inputs` must be a numeric array. Received a device "
+                            f"array of dtype {x.dtype} with shape {x.shape}.")
         if x.ndim < 3:
             raise ValueError(f'Input 0 of layer "{self.name}" is incompatible with the '
                              f"layer: expected ndim>=3 ([batch, time, features]), found "
                              f"ndim={x.ndim}. Full shape received: {x.shape}")
         dtype = self._compute_dtype()
-        x = x.astype(dtype, copy=False)
+        if not on_device:
+            x = x.astype(dtype, copy=False)
         batch = x.shape[self._batch_axis()]
         mask = self._check_mask(mask, x.shape)
         states = self._resolve_initial_state(x, initial_state, dtype, batch)
@@ -362,7 +374,7 @@ class RNN(Layer):
         if x.shape[1 - self._batch_axis()] == 0:
             raise ValueError(f"Argument `inputs` must have at least one timestep. "
                              f"Received: inputs.shape={x.shape}")
-        engine = get_device()
+        engine = "cuda" if on_device else get_device()
         levels = None
         if engine != "python" and constants is None and hasattr(self.cell, "_fused_levels"):
             levels = self.cell._fused_levels(batch, dtype, bool(training))
@@ -385,14 +397,21 @@ class RNN(Layer):
                 levels, x, mask, states, go_backwards=self.go_backwards,
                 zero_output_for_mask=self.zero_output_for_mask,
                 return_sequences=self.return_sequences, time_major=self.time_major,
-                engine=engine, packed=self._packed_weights(levels, dtype, engine))
+                engine=engine, packed=self._packed_weights(levels, dtype, engine),
+                dtype=dtype)
+        elif on_device:
+            # No CUDA kernel for this cell: run on the host, hand back device arrays.
+            from ..kernels.cuda import to_device
+            output, new_states = self._python_loop(
+                to_host_array(x).astype(dtype), mask, training, states, constants)
+            output, new_states = to_device(output), [to_device(s) for s in new_states]
         else:
             output, new_states = self._python_loop(x, mask, training, states, constants)
         if self.stateful:
             vdtype = self.variable_dtype or "float32"
-            self._states = [np.array(s, dtype=vdtype) for s in new_states]
+            self._states = [np.array(to_host_array(s), dtype=vdtype) for s in new_states]
         out_dtype = np.dtype(self.compute_dtype) if self.compute_dtype == "float16" else None
-        if out_dtype is not None:
+        if out_dtype is not None and not on_device:  # device outputs stay float32
             output = output.astype(out_dtype)
             new_states = [s.astype(out_dtype) for s in new_states]
         if self.return_state:

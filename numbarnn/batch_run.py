@@ -1,0 +1,423 @@
+"""``numbarnn run MODEL INPUT -o OUTPUT``: run a saved model over a dataset file.
+
+The input is read ``--batch-size`` rows at a time from a memory-mapped ``.npy`` (so a
+dataset larger than memory streams through) and the output is written chunk by chunk into
+a memory-mapped temporary ``.npy`` next to OUTPUT, which is renamed onto OUTPUT only once
+every row is done: an error or Ctrl-C leaves OUTPUT as it was.
+"""
+import argparse
+import os
+import sys
+import tempfile
+import time
+import zipfile
+
+import numpy as np
+
+__all__ = ["add_arguments", "run", "RunError"]
+
+PROG = "numbarnn run"
+_EXTENSIONS = (".npy", ".npz")
+_NUMERIC = "biuf"  # bool, signed, unsigned, float: all cast to float32 exactly enough
+
+
+class RunError(Exception):
+    """A problem with the command line or the files it names (exit status 2).
+
+    Parameters
+    ----------
+    argument : str
+        The argument at fault, as the user typed it (``INPUT``, ``--mask``, ...).
+    expected : str
+        What the argument should have been.
+    received : str
+        What it was.
+    """
+
+    def __init__(self, argument, expected, received):
+        self.argument = argument
+        super().__init__(f"argument {argument}: expected {expected}, received {received}")
+
+
+# -- command line ---------------------------------------------------------------------
+def add_arguments(parser):
+    """Add the ``run`` arguments to ``parser`` (the ``run`` subparser of the CLI)."""
+    parser.add_argument("model", metavar="MODEL",
+                        help="model file written by numbarnn.save_model (.npz)")
+    parser.add_argument("input", metavar="INPUT",
+                        help="input array (samples, time, features): .npy (memory-mapped, "
+                             "streamed) or .npz; float or int, cast to float32")
+    parser.add_argument("-o", "--output", metavar="OUTPUT", required=True,
+                        help="where to write the float32 outputs: .npy (streamed to disk) "
+                             "or .npz (array 'output', held in memory); written to a "
+                             "temporary file and renamed onto OUTPUT only when complete")
+    parser.add_argument("--batch-size", type=int, default=256, metavar="N",
+                        help="rows per chunk; one chunk is in memory at a time "
+                             "(default: %(default)s)")
+    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda", "python"],
+                        help="engine to run on (default: %(default)s)")
+    parser.add_argument("--mask", metavar="PATH",
+                        help="mask array (samples, time) of bool or 0/1 ints, .npy or .npz; "
+                             "False/0 marks a padded timestep the RNN layers skip")
+    parser.add_argument("--mask-value", type=float, metavar="V",
+                        help="mask every timestep whose features all equal V (like the "
+                             "keras Masking layer); not with --mask")
+    parser.add_argument("--return-sequences", action="store_true",
+                        help="set return_sequences=True on the model's last recurrent "
+                             "layer, so OUTPUT is (samples, time, units) instead of "
+                             "(samples, units); layers after it then get 3-D input")
+    parser.add_argument("--input-key", metavar="K",
+                        help="array to read from an .npz INPUT (default: its only array)")
+    parser.add_argument("--no-progress", action="store_true",
+                        help="no progress bar (one is drawn on stderr when tqdm is "
+                             "installed)")
+    parser.error = _one_line_error  # usage errors as one line, like the file errors
+    return parser
+
+
+def _one_line_error(message):
+    print(f"{PROG}: error: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def run(args):
+    """Run ``args.model`` over ``args.input``, write ``args.output``; return the exit code.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        As parsed by the arguments of :func:`add_arguments`.
+
+    Returns
+    -------
+    int
+        0 on success, 2 for a bad argument or file, 1 when the model itself fails,
+        130 when interrupted.
+    """
+    try:
+        _run(args)
+    except RunError as err:
+        return _fail(err, 2)
+    except _ModelError as err:
+        return _fail(err, 1)
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted; {args.output} was not written", file=sys.stderr)
+        return 130
+    except Exception as err:  # anything else: still one line, no traceback
+        return _fail(f"{type(err).__name__}: {err}", 1)
+    return 0
+
+
+def _fail(err, status):
+    message = " ".join(str(err).split())  # keep it on one line
+    print(f"{PROG}: error: {message}", file=sys.stderr)
+    return status
+
+
+class _ModelError(Exception):
+    """The model raised while running a chunk (exit status 1)."""
+
+
+# -- the run --------------------------------------------------------------------------
+def _run(args):
+    import numbarnn as nr
+
+    _check_options(args)
+    x = _open_array(args.input, "INPUT", args.input_key)
+    _check_input(x, args.input)
+    mask = _open_mask(args, x.shape) if args.mask else None
+    _check_output(args)
+    model = _load_model(args.model)
+    _check_features(model, x.shape, args.input)
+    if args.return_sequences:
+        _set_return_sequences(model)
+    with _device(nr, args.device):
+        start = time.perf_counter()
+        shape, chunks = _stream(model, x, mask, args)
+    seconds = time.perf_counter() - start
+    print(f"{PROG}: {len(x)} samples in {chunks} chunks of up to {args.batch_size}, "
+          f"{seconds:.2f} s -> {args.output} {shape} float32", file=sys.stderr)
+
+
+def _check_options(args):
+    if args.batch_size < 1:
+        raise RunError("--batch-size", "a positive number of rows", str(args.batch_size))
+    if args.mask is not None and args.mask_value is not None:
+        raise RunError("--mask-value", "either --mask or --mask-value, not both",
+                       f"--mask {args.mask!r} and --mask-value {args.mask_value}")
+    if args.input_key is not None and _extension(args.input) != ".npz":
+        raise RunError("--input-key", "an .npz INPUT (a .npy file holds one array)",
+                       repr(args.input))
+
+
+def _extension(path):
+    return os.path.splitext(path)[1].lower()
+
+
+def _open_array(path, argument, key=None):
+    """The array stored at ``path``: memory-mapped for .npy, loaded for .npz."""
+    ext = _extension(path)
+    if ext not in _EXTENSIONS:
+        raise RunError(argument, "a .npy or .npz file", f"{path!r} (extension {ext!r})")
+    if not os.path.isfile(path):
+        raise RunError(argument, "an existing file", f"{path!r} (no such file)")
+    try:
+        if ext == ".npy":
+            return np.load(path, mmap_mode="r", allow_pickle=False)
+        with np.load(path, allow_pickle=False) as archive:
+            return archive[_pick_key(archive.files, key, argument, path)]
+    except RunError:
+        raise
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as err:
+        # object arrays cannot be memory-mapped nor unpickled: same answer for both
+        raise RunError(argument, f"a readable numeric {ext} array", f"{path!r} ({err})")
+
+
+def _pick_key(keys, key, argument, path):
+    if key is not None:
+        if key not in keys:
+            raise RunError("--input-key", f"one of the arrays in {path!r}: {keys}",
+                           repr(key))
+        return key
+    if len(keys) != 1:
+        raise RunError(f"{argument} (or --input-key)",
+                       f"an .npz with one array, or --input-key naming one of {keys}",
+                       f"{path!r} with {len(keys)} arrays")
+    return keys[0]
+
+
+def _check_input(x, path):
+    if x.ndim != 3:
+        raise RunError("INPUT", "a 3-D array (samples, time, features)",
+                       f"{path!r} with shape {x.shape}")
+    if x.dtype.kind not in _NUMERIC:
+        raise RunError("INPUT", "a numeric (float, int or bool) array",
+                       f"{path!r} of dtype {x.dtype}")
+    if x.shape[0] == 0:
+        raise RunError("INPUT", "at least one sample", f"{path!r} with shape {x.shape}")
+
+
+def _open_mask(args, x_shape):
+    mask = _open_array(args.mask, "--mask")
+    if mask.shape != tuple(x_shape[:2]):
+        raise RunError("--mask", f"shape {tuple(x_shape[:2])} (samples, time) to match "
+                       f"INPUT {tuple(x_shape)}", f"{args.mask!r} with shape {mask.shape}")
+    if mask.dtype.kind not in "biu":
+        raise RunError("--mask", "a bool or 0/1 integer array",
+                       f"{args.mask!r} of dtype {mask.dtype}")
+    return mask
+
+
+def _check_output(args):
+    path = args.output
+    ext = _extension(path)
+    if ext not in _EXTENSIONS:
+        raise RunError("-o/--output", "a path ending in .npy or .npz",
+                       f"{path!r} (extension {ext!r})")
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise RunError("-o/--output", "a path in an existing folder",
+                       f"{path!r} (folder {folder!r} does not exist)")
+    if os.path.isdir(path):
+        raise RunError("-o/--output", "a file path", f"{path!r} (a folder)")
+    for argument, other in (("INPUT", args.input), ("--mask", args.mask)):
+        if other is not None and os.path.exists(path) and os.path.samefile(path, other):
+            raise RunError("-o/--output", f"a file other than {argument}", repr(path))
+
+
+def _load_model(path):
+    import numbarnn as nr
+    if not os.path.isfile(path):
+        raise RunError("MODEL", "an existing model file (.npz from numbarnn.save_model)",
+                       f"{path!r} (no such file)")
+    try:
+        return nr.load_model(path)
+    except (ValueError, TypeError, KeyError) as err:
+        raise RunError("MODEL", "a model file written by numbarnn.save_model",
+                       f"{path!r} ({err})")
+
+
+def _check_features(model, x_shape, path):
+    """Reject a feature count the model was not built for before any output is written."""
+    built = getattr(model, "_build_input_shape", None)
+    if isinstance(built, list) and built and isinstance(built[0], (list, tuple)):
+        built = built[0]
+    if not built or built[-1] is None or built[-1] == x_shape[-1]:
+        return
+    raise RunError("INPUT", f"{built[-1]} features per timestep (the model was built for "
+                   f"input shape {tuple(built)})", f"{path!r} with shape {tuple(x_shape)}")
+
+
+def _set_return_sequences(model):
+    """Make the last layer with a ``return_sequences`` attribute return every step."""
+    layers = getattr(model, "layers", None) or [model]
+    for layer in reversed(layers):
+        if hasattr(layer, "return_sequences"):
+            layer.return_sequences = True
+            return layer
+    raise RunError("--return-sequences", "a model with a recurrent layer",
+                   f"{type(model).__name__} {model.name!r} without one")
+
+
+def _device(nr, name):
+    from .kernels.cuda_support import CudaUnavailable
+    try:
+        return _entered(nr.device(name))
+    except CudaUnavailable as err:
+        raise RunError("--device", "a device that can run here", f"{name!r}: {err}")
+
+
+class _entered:
+    """A context manager entered now, so that asking for CUDA fails before any work."""
+
+    def __init__(self, context):
+        self._context = context
+        context.__enter__()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return self._context.__exit__(*exc)
+
+
+def _stream(model, x, mask, args):
+    """Run every chunk and write it; return the output shape and the chunk count."""
+    n, size = len(x), args.batch_size
+    writer = (_NpyWriter if _extension(args.output) == ".npy" else _NpzWriter)(
+        args.output, n)
+    bar = _progress(n, enabled=not args.no_progress)
+    try:
+        chunks = 0
+        for lo in range(0, n, size):
+            hi = min(lo + size, n)
+            xs = np.array(x[lo:hi], dtype=np.float32)  # a private, writable copy
+            ms = _chunk_mask(xs, mask, args, lo, hi)
+            writer.write(lo, _call(model, xs, ms, lo, hi))
+            chunks += 1
+            bar.update(hi - lo)
+        shape = writer.commit()
+    except BaseException:
+        writer.discard()
+        raise
+    finally:
+        bar.close()
+    return shape, chunks
+
+
+def _chunk_mask(xs, mask, args, lo, hi):
+    if args.mask_value is not None:
+        return np.any(xs != np.float32(args.mask_value), axis=-1)
+    if mask is None:
+        return None
+    ms = np.asarray(mask[lo:hi])
+    if ms.dtype.kind != "b" and not ((ms == 0) | (ms == 1)).all():
+        raise RunError("--mask", "only 0 and 1 values",
+                       f"{args.mask!r} with other values in rows {lo}..{hi - 1}")
+    return ms.astype(bool)
+
+
+def _call(model, xs, ms, lo, hi):
+    from .layers.rnn import to_host_array
+    try:
+        out = model(xs) if ms is None else model(xs, mask=ms)
+    except Exception as err:
+        raise _ModelError(f"the model failed on rows {lo}..{hi - 1}: "
+                          f"{type(err).__name__}: {err}") from err
+    if isinstance(out, (list, tuple)):
+        raise _ModelError(f"the model returned {len(out)} arrays (return_state?); "
+                          "`numbarnn run` writes a single output")
+    return np.asarray(to_host_array(out))
+
+
+# -- outputs --------------------------------------------------------------------------
+def _temp_path(path, suffix):
+    """A fresh file next to ``path`` (same file system, so the final rename is atomic)."""
+    folder, name = os.path.split(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=f".{name}.numbarnn-partial-", suffix=suffix,
+                               dir=folder)
+    os.close(fd)
+    return tmp
+
+
+def _remove(path):
+    if path is not None and os.path.exists(path):
+        os.unlink(path)
+
+
+class _NpyWriter:
+    """Rows written into a memory-mapped temporary .npy, renamed onto ``path`` at the end.
+
+    The file is created on the first chunk, whose shape gives the output's.
+    """
+
+    def __init__(self, path, n):
+        self.path, self.n = path, n
+        self.tmp = self.array = None
+
+    def write(self, lo, out):
+        if self.array is None:
+            self.tmp = _temp_path(self.path, ".npy")
+            self.array = np.lib.format.open_memmap(
+                self.tmp, mode="w+", dtype=np.float32, shape=(self.n,) + out.shape[1:])
+        self.array[lo:lo + len(out)] = out
+
+    def commit(self):
+        shape = self.array.shape
+        self.array.flush()
+        self.array = None  # unmap before the rename
+        os.replace(self.tmp, self.path)
+        self.tmp = None
+        return shape
+
+    def discard(self):
+        self.array = None
+        _remove(self.tmp)
+        self.tmp = None
+
+
+class _NpzWriter:
+    """Rows collected in memory, saved as array ``output`` via a temporary .npz."""
+
+    def __init__(self, path, n):
+        self.path, self.parts, self.tmp = path, [], None
+
+    def write(self, lo, out):
+        self.parts.append(out.astype(np.float32, copy=False))
+
+    def commit(self):
+        output = np.concatenate(self.parts)
+        self.parts = []
+        self.tmp = _temp_path(self.path, ".npz")
+        with open(self.tmp, "wb") as f:
+            np.savez(f, output=output)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(self.tmp, self.path)
+        self.tmp = None
+        return output.shape
+
+    def discard(self):
+        self.parts = []
+        _remove(self.tmp)
+        self.tmp = None
+
+
+# -- progress -------------------------------------------------------------------------
+class _NoProgress:
+    def update(self, n):
+        pass
+
+    def close(self):
+        pass
+
+
+def _progress(total, enabled):
+    """A tqdm bar on stderr when wanted and tqdm is installed; otherwise a no-op."""
+    if not enabled:
+        return _NoProgress()
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return _NoProgress()
+    return tqdm(total=total, unit="sample", file=sys.stderr, desc=PROG, leave=False)

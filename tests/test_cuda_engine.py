@@ -1,0 +1,223 @@
+"""What only the CUDA engine has: device arrays in and out, layouts read in place, chunked
+time, the weight mirror, and the errors when CUDA cannot run.
+
+The shared semantics (masks, direction, stacks, dropout, activations, dtypes) run on
+the CUDA engine through the ``engine`` fixture of the other test files. Here: in CI
+under NUMBA_ENABLE_CUDASIM=1 (see conftest.py), on the GPU when there is one.
+"""
+import numpy as np
+import pytest
+
+import numbarnn as nr
+from conftest import cuda_ready
+from naive import rnn_forward, rnn_forward_vectorised
+from test_rnn_semantics import make_cell, random_mask
+
+READY, WHY = cuda_ready()
+needs_cuda = pytest.mark.skipif(not READY, reason=str(WHY))
+
+
+def _dev():
+    from numba import cuda
+    return cuda
+
+
+def _host(a):
+    return a if isinstance(a, np.ndarray) else a.copy_to_host()
+
+
+def _stack(rng, units, features, residual=False, dtype="float64"):
+    cells, levels = [], []
+    in_dim = features
+    for u in units:
+        c, lv = make_cell(u, in_dim, rng, residual=residual, dtype=dtype)
+        cells.append(c)
+        levels.append(lv)
+        in_dim = u
+    return cells, levels
+
+
+@needs_cuda
+@pytest.mark.parametrize("time_major", [False, True])
+@pytest.mark.parametrize("return_sequences", [False, True])
+def test_device_arrays_in_device_arrays_out(rng, time_major, return_sequences):
+    cells, levels = _stack(rng, [5, 4], 3)
+    layer = nr.RNN(cells, return_sequences=return_sequences, return_state=True,
+                   time_major=time_major, go_backwards=True, dtype="float64")
+    xb = rng.standard_normal((4, 6, 3))  # (B, T, I)
+    mb = random_mask(rng, 4, 6, "random")
+    x, mask = (np.ascontiguousarray(xb.transpose(1, 0, 2)), np.ascontiguousarray(mb.T)) \
+        if time_major else (xb, mb)
+    h0 = [rng.standard_normal((4, 5)), rng.standard_normal((4, 4))]
+    x_dev = _dev().to_device(x)
+    out, *states = layer(x_dev, mask=_dev().to_device(mask), initial_state=h0)
+    assert not isinstance(out, np.ndarray) and not isinstance(states[0], np.ndarray)
+    seq, last, ref_states = rnn_forward(xb, levels, mb, h0, go_backwards=True)
+    expected = (seq.transpose(1, 0, 2) if time_major else seq) if return_sequences else last
+    np.testing.assert_allclose(_host(out), expected, rtol=1e-10, atol=1e-12)
+    for got, want in zip(states, ref_states):
+        np.testing.assert_allclose(_host(got), want, rtol=1e-10, atol=1e-12)
+    np.testing.assert_array_equal(_host(x_dev), x)  # the device input is not modified
+
+
+@needs_cuda
+def test_strided_integer_device_input_is_read_in_place_and_cast(rng):
+    cell, level = make_cell(4, 3, rng)
+    layer = nr.RNN(cell, return_sequences=True, dtype="float64")
+    big = rng.integers(-3, 4, size=(5, 14, 6)).astype(np.int32)
+    view = _dev().to_device(big)[:, ::2, ::2]  # non-contiguous, integer
+    out = layer(view)
+    seq, _, _ = rnn_forward(big[:, ::2, ::2].astype(np.float64), [level])
+    np.testing.assert_allclose(_host(out), seq, rtol=1e-10, atol=1e-12)
+
+
+@needs_cuda
+def test_float64_device_input_to_float32_layer(rng):
+    layer = nr.SimpleRNN(4, return_sequences=True)
+    x = rng.standard_normal((3, 5, 2))
+    with nr.device("cpu"):
+        expected = layer(x)
+    got = _host(layer(_dev().to_device(x)))
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+
+
+@needs_cuda
+@pytest.mark.parametrize("steps,chunk_elements", [(9, 24), (10, 24), (7, 1)])
+def test_chunked_time_matches_one_chunk(rng, monkeypatch, steps, chunk_elements):
+    """Odd and even chunk lengths (the state buffers swap) give the one-chunk answer."""
+    from numbarnn.kernels import cuda as cuda_kernels
+    monkeypatch.setattr(cuda_kernels, "CHUNK_ELEMENTS", chunk_elements)
+    first, level0 = make_cell(3, 2, rng)
+    second, level1 = make_cell(3, 3, rng, residual=True)
+    cells, levels = [first, second], [level0, level1]
+    layer = nr.RNN(cells, return_sequences=True, go_backwards=True, dtype="float64")
+    x = rng.standard_normal((4, steps, 2))
+    mask = random_mask(rng, 4, steps, "random")
+    with nr.device("cuda"):
+        got = layer(x, mask=mask)
+    seq, _, _ = rnn_forward(x, levels, mask, go_backwards=True)
+    np.testing.assert_allclose(got, seq, rtol=1e-10, atol=1e-12)
+
+
+@needs_cuda
+def test_weights_mirror_refreshes_after_set_weights(rng):
+    layer = nr.SimpleRNN(3, dtype="float64")
+    x = rng.standard_normal((2, 4, 3))
+    with nr.device("cuda"):
+        first = layer(x)
+        layer.set_weights([w * 0.5 for w in layer.get_weights()])
+        second = layer(x)
+    with nr.device("cpu"):
+        expected = layer(x)
+    assert not np.allclose(first, second)
+    np.testing.assert_allclose(second, expected, rtol=1e-10, atol=1e-12)
+
+
+@needs_cuda
+def test_stateful_streaming_on_device(rng):
+    layer = nr.SimpleRNN(4, stateful=True, batch_input_shape=(3, None, 2), dtype="float64")
+    x = rng.standard_normal((3, 8, 2))
+    with nr.device("cuda"):
+        layer(x[:, :5])
+        tail = layer(x[:, 5:])
+    whole = nr.SimpleRNN(4, dtype="float64")
+    whole.build((3, 8, 2))
+    whole.set_weights(layer.get_weights())
+    np.testing.assert_allclose(tail, whole(x), rtol=1e-10, atol=1e-12)
+
+
+@needs_cuda
+def test_mixed_float16_computes_in_float32(rng):
+    layer = nr.SimpleRNN(4, dtype="mixed_float16")
+    x = rng.standard_normal((2, 5, 3)).astype(np.float32)
+    with nr.device("cpu"):
+        expected = layer(x)
+    with nr.device("cuda"):
+        got = layer(x)
+    assert got.dtype == expected.dtype == np.float16
+    np.testing.assert_array_equal(got, expected)
+
+
+@needs_cuda
+def test_python_cell_with_device_input_runs_on_host_and_returns_device_arrays(rng):
+    class Minimal(nr.layers.Layer):
+        state_size = 2
+
+        def call(self, inputs, states):
+            h = np.tanh(inputs[:, :2] + states[0])
+            return h, [h]
+
+    x = rng.standard_normal((3, 4, 2)).astype(np.float32)
+    layer = nr.RNN(Minimal())
+    expected = layer(x)
+    got = layer(_dev().to_device(x))
+    assert not isinstance(got, np.ndarray)
+    np.testing.assert_allclose(_host(got), expected, rtol=1e-6)
+
+
+@needs_cuda
+def test_non_numeric_device_input_is_a_clear_error():
+    x = _dev().to_device(np.zeros((2, 3, 4), np.complex64))
+    with pytest.raises(TypeError, match="`inputs` must be a numeric array"):
+        nr.SimpleRNN(3)(x)
+
+
+def test_unavailable_cuda_is_one_clear_error(monkeypatch):
+    from numbarnn.kernels import cuda_support
+    monkeypatch.setattr(cuda_support, "cuda_status",
+                        lambda: (False, "no usable NVIDIA GPU or driver was found"))
+    with pytest.raises(cuda_support.CudaUnavailable, match="'cuda' device is not available"):
+        with nr.device("cuda"):
+            pass
+    x = np.zeros((2, 3, 4), np.float32)
+    np.testing.assert_array_equal(nr.SimpleRNN(3, kernel_initializer="zeros")(x), 0.0)
+
+
+def test_vectorised_reference_agrees_with_the_per_element_one(rng):
+    """The float64 reference used at GPU sizes is itself checked against naive.py."""
+    _, levels = _stack(rng, [4, 3], 5, residual=False)
+    x = rng.standard_normal((3, 7, 5))
+    mask = random_mask(rng, 3, 7, "random")
+    h0 = [rng.standard_normal((3, 4)), rng.standard_normal((3, 3))]
+    for go_backwards in (False, True):
+        for zofm in (False, True):
+            a = rnn_forward(x, levels, mask, h0, go_backwards, zofm)
+            b = rnn_forward_vectorised(x, levels, mask, h0, go_backwards, zofm)
+            for u, v in zip(a[:2], b[:2]):
+                np.testing.assert_allclose(u, v, rtol=1e-12, atol=1e-13)
+            for u, v in zip(a[2], b[2]):
+                np.testing.assert_allclose(u, v, rtol=1e-12, atol=1e-13)
+
+
+GPU_SHAPES = [(1, 1000, 64, 64), (32, 100, 64, 128), (64, 200, 128, 256),
+              (256, 50, 256, 256), (64, 1000, 512, 512), (1024, 100, 1024, 1024)]
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not READY or "simulator" in str(WHY), reason="needs a real GPU")
+@pytest.mark.parametrize("shape", GPU_SHAPES, ids=str)
+def test_target_shapes_on_the_gpu_match_the_float64_reference(shape):
+    batch, steps, features, units = shape
+    rng = np.random.default_rng(7)
+    layer = nr.SimpleRNN(units, return_sequences=True,
+                         recurrent_initializer="orthogonal")
+    x = rng.standard_normal((batch, steps, features)).astype(np.float32)
+    mask = random_mask(rng, batch, steps, "right")
+    with nr.device("cuda"):
+        got = layer(x, mask=mask)
+    k, r, b = [w.astype(np.float64) for w in layer.get_weights()]
+    level = {"kernel": k, "recurrent": r, "bias": b, "activation": "tanh"}
+    seq, _, _ = rnn_forward_vectorised(x, [level], mask)
+    np.testing.assert_allclose(got, seq, rtol=0, atol=2e-4)
+
+
+@needs_cuda
+def test_gpu_bench_smoke_run_writes_its_table(tmp_path, capsys):
+    import json
+
+    from numbarnn import gpu_bench
+    assert gpu_bench.main(["--quick", "--repeats", "1", "--output-dir", str(tmp_path)]) == 0
+    rows = json.loads((tmp_path / "gpu_bench.json").read_text())
+    assert [tuple(r["shape"]) for r in rows] == [tuple(s) for s in gpu_bench.QUICK_SHAPES]
+    assert "numbarnn" in capsys.readouterr().out
