@@ -5,7 +5,6 @@ dataset larger than memory streams through) and the output is written chunk by c
 a memory-mapped temporary ``.npy`` next to OUTPUT, which is renamed onto OUTPUT only once
 every row is done: an error or Ctrl-C leaves OUTPUT as it was.
 """
-import argparse
 import os
 import sys
 import tempfile
@@ -57,8 +56,9 @@ def add_arguments(parser):
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda", "python"],
                         help="engine to run on (default: %(default)s)")
     parser.add_argument("--mask", metavar="PATH",
-                        help="mask array (samples, time) of bool or 0/1 ints, .npy or .npz; "
-                             "False/0 marks a padded timestep the RNN layers skip")
+                        help="mask array (samples, time) of bool or 0/1 ints, .npy "
+                             "(streamed) or .npz (read whole); False/0 marks a padded "
+                             "timestep the recurrent layers skip")
     parser.add_argument("--mask-value", type=float, metavar="V",
                         help="mask every timestep whose features all equal V (like the "
                              "keras Masking layer); not with --mask")
@@ -180,7 +180,10 @@ def _pick_key(keys, key, argument, path):
                            repr(key))
         return key
     if len(keys) != 1:
-        raise RunError(f"{argument} (or --input-key)",
+        if argument != "INPUT":  # --input-key only picks the INPUT array
+            raise RunError(argument, "an .npz holding one array",
+                           f"{path!r} with arrays {keys}")
+        raise RunError("INPUT (or --input-key)",
                        f"an .npz with one array, or --input-key naming one of {keys}",
                        f"{path!r} with {len(keys)} arrays")
     return keys[0]
@@ -220,8 +223,11 @@ def _check_output(args):
                        f"{path!r} (folder {folder!r} does not exist)")
     if os.path.isdir(path):
         raise RunError("-o/--output", "a file path", f"{path!r} (a folder)")
-    for argument, other in (("INPUT", args.input), ("--mask", args.mask)):
-        if other is not None and os.path.exists(path) and os.path.samefile(path, other):
+    # the final rename would replace a file this run reads
+    for argument, other in (("MODEL", args.model), ("INPUT", args.input),
+                            ("--mask", args.mask)):
+        if (other is not None and os.path.exists(path) and os.path.exists(other)
+                and os.path.samefile(path, other)):
             raise RunError("-o/--output", f"a file other than {argument}", repr(path))
 
 
@@ -230,6 +236,9 @@ def _load_model(path):
     if not os.path.isfile(path):
         raise RunError("MODEL", "an existing model file (.npz from numbarnn.save_model)",
                        f"{path!r} (no such file)")
+    if not zipfile.is_zipfile(path):  # e.g. the INPUT .npy given first by mistake
+        raise RunError("MODEL", "a model file written by numbarnn.save_model (.npz)",
+                       f"{path!r} (not an .npz archive)")
     try:
         return nr.load_model(path)
     except (ValueError, TypeError, KeyError) as err:

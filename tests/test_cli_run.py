@@ -1,0 +1,352 @@
+"""``numbarnn run MODEL INPUT -o OUTPUT``: streamed batch inference from the command line."""
+import hashlib
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import numbarnn as nr
+from numbarnn.cli import main
+
+SAMPLES, TIME, FEATURES, UNITS = 10, 7, 3, 4
+
+
+@pytest.fixture
+def files(tmp_path):
+    """A tiny saved SimpleRNN, its input (.npy) and a right-padding mask."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((SAMPLES, TIME, FEATURES)).astype(np.float32)
+    lengths = rng.integers(2, TIME + 1, size=SAMPLES)
+    mask = np.arange(TIME)[None, :] < lengths[:, None]
+    model = nr.SimpleRNN(UNITS)
+    model(x)
+    nr.save_model(model, tmp_path / "model.npz")
+    np.save(tmp_path / "x.npy", x)
+    return dict(dir=tmp_path, x=x, mask=mask, model=model,
+                model_path=str(tmp_path / "model.npz"), x_path=str(tmp_path / "x.npy"),
+                out=str(tmp_path / "out.npy"))
+
+
+def run(*argv):
+    return main(["run", *map(str, argv), "--no-progress"])
+
+
+def leftovers(folder):
+    return [p.name for p in folder.iterdir() if "numbarnn-partial" in p.name]
+
+
+def one_error_line(capsys, *words):
+    err = capsys.readouterr().err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("numbarnn run: error: "), err
+    for word in words:
+        assert word in lines[0], err
+    return lines[0]
+
+
+# -- results ----------------------------------------------------------------------------
+@pytest.mark.parametrize("batch_size", [1, 3, 5, 10, 256])
+def test_npy_matches_direct_call_for_any_chunking(files, batch_size, capsys):
+    assert run(files["model_path"], files["x_path"], "-o", files["out"],
+               "--batch-size", batch_size) == 0
+    got = np.load(files["out"])
+    assert got.dtype == np.float32 and got.shape == (SAMPLES, UNITS)
+    np.testing.assert_allclose(got, files["model"](files["x"]), rtol=1e-6)
+    chunks = -(-SAMPLES // batch_size)
+    summary = capsys.readouterr().err.strip().splitlines()[-1]
+    assert f"{SAMPLES} samples in {chunks} chunks" in summary
+    assert files["out"] in summary and f"({SAMPLES}, {UNITS})" in summary
+    assert leftovers(files["dir"]) == []
+
+
+def test_npz_input_and_output(files):
+    path = files["dir"] / "x.npz"
+    np.savez(path, data=files["x"])
+    out = files["dir"] / "out.npz"
+    assert run(files["model_path"], path, "-o", out, "--batch-size", 3) == 0
+    with np.load(out) as archive:
+        assert archive.files == ["output"]
+        got = archive["output"]
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(got, files["model"](files["x"]), rtol=1e-6)
+    assert leftovers(files["dir"]) == []
+
+
+def test_npz_input_key_picks_among_several(files):
+    path = files["dir"] / "several.npz"
+    np.savez(path, other=np.zeros((2, 2)), data=files["x"])
+    assert run(files["model_path"], path, "-o", files["out"], "--input-key", "data") == 0
+    np.testing.assert_allclose(np.load(files["out"]), files["model"](files["x"]), rtol=1e-6)
+
+
+@pytest.mark.parametrize("kind", ["bool.npy", "int.npz"])
+def test_mask_file_streams_with_the_input(files, kind):
+    mask = files["mask"]
+    path = files["dir"] / f"mask.{kind}"
+    if kind == "bool.npy":
+        np.save(path, mask)
+    else:
+        np.savez(path, mask=mask.astype(np.int8))
+    assert run(files["model_path"], files["x_path"], "-o", files["out"], "--mask", path,
+               "--batch-size", 3) == 0
+    want = files["model"](files["x"], mask=mask)
+    np.testing.assert_allclose(np.load(files["out"]), want, rtol=1e-6)
+    # the mask mattered: without it the padded rows differ
+    assert not np.allclose(want, files["model"](files["x"]))
+
+
+def test_mask_value_masks_all_equal_timesteps(files):
+    x = np.where(files["mask"][..., None], files["x"], np.float32(-1.0))
+    np.save(files["x_path"], x)
+    assert run(files["model_path"], files["x_path"], "-o", files["out"],
+               "--mask-value", -1, "--batch-size", 4) == 0
+    want = files["model"](x, mask=np.any(x != -1.0, axis=-1))
+    np.testing.assert_allclose(np.load(files["out"]), want, rtol=1e-6)
+
+
+def test_return_sequences_on_a_single_layer(files):
+    reference = nr.SimpleRNN(UNITS, return_sequences=True)
+    reference(files["x"])
+    reference.set_weights(files["model"].get_weights())
+    assert run(files["model_path"], files["x_path"], "-o", files["out"],
+               "--return-sequences", "--batch-size", 3) == 0
+    got = np.load(files["out"])
+    assert got.shape == (SAMPLES, TIME, UNITS)
+    np.testing.assert_allclose(got, reference(files["x"]), rtol=1e-6)
+
+
+def test_return_sequences_sets_the_last_recurrent_layer_of_a_sequential(files):
+    def stack(last_sequences):
+        return nr.Sequential([nr.SimpleRNN(5, return_sequences=True, name="a"),
+                              nr.SimpleRNN(UNITS, return_sequences=last_sequences,
+                                           name="b")])
+    model, reference = stack(False), stack(True)
+    model(files["x"])
+    reference(files["x"])
+    reference.set_weights(model.get_weights())
+    path = files["dir"] / "stack.npz"
+    nr.save_model(model, path)
+    assert run(path, files["x_path"], "-o", files["out"], "--return-sequences",
+               "--mask", _save(files["dir"] / "m.npy", files["mask"])) == 0
+    want = reference(files["x"], mask=files["mask"])
+    np.testing.assert_allclose(np.load(files["out"]), want, rtol=1e-6)
+
+
+def _save(path, array):
+    np.save(path, array)
+    return path
+
+
+def test_int_input_is_cast_to_float32(files):
+    x = np.random.default_rng(1).integers(-3, 4, size=(SAMPLES, TIME, FEATURES))
+    np.save(files["x_path"], x.astype(np.int16))
+    assert run(files["model_path"], files["x_path"], "-o", files["out"],
+               "--batch-size", 3, "--device", "python") == 0
+    with nr.device("python"):  # same engine: the fused kernels round differently
+        want = files["model"](x.astype(np.float32))
+    np.testing.assert_allclose(np.load(files["out"]), want, rtol=1e-6)
+
+
+def test_input_is_memory_mapped_and_fed_in_chunks(files, monkeypatch):
+    loads, batches = [], []
+    real_load, real_call = np.load, nr.SimpleRNN.__call__
+
+    def spy_load(path, *args, **kwargs):
+        loads.append((os.fspath(path), kwargs.get("mmap_mode")))
+        return real_load(path, *args, **kwargs)
+
+    def spy_call(self, x, *args, **kwargs):
+        batches.append(np.shape(x))
+        return real_call(self, x, *args, **kwargs)
+
+    monkeypatch.setattr(np, "load", spy_load)
+    monkeypatch.setattr(nr.SimpleRNN, "__call__", spy_call)
+    assert run(files["model_path"], files["x_path"], "-o", files["out"],
+               "--batch-size", 4) == 0
+    assert (files["x_path"], "r") in loads
+    assert [b[0] for b in batches[-3:]] == [4, 4, 2]
+
+
+def test_runs_without_tqdm(files, monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "tqdm", None)  # import tqdm -> ImportError
+    assert main(["run", files["model_path"], files["x_path"], "-o", files["out"]]) == 0
+    assert "samples in 1 chunks" in capsys.readouterr().err
+
+
+def test_overwrites_an_existing_output_and_leaves_the_input_alone(files):
+    before = hashlib.sha256(open(files["x_path"], "rb").read()).hexdigest()
+    np.save(files["out"], np.zeros(3))
+    assert run(files["model_path"], files["x_path"], "-o", files["out"]) == 0
+    assert np.load(files["out"]).shape == (SAMPLES, UNITS)
+    assert hashlib.sha256(open(files["x_path"], "rb").read()).hexdigest() == before
+
+
+# -- errors -----------------------------------------------------------------------------
+def _case(name, files):
+    """``(argv, words the message names)`` for the error case ``name``."""
+    d = files["dir"]
+    m, x, out = files["model_path"], files["x_path"], files["out"]
+    if name == "missing model":
+        return [d / "nope.npz", x, "-o", out], ["MODEL", "nope.npz"]
+    if name == "not a model":
+        return [_save(d / "arr.npy", files["x"]), x, "-o", out], ["MODEL", "arr.npy"]
+    if name == "model is another npz":
+        np.savez(d / "plain.npz", a=np.zeros(2))
+        return [d / "plain.npz", x, "-o", out], ["MODEL", "plain.npz"]
+    if name == "missing input":
+        return [m, d / "nope.npy", "-o", out], ["INPUT", "nope.npy"]
+    if name == "input extension":
+        (d / "x.csv").write_text("1,2,3\n")
+        return [m, d / "x.csv", "-o", out], ["INPUT", ".npy or .npz", "x.csv"]
+    if name == "input 2-D":
+        return [m, _save(d / "flat.npy", np.zeros((SAMPLES, TIME))), "-o", out], \
+            ["INPUT", "3-D", f"({SAMPLES}, {TIME})"]
+    if name == "input strings":
+        return [m, _save(d / "s.npy", np.full((2, 3, 3), "a")), "-o", out], \
+            ["INPUT", "numeric", "<U1"]
+    if name == "input objects":
+        return [m, _save(d / "o.npy", np.empty((2, 3, 3), object)), "-o", out], ["INPUT"]
+    if name == "input complex":
+        return [m, _save(d / "c.npy", np.zeros((2, 3, 3), complex)), "-o", out], \
+            ["INPUT", "complex128"]
+    if name == "input features":
+        return [m, _save(d / "f.npy", np.zeros((2, TIME, 5), np.float32)), "-o", out], \
+            ["INPUT", "3 features", "(2, 7, 5)"]
+    if name == "input empty":
+        return [m, _save(d / "e.npy", np.zeros((0, TIME, 3), np.float32)), "-o", out], \
+            ["INPUT", "at least one sample"]
+    if name == "npz several arrays":
+        np.savez(d / "two.npz", a=files["x"], b=files["x"])
+        return [m, d / "two.npz", "-o", out], ["--input-key", "'a'", "'b'"]
+    if name == "npz unknown key":
+        np.savez(d / "one.npz", data=files["x"])
+        return [m, d / "one.npz", "-o", out, "--input-key", "dat"], \
+            ["--input-key", "'data'", "'dat'"]
+    if name == "input key on npy":
+        return [m, x, "-o", out, "--input-key", "data"], ["--input-key"]
+    if name == "missing mask":
+        return [m, x, "-o", out, "--mask", d / "nope.npy"], ["--mask", "nope.npy"]
+    if name == "mask npz several arrays":
+        np.savez(d / "mk.npz", a=files["mask"], b=files["mask"])
+        return [m, x, "-o", out, "--mask", d / "mk.npz"], ["--mask", "'a'", "'b'"]
+    if name == "mask shape":
+        return [m, x, "-o", out, "--mask", _save(d / "mk.npy", files["mask"][:, :3])], \
+            ["--mask", f"({SAMPLES}, {TIME})", f"({SAMPLES}, 3)"]
+    if name == "mask dtype":
+        return [m, x, "-o", out, "--mask", _save(d / "mk.npy", files["mask"] * 0.5)], \
+            ["--mask", "float64"]
+    if name == "mask values":
+        return [m, x, "-o", out, "--mask", _save(d / "mk.npy", files["mask"] * 2)], \
+            ["--mask", "0 and 1"]
+    if name == "mask and mask value":
+        return [m, x, "-o", out, "--mask", _save(d / "mk.npy", files["mask"]),
+                "--mask-value", 0], ["--mask-value", "--mask"]
+    if name == "output folder":
+        return [m, x, "-o", d / "no" / "out.npy"], ["-o/--output", "folder"]
+    if name == "output extension":
+        return [m, x, "-o", d / "out.txt"], ["-o/--output", ".npy or .npz", "out.txt"]
+    if name == "output is input":
+        return [m, x, "-o", x], ["-o/--output", "INPUT"]
+    if name == "batch size":
+        return [m, x, "-o", out, "--batch-size", 0], ["--batch-size", "0"]
+    if name == "return sequences without rnn":
+        dense = nr.Dense(2)
+        dense(files["x"])
+        nr.save_model(dense, d / "dense.npz")
+        return [d / "dense.npz", x, "-o", out, "--return-sequences"], \
+            ["--return-sequences", "recurrent"]
+    raise AssertionError(name)
+
+
+ERROR_CASES = ["missing model", "not a model", "model is another npz", "missing input",
+               "input extension", "input 2-D", "input strings", "input objects",
+               "input complex", "input features", "input empty", "npz several arrays",
+               "npz unknown key", "input key on npy", "missing mask",
+               "mask npz several arrays", "mask shape", "mask dtype", "mask values",
+               "mask and mask value", "output folder", "output extension",
+               "output is input", "batch size", "return sequences without rnn"]
+
+
+@pytest.mark.parametrize("name", ERROR_CASES)
+def test_bad_arguments_exit_2_with_one_line(files, name, capsys):
+    argv, words = _case(name, files)
+    assert run(*argv) == 2
+    one_error_line(capsys, *map(str, words))
+    if name != "output is input":
+        assert not os.path.exists(files["out"])
+    assert leftovers(files["dir"]) == []
+
+
+def test_cuda_unavailable_exits_2(files, monkeypatch, capsys):
+    from numbarnn.kernels import cuda_support
+    monkeypatch.setattr(cuda_support, "cuda_status", lambda: (False, "no GPU in this test"))
+    assert run(files["model_path"], files["x_path"], "-o", files["out"],
+               "--device", "cuda") == 2
+    one_error_line(capsys, "--device", "'cuda'", "no GPU in this test")
+    assert not os.path.exists(files["out"])
+
+
+@pytest.mark.parametrize("argv, word", [
+    ([], "required"),
+    (["M.npz", "X.npy", "-o", "o.npy", "--device", "tpu"], "--device"),
+    (["M.npz", "X.npy", "-o", "o.npy", "--batch-size", "many"], "--batch-size"),
+])
+def test_argparse_errors_are_one_line_too(argv, word, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["run", *argv])
+    assert exit_.value.code == 2
+    one_error_line(capsys, word)
+
+
+# -- failures mid-run -------------------------------------------------------------------
+@pytest.mark.parametrize("error, status", [(KeyboardInterrupt, 130), (RuntimeError, 1)])
+@pytest.mark.parametrize("out_name", ["out.npy", "out.npz"])
+def test_failure_on_second_chunk_leaves_output_untouched(files, monkeypatch, capsys,
+                                                          error, status, out_name):
+    out = files["dir"] / out_name
+    out.write_bytes(b"previous result")
+    calls = []
+    real_call = nr.SimpleRNN.__call__
+
+    def flaky(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise error("boom")
+        return real_call(self, *args, **kwargs)
+
+    real_load = nr.load_model
+
+    def load_then_count(path):  # load_model calls the layer once to build it
+        model = real_load(path)
+        calls.clear()
+        return model
+
+    before = hashlib.sha256(open(files["x_path"], "rb").read()).hexdigest()
+    monkeypatch.setattr(nr.SimpleRNN, "__call__", flaky)
+    monkeypatch.setattr(nr, "load_model", load_then_count)
+    assert run(files["model_path"], files["x_path"], "-o", out, "--batch-size", 3) == status
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    if error is RuntimeError:
+        assert "rows 3..5" in err and "RuntimeError: boom" in err
+    assert out.read_bytes() == b"previous result"
+    assert leftovers(files["dir"]) == []
+    assert hashlib.sha256(open(files["x_path"], "rb").read()).hexdigest() == before
+
+
+# -- entry point ------------------------------------------------------------------------
+def test_module_entry_point_exit_codes(files):
+    ok = subprocess.run([sys.executable, "-m", "numbarnn", "run", files["model_path"],
+                         files["x_path"], "-o", files["out"], "--batch-size", "4"],
+                        capture_output=True, text=True, timeout=300)
+    assert ok.returncode == 0, ok.stderr
+    np.testing.assert_allclose(np.load(files["out"]), files["model"](files["x"]), rtol=1e-6)
+    bad = subprocess.run([sys.executable, "-m", "numbarnn", "run", files["model_path"],
+                          files["dir"] / "nope.npy", "-o", files["out"]],
+                         capture_output=True, text=True, timeout=300)
+    assert bad.returncode == 2
+    assert bad.stderr.startswith("numbarnn run: error: argument INPUT")
+    assert "Traceback" not in bad.stderr
