@@ -221,3 +221,19 @@ def test_gpu_bench_smoke_run_writes_its_table(tmp_path, capsys):
     rows = json.loads((tmp_path / "gpu_bench.json").read_text())
     assert [tuple(r["shape"]) for r in rows] == [tuple(s) for s in gpu_bench.QUICK_SHAPES]
     assert "numbarnn" in capsys.readouterr().out
+
+
+@needs_cuda
+@pytest.mark.parametrize("activation", ["tanh", "softmax"])
+def test_recurrent_matrix_in_global_memory(rng, monkeypatch, activation):
+    """Units too wide for shared memory read the recurrent matrix from global memory."""
+    from numbarnn.kernels import cuda as cuda_kernels
+    monkeypatch.setattr(cuda_kernels, "SHARED_BYTES", 0)
+    cell, level = make_cell(5, 3, rng, activation=activation)
+    layer = nr.RNN(cell, return_sequences=True, dtype="float64")
+    x = rng.standard_normal((5, 6, 3))
+    mask = random_mask(rng, 5, 6, "random")
+    with nr.device("cuda"):
+        got = layer(x, mask=mask)
+    seq, _, _ = rnn_forward(x, [level], mask)
+    np.testing.assert_allclose(got, seq, rtol=1e-10, atol=1e-12)

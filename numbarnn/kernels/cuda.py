@@ -10,8 +10,9 @@ step holds every state and repeats the previous output, or zero with
   ``go_backwards`` reversal folded into its indexing) and :func:`_recur` (every step of
   the chunk in one launch);
 * in :func:`_recur` each block owns a tile of batch rows for the whole chunk, so a step
-  needs only block barriers: the state is double-buffered in global memory and the
-  block's threads split the ``rows x units`` outputs of a step between them;
+  needs one block barrier and no grid-wide one: the tile's state is double-buffered in
+  shared memory, next to the recurrent matrix when it fits, and the block's threads
+  split the ``rows x units`` outputs of a step between them;
 * inputs are read in the caller's layout (batch- or time-major, any strides, any real
   dtype) and outputs written in it, so device inputs are never copied or transposed.
 
@@ -55,7 +56,7 @@ def to_device(x):
     return cuda.to_device(np.ascontiguousarray(x))
 
 
-@cuda.jit(device=True, inline=True)
+@cuda.jit(device=True)
 def _source_step(k, steps, reverse):
     return steps - 1 - k if reverse else k
 
@@ -97,7 +98,7 @@ def _project(x, x_batch_major, reverse, k0, total_steps, drop, use_drop, kernel,
         proj[k, b, col] = acc + bias[col]
 
 
-@cuda.jit(device=True, inline=True)
+@cuda.jit(device=True)
 def _live(mask, has_mask, mask_batch_major, b, t):
     if not has_mask:
         return True
@@ -105,16 +106,18 @@ def _live(mask, has_mask, mask_batch_major, b, t):
 
 
 @cuda.jit(cache=not _SIMULATED)
-def _recur(proj, rec, rdp, use_rdp, act, mask, has_mask, mask_batch_major, reverse, k0,
-           total_steps, inp, inp_batch_major, inp_is_source, residual, is_last,
-           zero_output_for_mask, h_a, h_b, carry, out, want_out, out_batch_major,
+def _recur(proj, rec, rec_shared, rdp, use_rdp, act, mask, has_mask, mask_batch_major,
+           reverse, k0, total_steps, inp, inp_batch_major, inp_is_source, residual,
+           is_last, zero_output_for_mask, h, carry, out, want_out, out_batch_major,
            rows_per_block):
     """All steps of one chunk of one level; a block owns ``rows_per_block`` batch rows.
 
-    The state is read from ``h_a`` at even steps and ``h_b`` at odd ones (the other is
-    written), so after an odd number of steps the caller swaps them. ``inp`` is the
-    level's input for the residual: the layer-0 input (source layout, reversed when
-    ``reverse``) or the previous level's chunk output (processing order, time-major).
+    Dynamic shared memory holds the block's state twice (read one, write the other,
+    alternating per step, so a step needs one barrier) and, when ``rec_shared``, the
+    recurrent matrix. ``h`` (global) is read at the start and written at the end.
+    ``inp`` is the level's input for the residual: the layer-0 input (source layout,
+    reversed when ``reverse``) or the previous level's chunk output (processing order,
+    time-major).
     """
     steps, batch, units = proj.shape
     b0 = cuda.blockIdx.x * rows_per_block
@@ -122,42 +125,54 @@ def _recur(proj, rec, rdp, use_rdp, act, mask, has_mask, mask_batch_major, rever
     work = rows * units
     tid = cuda.threadIdx.x
     nth = cuda.blockDim.x
+    shared = cuda.shared.array(0, proj.dtype)
+    tile = rows_per_block * units
+    weights = shared[2 * tile:2 * tile + units * units] if rec_shared else shared[:0]
+    for idx in range(tid, work, nth):
+        shared[idx] = h[b0 + idx // units, idx % units]
+    if rec_shared:
+        for idx in range(tid, units * units, nth):
+            weights[idx] = rec[idx // units, idx % units]
+    cuda.syncthreads()
     for k in range(steps):
-        cur = h_a if k % 2 == 0 else h_b
-        nxt = h_b if k % 2 == 0 else h_a
+        cur = (k % 2) * tile
+        nxt = tile - cur
         t = _source_step(k0 + k, total_steps, reverse)
         for idx in range(tid, work, nth):
-            b = b0 + idx // units
-            j = idx % units
+            r = idx // units
+            j = idx - r * units
+            b = b0 + r
             if _live(mask, has_mask, mask_batch_major, b, t):
                 z = proj[k, b, j]
+                row = cur + r * units
                 for i in range(units):
-                    hv = cur[b, i] * rdp[b, i] if use_rdp else cur[b, i]
-                    z += hv * rec[i, j]
-                nxt[b, j] = z if act == SOFTMAX else _activation(act, z)
+                    hv = shared[row + i] * rdp[b, i] if use_rdp else shared[row + i]
+                    z += hv * (weights[i * units + j] if rec_shared else rec[i, j])
+                shared[nxt + idx] = z if act == SOFTMAX else _activation(act, z)
             else:
-                nxt[b, j] = cur[b, j]
+                shared[nxt + idx] = shared[cur + idx]
         if act == SOFTMAX:  # needs the whole row: one thread per row, between barriers
             cuda.syncthreads()
             for r in range(tid, rows, nth):
-                b = b0 + r
-                if _live(mask, has_mask, mask_batch_major, b, t):
-                    top = nxt[b, 0]
+                if _live(mask, has_mask, mask_batch_major, b0 + r, t):
+                    row = nxt + r * units
+                    top = shared[row]
                     for j in range(1, units):
-                        top = max(top, nxt[b, j])
+                        top = max(top, shared[row + j])
                     total = proj.dtype.type(0)
                     for j in range(units):
-                        e = math.exp(nxt[b, j] - top)
-                        nxt[b, j] = e
+                        e = math.exp(shared[row + j] - top)
+                        shared[row + j] = e
                         total += e
                     for j in range(units):
-                        nxt[b, j] = nxt[b, j] / total
+                        shared[row + j] = shared[row + j] / total
             cuda.syncthreads()
         for idx in range(tid, work, nth):
-            b = b0 + idx // units
-            j = idx % units
+            r = idx // units
+            j = idx - r * units
+            b = b0 + r
             if _live(mask, has_mask, mask_batch_major, b, t):
-                o = nxt[b, j]
+                o = shared[nxt + idx]
                 if residual:
                     if not inp_is_source:
                         o += inp[k, b, j]
@@ -179,6 +194,13 @@ def _recur(proj, rec, rdp, use_rdp, act, mask, has_mask, mask_batch_major, rever
                 else:
                     out[k, b, j] = o
         cuda.syncthreads()
+    last = (steps % 2) * tile
+    for idx in range(tid, work, nth):
+        h[b0 + idx // units, idx % units] = shared[last + idx]
+
+
+# Dynamic shared memory a block may use without opting in to more.
+SHARED_BYTES = 48 * 1024
 
 
 def _launch_shape(batch, units):
@@ -248,10 +270,8 @@ def run_stack(levels, x, mask, states, go_backwards=False, zero_output_for_mask=
     out_shape = (steps, batch, units_last) if time_major else (batch, steps, units_last)
     out_seq = cuda.device_array(out_shape if return_sequences else (1, 1, 1), dtype)
     carry = cuda.to_device(np.zeros((batch, units_last), dtype))
-    h_pairs = []
-    for s, state in zip(levels, states):
-        h = cuda.to_device(np.ascontiguousarray(to_host(state), dtype))
-        h_pairs.append([h, cuda.device_array((batch, s.units), dtype)])
+    states_dev = [cuda.to_device(np.ascontiguousarray(to_host(state), dtype))
+                  for state in states]
     drops = [(_dropout_on_device(s.input_dropout, dtype),
               _dropout_on_device(s.recurrent_dropout, dtype))
              for s in levels]
@@ -277,16 +297,16 @@ def run_stack(levels, x, mask, states, go_backwards=False, zero_output_for_mask=
             else:
                 out, want_out = seq_bufs[l % 2][:n, :, :s.units], True
             rows, threads = _launch_shape(batch, s.units)
-            h_a, h_b = h_pairs[l]
-            _recur[math.ceil(batch / rows), threads](
-                p, rec, rec_drop, use_rec, ACTIVATION_CODES[s.activation], mask_dev, has_mask,
-                not time_major, go_backwards, k0, steps, level_in,
+            tile_bytes = 2 * rows * s.units * dtype.itemsize
+            rec_shared = tile_bytes + s.units ** 2 * dtype.itemsize <= SHARED_BYTES
+            shared_bytes = tile_bytes + (s.units ** 2 * dtype.itemsize if rec_shared else 0)
+            _recur[math.ceil(batch / rows), threads, 0, shared_bytes](
+                p, rec, rec_shared, rec_drop, use_rec, ACTIVATION_CODES[s.activation],
+                mask_dev, has_mask, not time_major, go_backwards, k0, steps, level_in,
                 first and not time_major, first, bool(s.residual), last,
-                bool(zero_output_for_mask), h_a, h_b, carry, out, want_out,
+                bool(zero_output_for_mask), states_dev[l], carry, out, want_out,
                 last and return_sequences and not time_major, rows)
-            if n % 2:
-                h_pairs[l] = [h_b, h_a]
             level_in = out
     cuda.synchronize()
     output = out_seq if return_sequences else carry
-    return output, [pair[0] for pair in h_pairs]
+    return output, states_dev
