@@ -85,7 +85,11 @@ def main(argv=None):
     if argv[:1] == ["bench"]:
         from .bench import main as bench_main
         return bench_main(argv[1:])
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # one line, like the run command's own errors
+        print(f"numbarnn {args.command or ''}: error: unrecognized arguments: "
+              f"{' '.join(extra)}".replace("  ", " "), file=sys.stderr)
+        return 2
     command = args.command or "demo"
     if args.command is None:
         args = parser.parse_args(["demo"])

@@ -350,3 +350,10 @@ def test_module_entry_point_exit_codes(files):
     assert bad.returncode == 2
     assert bad.stderr.startswith("numbarnn run: error: argument INPUT")
     assert "Traceback" not in bad.stderr
+
+
+def test_unrecognized_extra_argument_is_one_line_exit_2(capsys):
+    from numbarnn.cli import main
+    assert main(["run", "m.npz", "x.npy", "-o", "y.npy", "extra"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == "numbarnn run: error: unrecognized arguments: extra"
