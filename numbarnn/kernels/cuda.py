@@ -280,7 +280,8 @@ def run_stack(levels, x, mask, states, go_backwards=False, zero_output_for_mask=
     proj = cuda.device_array((chunk, batch, max(s.units for s in levels)), dtype)
     seq_bufs = [cuda.device_array((chunk, batch, max(s.units for s in levels)), dtype)
                 for _ in range(2 if len(levels) > 1 else 0)]
-    for k0 in range(0, steps, chunk):
+    # An empty batch launches nothing (a grid of zero blocks is a launch error).
+    for k0 in range(0, steps if batch else 0, chunk):
         n = min(chunk, steps - k0)
         level_in = x_dev
         for l, s in enumerate(levels):

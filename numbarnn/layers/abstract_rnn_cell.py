@@ -10,8 +10,9 @@ class AbstractRNNCell(Layer):
 
     Subclasses define ``call(inputs, states) -> (output, new_states)``, ``state_size`` and
     ``output_size``. A subclass may also define ``compiled_step``: an ``@njit`` function
-    ``(x_t, h) -> (output, new_h)`` on 1-D rows (see :mod:`numbarnn.layers.rnn`), which then
-    runs inside a compiled time loop.
+    ``(x_t, h, params) -> (output, new_h)`` on 1-D rows, with ``params`` the tuple its
+    ``compiled_params()`` returns (default: the cell's weights); the whole time loop then
+    runs compiled (see :class:`RNN`).
     """
 
     def call(self, inputs, states):

@@ -16,8 +16,9 @@ class Dense(Layer):
     units : int
     activation : str or callable, optional
     use_bias : bool
-    kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer,
-    activity_regularizer, kernel_constraint, bias_constraint : optional
+    kernel_initializer, bias_initializer : str, dict or callable, optional
+    kernel_regularizer, bias_regularizer, activity_regularizer : optional
+    kernel_constraint, bias_constraint : optional
     """
 
     def __init__(self, units, activation=None, use_bias=True,

@@ -175,8 +175,9 @@ class SimpleRNN(RNN):
     Parameters
     ----------
     units : int
-    activation, use_bias, *_initializer, *_regularizer, *_constraint, dropout,
-    recurrent_dropout : as for :class:`SimpleRNNCell`.
+    activation, use_bias, dropout, recurrent_dropout : see :class:`SimpleRNNCell`
+        The cell's arguments (so are the ``*_initializer``, ``*_regularizer`` and
+        ``*_constraint`` ones).
     activity_regularizer : optional
         Applied to every output of each call.
     return_sequences, return_state, go_backwards, stateful, unroll : bool
