@@ -344,18 +344,16 @@ class Layer:
             if _is_array_like(x) and np.dtype(x.dtype).kind == "f" and x.dtype != dtype:
                 return np.asarray(x).astype(dtype)
             return x
-        if isinstance(inputs, (list, tuple)):
-            return type(inputs)(cast(x) for x in inputs)
-        return cast(inputs)
+        return _map_nested(cast, inputs)
 
     def _maybe_build(self, inputs):
         if self.built:
             return
         if self._dtype_policy.name == "_infer":
-            first = inputs[0] if isinstance(inputs, (list, tuple)) else inputs
+            first = _first_leaf(inputs)
             self._dtype_policy = Policy(np.dtype(first.dtype).name)
-        shapes = ([tuple(x.shape) for x in inputs] if isinstance(inputs, (list, tuple))
-                  else tuple(inputs.shape))
+        # A list gives a list of shapes; a (named)tuple input keeps its structure.
+        shapes = _map_nested(lambda x: tuple(x.shape), inputs)
         with name_scope(self.name):
             self.build(shapes)
         Layer.build(self, shapes) if not self.built else None
@@ -366,9 +364,8 @@ class Layer:
 
     def _convert_inputs(self, inputs):
         if isinstance(inputs, (list, tuple)):
-            return type(inputs)(self._convert_inputs(x) for x in inputs)
-        if isinstance(inputs, (int, float, bool, np.number)) or (
-                isinstance(inputs, list)):
+            return _map_nested(self._convert_inputs, inputs)
+        if isinstance(inputs, (int, float, bool, np.number)):
             return np.asarray(inputs)
         if isinstance(inputs, Variable):
             return inputs.value()
@@ -456,6 +453,24 @@ class Layer:
 
     def __repr__(self):
         return f"<{type(self).__module__}.{type(self).__name__} name={self.name}>"
+
+
+def _map_nested(fn, inputs):
+    """``fn`` applied to the leaves of nested lists/tuples, keeping the containers
+    (namedtuples included)."""
+    if not isinstance(inputs, (list, tuple)):
+        return fn(inputs)
+    items = [_map_nested(fn, x) for x in inputs]
+    if hasattr(inputs, "_fields"):  # namedtuple
+        return type(inputs)(*items)
+    return type(inputs)(items)
+
+
+def _first_leaf(inputs):
+    """The first array of (possibly nested) inputs."""
+    while isinstance(inputs, (list, tuple)) and inputs:
+        inputs = inputs[0]
+    return inputs
 
 
 def _dedup(variables):

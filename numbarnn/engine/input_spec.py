@@ -71,19 +71,26 @@ def _shape_of(x):
     return tuple(shape)
 
 
+def _flatten(inputs):
+    """The leaves of nested lists/tuples (namedtuples included), in order."""
+    if not isinstance(inputs, (list, tuple)):
+        return [inputs]
+    return [leaf for x in inputs for leaf in _flatten(x)]
+
+
 def assert_input_compatibility(input_spec, inputs, layer_name):
     """Raise the tf-keras error if ``inputs`` do not match ``input_spec``.
 
     Parameters
     ----------
     input_spec : InputSpec or list of InputSpec or None
-    inputs : array or list of arrays
+    inputs : array, or a (nested) list/tuple of arrays; compared leaf by leaf
     layer_name : str
     """
     if not input_spec:
         return
     specs = list(input_spec) if isinstance(input_spec, (list, tuple)) else [input_spec]
-    flat = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+    flat = _flatten(inputs)
     for x in flat:
         if not hasattr(x, "shape"):
             raise TypeError(f"Inputs to a layer should be tensors. Got '{x}' (of type "

@@ -1,11 +1,18 @@
 """The generic time loop for cells written in Python (tf-keras ``backend.rnn``).
 
 Runs any step function ``step(x_t, states) -> (output, new_states)`` with the same
-masking, direction and output-carry rules as the fused kernels.
+masking, direction and output-carry rules as the fused kernels. Inputs and outputs may
+be nested (lists, tuples, namedtuples of arrays); masks apply to every leaf.
 """
 import numpy as np
 
 __all__ = ["rnn"]
+
+
+def _nest():
+    # Imported lazily: numbarnn.layers imports this package.
+    from ..layers import rnn_utils
+    return rnn_utils
 
 
 def _select(mask_t, new, old):
@@ -13,6 +20,41 @@ def _select(mask_t, new, old):
     new = np.asarray(new)
     m = mask_t.reshape(mask_t.shape + (1,) * (new.ndim - 1))
     return np.where(m, new, old)
+
+
+def _time_major_leaves(inputs, time_major):
+    """The input leaves as a flat list of ``(T, B, ...)`` arrays."""
+    leaves = [np.asarray(x) for x in _nest().flatten(inputs)]
+    for i, x in enumerate(leaves):
+        if x.ndim < 3:
+            raise ValueError(f"Input {i} of the recurrence must have rank >= 3 "
+                             f"([batch, time, ...]). Received shape {x.shape}.")
+    return leaves if time_major else [np.swapaxes(x, 0, 1) for x in leaves]
+
+
+def _mask_outputs(m, outputs, prev, zero_output_for_mask):
+    """Masked step outputs: the previous (or zero) output where ``m`` is False."""
+    if prev is None:
+        prev = [np.zeros_like(o) for o in outputs]
+    return [_select(m, o, np.zeros_like(o) if zero_output_for_mask else p)
+            for o, p in zip(outputs, prev)]
+
+
+def _stack_outputs(collected, structure, time_major, steps_shape):
+    """Stack the per-step output leaves along time and pack them as ``structure``."""
+    nest = _nest()
+    if not collected:
+        outputs = np.zeros((0,) + steps_shape)
+        last = None
+        return last, (outputs if time_major else np.swapaxes(outputs, 0, 1))
+    stacked = [np.stack(leaf) for leaf in zip(*collected)]
+    last = [o[-1] for o in stacked]
+    if not time_major:
+        stacked = [np.swapaxes(o, 0, 1) for o in stacked]
+    if nest.is_nested(structure):
+        return (nest.pack_sequence_as(structure, last),
+                nest.pack_sequence_as(structure, stacked))
+    return last[0], stacked[0]
 
 
 def rnn(step_function, inputs, initial_states, go_backwards=False, mask=None,
@@ -24,11 +66,14 @@ def rnn(step_function, inputs, initial_states, go_backwards=False, mask=None,
     ----------
     step_function : callable
         ``(x_t, states + constants) -> (output, new_states)``; ``states`` is a flat list.
-    inputs : array, (B, T, ...) or (T, B, ...) if ``time_major``
+        ``x_t`` has the structure of ``inputs``; ``output`` may be nested.
+    inputs : array or nested structure of arrays, each (B, T, ...)
+        ``(T, B, ...)`` if ``time_major``. Lists, tuples and namedtuples are nests.
     initial_states : list of arrays, each (B, ...)
     go_backwards : bool
         Process from the last step to the first; outputs stay in processing order.
     mask : array, (B, T) (or (T, B) if ``time_major``), optional
+        Applied to every leaf of the outputs and of the states.
     constants : list of arrays, optional
     unroll, input_length : accepted for signature compatibility; unused.
     time_major : bool
@@ -39,42 +84,40 @@ def rnn(step_function, inputs, initial_states, go_backwards=False, mask=None,
 
     Returns
     -------
-    last_output : array (B, ...)
-    outputs : array (B, T, ...) or (T, B, ...) if ``time_major``
+    last_output : array (B, ...), or a nest of them like the step output
+    outputs : array (B, T, ...) or (T, B, ...) if ``time_major``, or a nest of them
     new_states : list of arrays
     """
     del unroll, input_length
-    x = np.asarray(inputs)
-    if not time_major:
-        x = np.swapaxes(x, 0, 1)
+    nest = _nest()
+    nested = nest.is_nested(inputs)
+    leaves = _time_major_leaves(inputs, time_major)
     if mask is not None:
         mask = np.asarray(mask).astype(bool)
         if not time_major:
             mask = mask.T
-    steps = x.shape[0]
+    steps = leaves[0].shape[0]
     order = range(steps - 1, -1, -1) if go_backwards else range(steps)
     constants = list(constants or [])
     states = [np.asarray(s) for s in initial_states]
     prev = None
+    structure = None
     collected = []
     for t in order:
-        output, new_states = step_function(x[t], states + constants)
+        x_t = (nest.pack_sequence_as(inputs, [x[t] for x in leaves]) if nested
+               else leaves[0][t])
+        output, new_states = step_function(x_t, states + constants)
         if not isinstance(new_states, (list, tuple)):
             new_states = [new_states]
-        output = np.asarray(output)
+        structure = output
+        outputs = [np.asarray(o) for o in nest.flatten(output)]
         if mask is not None:
-            m = mask[t]
-            if prev is None:
-                prev = np.zeros_like(output)
-            fill = np.zeros_like(output) if zero_output_for_mask else prev
-            output = _select(m, output, fill)
-            new_states = [_select(m, n, s) for n, s in zip(new_states, states)]
+            outputs = _mask_outputs(mask[t], outputs, prev, zero_output_for_mask)
+            new_states = [_select(mask[t], n, s) for n, s in zip(new_states, states)]
         states = [np.asarray(s) for s in new_states]
-        prev = output
+        prev = outputs
         if return_all_outputs or t == order[-1]:
-            collected.append(output)
-    outputs = np.stack(collected) if collected else np.zeros((0,) + x.shape[1:2])
-    last = outputs[-1] if len(collected) else None
-    if not time_major:
-        outputs = np.swapaxes(outputs, 0, 1)
+            collected.append(outputs)
+    last, outputs = _stack_outputs(collected, structure, time_major,
+                                   leaves[0].shape[1:2])
     return last, outputs, states

@@ -10,13 +10,15 @@ from ..engine.base_layer import Layer, _accepts, name_scope
 from ..engine.input_spec import InputSpec
 from ..engine import serialization
 from ..kernels.cuda_support import is_device_array
-from .rnn_utils import flatten, is_nested, pack_sequence_as, state_shapes, zero_state
+from .rnn_utils import (flatten, flatten_shapes, is_nested, is_shape, map_shapes,
+                        map_structure, pack_sequence_as, state_shapes, zero_state)
 
 __all__ = ["RNN"]
 
 
 def _standardize_args(inputs, initial_state, constants, num_constants):
-    """Split a list input ``[x, *initial_states, *constants]`` like tf-keras."""
+    """Split a list input ``[x, *initial_states, *constants]`` like tf-keras; a tuple
+    input is a nested input structure and is left whole."""
     if isinstance(inputs, list):
         if initial_state is not None or constants is not None:
             raise ValueError("When passing a list as `inputs`, `initial_state` and "
@@ -35,6 +37,14 @@ def _standardize_args(inputs, initial_state, constants, num_constants):
             return list(x)
         return [x]
     return inputs, to_list(initial_state), to_list(constants)
+
+
+def _unwrap_list_shape(input_shape):
+    """The input's shape(s) from a build/output-shape argument: a list of shapes means
+    ``[x, *initial_states, *constants]`` and only ``x`` counts."""
+    if isinstance(input_shape, list) and input_shape and not is_shape(input_shape):
+        return input_shape[0]
+    return input_shape
 
 
 def to_host_array(x):
@@ -88,6 +98,14 @@ class RNN(Layer):
     weights' arrays). With a single ``[batch, S]`` state and no constants, the CPU engine
     then runs it inside a compiled time loop (compiled once per process); its ``call``
     is still used by the Python engine.
+
+    ``inputs`` may be a tuple or namedtuple of arrays ``[batch, time, ...]`` (a list is
+    ``[x, *initial_states, *constants]`` instead). The cell then receives the same
+    structure at each step, is built with the same structure of step shapes, and may
+    return a nested output (e.g. a list with a nested ``output_size``); the layer's output
+    keeps that structure, and with ``return_state`` a list output is spread before the
+    states, as in tf-keras. Batch size, dtype and mask shape come from the first input;
+    masks apply to every output and state leaf. Nested inputs run in the Python loop.
 
     Built-in cells (:class:`SimpleRNNCell`, stacks of them, :class:`ResidualWrapper`
     around them) run in one fused compiled kernel per call; other cells run in a Python
@@ -197,6 +215,8 @@ class RNN(Layer):
 
     def get_initial_state(self, inputs):
         """Initial states for ``inputs`` (the cell's ``get_initial_state``, or zeros)."""
+        if is_nested(inputs):
+            inputs = flatten(inputs)[0]  # nested inputs: the first one
         inputs = np.asarray(inputs) if not hasattr(inputs, "shape") else inputs
         batch = inputs.shape[self._batch_axis()]
         dtype = inputs.dtype
@@ -216,21 +236,20 @@ class RNN(Layer):
         return size
 
     def compute_output_shape(self, input_shape):
-        if isinstance(input_shape, list) and input_shape and isinstance(input_shape[0],
-                                                                        (list, tuple)):
-            input_shape = input_shape[0]
-        input_shape = tuple(input_shape)
+        """Output shape(s); a nested ``output_size`` gives a flat list of shapes.
+
+        With ``return_state`` the (flattened) state shapes follow the output shape(s).
+        """
+        input_shape = flatten_shapes(_unwrap_list_shape(input_shape))[0]
         batch, time = input_shape[0], input_shape[1]
         if self.time_major:
             batch, time = time, batch
-        out = state_shapes(self._output_size())[0]
-        if self.return_sequences:
-            shape = ((time, batch) if self.time_major else (batch, time)) + out
-        else:
-            shape = (batch,) + out
+        head = (time, batch) if self.time_major else (batch, time)
+        shapes = [(head if self.return_sequences else (batch,)) + out
+                  for out in state_shapes(self._output_size())]
         if self.return_state:
-            return [shape] + [(batch,) + s for s in self._flat_state_shapes]
-        return shape
+            return shapes + [(batch,) + s for s in self._flat_state_shapes]
+        return shapes[0] if len(shapes) == 1 else shapes
 
     def compute_mask(self, inputs, mask):
         if isinstance(mask, list):
@@ -242,20 +261,18 @@ class RNN(Layer):
 
     # -- build ---------------------------------------------------------------------
     def build(self, input_shape):
-        if isinstance(input_shape, list) and input_shape and isinstance(input_shape[0],
-                                                                        (list, tuple)):
-            input_shape = input_shape[0]
-        input_shape = tuple(input_shape)
-        if len(input_shape) < 3:
-            raise ValueError(f'Input 0 of layer "{self.name}" is incompatible with the '
-                             f"layer: expected ndim>=3 ([batch, time, features]), found "
-                             f"ndim={len(input_shape)}. Full shape received: {input_shape}")
+        """Build the cell for one step; ``input_shape`` may be a nest of shapes (one per
+        input of a tuple/namedtuple input), and the cell then gets the same nest."""
+        input_shape = _unwrap_list_shape(input_shape)
+        if is_shape(input_shape):
+            input_shape = tuple(input_shape)
+        for i, shape in enumerate(flatten_shapes(input_shape)):
+            self._check_rank(i, shape)
+        # one InputSpec per (flattened) input
+        self.input_spec = [InputSpec(shape=self._spec_shape(s))
+                           for s in flatten_shapes(input_shape)]
         batch_axis = self._batch_axis()
-        batch = input_shape[batch_axis] if self.stateful else None
-        spec_shape = [None, None] + list(input_shape[2:])
-        spec_shape[batch_axis] = batch
-        self.input_spec = [InputSpec(shape=tuple(spec_shape))]
-        step_shape = (input_shape[batch_axis],) + input_shape[2:]
+        step_shape = map_shapes(lambda s: (s[batch_axis],) + s[2:], input_shape)
         if isinstance(self.cell, Layer) and not self.cell.built:
             with name_scope(self.cell.name):
                 self.cell.build(step_shape)
@@ -265,6 +282,19 @@ class RNN(Layer):
         self.built = True
         if self.stateful:
             self.reset_states()
+
+    def _check_rank(self, index, shape):
+        if len(shape) < 3:
+            raise ValueError(f'Input {index} of layer "{self.name}" is incompatible with the '
+                             f"layer: expected ndim>=3 ([batch, time, features]), found "
+                             f"ndim={len(shape)}. Full shape received: {tuple(shape)}")
+
+    def _spec_shape(self, shape):
+        """The InputSpec shape: time free, batch free unless stateful."""
+        batch_axis = self._batch_axis()
+        spec_shape = [None, None] + list(shape[2:])
+        spec_shape[batch_axis] = shape[batch_axis] if self.stateful else None
+        return tuple(spec_shape)
 
     def _validate_state_spec(self, shapes):
         expected = self._flat_state_shapes
@@ -345,23 +375,56 @@ class RNN(Layer):
         dtype = numpy_compute_dtype(self.dtype_policy) or np.dtype("float32")
         return np.dtype("float32") if dtype == np.float16 else dtype
 
-    def call(self, inputs, mask=None, training=None, initial_state=None, constants=None):
-        """Run the recurrence. See the class docstring for the semantics."""
-        on_device = is_device_array(inputs)
-        x = inputs if on_device else _as_numeric_array(inputs, "inputs")
+    def _prepare_input(self, x, index, dtype):
+        """One input array checked (numeric, rank >= 3) and cast to ``dtype`` (host
+        arrays only). Returns ``(array, on_device)``."""
+        on_device = is_device_array(x)
+        x = x if on_device else _as_numeric_array(x, "inputs")
         if on_device and np.dtype(x.dtype).kind not in "biuf":
             raise TypeError(f"Argument `inputs` must be a numeric array. Received a device "
                             f"array of dtype {x.dtype} with shape {x.shape}.")
-        if x.ndim < 3:
-            raise ValueError(f'Input 0 of layer "{self.name}" is incompatible with the '
-                             f"layer: expected ndim>=3 ([batch, time, features]), found "
-                             f"ndim={x.ndim}. Full shape received: {x.shape}")
-        dtype = self._compute_dtype()
+        self._check_rank(index, x.shape)
         if not on_device:
             x = x.astype(dtype, copy=False)
-        batch = x.shape[self._batch_axis()]
-        mask = self._check_mask(mask, x.shape)
-        states = self._resolve_initial_state(x, initial_state, dtype, batch)
+        return x, on_device
+
+    def _prepare_inputs(self, inputs, dtype):
+        """The inputs (an array, or a tuple/namedtuple nest of them) checked and cast.
+
+        Returns
+        -------
+        inputs : array or nest of arrays, like ``inputs``
+        first : array
+            The first flattened input: batch size, time steps and mask shape come from it.
+        on_device : bool
+            Whether any input is a device array.
+        """
+        if not is_nested(inputs):
+            x, on_device = self._prepare_input(inputs, 0, dtype)
+            return x, x, on_device
+        leaves = [self._prepare_input(x, i, dtype) for i, x in enumerate(flatten(inputs))]
+        first = leaves[0][0]
+        for i, (x, _) in enumerate(leaves):
+            if tuple(x.shape[:2]) != tuple(first.shape[:2]):
+                raise ValueError(
+                    f"All nested inputs of layer \"{self.name}\" must share the batch and "
+                    f"time axes: input 0 has shape {tuple(first.shape)}, input {i} has "
+                    f"shape {tuple(x.shape)}.")
+        return (pack_sequence_as(inputs, [x for x, _ in leaves]), first,
+                any(d for _, d in leaves))
+
+    def call(self, inputs, mask=None, training=None, initial_state=None, constants=None):
+        """Run the recurrence. See the class docstring for the semantics.
+
+        ``inputs`` may be a tuple or namedtuple of arrays ``[batch, time, ...]``: the cell
+        then gets the same structure at each step, and the generic Python loop runs it.
+        """
+        dtype = self._compute_dtype()
+        nested = is_nested(inputs)
+        x, first, on_device = self._prepare_inputs(inputs, dtype)
+        batch = first.shape[self._batch_axis()]
+        mask = self._check_mask(mask, first.shape)
+        states = self._resolve_initial_state(first, initial_state, dtype, batch)
         self._check_states(states, batch, initial_state)
         for layer in ([self.cell] + list(getattr(self.cell, "_flatten_layers",
                                                  lambda: [])())):
@@ -371,10 +434,11 @@ class RNN(Layer):
         if constants is not None and not _accepts(self.cell.call, "constants"):
             raise ValueError(f"RNN cell {self.cell} does not support constants. "
                              f"Received: constants={constants}")
-        if x.shape[1 - self._batch_axis()] == 0:
+        if first.shape[1 - self._batch_axis()] == 0:
             raise ValueError(f"Argument `inputs` must have at least one timestep. "
-                             f"Received: inputs.shape={x.shape}")
-        engine = "cuda" if on_device else get_device()
+                             f"Received: inputs.shape={first.shape}")
+        # nested inputs always run in the generic Python loop
+        engine = "python" if nested else "cuda" if on_device else get_device()
         levels = None
         if engine != "python" and constants is None and hasattr(self.cell, "_fused_levels"):
             levels = self.cell._fused_levels(batch, dtype, bool(training))
@@ -402,9 +466,10 @@ class RNN(Layer):
         elif on_device:
             # No CUDA kernel for this cell: run on the host, hand back device arrays.
             from ..kernels.cuda import to_device
-            output, new_states = self._python_loop(
-                to_host_array(x).astype(dtype), mask, training, states, constants)
-            output, new_states = to_device(output), [to_device(s) for s in new_states]
+            host = map_structure(lambda a: np.asarray(to_host_array(a)).astype(dtype), x)
+            output, new_states = self._python_loop(host, mask, training, states, constants)
+            output = map_structure(to_device, output)
+            new_states = [to_device(s) for s in new_states]
         else:
             output, new_states = self._python_loop(x, mask, training, states, constants)
         if self.stateful:
@@ -412,12 +477,14 @@ class RNN(Layer):
             self._states = [np.array(to_host_array(s), dtype=vdtype) for s in new_states]
         out_dtype = np.dtype(self.compute_dtype) if self.compute_dtype == "float16" else None
         if out_dtype is not None and not on_device:  # device outputs stay float32
-            output = output.astype(out_dtype)
+            output = map_structure(lambda o: o.astype(out_dtype), output)
             new_states = [s.astype(out_dtype) for s in new_states]
         if self.return_state:
             packed = pack_sequence_as(self.cell.state_size, new_states) if is_nested(
                 self.cell.state_size) else new_states
-            return [output] + list(packed)
+            # tf-keras `to_list(output) + states`: a list output (nested) is spread
+            head = output if isinstance(output, list) else [output]
+            return head + list(packed)
         return output
 
     def _packed_weights(self, levels, dtype, engine):
@@ -431,6 +498,8 @@ class RNN(Layer):
         return packed
 
     def _python_loop(self, x, mask, training, states, constants):
+        """Run the cell's ``call`` step by step (:func:`numbarnn.kernels.rnn`); ``x`` may
+        be nested, and so may the output (it keeps the structure the cell returns)."""
         cell = self.cell
         call = cell.call  # built already; __call__ would autocast every step
         kwargs = {}
@@ -452,10 +521,12 @@ class RNN(Layer):
             constants=constants, time_major=self.time_major,
             zero_output_for_mask=self.zero_output_for_mask,
             return_all_outputs=self.return_sequences)
-        dtype = x.dtype
+        dtype = flatten(x)[0].dtype
+
+        def cast(a):
+            return np.asarray(a).astype(dtype, copy=False)
         output = outputs if self.return_sequences else last
-        return (np.asarray(output).astype(dtype, copy=False),
-                [np.asarray(s).astype(dtype, copy=False) for s in new_states])
+        return map_structure(cast, output), [cast(s) for s in new_states]
 
     # -- config --------------------------------------------------------------------
     def get_config(self):

@@ -1,8 +1,8 @@
 """Nested structures of states (tf.nest-like) and state-size helpers."""
 import numpy as np
 
-__all__ = ["TensorShape", "flatten", "pack_sequence_as", "is_nested", "state_shapes",
-           "zero_state"]
+__all__ = ["TensorShape", "flatten", "pack_sequence_as", "is_nested", "map_structure",
+           "is_shape", "flatten_shapes", "map_shapes", "state_shapes", "zero_state"]
 
 
 class TensorShape(tuple):
@@ -32,16 +32,52 @@ def flatten(x):
 def pack_sequence_as(structure, flat):
     """Inverse of :func:`flatten`."""
     flat = list(flat)
+    flat.reverse()  # pop() from the end: linear time
 
     def build(node):
         if is_nested(node):
-            items = [build(n) for n in node]
-            if hasattr(node, "_fields"):  # namedtuple
-                return type(node)(*items)
-            return type(node)(items) if isinstance(node, tuple) else items
-        return flat.pop(0)
-    result = build(structure)
-    return result
+            return _rebuild(node, [build(n) for n in node])
+        return flat.pop()
+    return build(structure)
+
+
+def _rebuild(node, items):
+    """A container of ``node``'s type (list, tuple or namedtuple) holding ``items``."""
+    if hasattr(node, "_fields"):  # namedtuple
+        return type(node)(*items)
+    return type(node)(items) if isinstance(node, tuple) else list(items)
+
+
+def map_structure(fn, structure):
+    """Apply ``fn`` to every leaf of ``structure``, keeping lists, tuples and namedtuples."""
+    if is_nested(structure):
+        return _rebuild(structure, [map_structure(fn, s) for s in structure])
+    return fn(structure)
+
+
+def is_shape(x):
+    """True for one shape: a :class:`TensorShape`, or a list/tuple of ints and ``None``."""
+    if isinstance(x, TensorShape):
+        return True
+    return isinstance(x, (list, tuple)) and all(
+        d is None or isinstance(d, (int, np.integer)) for d in x)
+
+
+def flatten_shapes(structure):
+    """The shapes in a nested structure of shapes, as a flat list of tuples."""
+    if is_shape(structure):
+        return [tuple(structure)]
+    out = []
+    for item in structure:
+        out += flatten_shapes(item)
+    return out
+
+
+def map_shapes(fn, structure):
+    """Apply ``fn`` to every shape (as a tuple) of a nested structure of shapes."""
+    if is_shape(structure):
+        return fn(tuple(structure))
+    return _rebuild(structure, [map_shapes(fn, s) for s in structure])
 
 
 def state_shapes(state_size):
