@@ -4,6 +4,7 @@ import pytest
 from numba import njit
 
 import numbarnn as nr
+from cells import UnitsCell
 
 
 @njit
@@ -13,23 +14,14 @@ def leaky_step(x_t, h, params):
     return new_h, new_h
 
 
-class LeakyCell(nr.AbstractRNNCell):
+class LeakyCell(UnitsCell):
     """h_t = decay * h_{t-1} + tanh(x_t W): the same maths in `call` and `compiled_step`."""
 
     compiled_step = staticmethod(leaky_step)
 
     def __init__(self, units, decay=0.5, **kwargs):
-        super().__init__(**kwargs)
-        self.units = units
+        super().__init__(units, **kwargs)
         self.decay = decay
-
-    @property
-    def state_size(self):
-        return self.units
-
-    @property
-    def output_size(self):
-        return self.units
 
     def build(self, input_shape):
         self.kernel = self.add_weight("kernel", (input_shape[-1], self.units))

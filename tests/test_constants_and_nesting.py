@@ -2,21 +2,10 @@
 import numpy as np
 
 import numbarnn as nr
+from cells import UnitsCell
 
 
-class CellWithConstants(nr.AbstractRNNCell):
-    def __init__(self, units, **kwargs):
-        super().__init__(**kwargs)
-        self.units = units
-
-    @property
-    def state_size(self):
-        return self.units
-
-    @property
-    def output_size(self):
-        return self.units
-
+class CellWithConstants(UnitsCell):
     def build(self, input_shape):
         self.kernel = self.add_weight("kernel", (input_shape[-1], self.units),
                                       initializer="ones")

@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 import numbarnn as nr
+from cells import UnitsCell
 from numbarnn import initializers
 
 
@@ -57,20 +58,8 @@ def test_masking(engine):
     np.testing.assert_allclose(out, [[0.07376196] * 4, [0.43645123] * 4], rtol=1e-5)
 
 
-class OneStateCell(nr.AbstractRNNCell):
+class OneStateCell(UnitsCell):
     """Keras 3 rnn_test cell: out = x @ 1 + h @ 1."""
-
-    def __init__(self, units, **kwargs):
-        super().__init__(**kwargs)
-        self.units = units
-
-    @property
-    def state_size(self):
-        return self.units
-
-    @property
-    def output_size(self):
-        return self.units
 
     def build(self, input_shape):
         self.kernel = self.add_weight("kernel", (input_shape[-1], self.units),

@@ -148,11 +148,16 @@ def test_save_weights_roundtrip(tmp_path, rng):
         np.testing.assert_array_equal(a, b)
 
 
-def test_bad_model_files(tmp_path, rng):
+def _saved_small_model(tmp_path):
     model = nr.SimpleRNN(2)
     model(np.zeros((1, 2, 2), "float32"))
     path = tmp_path / "m.npz"
     nr.save_model(model, path)
+    return model, path
+
+
+def test_bad_model_files(tmp_path, rng):
+    model, path = _saved_small_model(tmp_path)
     data = path.read_bytes()
     (tmp_path / "cut.npz").write_bytes(data[: len(data) // 2])
     with pytest.raises(ValueError, match="truncated, corrupted or another format"):
@@ -171,10 +176,7 @@ def test_bad_model_files(tmp_path, rng):
 
 
 def test_save_is_atomic(tmp_path, monkeypatch):
-    model = nr.SimpleRNN(2)
-    model(np.zeros((1, 2, 2), "float32"))
-    path = tmp_path / "m.npz"
-    nr.save_model(model, path)
+    model, path = _saved_small_model(tmp_path)
     before = path.read_bytes()
 
     def boom(*args, **kwargs):

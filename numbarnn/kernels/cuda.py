@@ -25,7 +25,8 @@ import os
 import numpy as np
 from numba import cuda
 
-from .cuda_support import is_device_array
+from . import plan
+from .cuda_support import is_device_array, is_numba_device_array
 from .scalar_math import ACTIVATION_CODES, SOFTMAX, scalar_activation
 
 __all__ = ["run_stack", "as_device_array", "to_host", "to_device"]
@@ -41,7 +42,7 @@ _activation = cuda.jit(device=True)(scalar_activation)
 
 def as_device_array(x):
     """A numba device-array view of ``x`` (no copy)."""
-    if type(x).__name__ in ("FakeCUDAArray", "DeviceNDArray"):
+    if is_numba_device_array(x):
         return x
     return cuda.as_cuda_array(x)
 
@@ -264,7 +265,7 @@ def run_stack(levels, x, mask, states, go_backwards=False, zero_output_for_mask=
             np.ascontiguousarray(mask, np.bool_))
         has_mask = True
     if packed is None:
-        packed = type("Mirror", (), {})()
+        packed = plan.pack(levels, dtype)
     weights = _device_weights(levels, packed, dtype)
     units_last = levels[-1].units
     out_shape = (steps, batch, units_last) if time_major else (batch, steps, units_last)

@@ -44,5 +44,9 @@ def is_device_array(x):
         return False
     if hasattr(x, "__cuda_array_interface__"):
         return True
-    # The simulator's stand-in device arrays implement no interface.
+    return is_numba_device_array(x)
+
+
+def is_numba_device_array(x):
+    """A numba device array (the simulator's stand-ins implement no interface)."""
     return type(x).__name__ in ("FakeCUDAArray", "DeviceNDArray")

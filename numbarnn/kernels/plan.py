@@ -60,29 +60,26 @@ def pack(levels, dtype):
 
 
 def dropout_arrays(levels, batch, dtype):
-    """Side-by-side dropout masks and their per-level flags."""
+    """Side-by-side dropout masks and their per-level flags.
+
+    Without any dropout of a kind the array has zero columns: the kernels read it only
+    for levels whose flag is set, so no buffer of ones is built on every call.
+    """
+    def side_by_side(masks, widths):
+        if all(m is None for m in masks):
+            return np.ones((batch, 0), dtype)
+        out = np.ones((batch, sum(widths)), dtype)
+        off = 0
+        for m, w in zip(masks, widths):
+            if m is not None:
+                out[:, off:off + w] = m
+            off += w
+        return out
+
     use_in = np.array([s.input_dropout is not None for s in levels], np.bool_)
     use_rec = np.array([s.recurrent_dropout is not None for s in levels], np.bool_)
-    in_cols = sum(s.input_dim for s in levels) if use_in.any() else 0
-    rec_cols = sum(s.units for s in levels) if use_rec.any() else 0
-    in_drop = np.ones((batch, in_cols), dtype)
-    rec_drop = np.ones((batch, rec_cols), dtype)
-    if in_cols:
-        off = 0
-        for s in levels:
-            if s.input_dropout is not None:
-                in_drop[:, off:off + s.input_dim] = s.input_dropout
-            off += s.input_dim
-    else:
-        in_drop = np.ones((batch, sum(s.input_dim for s in levels)), dtype)
-    if rec_cols:
-        off = 0
-        for s in levels:
-            if s.recurrent_dropout is not None:
-                rec_drop[:, off:off + s.units] = s.recurrent_dropout
-            off += s.units
-    else:
-        rec_drop = np.ones((batch, sum(s.units for s in levels)), dtype)
+    in_drop = side_by_side([s.input_dropout for s in levels], [s.input_dim for s in levels])
+    rec_drop = side_by_side([s.recurrent_dropout for s in levels], [s.units for s in levels])
     return in_drop, use_in, rec_drop, use_rec
 
 

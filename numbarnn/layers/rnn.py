@@ -1,7 +1,5 @@
 """The RNN layer (tf-keras ``base_rnn.py``): argument handling, states and masking rules
 around a time loop that runs in a fused kernel (built-in cells) or a Python loop."""
-import warnings
-
 import numpy as np
 
 from .. import kernels

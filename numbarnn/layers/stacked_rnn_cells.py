@@ -1,8 +1,6 @@
 """StackedRNNCells: a list of cells that behaves as one cell."""
 import warnings
 
-import numpy as np
-
 from ..engine.base_layer import Layer, _accepts, name_scope
 from ..engine import serialization
 from .rnn_utils import flatten, is_nested, pack_sequence_as, state_shapes, zero_state
