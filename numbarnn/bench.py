@@ -21,6 +21,8 @@ __all__ = ["main", "FULL_SHAPES", "QUICK_SHAPES"]
 FULL_SHAPES = [(1, 1000, 64, 64), (32, 100, 64, 128), (64, 200, 128, 256), (256, 50, 256, 256)]
 QUICK_SHAPES = [(1, 50, 8, 8), (4, 20, 8, 16)]
 PEERS = ["numbarnn", "numpy", "torch", "tf_keras"]
+# The deep-learning frameworks the speed targets name (the numpy loop is a baseline).
+FRAMEWORKS = ["torch", "tf_keras"]
 
 
 def _median_ms(fn, repeats):
@@ -160,18 +162,22 @@ def run(shapes, repeats=7, peers=PEERS, gemm_size=2048):
 def format_table(rows, missing, rate, latency=None):
     peers = [p for p in PEERS if any(p in r["ms"] for r in rows)]
     head = f"{'(B, T, I, U)':>22} | " + " ".join(f"{p:>10}" for p in peers)
-    head += f" | {'best peer/numbarnn':>18} | {'numbarnn/floor':>14} | max |diff|"
+    head += (f" | {'best peer/numbarnn':>18} | {'best framework/numbarnn':>23}"
+             f" | {'numbarnn/floor':>14} | max |diff|")
     lines = [f"SimpleRNN forward, float32, ms (median); GEMM floor at {rate / 1e9:.0f} "
              "GFLOP/s measured in this run", head, "-" * len(head)]
     for r in rows:
         ms = r["ms"]
         others = [ms[p] for p in ms if p != "numbarnn"]
         speedup = (min(others) / ms["numbarnn"]) if others and "numbarnn" in ms else float("nan")
+        frameworks = [ms[p] for p in FRAMEWORKS if p in ms]
+        vs_frameworks = (min(frameworks) / ms["numbarnn"]) if frameworks and "numbarnn" in ms \
+            else float("nan")
         ratio = ms.get("numbarnn", float("nan")) / r["floor_ms"]
         diff = max(r["max_abs_diff"].values()) if r["max_abs_diff"] else float("nan")
         cells = " ".join(f"{ms[p]:10.2f}" if p in ms else f"{'-':>10}" for p in peers)
         lines.append(f"{str(r['shape']):>22} | {cells} | {speedup:17.2f}x | "
-                     f"{ratio:14.2f} | {diff:.1e}")
+                     f"{vs_frameworks:22.2f}x | {ratio:14.2f} | {diff:.1e}")
     for peer, why in missing.items():
         lines.append(f"peer {peer}: not measured ({why})")
     if latency:

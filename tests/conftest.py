@@ -1,9 +1,12 @@
+import contextlib
 import os
 
 import numpy as np
 import pytest
 
-ENGINES = ["cpu", "python", "cuda"]
+# "cpu-threads" and "cpu-blas" are the CPU engine with its size thresholds moved so that
+# even the small test cases take the batch-split threaded path or the BLAS path.
+ENGINES = ["cpu", "cpu-threads", "cpu-blas", "python", "cuda"]
 
 # Without an NVIDIA driver, the CUDA engine's tests run in numba's CUDA simulator (the
 # variable must be set before numba is imported); with one they run on the GPU.
@@ -21,15 +24,35 @@ def cuda_ready():
     return cuda_status()
 
 
+@contextlib.contextmanager
+def run_on(engine_name):
+    """Run the body on ``engine_name`` (one of ENGINES)."""
+    import numbarnn
+    from numbarnn.kernels import run, threads
+    saved = (threads.MIN_PARALLEL_MACS, threads.MIN_ROWS, threads.ROW_ALIGN,
+             threads.thread_count, run.BLAS_STEP_MACS)
+    if engine_name == "cpu-threads":  # three slices whenever there are rows for them
+        threads.MIN_PARALLEL_MACS, threads.MIN_ROWS, threads.ROW_ALIGN = 0, 1, 1
+        threads.thread_count = lambda: 3
+    elif engine_name == "cpu-blas":
+        run.BLAS_STEP_MACS = 0
+    try:
+        with numbarnn.device(engine_name.split("-")[0]):
+            yield
+    finally:
+        (threads.MIN_PARALLEL_MACS, threads.MIN_ROWS, threads.ROW_ALIGN,
+         threads.thread_count, run.BLAS_STEP_MACS) = saved
+
+
 @pytest.fixture(params=ENGINES)
 def engine(request):
-    """Run the test body on each engine: fused CPU kernels, Python loop, CUDA."""
-    import numbarnn
+    """Run the test body on each engine: fused CPU kernels (as they run, batch-split on
+    threads, and with BLAS products), Python loop, CUDA."""
     if request.param == "cuda":
         ok, reason = cuda_ready()
         if not ok:
             pytest.skip(reason)
-    with numbarnn.device(request.param):
+    with run_on(request.param):
         yield request.param
 
 

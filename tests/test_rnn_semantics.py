@@ -7,10 +7,11 @@ from hypothesis import given, settings, strategies as st, HealthCheck
 
 import numbarnn as nr
 from naive import rnn_forward
-from conftest import cuda_ready, tolerance
+from conftest import cuda_ready, run_on, tolerance
 
 # The property test draws the engine too; CUDA joins where it runs (GPU or simulator).
-PROPERTY_ENGINES = ["cpu", "python"] + (["cuda"] if cuda_ready()[0] else [])
+PROPERTY_ENGINES = ["cpu", "cpu-threads", "cpu-blas", "python"] + (
+    ["cuda"] if cuda_ready()[0] else [])
 
 
 def make_cell(units, input_dim, rng, activation="tanh", use_bias=True, residual=False,
@@ -121,7 +122,7 @@ def test_random_configurations(batch, steps, feat, units, go_backwards, zofm,
     x = rng.standard_normal((batch, steps, feat))
     mask = random_mask(rng, batch, steps, mask_kind)
     h0 = [rng.standard_normal((batch, u)) for u in units] if with_state else None
-    with nr.device(engine_name):
+    with run_on(engine_name):
         out = layer(x, mask=mask, initial_state=h0)
     ref_seq, ref_last, _ = rnn_forward(x, levels, mask, h0, go_backwards, zofm)
     np.testing.assert_allclose(out, ref_seq if return_sequences else ref_last,

@@ -1,10 +1,16 @@
 """Fused ``@njit`` forward kernels for stacks of SimpleRNN-type layers on the CPU.
 
-One call runs a whole stack over the whole sequence. Time is processed in chunks: per
-chunk and per layer, the input projection of all the chunk's steps is one BLAS GEMM,
-then the compiled time loop applies the recurrent product, bias, activation, mask,
-residual, dropout masks and direction. Memory is bounded by the chunk, not by the
+One call runs a whole stack over the whole sequence for a slice of batch rows (rows are
+independent, so :mod:`numbarnn.kernels.run` hands slices to threads). Time is processed
+in chunks: per chunk and per layer, the input projection of all the chunk's steps is one
+matrix product, then the time loop applies the recurrent product, bias, activation,
+mask, residual, dropout masks and direction. Memory is bounded by the chunk, not by the
 sequence length (unless the caller asks for the full output sequence).
+
+Both products run in :func:`matmul_acc`, a kernel of our own rather than BLAS: a
+per-step BLAS call on a small matrix costs more than its arithmetic; OpenBLAS threads
+keep spinning for a while after every call, which on a small machine takes cores from
+the time loop; and BLAS cannot run inside our own threads without oversubscribing.
 
 Semantics (tf-keras ``backend.rnn``): at a masked step every state is held and the
 output is the previous output (or zero with ``zero_output_for_mask``); the output carry
@@ -16,69 +22,126 @@ from numba import njit
 
 from .scalar_math import CPU_JIT, activate_row
 
-# Per-step recurrent products smaller than this (B*U*U multiply-adds) run as compiled
-# loops; larger ones call BLAS, whose per-call overhead is then amortised.
-SMALL_PRODUCT = 1 << 16
+# ``contract`` lets LLVM fuse multiply-adds; no reassociation, so each output element is
+# summed in a fixed order, and no nnan/ninf, so NaN and inf propagate as IEEE says.
+_MATMUL_JIT = dict(CPU_JIT, fastmath={"contract"})
+
+
+@njit(**_MATMUL_JIT)
+def _rows4_acc(c, a, b, r):
+    """c[r:r+4] += a[r:r+4] @ b, two terms of the inner dimension per pass over the rows.
+
+    The loop over columns vectorises; each pass loads two rows of ``b`` once for four
+    output rows, which keeps the FMA units rather than the loads the bottleneck.
+    """
+    depth = a.shape[1]
+    n = b.shape[1]
+    c0, c1, c2, c3 = c[r], c[r + 1], c[r + 2], c[r + 3]
+    x0, x1, x2, x3 = a[r], a[r + 1], a[r + 2], a[r + 3]
+    i = 0
+    while i + 2 <= depth:
+        p0, p1 = x0[i], x0[i + 1]
+        q0, q1 = x1[i], x1[i + 1]
+        s0, s1 = x2[i], x2[i + 1]
+        t0, t1 = x3[i], x3[i + 1]
+        b0, b1 = b[i], b[i + 1]
+        for j in range(n):
+            w0 = b0[j]
+            w1 = b1[j]
+            c0[j] = c0[j] + p0 * w0 + p1 * w1  # two chained FMAs per element
+            c1[j] = c1[j] + q0 * w0 + q1 * w1
+            c2[j] = c2[j] + s0 * w0 + s1 * w1
+            c3[j] = c3[j] + t0 * w0 + t1 * w1
+        i += 2
+    if i < depth:
+        p0, q0, s0, t0 = x0[i], x1[i], x2[i], x3[i]
+        b0 = b[i]
+        for j in range(n):
+            w0 = b0[j]
+            c0[j] += p0 * w0
+            c1[j] += q0 * w0
+            c2[j] += s0 * w0
+            c3[j] += t0 * w0
+
+
+@njit(**_MATMUL_JIT)
+def _row1_acc(c, a, b, r):
+    """c[r] += a[r] @ b, four terms of the inner dimension per pass over the row."""
+    depth = a.shape[1]
+    n = b.shape[1]
+    c0 = c[r]
+    x0 = a[r]
+    i = 0
+    while i + 4 <= depth:
+        p0, p1, p2, p3 = x0[i], x0[i + 1], x0[i + 2], x0[i + 3]
+        b0, b1, b2, b3 = b[i], b[i + 1], b[i + 2], b[i + 3]
+        for j in range(n):
+            c0[j] = c0[j] + p0 * b0[j] + p1 * b1[j] + p2 * b2[j] + p3 * b3[j]
+        i += 4
+    while i < depth:
+        p0 = x0[i]
+        b0 = b[i]
+        for j in range(n):
+            c0[j] += p0 * b0[j]
+        i += 1
+
+
+@njit(**_MATMUL_JIT)
+def matmul_acc(c, a, b):
+    """``c += a @ b`` for C-contiguous 2-D ``c (M, N)``, ``a (M, K)``, ``b (K, N)``."""
+    m = a.shape[0]
+    r = 0
+    while r + 4 <= m:
+        _rows4_acc(c, a, b, r)
+        r += 4
+    while r < m:
+        _row1_acc(c, a, b, r)
+        r += 1
 
 
 @njit(**CPU_JIT)
-def _recurrent_step_small(z, h, rec, use_rdp, rdp, mask_row, has_mask):
-    """z[b] += (h[b] * rdp[b]) @ rec for unmasked rows, as AXPYs over contiguous rows."""
-    batch, units = z.shape
-    for b in range(batch):
-        if has_mask and not mask_row[b]:
-            continue
-        zb = z[b]
-        hb = h[b]
-        for i in range(units):
-            hi = hb[i] * rdp[b, i] if use_rdp else hb[i]
-            if hi != 0.0:
-                ri = rec[i]
-                for j in range(units):
-                    zb[j] += hi * ri[j]
-            elif hi != hi:  # NaN state: propagate as BLAS would
-                for j in range(units):
-                    zb[j] += hi * rec[i, j]
+def _product_acc(c, a, b, use_blas, buf):
+    """``c += a @ b``, by BLAS (``buf``: scratch of ``c``'s shape) or by :func:`matmul_acc`."""
+    if use_blas:
+        np.dot(a, b, buf)
+        for r in range(c.shape[0]):
+            cr = c[r]
+            br = buf[r]
+            for j in range(c.shape[1]):
+                cr[j] += br[j]
+    else:
+        matmul_acc(c, a, b)
 
 
 @njit(**CPU_JIT)
-def _layer_chunk(inp, proj, h, rec, bias, act, residual, use_rdp, rdp, mask,
-                 has_mask, is_last, zero_output_for_mask, carry, out, hbuf, zbuf):
-    """Run one layer over one chunk of steps (processing order).
+def _layer_chunk(inp, proj, h, rec, act, residual, use_rdp, rdp, mask,
+                 has_mask, is_last, zero_output_for_mask, carry, out, out_row0, hbuf,
+                 use_blas, zbuf):
+    """Run one layer over one chunk of steps (processing order) for a slice of rows.
 
-    inp  : (Tc, B, I)  layer input (for the residual)
-    proj : (Tc, B, U)  inp @ kernel (dropout applied), bias not yet added; overwritten
-    h    : (B, U)      state, updated in place
-    out  : (Tc, B, U)  layer output, written
-    carry: (B, U)      previous output (last layer only)
+    inp  : (Tc, nb, I)  layer input (for the residual)
+    proj : (Tc, nb, U)  inp @ kernel + bias (input dropout applied); overwritten
+    h    : (nb, U)      state, updated in place
+    rec  : (U, U)       recurrent kernel
+    rdp  : (nb, U)      recurrent dropout mask (read when ``use_rdp``)
+    mask : (Tc, nb)     bool (read when ``has_mask``)
+    out  : (Tc, *, U)   layer output, written at rows ``out_row0 + b``
+    carry: (nb, U)      previous output (last layer only)
+    hbuf, zbuf : (nb, U) scratch
     """
     steps, batch, units = proj.shape
-    small = batch * units * units < SMALL_PRODUCT
     for k in range(steps):
         z = proj[k]
-        mask_row = mask[k] if has_mask else mask[0]
-        if small:
+        if use_rdp:
             for b in range(batch):
-                zb = z[b]
                 for j in range(units):
-                    zb[j] += bias[j]
-            _recurrent_step_small(z, h, rec, use_rdp, rdp, mask_row, has_mask)
+                    hbuf[b, j] = h[b, j] * rdp[b, j]
+            _product_acc(z, hbuf, rec, use_blas, zbuf)
         else:
-            if use_rdp:
-                for b in range(batch):
-                    for j in range(units):
-                        hbuf[b, j] = h[b, j] * rdp[b, j]
-                np.dot(hbuf, rec, zbuf)
-            else:
-                np.dot(h, rec, zbuf)
-            for b in range(batch):
-                zb = z[b]
-                rb = zbuf[b]
-                for j in range(units):
-                    zb[j] += bias[j] + rb[j]
+            _product_acc(z, h, rec, use_blas, zbuf)
         for b in range(batch):
-            ob = out[k, b]
-            if (not has_mask) or mask_row[b]:
+            ob = out[k, out_row0 + b]
+            if (not has_mask) or mask[k, b]:
                 zb = z[b]
                 activate_row(act, zb)
                 hb = h[b]
@@ -100,21 +163,23 @@ def _layer_chunk(inp, proj, h, rec, bias, act, residual, use_rdp, rdp, mask,
             if is_last and has_mask:
                 carry[b] = ob
         if is_last and not has_mask and k == steps - 1:
-            carry[:] = out[k]
+            for b in range(batch):
+                carry[b] = out[k, out_row0 + b]
 
 
-@njit(**CPU_JIT)
+@njit(nogil=True, **CPU_JIT)
 def simple_rnn_stack_forward(x, mask, states, kernels, recurrents, biases, dims, acts,
                              residuals, in_drop, use_in_drop, rec_drop, use_rec_drop,
                              go_backwards, zero_output_for_mask, out_seq, out_last,
-                             chunk):
-    """Forward pass of a stack of SimpleRNN layers over a time-major sequence.
+                             chunk, use_blas, row0, row1):
+    """Forward pass of a stack of SimpleRNN layers for batch rows ``row0:row1``.
 
     Parameters
     ----------
     x : (T, B, I0) C-contiguous float array, time-major, in input order.
     mask : (T, B) bool array in input order, or shape (0, B) for no mask.
-    states : (B, sum(U)) state of every layer side by side; updated in place.
+    states : (B, sum(U)) state of every layer side by side; rows ``row0:row1`` are
+        updated in place.
     kernels, recurrents, biases : 1-D arrays holding each layer's ``kernel (I, U)``,
         ``recurrent_kernel (U, U)`` and ``bias (U,)`` flattened, one after another.
     dims : (L, 2) int64, ``[input_dim, units]`` per layer.
@@ -126,10 +191,15 @@ def simple_rnn_stack_forward(x, mask, states, kernels, recurrents, biases, dims,
     go_backwards : bool, process the sequence from the last step to the first.
     zero_output_for_mask : bool
     out_seq : (T, B, U_last) output in processing order, or (0, B, U_last) to skip it.
-    out_last : (B, U_last) receives the last output.
+    out_last : (B, U_last) receives the last output (rows ``row0:row1``).
     chunk : int, steps per chunk (bounds the projection buffers).
+    use_blas : bool, compute both products with BLAS (whose own threads then share the
+        work; for large products, where BLAS is faster than :func:`matmul_acc`).
+    row0, row1 : int, the batch rows this call computes. Calls on disjoint row ranges
+        touch disjoint memory and run in parallel without the GIL.
     """
-    steps, batch, _ = x.shape
+    steps = x.shape[0]
+    batch = row1 - row0
     n_layers = dims.shape[0]
     has_mask = mask.shape[0] > 0
     want_seq = out_seq.shape[0] > 0
@@ -148,18 +218,23 @@ def simple_rnn_stack_forward(x, mask, states, kernels, recurrents, biases, dims,
     drop_size = chunk * batch * max(dims[0, 0], max_units) if any_drop else 0
     drop_buf = np.empty(drop_size, dtype)
     hbuf = np.empty(batch * max_units, dtype)
-    zbuf = np.empty(batch * max_units, dtype)
+    zbuf = np.empty(batch * max_units if use_blas else 0, dtype)
+    proj_tmp = np.empty(chunk * batch * max_units if use_blas else 0, dtype)
     step_mask = np.empty((chunk, batch), np.bool_)
     seq_in = np.empty((chunk, batch, dims[0, 0]), dtype)
+    # Each layer's state and dropout masks for these rows, as contiguous copies.
+    h_all = np.ascontiguousarray(states[row0:row1])
+    in_drop_rows = np.ascontiguousarray(in_drop[row0:row1])
+    rec_drop_rows = np.ascontiguousarray(rec_drop[row0:row1])
 
     for k0 in range(0, steps, chunk):
         n = min(chunk, steps - k0)
         # Layer-0 input for processing steps k0..k0+n, in processing order.
         for k in range(n):
             t = steps - 1 - (k0 + k) if go_backwards else k0 + k
-            seq_in[k] = x[t]
+            seq_in[k] = x[t, row0:row1]
             if has_mask:
-                step_mask[k] = mask[t]
+                step_mask[k] = mask[t, row0:row1]
         inp = seq_in[:n]
         k_off = 0
         r_off = 0
@@ -177,27 +252,40 @@ def simple_rnn_stack_forward(x, mask, states, kernels, recurrents, biases, dims,
                 for k in range(n):
                     for b in range(batch):
                         for i in range(in_dim):
-                            dropped[k, b, i] = inp[k, b, i] * in_drop[b, i_off + i]
+                            dropped[k, b, i] = inp[k, b, i] * in_drop_rows[b, i_off + i]
                 flat_in = dropped.reshape((n * batch, in_dim))
             proj = proj_buf[:n * batch * units].reshape((n * batch, units))
-            np.dot(flat_in, kernel, proj)
+            for r in range(n * batch):
+                pr = proj[r]
+                for j in range(units):
+                    pr[j] = bias[j]
+            _product_acc(proj, flat_in, kernel, use_blas,
+                         proj_tmp[:n * batch * units].reshape((n * batch, units))
+                         if use_blas else proj_tmp.reshape((0, units)))
             is_last = l == n_layers - 1
             if is_last and want_seq:
                 out = out_seq[k0:k0 + n]
+                out_row0 = row0
             else:
                 out = act_bufs[l % 2, :n * batch * units].reshape((n, batch, units))
-            h = states[:, u_off:u_off + units]
-            h_work = np.ascontiguousarray(h)
-            _layer_chunk(inp, proj.reshape((n, batch, units)), h_work, rec, bias,
-                         acts[l], residuals[l], use_rec_drop[l],
-                         rec_drop[:, u_off:u_off + units], step_mask, has_mask,
-                         is_last, zero_output_for_mask, carry, out,
-                         hbuf[:batch * units].reshape((batch, units)),
-                         zbuf[:batch * units].reshape((batch, units)))
-            states[:, u_off:u_off + units] = h_work
-            inp = out
+                out_row0 = 0
+            h = np.ascontiguousarray(h_all[:, u_off:u_off + units])
+            rdp = np.ascontiguousarray(rec_drop_rows[:, u_off:u_off + units]) \
+                if use_rec_drop[l] else hbuf[:0].reshape((0, units))
+            _layer_chunk(inp, proj.reshape((n, batch, units)), h, rec,
+                         acts[l], residuals[l], use_rec_drop[l], rdp, step_mask,
+                         has_mask, is_last, zero_output_for_mask, carry, out, out_row0,
+                         hbuf[:batch * units].reshape((batch, units)), use_blas,
+                         zbuf[:batch * units].reshape((batch, units))
+                         if use_blas else zbuf.reshape((0, units)))
+            h_all[:, u_off:u_off + units] = h
+            if is_last and want_seq:
+                inp = out_seq[k0:k0 + n]  # not read again
+            else:
+                inp = out
             k_off += in_dim * units
             r_off += units * units
             u_off += units
             i_off += in_dim
-    out_last[:] = carry
+    states[row0:row1] = h_all
+    out_last[row0:row1] = carry

@@ -1,0 +1,69 @@
+"""Run one compiled kernel over slices of the batch on several threads.
+
+Batch rows of a recurrent layer never interact, so a call splits into independent row
+ranges. The kernels release the GIL (``nogil=True``), so plain Python threads run them
+in parallel: no OpenMP runtime (which is not fork-safe in GNU's build) and no per-step
+synchronisation. The thread count follows ``numba.get_num_threads()`` (and so the
+``NUMBA_NUM_THREADS`` environment variable and ``numba.set_num_threads``).
+"""
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import numba
+
+# Below this many multiply-adds in a call, handing work to another thread (tens of µs)
+# costs more than it saves.
+MIN_PARALLEL_MACS = 1 << 22
+# Slices are whole blocks of the kernels' row blocking, and at least this many rows.
+ROW_ALIGN = 4
+MIN_ROWS = 8
+
+_lock = threading.Lock()
+_pool = None
+_pool_owner = None  # (pid, workers): a forked child must not use its parent's threads
+
+
+def _executor(workers):
+    """The process's pool, with at least ``workers`` threads."""
+    global _pool, _pool_owner
+    with _lock:
+        pid = os.getpid()
+        if _pool_owner is None or _pool_owner[0] != pid or _pool_owner[1] < workers:
+            previous = _pool if _pool_owner and _pool_owner[0] == pid else None
+            _pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="numbarnn")
+            _pool_owner = (pid, workers)
+            if previous is not None:
+                previous.shutdown(wait=False)  # work already queued there still runs
+        return _pool
+
+
+def thread_count():
+    """Threads a call may use: ``numba.get_num_threads()``."""
+    return numba.get_num_threads()
+
+
+def row_slices(batch, macs):
+    """Row ranges ``[(row0, row1), ...]`` to compute in parallel (one range: serial)."""
+    threads = thread_count()
+    if threads < 2 or macs < MIN_PARALLEL_MACS or batch < 2:
+        return [(0, batch)]
+    parts = max(1, min(threads, batch // MIN_ROWS))
+    per = -(-batch // parts)
+    per = -(-per // ROW_ALIGN) * ROW_ALIGN
+    return [(r, min(batch, r + per)) for r in range(0, batch, per)]
+
+
+def run_sliced(kernel, args, slices):
+    """Call ``kernel(*args, row0, row1)`` for every slice; the caller's thread takes the
+    first. Errors from any slice are raised here."""
+    if len(slices) == 1:
+        kernel(*args, *slices[0])
+        return
+    pool = _executor(len(slices) - 1)
+    futures = [pool.submit(kernel, *args, *s) for s in slices[1:]]
+    try:
+        kernel(*args, *slices[0])
+    finally:
+        for f in futures:
+            f.result()

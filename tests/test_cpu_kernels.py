@@ -1,0 +1,128 @@
+"""The CPU engine's own building blocks: the matrix-product kernel, the batch split, and
+the size-dependent paths at their real thresholds, against float64 references."""
+import os
+import signal
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+import numbarnn as nr
+from numbarnn.kernels import run, threads
+from numbarnn.kernels.cpu import matmul_acc
+from naive import rnn_forward
+
+
+@settings(max_examples=60, deadline=None)
+@given(m=st.integers(0, 9), k=st.integers(0, 9), n=st.integers(1, 20),
+       dtype=st.sampled_from([np.float32, np.float64]), seed=st.integers(0, 2**31 - 1))
+def test_matmul_acc_matches_float64_reference(m, k, n, dtype, seed):
+    rng = np.random.default_rng(seed)
+    a, b, c = (rng.standard_normal(shape).astype(dtype) for shape in ((m, k), (k, n), (m, n)))
+    expected = c.astype(np.float64) + a.astype(np.float64) @ b.astype(np.float64)
+    a_copy, b_copy = a.copy(), b.copy()
+    matmul_acc(c, a, b)
+    tol = 1e-5 if dtype == np.float32 else 1e-13
+    np.testing.assert_allclose(c, expected, rtol=tol, atol=tol)
+    np.testing.assert_array_equal(a, a_copy)  # inputs untouched
+    np.testing.assert_array_equal(b, b_copy)
+
+
+def test_matmul_acc_propagates_nan_and_inf_as_ieee():
+    a = np.array([[np.inf, 1.0], [np.nan, 0.0], [1.0, 2.0], [0.0, 0.0], [np.inf, 0.0]],
+                 np.float32)
+    b = np.array([[0.0, 1.0, -1.0], [1.0, 1.0, 1.0]], np.float32)
+    c = np.zeros((5, 3), np.float32)
+    matmul_acc(c, a, b)
+    with np.errstate(invalid="ignore"):
+        expected = a.astype(np.float64) @ b.astype(np.float64)  # inf * 0 is NaN
+    np.testing.assert_array_equal(c, expected.astype(np.float32))
+
+
+@pytest.mark.parametrize("batch", [0, 1, 2, 7, 8, 16, 33, 256])
+def test_row_slices_cover_the_batch_in_aligned_disjoint_ranges(batch, monkeypatch):
+    monkeypatch.setattr(threads, "thread_count", lambda: 3)
+    slices = threads.row_slices(batch, macs=threads.MIN_PARALLEL_MACS)
+    rows = [r for r0, r1 in slices for r in range(r0, r1)]
+    assert rows == list(range(batch))
+    assert all(r0 % threads.ROW_ALIGN == 0 for r0, _ in slices)
+    assert len(slices) <= 3
+    assert all(r1 - r0 >= threads.MIN_ROWS for r0, r1 in slices) or len(slices) == 1
+    assert threads.row_slices(batch, macs=threads.MIN_PARALLEL_MACS - 1) == [(0, batch)]
+
+
+def test_row_slices_serial_with_one_thread(monkeypatch):
+    monkeypatch.setattr(threads, "thread_count", lambda: 1)
+    assert threads.row_slices(1024, macs=1 << 40) == [(0, 1024)]
+
+
+def test_run_sliced_raises_a_worker_error():
+    seen = []
+
+    def kernel(tag, row0, row1):
+        seen.append((row0, row1))
+        if row0 > 0:
+            raise ValueError(f"{tag}: rows {row0}:{row1}")
+
+    with pytest.raises(ValueError, match="boom: rows 4:8"):
+        threads.run_sliced(kernel, ("boom",), [(0, 4), (4, 8)])
+    assert sorted(seen) == [(0, 4), (4, 8)]
+
+
+def _layer_case(rng, batch, steps, in_dim, units, stacked=False):
+    """A float32 SimpleRNN (or a 2-level stack) and its float64 reference levels."""
+    cells, levels, dim = [], [], in_dim
+    for _ in range(2 if stacked else 1):
+        cell = nr.SimpleRNNCell(units)
+        cell.build((None, dim))
+        ws = [rng.standard_normal((dim, units)) / np.sqrt(dim),
+              rng.standard_normal((units, units)) / np.sqrt(units),
+              rng.standard_normal(units) * 0.1]
+        cell.set_weights(ws)
+        ws = [w.astype(np.float64) for w in cell.get_weights()]
+        cells.append(cell)
+        levels.append({"kernel": ws[0], "recurrent": ws[1], "bias": ws[2],
+                       "activation": "tanh", "residual": False})
+        dim = units
+    x = rng.standard_normal((batch, steps, in_dim)).astype(np.float32)
+    return cells, levels, x
+
+
+@pytest.mark.parametrize("path", ["threaded", "blas"])
+def test_default_thresholds_take_each_path_and_match_reference(path, rng, monkeypatch):
+    """Shapes big enough for the batch-split threads (with a mask and go_backwards, so
+    each slice must pick its own rows) or for BLAS products, at the shipped thresholds."""
+    if path == "threaded":
+        monkeypatch.setattr(threads, "thread_count", lambda: 2)
+        batch, steps, in_dim, units = 37, 24, 40, 72
+        assert len(threads.row_slices(batch, batch * steps * units * (in_dim + units))) == 2
+    else:
+        batch, steps, in_dim, units = 64, 3, 20, 256
+        assert batch * units ** 2 >= run.BLAS_STEP_MACS
+    cells, levels, x = _layer_case(rng, batch, steps, in_dim, units, stacked=True)
+    mask = rng.random((batch, steps)) > 0.3
+    layer = nr.RNN(cells, return_sequences=True, go_backwards=True)
+    with nr.device("cpu"):
+        out = layer(x, mask=mask)
+    ref_seq, _, _ = rnn_forward(x.astype(np.float64), levels, mask, None, True, False)
+    np.testing.assert_allclose(out, ref_seq, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_threaded_path_works_in_a_forked_child(rng, monkeypatch):
+    """The batch-split threads are plain Python threads: a child forked after they ran
+    gets its own pool instead of waiting on its parent's threads (which it lacks)."""
+    monkeypatch.setattr(threads, "thread_count", lambda: 2)
+    cells, levels, x = _layer_case(rng, 32, 40, 32, 64)
+    layer = nr.RNN(cells[0])
+    expected = layer(x)
+    pid = os.fork()
+    if pid == 0:  # child: must finish, and agree with the parent
+        signal.alarm(60)
+        ok = False
+        try:
+            ok = np.allclose(layer(x), expected, rtol=1e-6, atol=1e-6)
+        finally:
+            os._exit(0 if ok else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
