@@ -4,9 +4,9 @@ import os
 import numpy as np
 import pytest
 
-# "cpu-threads" and "cpu-blas" are the CPU engine with its size thresholds moved so that
-# even the small test cases take the batch-split threaded path or the BLAS path.
-ENGINES = ["cpu", "cpu-threads", "cpu-blas", "python", "cuda"]
+# "cpu-threads" is the CPU engine with its size thresholds moved so that even the small
+# test cases take the batch-split threaded path.
+ENGINES = ["cpu", "cpu-threads", "python", "cuda"]
 
 # Without an NVIDIA driver, the CUDA engine's tests run in numba's CUDA simulator (the
 # variable must be set before numba is imported); with one they run on the GPU.
@@ -28,26 +28,24 @@ def cuda_ready():
 def run_on(engine_name):
     """Run the body on ``engine_name`` (one of ENGINES)."""
     import numbarnn
-    from numbarnn.kernels import run, threads
+    from numbarnn.kernels import threads
     saved = (threads.MIN_PARALLEL_MACS, threads.MIN_ROWS, threads.ROW_ALIGN,
-             threads.thread_count, run.BLAS_STEP_MACS)
+             threads.thread_count)
     if engine_name == "cpu-threads":  # three slices whenever there are rows for them
         threads.MIN_PARALLEL_MACS, threads.MIN_ROWS, threads.ROW_ALIGN = 0, 1, 1
         threads.thread_count = lambda: 3
-    elif engine_name == "cpu-blas":
-        run.BLAS_STEP_MACS = 0
     try:
         with numbarnn.device(engine_name.split("-")[0]):
             yield
     finally:
         (threads.MIN_PARALLEL_MACS, threads.MIN_ROWS, threads.ROW_ALIGN,
-         threads.thread_count, run.BLAS_STEP_MACS) = saved
+         threads.thread_count) = saved
 
 
 @pytest.fixture(params=ENGINES)
 def engine(request):
-    """Run the test body on each engine: fused CPU kernels (as they run, batch-split on
-    threads, and with BLAS products), Python loop, CUDA."""
+    """Run the test body on each engine: fused CPU kernels (as they run, and batch-split
+    on threads), Python loop, CUDA."""
     if request.param == "cuda":
         ok, reason = cuda_ready()
         if not ok:

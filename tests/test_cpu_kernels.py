@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 import numbarnn as nr
-from numbarnn.kernels import run, threads
+from numbarnn.kernels import threads
 from numbarnn.kernels.cpu import matmul_acc
 from naive import rnn_forward
 
@@ -88,17 +88,12 @@ def _layer_case(rng, batch, steps, in_dim, units, stacked=False):
     return cells, levels, x
 
 
-@pytest.mark.parametrize("path", ["threaded", "blas"])
-def test_default_thresholds_take_each_path_and_match_reference(path, rng, monkeypatch):
-    """Shapes big enough for the batch-split threads (with a mask and go_backwards, so
-    each slice must pick its own rows) or for BLAS products, at the shipped thresholds."""
-    if path == "threaded":
-        monkeypatch.setattr(threads, "thread_count", lambda: 2)
-        batch, steps, in_dim, units = 37, 24, 40, 72
-        assert len(threads.row_slices(batch, batch * steps * units * (in_dim + units))) == 2
-    else:
-        batch, steps, in_dim, units = 64, 3, 20, 256
-        assert batch * units ** 2 >= run.BLAS_STEP_MACS
+def test_default_thresholds_split_the_batch_and_match_reference(rng, monkeypatch):
+    """A shape big enough for the batch-split threads at the shipped thresholds, with a
+    mask, go_backwards and a stack, so each slice must pick its own rows throughout."""
+    monkeypatch.setattr(threads, "thread_count", lambda: 2)
+    batch, steps, in_dim, units = 37, 24, 40, 72
+    assert len(threads.row_slices(batch, batch * steps * units * (in_dim + units))) == 2
     cells, levels, x = _layer_case(rng, batch, steps, in_dim, units, stacked=True)
     mask = rng.random((batch, steps)) > 0.3
     layer = nr.RNN(cells, return_sequences=True, go_backwards=True)

@@ -10,7 +10,7 @@ from naive import rnn_forward
 from conftest import cuda_ready, run_on, tolerance
 
 # The property test draws the engine too; CUDA joins where it runs (GPU or simulator).
-PROPERTY_ENGINES = ["cpu", "cpu-threads", "cpu-blas", "python"] + (
+PROPERTY_ENGINES = ["cpu", "cpu-threads", "python"] + (
     ["cuda"] if cuda_ready()[0] else [])
 
 

@@ -6,10 +6,6 @@ from .cuda_support import is_device_array
 
 __all__ = ["run_stack"]
 
-# Per-step recurrent products of at least this many multiply-adds (batch x units^2) run
-# in BLAS; measured crossover on 2 cores (AVX2): about (64 x 256) @ (256 x 256).
-BLAS_STEP_MACS = 1 << 22
-
 
 def run_stack(levels, x, mask, states, go_backwards=False, zero_output_for_mask=False,
               return_sequences=False, time_major=False, engine="cpu", packed=None,
@@ -41,8 +37,8 @@ def run_stack(levels, x, mask, states, go_backwards=False, zero_output_for_mask=
     if engine == "cuda":
         return _run_cuda(levels, x, mask, states, go_backwards, zero_output_for_mask,
                          return_sequences, time_major, packed, dtype)
-    xt = np.ascontiguousarray(x if time_major else np.swapaxes(x, 0, 1))
-    steps, batch = xt.shape[0], xt.shape[1]
+    xc = np.ascontiguousarray(x)
+    steps, batch = (xc.shape[0], xc.shape[1]) if time_major else (xc.shape[1], xc.shape[0])
     if mask is None:
         mask_t = np.zeros((0, batch), np.bool_)
     else:
@@ -56,16 +52,12 @@ def run_stack(levels, x, mask, states, go_backwards=False, zero_output_for_mask=
     out_seq = np.empty((steps if return_sequences else 0, batch, units), dtype)
     out_last = np.zeros((batch, units), dtype)
     from .cpu import simple_rnn_stack_forward
-    # Large per-step products go to BLAS (its threads split each product); smaller ones
-    # run in our kernel, the batch split across threads when the call is big enough.
-    use_blas = batch * max(s.units for s in levels) ** 2 >= BLAS_STEP_MACS
     macs = batch * steps * sum(s.units * (s.input_dim + s.units) for s in levels)
     threads.run_sliced(simple_rnn_stack_forward, (
-        xt, mask_t, state_arr, packed.kernels, packed.recurrents, packed.biases,
+        xc, not time_major, mask_t, state_arr, packed.kernels, packed.recurrents, packed.biases,
         packed.dims, packed.acts, packed.residuals, in_drop, use_in, rec_drop,
         use_rec, bool(go_backwards), bool(zero_output_for_mask), out_seq, out_last,
-        plan.chunk_steps(batch, levels), use_blas),
-        [(0, batch)] if use_blas else threads.row_slices(batch, macs))
+        plan.chunk_steps(batch, levels)), threads.row_slices(batch, macs))
     new_states = []
     off = 0
     for s in levels:
