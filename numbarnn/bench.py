@@ -89,6 +89,13 @@ def _peer_runner(peer, x, k, r, b):
     raise ValueError(f"unknown peer {peer!r}")
 
 
+# OpenBLAS worker threads spin for a while after they start and after every call (0.1 s
+# to 1 s measured here) and take a core from whatever runs then. A peer's first call can
+# start them (numba's first compile loads scipy's OpenBLAS; the weights' QR wakes
+# numpy's), so every peer is warmed up, then left idle this long, before it is timed.
+BLAS_IDLE_S = 1.0
+
+
 def _worker(peer, shapes, repeats):
     """Run in a subprocess: time ``peer`` on every shape, print JSON."""
     results = []
@@ -100,6 +107,7 @@ def _worker(peer, shapes, repeats):
             print(json.dumps({"missing": f"{type(err).__name__}: {err}"}))
             return
         out = np.asarray(run())
+        time.sleep(BLAS_IDLE_S)
         ms = _median_ms(run, repeats)
         results.append({"shape": shape, "ms": ms, "checksum": out.astype(np.float64).tolist()})
     print(json.dumps({"results": results}))
