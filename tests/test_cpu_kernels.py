@@ -121,3 +121,15 @@ def test_threaded_path_works_in_a_forked_child(rng, monkeypatch):
             os._exit(0 if ok else 1)
     _, status = os.waitpid(pid, 0)
     assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+
+
+def test_thread_count_follows_numba_set_num_threads():
+    import numba
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        assert threads.thread_count() == 1
+        assert threads.row_slices(1024, macs=1 << 40) == [(0, 1024)]
+    finally:
+        numba.set_num_threads(before)
+    assert threads.thread_count() == before

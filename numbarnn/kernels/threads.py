@@ -3,8 +3,8 @@
 Batch rows of a recurrent layer never interact, so a call splits into independent row
 ranges. The kernels release the GIL (``nogil=True``), so plain Python threads run them
 in parallel: no OpenMP runtime (which is not fork-safe in GNU's build) and no per-step
-synchronisation. The thread count follows ``numba.get_num_threads()`` (and so the
-``NUMBA_NUM_THREADS`` environment variable and ``numba.set_num_threads``).
+synchronisation. The thread count follows numba's (the ``NUMBA_NUM_THREADS``
+environment variable, or ``numba.set_num_threads``).
 """
 import os
 import threading
@@ -39,8 +39,16 @@ def _executor(workers):
 
 
 def thread_count():
-    """Threads a call may use: ``numba.get_num_threads()``."""
-    return numba.get_num_threads()
+    """Threads a call may use: ``numba.get_num_threads()``.
+
+    Until something has started numba's threading layer (``numba.set_num_threads`` or a
+    ``parallel=True`` function does), its configured count is read instead: starting
+    the layer costs about 40 ms and an idle OpenMP thread, for a number we already know.
+    """
+    from numba.np.ufunc import parallel
+    if getattr(parallel, "_is_initialized", True):
+        return numba.get_num_threads()
+    return numba.config.NUMBA_NUM_THREADS
 
 
 def row_slices(batch, macs):
