@@ -29,16 +29,16 @@ def run_on(engine_name):
     """Run the body on ``engine_name`` (one of ENGINES)."""
     import numbarnn
     from numbarnn.kernels import threads
-    saved = (threads.MIN_PARALLEL_MACS, threads.MIN_ROWS, threads.ROW_ALIGN,
+    saved = (threads.MIN_PARALLEL_WORK, threads.MIN_ROWS, threads.ROW_ALIGN,
              threads.thread_count)
     if engine_name == "cpu-threads":  # three slices whenever there are rows for them
-        threads.MIN_PARALLEL_MACS, threads.MIN_ROWS, threads.ROW_ALIGN = 0, 1, 1
+        threads.MIN_PARALLEL_WORK, threads.MIN_ROWS, threads.ROW_ALIGN = 0, 1, 1
         threads.thread_count = lambda: 3
     try:
         with numbarnn.device(engine_name.split("-")[0]):
             yield
     finally:
-        (threads.MIN_PARALLEL_MACS, threads.MIN_ROWS, threads.ROW_ALIGN,
+        (threads.MIN_PARALLEL_WORK, threads.MIN_ROWS, threads.ROW_ALIGN,
          threads.thread_count) = saved
 
 

@@ -42,18 +42,18 @@ def test_matmul_acc_propagates_nan_and_inf_as_ieee():
 @pytest.mark.parametrize("batch", [0, 1, 2, 7, 8, 16, 33, 256])
 def test_row_slices_cover_the_batch_in_aligned_disjoint_ranges(batch, monkeypatch):
     monkeypatch.setattr(threads, "thread_count", lambda: 3)
-    slices = threads.row_slices(batch, macs=threads.MIN_PARALLEL_MACS)
+    slices = threads.row_slices(batch, work=threads.MIN_PARALLEL_WORK)
     rows = [r for r0, r1 in slices for r in range(r0, r1)]
     assert rows == list(range(batch))
     assert all(r0 % threads.ROW_ALIGN == 0 for r0, _ in slices)
     assert len(slices) <= 3
     assert all(r1 - r0 >= threads.MIN_ROWS for r0, r1 in slices) or len(slices) == 1
-    assert threads.row_slices(batch, macs=threads.MIN_PARALLEL_MACS - 1) == [(0, batch)]
+    assert threads.row_slices(batch, work=threads.MIN_PARALLEL_WORK - 1) == [(0, batch)]
 
 
 def test_row_slices_serial_with_one_thread(monkeypatch):
     monkeypatch.setattr(threads, "thread_count", lambda: 1)
-    assert threads.row_slices(1024, macs=1 << 40) == [(0, 1024)]
+    assert threads.row_slices(1024, work=1 << 40) == [(0, 1024)]
 
 
 def test_run_sliced_raises_a_worker_error():
@@ -93,7 +93,8 @@ def test_default_thresholds_split_the_batch_and_match_reference(rng, monkeypatch
     mask, go_backwards and a stack, so each slice must pick its own rows throughout."""
     monkeypatch.setattr(threads, "thread_count", lambda: 2)
     batch, steps, in_dim, units = 37, 24, 40, 72
-    assert len(threads.row_slices(batch, batch * steps * units * (in_dim + units))) == 2
+    work = batch * steps * (threads.step_work(in_dim, units) + threads.step_work(units, units))
+    assert len(threads.row_slices(batch, work)) == 2
     cells, levels, x = _layer_case(rng, batch, steps, in_dim, units, stacked=True)
     mask = rng.random((batch, steps)) > 0.3
     layer = nr.RNN(cells, return_sequences=True, go_backwards=True)
@@ -129,7 +130,7 @@ def test_thread_count_follows_numba_set_num_threads():
     try:
         numba.set_num_threads(1)
         assert threads.thread_count() == 1
-        assert threads.row_slices(1024, macs=1 << 40) == [(0, 1024)]
+        assert threads.row_slices(1024, work=1 << 40) == [(0, 1024)]
     finally:
         numba.set_num_threads(before)
     assert threads.thread_count() == before

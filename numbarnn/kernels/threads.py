@@ -12,9 +12,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numba
 
-# Below this many multiply-adds in a call, handing work to another thread (tens of µs)
-# costs more than it saves.
-MIN_PARALLEL_MACS = 1 << 22
+# Below this much work in a call (see ``step_work``), handing rows to another thread
+# (tens of µs) costs more than it saves.
+MIN_PARALLEL_WORK = 1 << 21
 # Slices are whole blocks of the kernels' row blocking, and at least this many rows.
 ROW_ALIGN = 4
 MIN_ROWS = 8
@@ -51,10 +51,20 @@ def thread_count():
     return numba.config.NUMBA_NUM_THREADS
 
 
-def row_slices(batch, macs):
-    """Row ranges ``[(row0, row1), ...]`` to compute in parallel (one range: serial)."""
+def step_work(input_dim, units):
+    """Work of one row through one step of a level, in multiply-add equivalents: the two
+    products plus the activation, mask and copies per unit and the loop overhead per row
+    (about 32 and 200 multiply-adds' time, measured on the CPU kernels)."""
+    return units * (input_dim + units + 32) + 200
+
+
+def row_slices(batch, work):
+    """Row ranges ``[(row0, row1), ...]`` to compute in parallel (one range: serial).
+
+    ``work``: the call's total ``batch * steps * step_work(...)`` over its levels.
+    """
     threads = thread_count()
-    if threads < 2 or macs < MIN_PARALLEL_MACS or batch < 2:
+    if threads < 2 or work < MIN_PARALLEL_WORK or batch < 2:
         return [(0, batch)]
     parts = max(1, min(threads, batch // MIN_ROWS))
     per = -(-batch // parts)
