@@ -18,7 +18,7 @@ def user_step_forward(step, params, x, mask, state, go_backwards, zero_output_fo
 
     x : (T, B, I) time-major; mask : (T, B) bool or (0, B); state : (B, S) updated in
     place; out_seq : (T, B, O) in processing order or (0, B, O); out_last : (B, O).
-    The masking rules are those of ``cpu_stack.run_stack``.
+    The masking rules are those of ``cpu.simple_rnn_stack_forward``.
     """
     steps, batch = x.shape[0], x.shape[1]
     has_mask = mask.shape[0] > 0

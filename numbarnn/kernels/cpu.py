@@ -161,9 +161,8 @@ def _layer_chunk(inp, proj, h, rec, act, residual, use_rdp, rdp, mask,
 @njit(nogil=True, **CPU_JIT)
 def simple_rnn_stack_forward(x, batch_major, mask, states, kernels, recurrents, biases,
                              dims, acts, residuals, in_drop, use_in_drop, rec_drop,
-                             use_rec_drop,
-                             go_backwards, zero_output_for_mask, out_seq, out_last,
-                             chunk, row0, row1):
+                             use_rec_drop, go_backwards, zero_output_for_mask, out_seq,
+                             out_last, chunk, row0, row1):
     """Forward pass of a stack of SimpleRNN layers for batch rows ``row0:row1``.
 
     Parameters
@@ -213,10 +212,6 @@ def simple_rnn_stack_forward(x, batch_major, mask, states, kernels, recurrents, 
     hbuf = np.empty(batch * max_units, dtype)
     step_mask = np.empty((chunk, batch), np.bool_)
     seq_in = np.empty((chunk, batch, dims[0, 0]), dtype)
-    # Each layer's state and dropout masks for these rows, as contiguous copies.
-    h_all = np.ascontiguousarray(states[row0:row1])
-    in_drop_rows = np.ascontiguousarray(in_drop[row0:row1])
-    rec_drop_rows = np.ascontiguousarray(rec_drop[row0:row1])
 
     for k0 in range(0, steps, chunk):
         n = min(chunk, steps - k0)
@@ -247,7 +242,7 @@ def simple_rnn_stack_forward(x, batch_major, mask, states, kernels, recurrents, 
                 for k in range(n):
                     for b in range(batch):
                         for i in range(in_dim):
-                            dropped[k, b, i] = inp[k, b, i] * in_drop_rows[b, i_off + i]
+                            dropped[k, b, i] = inp[k, b, i] * in_drop[row0 + b, i_off + i]
                 flat_in = dropped.reshape((n * batch, in_dim))
             proj = proj_buf[:n * batch * units].reshape((n * batch, units))
             for r in range(n * batch):
@@ -262,21 +257,17 @@ def simple_rnn_stack_forward(x, batch_major, mask, states, kernels, recurrents, 
             else:
                 out = act_bufs[l % 2, :n * batch * units].reshape((n, batch, units))
                 out_row0 = 0
-            h = np.ascontiguousarray(h_all[:, u_off:u_off + units])
-            rdp = np.ascontiguousarray(rec_drop_rows[:, u_off:u_off + units]) \
+            h = np.ascontiguousarray(states[row0:row1, u_off:u_off + units])
+            rdp = np.ascontiguousarray(rec_drop[row0:row1, u_off:u_off + units]) \
                 if use_rec_drop[l] else hbuf[:0].reshape((0, units))
             _layer_chunk(inp, proj.reshape((n, batch, units)), h, rec,
                          acts[l], residuals[l], use_rec_drop[l], rdp, step_mask,
                          has_mask, is_last, zero_output_for_mask, carry, out, out_row0,
                          hbuf[:batch * units].reshape((batch, units)))
-            h_all[:, u_off:u_off + units] = h
-            if is_last and want_seq:
-                inp = out_seq[k0:k0 + n]  # not read again
-            else:
-                inp = out
+            states[row0:row1, u_off:u_off + units] = h
+            inp = out
             k_off += in_dim * units
             r_off += units * units
             u_off += units
             i_off += in_dim
-    states[row0:row1] = h_all
     out_last[row0:row1] = carry

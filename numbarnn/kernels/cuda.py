@@ -1,6 +1,6 @@
 """Fused numba-cuda kernels for stacks of SimpleRNN-type levels.
 
-The same semantics as :mod:`numbarnn.kernels.cpu_stack` (tf-keras ``backend.rnn``: a masked
+The same semantics as :mod:`numbarnn.kernels.cpu` (tf-keras ``backend.rnn``: a masked
 step holds every state and repeats the previous output, or zero with
 ``zero_output_for_mask``; the output carry starts at zero), organised for a GPU:
 

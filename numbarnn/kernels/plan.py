@@ -45,7 +45,6 @@ class PackedStack:
     residuals: np.ndarray
 
 
-
 def pack(levels, dtype):
     """Flatten the weights of ``levels`` into contiguous arrays of ``dtype``."""
     dtype = np.dtype(dtype)

@@ -54,8 +54,8 @@ def run_stack(levels, x, mask, states, go_backwards=False, zero_output_for_mask=
     from .cpu import simple_rnn_stack_forward
     work = batch * steps * sum(threads.step_work(s.input_dim, s.units) for s in levels)
     threads.run_sliced(simple_rnn_stack_forward, (
-        xc, not time_major, mask_t, state_arr, packed.kernels, packed.recurrents, packed.biases,
-        packed.dims, packed.acts, packed.residuals, in_drop, use_in, rec_drop,
+        xc, not time_major, mask_t, state_arr, packed.kernels, packed.recurrents,
+        packed.biases, packed.dims, packed.acts, packed.residuals, in_drop, use_in, rec_drop,
         use_rec, bool(go_backwards), bool(zero_output_for_mask), out_seq, out_last,
         plan.chunk_steps(batch, levels)), threads.row_slices(batch, work))
     new_states = []

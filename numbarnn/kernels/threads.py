@@ -11,6 +11,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numba
+from numba.np.ufunc import parallel as numba_parallel
 
 # Below this much work in a call (see ``step_work``), handing rows to another thread
 # (tens of µs) costs more than it saves.
@@ -45,8 +46,7 @@ def thread_count():
     ``parallel=True`` function does), its configured count is read instead: starting
     the layer costs about 40 ms and an idle OpenMP thread, for a number we already know.
     """
-    from numba.np.ufunc import parallel
-    if getattr(parallel, "_is_initialized", True):
+    if getattr(numba_parallel, "_is_initialized", True):
         return numba.get_num_threads()
     return numba.config.NUMBA_NUM_THREADS
 
