@@ -9,7 +9,9 @@ from hypothesis import given, settings, strategies as st
 
 import numbarnn as nr
 from numbarnn.kernels import threads
-from numbarnn.kernels.cpu import matmul_acc
+from numbarnn.kernels.matmul import (matmul_acc, matmul_acc_panels, pack_panels,
+                                     vector_lanes)
+from numbarnn.kernels.vector_tile import PANEL_VECTORS
 from naive import rnn_forward
 
 
@@ -37,6 +39,71 @@ def test_matmul_acc_propagates_nan_and_inf_as_ieee():
     with np.errstate(invalid="ignore"):
         expected = a.astype(np.float64) @ b.astype(np.float64)  # inf * 0 is NaN
     np.testing.assert_array_equal(c, expected.astype(np.float32))
+
+
+def _panels_product(c, a, b):
+    panels = np.full(b.size, np.nan, b.dtype)  # unwritten slots would show as NaN
+    packed = pack_panels(b, panels)
+    matmul_acc_panels(c, a, b, panels, packed)
+    return packed
+
+
+@settings(max_examples=80, deadline=None)
+@given(m=st.integers(0, 13), k=st.integers(0, 40), n=st.integers(1, 80),
+       pad=st.integers(0, 5), dtype=st.sampled_from([np.float32, np.float64]),
+       seed=st.integers(0, 2**31 - 1))
+def test_panel_product_matches_float64_and_the_unpacked_form(m, k, n, pad, dtype, seed):
+    """Shapes cross every tile edge: rows beyond a multiple of 4, panels of 1-3 vectors,
+    columns beyond the last whole vector; ``c`` and ``a`` are row views of wider arrays."""
+    rng = np.random.default_rng(seed)
+    a_wide = rng.standard_normal((m, k + pad)).astype(dtype)
+    c_wide = rng.standard_normal((m, n + pad)).astype(dtype)
+    a, c = a_wide[:, pad:], c_wide[:, :n]
+    b = rng.standard_normal((k, n)).astype(dtype)
+    expected = c.astype(np.float64) + a.astype(np.float64) @ b.astype(np.float64)
+    unpacked = c.copy()
+    matmul_acc(unpacked, a, b)
+    a_copy, b_copy, right_of_c = a.copy(), b.copy(), c_wide[:, n:].copy()
+    packed = _panels_product(c, a, b)
+    assert packed == n - n % vector_lanes(b)
+    tol = 1e-5 if dtype == np.float32 else 1e-13
+    np.testing.assert_allclose(c, expected, rtol=tol, atol=tol)
+    np.testing.assert_array_equal(c, unpacked)  # same summation order, same bits
+    np.testing.assert_array_equal(a, a_copy)
+    np.testing.assert_array_equal(b, b_copy)
+    np.testing.assert_array_equal(c_wide[:, n:], right_of_c)  # nothing written outside c
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_pack_panels_layout(dtype):
+    lanes = vector_lanes(np.zeros(1, dtype))
+    k, n = 3, 2 * PANEL_VECTORS * lanes + 2 * lanes + 1  # two full panels, one of 2 vectors
+    b = np.arange(k * n, dtype=dtype).reshape(k, n)
+    out = np.full(k * n, -1, dtype)
+    assert pack_panels(b, out) == n - 1
+    expected, j0 = [], 0
+    for width in (PANEL_VECTORS * lanes, PANEL_VECTORS * lanes, 2 * lanes):
+        expected.extend(b[:, j0:j0 + width].ravel())
+        j0 += width
+    np.testing.assert_array_equal(out[:len(expected)], expected)
+    assert (out[len(expected):] == -1).all()
+
+
+def test_panel_product_propagates_nan_and_inf_as_ieee():
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal((9, 5)).astype(np.float32)
+    b = rng.standard_normal((5, 40)).astype(np.float32)
+    a[0, 1], a[5, 4], b[2, 7], b[0, 33] = np.inf, np.nan, np.inf, np.nan
+    b[3, 11] = 0.0
+    a[2, 3] = np.inf  # times b[3, 11] == 0: NaN
+    c = np.zeros((9, 40), np.float32)
+    _panels_product(c, a, b)
+    with np.errstate(invalid="ignore"):
+        expected = (a.astype(np.float64) @ b.astype(np.float64)).astype(np.float32)
+    np.testing.assert_array_equal(np.isnan(c), np.isnan(expected))
+    np.testing.assert_array_equal(np.isinf(c), np.isinf(expected))
+    finite = np.isfinite(expected)
+    np.testing.assert_allclose(c[finite], expected[finite], rtol=1e-5, atol=1e-5)
 
 
 @pytest.mark.parametrize("batch", [0, 1, 2, 7, 8, 16, 33, 256])

@@ -50,7 +50,8 @@ OPTIONS = list(itertools.product(
 @pytest.mark.parametrize("go_backwards,zofm,mask_kind", OPTIONS)
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_single_cell_matches_reference(engine, rng, go_backwards, zofm, mask_kind, dtype):
-    batch, steps, feat, units = 4, 6, 3, 5
+    # 5 rows and 9 units: a 4-row vector tile plus a leftover row and column on the CPU
+    batch, steps, feat, units = 5, 6, 3, 9
     cell, level = make_cell(units, feat, rng, dtype=dtype)
     layer = nr.RNN(cell, return_sequences=True, return_state=True, go_backwards=go_backwards,
                    zero_output_for_mask=zofm, dtype=dtype)
@@ -101,8 +102,10 @@ def test_every_activation(engine, rng, activation):
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
-@given(batch=st.integers(1, 4), steps=st.integers(1, 7), feat=st.integers(1, 4),
-       units=st.lists(st.integers(1, 5), min_size=1, max_size=3),
+@given(batch=st.integers(1, 4) | st.integers(5, 9), steps=st.integers(1, 7),
+       feat=st.integers(1, 4) | st.integers(5, 20),
+       # beyond a vector (4 float64) and a panel (12): the CPU's vector tiles and edges
+       units=st.lists(st.integers(1, 5) | st.integers(6, 30), min_size=1, max_size=3),
        go_backwards=st.booleans(), zofm=st.booleans(), return_sequences=st.booleans(),
        mask_kind=st.sampled_from(["none", "random", "right", "left"]),
        with_state=st.booleans(), seed=st.integers(0, 2**31 - 1),

@@ -5,7 +5,7 @@ import numba
 import numpy as np
 
 import numbarnn as nr
-from numbarnn.kernels.cpu import matmul_acc
+from numbarnn.kernels.matmul import matmul_acc
 
 # (M, K, N) of c += a @ b: per-thread recurrent products of the target shapes (rows of a
 # slice x units x units) and a chunk's input projection.

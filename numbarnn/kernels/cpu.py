@@ -7,13 +7,9 @@ matrix product, then the time loop applies the recurrent product, bias, activati
 mask, residual, dropout masks and direction. Memory is bounded by the chunk, not by the
 sequence length (unless the caller asks for the full output sequence).
 
-Both products run in :func:`matmul_acc`, a kernel of our own rather than BLAS: a
-per-step BLAS call on a small matrix costs more than its arithmetic; OpenBLAS threads
-keep spinning for a while after every call, which on a small machine takes the cores
-from the time loop; and BLAS cannot run inside our own threads without oversubscribing
-the cores. Measured on 2 AVX2 cores, our kernel on the batch-split threads matched or
-beat per-step BLAS from (32, 128) to (256, 256) per step (B x U); at (64, 512), where
-the recurrent matrix outgrows a core's L2 cache, BLAS was 10-25% ahead.
+Both products run in :mod:`numbarnn.kernels.matmul`, our own kernels rather than BLAS
+(that module says why). Each call packs every layer's kernel and recurrent kernel into
+column panels once, when it has at least four rows; the time loop then reuses them.
 
 Semantics (tf-keras ``backend.rnn``): at a masked step every state is held and the
 output is the previous output (or zero with ``zero_output_for_mask``); the output carry
@@ -23,97 +19,20 @@ there is never used, because the next layer is masked at the same step.
 import numpy as np
 from numba import njit
 
+from .matmul import matmul_acc_panels, pack_panels
+from .vector_tile import TILE_ROWS
 from .scalar_math import CPU_JIT, activate_row
 
-# ``contract`` lets LLVM fuse multiply-adds; no reassociation, so each output element is
-# summed in a fixed order, and no nnan/ninf, so NaN and inf propagate as IEEE says.
-_MATMUL_JIT = dict(CPU_JIT, fastmath={"contract"})
-
-
-@njit(**_MATMUL_JIT)
-def _rows4_acc(c, a, b, r):
-    """c[r:r+4] += a[r:r+4] @ b, three terms of the inner dimension per pass.
-
-    The loop over columns vectorises. Each pass loads three rows of ``b`` once for four
-    output rows and keeps the twelve ``a`` values in registers: twelve FMAs per four
-    stores, which (measured on AVX2) beats 4x2, 4x4 and 3x4 blocks.
-    """
-    depth = a.shape[1]
-    n = b.shape[1]
-    c0, c1, c2, c3 = c[r], c[r + 1], c[r + 2], c[r + 3]
-    x0, x1, x2, x3 = a[r], a[r + 1], a[r + 2], a[r + 3]
-    i = 0
-    while i + 3 <= depth:
-        p0, p1, p2 = x0[i], x0[i + 1], x0[i + 2]
-        q0, q1, q2 = x1[i], x1[i + 1], x1[i + 2]
-        s0, s1, s2 = x2[i], x2[i + 1], x2[i + 2]
-        t0, t1, t2 = x3[i], x3[i + 1], x3[i + 2]
-        b0, b1, b2 = b[i], b[i + 1], b[i + 2]
-        for j in range(n):
-            w0 = b0[j]
-            w1 = b1[j]
-            w2 = b2[j]
-            c0[j] = c0[j] + p0 * w0 + p1 * w1 + p2 * w2  # chained FMAs
-            c1[j] = c1[j] + q0 * w0 + q1 * w1 + q2 * w2
-            c2[j] = c2[j] + s0 * w0 + s1 * w1 + s2 * w2
-            c3[j] = c3[j] + t0 * w0 + t1 * w1 + t2 * w2
-        i += 3
-    while i < depth:
-        p0, q0, s0, t0 = x0[i], x1[i], x2[i], x3[i]
-        b0 = b[i]
-        for j in range(n):
-            w0 = b0[j]
-            c0[j] += p0 * w0
-            c1[j] += q0 * w0
-            c2[j] += s0 * w0
-            c3[j] += t0 * w0
-        i += 1
-
-
-@njit(**_MATMUL_JIT)
-def _row1_acc(c, a, b, r):
-    """c[r] += a[r] @ b, four terms of the inner dimension per pass over the row."""
-    depth = a.shape[1]
-    n = b.shape[1]
-    c0 = c[r]
-    x0 = a[r]
-    i = 0
-    while i + 4 <= depth:
-        p0, p1, p2, p3 = x0[i], x0[i + 1], x0[i + 2], x0[i + 3]
-        b0, b1, b2, b3 = b[i], b[i + 1], b[i + 2], b[i + 3]
-        for j in range(n):
-            c0[j] = c0[j] + p0 * b0[j] + p1 * b1[j] + p2 * b2[j] + p3 * b3[j]
-        i += 4
-    while i < depth:
-        p0 = x0[i]
-        b0 = b[i]
-        for j in range(n):
-            c0[j] += p0 * b0[j]
-        i += 1
-
-
-@njit(**_MATMUL_JIT)
-def matmul_acc(c, a, b):
-    """``c += a @ b`` for C-contiguous 2-D ``c (M, N)``, ``a (M, K)``, ``b (K, N)``."""
-    m = a.shape[0]
-    r = 0
-    while r + 4 <= m:
-        _rows4_acc(c, a, b, r)
-        r += 4
-    while r < m:
-        _row1_acc(c, a, b, r)
-        r += 1
-
-
 @njit(**CPU_JIT)
-def _layer_chunk(inp, proj, h, rec, act, residual, use_rdp, rdp, mask,
-                 has_mask, is_last, zero_output_for_mask, carry, out, out_row0, hbuf):
+def _layer_chunk(inp, proj, h, rec, rec_panels, rec_packed, act, residual, use_rdp, rdp,
+                 mask, has_mask, is_last, zero_output_for_mask, carry, out, out_row0,
+                 hbuf):
     """Run one layer over one chunk of steps (processing order) for a slice of rows.
 
     inp  : (Tc, nb, I)  layer input (for the residual)
     proj : (Tc, nb, U)  inp @ kernel + bias (input dropout applied); overwritten
     h    : (nb, U)      state, updated in place
-    rec  : (U, U)       recurrent kernel
+    rec  : (U, U)       recurrent kernel, and ``rec_panels, rec_packed`` its panels
     rdp  : (nb, U)      recurrent dropout mask (read when ``use_rdp``)
     mask : (Tc, nb)     bool (read when ``has_mask``)
     out  : (Tc, *, U)   layer output, written at rows ``out_row0 + b``
@@ -127,9 +46,9 @@ def _layer_chunk(inp, proj, h, rec, act, residual, use_rdp, rdp, mask,
             for b in range(batch):
                 for j in range(units):
                     hbuf[b, j] = h[b, j] * rdp[b, j]
-            matmul_acc(z, hbuf, rec)
+            matmul_acc_panels(z, hbuf, rec, rec_panels, rec_packed)
         else:
-            matmul_acc(z, h, rec)
+            matmul_acc_panels(z, h, rec, rec_panels, rec_packed)
         for b in range(batch):
             ob = out[k, out_row0 + b]
             if (not has_mask) or mask[k, b]:
@@ -156,6 +75,28 @@ def _layer_chunk(inp, proj, h, rec, act, residual, use_rdp, rdp, mask,
         if is_last and not has_mask and k == steps - 1:
             for b in range(batch):
                 carry[b] = out[k, out_row0 + b]
+
+
+@njit(**CPU_JIT)
+def _pack_weights(flat, dims, first_dim, rows):
+    """Pack each layer's matrix in ``flat`` (shapes ``(dims[l, first_dim], dims[l, 1])``)
+    into column panels at the same offsets, when the products will have ``rows`` >= 4.
+
+    Returns the panels and the packed column count per layer (0: use the unpacked form).
+    """
+    n_layers = dims.shape[0]
+    packed = np.zeros(n_layers, np.int64)
+    if rows < TILE_ROWS:
+        return flat[:0], packed
+    panels = np.empty_like(flat)
+    off = 0
+    for l in range(n_layers):
+        depth, units = dims[l, first_dim], dims[l, 1]
+        size = depth * units
+        packed[l] = pack_panels(flat[off:off + size].reshape((depth, units)),
+                                panels[off:off + size])
+        off += size
+    return panels, packed
 
 
 @njit(nogil=True, **CPU_JIT)
@@ -212,6 +153,8 @@ def simple_rnn_stack_forward(x, batch_major, mask, states, kernels, recurrents, 
     hbuf = np.empty(batch * max_units, dtype)
     step_mask = np.empty((chunk, batch), np.bool_)
     seq_in = np.empty((chunk, batch, dims[0, 0]), dtype)
+    kernel_panels, kernel_packed = _pack_weights(kernels, dims, 0, chunk * batch)
+    rec_panels, rec_packed = _pack_weights(recurrents, dims, 1, batch)
 
     for k0 in range(0, steps, chunk):
         n = min(chunk, steps - k0)
@@ -249,7 +192,8 @@ def simple_rnn_stack_forward(x, batch_major, mask, states, kernels, recurrents, 
                 pr = proj[r]
                 for j in range(units):
                     pr[j] = bias[j]
-            matmul_acc(proj, flat_in, kernel)
+            matmul_acc_panels(proj, flat_in, kernel,
+                              kernel_panels[k_off:k_off + in_dim * units], kernel_packed[l])
             is_last = l == n_layers - 1
             if is_last and want_seq:
                 out = out_seq[k0:k0 + n]
@@ -261,7 +205,7 @@ def simple_rnn_stack_forward(x, batch_major, mask, states, kernels, recurrents, 
             rdp = np.ascontiguousarray(rec_drop[row0:row1, u_off:u_off + units]) \
                 if use_rec_drop[l] else hbuf[:0].reshape((0, units))
             _layer_chunk(inp, proj.reshape((n, batch, units)), h, rec,
-                         acts[l], residuals[l], use_rec_drop[l], rdp, step_mask,
+                         rec_panels[r_off:r_off + units * units], rec_packed[l], acts[l], residuals[l], use_rec_drop[l], rdp, step_mask,
                          has_mask, is_last, zero_output_for_mask, carry, out, out_row0,
                          hbuf[:batch * units].reshape((batch, units)))
             states[row0:row1, u_off:u_off + units] = h
