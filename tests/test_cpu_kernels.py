@@ -106,14 +106,14 @@ def test_panel_product_propagates_nan_and_inf_as_ieee():
     np.testing.assert_allclose(c[finite], expected[finite], rtol=1e-5, atol=1e-5)
 
 
-@pytest.mark.parametrize("batch", [0, 1, 2, 7, 8, 16, 33, 256])
+@pytest.mark.parametrize("batch", [0, 1, 2, 7, 8, 16, 33, 37, 50, 256])
 def test_row_slices_cover_the_batch_in_aligned_disjoint_ranges(batch, monkeypatch):
     monkeypatch.setattr(threads, "thread_count", lambda: 3)
     slices = threads.row_slices(batch, work=threads.MIN_PARALLEL_WORK)
     rows = [r for r0, r1 in slices for r in range(r0, r1)]
     assert rows == list(range(batch))
     assert all(r0 % threads.ROW_ALIGN == 0 for r0, _ in slices)
-    assert len(slices) <= 3
+    assert len(slices) <= 3 * threads.SLICES_PER_THREAD
     assert all(r1 - r0 >= threads.MIN_ROWS for r0, r1 in slices) or len(slices) == 1
     assert threads.row_slices(batch, work=threads.MIN_PARALLEL_WORK - 1) == [(0, batch)]
 
@@ -121,6 +121,25 @@ def test_row_slices_cover_the_batch_in_aligned_disjoint_ranges(batch, monkeypatc
 def test_row_slices_serial_with_one_thread(monkeypatch):
     monkeypatch.setattr(threads, "thread_count", lambda: 1)
     assert threads.row_slices(1024, work=1 << 40) == [(0, 1024)]
+
+
+def test_run_sliced_runs_each_slice_once_and_a_late_thread_takes_fewer(monkeypatch):
+    """Threads take the next slice not yet started: while one thread is stuck in the
+    first slice, the other runs all the rest."""
+    import threading
+    import time
+    monkeypatch.setattr(threads, "thread_count", lambda: 2)
+    ran = []
+
+    def kernel(tag, row0, row1):
+        if row0 == 0:
+            time.sleep(0.3)
+        ran.append((row0, row1, threading.get_ident()))
+
+    threads.run_sliced(kernel, ("x",), [(0, 4), (4, 8), (8, 12), (12, 16)])
+    assert sorted(r[:2] for r in ran) == [(0, 4), (4, 8), (8, 12), (12, 16)]
+    slow_thread = next(r[2] for r in ran if r[0] == 0)
+    assert [r[:2] for r in ran if r[2] == slow_thread] == [(0, 4)]
 
 
 def test_run_sliced_raises_a_worker_error():
@@ -161,7 +180,7 @@ def test_default_thresholds_split_the_batch_and_match_reference(rng, monkeypatch
     monkeypatch.setattr(threads, "thread_count", lambda: 2)
     batch, steps, in_dim, units = 37, 24, 40, 72
     work = batch * steps * (threads.step_work(in_dim, units) + threads.step_work(units, units))
-    assert len(threads.row_slices(batch, work)) == 2
+    assert len(threads.row_slices(batch, work)) > 1
     cells, levels, x = _layer_case(rng, batch, steps, in_dim, units, stacked=True)
     mask = rng.random((batch, steps)) > 0.3
     layer = nr.RNN(cells, return_sequences=True, go_backwards=True)

@@ -8,6 +8,7 @@ environment variable, or ``numba.set_num_threads``).
 """
 import os
 import threading
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 
 import numba
@@ -19,6 +20,9 @@ MIN_PARALLEL_WORK = 1 << 21
 # Slices are whole blocks of the kernels' row blocking, and at least this many rows.
 ROW_ALIGN = 4
 MIN_ROWS = 8
+# Slices per thread: a thread that starts late (waking one can take a millisecond on a
+# busy machine) leaves its share to the others instead of finishing last.
+SLICES_PER_THREAD = 2
 
 _lock = threading.Lock()
 _pool = None
@@ -66,22 +70,36 @@ def row_slices(batch, work):
     threads = thread_count()
     if threads < 2 or work < MIN_PARALLEL_WORK or batch < 2:
         return [(0, batch)]
-    parts = max(1, min(threads, batch // MIN_ROWS))
+    parts = max(1, min(threads * SLICES_PER_THREAD, batch // MIN_ROWS))
     per = -(-batch // parts)
     per = -(-per // ROW_ALIGN) * ROW_ALIGN
-    return [(r, min(batch, r + per)) for r in range(0, batch, per)]
+    slices = [(r, min(batch, r + per)) for r in range(0, batch, per)]
+    if len(slices) > 1 and slices[-1][1] - slices[-1][0] < MIN_ROWS:
+        slices[-2:] = [(slices[-2][0], batch)]  # no runt slice from the alignment
+    return slices
 
 
 def run_sliced(kernel, args, slices):
-    """Call ``kernel(*args, row0, row1)`` for every slice; the caller's thread takes the
-    first. Errors from any slice are raised here."""
+    """Call ``kernel(*args, row0, row1)`` for every slice, on up to ``thread_count()``
+    threads (the caller's included) that each take the next slice not yet started.
+    Errors from any slice are raised here."""
     if len(slices) == 1:
         kernel(*args, *slices[0])
         return
-    pool = _executor(len(slices) - 1)
-    futures = [pool.submit(kernel, *args, *s) for s in slices[1:]]
+    pending = deque(slices)
+
+    def drain():
+        while True:
+            try:
+                row0, row1 = pending.popleft()  # atomic: no two threads get a slice
+            except IndexError:
+                return
+            kernel(*args, row0, row1)
+
+    helpers = min(thread_count(), len(slices)) - 1
+    futures = [_executor(helpers).submit(drain) for _ in range(helpers)]
     try:
-        kernel(*args, *slices[0])
+        drain()
     finally:
         for f in futures:
             f.result()
