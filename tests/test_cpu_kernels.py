@@ -220,3 +220,50 @@ def test_thread_count_follows_numba_set_num_threads():
     finally:
         numba.set_num_threads(before)
     assert threads.thread_count() == before
+
+
+_OTHER_WIDTH_CHECK = """
+import numpy as np
+from numbarnn.kernels.matmul import matmul_acc_panels, pack_panels, vector_lanes
+import numbarnn as nr
+from naive import rnn_forward
+rng = np.random.default_rng(0)
+for dtype in (np.float32, np.float64):
+    lanes = vector_lanes(np.zeros(1, dtype))
+    assert lanes == {width} // np.dtype(dtype).itemsize, lanes
+    for m, k, n in [(4, 3, lanes), (9, 17, 3 * lanes + 2 * lanes + 3), (13, 40, 7 * lanes)]:
+        a, b, c = (rng.standard_normal(s).astype(dtype) for s in ((m, k), (k, n), (m, n)))
+        expected = c.astype(np.float64) + a.astype(np.float64) @ b.astype(np.float64)
+        panels = np.full(b.size, np.nan, dtype)
+        matmul_acc_panels(c, a, b, panels, pack_panels(b, panels))
+        tol = 1e-5 if dtype == np.float32 else 1e-13
+        np.testing.assert_allclose(c, expected, rtol=tol, atol=tol)
+layer = nr.SimpleRNN(37, return_sequences=True, dtype="float64")
+x = rng.standard_normal((9, 5, 11))
+out = layer(x)
+kernel, recurrent, bias = layer.get_weights()
+level = dict(kernel=kernel, recurrent=recurrent, bias=bias, activation="tanh", residual=False)
+np.testing.assert_allclose(out, rnn_forward(x, [level])[0], rtol=1e-10, atol=1e-12)
+print("ok")
+"""
+
+
+@pytest.mark.parametrize("width", [16, 64])
+def test_vector_tile_at_other_register_widths(width, tmp_path):
+    """SSE-wide and AVX-512-wide tiles (LLVM splits or scalarises what this CPU lacks),
+    compiled fresh in a subprocess: the panel widths and edges change with the lanes."""
+    import subprocess
+    import sys
+    env = dict(os.environ, NUMBARNN_VECTOR_BYTES=str(width), NUMBA_CACHE_DIR=str(tmp_path),
+               PYTHONPATH=os.pathsep.join([os.path.dirname(__file__),
+                                           os.environ.get("PYTHONPATH", "")]))
+    proc = subprocess.run([sys.executable, "-c", _OTHER_WIDTH_CHECK.format(width=width)],
+                          env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr[-3000:]
+
+
+def test_vector_bytes_override_is_checked(monkeypatch):
+    from numbarnn.kernels import vector_tile
+    monkeypatch.setenv("NUMBARNN_VECTOR_BYTES", "48")
+    with pytest.raises(ValueError, match="NUMBARNN_VECTOR_BYTES must be 16, 32 or 64"):
+        vector_tile._vector_bytes()

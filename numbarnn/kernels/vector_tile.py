@@ -17,15 +17,32 @@ Each output element is summed over ``K`` in order with ``llvm.fmuladd`` (fused w
 the CPU has FMA), the same order as the scalar kernels in ``matmul.py``; no fast-math
 flags, so NaN and inf propagate as IEEE says.
 """
+import os
+
 import llvmlite.binding as llvm
 from llvmlite import ir
 from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-_FEATURES = llvm.get_host_cpu_features()
-#: Width of the CPU's widest float vector register, in bytes.
-VECTOR_BYTES = 64 if _FEATURES.get("avx512f") else (32 if _FEATURES.get("avx") else 16)
+
+def _vector_bytes():
+    """Width of the CPU's widest float vector register, in bytes; the environment
+    variable ``NUMBARNN_VECTOR_BYTES`` (16, 32 or 64) overrides it, which lets the tests
+    run every width's code on one machine (LLVM splits or scalarises vectors wider
+    than the CPU's). Compiled code keeps the width it was built with: change it only
+    with a fresh ``NUMBA_CACHE_DIR``."""
+    override = os.environ.get("NUMBARNN_VECTOR_BYTES", "")
+    if override:
+        if override not in ("16", "32", "64"):
+            raise ValueError("NUMBARNN_VECTOR_BYTES must be 16, 32 or 64, "
+                             f"got {override!r}")
+        return int(override)
+    features = llvm.get_host_cpu_features()
+    return 64 if features.get("avx512f") else (32 if features.get("avx") else 16)
+
+
+VECTOR_BYTES = _vector_bytes()
 TILE_ROWS = 4
 #: Vectors per full panel: 4 x 3 accumulators plus 3 panel loads and a broadcast fill
 #: the 16 AVX2 registers (measured: 4 x 3 beat 4 x 2, 6 x 2, 3 x 4 and 8 x 1).
