@@ -20,8 +20,9 @@ import numpy as np
 from numba import njit
 
 from .matmul import matmul_acc_panels, pack_panels
-from .vector_tile import TILE_ROWS
 from .scalar_math import CPU_JIT, SOFTMAX, activate_row
+from .vector_tile import TILE_ROWS
+
 
 @njit(**CPU_JIT)
 def _layer_chunk(inp, proj, h, rec, rec_panels, rec_packed, act, residual, use_rdp, rdp,
@@ -213,8 +214,9 @@ def simple_rnn_stack_forward(x, batch_major, mask, states, kernels, recurrents, 
             rdp = np.ascontiguousarray(rec_drop[row0:row1, u_off:u_off + units]) \
                 if use_rec_drop[l] else hbuf[:0].reshape((0, units))
             _layer_chunk(inp, proj.reshape((n, batch, units)), h, rec,
-                         rec_panels[r_off:r_off + units * units], rec_packed[l], acts[l], residuals[l], use_rec_drop[l], rdp, step_mask,
-                         has_mask, is_last, zero_output_for_mask, carry, out, out_row0,
+                         rec_panels[r_off:r_off + units * units], rec_packed[l], acts[l],
+                         residuals[l], use_rec_drop[l], rdp, step_mask, has_mask,
+                         is_last, zero_output_for_mask, carry, out, out_row0,
                          hbuf[:batch * units].reshape((batch, units)))
             states[row0:row1, u_off:u_off + units] = h
             inp = out
