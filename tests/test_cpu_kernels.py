@@ -267,3 +267,23 @@ def test_vector_bytes_override_is_checked(monkeypatch):
     monkeypatch.setenv("NUMBARNN_VECTOR_BYTES", "48")
     with pytest.raises(ValueError, match="NUMBARNN_VECTOR_BYTES must be 16, 32 or 64"):
         vector_tile._vector_bytes()
+
+
+def test_weight_panels_are_built_once_per_set_of_weights(rng):
+    """The CPU engine packs the weights into panels on first use and keeps them with the
+    layer's packed weights; new weights get new panels (and the new results)."""
+    layer = nr.SimpleRNN(20, return_sequences=True, dtype="float64")
+    x = rng.standard_normal((6, 3, 7))
+    with nr.device("cpu"):
+        layer(x)
+        panels = layer._packed_cache[1].cpu_panels
+        assert panels is not None
+        layer(x)
+        assert layer._packed_cache[1].cpu_panels is panels
+        kernel, recurrent, bias = (w * 0.5 for w in layer.get_weights())
+        layer.set_weights([kernel, recurrent, bias])
+        out = layer(x)
+    assert layer._packed_cache[1].cpu_panels is not panels
+    level = dict(kernel=kernel, recurrent=recurrent, bias=bias, activation="tanh",
+                 residual=False)
+    np.testing.assert_allclose(out, rnn_forward(x, [level])[0], rtol=1e-10, atol=1e-12)

@@ -8,8 +8,8 @@ mask, residual, dropout masks and direction. Memory is bounded by the chunk, not
 sequence length (unless the caller asks for the full output sequence).
 
 Both products run in :mod:`numbarnn.kernels.matmul`, our own kernels rather than BLAS
-(that module says why). Each call packs every layer's kernel and recurrent kernel into
-column panels once, when it has at least four rows; the time loop then reuses them.
+(that module says why). Every layer's kernel and recurrent kernel are packed into
+column panels once per set of weights (:func:`pack_stack_panels`, kept by the caller).
 
 Semantics (tf-keras ``backend.rnn``): at a masked step every state is held and the
 output is the previous output (or zero with ``zero_output_for_mask``); the output carry
@@ -21,7 +21,6 @@ from numba import njit
 
 from .matmul import matmul_acc_panels, pack_panels
 from .scalar_math import CPU_JIT, SOFTMAX, activate_row
-from .vector_tile import TILE_ROWS
 
 
 @njit(**CPU_JIT)
@@ -87,19 +86,14 @@ def _layer_chunk(inp, proj, h, rec, rec_panels, rec_packed, act, residual, use_r
 
 
 @njit(**CPU_JIT)
-def _pack_weights(flat, dims, first_dim, rows):
-    """Pack each layer's matrix in ``flat`` (shapes ``(dims[l, first_dim], dims[l, 1])``)
-    into column panels at the same offsets, when the products will have ``rows`` >= 4.
-
-    Returns the panels and the packed column count per layer (0: use the unpacked form).
-    """
-    n_layers = dims.shape[0]
-    packed = np.zeros(n_layers, np.int64)
-    if rows < TILE_ROWS:
-        return flat[:0], packed
+def _pack_matrices(flat, dims, first_dim):
+    """Column panels of each level's matrix in ``flat`` (shape ``(dims[l, first_dim],
+    dims[l, 1])``) at the same offsets, and the packed column count per level."""
+    n_levels = dims.shape[0]
+    packed = np.zeros(n_levels, np.int64)
     panels = np.empty_like(flat)
     off = 0
-    for l in range(n_layers):
+    for l in range(n_levels):
         depth, units = dims[l, first_dim], dims[l, 1]
         size = depth * units
         packed[l] = pack_panels(flat[off:off + size].reshape((depth, units)),
@@ -108,8 +102,20 @@ def _pack_weights(flat, dims, first_dim, rows):
     return panels, packed
 
 
+@njit(**CPU_JIT)
+def pack_stack_panels(kernels, recurrents, dims):
+    """The column panels (:func:`~numbarnn.kernels.matmul.pack_panels`) of every level's
+    kernel and recurrent kernel, as ``(kernel_panels, kernel_packed, recurrent_panels,
+    recurrent_packed)`` for :func:`simple_rnn_stack_forward`. Built once per set of
+    weights: the caller keeps them with the flat weights."""
+    kernel_panels, kernel_packed = _pack_matrices(kernels, dims, 0)
+    rec_panels, rec_packed = _pack_matrices(recurrents, dims, 1)
+    return kernel_panels, kernel_packed, rec_panels, rec_packed
+
+
 @njit(nogil=True, **CPU_JIT)
 def simple_rnn_stack_forward(x, batch_major, mask, states, kernels, recurrents, biases,
+                             kernel_panels, kernel_packed, rec_panels, rec_packed,
                              dims, acts, residuals, in_drop, use_in_drop, rec_drop,
                              use_rec_drop, go_backwards, zero_output_for_mask, out_seq,
                              out_last, chunk, row0, row1):
@@ -125,6 +131,8 @@ def simple_rnn_stack_forward(x, batch_major, mask, states, kernels, recurrents, 
         updated in place.
     kernels, recurrents, biases : 1-D arrays holding each layer's ``kernel (I, U)``,
         ``recurrent_kernel (U, U)`` and ``bias (U,)`` flattened, one after another.
+    kernel_panels, kernel_packed, rec_panels, rec_packed : from
+        :func:`pack_stack_panels` on ``kernels, recurrents, dims``.
     dims : (L, 2) int64, ``[input_dim, units]`` per layer.
     acts : (L,) int64 activation codes (see ``scalar_math.ACTIVATION_CODES``).
     residuals : (L,) bool, output = input + cell output.
@@ -162,8 +170,6 @@ def simple_rnn_stack_forward(x, batch_major, mask, states, kernels, recurrents, 
     hbuf = np.empty(batch * max_units, dtype)
     step_mask = np.empty((chunk, batch), np.bool_)
     seq_in = np.empty((chunk, batch, dims[0, 0]), dtype)
-    kernel_panels, kernel_packed = _pack_weights(kernels, dims, 0, chunk * batch)
-    rec_panels, rec_packed = _pack_weights(recurrents, dims, 1, batch)
 
     for k0 in range(0, steps, chunk):
         n = min(chunk, steps - k0)

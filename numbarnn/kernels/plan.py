@@ -43,6 +43,9 @@ class PackedStack:
     dims: np.ndarray
     acts: np.ndarray
     residuals: np.ndarray
+    # The CPU engine's column panels of the weights (cpu.pack_stack_panels), built on
+    # its first use of this pack and kept with it.
+    cpu_panels: Optional[tuple] = None
 
 
 def pack(levels, dtype):
