@@ -15,17 +15,29 @@ from numbarnn.kernels.vector_tile import PANEL_VECTORS
 from naive import rnn_forward
 
 
+def _assert_product_close(got, c, a, b):
+    """``got`` against ``c + a @ b`` in float64, within the worst-case bound of summing
+    ``k`` products in order in ``got.dtype`` (one rounding per fused multiply-add):
+    ``(k + 1) * u * (|c| + |a| @ |b|)``, u the unit roundoff. A missing or doubled term
+    is off by a whole product, far beyond it."""
+    c, a, b = (np.asarray(v, np.float64) for v in (c, a, b))
+    expected = c + a @ b
+    unit_roundoff = np.finfo(got.dtype).eps / 2
+    bound = (a.shape[1] + 1) * unit_roundoff * (np.abs(c) + np.abs(a) @ np.abs(b))
+    excess = np.abs(got - expected) - bound
+    assert (excess <= 1e-300).all(), f"off by {np.abs(got - expected).max()} at " \
+        f"{np.unravel_index(np.argmax(excess), excess.shape)}"
+
+
 @settings(max_examples=60, deadline=None)
 @given(m=st.integers(0, 9), k=st.integers(0, 9), n=st.integers(1, 20),
        dtype=st.sampled_from([np.float32, np.float64]), seed=st.integers(0, 2**31 - 1))
 def test_matmul_acc_matches_float64_reference(m, k, n, dtype, seed):
     rng = np.random.default_rng(seed)
     a, b, c = (rng.standard_normal(shape).astype(dtype) for shape in ((m, k), (k, n), (m, n)))
-    expected = c.astype(np.float64) + a.astype(np.float64) @ b.astype(np.float64)
-    a_copy, b_copy = a.copy(), b.copy()
+    a_copy, b_copy, c_before = a.copy(), b.copy(), c.copy()
     matmul_acc(c, a, b)
-    tol = 1e-5 if dtype == np.float32 else 1e-13
-    np.testing.assert_allclose(c, expected, rtol=tol, atol=tol)
+    _assert_product_close(c, c_before, a, b)
     np.testing.assert_array_equal(a, a_copy)  # inputs untouched
     np.testing.assert_array_equal(b, b_copy)
 
@@ -60,14 +72,13 @@ def test_panel_product_matches_float64_and_the_unpacked_form(m, k, n, pad, dtype
     c_wide = rng.standard_normal((m, n + pad)).astype(dtype)
     a, c = a_wide[:, pad:], c_wide[:, :n]
     b = rng.standard_normal((k, n)).astype(dtype)
-    expected = c.astype(np.float64) + a.astype(np.float64) @ b.astype(np.float64)
+    c_before = c.copy()
     unpacked = c.copy()
     matmul_acc(unpacked, a, b)
     a_copy, b_copy, right_of_c = a.copy(), b.copy(), c_wide[:, n:].copy()
     packed = _panels_product(c, a, b)
     assert packed == n - n % vector_lanes(b)
-    tol = 1e-5 if dtype == np.float32 else 1e-13
-    np.testing.assert_allclose(c, expected, rtol=tol, atol=tol)
+    _assert_product_close(c, c_before, a, b)
     np.testing.assert_array_equal(c, unpacked)  # same summation order, same bits
     np.testing.assert_array_equal(a, a_copy)
     np.testing.assert_array_equal(b, b_copy)
