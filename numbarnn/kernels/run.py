@@ -53,13 +53,15 @@ def run_stack(levels, x, mask, states, go_backwards=False, zero_output_for_mask=
     out_last = np.zeros((batch, units), dtype)
     from .cpu import pack_stack_panels, simple_rnn_stack_forward
     if packed.cpu_panels is None:
-        packed.cpu_panels = pack_stack_panels(packed.kernels, packed.recurrents, packed.dims)
+        packed.cpu_panels = pack_stack_panels(packed.kernels, packed.recurrents,
+                                              packed.dims)
     work = batch * steps * sum(threads.step_work(s.input_dim, s.units) for s in levels)
     threads.run_sliced(simple_rnn_stack_forward, (
         xc, not time_major, mask_t, state_arr, packed.kernels, packed.recurrents,
-        packed.biases, *packed.cpu_panels, packed.dims, packed.acts, packed.residuals, in_drop, use_in, rec_drop,
-        use_rec, bool(go_backwards), bool(zero_output_for_mask), out_seq, out_last,
-        plan.chunk_steps(batch, levels)), threads.row_slices(batch, work))
+        packed.biases, *packed.cpu_panels, packed.dims, packed.acts, packed.residuals,
+        in_drop, use_in, rec_drop, use_rec, bool(go_backwards), bool(zero_output_for_mask),
+        out_seq, out_last, plan.chunk_steps(batch, levels)),
+        threads.row_slices(batch, work))
     new_states = []
     off = 0
     for s in levels:

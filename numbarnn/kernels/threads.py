@@ -97,7 +97,8 @@ def run_sliced(kernel, args, slices):
             kernel(*args, row0, row1)
 
     helpers = min(thread_count(), len(slices)) - 1
-    futures = [_executor(helpers).submit(drain) for _ in range(helpers)]
+    pool = _executor(helpers) if helpers else None
+    futures = [pool.submit(drain) for _ in range(helpers)]
     try:
         drain()
     finally:
