@@ -86,6 +86,29 @@ def _layer_chunk(inp, proj, h, rec, rec_panels, rec_packed, act, residual, use_r
 
 
 @njit(**CPU_JIT)
+def _level_block(store, rows, u_off, units):
+    """Level ``l``'s ``(rows, units)`` block of a per-level store (see ``_split_levels``)."""
+    return store[rows * u_off:rows * (u_off + units)].reshape((rows, units))
+
+
+@njit(**CPU_JIT)
+def _split_levels(side_by_side, row0, row1, dims):
+    """Rows ``row0:row1`` of a ``(B, sum(U))`` array of per-level columns, copied into one
+    contiguous ``(rows, U_l)`` block per level (read with ``_level_block``)."""
+    rows = row1 - row0
+    store = np.empty(rows * side_by_side.shape[1], side_by_side.dtype)
+    if side_by_side.shape[1] == 0:
+        return store
+    u_off = 0
+    for l in range(dims.shape[0]):
+        units = dims[l, 1]
+        _level_block(store, rows, u_off, units)[:] = side_by_side[row0:row1,
+                                                                  u_off:u_off + units]
+        u_off += units
+    return store
+
+
+@njit(**CPU_JIT)
 def _pack_matrices(flat, dims, first_dim):
     """Column panels of each level's matrix in ``flat`` (shape ``(dims[l, first_dim],
     dims[l, 1])``) at the same offsets, and the packed column count per level."""
@@ -170,6 +193,9 @@ def simple_rnn_stack_forward(x, batch_major, mask, states, kernels, recurrents, 
     hbuf = np.empty(batch * max_units, dtype)
     step_mask = np.empty((chunk, batch), np.bool_)
     seq_in = np.empty((chunk, batch, dims[0, 0]), dtype)
+    # Each level's state and recurrent dropout mask as contiguous rows, for the products.
+    h_store = _split_levels(states, row0, row1, dims)
+    rdp_store = _split_levels(rec_drop, row0, row1, dims)
 
     for k0 in range(0, steps, chunk):
         n = min(chunk, steps - k0)
@@ -216,18 +242,22 @@ def simple_rnn_stack_forward(x, batch_major, mask, states, kernels, recurrents, 
             else:
                 out = act_bufs[l % 2, :n * batch * units].reshape((n, batch, units))
                 out_row0 = 0
-            h = np.ascontiguousarray(states[row0:row1, u_off:u_off + units])
-            rdp = np.ascontiguousarray(rec_drop[row0:row1, u_off:u_off + units]) \
-                if use_rec_drop[l] else hbuf[:0].reshape((0, units))
+            h = _level_block(h_store, batch, u_off, units)
+            rdp = _level_block(rdp_store, batch, u_off, units) if use_rec_drop[l] \
+                else hbuf[:0].reshape((0, units))
             _layer_chunk(inp, proj.reshape((n, batch, units)), h, rec,
                          rec_panels[r_off:r_off + units * units], rec_packed[l], acts[l],
                          residuals[l], use_rec_drop[l], rdp, step_mask, has_mask,
                          is_last, zero_output_for_mask, carry, out, out_row0,
                          hbuf[:batch * units].reshape((batch, units)))
-            states[row0:row1, u_off:u_off + units] = h
             inp = out
             k_off += in_dim * units
             r_off += units * units
             u_off += units
             i_off += in_dim
+    u_off = 0
+    for l in range(n_layers):
+        units = dims[l, 1]
+        states[row0:row1, u_off:u_off + units] = _level_block(h_store, batch, u_off, units)
+        u_off += units
     out_last[row0:row1] = carry

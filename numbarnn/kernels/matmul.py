@@ -5,21 +5,22 @@ OpenBLAS threads keep spinning for a while after every call, which on a small ma
 takes the cores from the time loop; and BLAS cannot run inside our own threads without
 oversubscribing the cores.
 
-Two forms:
+:func:`matmul_acc_panels` works in two forms:
 
-- :func:`matmul_acc_panels` for four rows or more: ``b`` is first copied into column
-  panels (:func:`pack_panels`, once per weight matrix and call), then blocks of four
-  rows by one panel run in the register-tiled :mod:`vector_tile`. Packing makes each
-  panel one contiguous stream: read in place, the rows of a 256-wide ``b`` are 1 KiB
-  apart and fall into a few L1 cache sets, which evict each other (measured on AVX2,
-  32x256x256: 62-72 us in place, 50-57 us packed).
-- :func:`matmul_acc` (no packing) for fewer than four rows, for the leftover rows, and
-  for the columns that do not fill a vector: vectorised AXPY loops.
+- blocks of four rows by one column panel run in the register-tiled
+  :mod:`vector_tile`, reading ``b`` from panels made by :func:`pack_panels` (once per
+  weight matrix). Packing makes each panel one contiguous stream: read in place, the
+  rows of a 256-wide ``b`` are 1 KiB apart and fall into a few L1 cache sets, which
+  evict each other (measured on AVX2, 32x256x256: 62-72 us in place, 50-57 us packed);
+- the rows left over after the blocks of four, and the columns that do not fill a
+  vector, run in vectorised AXPY loops over ``b`` itself. :func:`matmul_acc` is this
+  form alone.
 
 Every output element is summed over the inner dimension in order, with fused
 multiply-adds and no other fast-math, in both forms: a row gives the same bits whichever
 form computes it, and NaN and inf propagate as IEEE says.
 """
+import numpy as np
 from numba import njit
 
 from .scalar_math import CPU_JIT
@@ -90,21 +91,6 @@ def _row1_acc(c, a, b, r):
         i += 1
 
 
-@njit(**_MATMUL_JIT)
-def matmul_acc(c, a, b):
-    """``c += a @ b`` for 2-D ``c (M, N)``, ``a (M, K)``, ``b (K, N)`` with contiguous
-    rows, without packing (the form for few rows)."""
-    m = a.shape[0]
-    n = b.shape[1]
-    r = 0
-    while r + 4 <= m:
-        _rows4_acc(c, a, b, r, 0, n)
-        r += 4
-    while r < m:
-        _row1_acc(c, a, b, r)
-        r += 1
-
-
 @njit(**CPU_JIT)
 def vector_lanes(arr):
     """How many elements of ``arr``'s dtype fill one vector register."""
@@ -140,8 +126,8 @@ def matmul_acc_panels(c, a, b, panels, packed):
     """``c += a @ b`` with ``panels, packed`` from ``pack_panels(b, panels)``.
 
     ``c (M, N)`` and ``a (M, K)`` need contiguous rows. Blocks of four rows by one panel
-    run in the vector tile; the leftover rows and unpacked columns use ``matmul_acc``'s
-    loops.
+    run in the vector tile; the leftover rows and the unpacked columns (all of them when
+    ``packed`` is 0) run in vectorised loops over ``b``.
     """
     m = c.shape[0]
     n = c.shape[1]
@@ -166,3 +152,10 @@ def matmul_acc_panels(c, a, b, panels, packed):
             _rows4_acc(c, a, b, r, packed, n)
     for r in range(m4, m):
         _row1_acc(c, a, b, r)
+
+
+@njit(**CPU_JIT)
+def matmul_acc(c, a, b):
+    """``c += a @ b`` without panels: ``matmul_acc_panels`` with no column packed, so
+    every row runs in the loop form (the baseline the tests and asv compare with)."""
+    matmul_acc_panels(c, a, b, np.empty(0, c.dtype), 0)

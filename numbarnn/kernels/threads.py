@@ -14,11 +14,13 @@ from concurrent.futures import ThreadPoolExecutor
 import numba
 from numba.np.ufunc import parallel as numba_parallel
 
+from .vector_tile import TILE_ROWS
+
 # Below this much work in a call (see ``step_work``), handing rows to another thread
 # (tens of µs) costs more than it saves.
 MIN_PARALLEL_WORK = 1 << 21
 # Slices are whole blocks of the kernels' row blocking, and at least this many rows.
-ROW_ALIGN = 4
+ROW_ALIGN = TILE_ROWS
 MIN_ROWS = 8
 # Slices per thread: a thread that starts late (waking one can take a millisecond on a
 # busy machine) leaves its share to the others instead of finishing last.
