@@ -5,6 +5,9 @@ CUDA engine and, where installed, cuDNN through PyTorch ``nn.RNN`` with TF32 off
 same weights; outputs compared). Reports milliseconds (median of CUDA-event timings),
 microseconds per timestep (the latency-bound floor is one barrier per step) and
 TFLOP/s of ``2*B*T*(I*U + U*U)``. Writes ``gpu_bench.json`` to ``--output-dir``.
+
+``--recurrence auto block grid`` times each choice of recurrence kernel (see
+:mod:`numbarnn.kernels.cuda`) where it can run, to measure where each one wins.
 """
 import argparse
 import json
@@ -34,10 +37,11 @@ def _event_ms(fn, repeats):
     return float(np.median(times))
 
 
-def _numbarnn(shape, x, weights, repeats):
+def _numbarnn(shape, x, weights, repeats, recurrence="auto"):
     from numba import cuda
 
     import numbarnn as nr
+    from .kernels import cuda as engine
     layer = nr.SimpleRNN(shape[3])
     layer.build(x.shape)
     layer.set_weights(weights)
@@ -46,7 +50,12 @@ def _numbarnn(shape, x, weights, repeats):
 
     def run():
         out["h"] = layer(x_dev)
-    return _event_ms(run, repeats), out["h"].copy_to_host()
+    saved, engine.RECURRENCE = engine.RECURRENCE, recurrence
+    try:
+        ms = _event_ms(run, repeats)
+    finally:
+        engine.RECURRENCE = saved
+    return ms, out["h"].copy_to_host()
 
 
 def _cudnn(x, weights, repeats):
@@ -88,6 +97,9 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="one tiny shape (smoke run)")
     parser.add_argument("--repeats", type=int, default=20)
     parser.add_argument("--output-dir", default=".")
+    parser.add_argument("--recurrence", nargs="+", default=["auto"],
+                        choices=["auto", "block", "grid"],
+                        help="recurrence kernel choices to time (default: auto)")
     args = parser.parse_args(argv)
     from .kernels.cuda_support import require_cuda
     require_cuda()
@@ -99,24 +111,28 @@ def main(argv=None):
         weights = [(rng.standard_normal((features, units)) / np.sqrt(features)).astype(
             np.float32), np.linalg.qr(rng.standard_normal((units, units)))[0].astype(
             np.float32), (rng.standard_normal(units) * 0.1).astype(np.float32)]
-        ms, ours = _numbarnn(shape, x, weights, args.repeats)
-        ms = ms or float("nan")  # the simulator's events measure nothing
         flop = 2.0 * batch * steps * (features * units + units * units)
-        row = {"shape": list(shape), "numbarnn_ms": ms, "us_per_step": ms * 1e3 / steps,
-               "tflops": flop / (ms * 1e-3) / 1e12}
         try:
             peer_ms, theirs = _cudnn(x, weights, args.repeats)
-            row["cudnn_fp32_ms"] = peer_ms
-            row["speedup_vs_cudnn"] = peer_ms / ms
-            row["max_abs_diff"] = float(np.abs(theirs - ours).max())
         except ImportError as err:
-            row["cudnn_fp32_ms"] = None
-            row["cudnn_missing"] = str(err)
-        rows.append(row)
-        peer = (f"cuDNN {row['cudnn_fp32_ms']:.3f} ms ({row['speedup_vs_cudnn']:.2f}x)"
-                if row["cudnn_fp32_ms"] else "cuDNN: not installed")
-        print(f"{str(tuple(shape)):>24}  numbarnn {ms:8.3f} ms  {row['us_per_step']:7.2f} "
-              f"us/step  {row['tflops']:6.2f} TFLOP/s  {peer}", flush=True)
+            peer_ms, theirs, missing = None, None, str(err)
+        for recurrence in args.recurrence:
+            ms, ours = _numbarnn(shape, x, weights, args.repeats, recurrence)
+            ms = ms or float("nan")  # the simulator's events measure nothing
+            row = {"shape": list(shape), "recurrence": recurrence, "numbarnn_ms": ms,
+                   "us_per_step": ms * 1e3 / steps, "tflops": flop / (ms * 1e-3) / 1e12,
+                   "cudnn_fp32_ms": peer_ms}
+            if peer_ms:
+                row["speedup_vs_cudnn"] = peer_ms / ms
+                row["max_abs_diff"] = float(np.abs(theirs - ours).max())
+            else:
+                row["cudnn_missing"] = missing
+            rows.append(row)
+            peer = (f"cuDNN {peer_ms:.3f} ms ({row['speedup_vs_cudnn']:.2f}x)" if peer_ms
+                    else "cuDNN: not installed")
+            print(f"{str(tuple(shape)):>24} {recurrence:>5}  numbarnn {ms:8.3f} ms  "
+                  f"{row['us_per_step']:7.2f} us/step  {row['tflops']:6.2f} TFLOP/s  "
+                  f"{peer}", flush=True)
     with open(os.path.join(args.output_dir, "gpu_bench.json"), "w") as f:
         json.dump(rows, f, indent=1)
     return 0

@@ -6,7 +6,9 @@ import pytest
 
 # "cpu-threads" is the CPU engine with its size thresholds moved so that even the small
 # test cases take the batch-split threaded path.
-ENGINES = ["cpu", "cpu-threads", "python", "cuda"]
+# "cuda-grid" is the CUDA engine with every level on its cooperative unit-sliced kernel,
+# cut small: a few units per block, two rows per group, three rows per block.
+ENGINES = ["cpu", "cpu-threads", "python", "cuda", "cuda-grid"]
 
 # Without an NVIDIA driver, the CUDA engine's tests run in numba's CUDA simulator (the
 # variable must be set before numba is imported); with one they run on the GPU.
@@ -34,19 +36,27 @@ def run_on(engine_name):
     if engine_name == "cpu-threads":  # three slices whenever there are rows for them
         threads.MIN_PARALLEL_WORK, threads.MIN_ROWS, threads.ROW_ALIGN = 0, 1, 1
         threads.thread_count = lambda: 3
+    if engine_name == "cuda-grid":
+        from numbarnn.kernels import cuda
+        saved_grid = (cuda.RECURRENCE, cuda._grid_sizes)
+        cuda.RECURRENCE = "grid"
+        cuda._grid_sizes = lambda batch, units, itemsize: (
+            max(1, units // 3), min(2, batch), 3)
     try:
         with numbarnn.device(engine_name.split("-")[0]):
             yield
     finally:
         (threads.MIN_PARALLEL_WORK, threads.MIN_ROWS, threads.ROW_ALIGN,
          threads.thread_count) = saved
+        if engine_name == "cuda-grid":
+            cuda.RECURRENCE, cuda._grid_sizes = saved_grid
 
 
 @pytest.fixture(params=ENGINES)
 def engine(request):
     """Run the test body on each engine: fused CPU kernels (as they run, and batch-split
     on threads), Python loop, CUDA."""
-    if request.param == "cuda":
+    if request.param.startswith("cuda"):
         ok, reason = cuda_ready()
         if not ok:
             pytest.skip(reason)

@@ -83,11 +83,14 @@ def test_float64_device_input_to_float32_layer(rng):
 
 
 @needs_cuda
+@pytest.mark.parametrize("recurrence", ["block", "grid"])
 @pytest.mark.parametrize("steps,chunk_elements", [(9, 24), (10, 24), (7, 1)])
-def test_chunked_time_matches_one_chunk(rng, monkeypatch, steps, chunk_elements):
+def test_chunked_time_matches_one_chunk(rng, monkeypatch, steps, chunk_elements,
+                                        recurrence):
     """Odd and even chunk lengths (the state buffers swap) give the one-chunk answer."""
     from numbarnn.kernels import cuda as cuda_kernels
     monkeypatch.setattr(cuda_kernels, "CHUNK_ELEMENTS", chunk_elements)
+    monkeypatch.setattr(cuda_kernels, "RECURRENCE", recurrence)
     first, level0 = make_cell(3, 2, rng)
     second, level1 = make_cell(3, 3, rng, residual=True)
     cells, levels = [first, second], [level0, level1]
@@ -217,18 +220,25 @@ def test_gpu_bench_smoke_run_writes_its_table(tmp_path, capsys):
     import json
 
     from numbarnn import gpu_bench
-    assert gpu_bench.main(["--quick", "--repeats", "1", "--output-dir", str(tmp_path)]) == 0
+    from numbarnn.kernels import cuda as engine
+    assert gpu_bench.main(["--quick", "--repeats", "1", "--output-dir", str(tmp_path),
+                           "--recurrence", "block", "grid"]) == 0
     rows = json.loads((tmp_path / "gpu_bench.json").read_text())
-    assert [tuple(r["shape"]) for r in rows] == [tuple(s) for s in gpu_bench.QUICK_SHAPES]
+    assert [(tuple(r["shape"]), r["recurrence"]) for r in rows] == [
+        (tuple(s), kind) for s in gpu_bench.QUICK_SHAPES for kind in ("block", "grid")]
+    assert engine.RECURRENCE == "auto"
     assert "numbarnn" in capsys.readouterr().out
 
 
 @needs_cuda
+@pytest.mark.parametrize("shared_bytes", [0, 2 * 5 * 8 * 5])
 @pytest.mark.parametrize("activation", ["tanh", "softmax"])
-def test_recurrent_matrix_in_global_memory(rng, monkeypatch, activation):
-    """Units too wide for shared memory read the recurrent matrix from global memory."""
+def test_recurrent_matrix_in_global_memory(rng, monkeypatch, activation, shared_bytes):
+    """Units too wide for shared memory read the recurrent matrix from global memory;
+    with no room for the state tile either, the state stays in global memory too."""
     from numbarnn.kernels import cuda as cuda_kernels
-    monkeypatch.setattr(cuda_kernels, "SHARED_BYTES", 0)
+    monkeypatch.setattr(cuda_kernels, "SHARED_BYTES", shared_bytes)
+    monkeypatch.setattr(cuda_kernels, "RECURRENCE", "block")
     cell, level = make_cell(5, 3, rng, activation=activation)
     layer = nr.RNN(cell, return_sequences=True, dtype="float64")
     x = rng.standard_normal((5, 6, 3))
@@ -237,3 +247,57 @@ def test_recurrent_matrix_in_global_memory(rng, monkeypatch, activation):
         got = layer(x, mask=mask)
     seq, _, _ = rnn_forward(x, [level], mask)
     np.testing.assert_allclose(got, seq, rtol=1e-10, atol=1e-12)
+
+
+@needs_cuda
+@pytest.mark.parametrize("batch", [1, 3, 7])
+def test_grid_kernel_with_its_own_sizing_over_many_blocks(rng, monkeypatch, batch):
+    """recur_grid as the engine sizes it, squeezed by a small shared-memory budget into
+    unit slices of 3 (the last one padded), one row per group and several row tiles."""
+    from numbarnn.kernels import cuda as cuda_kernels
+    monkeypatch.setattr(cuda_kernels, "RECURRENCE", "grid")
+    monkeypatch.setattr(cuda_kernels, "SHARED_BYTES", 8 * (7 * 3 + 7 + 8))
+    assert cuda_kernels._grid_sizes(batch, 7, 8)[:2] == (3, 1)
+    first, level0 = make_cell(7, 2, rng)
+    second, level1 = make_cell(7, 7, rng, residual=True)
+    cells, levels = [first, second], [level0, level1]
+    layer = nr.RNN(cells, return_sequences=True, return_state=True, go_backwards=True,
+                   dtype="float64")
+    x = rng.standard_normal((batch, 5, 2))
+    mask = random_mask(rng, batch, 5, "random")
+    h0 = [rng.standard_normal((batch, 7)), rng.standard_normal((batch, 7))]
+    with nr.device("cuda"):
+        seq, *states = layer(x, mask=mask, initial_state=h0)
+    ref_seq, _, ref_states = rnn_forward(x, levels, mask, h0, go_backwards=True)
+    np.testing.assert_allclose(seq, ref_seq, rtol=1e-10, atol=1e-12)
+    for got, want in zip(states, ref_states):
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("itemsize", [4, 8])
+@pytest.mark.parametrize("batch", [1, 7, 64, 1024, 5000])
+@pytest.mark.parametrize("units", [1, 37, 128, 256, 512, 1024, 1500, 5000])
+def test_launch_plans_fit_the_hardware_limits(monkeypatch, itemsize, batch, units):
+    """Every plan stays within a block's shared memory, covers every unit and row, and
+    a cooperative grid has no more blocks than can be resident (one per SM here)."""
+    pytest.importorskip("numba.cuda")
+    from numbarnn.kernels import cuda as cuda_kernels
+    monkeypatch.setattr(cuda_kernels, "_max_resident_blocks", lambda: 132)
+    for recurrence in ("auto", "block", "grid"):
+        monkeypatch.setattr(cuda_kernels, "RECURRENCE", recurrence)
+        level = type("Level", (), {"units": units, "activation": "tanh"})
+        [(kind, plan)] = cuda_kernels._recurrence_plans([level], batch, itemsize)
+        if kind == "block":
+            rows, threads, shared, rec_shared, state_shared = plan
+            assert shared <= cuda_kernels.SHARED_BYTES and threads <= 1024
+            assert rec_shared == (shared >= units * units * itemsize)
+            assert state_shared == (shared >= 2 * rows * units * itemsize)
+        else:
+            slice_units, group_rows, rows_per_block, grid, shared = plan
+            assert shared <= cuda_kernels.SHARED_BYTES
+            assert grid[0] * slice_units >= units > (grid[0] - 1) * slice_units
+            assert grid[1] * rows_per_block >= batch > (grid[1] - 1) * rows_per_block
+            assert grid[0] * grid[1] <= 132 and 1 <= group_rows <= rows_per_block
+            assert recurrence != "block"
+            if recurrence == "auto":  # only where the matrix misses shared memory
+                assert units * units * itemsize >= cuda_kernels.GRID_MIN_MATRIX_BYTES

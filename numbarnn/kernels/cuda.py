@@ -1,43 +1,49 @@
-"""Fused numba-cuda kernels for stacks of SimpleRNN-type levels.
+"""The CUDA engine: runs a stack of SimpleRNN-type levels with the kernels of
+:mod:`numbarnn.kernels.cuda_recurrence`.
 
-The same semantics as :mod:`numbarnn.kernels.cpu` (tf-keras ``backend.rnn``: a masked
-step holds every state and repeats the previous output, or zero with
-``zero_output_for_mask``; the output carry starts at zero), organised for a GPU:
+Per chunk of time and per level there are exactly two launches: the input projection
+of the chunk's steps (one GEMM) and the recurrence over all of them (one persistent
+kernel). Which recurrence kernel runs is chosen per level:
 
-* time is cut into chunks (bounded device memory for any sequence length); per chunk and
-  per level there are exactly two launches: :func:`_project` (the input projection of
-  all the chunk's steps as one tiled GEMM, with input dropout, bias and the
-  ``go_backwards`` reversal folded into its indexing) and :func:`_recur` (every step of
-  the chunk in one launch);
-* in :func:`_recur` each block owns a tile of batch rows for the whole chunk, so a step
-  needs one block barrier and no grid-wide one: the tile's state is double-buffered in
-  shared memory, next to the recurrent matrix when it fits, and the block's threads
-  split the ``rows x units`` outputs of a step between them;
-* inputs are read in the caller's layout (batch- or time-major, any strides, any real
-  dtype) and outputs written in it, so device inputs are never copied or transposed.
+* ``recur_block`` (block-local: each block owns batch rows and all units, a step needs
+  only block barriers) when the recurrent matrix fits in a block's shared memory next
+  to the state tile, and for softmax (which needs whole rows);
+* ``recur_grid`` (cooperative: each block owns a slice of units and keeps those
+  columns of the recurrent matrix in shared memory, one grid barrier per step)
+  otherwise, while the slices fit; beyond that ``recur_block`` reads the matrix from
+  global memory.
 
-Nothing here knows about Layer objects; :func:`run_stack` takes the same
+``NUMBARNN_CUDA_RECURRENCE=block`` or ``grid`` forces one kernel where it can run (for
+measurements). Weights are mirrored to the device once per version of the weights;
+work buffers are kept per shape with the weights, so a call allocates only its
+results. Nothing here knows about Layer objects; :func:`run_stack` takes the same
 :class:`~numbarnn.kernels.plan.LevelSpec` description as the CPU engine.
 """
 import math
 import os
+import threading
 
 import numpy as np
 from numba import cuda
 
+from . import cuda_recurrence as kernels
 from . import plan
 from .cuda_support import is_device_array, is_numba_device_array
-from .scalar_math import ACTIVATION_CODES, SOFTMAX, scalar_activation
+from .scalar_math import ACTIVATION_CODES
 
 __all__ = ["run_stack", "as_device_array", "to_host", "to_device"]
 
-_SIMULATED = os.environ.get("NUMBA_ENABLE_CUDASIM") == "1"
-# GEMM tile edge. The simulator runs every thread as a Python thread: keep blocks small.
-TILE = 4 if _SIMULATED else 16
 # Device memory per chunk of the projection buffer, in elements.
 CHUNK_ELEMENTS = 1 << 24
-
-_activation = cuda.jit(device=True)(scalar_activation)
+# Dynamic shared memory a block may use without opting in to more.
+SHARED_BYTES = 48 * 1024
+# Threads per block of recur_grid (a power of two). The simulator runs each as a
+# Python thread.
+GRID_THREADS = 8 if kernels.SIMULATED else 256
+RECURRENCE = os.environ.get("NUMBARNN_CUDA_RECURRENCE", "auto")
+if RECURRENCE not in ("auto", "block", "grid"):
+    raise ValueError("NUMBARNN_CUDA_RECURRENCE must be 'auto', 'block' or 'grid'. "
+                     f"Received: {RECURRENCE!r}")
 
 
 def as_device_array(x):
@@ -57,181 +63,169 @@ def to_device(x):
     return cuda.to_device(np.ascontiguousarray(x))
 
 
-@cuda.jit(device=True)
-def _source_step(k, steps, reverse):
-    return steps - 1 - k if reverse else k
+def _launch(kernel, grid, block, shared_bytes, *args):
+    """Launch ``kernel``; every launch goes through here (the compile check in
+    :mod:`numbarnn.kernels.cuda_check` records the argument types at this point)."""
+    kernel[grid, block, 0, shared_bytes](*args)
 
 
-@cuda.jit(cache=not _SIMULATED)
-def _project(x, x_batch_major, reverse, k0, total_steps, drop, use_drop, kernel, bias,
-             proj):
-    """``proj[k, b, :] = (x[t, b, :] * drop[b, :]) @ kernel + bias`` for the chunk's steps.
-
-    ``k`` counts processing steps from ``k0``; ``t`` is the step in ``x`` (reversed when
-    ``reverse``). Rows ``k * B + b`` run along the grid's x axis (no 65535 limit).
-    """
-    tile_x = cuda.shared.array((TILE, TILE), proj.dtype)
-    tile_k = cuda.shared.array((TILE, TILE), proj.dtype)
-    steps, batch, units = proj.shape
-    in_dim = kernel.shape[0]
-    tx = cuda.threadIdx.x
-    ty = cuda.threadIdx.y
-    row = cuda.blockIdx.x * TILE + ty
-    col = cuda.blockIdx.y * TILE + tx
-    k = row // batch
-    b = row - k * batch
-    t = _source_step(k0 + k, total_steps, reverse)
-    acc = proj.dtype.type(0)
-    for i0 in range(0, in_dim, TILE):
-        i = i0 + tx
-        if row < steps * batch and i < in_dim:
-            v = proj.dtype.type(x[b, t, i] if x_batch_major else x[t, b, i])
-            tile_x[ty, tx] = v * drop[b, i] if use_drop else v
-        else:
-            tile_x[ty, tx] = 0
-        i = i0 + ty
-        tile_k[ty, tx] = kernel[i, col] if (i < in_dim and col < units) else 0
-        cuda.syncthreads()
-        for q in range(TILE):
-            acc += tile_x[ty, q] * tile_k[q, tx]
-        cuda.syncthreads()
-    if row < steps * batch and col < units:
-        proj[k, b, col] = acc + bias[col]
+def _max_resident_blocks():
+    """Blocks a cooperative launch may have: one per multiprocessor (every plan fits
+    at least one block per SM: 256 threads, at most 48 KiB of shared memory)."""
+    if kernels.SIMULATED:  # blocks run one after another there: any number works
+        return 1 << 10
+    return cuda.get_current_device().MULTIPROCESSOR_COUNT
 
 
-@cuda.jit(device=True)
-def _live(mask, has_mask, mask_batch_major, b, t):
-    if not has_mask:
-        return True
-    return mask[b, t] != 0 if mask_batch_major else mask[t, b] != 0
-
-
-@cuda.jit(cache=not _SIMULATED)
-def _recur(proj, rec, rec_shared, rdp, use_rdp, act, mask, has_mask, mask_batch_major,
-           reverse, k0, total_steps, inp, inp_batch_major, inp_is_source, residual,
-           is_last, zero_output_for_mask, h, carry, out, want_out, out_batch_major,
-           rows_per_block):
-    """All steps of one chunk of one level; a block owns ``rows_per_block`` batch rows.
-
-    Dynamic shared memory holds the block's state twice (read one, write the other,
-    alternating per step, so a step needs one barrier) and, when ``rec_shared``, the
-    recurrent matrix. ``h`` (global) is read at the start and written at the end.
-    ``inp`` is the level's input for the residual: the layer-0 input (source layout,
-    reversed when ``reverse``) or the previous level's chunk output (processing order,
-    time-major).
-    """
-    steps, batch, units = proj.shape
-    b0 = cuda.blockIdx.x * rows_per_block
-    rows = min(rows_per_block, batch - b0)
-    work = rows * units
-    tid = cuda.threadIdx.x
-    nth = cuda.blockDim.x
-    shared = cuda.shared.array(0, proj.dtype)
-    tile = rows_per_block * units
-    weights = shared[2 * tile:2 * tile + units * units] if rec_shared else shared[:0]
-    for idx in range(tid, work, nth):
-        shared[idx] = h[b0 + idx // units, idx % units]
-    if rec_shared:
-        for idx in range(tid, units * units, nth):
-            weights[idx] = rec[idx // units, idx % units]
-    cuda.syncthreads()
-    for k in range(steps):
-        cur = (k % 2) * tile
-        nxt = tile - cur
-        t = _source_step(k0 + k, total_steps, reverse)
-        for idx in range(tid, work, nth):
-            r = idx // units
-            j = idx - r * units
-            b = b0 + r
-            if _live(mask, has_mask, mask_batch_major, b, t):
-                z = proj[k, b, j]
-                row = cur + r * units
-                for i in range(units):
-                    hv = shared[row + i] * rdp[b, i] if use_rdp else shared[row + i]
-                    z += hv * (weights[i * units + j] if rec_shared else rec[i, j])
-                shared[nxt + idx] = z if act == SOFTMAX else _activation(act, z)
-            else:
-                shared[nxt + idx] = shared[cur + idx]
-        if act == SOFTMAX:  # needs the whole row: one thread per row, between barriers
-            cuda.syncthreads()
-            for r in range(tid, rows, nth):
-                if _live(mask, has_mask, mask_batch_major, b0 + r, t):
-                    row = nxt + r * units
-                    top = shared[row]
-                    for j in range(1, units):
-                        top = max(top, shared[row + j])
-                    total = proj.dtype.type(0)
-                    for j in range(units):
-                        e = math.exp(shared[row + j] - top)
-                        shared[row + j] = e
-                        total += e
-                    for j in range(units):
-                        shared[row + j] = shared[row + j] / total
-            cuda.syncthreads()
-        for idx in range(tid, work, nth):
-            r = idx // units
-            j = idx - r * units
-            b = b0 + r
-            if _live(mask, has_mask, mask_batch_major, b, t):
-                o = shared[nxt + idx]
-                if residual:
-                    if not inp_is_source:
-                        o += inp[k, b, j]
-                    elif inp_batch_major:
-                        o += proj.dtype.type(inp[b, t, j])
-                    else:
-                        o += proj.dtype.type(inp[t, b, j])
-            elif is_last and not zero_output_for_mask:
-                o = carry[b, j]
-            else:
-                o = proj.dtype.type(0)  # intermediate levels: never read (masked below too)
-            if is_last:
-                carry[b, j] = o
-            if want_out:
-                if out_batch_major:
-                    out[b, k0 + k, j] = o
-                elif is_last:
-                    out[k0 + k, b, j] = o
-                else:
-                    out[k, b, j] = o
-        cuda.syncthreads()
-    last = (steps % 2) * tile
-    for idx in range(tid, work, nth):
-        h[b0 + idx // units, idx % units] = shared[last + idx]
-
-
-# Dynamic shared memory a block may use without opting in to more.
-SHARED_BYTES = 48 * 1024
-
-
-def _launch_shape(batch, units):
-    """Rows per block and threads per block for :func:`_recur`."""
+def _block_plan(batch, units, itemsize):
+    """``(rows per block, threads, shared bytes, recurrent matrix in shared memory,
+    state in shared memory)`` of recur_block."""
     rows = max(1, min(batch, 8, 256 // max(1, units)))
-    if _SIMULATED:
-        return rows, max(1, min(rows * units, 8))
-    threads = min(256, 32 * math.ceil(rows * units / 32))
-    return rows, threads
+    threads = (max(1, min(rows * units, 8)) if kernels.SIMULATED
+               else min(256, 32 * math.ceil(rows * units / 32)))
+    tile_bytes = 2 * rows * units * itemsize
+    state_shared = tile_bytes <= SHARED_BYTES
+    if not state_shared:  # rows wider than shared memory stay in global memory
+        tile_bytes = 0
+    rec_shared = tile_bytes + units * units * itemsize <= SHARED_BYTES
+    shared = tile_bytes + (units * units * itemsize if rec_shared else 0)
+    return rows, threads, shared, rec_shared, state_shared
 
 
-def _device_weights(levels, packed, dtype):
-    """Device copies of the levels' weights, made once per packed (weights') version."""
-    mirror = getattr(packed, "_device_mirror", None)
-    if mirror is None or mirror[0] != np.dtype(dtype):
-        arrays = []
+def _grid_sizes(batch, units, itemsize):
+    """``(slice units, group rows, rows per block)`` of recur_grid, or None when the
+    slices cannot be held on chip by co-resident blocks.
+
+    A block keeps ``units x slice_units`` weights (about two thirds of its shared
+    memory) and reads the previous state ``group_rows`` rows at a time into the rest;
+    the batch is split into as many tiles as co-resident blocks allow.
+    """
+    budget = SHARED_BYTES // itemsize  # in elements
+    max_blocks = _max_resident_blocks()
+    slice_units = max(1, min(units, (2 * budget // 3) // units))
+    slice_units = max(slice_units, math.ceil(units / max_blocks))
+    slices = math.ceil(units / slice_units)
+    group_rows = min(batch, (budget - units * slice_units - GRID_THREADS) // units)
+    if group_rows < 1 or slices > max_blocks:
+        return None
+    tiles = max(1, min(math.ceil(batch / group_rows), max_blocks // slices))
+    rows_per_block = math.ceil(batch / tiles)
+    return slice_units, min(group_rows, rows_per_block), rows_per_block
+
+
+def _grid_plan(batch, units, itemsize):
+    """``(slice units, group rows, rows per block, grid, shared bytes)`` or None."""
+    sizes = _grid_sizes(batch, units, itemsize)
+    if sizes is None:
+        return None
+    slice_units, group_rows, rows_per_block = sizes
+    grid = (math.ceil(units / slice_units), math.ceil(batch / rows_per_block))
+    shared = (units * slice_units + group_rows * units + GRID_THREADS) * itemsize
+    return slice_units, group_rows, rows_per_block, grid, shared
+
+
+# auto: recur_grid pays a grid barrier per step (about 1.3 us on an H100); recur_block
+# with the matrix in global memory re-reads it from L2 in every block at every step
+# (about 0.4 us per 64 KiB at ~170 GB/s per SM). The grid kernel is picked where that
+# read costs more than the barrier, and only while a block reads its rows in a few
+# groups (at batch 1024 x 1024 units it would walk 342 groups of 3 rows per step).
+# Both limits are estimates from those figures, to be measured on the GPU
+# (`python -m numbarnn.gpu_bench --recurrence block grid`).
+GRID_MIN_MATRIX_BYTES = 256 * 1024
+GRID_MAX_GROUPS = 4
+
+
+def _recurrence_plans(levels, batch, itemsize):
+    """Per level: ("block", plan) or ("grid", plan)."""
+    plans = []
+    for s in levels:
+        block = _block_plan(batch, s.units, itemsize)
+        grid = None
+        if s.activation != "softmax" and RECURRENCE != "block":
+            grid = _grid_plan(batch, s.units, itemsize)
+            if grid and RECURRENCE == "auto" and (
+                    block[3] or s.units ** 2 * itemsize < GRID_MIN_MATRIX_BYTES
+                    or grid[2] > GRID_MAX_GROUPS * grid[1]):
+                grid = None
+        plans.append(("grid", grid) if grid else ("block", block))
+    return plans
+
+
+class _Mirror:
+    """Device copies of a stack's weights (for one dtype) and the work buffers of
+    the shapes it ran; kept on the PackedStack, so rebuilt when the weights change."""
+
+    def __init__(self, levels, dtype):
+        self.dtype = dtype
+        self.lock = threading.Lock()  # calls from several threads share the buffers
+        self.levels = []
         for s in levels:
-            bias = (np.zeros(s.units, dtype) if s.bias is None
-                    else np.asarray(s.bias, dtype))
-            arrays.append((cuda.to_device(np.ascontiguousarray(s.kernel, dtype)),
-                           cuda.to_device(np.ascontiguousarray(s.recurrent, dtype)),
-                           cuda.to_device(np.ascontiguousarray(bias))))
-        mirror = (np.dtype(dtype), arrays)
+            bias = np.zeros(s.units, dtype) if s.bias is None else np.asarray(s.bias, dtype)
+            rec = np.ascontiguousarray(s.recurrent, dtype)
+            self.levels.append({
+                "kernel": cuda.to_device(np.ascontiguousarray(s.kernel, dtype)),
+                "rec_host": rec, "rec": cuda.to_device(rec.ravel()),
+                "bias": cuda.to_device(bias), "rec_cols": {}})
+        self.none = cuda.device_array((1, 1), dtype)  # stands in for absent arrays
+        self.no_out = cuda.device_array((1, 1, 1), dtype)
+        self.no_mask = cuda.device_array((1, 1), np.bool_)
+        self.buffers = {}
+
+    def rec_cols(self, l, slice_units):
+        """Level ``l``'s recurrent matrix as zero-padded column slices (recur_grid)."""
+        level = self.levels[l]
+        if slice_units not in level["rec_cols"]:
+            rec = level["rec_host"]
+            units = rec.shape[0]
+            slices = math.ceil(units / slice_units)
+            padded = np.zeros((units, slices * slice_units), self.dtype)
+            padded[:, :units] = rec
+            cols = padded.reshape(units, slices, slice_units).transpose(1, 0, 2)
+            level["rec_cols"][slice_units] = cuda.to_device(
+                np.ascontiguousarray(cols).reshape(slices, units * slice_units))
+        return level["rec_cols"][slice_units]
+
+    def work(self, levels, batch, chunk):
+        """Projection, inter-level sequence and state buffers for this shape."""
+        key = (batch, chunk)
+        if key not in self.buffers:
+            self.buffers.clear()  # keep one shape: a new batch size replaces the old
+            widest = max(s.units for s in levels)
+            self.buffers[key] = {
+                "proj": cuda.device_array((chunk, batch, widest), self.dtype),
+                "seq": [cuda.device_array((chunk, batch, widest), self.dtype)
+                        for _ in range(2 if len(levels) > 1 else 0)],
+                "hbuf": [cuda.device_array((2, batch, s.units), self.dtype)
+                         for s in levels]}
+        return self.buffers[key]
+
+
+def _mirror(levels, packed, dtype):
+    mirror = getattr(packed, "_device_mirror", None)
+    if mirror is None or mirror.dtype != dtype:
+        mirror = _Mirror(levels, dtype)
         packed._device_mirror = mirror
-    return mirror[1]
+    return mirror
 
 
-def _dropout_on_device(mask, dtype):
-    return (cuda.to_device(np.ascontiguousarray(mask, dtype)) if mask is not None
-            else cuda.device_array((1, 1), dtype)), mask is not None
+def _on_device(a, dtype, mirror):
+    """``a`` (numpy, device or None) as a device array of ``dtype``."""
+    if a is None:
+        return mirror.none, False
+    if is_device_array(a):
+        return as_device_array(a), True
+    return cuda.to_device(np.ascontiguousarray(a, dtype)), True
+
+
+def _load_state(hbuf, state, dtype):
+    """Copy a level's initial state into ``hbuf[0]``."""
+    if is_device_array(state):
+        state = as_device_array(state)
+        if state.dtype == dtype and state.is_c_contiguous():
+            hbuf[0].copy_to_device(state)
+            return
+        state = state.copy_to_host()
+    hbuf[0].copy_to_device(np.ascontiguousarray(state, dtype))
 
 
 def run_stack(levels, x, mask, states, go_backwards=False, zero_output_for_mask=False,
@@ -246,7 +240,7 @@ def run_stack(levels, x, mask, states, go_backwards=False, zero_output_for_mask=
     mask : bool/0-1 array (numpy or device) matching the first two axes of ``x``, or None.
     states : list of (B, U_l) numpy or device arrays (not modified).
     packed : PackedStack, optional
-        Carries the device mirror of the weights between calls.
+        Carries the device mirror of the weights and the work buffers between calls.
     dtype : numpy dtype of the computation (default: that of ``x``).
 
     Returns
@@ -254,61 +248,81 @@ def run_stack(levels, x, mask, states, go_backwards=False, zero_output_for_mask=
     output, states : device arrays, in the same layout rules as the CPU engine.
     """
     dtype = np.dtype(dtype or x.dtype)
+    if packed is None:
+        packed = plan.pack(levels, dtype)
+    mirror = _mirror(levels, packed, dtype)
+    with mirror.lock:
+        return _run(levels, mirror, x, mask, states, go_backwards, zero_output_for_mask,
+                    return_sequences, time_major, dtype)
+
+
+def _run(levels, mirror, x, mask, states, go_backwards, zero_output_for_mask,
+         return_sequences, time_major, dtype):
     x_dev = as_device_array(x) if is_device_array(x) else cuda.to_device(
         np.ascontiguousarray(x))
     batch_axis = 1 if time_major else 0
     batch, steps = x.shape[batch_axis], x.shape[1 - batch_axis]
-    if mask is None:
-        mask_dev, has_mask = cuda.device_array((1, 1), np.bool_), False
-    else:
-        mask_dev = as_device_array(mask) if is_device_array(mask) else cuda.to_device(
-            np.ascontiguousarray(mask, np.bool_))
-        has_mask = True
-    if packed is None:
-        packed = plan.pack(levels, dtype)
-    weights = _device_weights(levels, packed, dtype)
+    mask_dev, has_mask = (mirror.no_mask, False) if mask is None else _on_device(
+        mask, np.bool_, mirror)
     units_last = levels[-1].units
     out_shape = (steps, batch, units_last) if time_major else (batch, steps, units_last)
-    out_seq = cuda.device_array(out_shape if return_sequences else (1, 1, 1), dtype)
-    carry = cuda.to_device(np.zeros((batch, units_last), dtype))
-    states_dev = [cuda.to_device(np.ascontiguousarray(to_host(state), dtype))
-                  for state in states]
-    drops = [(_dropout_on_device(s.input_dropout, dtype),
-              _dropout_on_device(s.recurrent_dropout, dtype))
-             for s in levels]
+    out_seq = cuda.device_array(out_shape, dtype) if return_sequences else mirror.no_out
+    carry = cuda.device_array((batch, units_last), dtype)  # zeroed by the first launch
     widest = max([levels[0].input_dim] + [s.units for s in levels])
     chunk = max(1, min(steps, CHUNK_ELEMENTS // max(1, batch * widest)))
-    proj = cuda.device_array((chunk, batch, max(s.units for s in levels)), dtype)
-    seq_bufs = [cuda.device_array((chunk, batch, max(s.units for s in levels)), dtype)
-                for _ in range(2 if len(levels) > 1 else 0)]
+    work = mirror.work(levels, batch, chunk)
+    for hbuf, state in zip(work["hbuf"], states):
+        _load_state(hbuf, state, dtype)
+    drops = [(_on_device(s.input_dropout, dtype, mirror),
+              _on_device(s.recurrent_dropout, dtype, mirror)) for s in levels]
+    plans = _recurrence_plans(levels, batch, dtype.itemsize)
+    acts = [ACTIVATION_CODES[s.activation] for s in levels]
+    proj = work["proj"]
     # An empty batch launches nothing (a grid of zero blocks is a launch error).
-    for k0 in range(0, steps if batch else 0, chunk):
-        n = min(chunk, steps - k0)
+    for s0 in range(0, steps if batch else 0, chunk):
+        n = min(chunk, steps - s0)
         level_in = x_dev
         for l, s in enumerate(levels):
-            kernel, rec, bias = weights[l]
-            (in_drop, use_in), (rec_drop, use_rec) = drops[l]
             first, last = l == 0, l == len(levels) - 1
-            p = proj[:n, :, :s.units]
-            _project[(math.ceil(n * batch / TILE), math.ceil(s.units / TILE)),
-                     (TILE, TILE)](
-                level_in, first and not time_major, first and go_backwards, k0 if first
-                else 0, steps if first else n, in_drop, use_in, kernel, bias, p)
+            (in_drop, use_in), (rec_drop, use_rec) = drops[l]
+            weights = mirror.levels[l]
+            _launch(kernels.project,
+                    (math.ceil(n * batch / kernels.TILE), math.ceil(s.units / kernels.TILE)),
+                    (kernels.TILE, kernels.TILE), 0,
+                    level_in, first and not time_major, first and go_backwards,
+                    s0 if first else 0, steps if first else n, n, s.units, in_drop, use_in,
+                    weights["kernel"], weights["bias"], proj)
             if last:
                 out, want_out = out_seq, return_sequences
             else:
-                out, want_out = seq_bufs[l % 2][:n, :, :s.units], True
-            rows, threads = _launch_shape(batch, s.units)
-            tile_bytes = 2 * rows * s.units * dtype.itemsize
-            rec_shared = tile_bytes + s.units ** 2 * dtype.itemsize <= SHARED_BYTES
-            shared_bytes = tile_bytes + (s.units ** 2 * dtype.itemsize if rec_shared else 0)
-            _recur[math.ceil(batch / rows), threads, 0, shared_bytes](
-                p, rec, rec_shared, rec_drop, use_rec, ACTIVATION_CODES[s.activation],
-                mask_dev, has_mask, not time_major, go_backwards, k0, steps, level_in,
-                first and not time_major, first, bool(s.residual), last,
-                bool(zero_output_for_mask), states_dev[l], carry, out, want_out,
-                last and return_sequences and not time_major, rows)
+                out, want_out = work["seq"][l % 2], True
+            # The arguments after the recurrent weights, the same for both kernels.
+            common = (rec_drop, use_rec, acts[l], mask_dev, has_mask, not time_major,
+                      go_backwards, s0, steps, level_in, first and not time_major, first,
+                      bool(s.residual), last, bool(zero_output_for_mask), work["hbuf"][l],
+                      carry, out, want_out, last and return_sequences and not time_major)
+            kind, p = plans[l]
+            if kind == "block":
+                rows, threads, shared, rec_shared, state_shared = p
+                _launch(kernels.recur_block, math.ceil(batch / rows), threads, shared,
+                        proj, n, s.units, weights["rec"], rec_shared, state_shared,
+                        *common, rows)
+            else:
+                slice_units, group_rows, rows_per_block, grid, shared = p
+                # One launch for the chunk, cooperative; one per step in the simulator
+                # (its blocks run one after another, so a grid barrier cannot work).
+                per_launch = 1 if kernels.SIMULATED else n
+                for k in range(0, n, per_launch):
+                    _launch(kernels.recur_grid, grid, GRID_THREADS, shared,
+                            proj, k, min(n, k + per_launch), s.units,
+                            mirror.rec_cols(l, slice_units), slice_units, *common,
+                            rows_per_block, group_rows)
             level_in = out
+    new_states = []
+    for s, hbuf in zip(levels, work["hbuf"]):
+        state = cuda.device_array((batch, s.units), dtype)
+        state.copy_to_device(hbuf[steps % 2])
+        new_states.append(state)
     cuda.synchronize()
     output = out_seq if return_sequences else carry
-    return output, states_dev
+    return output, new_states

@@ -1,0 +1,249 @@
+"""Compile every CUDA kernel for a real GPU architecture without needing a GPU.
+
+The CUDA simulator runs kernels as Python, so it cannot catch what only the real
+compiler sees: typing and lowering errors, register spills, shared memory overuse. This
+check closes that gap on any machine that has numba-cuda and NVVM (``pip install
+'numbarnn[cuda]'`` brings both; no driver or GPU is needed):
+
+1. *record*: a child process runs a matrix of stacks through the CUDA engine under the
+   simulator, with :func:`numbarnn.kernels.cuda._launch` replaced by a recorder that
+   notes each kernel and the numba types of its arguments, exactly as the engine
+   launches them;
+2. *compile*: this process compiles each distinct (kernel, signature) to PTX for the
+   target compute capability and, when ``ptxas`` is found, to machine code, and reports
+   registers, spills and static shared memory per kernel.
+
+Run ``python -m numbarnn.kernels.cuda_check [--cc 9.0]``; it exits non-zero when a
+kernel fails to compile or spills.
+"""
+import argparse
+import importlib.util
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+__all__ = ["record_signatures", "compile_signatures", "main"]
+
+
+def _encode(value):
+    """A JSON-able description of the numba type a launch gives ``value``."""
+    import numpy as np
+    if isinstance(value, (bool, np.bool_)):
+        return ["boolean"]
+    if isinstance(value, (int, np.integer)):
+        return ["int64"]
+    if isinstance(value, (float, np.floating)):
+        return ["float64"]
+    ary = getattr(value, "_ary", value)  # the simulator's device arrays wrap numpy arrays
+    ary = np.asarray(ary)
+    if ary.flags.c_contiguous:
+        layout = "C"
+    elif ary.flags.f_contiguous:
+        layout = "F"
+    else:
+        layout = "A"
+    return ["array", ary.dtype.name, ary.ndim, layout]
+
+
+def _decode(code):
+    from numba import types
+    if code[0] == "array":
+        _, dtype, ndim, layout = code
+        return types.Array(getattr(types, "boolean" if dtype == "bool" else dtype), ndim,
+                           layout)
+    return getattr(types, code[0])
+
+
+def _representative_calls():
+    """Stacks and options that reach every launch path of the engine."""
+    import numpy as np
+    from numba import cuda
+    from . import plan
+    from .cuda import run_stack
+
+    rng = np.random.default_rng(0)
+
+    def level(in_dim, units, activation="tanh", residual=False, dropout=False,
+              dtype=np.float32):
+        return plan.LevelSpec(
+            kernel=rng.standard_normal((in_dim, units)).astype(dtype),
+            recurrent=rng.standard_normal((units, units)).astype(dtype),
+            bias=rng.standard_normal(units).astype(dtype), activation=activation,
+            residual=residual,
+            input_dropout=np.ones((2, in_dim), dtype) if dropout else None,
+            recurrent_dropout=np.ones((2, units), dtype) if dropout else None)
+
+    for dtype in (np.float32, np.float64):
+        for time_major in (False, True):
+            for masked in (False, True):
+                for seqs in (False, True):
+                    x = rng.standard_normal((3, 2, 4) if time_major else (2, 3, 4))
+                    mask = (rng.random(x.shape[:2]) < 0.7) if masked else None
+                    stack = [level(4, 3, dtype=dtype),
+                             level(3, 3, "softmax", residual=True, dropout=True,
+                                   dtype=dtype)]
+                    states = [np.zeros((2, 3), dtype)] * 2
+                    yield lambda x=x, mask=mask, stack=stack, states=states, seqs=seqs, \
+                        time_major=time_major, dtype=dtype: run_stack(
+                            stack, x.astype(dtype), mask, states, go_backwards=True,
+                            return_sequences=seqs, time_major=time_major, dtype=dtype)
+        # A device input of another dtype and strides is read in place.
+        x = cuda.to_device(rng.integers(-2, 3, (2, 6, 8)).astype(np.int32))[:, ::2, ::2]
+        yield lambda x=x, dtype=dtype: run_stack(
+            [level(4, 3, dtype=dtype)], x, None, [np.zeros((2, 3), dtype)], dtype=dtype)
+
+
+def record_signatures():
+    """Run the representative calls under the simulator; the launches' signatures.
+
+    Returns
+    -------
+    list of [kernel name, [encoded argument types]], without repeats.
+    """
+    if os.environ.get("NUMBA_ENABLE_CUDASIM") != "1":
+        raise RuntimeError("record_signatures runs under NUMBA_ENABLE_CUDASIM=1")
+    from . import cuda as engine
+    seen = []
+    real_launch = engine._launch
+
+    def recorder(kernel, grid, block, shared_bytes, *args):
+        entry = [kernel.__name__, [_encode(a) for a in args]]
+        if entry not in seen:
+            seen.append(entry)
+        real_launch(kernel, grid, block, shared_bytes, *args)
+
+    engine._launch = recorder
+    saved = engine.RECURRENCE
+    try:
+        for kind in ("block", "grid"):  # both recurrence kernels, softmax stays block
+            engine.RECURRENCE = kind
+            for call in _representative_calls():
+                call()
+    finally:
+        engine._launch, engine.RECURRENCE = real_launch, saved
+    return seen
+
+
+def _ptxas():
+    """The ptxas that came with the pip CUDA toolkit, or one on PATH."""
+    try:
+        import nvidia.cuda_nvcc as nvcc
+        path = os.path.join(list(nvcc.__path__)[0], "bin", "ptxas")
+        if os.path.exists(path):
+            return path
+    except ImportError:
+        pass
+    return shutil.which("ptxas")
+
+
+def _target_device(cc):
+    """Compile device functions for ``cc`` without a GPU.
+
+    numba-cuda asks the current device for the compute capability when it compiles a
+    device function called from a kernel; without a driver there is none. This points
+    that question at ``cc`` (internal API: the check is a developer tool).
+    """
+    import numba.cuda.dispatcher as dispatcher
+
+    class Target:
+        compute_capability = cc
+
+    dispatcher.get_current_device = lambda: Target()
+
+
+def compile_signatures(signatures, cc=(9, 0)):
+    """Compile each recorded signature for ``cc``; one report row per signature.
+
+    Returns
+    -------
+    list of dict with keys kernel, signature, ok, error, registers, spill_bytes,
+    shared_bytes (the last three None when ptxas is not available).
+    """
+    if os.environ.get("NUMBA_ENABLE_CUDASIM") == "1":
+        raise RuntimeError("compile_signatures needs the real CUDA target (no simulator)")
+    if importlib.util.find_spec("numba_cuda") is None:  # it drives numba-cuda's compiler
+        raise RuntimeError("the compile check needs numba-cuda and NVVM: pip install "
+                           "'numbarnn[cuda]'")
+    from numba import cuda
+    from . import cuda_recurrence as engine
+    _target_device(cc)
+    ptxas = _ptxas()
+    rows = []
+    for name, codes in signatures:
+        args = tuple(_decode(c) for c in codes)
+        row = {"kernel": name, "signature": ", ".join(str(a) for a in args), "ok": False,
+               "error": None, "registers": None, "spill_bytes": None,
+               "shared_bytes": None}
+        try:
+            ptx, _ = cuda.compile_ptx(getattr(engine, name).py_func, args, cc=cc)
+        except Exception as err:  # report every failure, not just the first
+            row["error"] = f"{type(err).__name__}: {err}"
+            rows.append(row)
+            continue
+        row["ok"] = True
+        if ptxas:
+            row.update(_ptxas_report(ptxas, ptx, cc))
+            row["ok"] = row["error"] is None
+        rows.append(row)
+    return rows
+
+
+def _ptxas_report(ptxas, ptx, cc):
+    with tempfile.TemporaryDirectory() as tmp:
+        src = os.path.join(tmp, "kernel.ptx")
+        with open(src, "w") as f:
+            f.write(ptx)
+        # -c: the grid barrier calls into cudadevrt, linked only at load time.
+        proc = subprocess.run(
+            [ptxas, f"-arch=sm_{cc[0]}{cc[1]}", "-c", "-v", src, "-o",
+             os.path.join(tmp, "kernel.o")], capture_output=True, text=True)
+    text = proc.stdout + proc.stderr
+    if proc.returncode != 0:
+        return {"error": "ptxas: " + text.strip()}
+
+    def number(pattern):
+        found = re.findall(pattern, text)
+        return max(int(v) for v in found) if found else 0
+
+    return {"error": None,
+            "registers": number(r"Used (\d+) registers"),
+            "spill_bytes": number(r"(\d+) bytes spill stores"),
+            "shared_bytes": number(r"(\d+) bytes smem")}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cc", default="9.0", help="compute capability (default 9.0)")
+    parser.add_argument("--record", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.record:  # the child: runs under the simulator
+        json.dump(record_signatures(), sys.stdout)
+        return 0
+    env = dict(os.environ, NUMBA_ENABLE_CUDASIM="1")
+    child = subprocess.run([sys.executable, "-m", "numbarnn.kernels.cuda_check",
+                            "--record"], capture_output=True, text=True, env=env)
+    if child.returncode != 0:
+        print(child.stderr, file=sys.stderr)
+        return 1
+    cc = tuple(int(v) for v in args.cc.split("."))
+    rows = compile_signatures(json.loads(child.stdout), cc)
+    bad = 0
+    for row in rows:
+        if row["ok"] and not row["spill_bytes"]:
+            print(f"ok    {row['kernel']:<12} regs {row['registers']} spill "
+                  f"{row['spill_bytes']} B smem {row['shared_bytes']} B  "
+                  f"({row['signature']})")
+        else:
+            bad += 1
+            print(f"FAIL  {row['kernel']:<12} {row['error'] or 'spills'}  "
+                  f"({row['signature']})")
+    print(f"{len(rows)} signatures for sm_{cc[0]}{cc[1]}, {bad} failed")
+    return 1 if bad or not rows else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,325 @@
+"""The numba-cuda kernels of the CUDA engine (launched by :mod:`numbarnn.kernels.cuda`).
+
+The semantics are those of :mod:`numbarnn.kernels.cpu` (tf-keras ``backend.rnn``): a
+masked step holds every state and repeats the previous output, or zero with
+``zero_output_for_mask``; the output carry starts at zero. Three kernels:
+
+* :func:`project`: the input projection of a chunk of steps as one tiled GEMM, with
+  input dropout, bias and the ``go_backwards`` reversal folded into its indexing;
+* :func:`recur_block`: every step of a chunk in one launch; each block owns a tile of
+  batch rows and all units, so a step needs only block barriers. For recurrent
+  matrices that fit in shared memory, and for softmax (which needs whole rows);
+* :func:`recur_grid`: every step of a chunk in one cooperative launch; each block owns
+  a slice of the units (its columns of the recurrent matrix stay in shared memory) and
+  a tile of batch rows, and the blocks exchange the state through global memory with
+  one grid barrier per step. For recurrent matrices too big for one block.
+
+The state lives in a double buffer ``hbuf`` of shape (2, batch, units): processing step
+``s`` (counted over the whole sequence) reads ``hbuf[s % 2]`` and writes
+``hbuf[1 - s % 2]``, in both recurrence kernels, so chunks and kernels chain.
+
+Inputs are read in the caller's layout (batch- or time-major, any strides, any real
+dtype) and the last level's outputs written in it, so device inputs are never copied.
+"""
+import math
+import os
+
+from numba import cuda, uint64
+
+from .scalar_math import SOFTMAX, scalar_activation
+
+SIMULATED = os.environ.get("NUMBA_ENABLE_CUDASIM") == "1"
+# GEMM tile edge of `project`. The simulator runs each thread as a Python thread.
+TILE = 8 if SIMULATED else 16
+
+_activation = cuda.jit(device=True)(scalar_activation)
+
+
+@cuda.jit(device=True)
+def _source_step(s, steps, reverse):
+    """The time index in the input of processing step ``s``."""
+    return steps - 1 - s if reverse else s
+
+
+@cuda.jit(device=True)
+def _live(mask, has_mask, mask_batch_major, b, t):
+    if not has_mask:
+        return True
+    return mask[b, t] != 0 if mask_batch_major else mask[t, b] != 0
+
+
+@cuda.jit(device=True)
+def _dot(acc, hs, h_off, w, w_off, w_stride, first, count, step):
+    """``acc + sum(hs[h_off + i] * w[w_off + i * w_stride])`` over ``i`` in
+    ``range(first, count, step)``.
+
+    The hot loop of both recurrence kernels. Four accumulators make four independent
+    FMA chains (one chain waits an FMA latency per term). The indices are unsigned:
+    numba adds a negative-index wraparound to every signed index, which here cost
+    about 15 integer instructions per FMA in the PTX; unsigned, the loop is two
+    loads, one FMA and pointer increments.
+    """
+    zero = hs.dtype.type(0)
+    a1, a2, a3 = zero, zero, zero
+    hp, wp, ws = uint64(h_off), uint64(w_off), uint64(w_stride)
+    i, n, s1 = uint64(first), uint64(count), uint64(step)
+    s2 = s1 + s1
+    s3 = s2 + s1
+    s4 = s2 + s2
+    while i + s3 < n:
+        acc += hs[hp + i] * w[wp + i * ws]
+        a1 += hs[hp + i + s1] * w[wp + (i + s1) * ws]
+        a2 += hs[hp + i + s2] * w[wp + (i + s2) * ws]
+        a3 += hs[hp + i + s3] * w[wp + (i + s3) * ws]
+        i += s4
+    while i < n:
+        acc += hs[hp + i] * w[wp + i * ws]
+        i += s1
+    return (acc + a1) + (a2 + a3)
+
+
+@cuda.jit(device=True)
+def _emit(o, live, b, j, k, s, t, inp, inp_batch_major, inp_is_source, residual,
+          is_last, zero_output_for_mask, carry, out, want_out, out_batch_major):
+    """Write the output of unit ``j`` of row ``b`` at chunk step ``k`` (sequence step
+    ``s``, input time ``t``): ``o`` is the new state when ``live``."""
+    if live:
+        if residual:
+            if not inp_is_source:
+                o += inp[k, b, j]
+            elif inp_batch_major:
+                o += carry.dtype.type(inp[b, t, j])
+            else:
+                o += carry.dtype.type(inp[t, b, j])
+    elif is_last and not zero_output_for_mask:
+        o = carry[b, j]
+    else:
+        o = carry.dtype.type(0)  # intermediate levels: never read (masked below too)
+    if is_last:
+        carry[b, j] = o
+    if want_out:
+        if out_batch_major:
+            out[b, s, j] = o
+        elif is_last:
+            out[s, b, j] = o
+        else:
+            out[k, b, j] = o
+
+
+@cuda.jit(cache=not SIMULATED)
+def project(x, x_batch_major, reverse, s0, total_steps, steps, units, drop, use_drop,
+            kernel, bias, proj):
+    """``proj[k, b, :units] = (x[t, b, :] * drop[b, :]) @ kernel + bias`` for the
+    chunk's ``steps`` steps.
+
+    ``k`` counts processing steps from sequence step ``s0``; ``t`` is the step in ``x``
+    (reversed when ``reverse``). Rows ``k * B + b`` run along the grid's x axis (no
+    65535 limit).
+    """
+    tile_x = cuda.shared.array((TILE, TILE), proj.dtype)
+    tile_k = cuda.shared.array((TILE, TILE), proj.dtype)
+    batch = proj.shape[1]
+    in_dim = kernel.shape[0]
+    tx = cuda.threadIdx.x
+    ty = cuda.threadIdx.y
+    row = cuda.blockIdx.x * TILE + ty
+    col = cuda.blockIdx.y * TILE + tx
+    k = row // batch
+    b = row - k * batch
+    t = _source_step(s0 + k, total_steps, reverse)
+    acc = proj.dtype.type(0)
+    for i0 in range(0, in_dim, TILE):
+        i = i0 + tx
+        if row < steps * batch and i < in_dim:
+            v = proj.dtype.type(x[b, t, i] if x_batch_major else x[t, b, i])
+            tile_x[ty, tx] = v * drop[b, i] if use_drop else v
+        else:
+            tile_x[ty, tx] = 0
+        i = i0 + ty
+        tile_k[ty, tx] = kernel[i, col] if (i < in_dim and col < units) else 0
+        cuda.syncthreads()
+        for q in range(TILE):
+            acc += tile_x[ty, q] * tile_k[q, tx]
+        cuda.syncthreads()
+    if row < steps * batch and col < units:
+        proj[k, b, col] = acc + bias[col]
+
+
+@cuda.jit(cache=not SIMULATED)
+def recur_block(proj, steps, units, rec, rec_shared, state_shared, rdp, use_rdp, act,
+                mask, has_mask, mask_batch_major, reverse, s0, total_steps, inp,
+                inp_batch_major, inp_is_source, residual, is_last, zero_output_for_mask,
+                hbuf, carry, out, want_out, out_batch_major, rows_per_block):
+    """All steps of one chunk of one level; a block owns ``rows_per_block`` batch rows.
+
+    The block's state is double-buffered (read one half, write the other, alternating
+    per step, so a step needs one barrier): in dynamic shared memory when
+    ``state_shared``, else in place in ``hbuf`` (rows too wide for shared memory).
+    Shared memory also holds the recurrent matrix when ``rec_shared`` (``rec`` is flat,
+    row-major). ``inp`` is the level's input for the residual: the layer-0 input
+    (source layout, reversed when ``reverse``) or the previous level's chunk output
+    (processing order, time-major).
+    """
+    batch = proj.shape[1]
+    b0 = cuda.blockIdx.x * rows_per_block
+    rows = min(rows_per_block, batch - b0)
+    work = rows * units
+    tid = cuda.threadIdx.x
+    nth = cuda.blockDim.x
+    shared = cuda.shared.array(0, proj.dtype)
+    tile = rows_per_block * units if state_shared else 0
+    weights = shared[2 * tile:2 * tile + units * units] if rec_shared else rec
+    # state element (r, j) of half p is states[p_base + r * units + j]
+    states = shared if state_shared else hbuf.reshape(hbuf.size)
+    h_in = hbuf[s0 % 2]
+    for idx in range(tid, work, nth):
+        if state_shared:
+            shared[idx] = h_in[b0 + idx // units, idx % units]
+        if is_last and s0 == 0:
+            carry[b0 + idx // units, idx % units] = 0
+    if rec_shared:
+        for idx in range(tid, units * units, nth):
+            weights[idx] = rec[idx]
+    cuda.syncthreads()
+    for k in range(steps):
+        s = s0 + k
+        if state_shared:
+            cur = (k % 2) * tile
+            nxt = tile - cur
+        else:
+            cur = ((s % 2) * batch + b0) * units
+            nxt = (((s + 1) % 2) * batch + b0) * units
+        t = _source_step(s, total_steps, reverse)
+        for idx in range(tid, work, nth):
+            r = idx // units
+            j = idx - r * units
+            b = b0 + r
+            if _live(mask, has_mask, mask_batch_major, b, t):
+                z = proj[k, b, j]
+                if use_rdp:
+                    row = cur + r * units
+                    for i in range(units):
+                        z += states[row + i] * rdp[b, i] * weights[i * units + j]
+                else:
+                    z = _dot(z, states, cur + r * units, weights, j, units, 0, units, 1)
+                states[nxt + idx] = z if act == SOFTMAX else _activation(act, z)
+            else:
+                states[nxt + idx] = states[cur + idx]
+        if act == SOFTMAX:  # needs the whole row: one thread per row, between barriers
+            cuda.syncthreads()
+            for r in range(tid, rows, nth):
+                if _live(mask, has_mask, mask_batch_major, b0 + r, t):
+                    row = nxt + r * units
+                    top = states[row]
+                    for j in range(1, units):
+                        top = max(top, states[row + j])
+                    total = proj.dtype.type(0)
+                    for j in range(units):
+                        e = math.exp(states[row + j] - top)
+                        states[row + j] = e
+                        total += e
+                    for j in range(units):
+                        states[row + j] = states[row + j] / total
+            cuda.syncthreads()
+        for idx in range(tid, work, nth):
+            r = idx // units
+            j = idx - r * units
+            b = b0 + r
+            _emit(states[nxt + idx], _live(mask, has_mask, mask_batch_major, b, t), b, j,
+                  k, s, t, inp, inp_batch_major, inp_is_source, residual, is_last,
+                  zero_output_for_mask, carry, out, want_out, out_batch_major)
+        cuda.syncthreads()
+    if state_shared:
+        last = (steps % 2) * tile
+        h_out = hbuf[(s0 + steps) % 2]
+        for idx in range(tid, work, nth):
+            h_out[b0 + idx // units, idx % units] = shared[last + idx]
+
+
+@cuda.jit(cache=not SIMULATED)
+def recur_grid(proj, k_begin, k_end, units, rec_cols, slice_units, rdp, use_rdp, act,
+               mask, has_mask, mask_batch_major, reverse, s0, total_steps, inp,
+               inp_batch_major, inp_is_source, residual, is_last, zero_output_for_mask,
+               hbuf, carry, out, want_out, out_batch_major, rows_per_block, group_rows):
+    """Chunk steps ``k_begin`` to ``k_end`` of one level, the units split over blocks.
+
+    Block ``(x, y)`` owns units ``x * slice_units ...`` and batch rows
+    ``y * rows_per_block ...``; ``rec_cols[x]`` holds the (units, slice_units) columns
+    of block column ``x`` (row-major, flat; zero-padded past the last unit), which the block keeps in shared memory for all its steps. Per step
+    the block reads its rows of the previous state from ``hbuf``, ``group_rows`` rows
+    at a time, computes its outputs and writes them to the other half of ``hbuf``; a
+    grid barrier separates the steps. When more than one thread per output is free,
+    the threads split each dot product and add the parts in shared memory (threads per
+    output: a power of two dividing the block size, which must be a power of two).
+
+    The launch must be cooperative when it covers more than one step; with one step
+    per launch (the simulator, which runs blocks one after another) it is not.
+    """
+    batch = proj.shape[1]
+    j0 = cuda.blockIdx.x * slice_units
+    cols = min(slice_units, units - j0)
+    b0 = cuda.blockIdx.y * rows_per_block
+    rows = min(rows_per_block, batch - b0)
+    tid = cuda.threadIdx.x
+    nth = cuda.blockDim.x
+    shared = cuda.shared.array(0, proj.dtype)
+    w_size = units * slice_units
+    weights = shared[:w_size]
+    h_tile = shared[w_size:w_size + group_rows * units]
+    partial = shared[w_size + group_rows * units:w_size + group_rows * units + nth]
+    own = rec_cols[cuda.blockIdx.x]
+    for idx in range(tid, w_size, nth):
+        weights[idx] = own[idx]
+    if is_last and s0 + k_begin == 0:
+        for idx in range(tid, rows * cols, nth):
+            carry[b0 + idx // cols, j0 + idx % cols] = 0
+    outputs = group_rows * cols
+    parts = 1
+    while parts * 2 * outputs <= nth:
+        parts *= 2
+    grid = cuda.cg.this_grid()
+    for k in range(k_begin, k_end):
+        s = s0 + k
+        h_prev = hbuf[s % 2]
+        h_next = hbuf[1 - s % 2]
+        t = _source_step(s, total_steps, reverse)
+        for g0 in range(0, rows, group_rows):
+            g_rows = min(group_rows, rows - g0)
+            cuda.syncthreads()  # the previous group's (or step's) reads of h_tile are done
+            for idx in range(tid, g_rows * units, nth):
+                r = idx // units
+                i = idx - r * units
+                b = b0 + g0 + r
+                h_tile[idx] = h_prev[b, i] * rdp[b, i] if use_rdp else h_prev[b, i]
+            cuda.syncthreads()
+            for base in range(0, g_rows * cols * parts, nth):
+                slot = base + tid
+                o = slot // parts
+                part = slot - o * parts
+                r = o // cols
+                c = o - r * cols
+                b = b0 + g0 + r
+                z = proj.dtype.type(0)
+                if o < g_rows * cols and _live(mask, has_mask, mask_batch_major, b, t):
+                    z = _dot(z, h_tile, r * units, weights, c, slice_units, part, units,
+                             parts)
+                if parts > 1:
+                    partial[tid] = z
+                    cuda.syncthreads()
+                if part == 0 and o < g_rows * cols:
+                    for q in range(1, parts):
+                        z += partial[tid + q]
+                    j = j0 + c
+                    live = _live(mask, has_mask, mask_batch_major, b, t)
+                    if live:
+                        h = _activation(act, z + proj[k, b, j])
+                    else:
+                        h = h_prev[b, j]
+                    h_next[b, j] = h
+                    _emit(h, live, b, j, k, s, t, inp, inp_batch_major, inp_is_source,
+                          residual, is_last, zero_output_for_mask, carry, out, want_out,
+                          out_batch_major)
+                if parts > 1:
+                    cuda.syncthreads()  # `partial` is reused by the next round
+        if k + 1 < k_end:
+            grid.sync()
