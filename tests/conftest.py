@@ -7,7 +7,8 @@ import pytest
 # "cpu-threads" is the CPU engine with its size thresholds moved so that even the small
 # test cases take the batch-split threaded path.
 # "cuda-grid" is the CUDA engine with every level on its cooperative unit-sliced kernel,
-# cut small: a few units per block, two rows per group, three rows per block.
+# cut small: two unit slices (the second padded when the units are odd), two row tiles,
+# rows read two at a time.
 ENGINES = ["cpu", "cpu-threads", "python", "cuda", "cuda-grid"]
 
 # Without an NVIDIA driver, the CUDA engine's tests run in numba's CUDA simulator (the
@@ -41,7 +42,7 @@ def run_on(engine_name):
         saved_grid = (cuda.RECURRENCE, cuda._grid_sizes)
         cuda.RECURRENCE = "grid"
         cuda._grid_sizes = lambda batch, units, itemsize: (
-            max(1, units // 3), min(2, batch), 3)
+            -(-units // 2), min(2, -(-batch // 2)), -(-batch // 2))
     try:
         with numbarnn.device(engine_name.split("-")[0]):
             yield

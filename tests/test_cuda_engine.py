@@ -250,22 +250,25 @@ def test_recurrent_matrix_in_global_memory(rng, monkeypatch, activation, shared_
 
 
 @needs_cuda
-@pytest.mark.parametrize("batch", [1, 3, 7])
+@pytest.mark.parametrize("batch", [1, 3])
 def test_grid_kernel_with_its_own_sizing_over_many_blocks(rng, monkeypatch, batch):
     """recur_grid as the engine sizes it, squeezed by a small shared-memory budget into
-    unit slices of 3 (the last one padded), one row per group and several row tiles."""
+    one unit per block and one row per group, so the block's threads split each dot
+    product (and add the parts in shared memory), over several row tiles."""
     from numbarnn.kernels import cuda as cuda_kernels
     monkeypatch.setattr(cuda_kernels, "RECURRENCE", "grid")
-    monkeypatch.setattr(cuda_kernels, "SHARED_BYTES", 8 * (7 * 3 + 7 + 8))
-    assert cuda_kernels._grid_sizes(batch, 7, 8)[:2] == (3, 1)
-    first, level0 = make_cell(7, 2, rng)
-    second, level1 = make_cell(7, 7, rng, residual=True)
+    monkeypatch.setattr(cuda_kernels, "SHARED_BYTES",
+                        8 * (5 + 5 + cuda_kernels.GRID_THREADS))
+    assert cuda_kernels._grid_sizes(batch, 5, 8) == (1, 1, 1)
+    assert cuda_kernels.GRID_THREADS >= 2
+    first, level0 = make_cell(5, 2, rng)
+    second, level1 = make_cell(5, 5, rng, residual=True)
     cells, levels = [first, second], [level0, level1]
     layer = nr.RNN(cells, return_sequences=True, return_state=True, go_backwards=True,
                    dtype="float64")
-    x = rng.standard_normal((batch, 5, 2))
-    mask = random_mask(rng, batch, 5, "random")
-    h0 = [rng.standard_normal((batch, 7)), rng.standard_normal((batch, 7))]
+    x = rng.standard_normal((batch, 4, 2))
+    mask = random_mask(rng, batch, 4, "random")
+    h0 = [rng.standard_normal((batch, 5)), rng.standard_normal((batch, 5))]
     with nr.device("cuda"):
         seq, *states = layer(x, mask=mask, initial_state=h0)
     ref_seq, _, ref_states = rnn_forward(x, levels, mask, h0, go_backwards=True)
@@ -301,3 +304,36 @@ def test_launch_plans_fit_the_hardware_limits(monkeypatch, itemsize, batch, unit
             assert recurrence != "block"
             if recurrence == "auto":  # only where the matrix misses shared memory
                 assert units * units * itemsize >= cuda_kernels.GRID_MIN_MATRIX_BYTES
+
+
+@needs_cuda
+@pytest.mark.parametrize("steps,batch,in_dim,units", [(1, 1, 1, 1), (3, 5, 9, 17),
+                                                      (2, 7, 4, 8), (5, 3, 13, 3)])
+@pytest.mark.parametrize("reverse", [False, True])
+def test_projection_kernel_on_partial_and_whole_tiles(rng, steps, batch, in_dim, units,
+                                                      reverse):
+    """The register-tiled projection against numpy, with rows, features and units that
+    end inside a tile and on its edge; untouched columns beyond ``units`` and steps
+    beyond ``steps`` keep their value."""
+    from numbarnn.kernels import cuda as engine
+    from numbarnn.kernels import cuda_recurrence as kernels
+    cuda = _dev()
+    total = steps + 2
+    x = rng.standard_normal((batch, total, in_dim))  # batch-major source
+    drop = rng.random((batch, in_dim)) * 2
+    kernel = rng.standard_normal((in_dim, units))
+    bias = rng.standard_normal(units)
+    s0 = 1
+    proj = cuda.to_device(np.full((steps + 1, batch, units + 2), 7.0))
+    engine._launch(kernels.project,
+                   (-(-steps * batch // kernels.P_BLOCK), -(-units // kernels.P_BLOCK)),
+                   (kernels.P_EDGE, kernels.P_EDGE), 0,
+                   cuda.to_device(x), True, reverse, s0, total, steps, units,
+                   cuda.to_device(drop), True, cuda.to_device(kernel),
+                   cuda.to_device(bias), proj)
+    got = proj.copy_to_host()
+    for k in range(steps):
+        t = total - 1 - (s0 + k) if reverse else s0 + k
+        want = (x[:, t] * drop) @ kernel + bias
+        np.testing.assert_allclose(got[k, :, :units], want, rtol=1e-12, atol=1e-12)
+    assert (got[:, :, units:] == 7.0).all() and (got[steps:] == 7.0).all()

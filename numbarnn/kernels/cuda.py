@@ -39,7 +39,7 @@ CHUNK_ELEMENTS = 1 << 24
 SHARED_BYTES = 48 * 1024
 # Threads per block of recur_grid (a power of two). The simulator runs each as a
 # Python thread.
-GRID_THREADS = 8 if kernels.SIMULATED else 256
+GRID_THREADS = 4 if kernels.SIMULATED else 256
 RECURRENCE = os.environ.get("NUMBARNN_CUDA_RECURRENCE", "auto")
 if RECURRENCE not in ("auto", "block", "grid"):
     raise ValueError("NUMBARNN_CUDA_RECURRENCE must be 'auto', 'block' or 'grid'. "
@@ -115,7 +115,7 @@ def _grid_sizes(batch, units, itemsize):
 
 def _grid_plan(batch, units, itemsize):
     """``(slice units, group rows, rows per block, grid, shared bytes)`` or None."""
-    sizes = _grid_sizes(batch, units, itemsize)
+    sizes = _grid_sizes(batch, units, itemsize) if batch else None
     if sizes is None:
         return None
     slice_units, group_rows, rows_per_block = sizes
@@ -160,7 +160,8 @@ class _Mirror:
         self.lock = threading.Lock()  # calls from several threads share the buffers
         self.levels = []
         for s in levels:
-            bias = np.zeros(s.units, dtype) if s.bias is None else np.asarray(s.bias, dtype)
+            bias = (np.zeros(s.units, dtype) if s.bias is None
+                    else np.asarray(s.bias, dtype))
             rec = np.ascontiguousarray(s.recurrent, dtype)
             self.levels.append({
                 "kernel": cuda.to_device(np.ascontiguousarray(s.kernel, dtype)),
@@ -191,12 +192,12 @@ class _Mirror:
         if key not in self.buffers:
             self.buffers.clear()  # keep one shape: a new batch size replaces the old
             widest = max(s.units for s in levels)
+            hbuf = [cuda.device_array((2, batch, s.units), self.dtype) for s in levels]
             self.buffers[key] = {
                 "proj": cuda.device_array((chunk, batch, widest), self.dtype),
                 "seq": [cuda.device_array((chunk, batch, widest), self.dtype)
                         for _ in range(2 if len(levels) > 1 else 0)],
-                "hbuf": [cuda.device_array((2, batch, s.units), self.dtype)
-                         for s in levels]}
+                "hbuf": hbuf, "hflat": [h.reshape(h.size) for h in hbuf]}
         return self.buffers[key]
 
 
@@ -287,8 +288,9 @@ def _run(levels, mirror, x, mask, states, go_backwards, zero_output_for_mask,
             (in_drop, use_in), (rec_drop, use_rec) = drops[l]
             weights = mirror.levels[l]
             _launch(kernels.project,
-                    (math.ceil(n * batch / kernels.TILE), math.ceil(s.units / kernels.TILE)),
-                    (kernels.TILE, kernels.TILE), 0,
+                    (math.ceil(n * batch / kernels.P_BLOCK),
+                     math.ceil(s.units / kernels.P_BLOCK)),
+                    (kernels.P_EDGE, kernels.P_EDGE), 0,
                     level_in, first and not time_major, first and go_backwards,
                     s0 if first else 0, steps if first else n, n, s.units, in_drop, use_in,
                     weights["kernel"], weights["bias"], proj)
@@ -306,7 +308,7 @@ def _run(levels, mirror, x, mask, states, go_backwards, zero_output_for_mask,
                 rows, threads, shared, rec_shared, state_shared = p
                 _launch(kernels.recur_block, math.ceil(batch / rows), threads, shared,
                         proj, n, s.units, weights["rec"], rec_shared, state_shared,
-                        *common, rows)
+                        work["hflat"][l], *common, rows)
             else:
                 slice_units, group_rows, rows_per_block, grid, shared = p
                 # One launch for the chunk, cooperative; one per step in the simulator

@@ -14,7 +14,7 @@ check closes that gap on any machine that has numba-cuda and NVVM (``pip install
    registers, spills and static shared memory per kernel.
 
 Run ``python -m numbarnn.kernels.cuda_check [--cc 9.0]``; it exits non-zero when a
-kernel fails to compile or spills.
+kernel fails to compile, spills, or keeps a register array in local memory.
 """
 import argparse
 import importlib.util
@@ -161,7 +161,8 @@ def compile_signatures(signatures, cc=(9, 0)):
     Returns
     -------
     list of dict with keys kernel, signature, ok, error, registers, spill_bytes,
-    shared_bytes (the last three None when ptxas is not available).
+    stack_bytes (local memory: register arrays that were not promoted to registers),
+    shared_bytes (the last four None when ptxas is not available).
     """
     if os.environ.get("NUMBA_ENABLE_CUDASIM") == "1":
         raise RuntimeError("compile_signatures needs the real CUDA target (no simulator)")
@@ -177,7 +178,7 @@ def compile_signatures(signatures, cc=(9, 0)):
         args = tuple(_decode(c) for c in codes)
         row = {"kernel": name, "signature": ", ".join(str(a) for a in args), "ok": False,
                "error": None, "registers": None, "spill_bytes": None,
-               "shared_bytes": None}
+               "stack_bytes": None, "shared_bytes": None}
         try:
             ptx, _ = cuda.compile_ptx(getattr(engine, name).py_func, args, cc=cc)
         except Exception as err:  # report every failure, not just the first
@@ -212,6 +213,7 @@ def _ptxas_report(ptxas, ptx, cc):
     return {"error": None,
             "registers": number(r"Used (\d+) registers"),
             "spill_bytes": number(r"(\d+) bytes spill stores"),
+            "stack_bytes": number(r"(\d+) bytes stack frame"),
             "shared_bytes": number(r"(\d+) bytes smem")}
 
 
@@ -233,13 +235,14 @@ def main(argv=None):
     rows = compile_signatures(json.loads(child.stdout), cc)
     bad = 0
     for row in rows:
-        if row["ok"] and not row["spill_bytes"]:
+        if row["ok"] and not row["spill_bytes"] and not row["stack_bytes"]:
             print(f"ok    {row['kernel']:<12} regs {row['registers']} spill "
-                  f"{row['spill_bytes']} B smem {row['shared_bytes']} B  "
-                  f"({row['signature']})")
+                  f"{row['spill_bytes']} B stack {row['stack_bytes']} B smem "
+                  f"{row['shared_bytes']} B  ({row['signature']})")
         else:
             bad += 1
-            print(f"FAIL  {row['kernel']:<12} {row['error'] or 'spills'}  "
+            print(f"FAIL  {row['kernel']:<12} {row['error'] or 'local memory'}: "
+                  f"spill {row['spill_bytes']} B stack {row['stack_bytes']} B  "
                   f"({row['signature']})")
     print(f"{len(rows)} signatures for sm_{cc[0]}{cc[1]}, {bad} failed")
     return 1 if bad or not rows else 0

@@ -4,8 +4,9 @@ The semantics are those of :mod:`numbarnn.kernels.cpu` (tf-keras ``backend.rnn``
 masked step holds every state and repeats the previous output, or zero with
 ``zero_output_for_mask``; the output carry starts at zero. Three kernels:
 
-* :func:`project`: the input projection of a chunk of steps as one tiled GEMM, with
-  input dropout, bias and the ``go_backwards`` reversal folded into its indexing;
+* :func:`project`: the input projection of a chunk of steps as one register-tiled
+  GEMM, with input dropout, bias and the ``go_backwards`` reversal folded into its
+  indexing;
 * :func:`recur_block`: every step of a chunk in one launch; each block owns a tile of
   batch rows and all units, so a step needs only block barriers. For recurrent
   matrices that fit in shared memory, and for softmax (which needs whole rows);
@@ -29,8 +30,14 @@ from numba import cuda, uint64
 from .scalar_math import SOFTMAX, scalar_activation
 
 SIMULATED = os.environ.get("NUMBA_ENABLE_CUDASIM") == "1"
-# GEMM tile edge of `project`. The simulator runs each thread as a Python thread.
-TILE = 8 if SIMULATED else 16
+# Tiling of `project`: P_EDGE x P_EDGE threads per block, each computing P_MICRO x
+# P_MICRO outputs; P_DEPTH input features per shared-memory stage. The simulator runs
+# each thread as a Python thread: small blocks there.
+P_EDGE = 4 if SIMULATED else 16
+P_MICRO = 2 if SIMULATED else 4
+P_BLOCK = P_EDGE * P_MICRO
+P_PADDED = P_BLOCK + 1  # shared arrays need a literal shape: computed here, not inline
+P_DEPTH = 4 if SIMULATED else 16
 
 _activation = cuda.jit(device=True)(scalar_activation)
 
@@ -113,48 +120,87 @@ def project(x, x_batch_major, reverse, s0, total_steps, steps, units, drop, use_
     chunk's ``steps`` steps.
 
     ``k`` counts processing steps from sequence step ``s0``; ``t`` is the step in ``x``
-    (reversed when ``reverse``). Rows ``k * B + b`` run along the grid's x axis (no
-    65535 limit).
+    (reversed when ``reverse``). Output rows ``k * B + b`` run along the grid's x axis
+    (no 65535 limit), units along its y axis.
+
+    Register-tiled GEMM: a block computes a ``P_BLOCK x P_BLOCK`` tile of the output,
+    each thread a ``P_MICRO x P_MICRO`` sub-tile held in registers, over slices of
+    ``P_DEPTH`` input features staged in shared memory. Per feature a thread loads
+    ``2 * P_MICRO`` values from shared memory for ``P_MICRO ** 2`` FMAs (a one-output
+    thread loads two per FMA). A thread's rows and columns are strided by the block
+    edge, so a warp reads consecutive shared words and writes consecutive columns.
     """
-    tile_x = cuda.shared.array((TILE, TILE), proj.dtype)
-    tile_k = cuda.shared.array((TILE, TILE), proj.dtype)
+    # x tile stored transposed, padded by one column: consecutive features of one row
+    # (the coalesced global read) land in different banks.
+    a_tile = cuda.shared.array((P_DEPTH, P_PADDED), proj.dtype)
+    b_tile = cuda.shared.array((P_DEPTH, P_BLOCK), proj.dtype)
+    acc = cuda.local.array((P_MICRO, P_MICRO), proj.dtype)
+    a_reg = cuda.local.array(P_MICRO, proj.dtype)
+    b_reg = cuda.local.array(P_MICRO, proj.dtype)
     batch = proj.shape[1]
     in_dim = kernel.shape[0]
+    n_rows = steps * batch
     tx = cuda.threadIdx.x
     ty = cuda.threadIdx.y
-    row = cuda.blockIdx.x * TILE + ty
-    col = cuda.blockIdx.y * TILE + tx
-    k = row // batch
-    b = row - k * batch
-    t = _source_step(s0 + k, total_steps, reverse)
-    acc = proj.dtype.type(0)
-    for i0 in range(0, in_dim, TILE):
-        i = i0 + tx
-        if row < steps * batch and i < in_dim:
-            v = proj.dtype.type(x[b, t, i] if x_batch_major else x[t, b, i])
-            tile_x[ty, tx] = v * drop[b, i] if use_drop else v
-        else:
-            tile_x[ty, tx] = 0
-        i = i0 + ty
-        tile_k[ty, tx] = kernel[i, col] if (i < in_dim and col < units) else 0
+    tid = ty * P_EDGE + tx
+    row0 = cuda.blockIdx.x * P_BLOCK
+    col0 = cuda.blockIdx.y * P_BLOCK
+    for a in range(P_MICRO):
+        for c in range(P_MICRO):
+            acc[a, c] = 0
+    for i0 in range(0, in_dim, P_DEPTH):
+        for e in range(tid, P_DEPTH * P_BLOCK, P_EDGE * P_EDGE):
+            m = e // P_DEPTH  # x: consecutive threads read consecutive features
+            q = e - m * P_DEPTH
+            row = row0 + m
+            i = i0 + q
+            v = proj.dtype.type(0)
+            if row < n_rows and i < in_dim:
+                k = row // batch
+                b = row - k * batch
+                t = _source_step(s0 + k, total_steps, reverse)
+                v = proj.dtype.type(x[b, t, i] if x_batch_major else x[t, b, i])
+                if use_drop:
+                    v *= drop[b, i]
+            a_tile[q, m] = v
+            q = e // P_BLOCK  # kernel: consecutive threads read consecutive units
+            n = e - q * P_BLOCK
+            i = i0 + q
+            col = col0 + n
+            b_tile[q, n] = kernel[i, col] if (i < in_dim and col < units) else 0
         cuda.syncthreads()
-        for q in range(TILE):
-            acc += tile_x[ty, q] * tile_k[q, tx]
+        for q in range(P_DEPTH):
+            for a in range(P_MICRO):
+                a_reg[a] = a_tile[q, ty + a * P_EDGE]
+            for c in range(P_MICRO):
+                b_reg[c] = b_tile[q, tx + c * P_EDGE]
+            for a in range(P_MICRO):
+                for c in range(P_MICRO):
+                    acc[a, c] += a_reg[a] * b_reg[c]
         cuda.syncthreads()
-    if row < steps * batch and col < units:
-        proj[k, b, col] = acc + bias[col]
+    for a in range(P_MICRO):
+        row = row0 + ty + a * P_EDGE
+        if row < n_rows:
+            k = row // batch
+            b = row - k * batch
+            for c in range(P_MICRO):
+                col = col0 + tx + c * P_EDGE
+                if col < units:
+                    proj[k, b, col] = acc[a, c] + bias[col]
 
 
 @cuda.jit(cache=not SIMULATED)
-def recur_block(proj, steps, units, rec, rec_shared, state_shared, rdp, use_rdp, act,
-                mask, has_mask, mask_batch_major, reverse, s0, total_steps, inp,
+def recur_block(proj, steps, units, rec, rec_shared, state_shared, hflat, rdp, use_rdp,
+                act, mask, has_mask, mask_batch_major, reverse, s0, total_steps, inp,
                 inp_batch_major, inp_is_source, residual, is_last, zero_output_for_mask,
                 hbuf, carry, out, want_out, out_batch_major, rows_per_block):
     """All steps of one chunk of one level; a block owns ``rows_per_block`` batch rows.
 
     The block's state is double-buffered (read one half, write the other, alternating
     per step, so a step needs one barrier): in dynamic shared memory when
-    ``state_shared``, else in place in ``hbuf`` (rows too wide for shared memory).
+    ``state_shared``, else in place in ``hbuf`` (rows too wide for shared memory), read
+    through ``hflat``, the same buffer flat (reshaping inside the kernel would put
+    the array in local memory).
     Shared memory also holds the recurrent matrix when ``rec_shared`` (``rec`` is flat,
     row-major). ``inp`` is the level's input for the residual: the layer-0 input
     (source layout, reversed when ``reverse``) or the previous level's chunk output
@@ -170,7 +216,7 @@ def recur_block(proj, steps, units, rec, rec_shared, state_shared, rdp, use_rdp,
     tile = rows_per_block * units if state_shared else 0
     weights = shared[2 * tile:2 * tile + units * units] if rec_shared else rec
     # state element (r, j) of half p is states[p_base + r * units + j]
-    states = shared if state_shared else hbuf.reshape(hbuf.size)
+    states = shared if state_shared else hflat
     h_in = hbuf[s0 % 2]
     for idx in range(tid, work, nth):
         if state_shared:
@@ -194,14 +240,19 @@ def recur_block(proj, steps, units, rec, rec_shared, state_shared, rdp, use_rdp,
             r = idx // units
             j = idx - r * units
             b = b0 + r
-            if _live(mask, has_mask, mask_batch_major, b, t):
-                z = proj[k, b, j]
-                if use_rdp:
-                    row = cur + r * units
-                    for i in range(units):
-                        z += states[row + i] * rdp[b, i] * weights[i * units + j]
-                else:
-                    z = _dot(z, states, cur + r * units, weights, j, units, 0, units, 1)
+            # Both global loads are issued before the dot product, which runs whether
+            # or not the step is masked, so their latency overlaps it.
+            live = _live(mask, has_mask, mask_batch_major, b, t)
+            p = proj[k, b, j]
+            z = proj.dtype.type(0)
+            if use_rdp:
+                row = cur + r * units
+                for i in range(units):
+                    z += states[row + i] * rdp[b, i] * weights[i * units + j]
+            else:
+                z = _dot(z, states, cur + r * units, weights, j, units, 0, units, 1)
+            if live:
+                z += p
                 states[nxt + idx] = z if act == SOFTMAX else _activation(act, z)
             else:
                 states[nxt + idx] = states[cur + idx]
@@ -300,19 +351,24 @@ def recur_grid(proj, k_begin, k_end, units, rec_cols, slice_units, rdp, use_rdp,
                 c = o - r * cols
                 b = b0 + g0 + r
                 z = proj.dtype.type(0)
-                if o < g_rows * cols and _live(mask, has_mask, mask_batch_major, b, t):
+                valid = o < g_rows * cols
+                j = j0 + c
+                live = False
+                p = z
+                if valid and part == 0:  # loads issued before the dot: latency overlaps
+                    live = _live(mask, has_mask, mask_batch_major, b, t)
+                    p = proj[k, b, j]
+                if valid:
                     z = _dot(z, h_tile, r * units, weights, c, slice_units, part, units,
                              parts)
                 if parts > 1:
                     partial[tid] = z
                     cuda.syncthreads()
-                if part == 0 and o < g_rows * cols:
+                if part == 0 and valid:
                     for q in range(1, parts):
                         z += partial[tid + q]
-                    j = j0 + c
-                    live = _live(mask, has_mask, mask_batch_major, b, t)
                     if live:
-                        h = _activation(act, z + proj[k, b, j])
+                        h = _activation(act, z + p)
                     else:
                         h = h_prev[b, j]
                     h_next[b, j] = h
