@@ -199,8 +199,14 @@ GPU_SHAPES = [(1, 1000, 64, 64), (32, 100, 64, 128), (64, 200, 128, 256),
 
 @pytest.mark.gpu
 @pytest.mark.skipif(not READY or "simulator" in str(WHY), reason="needs a real GPU")
+@pytest.mark.parametrize("recurrence", ["auto", "block", "grid"])
 @pytest.mark.parametrize("shape", GPU_SHAPES, ids=str)
-def test_target_shapes_on_the_gpu_match_the_float64_reference(shape):
+def test_target_shapes_on_the_gpu_match_the_float64_reference(shape, recurrence,
+                                                              monkeypatch):
+    """Each recurrence kernel where it can run (``grid`` falls back to ``block`` where
+    its slices do not fit), at the six target shapes, right-padded masks."""
+    from numbarnn.kernels import cuda as cuda_kernels
+    monkeypatch.setattr(cuda_kernels, "RECURRENCE", recurrence)
     batch, steps, features, units = shape
     rng = np.random.default_rng(7)
     layer = nr.SimpleRNN(units, return_sequences=True,

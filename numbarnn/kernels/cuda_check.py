@@ -25,6 +25,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 __all__ = ["record_signatures", "compile_signatures", "main"]
 
@@ -160,7 +161,9 @@ def compile_signatures(signatures, cc=(9, 0)):
 
     Returns
     -------
-    list of dict with keys kernel, signature, ok, error, registers, spill_bytes,
+    list of dict with keys kernel, signature, ok, error, compile_s (Python to PTX: the
+    cold part of a first call, before the driver's own PTX to machine code step),
+    registers, spill_bytes,
     stack_bytes (local memory: register arrays that were not promoted to registers),
     shared_bytes (the last four None when ptxas is not available).
     """
@@ -177,15 +180,17 @@ def compile_signatures(signatures, cc=(9, 0)):
     for name, codes in signatures:
         args = tuple(_decode(c) for c in codes)
         row = {"kernel": name, "signature": ", ".join(str(a) for a in args), "ok": False,
+               "compile_s": None,
                "error": None, "registers": None, "spill_bytes": None,
                "stack_bytes": None, "shared_bytes": None}
+        start = time.perf_counter()
         try:
             ptx, _ = cuda.compile_ptx(getattr(engine, name).py_func, args, cc=cc)
         except Exception as err:  # report every failure, not just the first
             row["error"] = f"{type(err).__name__}: {err}"
             rows.append(row)
             continue
-        row["ok"] = True
+        row["ok"], row["compile_s"] = True, time.perf_counter() - start
         if ptxas:
             row.update(_ptxas_report(ptxas, ptx, cc))
             row["ok"] = row["error"] is None
@@ -236,7 +241,8 @@ def main(argv=None):
     bad = 0
     for row in rows:
         if row["ok"] and not row["spill_bytes"] and not row["stack_bytes"]:
-            print(f"ok    {row['kernel']:<12} regs {row['registers']} spill "
+            print(f"ok    {row['kernel']:<12} {row['compile_s']:4.1f} s  regs "
+                  f"{row['registers']} spill "
                   f"{row['spill_bytes']} B stack {row['stack_bytes']} B smem "
                   f"{row['shared_bytes']} B  ({row['signature']})")
         else:
