@@ -343,3 +343,26 @@ def test_projection_kernel_on_partial_and_whole_tiles(rng, steps, batch, in_dim,
         want = (x[:, t] * drop) @ kernel + bias
         np.testing.assert_allclose(got[k, :, :units], want, rtol=1e-12, atol=1e-12)
     assert (got[:, :, units:] == 7.0).all() and (got[steps:] == 7.0).all()
+
+
+@needs_cuda
+@pytest.mark.parametrize("units", [1, 3])
+@pytest.mark.parametrize("recurrence", ["block", "grid"])
+def test_split_dot_products_with_dropout_and_masks(rng, monkeypatch, units, recurrence):
+    """One row of 1 or 3 units: more threads than outputs, so each dot product is split
+    between threads (2 to 8 parts) and the parts added; with both dropout masks, a
+    mask and softmax-free activations on both recurrence kernels."""
+    from numbarnn.kernels import cuda as cuda_kernels
+    monkeypatch.setattr(cuda_kernels, "RECURRENCE", recurrence)
+    cell, level = make_cell(units, 4, rng)
+    cell.dropout, cell.recurrent_dropout, cell.seed = 0.3, 0.4, 5
+    layer = nr.RNN(cell, return_sequences=True, go_backwards=True, dtype="float64")
+    x = rng.standard_normal((1, 6, 4))
+    mask = np.array([[True, True, False, True, False, True]])
+    with nr.device("cuda"):
+        seq = layer(x, mask=mask, training=True)
+    level["in_drop"] = cell._dropout_mask_cache
+    level["rec_drop"] = cell._recurrent_dropout_mask_cache
+    assert (level["rec_drop"] == 0).any() or units == 1
+    ref_seq, _, _ = rnn_forward(x, [level], mask, go_backwards=True)
+    np.testing.assert_allclose(seq, ref_seq, rtol=1e-10, atol=1e-12)

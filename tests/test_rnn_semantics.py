@@ -52,6 +52,9 @@ OPTIONS = list(itertools.product(
 def test_single_cell_matches_reference(engine, rng, go_backwards, zofm, mask_kind, dtype):
     # 5 rows and 9 units: a 4-row vector tile plus a leftover row and column on the CPU
     batch, steps, feat, units = 5, 6, 3, 9
+    if engine == "cuda-grid" and dtype == "float32":
+        pytest.skip("simulator time: cuda-grid runs the matrix in float64; its float32 "
+                    "runs in the tf-keras parity tests")
     cell, level = make_cell(units, feat, rng, dtype=dtype)
     layer = nr.RNN(cell, return_sequences=True, return_state=True, go_backwards=go_backwards,
                    zero_output_for_mask=zofm, dtype=dtype)

@@ -37,8 +37,9 @@ __all__ = ["run_stack", "as_device_array", "to_host", "to_device"]
 CHUNK_ELEMENTS = 1 << 24
 # Dynamic shared memory a block may use without opting in to more.
 SHARED_BYTES = 48 * 1024
-# Threads per block of recur_grid (a power of two). The simulator runs each as a
-# Python thread.
+# Threads per block of recur_block and recur_grid (powers of two). The simulator runs
+# each as a Python thread.
+BLOCK_THREADS = 8 if kernels.SIMULATED else 256
 GRID_THREADS = 4 if kernels.SIMULATED else 256
 RECURRENCE = os.environ.get("NUMBARNN_CUDA_RECURRENCE", "auto")
 if RECURRENCE not in ("auto", "block", "grid"):
@@ -81,14 +82,16 @@ def _block_plan(batch, units, itemsize):
     """``(rows per block, threads, shared bytes, recurrent matrix in shared memory,
     state in shared memory)`` of recur_block."""
     rows = max(1, min(batch, 8, 256 // max(1, units)))
-    threads = (max(1, min(rows * units, 8)) if kernels.SIMULATED
-               else min(256, 32 * math.ceil(rows * units / 32)))
+    # A power of two: where a block has fewer outputs than threads, several threads
+    # split each output's dot product.
+    threads = BLOCK_THREADS
+    partial_bytes = threads * itemsize
     tile_bytes = 2 * rows * units * itemsize
-    state_shared = tile_bytes <= SHARED_BYTES
+    state_shared = tile_bytes + partial_bytes <= SHARED_BYTES
     if not state_shared:  # rows wider than shared memory stay in global memory
         tile_bytes = 0
-    rec_shared = tile_bytes + units * units * itemsize <= SHARED_BYTES
-    shared = tile_bytes + (units * units * itemsize if rec_shared else 0)
+    rec_shared = tile_bytes + units * units * itemsize + partial_bytes <= SHARED_BYTES
+    shared = tile_bytes + (units * units * itemsize if rec_shared else 0) + partial_bytes
     return rows, threads, shared, rec_shared, state_shared
 
 

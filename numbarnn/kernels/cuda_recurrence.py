@@ -202,7 +202,9 @@ def recur_block(proj, steps, units, rec, rec_shared, state_shared, hflat, rdp, u
     through ``hflat``, the same buffer flat (reshaping inside the kernel would put
     the array in local memory).
     Shared memory also holds the recurrent matrix when ``rec_shared`` (``rec`` is flat,
-    row-major). ``inp`` is the level's input for the residual: the layer-0 input
+    row-major), then one partial sum per thread. When the block has more threads than
+    outputs, a power of two of them (the block size must be a power of two) split
+    each dot product. ``inp`` is the level's input for the residual: the layer-0 input
     (source layout, reversed when ``reverse``) or the previous level's chunk output
     (processing order, time-major).
     """
@@ -214,9 +216,16 @@ def recur_block(proj, steps, units, rec, rec_shared, state_shared, hflat, rdp, u
     nth = cuda.blockDim.x
     shared = cuda.shared.array(0, proj.dtype)
     tile = rows_per_block * units if state_shared else 0
-    weights = shared[2 * tile:2 * tile + units * units] if rec_shared else rec
+    w_size = units * units if rec_shared else 0
+    weights = shared[2 * tile:2 * tile + w_size] if rec_shared else rec
+    partial = shared[2 * tile + w_size:2 * tile + w_size + nth]
     # state element (r, j) of half p is states[p_base + r * units + j]
     states = shared if state_shared else hflat
+    # Threads per output: when the block has more threads than outputs, they split
+    # each dot product (a shorter chain per step) and add the parts in shared memory.
+    parts = 1
+    while parts * 2 * work <= nth:
+        parts *= 2
     h_in = hbuf[s0 % 2]
     for idx in range(tid, work, nth):
         if state_shared:
@@ -236,26 +245,43 @@ def recur_block(proj, steps, units, rec, rec_shared, state_shared, hflat, rdp, u
             cur = ((s % 2) * batch + b0) * units
             nxt = (((s + 1) % 2) * batch + b0) * units
         t = _source_step(s, total_steps, reverse)
-        for idx in range(tid, work, nth):
+        for base in range(0, work * parts, nth):
+            slot = base + tid
+            idx = slot // parts  # this thread's output, and its part of the dot product
+            part = slot - idx * parts
+            valid = idx < work
             r = idx // units
             j = idx - r * units
             b = b0 + r
-            # Both global loads are issued before the dot product, which runs whether
+            # The global loads are issued before the dot product, which runs whether
             # or not the step is masked, so their latency overlaps it.
-            live = _live(mask, has_mask, mask_batch_major, b, t)
-            p = proj[k, b, j]
+            live = False
+            p = proj.dtype.type(0)
+            if valid and part == 0:
+                live = _live(mask, has_mask, mask_batch_major, b, t)
+                p = proj[k, b, j]
             z = proj.dtype.type(0)
-            if use_rdp:
-                row = cur + r * units
-                for i in range(units):
-                    z += states[row + i] * rdp[b, i] * weights[i * units + j]
-            else:
-                z = _dot(z, states, cur + r * units, weights, j, units, 0, units, 1)
-            if live:
-                z += p
-                states[nxt + idx] = z if act == SOFTMAX else _activation(act, z)
-            else:
-                states[nxt + idx] = states[cur + idx]
+            if valid:
+                if use_rdp:
+                    row = cur + r * units
+                    for i in range(part, units, parts):
+                        z += states[row + i] * rdp[b, i] * weights[i * units + j]
+                else:
+                    z = _dot(z, states, cur + r * units, weights, j, units, part, units,
+                             parts)
+            if parts > 1:
+                partial[tid] = z
+                cuda.syncthreads()
+            if valid and part == 0:
+                for q in range(1, parts):
+                    z += partial[tid + q]
+                if live:
+                    z += p
+                    states[nxt + idx] = z if act == SOFTMAX else _activation(act, z)
+                else:
+                    states[nxt + idx] = states[cur + idx]
+            if parts > 1:
+                cuda.syncthreads()  # `partial` is reused by the next round
         if act == SOFTMAX:  # needs the whole row: one thread per row, between barriers
             cuda.syncthreads()
             for r in range(tid, rows, nth):
