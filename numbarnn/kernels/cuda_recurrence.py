@@ -9,7 +9,9 @@ masked step holds every state and repeats the previous output, or zero with
   indexing;
 * :func:`recur_block`: every step of a chunk in one launch; each block owns a tile of
   batch rows and all units, so a step needs only block barriers. For recurrent
-  matrices that fit in shared memory, and for softmax (which needs whole rows);
+  matrices that fit in shared memory, for softmax (which needs whole rows), and
+  wherever :func:`recur_grid` is not chosen (the matrix is then read from global
+  memory);
 * :func:`recur_grid`: every step of a chunk in one cooperative launch; each block owns
   a slice of the units (its columns of the recurrent matrix stay in shared memory) and
   a tile of batch rows, and the blocks exchange the state through global memory with
@@ -322,10 +324,11 @@ def recur_grid(proj, k_begin, k_end, units, rec_cols, slice_units, rdp, use_rdp,
 
     Block ``(x, y)`` owns units ``x * slice_units ...`` and batch rows
     ``y * rows_per_block ...``; ``rec_cols[x]`` holds the (units, slice_units) columns
-    of block column ``x`` (row-major, flat; zero-padded past the last unit), which the block keeps in shared memory for all its steps. Per step
-    the block reads its rows of the previous state from ``hbuf``, ``group_rows`` rows
-    at a time, computes its outputs and writes them to the other half of ``hbuf``; a
-    grid barrier separates the steps. When more than one thread per output is free,
+    of block column ``x`` (row-major, flat; zero-padded past the last unit), which the
+    block keeps in shared memory for all its steps. Per step the block reads its rows
+    of the previous state from ``hbuf``, ``group_rows`` rows at a time, computes its
+    outputs and writes them to the other half of ``hbuf``; a grid barrier separates
+    the steps. When more than one thread per output is free,
     the threads split each dot product and add the parts in shared memory (threads per
     output: a power of two dividing the block size, which must be a power of two).
 
