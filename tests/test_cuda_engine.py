@@ -366,3 +366,21 @@ def test_split_dot_products_with_dropout_and_masks(rng, monkeypatch, units, recu
     assert (level["rec_drop"] == 0).any() or units == 1
     ref_seq, _, _ = rnn_forward(x, [level], mask, go_backwards=True)
     np.testing.assert_allclose(seq, ref_seq, rtol=1e-10, atol=1e-12)
+
+
+@needs_cuda
+def test_work_buffers_are_reused_by_shorter_sequences(rng):
+    """A call with fewer steps runs in the buffers of a longer one (the kernels take
+    the step count); the answers stay those of the reference."""
+    first, level0 = make_cell(4, 3, rng)
+    second, level1 = make_cell(4, 4, rng, residual=True)
+    layer = nr.RNN([first, second], return_sequences=True, dtype="float64")
+    x = rng.standard_normal((2, 6, 3))
+    with nr.device("cuda"):
+        layer(x)
+        mirror = layer._packed_cache[1]._device_mirror
+        proj = mirror.buffers["proj"]
+        got = layer(x[:, :3])
+    assert mirror.buffers["proj"] is proj
+    seq, _, _ = rnn_forward(x[:, :3], [level0, level1])
+    np.testing.assert_allclose(got, seq, rtol=1e-10, atol=1e-12)

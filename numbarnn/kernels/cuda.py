@@ -190,18 +190,21 @@ class _Mirror:
         return level["rec_cols"][slice_units]
 
     def work(self, levels, batch, chunk):
-        """Projection, inter-level sequence and state buffers for this shape."""
-        key = (batch, chunk)
-        if key not in self.buffers:
-            self.buffers.clear()  # keep one shape: a new batch size replaces the old
+        """Projection, inter-level sequence and state buffers for ``batch`` rows and at
+        least ``chunk`` steps; kept while the batch size stays (a shorter sequence
+        reuses them: the kernels take the step count, not the buffers' length)."""
+        held = self.buffers
+        if held.get("batch") != batch or held["chunk"] < chunk:
             widest = max(s.units for s in levels)
-            hbuf = [cuda.device_array((2, batch, s.units), self.dtype) for s in levels]
-            self.buffers[key] = {
-                "proj": cuda.device_array((chunk, batch, widest), self.dtype),
-                "seq": [cuda.device_array((chunk, batch, widest), self.dtype)
-                        for _ in range(2 if len(levels) > 1 else 0)],
-                "hbuf": hbuf, "hflat": [h.reshape(h.size) for h in hbuf]}
-        return self.buffers[key]
+            states = [cuda.device_array((2, batch, s.units), self.dtype) for s in levels]
+            held.clear()
+            held.update(
+                batch=batch, chunk=chunk, states=states,
+                flat_states=[h.reshape(h.size) for h in states],
+                proj=cuda.device_array((chunk, batch, widest), self.dtype),
+                seq=[cuda.device_array((chunk, batch, widest), self.dtype)
+                     for _ in range(2 if len(levels) > 1 else 0)])
+        return held
 
 
 def _mirror(levels, packed, dtype):
@@ -272,10 +275,9 @@ def _run(levels, mirror, x, mask, states, go_backwards, zero_output_for_mask,
     out_shape = (steps, batch, units_last) if time_major else (batch, steps, units_last)
     out_seq = cuda.device_array(out_shape, dtype) if return_sequences else mirror.no_out
     carry = cuda.device_array((batch, units_last), dtype)  # zeroed by the first launch
-    widest = max([levels[0].input_dim] + [s.units for s in levels])
-    chunk = max(1, min(steps, CHUNK_ELEMENTS // max(1, batch * widest)))
+    chunk = min(steps, plan.chunk_steps(batch, levels, CHUNK_ELEMENTS))
     work = mirror.work(levels, batch, chunk)
-    for hbuf, state in zip(work["hbuf"], states):
+    for hbuf, state in zip(work["states"], states):
         _load_state(hbuf, state, dtype)
     drops = [(_on_device(s.input_dropout, dtype, mirror),
               _on_device(s.recurrent_dropout, dtype, mirror)) for s in levels]
@@ -304,14 +306,14 @@ def _run(levels, mirror, x, mask, states, go_backwards, zero_output_for_mask,
             # The arguments after the recurrent weights, the same for both kernels.
             common = (rec_drop, use_rec, acts[l], mask_dev, has_mask, not time_major,
                       go_backwards, s0, steps, level_in, first and not time_major, first,
-                      bool(s.residual), last, bool(zero_output_for_mask), work["hbuf"][l],
-                      carry, out, want_out, last and return_sequences and not time_major)
+                      bool(s.residual), last, bool(zero_output_for_mask),
+                      work["flat_states"][l], carry, out, want_out, last and return_sequences and not time_major)
             kind, p = plans[l]
             if kind == "block":
                 rows, threads, shared, rec_shared, state_shared = p
                 _launch(kernels.recur_block, math.ceil(batch / rows), threads, shared,
                         proj, n, s.units, weights["rec"], rec_shared, state_shared,
-                        work["hflat"][l], *common, rows)
+                        *common, rows)
             else:
                 slice_units, group_rows, rows_per_block, grid, shared = p
                 # One launch for the chunk, cooperative; one per step in the simulator
@@ -324,7 +326,7 @@ def _run(levels, mirror, x, mask, states, go_backwards, zero_output_for_mask,
                             rows_per_block, group_rows)
             level_in = out
     new_states = []
-    for s, hbuf in zip(levels, work["hbuf"]):
+    for s, hbuf in zip(levels, work["states"]):
         state = cuda.device_array((batch, s.units), dtype)
         state.copy_to_device(hbuf[steps % 2])
         new_states.append(state)

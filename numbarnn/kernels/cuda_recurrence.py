@@ -17,9 +17,11 @@ masked step holds every state and repeats the previous output, or zero with
   a tile of batch rows, and the blocks exchange the state through global memory with
   one grid barrier per step. For recurrent matrices too big for one block.
 
-The state lives in a double buffer ``hbuf`` of shape (2, batch, units): processing step
-``s`` (counted over the whole sequence) reads ``hbuf[s % 2]`` and writes
-``hbuf[1 - s % 2]``, in both recurrence kernels, so chunks and kernels chain.
+The state lives in a double buffer of shape (2, batch, units), passed flat as ``hbuf``
+(element ``(p, b, j)`` at ``_state_index(p, b, j, batch, units)``; a reshape inside a
+kernel would put the array's descriptor in local memory): processing step ``s``
+(counted over the whole sequence) reads half ``s % 2`` and writes the other, in both
+recurrence kernels, so chunks and kernels chain.
 
 Inputs are read in the caller's layout (batch- or time-major, any strides, any real
 dtype) and the last level's outputs written in it, so device inputs are never copied.
@@ -85,6 +87,37 @@ def _dot(acc, hs, h_off, w, w_off, w_stride, first, count, step):
         acc += hs[hp + i] * w[wp + i * ws]
         i += s1
     return (acc + a1) + (a2 + a3)
+
+
+@cuda.jit(device=True)
+def _state_index(half, b, j, batch, units):
+    """Where state ``(b, j)`` of half ``half`` lives in the flat double buffer."""
+    return (half * batch + b) * units + j
+
+
+@cuda.jit(device=True)
+def _parts_per_output(outputs, threads):
+    """Threads per output when a block has ``threads`` (a power of two) for
+    ``outputs`` dot products: the largest power of two that leaves none idle."""
+    parts = 1
+    while parts * 2 * outputs <= threads:
+        parts *= 2
+    return parts
+
+
+@cuda.jit(device=True)
+def _combine_parts(z, partial, tid, part, parts):
+    """Thread ``tid`` computed part ``part`` of a dot product split over ``parts``
+    neighbouring threads; part 0 gets the sum. Every thread of the block must call it
+    (it holds block barriers); ``partial`` is one shared slot per thread."""
+    if parts > 1:
+        cuda.syncthreads()  # the previous round's reads of `partial` are done
+        partial[tid] = z
+        cuda.syncthreads()
+        if part == 0:
+            for q in range(1, parts):
+                z += partial[tid + q]
+    return z
 
 
 @cuda.jit(device=True)
@@ -192,17 +225,14 @@ def project(x, x_batch_major, reverse, s0, total_steps, steps, units, drop, use_
 
 
 @cuda.jit(cache=not SIMULATED)
-def recur_block(proj, steps, units, rec, rec_shared, state_shared, hflat, rdp, use_rdp,
-                act, mask, has_mask, mask_batch_major, reverse, s0, total_steps, inp,
+def recur_block(proj, steps, units, rec, rec_shared, state_shared, rdp, use_rdp, act, mask, has_mask, mask_batch_major, reverse, s0, total_steps, inp,
                 inp_batch_major, inp_is_source, residual, is_last, zero_output_for_mask,
                 hbuf, carry, out, want_out, out_batch_major, rows_per_block):
     """All steps of one chunk of one level; a block owns ``rows_per_block`` batch rows.
 
     The block's state is double-buffered (read one half, write the other, alternating
     per step, so a step needs one barrier): in dynamic shared memory when
-    ``state_shared``, else in place in ``hbuf`` (rows too wide for shared memory), read
-    through ``hflat``, the same buffer flat (reshaping inside the kernel would put
-    the array in local memory).
+    ``state_shared``, else in place in ``hbuf`` (rows too wide for shared memory).
     Shared memory also holds the recurrent matrix when ``rec_shared`` (``rec`` is flat,
     row-major), then one partial sum per thread. When the block has more threads than
     outputs, a power of two of them (the block size must be a power of two) split
@@ -222,16 +252,13 @@ def recur_block(proj, steps, units, rec, rec_shared, state_shared, hflat, rdp, u
     weights = shared[2 * tile:2 * tile + w_size] if rec_shared else rec
     partial = shared[2 * tile + w_size:2 * tile + w_size + nth]
     # state element (r, j) of half p is states[p_base + r * units + j]
-    states = shared if state_shared else hflat
+    states = shared if state_shared else hbuf
     # Threads per output: when the block has more threads than outputs, they split
     # each dot product (a shorter chain per step) and add the parts in shared memory.
-    parts = 1
-    while parts * 2 * work <= nth:
-        parts *= 2
-    h_in = hbuf[s0 % 2]
+    parts = _parts_per_output(work, nth)
     for idx in range(tid, work, nth):
         if state_shared:
-            shared[idx] = h_in[b0 + idx // units, idx % units]
+            shared[idx] = hbuf[_state_index(s0 % 2, b0, idx, batch, units)]
         if is_last and s0 == 0:
             carry[b0 + idx // units, idx % units] = 0
     if rec_shared:
@@ -244,8 +271,8 @@ def recur_block(proj, steps, units, rec, rec_shared, state_shared, hflat, rdp, u
             cur = (k % 2) * tile
             nxt = tile - cur
         else:
-            cur = ((s % 2) * batch + b0) * units
-            nxt = (((s + 1) % 2) * batch + b0) * units
+            cur = _state_index(s % 2, b0, 0, batch, units)
+            nxt = _state_index((s + 1) % 2, b0, 0, batch, units)
         t = _source_step(s, total_steps, reverse)
         for base in range(0, work * parts, nth):
             slot = base + tid
@@ -271,19 +298,15 @@ def recur_block(proj, steps, units, rec, rec_shared, state_shared, hflat, rdp, u
                 else:
                     z = _dot(z, states, cur + r * units, weights, j, units, part, units,
                              parts)
-            if parts > 1:
-                partial[tid] = z
-                cuda.syncthreads()
+            z = _combine_parts(z, partial, tid, part, parts)
             if valid and part == 0:
-                for q in range(1, parts):
-                    z += partial[tid + q]
                 if live:
                     z += p
                     states[nxt + idx] = z if act == SOFTMAX else _activation(act, z)
                 else:
                     states[nxt + idx] = states[cur + idx]
-            if parts > 1:
-                cuda.syncthreads()  # `partial` is reused by the next round
+        if parts > 1:  # below, output idx is read by thread idx, not the one that wrote it
+            cuda.syncthreads()
         if act == SOFTMAX:  # needs the whole row: one thread per row, between barriers
             cuda.syncthreads()
             for r in range(tid, rows, nth):
@@ -310,9 +333,9 @@ def recur_block(proj, steps, units, rec, rec_shared, state_shared, hflat, rdp, u
         cuda.syncthreads()
     if state_shared:
         last = (steps % 2) * tile
-        h_out = hbuf[(s0 + steps) % 2]
+        out_half = (s0 + steps) % 2
         for idx in range(tid, work, nth):
-            h_out[b0 + idx // units, idx % units] = shared[last + idx]
+            hbuf[_state_index(out_half, b0, idx, batch, units)] = shared[last + idx]
 
 
 @cuda.jit(cache=not SIMULATED)
@@ -326,8 +349,9 @@ def recur_grid(proj, k_begin, k_end, units, rec_cols, slice_units, rdp, use_rdp,
     ``y * rows_per_block ...``; ``rec_cols[x]`` holds the (units, slice_units) columns
     of block column ``x`` (row-major, flat; zero-padded past the last unit), which the
     block keeps in shared memory for all its steps. Per step the block reads its rows
-    of the previous state from ``hbuf``, ``group_rows`` rows at a time, computes its
-    outputs and writes them to the other half of ``hbuf``; a grid barrier separates
+    of the previous state from ``hbuf`` (flat, see the module docstring),
+    ``group_rows`` rows at a time, computes its outputs and writes them to the other
+    half; a grid barrier separates
     the steps. When more than one thread per output is free,
     the threads split each dot product and add the parts in shared memory (threads per
     output: a power of two dividing the block size, which must be a power of two).
@@ -354,14 +378,11 @@ def recur_grid(proj, k_begin, k_end, units, rec_cols, slice_units, rdp, use_rdp,
         for idx in range(tid, rows * cols, nth):
             carry[b0 + idx // cols, j0 + idx % cols] = 0
     outputs = group_rows * cols
-    parts = 1
-    while parts * 2 * outputs <= nth:
-        parts *= 2
+    parts = _parts_per_output(outputs, nth)
     grid = cuda.cg.this_grid()
     for k in range(k_begin, k_end):
         s = s0 + k
-        h_prev = hbuf[s % 2]
-        h_next = hbuf[1 - s % 2]
+        prev, nxt = s % 2, 1 - s % 2
         t = _source_step(s, total_steps, reverse)
         for g0 in range(0, rows, group_rows):
             g_rows = min(group_rows, rows - g0)
@@ -370,7 +391,8 @@ def recur_grid(proj, k_begin, k_end, units, rec_cols, slice_units, rdp, use_rdp,
                 r = idx // units
                 i = idx - r * units
                 b = b0 + g0 + r
-                h_tile[idx] = h_prev[b, i] * rdp[b, i] if use_rdp else h_prev[b, i]
+                h = hbuf[_state_index(prev, b, i, batch, units)]
+                h_tile[idx] = h * rdp[b, i] if use_rdp else h
             cuda.syncthreads()
             for base in range(0, g_rows * cols * parts, nth):
                 slot = base + tid
@@ -390,21 +412,15 @@ def recur_grid(proj, k_begin, k_end, units, rec_cols, slice_units, rdp, use_rdp,
                 if valid:
                     z = _dot(z, h_tile, r * units, weights, c, slice_units, part, units,
                              parts)
-                if parts > 1:
-                    partial[tid] = z
-                    cuda.syncthreads()
+                z = _combine_parts(z, partial, tid, part, parts)
                 if part == 0 and valid:
-                    for q in range(1, parts):
-                        z += partial[tid + q]
                     if live:
                         h = _activation(act, z + p)
                     else:
-                        h = h_prev[b, j]
-                    h_next[b, j] = h
+                        h = hbuf[_state_index(prev, b, j, batch, units)]
+                    hbuf[_state_index(nxt, b, j, batch, units)] = h
                     _emit(h, live, b, j, k, s, t, inp, inp_batch_major, inp_is_source,
                           residual, is_last, zero_output_for_mask, carry, out, want_out,
                           out_batch_major)
-                if parts > 1:
-                    cuda.syncthreads()  # `partial` is reused by the next round
         if k + 1 < k_end:
             grid.sync()

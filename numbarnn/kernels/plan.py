@@ -86,6 +86,7 @@ def dropout_arrays(levels, batch, dtype):
     return in_drop, use_in, rec_drop, use_rec
 
 
-def chunk_steps(batch, levels):
+def chunk_steps(batch, levels, elements=CHUNK_ELEMENTS):
+    """Steps per chunk so that a chunk of the widest level holds about ``elements``."""
     widest = max([levels[0].input_dim] + [s.units for s in levels])
-    return max(1, CHUNK_ELEMENTS // max(1, batch * widest))
+    return max(1, elements // max(1, batch * widest))
