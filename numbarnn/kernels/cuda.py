@@ -15,7 +15,7 @@ kernel). Which recurrence kernel runs is chosen per level:
 
 ``NUMBARNN_CUDA_RECURRENCE=block`` or ``grid`` forces one kernel where it can run (for
 measurements). Weights are mirrored to the device once per version of the weights;
-work buffers are kept per shape with the weights, so a call allocates only its
+work buffers are kept per batch size with the weights, so a call allocates only its
 results. Nothing here knows about Layer objects; :func:`run_stack` takes the same
 :class:`~numbarnn.kernels.plan.LevelSpec` description as the CPU engine.
 """
