@@ -6,7 +6,7 @@ same weights; outputs compared). Reports milliseconds (median of CUDA-event timi
 microseconds per timestep (the latency-bound floor is one barrier per step) and
 TFLOP/s of ``2*B*T*(I*U + U*U)``. Writes ``gpu_bench.json`` to ``--output-dir``.
 
-``--recurrence auto block grid`` times each choice of recurrence kernel (see
+``--recurrence auto block grid tiled`` times each choice of recurrence kernel (see
 :mod:`numbarnn.kernels.cuda`) where it can run, to measure where each one wins.
 """
 import argparse
@@ -98,7 +98,7 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=20)
     parser.add_argument("--output-dir", default=".")
     parser.add_argument("--recurrence", nargs="+", default=["auto"],
-                        choices=["auto", "block", "grid"],
+                        choices=["auto", "block", "grid", "tiled"],
                         help="recurrence kernel choices to time (default: auto)")
     args = parser.parse_args(argv)
     from .kernels.cuda_support import require_cuda

@@ -9,7 +9,9 @@ import pytest
 # "cuda-grid" is the CUDA engine with every level on its cooperative unit-sliced kernel,
 # cut small: two unit slices (the second padded when the units are odd), two row tiles,
 # rows read two at a time.
-ENGINES = ["cpu", "cpu-threads", "python", "cuda", "cuda-grid"]
+# "cuda-tiled" is the CUDA engine with every level on its cooperative tiled-GEMM kernel,
+# on two blocks, so that a block walks several output tiles per step where there are.
+ENGINES = ["cpu", "cpu-threads", "python", "cuda", "cuda-grid", "cuda-tiled"]
 
 # Without an NVIDIA driver, the CUDA engine's tests run in numba's CUDA simulator (the
 # variable must be set before numba is imported); with one they run on the GPU.
@@ -37,20 +39,21 @@ def run_on(engine_name):
     if engine_name == "cpu-threads":  # three slices whenever there are rows for them
         threads.MIN_PARALLEL_WORK, threads.MIN_ROWS, threads.ROW_ALIGN = 0, 1, 1
         threads.thread_count = lambda: 3
-    if engine_name == "cuda-grid":
+    if engine_name.startswith("cuda-"):
         from numbarnn.kernels import cuda
-        saved_grid = (cuda.RECURRENCE, cuda._grid_sizes)
-        cuda.RECURRENCE = "grid"
+        saved_cuda = (cuda.RECURRENCE, cuda._grid_sizes, cuda._tiled_blocks)
+        cuda.RECURRENCE = engine_name.split("-")[1]
         cuda._grid_sizes = lambda batch, units, itemsize: (
             -(-units // 2), min(2, -(-batch // 2)), -(-batch // 2))
+        cuda._tiled_blocks = lambda tiles: min(tiles, 2)
     try:
         with numbarnn.device(engine_name.split("-")[0]):
             yield
     finally:
         (threads.MIN_PARALLEL_WORK, threads.MIN_ROWS, threads.ROW_ALIGN,
          threads.thread_count) = saved
-        if engine_name == "cuda-grid":
-            cuda.RECURRENCE, cuda._grid_sizes = saved_grid
+        if engine_name.startswith("cuda-"):
+            cuda.RECURRENCE, cuda._grid_sizes, cuda._tiled_blocks = saved_cuda
 
 
 @pytest.fixture(params=ENGINES)

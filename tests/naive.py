@@ -7,18 +7,29 @@ import math
 
 import numpy as np
 
+def _sigmoid(v):
+    if v != v:
+        return v
+    return 1.0 / (1.0 + math.exp(-v)) if v > -700 else 0.0
+
+
+def _clip01(v):
+    """clip(v, 0, 1) as tf's clip_by_value: NaN stays NaN."""
+    return 0.0 if v < 0 else (1.0 if v > 1 else v)
+
+
 ACTIVATIONS = {
     "tanh": math.tanh,
     "linear": lambda v: v,
-    "relu": lambda v: max(v, 0.0),
-    "sigmoid": lambda v: 1.0 / (1.0 + math.exp(-v)) if v > -700 else 0.0,
-    "hard_sigmoid": lambda v: min(1.0, max(0.0, 0.2 * v + 0.5)),
+    "relu": lambda v: 0.0 if v < 0 else v,  # NaN stays NaN
+    "sigmoid": lambda v: _sigmoid(v),
+    "hard_sigmoid": lambda v: _clip01(0.2 * v + 0.5),
     "elu": lambda v: v if v > 0 else math.exp(v) - 1.0,
     "selu": lambda v: 1.0507009873554805 * (v if v > 0 else 1.6732632423543772
                                              * (math.exp(v) - 1.0)),
     "softplus": lambda v: math.log(1.0 + math.exp(v)) if v < 30 else v,
     "softsign": lambda v: v / (1.0 + abs(v)),
-    "swish": lambda v: v / (1.0 + math.exp(-v)) if v > -700 else 0.0,
+    "swish": lambda v: v * _sigmoid(v),
     "gelu": lambda v: 0.5 * v * (1.0 + math.erf(v / math.sqrt(2.0))),
     "exponential": math.exp,
 }

@@ -11,7 +11,7 @@ import pytest
 
 from numbarnn.kernels import cuda_check
 
-KERNELS = {"project", "recur_block", "recur_grid"}
+KERNELS = {"project", "recur_block", "recur_grid", "recur_tiled"}
 
 
 def _real_target_env():
@@ -44,7 +44,7 @@ def test_every_launched_kernel_compiles_for_sm90_without_spills():
     assert {ln.split()[1] for ln in lines} == KERNELS
     # Stable signatures: the matrix of options (dtype x layout x mask x stack x
     # direction x kernel) reaches few specialisations, so a process compiles few.
-    assert len(lines) <= 16
+    assert len(lines) <= 4 * len(KERNELS)
 
 
 def test_argument_types_are_encoded_as_numba_sees_them():

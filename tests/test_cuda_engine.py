@@ -83,7 +83,7 @@ def test_float64_device_input_to_float32_layer(rng):
 
 
 @needs_cuda
-@pytest.mark.parametrize("recurrence", ["block", "grid"])
+@pytest.mark.parametrize("recurrence", ["block", "grid", "tiled"])
 @pytest.mark.parametrize("steps,chunk_elements", [(9, 24), (10, 24), (7, 1)])
 def test_chunked_time_matches_one_chunk(rng, monkeypatch, steps, chunk_elements,
                                         recurrence):
@@ -199,7 +199,7 @@ GPU_SHAPES = [(1, 1000, 64, 64), (32, 100, 64, 128), (64, 200, 128, 256),
 
 @pytest.mark.gpu
 @pytest.mark.skipif(not READY or "simulator" in str(WHY), reason="needs a real GPU")
-@pytest.mark.parametrize("recurrence", ["auto", "block", "grid"])
+@pytest.mark.parametrize("recurrence", ["auto", "block", "grid", "tiled"])
 @pytest.mark.parametrize("shape", GPU_SHAPES, ids=str)
 def test_target_shapes_on_the_gpu_match_the_float64_reference(shape, recurrence,
                                                               monkeypatch):
@@ -228,10 +228,11 @@ def test_gpu_bench_smoke_run_writes_its_table(tmp_path, capsys):
     from numbarnn import gpu_bench
     from numbarnn.kernels import cuda as engine
     assert gpu_bench.main(["--quick", "--repeats", "1", "--output-dir", str(tmp_path),
-                           "--recurrence", "block", "grid"]) == 0
+                           "--recurrence", "block", "grid", "tiled"]) == 0
     rows = json.loads((tmp_path / "gpu_bench.json").read_text())
     assert [(tuple(r["shape"]), r["recurrence"]) for r in rows] == [
-        (tuple(s), kind) for s in gpu_bench.QUICK_SHAPES for kind in ("block", "grid")]
+        (tuple(s), kind) for s in gpu_bench.QUICK_SHAPES
+        for kind in ("block", "grid", "tiled")]
     assert engine.RECURRENCE == "auto"
     assert "numbarnn" in capsys.readouterr().out
 
@@ -283,6 +284,37 @@ def test_grid_kernel_with_its_own_sizing_over_many_blocks(rng, monkeypatch, batc
         np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
 
 
+@needs_cuda
+@pytest.mark.parametrize("blocks", [1, 3])
+def test_tiled_kernel_walks_many_tiles_per_block(rng, monkeypatch, blocks):
+    """recur_tiled with more output tiles than blocks (several row bands and unit
+    columns per block, the last ones partial), in a residual stack with both dropout
+    masks, a random mask, initial states and go_backwards."""
+    from numbarnn.kernels import cuda as cuda_kernels
+    from numbarnn.kernels import cuda_recurrence as kernels
+    monkeypatch.setattr(cuda_kernels, "RECURRENCE", "tiled")
+    monkeypatch.setattr(cuda_kernels, "_tiled_blocks", lambda tiles: min(tiles, blocks))
+    batch, units = kernels.TILE_ROWS + 3, 2 * kernels.TILE_COLS + 1
+    assert cuda_kernels._tiled_plan(batch, units) == (blocks,)
+    first, level0 = make_cell(units, 3, rng)
+    second, level1 = make_cell(units, units, rng, residual=True)
+    second.cell.dropout, second.cell.recurrent_dropout, second.cell.seed = 0.2, 0.3, 3
+    layer = nr.RNN([first, second], return_sequences=True, return_state=True,
+                   go_backwards=True, dtype="float64")
+    x = rng.standard_normal((batch, 3, 3))
+    mask = random_mask(rng, batch, 3, "random")
+    h0 = [rng.standard_normal((batch, units)) for _ in range(2)]
+    with nr.device("cuda"):
+        seq, *states = layer(x, mask=mask, initial_state=h0, training=True)
+    level1["in_drop"] = second.cell._dropout_mask_cache
+    level1["rec_drop"] = second.cell._recurrent_dropout_mask_cache
+    assert (level1["rec_drop"] == 0).any()
+    ref_seq, _, ref_states = rnn_forward(x, [level0, level1], mask, h0, go_backwards=True)
+    np.testing.assert_allclose(seq, ref_seq, rtol=1e-10, atol=1e-12)
+    for got, want in zip(states, ref_states):
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+
+
 @pytest.mark.parametrize("itemsize", [4, 8])
 @pytest.mark.parametrize("batch", [1, 7, 64, 1024, 5000])
 @pytest.mark.parametrize("units", [1, 37, 128, 256, 512, 1024, 1500, 5000])
@@ -292,29 +324,41 @@ def test_launch_plans_fit_the_hardware_limits(monkeypatch, itemsize, batch, unit
     pytest.importorskip("numba.cuda")
     from numbarnn.kernels import cuda as cuda_kernels
     monkeypatch.setattr(cuda_kernels, "_max_resident_blocks", lambda: 132)
-    for recurrence in ("auto", "block", "grid"):
+    from numbarnn.kernels import cuda_recurrence as kernels
+    for recurrence in ("auto", "block", "grid", "tiled"):
         monkeypatch.setattr(cuda_kernels, "RECURRENCE", recurrence)
         level = type("Level", (), {"units": units, "activation": "tanh"})
         [(kind, plan)] = cuda_kernels._recurrence_plans([level], batch, itemsize)
+        assert kind == recurrence or recurrence == "auto" or (
+            recurrence == "grid" and kind == "block")
         if kind == "block":
             rows, threads, shared, rec_shared, state_shared = plan
             assert shared <= cuda_kernels.SHARED_BYTES and threads <= 1024
             assert rec_shared == (shared >= units * units * itemsize)
             assert state_shared == (shared >= 2 * rows * units * itemsize)
+            if recurrence == "auto" and not rec_shared:  # too small for a grid barrier
+                assert units * units * itemsize < cuda_kernels.GRID_MIN_MATRIX_BYTES
+        elif kind == "tiled":
+            (blocks,) = plan
+            tiles = -(-batch // kernels.TILE_ROWS) * -(-units // kernels.TILE_COLS)
+            assert blocks == min(tiles, 132)
+            if recurrence == "auto":  # only where a block would walk many rows
+                grid = cuda_kernels._grid_plan(batch, units, itemsize)
+                assert grid is None or grid[2] > cuda_kernels.GRID_MAX_GROUPS * grid[1]
         else:
             slice_units, group_rows, rows_per_block, grid, shared = plan
             assert shared <= cuda_kernels.SHARED_BYTES
             assert grid[0] * slice_units >= units > (grid[0] - 1) * slice_units
             assert grid[1] * rows_per_block >= batch > (grid[1] - 1) * rows_per_block
             assert grid[0] * grid[1] <= 132 and 1 <= group_rows <= rows_per_block
-            assert recurrence != "block"
             if recurrence == "auto":  # only where the matrix misses shared memory
                 assert units * units * itemsize >= cuda_kernels.GRID_MIN_MATRIX_BYTES
 
 
 @needs_cuda
 @pytest.mark.parametrize("steps,batch,in_dim,units", [(1, 1, 1, 1), (3, 5, 9, 17),
-                                                      (2, 7, 4, 8), (5, 3, 13, 3)])
+                                                      (2, 7, 4, 8), (5, 3, 13, 3),
+                                                      (4, 3, 8, 16)])
 @pytest.mark.parametrize("reverse", [False, True])
 def test_projection_kernel_on_partial_and_whole_tiles(rng, steps, batch, in_dim, units,
                                                       reverse):
@@ -332,8 +376,9 @@ def test_projection_kernel_on_partial_and_whole_tiles(rng, steps, batch, in_dim,
     s0 = 1
     proj = cuda.to_device(np.full((steps + 1, batch, units + 2), 7.0))
     engine._launch(kernels.project,
-                   (-(-steps * batch // kernels.P_BLOCK), -(-units // kernels.P_BLOCK)),
-                   (kernels.P_EDGE, kernels.P_EDGE), 0,
+                   (-(-steps * batch // kernels.TILE_ROWS),
+                    -(-units // kernels.TILE_COLS)),
+                   (kernels.TILE_EDGE, kernels.TILE_EDGE), 0,
                    cuda.to_device(x), True, reverse, s0, total, steps, units,
                    cuda.to_device(drop), True, cuda.to_device(kernel),
                    cuda.to_device(bias), proj)
@@ -347,7 +392,7 @@ def test_projection_kernel_on_partial_and_whole_tiles(rng, steps, batch, in_dim,
 
 @needs_cuda
 @pytest.mark.parametrize("units", [1, 3])
-@pytest.mark.parametrize("recurrence", ["block", "grid"])
+@pytest.mark.parametrize("recurrence", ["block", "grid", "tiled"])
 def test_split_dot_products_with_dropout_and_masks(rng, monkeypatch, units, recurrence):
     """One row of 1 or 3 units: more threads than outputs, so each dot product is split
     between threads (2 to 8 parts) and the parts added; with both dropout masks, a

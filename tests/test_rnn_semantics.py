@@ -6,12 +6,12 @@ import pytest
 from hypothesis import given, settings, strategies as st, HealthCheck
 
 import numbarnn as nr
-from naive import rnn_forward
+from naive import ACTIVATIONS, activate, rnn_forward
 from conftest import cuda_ready, run_on, tolerance
 
 # The property test draws the engine too; CUDA joins where it runs (GPU or simulator).
 PROPERTY_ENGINES = ["cpu", "cpu-threads", "python"] + (
-    ["cuda", "cuda-grid"] if cuda_ready()[0] else [])
+    ["cuda", "cuda-grid", "cuda-tiled"] if cuda_ready()[0] else [])
 
 
 def make_cell(units, input_dim, rng, activation="tanh", use_bias=True, residual=False,
@@ -52,9 +52,9 @@ OPTIONS = list(itertools.product(
 def test_single_cell_matches_reference(engine, rng, go_backwards, zofm, mask_kind, dtype):
     # 5 rows and 9 units: a 4-row vector tile plus a leftover row and column on the CPU
     batch, steps, feat, units = 5, 6, 3, 9
-    if engine == "cuda-grid" and dtype == "float32":
-        pytest.skip("simulator time: cuda-grid runs the matrix in float64; its float32 "
-                    "runs in the tf-keras parity tests")
+    if engine in ("cuda-grid", "cuda-tiled") and dtype == "float32":
+        pytest.skip(f"simulator time: {engine} runs the matrix in float64; float32 "
+                    "runs in the tf-keras parity tests and the GPU target shapes")
     cell, level = make_cell(units, feat, rng, dtype=dtype)
     layer = nr.RNN(cell, return_sequences=True, return_state=True, go_backwards=go_backwards,
                    zero_output_for_mask=zofm, dtype=dtype)
@@ -188,3 +188,36 @@ def test_inputs_are_not_modified(engine, rng):
     layer(x, mask=mask, initial_state=[h0])
     for a, c in zip((x, mask, h0), copies):
         np.testing.assert_array_equal(a, c)
+
+
+def test_nested_residual_wrappers_add_the_input_each_time(engine, rng):
+    """tf-keras: ResidualWrapper(ResidualWrapper(cell)) outputs ``2 x + h`` (the state
+    stays the cell's); one level of the fused kernels adds its input once."""
+    single, level = make_cell(3, 3, rng)
+    layer = nr.RNN(single, return_sequences=True, return_state=True, dtype="float64")
+    double = nr.RNN(nr.ResidualWrapper(nr.ResidualWrapper(single)), return_sequences=True,
+                    return_state=True, dtype="float64")
+    x = rng.standard_normal((2, 4, 3))
+    seq, state = double(x)
+    ref_seq, _, ref_states = rnn_forward(x, [level])
+    np.testing.assert_allclose(seq, ref_seq + 2 * x, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(state, ref_states[0], rtol=1e-10, atol=1e-12)
+    seq1, _ = nr.RNN(nr.ResidualWrapper(single), return_sequences=True, return_state=True,
+                     dtype="float64")(x)
+    np.testing.assert_allclose(seq1, ref_seq + x, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # numpy's, on NaN and inf
+@pytest.mark.parametrize("activation", sorted(ACTIVATIONS) + ["softmax"])
+def test_non_finite_values_follow_tf(engine, activation):
+    """NaN and infinities through each activation as tf computes them: tf.nn.relu keeps
+    NaN and maps -inf to 0; clip (hard_sigmoid) keeps NaN; x * sigmoid(x) at -inf is
+    NaN. One feature and unit per row, so no inf * 0 mixes rows' values."""
+    cell = nr.SimpleRNNCell(1, activation=activation, dtype="float64")
+    cell.build((None, 1))
+    cell.set_weights([np.ones((1, 1)), np.zeros((1, 1)), np.zeros(1)])
+    x = np.array([np.nan, -np.inf, np.inf, -3.0, 0.0, 2.5]).reshape(6, 1, 1)
+    got = nr.RNN(cell, dtype="float64")(x)
+    want = np.array([activate(activation, np.array([v]))[0] for v in x.ravel()])
+    np.testing.assert_array_equal(np.isnan(got.ravel()), np.isnan(want))
+    np.testing.assert_allclose(got.ravel(), want, rtol=1e-12, atol=0)

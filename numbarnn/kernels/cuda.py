@@ -7,16 +7,19 @@ kernel). Which recurrence kernel runs is chosen per level:
 
 * ``recur_block`` (block-local: each block owns batch rows and all units, a step needs
   only block barriers) when the recurrent matrix fits in a block's shared memory next
-  to the state tile, and for softmax (which needs whole rows);
+  to the state tile, for softmax (which needs whole rows), and for matrices too small
+  to be worth a grid barrier per step (it then reads the matrix from global memory);
 * ``recur_grid`` (cooperative: each block owns a slice of units and keeps those
-  columns of the recurrent matrix in shared memory, one grid barrier per step)
-  otherwise, while the slices fit; beyond that ``recur_block`` reads the matrix from
-  global memory.
+  columns of the recurrent matrix in shared memory, one grid barrier per step) for
+  larger matrices while a block has few batch rows to walk per step;
+* ``recur_tiled`` (cooperative: each step a register-tiled GEMM, one grid barrier per
+  step) for larger matrices otherwise: large batches, where a step is compute-bound.
 
-``NUMBARNN_CUDA_RECURRENCE=block`` or ``grid`` forces one kernel where it can run (for
-measurements). Weights are mirrored to the device once per version of the weights;
-work buffers are kept per batch size with the weights, so a call allocates only its
-results. Nothing here knows about Layer objects; :func:`run_stack` takes the same
+``NUMBARNN_CUDA_RECURRENCE=block``, ``grid`` or ``tiled`` forces one kernel where it
+can run (for measurements; softmax always runs on ``recur_block``). Weights are
+mirrored to the device once per version of the weights; work buffers are kept per
+batch size with the weights, so a call allocates only its results. Nothing here knows
+about Layer objects; :func:`run_stack` takes the same
 :class:`~numbarnn.kernels.plan.LevelSpec` description as the CPU engine.
 """
 import math
@@ -42,8 +45,9 @@ SHARED_BYTES = 48 * 1024
 BLOCK_THREADS = 8 if kernels.SIMULATED else 256
 GRID_THREADS = 4 if kernels.SIMULATED else 256
 RECURRENCE = os.environ.get("NUMBARNN_CUDA_RECURRENCE", "auto")
-if RECURRENCE not in ("auto", "block", "grid"):
-    raise ValueError("NUMBARNN_CUDA_RECURRENCE must be 'auto', 'block' or 'grid'. "
+if RECURRENCE not in ("auto", "block", "grid", "tiled"):
+    raise ValueError("NUMBARNN_CUDA_RECURRENCE must be 'auto', 'block', 'grid' or "
+                     "'tiled'. "
                      f"Received: {RECURRENCE!r}")
 
 
@@ -127,30 +131,50 @@ def _grid_plan(batch, units, itemsize):
     return slice_units, group_rows, rows_per_block, grid, shared
 
 
-# auto: recur_grid pays a grid barrier per step (about 1.3 us on an H100); recur_block
-# with the matrix in global memory re-reads it from L2 in every block at every step
-# (about 0.4 us per 64 KiB at ~170 GB/s per SM). The grid kernel is picked where that
-# read costs more than the barrier, and only while a block reads its rows in a few
-# groups (at batch 1024 x 1024 units it would walk 342 groups of 3 rows per step).
-# Both limits are estimates from those figures, to be measured on the GPU
-# (`python -m numbarnn.gpu_bench --recurrence block grid`).
+def _tiled_blocks(tiles):
+    """Blocks of a recur_tiled launch for ``tiles`` output tiles: all co-resident."""
+    return min(tiles, _max_resident_blocks())
+
+
+def _tiled_plan(batch, units):
+    """``(blocks,)`` of recur_tiled: a block per output tile while they are resident."""
+    tiles = (math.ceil(batch / kernels.TILE_ROWS)
+             * math.ceil(units / kernels.TILE_COLS))
+    return (_tiled_blocks(tiles),)
+
+
+# auto: the cooperative kernels pay a grid barrier per step (about 1.3 us on an H100);
+# recur_block with the matrix in global memory re-reads it from L2 in every block at
+# every step (about 0.4 us per 64 KiB at ~170 GB/s per SM). A cooperative kernel is
+# picked where that read costs more than the barrier. recur_grid while a block reads
+# its rows in a few groups; beyond that (at batch 1024 x 1024 units it would walk 342
+# groups of 3 rows per step, each with 2 shared loads per FMA) recur_tiled, whose
+# register tiles do 32 FMAs per 12 shared loads. The limits are estimates from those
+# figures, to be measured on the GPU
+# (`python -m numbarnn.gpu_bench --recurrence block grid tiled`).
 GRID_MIN_MATRIX_BYTES = 256 * 1024
 GRID_MAX_GROUPS = 4
 
 
 def _recurrence_plans(levels, batch, itemsize):
-    """Per level: ("block", plan) or ("grid", plan)."""
+    """Per level: ("block", plan), ("grid", plan) or ("tiled", plan)."""
     plans = []
     for s in levels:
         block = _block_plan(batch, s.units, itemsize)
-        grid = None
-        if s.activation != "softmax" and RECURRENCE != "block":
-            grid = _grid_plan(batch, s.units, itemsize)
-            if grid and RECURRENCE == "auto" and (
-                    block[3] or s.units ** 2 * itemsize < GRID_MIN_MATRIX_BYTES
-                    or grid[2] > GRID_MAX_GROUPS * grid[1]):
-                grid = None
-        plans.append(("grid", grid) if grid else ("block", block))
+        if s.activation == "softmax" or RECURRENCE == "block" or not batch:
+            plans.append(("block", block))
+            continue
+        grid = _grid_plan(batch, s.units, itemsize)
+        if RECURRENCE == "grid":
+            plans.append(("grid", grid) if grid else ("block", block))
+        elif RECURRENCE == "tiled":
+            plans.append(("tiled", _tiled_plan(batch, s.units)))
+        elif block[3] or s.units ** 2 * itemsize < GRID_MIN_MATRIX_BYTES:
+            plans.append(("block", block))
+        elif grid and grid[2] <= GRID_MAX_GROUPS * grid[1]:
+            plans.append(("grid", grid))
+        else:
+            plans.append(("tiled", _tiled_plan(batch, s.units)))
     return plans
 
 
@@ -166,9 +190,11 @@ class _Mirror:
             bias = (np.zeros(s.units, dtype) if s.bias is None
                     else np.asarray(s.bias, dtype))
             rec = np.ascontiguousarray(s.recurrent, dtype)
+            rec_dev = cuda.to_device(rec)
             self.levels.append({
                 "kernel": cuda.to_device(np.ascontiguousarray(s.kernel, dtype)),
-                "rec_host": rec, "rec": cuda.to_device(rec.ravel()),
+                "rec_host": rec, "rec": rec_dev,  # 2-D (recur_tiled), and flat:
+                "rec_flat": rec_dev.reshape(rec.size),
                 "bias": cuda.to_device(bias), "rec_cols": {}})
         self.none = cuda.device_array((1, 1), dtype)  # stands in for absent arrays
         self.no_out = cuda.device_array((1, 1, 1), dtype)
@@ -263,6 +289,25 @@ def run_stack(levels, x, mask, states, go_backwards=False, zero_output_for_mask=
                     return_sequences, time_major, dtype)
 
 
+def _launch_cooperative(kind, plan_, steps, mirror, l, proj, units, common):
+    """Launch recur_grid or recur_tiled for a chunk of ``steps`` steps of level ``l``:
+    one cooperative launch; one per step in the simulator (its blocks run one after
+    another, so a grid barrier cannot work there)."""
+    if kind == "grid":
+        slice_units, group_rows, rows_per_block, grid, shared = plan_
+        kernel, block = kernels.recur_grid, GRID_THREADS
+        weights = (mirror.rec_cols(l, slice_units), slice_units)
+        tail = (rows_per_block, group_rows)
+    else:
+        (grid,) = plan_
+        kernel, block, shared = kernels.recur_tiled, (kernels.TILE_EDGE,) * 2, 0
+        weights, tail = (mirror.levels[l]["rec"],), ()
+    per_launch = 1 if kernels.SIMULATED else steps
+    for k in range(0, steps, per_launch):
+        _launch(kernel, grid, block, shared, proj, k, min(steps, k + per_launch), units,
+                *weights, *common, *tail)
+
+
 def _run(levels, mirror, x, mask, states, go_backwards, zero_output_for_mask,
          return_sequences, time_major, dtype):
     x_dev = as_device_array(x) if is_device_array(x) else cuda.to_device(
@@ -293,9 +338,9 @@ def _run(levels, mirror, x, mask, states, go_backwards, zero_output_for_mask,
             (in_drop, use_in), (rec_drop, use_rec) = drops[l]
             weights = mirror.levels[l]
             _launch(kernels.project,
-                    (math.ceil(n * batch / kernels.P_BLOCK),
-                     math.ceil(s.units / kernels.P_BLOCK)),
-                    (kernels.P_EDGE, kernels.P_EDGE), 0,
+                    (math.ceil(n * batch / kernels.TILE_ROWS),
+                     math.ceil(s.units / kernels.TILE_COLS)),
+                    (kernels.TILE_EDGE, kernels.TILE_EDGE), 0,
                     level_in, first and not time_major, first and go_backwards,
                     s0 if first else 0, steps if first else n, n, s.units, in_drop, use_in,
                     weights["kernel"], weights["bias"], proj)
@@ -303,27 +348,20 @@ def _run(levels, mirror, x, mask, states, go_backwards, zero_output_for_mask,
                 out, want_out = out_seq, return_sequences
             else:
                 out, want_out = work["seq"][l % 2], True
-            # The arguments after the recurrent weights, the same for both kernels.
+            # The arguments after the recurrent weights, the same for all three.
             common = (rec_drop, use_rec, acts[l], mask_dev, has_mask, not time_major,
                       go_backwards, s0, steps, level_in, first and not time_major, first,
                       bool(s.residual), last, bool(zero_output_for_mask),
-                      work["flat_states"][l], carry, out, want_out, last and return_sequences and not time_major)
+                      work["flat_states"][l], carry, out, want_out,
+                      last and return_sequences and not time_major)
             kind, p = plans[l]
             if kind == "block":
                 rows, threads, shared, rec_shared, state_shared = p
                 _launch(kernels.recur_block, math.ceil(batch / rows), threads, shared,
-                        proj, n, s.units, weights["rec"], rec_shared, state_shared,
+                        proj, n, s.units, weights["rec_flat"], rec_shared, state_shared,
                         *common, rows)
             else:
-                slice_units, group_rows, rows_per_block, grid, shared = p
-                # One launch for the chunk, cooperative; one per step in the simulator
-                # (its blocks run one after another, so a grid barrier cannot work).
-                per_launch = 1 if kernels.SIMULATED else n
-                for k in range(0, n, per_launch):
-                    _launch(kernels.recur_grid, grid, GRID_THREADS, shared,
-                            proj, k, min(n, k + per_launch), s.units,
-                            mirror.rec_cols(l, slice_units), slice_units, *common,
-                            rows_per_block, group_rows)
+                _launch_cooperative(kind, p, n, mirror, l, proj, s.units, common)
             level_in = out
     new_states = []
     for s, hbuf in zip(levels, work["states"]):

@@ -120,7 +120,7 @@ def record_signatures():
     engine._launch = recorder
     saved = engine.RECURRENCE
     try:
-        for kind in ("block", "grid"):  # both recurrence kernels, softmax stays block
+        for kind in ("block", "grid", "tiled"):  # every recurrence kernel (softmax: block)
             engine.RECURRENCE = kind
             for call in _representative_calls():
                 call()
@@ -165,7 +165,8 @@ def compile_signatures(signatures, cc=(9, 0)):
     cold part of a first call, before the driver's own PTX to machine code step),
     registers, spill_bytes,
     stack_bytes (local memory: register arrays that were not promoted to registers),
-    shared_bytes (the last four None when ptxas is not available).
+    shared_bytes (static shared memory; the last four None when ptxas is not
+    available).
     """
     if os.environ.get("NUMBA_ENABLE_CUDASIM") == "1":
         raise RuntimeError("compile_signatures needs the real CUDA target (no simulator)")
@@ -185,7 +186,9 @@ def compile_signatures(signatures, cc=(9, 0)):
                "stack_bytes": None, "shared_bytes": None}
         start = time.perf_counter()
         try:
-            ptx, _ = cuda.compile_ptx(getattr(engine, name).py_func, args, cc=cc)
+            kernel = getattr(engine, name)
+            ptx, _ = cuda.compile_ptx(kernel.py_func, args, cc=cc, launch_bounds=(
+                kernel.targetoptions.get("launch_bounds")))
         except Exception as err:  # report every failure, not just the first
             row["error"] = f"{type(err).__name__}: {err}"
             rows.append(row)
@@ -215,11 +218,14 @@ def _ptxas_report(ptxas, ptx, cc):
         found = re.findall(pattern, text)
         return max(int(v) for v in found) if found else 0
 
+    # Static shared memory, from the PTX: ptxas reports none for relocatable (-c) code.
+    shared = sum(int(n) for n in re.findall(r"\.shared \.align \d+ \.b8 \w+\[(\d+)\]",
+                                              ptx))
     return {"error": None,
             "registers": number(r"Used (\d+) registers"),
             "spill_bytes": number(r"(\d+) bytes spill stores"),
             "stack_bytes": number(r"(\d+) bytes stack frame"),
-            "shared_bytes": number(r"(\d+) bytes smem")}
+            "shared_bytes": shared}
 
 
 def main(argv=None):

@@ -2,20 +2,24 @@
 
 The semantics are those of :mod:`numbarnn.kernels.cpu` (tf-keras ``backend.rnn``): a
 masked step holds every state and repeats the previous output, or zero with
-``zero_output_for_mask``; the output carry starts at zero. Three kernels:
+``zero_output_for_mask``; the output carry starts at zero. Four kernels:
 
 * :func:`project`: the input projection of a chunk of steps as one register-tiled
   GEMM, with input dropout, bias and the ``go_backwards`` reversal folded into its
   indexing;
 * :func:`recur_block`: every step of a chunk in one launch; each block owns a tile of
   batch rows and all units, so a step needs only block barriers. For recurrent
-  matrices that fit in shared memory, for softmax (which needs whole rows), and
-  wherever :func:`recur_grid` is not chosen (the matrix is then read from global
-  memory);
+  matrices that fit in shared memory, and for softmax (which needs whole rows; the
+  matrix is then read from global memory when it does not fit);
 * :func:`recur_grid`: every step of a chunk in one cooperative launch; each block owns
   a slice of the units (its columns of the recurrent matrix stay in shared memory) and
   a tile of batch rows, and the blocks exchange the state through global memory with
-  one grid barrier per step. For recurrent matrices too big for one block.
+  one grid barrier per step. For recurrent matrices too big for one block, while a
+  block's rows are few;
+* :func:`recur_tiled`: every step of a chunk in one cooperative launch; each step is a
+  register-tiled GEMM of the state with the recurrent matrix (the tiles of
+  :func:`project`), one grid barrier per step. For large batches of large units,
+  where a step is compute-bound.
 
 The state lives in a double buffer of shape (2, batch, units), passed flat as ``hbuf``
 (element ``(p, b, j)`` at ``_state_index(p, b, j, batch, units)``; a reshape inside a
@@ -29,19 +33,33 @@ dtype) and the last level's outputs written in it, so device inputs are never co
 import math
 import os
 
-from numba import cuda, uint64
+from numba import cuda, int64, uint64
 
 from .scalar_math import SOFTMAX, scalar_activation
 
 SIMULATED = os.environ.get("NUMBA_ENABLE_CUDASIM") == "1"
-# Tiling of `project`: P_EDGE x P_EDGE threads per block, each computing P_MICRO x
-# P_MICRO outputs; P_DEPTH input features per shared-memory stage. The simulator runs
-# each thread as a Python thread: small blocks there.
-P_EDGE = 4 if SIMULATED else 16
-P_MICRO = 2 if SIMULATED else 4
-P_BLOCK = P_EDGE * P_MICRO
-P_PADDED = P_BLOCK + 1  # shared arrays need a literal shape: computed here, not inline
-P_DEPTH = 4 if SIMULATED else 16
+# The register-tiled matrix products (`project`, and the steps of `recur_tiled`): a
+# block of TILE_EDGE x TILE_EDGE threads computes a TILE_ROWS x TILE_COLS tile of the
+# output, each thread MICRO_ROWS x MICRO_COLS of it in registers, over TILE_DEPTH-deep
+# slices of the inner dimension staged in shared memory. 8 x 4 per thread: per feature
+# 12 shared loads for 32 FMAs (a warp's row loads are broadcasts); a 128 x 64 tile
+# splits a 1024 x 1024 step into 128 tiles, about one per H100 multiprocessor. The
+# simulator runs each thread as a Python thread: small, uneven tiles there.
+TILE_EDGE = 4 if SIMULATED else 16
+MICRO_ROWS = 3 if SIMULATED else 8
+MICRO_COLS = 2 if SIMULATED else 4
+TILE_DEPTH = 4 if SIMULATED else 8
+TILE_THREADS = TILE_EDGE * TILE_EDGE
+TILE_ROWS = TILE_EDGE * MICRO_ROWS
+TILE_COLS = TILE_EDGE * MICRO_COLS
+TILE_ROWS_PADDED = TILE_ROWS + 1  # shared arrays need a literal shape: computed here
+# Each thread stages A_LOADS values of the (rows x depth) slice and W_LOADS of the
+# (depth x columns) slice of the weights; it fetches the next slice into registers
+# while it multiplies the current one, so the global latency overlaps the FMAs.
+A_LOADS = TILE_DEPTH * TILE_ROWS // TILE_THREADS
+W_LOADS = TILE_DEPTH * TILE_COLS // TILE_THREADS
+assert A_LOADS * TILE_THREADS == TILE_DEPTH * TILE_ROWS
+assert W_LOADS * TILE_THREADS == TILE_DEPTH * TILE_COLS
 
 _activation = cuda.jit(device=True)(scalar_activation)
 
@@ -148,6 +166,125 @@ def _emit(o, live, b, j, k, s, t, inp, inp_batch_major, inp_is_source, residual,
             out[k, b, j] = o
 
 
+@cuda.jit(device=True)
+def _clear(acc):
+    for a in range(MICRO_ROWS):
+        for c in range(MICRO_COLS):
+            acc[a, c] = 0
+
+
+@cuda.jit(device=True)
+def _tile_origin(tile, cols):
+    """First row and column of output tile ``tile`` (tiles run along the columns
+    first) of a product with ``cols`` columns."""
+    per_row = (cols + TILE_COLS - 1) // TILE_COLS
+    band = tile // per_row
+    return band * TILE_ROWS, (tile - band * per_row) * TILE_COLS
+
+
+@cuda.jit(device=True)
+def _slice_row(tid, r):
+    """``(row in the tile, depth index)`` of the ``r``-th value a thread stages of the
+    rows slice: consecutive threads take consecutive depths (the coalesced read)."""
+    e = tid + r * TILE_THREADS
+    m = e // TILE_DEPTH
+    return m, e - m * TILE_DEPTH
+
+
+@cuda.jit(device=True)
+def _fetch_weights(w_next, w, i0, col0, depth, cols, tid):
+    """``w_next[r]``: the thread's values of ``w[i0:i0 + TILE_DEPTH, col0:col0 +
+    TILE_COLS]`` (zero beyond ``depth`` x ``cols``); consecutive threads read
+    consecutive columns."""
+    for r in range(W_LOADS):
+        e = tid + r * TILE_THREADS
+        q = e // TILE_COLS
+        i = i0 + q
+        col = col0 + e - q * TILE_COLS
+        w_next[r] = w[i, col] if (i < depth and col < cols) else 0
+
+
+@cuda.jit(device=True)
+def _store_slices(a_tile, a_next, w_tile, w_next, tid):
+    """Move the fetched slices from registers to shared memory (the rows slice
+    transposed: ``a_tile[depth, row]``)."""
+    for r in range(A_LOADS):
+        m, q = _slice_row(tid, r)
+        a_tile[q, m] = a_next[r]
+    for r in range(W_LOADS):
+        e = tid + r * TILE_THREADS
+        q = e // TILE_COLS
+        w_tile[q, e - q * TILE_COLS] = w_next[r]
+
+
+@cuda.jit(device=True)
+def _multiply_stage(acc, a_tile, w_tile, a_reg, w_reg, tx, ty):
+    """``acc += a_tile[:, my rows].T @ w_tile[:, my columns]`` for one staged slice.
+
+    A thread's rows and columns are strided by the tile edge, so a warp reads
+    consecutive shared words of ``w_tile`` and one broadcast word of ``a_tile``.
+    """
+    for q in range(TILE_DEPTH):
+        for a in range(MICRO_ROWS):
+            a_reg[a] = a_tile[q, ty + a * TILE_EDGE]
+        for c in range(MICRO_COLS):
+            w_reg[c] = w_tile[q, tx + c * TILE_EDGE]
+        for a in range(MICRO_ROWS):
+            for c in range(MICRO_COLS):
+                acc[a, c] += a_reg[a] * w_reg[c]
+
+
+@cuda.jit(device=True)
+def _locate_inputs(src_b, src_t, row0, n_rows, batch, s0, total_steps, reverse, tid):
+    """Where the thread's rows of the projection come from: output row ``row0 + m``
+    is step ``k`` of batch row ``b`` (``row = k * batch + b``), input time ``t``;
+    ``src_b[r] = -1`` past the last row. A thread's rows are the same for every slice,
+    so the divisions are done once, not per slice."""
+    for r in range(A_LOADS):
+        m, _ = _slice_row(tid, r)
+        row = row0 + m
+        src_b[r] = -1
+        src_t[r] = 0
+        if row < n_rows:
+            k = row // batch
+            src_b[r] = row - k * batch
+            src_t[r] = _source_step(s0 + k, total_steps, reverse)
+
+
+@cuda.jit(device=True)
+def _fetch_inputs(a_next, x, x_batch_major, src_b, src_t, in_dim, drop, use_drop, i0,
+                  tid):
+    """``a_next[r]``: the thread's values of the projection's rows slice, read from
+    ``x`` in its own layout and dtype, times the input dropout mask."""
+    for r in range(A_LOADS):
+        _, q = _slice_row(tid, r)
+        i = i0 + q
+        b = src_b[r]
+        t = src_t[r]
+        v = a_next.dtype.type(0)
+        if b >= 0 and i < in_dim:
+            v = a_next.dtype.type(x[b, t, i] if x_batch_major else x[t, b, i])
+            if use_drop:
+                v *= drop[b, i]
+        a_next[r] = v
+
+
+@cuda.jit(device=True)
+def _fetch_states(a_next, hbuf, prev, batch, units, rdp, use_rdp, row0, i0, tid):
+    """``a_next[r]``: the thread's values of the previous state's rows slice (half
+    ``prev`` of the flat double buffer), times the recurrent dropout mask."""
+    for r in range(A_LOADS):
+        m, q = _slice_row(tid, r)
+        b = row0 + m
+        i = i0 + q
+        v = a_next.dtype.type(0)
+        if b < batch and i < units:
+            v = hbuf[_state_index(prev, b, i, batch, units)]
+            if use_rdp:
+                v *= rdp[b, i]
+        a_next[r] = v
+
+
 @cuda.jit(cache=not SIMULATED)
 def project(x, x_batch_major, reverse, s0, total_steps, steps, units, drop, use_drop,
             kernel, bias, proj):
@@ -155,77 +292,56 @@ def project(x, x_batch_major, reverse, s0, total_steps, steps, units, drop, use_
     chunk's ``steps`` steps.
 
     ``k`` counts processing steps from sequence step ``s0``; ``t`` is the step in ``x``
-    (reversed when ``reverse``). Output rows ``k * B + b`` run along the grid's x axis
-    (no 65535 limit), units along its y axis.
-
-    Register-tiled GEMM: a block computes a ``P_BLOCK x P_BLOCK`` tile of the output,
-    each thread a ``P_MICRO x P_MICRO`` sub-tile held in registers, over slices of
-    ``P_DEPTH`` input features staged in shared memory. Per feature a thread loads
-    ``2 * P_MICRO`` values from shared memory for ``P_MICRO ** 2`` FMAs (a one-output
-    thread loads two per FMA). A thread's rows and columns are strided by the block
-    edge, so a warp reads consecutive shared words and writes consecutive columns.
+    (reversed when ``reverse``). Output rows ``k * B + b`` are tiled along the grid's x
+    axis (no 65535 limit), units along its y axis; a block computes one tile (see
+    ``TILE_*``). Launch with ``(TILE_EDGE, TILE_EDGE)`` threads.
     """
-    # x tile stored transposed, padded by one column: consecutive features of one row
+    # x slice stored transposed, padded by one column: consecutive features of one row
     # (the coalesced global read) land in different banks.
-    a_tile = cuda.shared.array((P_DEPTH, P_PADDED), proj.dtype)
-    b_tile = cuda.shared.array((P_DEPTH, P_BLOCK), proj.dtype)
-    acc = cuda.local.array((P_MICRO, P_MICRO), proj.dtype)
-    a_reg = cuda.local.array(P_MICRO, proj.dtype)
-    b_reg = cuda.local.array(P_MICRO, proj.dtype)
+    a_tile = cuda.shared.array((TILE_DEPTH, TILE_ROWS_PADDED), proj.dtype)
+    w_tile = cuda.shared.array((TILE_DEPTH, TILE_COLS), proj.dtype)
+    acc = cuda.local.array((MICRO_ROWS, MICRO_COLS), proj.dtype)
+    a_reg = cuda.local.array(MICRO_ROWS, proj.dtype)
+    w_reg = cuda.local.array(MICRO_COLS, proj.dtype)
+    a_next = cuda.local.array(A_LOADS, proj.dtype)
+    w_next = cuda.local.array(W_LOADS, proj.dtype)
+    src_b = cuda.local.array(A_LOADS, int64)
+    src_t = cuda.local.array(A_LOADS, int64)
     batch = proj.shape[1]
     in_dim = kernel.shape[0]
     n_rows = steps * batch
     tx = cuda.threadIdx.x
     ty = cuda.threadIdx.y
-    tid = ty * P_EDGE + tx
-    row0 = cuda.blockIdx.x * P_BLOCK
-    col0 = cuda.blockIdx.y * P_BLOCK
-    for a in range(P_MICRO):
-        for c in range(P_MICRO):
-            acc[a, c] = 0
-    for i0 in range(0, in_dim, P_DEPTH):
-        for e in range(tid, P_DEPTH * P_BLOCK, P_EDGE * P_EDGE):
-            m = e // P_DEPTH  # x: consecutive threads read consecutive features
-            q = e - m * P_DEPTH
-            row = row0 + m
-            i = i0 + q
-            v = proj.dtype.type(0)
-            if row < n_rows and i < in_dim:
-                k = row // batch
-                b = row - k * batch
-                t = _source_step(s0 + k, total_steps, reverse)
-                v = proj.dtype.type(x[b, t, i] if x_batch_major else x[t, b, i])
-                if use_drop:
-                    v *= drop[b, i]
-            a_tile[q, m] = v
-            q = e // P_BLOCK  # kernel: consecutive threads read consecutive units
-            n = e - q * P_BLOCK
-            i = i0 + q
-            col = col0 + n
-            b_tile[q, n] = kernel[i, col] if (i < in_dim and col < units) else 0
+    tid = ty * TILE_EDGE + tx
+    row0 = cuda.blockIdx.x * TILE_ROWS
+    col0 = cuda.blockIdx.y * TILE_COLS
+    _clear(acc)
+    _locate_inputs(src_b, src_t, row0, n_rows, batch, s0, total_steps, reverse, tid)
+    _fetch_inputs(a_next, x, x_batch_major, src_b, src_t, in_dim, drop, use_drop, 0, tid)
+    _fetch_weights(w_next, kernel, 0, col0, in_dim, units, tid)
+    for i0 in range(0, in_dim, TILE_DEPTH):
+        _store_slices(a_tile, a_next, w_tile, w_next, tid)
         cuda.syncthreads()
-        for q in range(P_DEPTH):
-            for a in range(P_MICRO):
-                a_reg[a] = a_tile[q, ty + a * P_EDGE]
-            for c in range(P_MICRO):
-                b_reg[c] = b_tile[q, tx + c * P_EDGE]
-            for a in range(P_MICRO):
-                for c in range(P_MICRO):
-                    acc[a, c] += a_reg[a] * b_reg[c]
+        if i0 + TILE_DEPTH < in_dim:  # in flight while this slice is multiplied
+            _fetch_inputs(a_next, x, x_batch_major, src_b, src_t, in_dim, drop,
+                          use_drop, i0 + TILE_DEPTH, tid)
+            _fetch_weights(w_next, kernel, i0 + TILE_DEPTH, col0, in_dim, units, tid)
+        _multiply_stage(acc, a_tile, w_tile, a_reg, w_reg, tx, ty)
         cuda.syncthreads()
-    for a in range(P_MICRO):
-        row = row0 + ty + a * P_EDGE
+    for a in range(MICRO_ROWS):
+        row = row0 + ty + a * TILE_EDGE
         if row < n_rows:
             k = row // batch
             b = row - k * batch
-            for c in range(P_MICRO):
-                col = col0 + tx + c * P_EDGE
+            for c in range(MICRO_COLS):
+                col = col0 + tx + c * TILE_EDGE
                 if col < units:
                     proj[k, b, col] = acc[a, c] + bias[col]
 
 
 @cuda.jit(cache=not SIMULATED)
-def recur_block(proj, steps, units, rec, rec_shared, state_shared, rdp, use_rdp, act, mask, has_mask, mask_batch_major, reverse, s0, total_steps, inp,
+def recur_block(proj, steps, units, rec, rec_shared, state_shared, rdp, use_rdp, act,
+                mask, has_mask, mask_batch_major, reverse, s0, total_steps, inp,
                 inp_batch_major, inp_is_source, residual, is_last, zero_output_for_mask,
                 hbuf, carry, out, want_out, out_batch_major, rows_per_block):
     """All steps of one chunk of one level; a block owns ``rows_per_block`` batch rows.
@@ -422,5 +538,100 @@ def recur_grid(proj, k_begin, k_end, units, rec_cols, slice_units, rdp, use_rdp,
                     _emit(h, live, b, j, k, s, t, inp, inp_batch_major, inp_is_source,
                           residual, is_last, zero_output_for_mask, carry, out, want_out,
                           out_batch_major)
+        if k + 1 < k_end:
+            grid.sync()
+
+
+@cuda.jit(cache=not SIMULATED)
+def recur_tiled(proj, k_begin, k_end, units, rec, rdp, use_rdp, act, mask, has_mask,
+                mask_batch_major, reverse, s0, total_steps, inp, inp_batch_major,
+                inp_is_source, residual, is_last, zero_output_for_mask, hbuf, carry,
+                out, want_out, out_batch_major):
+    """Chunk steps ``k_begin`` to ``k_end`` of one level, each step a tiled GEMM.
+
+    Step ``s`` computes ``(hbuf[s % 2] * rdp) @ rec`` (``rec`` is (units, units)) in
+    output tiles of ``TILE_ROWS`` batch rows x ``TILE_COLS`` units, exactly as
+    :func:`project` does, then adds the projection, applies the activation and the
+    mask and writes half ``1 - s % 2`` of ``hbuf``. Blocks take the tiles in turn
+    (block ``x`` owns tiles ``x``, ``x + gridDim.x``, ...; the same at every step, so
+    a thread always writes the same outputs and reads back its own ``carry``); a grid
+    barrier separates the steps. The recurrent matrix is read from global memory (L2)
+    at every step: a block reuses each value it loads ``TILE_ROWS`` times.
+
+    Launch with ``(TILE_EDGE, TILE_EDGE)`` threads; cooperatively when the launch
+    covers more than one step (one step per launch in the simulator).
+    """
+    a_tile = cuda.shared.array((TILE_DEPTH, TILE_ROWS_PADDED), proj.dtype)
+    w_tile = cuda.shared.array((TILE_DEPTH, TILE_COLS), proj.dtype)
+    acc = cuda.local.array((MICRO_ROWS, MICRO_COLS), proj.dtype)
+    a_reg = cuda.local.array(MICRO_ROWS, proj.dtype)
+    w_reg = cuda.local.array(MICRO_COLS, proj.dtype)
+    a_next = cuda.local.array(A_LOADS, proj.dtype)
+    w_next = cuda.local.array(W_LOADS, proj.dtype)
+    batch = proj.shape[1]
+    tx = cuda.threadIdx.x
+    ty = cuda.threadIdx.y
+    tid = ty * TILE_EDGE + tx
+    tiles = (((batch + TILE_ROWS - 1) // TILE_ROWS)
+             * ((units + TILE_COLS - 1) // TILE_COLS))
+    if is_last and s0 + k_begin == 0:
+        for tile in range(cuda.blockIdx.x, tiles, cuda.gridDim.x):
+            row0, col0 = _tile_origin(tile, units)
+            for a in range(MICRO_ROWS):
+                b = row0 + ty + a * TILE_EDGE
+                for c in range(MICRO_COLS):
+                    j = col0 + tx + c * TILE_EDGE
+                    if b < batch and j < units:
+                        carry[b, j] = 0
+    grid = cuda.cg.this_grid()
+    for k in range(k_begin, k_end):
+        s = s0 + k
+        prev, nxt = s % 2, 1 - s % 2
+        t = _source_step(s, total_steps, reverse)
+        for tile in range(cuda.blockIdx.x, tiles, cuda.gridDim.x):
+            row0, col0 = _tile_origin(tile, units)
+            _clear(acc)
+            _fetch_states(a_next, hbuf, prev, batch, units, rdp, use_rdp, row0, 0, tid)
+            _fetch_weights(w_next, rec, 0, col0, units, units, tid)
+            for i0 in range(0, units, TILE_DEPTH):
+                _store_slices(a_tile, a_next, w_tile, w_next, tid)
+                cuda.syncthreads()
+                if i0 + TILE_DEPTH < units:  # in flight while this slice is multiplied
+                    _fetch_states(a_next, hbuf, prev, batch, units, rdp, use_rdp, row0,
+                                  i0 + TILE_DEPTH, tid)
+                    _fetch_weights(w_next, rec, i0 + TILE_DEPTH, col0, units, units, tid)
+                _multiply_stage(acc, a_tile, w_tile, a_reg, w_reg, tx, ty)
+                cuda.syncthreads()
+            # Two passes over the thread's outputs. The first, small enough to be
+            # unrolled, keeps `acc` in registers (indexed by loop counters that are
+            # not constants, a register array goes to local memory): it parks the
+            # sums (or the held state of masked rows) in the new half of hbuf. The
+            # second reads them back (the thread's own words: L1 hits), applies the
+            # activation and emits the outputs.
+            for a in range(MICRO_ROWS):
+                b = row0 + ty + a * TILE_EDGE
+                if b < batch:
+                    live = _live(mask, has_mask, mask_batch_major, b, t)
+                    for c in range(MICRO_COLS):
+                        j = col0 + tx + c * TILE_EDGE
+                        if j < units:
+                            hbuf[_state_index(nxt, b, j, batch, units)] = (
+                                acc[a, c] + proj[k, b, j] if live
+                                else hbuf[_state_index(prev, b, j, batch, units)])
+            for a in range(MICRO_ROWS):
+                b = row0 + ty + a * TILE_EDGE
+                if b < batch:
+                    live = _live(mask, has_mask, mask_batch_major, b, t)
+                    for c in range(MICRO_COLS):
+                        j = col0 + tx + c * TILE_EDGE
+                        if j < units:
+                            at = _state_index(nxt, b, j, batch, units)
+                            h = hbuf[at]
+                            if live:
+                                h = _activation(act, h)
+                                hbuf[at] = h
+                            _emit(h, live, b, j, k, s, t, inp, inp_batch_major,
+                                  inp_is_source, residual, is_last, zero_output_for_mask,
+                                  carry, out, want_out, out_batch_major)
         if k + 1 < k_end:
             grid.sync()

@@ -27,15 +27,16 @@ def scalar_activation(code, x):
         return math.tanh(x)
     if code == 0:
         return x
-    if code == 2:
-        return x if x > 0.0 else 0.0 * x
+    if code == 2:  # tf.nn.relu: NaN stays NaN, -inf gives 0
+        return 0.0 if x < 0.0 else x
     if code == 3:
         if x >= 0.0:
             return 1.0 / (1.0 + math.exp(-x))
         e = math.exp(x)
         return e / (1.0 + e)
-    if code == 4:
-        return min(1.0, max(0.0, 0.2 * x + 0.5))
+    if code == 4:  # clip(0.2 x + 0.5, 0, 1), NaN kept (as tf's clip)
+        y = 0.2 * x + 0.5
+        return 0.0 if y < 0.0 else (1.0 if y > 1.0 else y)
     if code == 5:
         return x if x > 0.0 else math.expm1(x)
     if code == 6:
@@ -159,7 +160,7 @@ def activate_row(code, z):
     elif code == 2:
         for j in range(n):
             v = z[j]
-            z[j] = v if v > 0 else v * 0
+            z[j] = 0 if v < 0 else v
     elif code == 3:
         for j in range(n):
             z[j] = 1.0 / (1.0 + math.exp(-z[j]))
