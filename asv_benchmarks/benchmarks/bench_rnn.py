@@ -8,6 +8,7 @@ import numbarnn as nr
 
 SHAPES = [(1, 1000, 64, 64), (32, 100, 64, 128), (64, 200, 128, 256), (256, 50, 256, 256)]
 SHAPE_NAMES = [str(s) for s in SHAPES]
+GPU_SHAPES = SHAPES + [(64, 1000, 512, 512), (1024, 100, 1024, 1024)]
 
 
 def _inputs(shape, dtype="float32"):
@@ -66,23 +67,29 @@ class FirstCall:
 
 
 class CudaForward:
-    """The CUDA engine; skipped where no GPU is usable."""
+    """The CUDA engine at the six GPU target shapes, input already on the device, with
+    each recurrence kernel choice; skipped where no GPU is usable."""
 
-    params = SHAPE_NAMES
-    param_names = ["shape (B, T, I, U)"]
+    params = ([str(s) for s in GPU_SHAPES], ["auto", "block", "grid", "tiled"])
+    param_names = ["shape (B, T, I, U)", "recurrence"]
     timeout = 300
 
-    def setup(self, shape_name):
+    def setup(self, shape_name, recurrence):
         from numbarnn.kernels.cuda_support import cuda_status
         ok, _ = cuda_status()
         if not ok:
             raise NotImplementedError("no usable CUDA device")
-        shape = SHAPES[SHAPE_NAMES.index(shape_name)]
+        from numba import cuda
+        from numbarnn.kernels import cuda as engine
+        self.engine, self.saved = engine, engine.RECURRENCE
+        engine.RECURRENCE = recurrence
+        shape = GPU_SHAPES[[str(s) for s in GPU_SHAPES].index(shape_name)]
         self.layer = nr.SimpleRNN(shape[3])
-        self.x = _inputs(shape)
-        with nr.device("cuda"):
-            self.layer(self.x)
+        self.x = cuda.to_device(_inputs(shape))
+        self.layer(self.x)  # compiles, mirrors the weights, allocates the work buffers
 
-    def time_forward(self, shape_name):
-        with nr.device("cuda"):
-            self.layer(self.x)
+    def teardown(self, shape_name, recurrence):
+        self.engine.RECURRENCE = self.saved
+
+    def time_forward(self, shape_name, recurrence):
+        self.layer(self.x)  # synchronises before it returns
