@@ -9,16 +9,18 @@ The public API mirrors tf-keras 2.x::
 __version__ = "0.1.0"
 
 from . import activations, backend, constraints, initializers, regularizers  # noqa: E402
-from . import layers  # noqa: E402
+from . import layers, utils  # noqa: E402
 from .device import device, get_device, set_device  # noqa: E402
 from .engine import (InputSpec, Layer, Policy, Variable, global_policy,  # noqa: E402
                      set_global_policy)
-from .layers import (RNN, AbstractRNNCell, Dense, ResidualWrapper,  # noqa: E402
-                     Sequential, SimpleRNN, SimpleRNNCell, StackedRNNCells)
+from .layers import (RNN, AbstractRNNCell, Dense, Masking,  # noqa: E402
+                     ResidualWrapper, Sequential, SimpleRNN, SimpleRNNCell,
+                     StackedRNNCells)
 from .saving import load_model, save_model  # noqa: E402
 
 __all__ = ["Layer", "InputSpec", "Variable", "Policy", "AbstractRNNCell", "SimpleRNNCell",
-           "SimpleRNN", "RNN", "StackedRNNCells", "ResidualWrapper", "Dense", "Sequential",
+           "SimpleRNN", "RNN", "StackedRNNCells", "ResidualWrapper", "Dense", "Masking",
+           "Sequential",
            "activations", "backend", "constraints", "initializers", "regularizers",
-           "layers", "device", "set_device", "get_device", "global_policy",
+           "layers", "utils", "device", "set_device", "get_device", "global_policy",
            "set_global_policy", "save_model", "load_model", "__version__"]

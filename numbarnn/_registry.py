@@ -1,8 +1,97 @@
-"""Name lookup and ``{'class_name', 'config'}`` serialization shared by the Keras
-utility modules (initializers, regularizers, constraints)."""
-import re
+"""Custom objects and name lookup (tf-keras ``saving/object_registration.py``), and the
+``{'class_name', 'config'}`` resolution shared by activations, initializers,
+regularizers, constraints and layer deserialization.
 
-__all__ = ["resolve", "serialize_object", "camel_to_snake"]
+Every name is looked up by :func:`get_registered_object`, in the Keras order: the
+innermost active :class:`CustomObjectScope`, then registered objects
+(:func:`get_custom_objects`), then an explicit ``custom_objects`` dict, then the
+module's built-in names.
+"""
+import re
+import threading
+
+__all__ = ["CustomObjectScope", "custom_object_scope", "get_custom_objects",
+           "get_registered_object", "resolve", "serialize_object", "camel_to_snake"]
+
+_GLOBAL_CUSTOM_OBJECTS = {}
+_SCOPED = threading.local()  # each thread sees only the scopes it entered
+
+
+def _scoped_objects():
+    objects = getattr(_SCOPED, "objects", None)
+    if objects is None:
+        objects = _SCOPED.objects = {}
+    return objects
+
+
+class CustomObjectScope:
+    """Make custom classes and functions visible to deserialization inside a block.
+
+    Parameters
+    ----------
+    *args : dict
+        ``{name: object}`` mappings; later ones win.
+
+    Examples
+    --------
+    >>> import numbarnn as nr
+    >>> def double_tanh(x):
+    ...     return 2 * nr.activations.tanh(x)
+    >>> config = nr.SimpleRNN(2, activation=double_tanh).get_config()
+    >>> with nr.utils.custom_object_scope({"double_tanh": double_tanh}):
+    ...     layer = nr.SimpleRNN.from_config(config)
+    >>> layer.activation is double_tanh
+    True
+    """
+
+    def __init__(self, *args):
+        for objects in args:
+            if objects is not None and not isinstance(objects, dict):
+                raise TypeError("Arguments of `custom_object_scope` must be dicts of "
+                                f"{{name: object}}. Received: {objects!r}")
+        self.custom_objects = args
+        self._backups = []
+
+    def __enter__(self):
+        objects = _scoped_objects()
+        self._backups.append(dict(objects))
+        for extra in self.custom_objects:
+            objects.update(extra or {})
+        return self
+
+    def __exit__(self, *exc_info):
+        objects = _scoped_objects()
+        objects.clear()
+        objects.update(self._backups.pop())
+
+
+custom_object_scope = CustomObjectScope
+
+
+def get_custom_objects():
+    """The live dict of globally registered custom objects (name -> object).
+
+    Scoped objects (:class:`CustomObjectScope`) are not in it.
+    """
+    return _GLOBAL_CUSTOM_OBJECTS
+
+
+def get_registered_object(name, custom_objects=None, module_objects=None):
+    """The object registered under ``name``, or None.
+
+    Parameters
+    ----------
+    name : str
+    custom_objects : dict, optional
+        Mappings given by the user (e.g. ``load_model(..., custom_objects=...)``).
+    module_objects : dict, optional
+        The calling module's built-in names.
+    """
+    for table in (_scoped_objects(), _GLOBAL_CUSTOM_OBJECTS, custom_objects,
+                  module_objects):
+        if table and name in table:
+            return table[name]
+    return None
 
 
 def camel_to_snake(name):
@@ -10,27 +99,65 @@ def camel_to_snake(name):
     return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
 
 
-def resolve(identifier, classes, aliases, kind, base, custom_objects=None):
-    """Turn ``identifier`` (None, str, config dict, instance, callable) into an object.
+def _config_name(identifier):
+    """The name a config dict refers to: ``class_name``, or for a serialized function
+    (tf-keras >= 2.13 / Keras 3: ``{"class_name": "function", "config": "relu"}``) the
+    function's name held in ``config``."""
+    config = identifier.get("config")
+    if isinstance(config, str):
+        return config
+    if "class_name" not in identifier:
+        raise ValueError(f"Improper config format for {identifier!r}. Expecting python "
+                         "dict contains `class_name` and `config` as keys")
+    return identifier["class_name"]
 
-    ``classes`` maps class names to classes; ``aliases`` maps snake-case names to classes.
+
+def _from_config(obj, config):
+    """An instance of class ``obj`` built from ``config``; a function is returned as is."""
+    if not isinstance(obj, type):
+        return obj
+    config = dict(config) if isinstance(config, dict) else {}
+    return obj.from_config(config) if hasattr(obj, "from_config") else obj(**config)
+
+
+def _examples(module_objects):
+    names = sorted(n for n in module_objects if n.islower()) or sorted(module_objects)
+    return names[:8] + ["..."] if len(names) > 8 else names
+
+
+def resolve(identifier, module_objects, kind, module, base=(), custom_objects=None):
+    """Turn ``identifier`` (None, name, config dict, instance, callable) into an object.
+
+    Parameters
+    ----------
+    identifier : None, str, dict, instance of ``base`` or callable
+    module_objects : dict
+        Built-in names (class names and snake-case aliases) of the calling module.
+    kind : str
+        What is looked up, for messages (``"initializer"``).
+    module : str
+        The public module, for messages (``"initializers"``).
+    base : type or tuple of types
+        Instances are returned unchanged.
+    custom_objects : dict, optional
     """
     if identifier is None or isinstance(identifier, base):
         return identifier
-    table = {**classes, **aliases, **(custom_objects or {})}
-    if isinstance(identifier, dict):
-        name = identifier.get("class_name")
-        cls = table.get(name)
-        if cls is None:
-            raise ValueError(f"Unknown {kind}: '{name}'. Received: {identifier!r}")
-        return cls.from_config(dict(identifier.get("config") or {}))
-    if isinstance(identifier, str):
-        cls = table.get(identifier) or table.get(camel_to_snake(identifier))
-        if cls is None:
-            raise ValueError(f"Unknown {kind}: '{identifier}'. Please ensure you are using a "
-                             f"`numbarnn.{kind}s` name, e.g. one of "
-                             f"{sorted(aliases)[:8]}...")
-        return cls() if isinstance(cls, type) else cls
+    if isinstance(identifier, (dict, str)):
+        name = _config_name(identifier) if isinstance(identifier, dict) else identifier
+        obj = (get_registered_object(name, custom_objects, module_objects)
+               or get_registered_object(camel_to_snake(name), custom_objects,
+                                        module_objects))
+        if obj is None:
+            raise ValueError(
+                f"Unknown {kind}: '{name}'. Please ensure you are using a "
+                f"`numbarnn.{module}` name (e.g. one of {_examples(module_objects)}), "
+                "or pass your object in `custom_objects` or inside "
+                f"`numbarnn.utils.custom_object_scope`. Received: {identifier!r}")
+        if isinstance(identifier, str):
+            return obj() if isinstance(obj, type) else obj
+        with CustomObjectScope(custom_objects):
+            return _from_config(obj, identifier.get("config"))
     if callable(identifier):
         return identifier
     raise ValueError(f"Could not interpret {kind} identifier: {identifier!r}")

@@ -2,6 +2,8 @@
 import numpy as np
 from scipy.special import erf
 
+from ._registry import resolve
+
 __all__ = ["tanh", "relu", "sigmoid", "hard_sigmoid", "linear", "elu", "selu", "softplus",
            "softsign", "swish", "silu", "gelu", "exponential", "softmax", "get",
            "serialize", "deserialize", "name_of"]
@@ -22,11 +24,24 @@ def tanh(x):
 
 
 def relu(x, alpha=0.0, max_value=None, threshold=0.0):
-    """``max(x, 0)``, with a leaky slope ``alpha`` below ``threshold`` and a cap."""
+    """``max(x, 0)``, with a leaky slope ``alpha`` below ``threshold`` and a cap.
+
+    Computed as tf-keras's ``backend.relu``, non-finite values included: NaN stays NaN,
+    ``-inf`` gives 0 (and NaN with a non-zero ``threshold``, as in tf-keras).
+    """
     x = _f(x)
-    out = np.where(x > threshold, x, alpha * (x - threshold) if alpha else 0.0)
+    if alpha and max_value is None and not threshold:
+        return np.where(x > 0, x, alpha * x).astype(x.dtype)  # tf.nn.leaky_relu
+    if threshold:
+        with np.errstate(invalid="ignore"):  # inf * 0 is NaN, as in tf-keras
+            out = x * (x > threshold)
+    else:
+        out = np.where(x < 0, 0, x)  # tf.nn.relu
     if max_value is not None:
-        out = np.minimum(out, max_value)
+        out = np.clip(out, 0, max_value)
+    if alpha:
+        negative = threshold - x
+        out = out - alpha * np.where(negative < 0, 0, negative)
     return out.astype(x.dtype)
 
 
@@ -102,6 +117,7 @@ _BY_NAME = {"linear": linear, "tanh": tanh, "relu": relu, "sigmoid": sigmoid,
             "softsign": softsign, "swish": swish, "silu": silu, "gelu": gelu,
             "exponential": exponential, "softmax": softmax}
 _NAME_OF = {fn: name for name, fn in _BY_NAME.items()}
+_NAME_OF[silu] = "swish"  # one function in tf-keras, saved as "swish"
 
 
 def name_of(fn):
@@ -113,16 +129,22 @@ def name_of(fn):
 
 
 def get(identifier):
-    """An activation from a name, ``None`` (linear) or a callable."""
+    """An activation from a name, a config dict, ``None`` (linear) or a callable.
+
+    Names and dicts are resolved by :func:`deserialize`, so user functions given to
+    :func:`numbarnn.utils.custom_object_scope` (or registered) are found too.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name.
+    TypeError
+        For anything else that is not callable.
+    """
     if identifier is None:
         return linear
-    if isinstance(identifier, dict):
-        identifier = identifier.get("config", identifier.get("class_name"))
-    if isinstance(identifier, str):
-        if identifier not in _BY_NAME:
-            raise ValueError(f"Unknown activation function: '{identifier}'. Expected one of "
-                             f"{sorted(_BY_NAME)} or a callable.")
-        return _BY_NAME[identifier]
+    if isinstance(identifier, (str, dict)):
+        return deserialize(identifier)
     if callable(identifier):
         return identifier
     raise TypeError("Could not interpret activation function identifier: "
@@ -137,6 +159,16 @@ def serialize(activation):
 
 
 def deserialize(name, custom_objects=None):
-    if custom_objects and name in custom_objects:
-        return custom_objects[name]
-    return get(name)
+    """The activation function ``name`` refers to.
+
+    Parameters
+    ----------
+    name : str or dict
+        A function name, or a config dict: ``{"class_name": "relu", "config": {}}`` or
+        the tf-keras >= 2.13 form ``{"class_name": "function", "config": "relu"}``.
+    custom_objects : dict, optional
+        Extra ``{name: function}`` entries (as do an active
+        :func:`numbarnn.utils.custom_object_scope` and registered objects).
+    """
+    return resolve(name, _BY_NAME, "activation function", "activations",
+                   custom_objects=custom_objects)

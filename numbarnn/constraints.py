@@ -113,11 +113,12 @@ _CLASSES = {c.__name__: c for c in (MaxNorm, NonNeg, UnitNorm, MinMaxNorm,
 _ALIASES = {"max_norm": MaxNorm, "non_neg": NonNeg, "unit_norm": UnitNorm,
             "min_max_norm": MinMaxNorm, "radial_constraint": RadialConstraint}
 globals().update(_ALIASES)
+_BUILTINS = {**_CLASSES, **_ALIASES}
 
 
 def get(identifier):
     """A constraint from a name, a config dict, an instance or a callable."""
-    return resolve(identifier, _CLASSES, _ALIASES, "constraint", Constraint)
+    return resolve(identifier, _BUILTINS, "constraint", "constraints", Constraint)
 
 
 def serialize(constraint):
@@ -125,4 +126,7 @@ def serialize(constraint):
 
 
 def deserialize(config, custom_objects=None):
-    return resolve(config, _CLASSES, _ALIASES, "constraint", Constraint, custom_objects)
+    """The constraint a name or config dict describes; ``custom_objects`` (and any
+    active :func:`numbarnn.utils.custom_object_scope`) may name user ones."""
+    return resolve(config, _BUILTINS, "constraint", "constraints", Constraint,
+                   custom_objects)

@@ -265,11 +265,12 @@ _ALIASES = {"zeros": Zeros, "ones": Ones, "constant": Constant,
             "lecun_uniform": LecunUniform, "orthogonal": Orthogonal, "identity": Identity,
             "uniform": RandomUniform, "normal": RandomNormal}
 globals().update(_ALIASES)
+_BUILTINS = {**_CLASSES, **_ALIASES}
 
 
 def get(identifier):
     """An initializer from a name, a config dict, an instance or a callable."""
-    return resolve(identifier, _CLASSES, _ALIASES, "initializer", Initializer)
+    return resolve(identifier, _BUILTINS, "initializer", "initializers", Initializer)
 
 
 def serialize(initializer):
@@ -278,4 +279,7 @@ def serialize(initializer):
 
 
 def deserialize(config, custom_objects=None):
-    return resolve(config, _CLASSES, _ALIASES, "initializer", Initializer, custom_objects)
+    """The initializer a name or config dict describes; ``custom_objects`` (and any
+    active :func:`numbarnn.utils.custom_object_scope`) may name user ones."""
+    return resolve(config, _BUILTINS, "initializer", "initializers", Initializer,
+                   custom_objects)

@@ -2,6 +2,7 @@
 import numpy as np
 
 from ._registry import resolve, serialize_object
+from .backend import floatx
 
 __all__ = ["Regularizer", "L1", "L2", "L1L2", "l1", "l2", "l1_l2", "get", "serialize",
            "deserialize"]
@@ -16,6 +17,17 @@ def _factor(name, value):
     if not value >= 0:
         raise ValueError(f"Value of argument `{name}` must be a non-negative number. "
                          f"Received: {name}={value}")
+    # tf-keras keeps the factor in floatx (cast_to_floatx): 0.01 is stored, computed
+    # with and saved as 0.009999999776482582.
+    return float(np.asarray(value, dtype=floatx()))
+
+
+def _legacy_l(kwargs, value):
+    """The factor of L1/L2, which also take it as ``l`` (older Keras); any other keyword
+    is an error, as in tf-keras (``L1(l2=0.5)`` must not be silently ignored)."""
+    value = kwargs.pop("l", value)
+    if kwargs:
+        raise TypeError(f"Argument(s) not recognized: {kwargs}")
     return value
 
 
@@ -57,7 +69,7 @@ class L1(L1L2):
     """``l1 * sum(|x|)``."""
 
     def __init__(self, l1=0.01, **kwargs):
-        super().__init__(l1=kwargs.pop("l", l1))
+        super().__init__(l1=_legacy_l(kwargs, l1))
 
     def get_config(self):
         return {"l1": self.l1}
@@ -67,7 +79,7 @@ class L2(L1L2):
     """``l2 * sum(x**2)``."""
 
     def __init__(self, l2=0.01, **kwargs):
-        super().__init__(l2=kwargs.pop("l", l2))
+        super().__init__(l2=_legacy_l(kwargs, l2))
 
     def get_config(self):
         return {"l2": self.l2}
@@ -84,11 +96,12 @@ def l1_l2(l1=0.01, l2=0.01):  # noqa: F811 - Keras signature
 
 _CLASSES = {"L1": L1, "L2": L2, "L1L2": L1L2}
 _ALIASES = {"l1": L1, "l2": L2, "l1_l2": l1_l2}
+_BUILTINS = {**_CLASSES, **_ALIASES}
 
 
 def get(identifier):
     """A regularizer from a name, a config dict, an instance or a callable."""
-    return resolve(identifier, _CLASSES, _ALIASES, "regularizer", Regularizer)
+    return resolve(identifier, _BUILTINS, "regularizer", "regularizers", Regularizer)
 
 
 def serialize(regularizer):
@@ -96,4 +109,7 @@ def serialize(regularizer):
 
 
 def deserialize(config, custom_objects=None):
-    return resolve(config, _CLASSES, _ALIASES, "regularizer", Regularizer, custom_objects)
+    """The regularizer a name or config dict describes; ``custom_objects`` (and any
+    active :func:`numbarnn.utils.custom_object_scope`) may name user ones."""
+    return resolve(config, _BUILTINS, "regularizer", "regularizers", Regularizer,
+                   custom_objects)

@@ -18,13 +18,27 @@ __all__ = ["save_model", "load_model", "save_weights", "load_weights", "FORMAT_V
 FORMAT_VERSION = 1
 
 
+def _file_mode():
+    """The mode a new file gets from open() under this process's umask (mkstemp's
+    files are 0600)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+_NEW_FILE_MODE = _file_mode()  # read once, at import: os.umask is process-wide
+
+
 def _atomic_savez(path, arrays):
     path = os.fspath(path)
+    if not path or os.path.isdir(path):
+        raise ValueError(f"Argument `path` must name a file. Received: path={path!r}")
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise FileNotFoundError(f"Cannot save to {path!r}: folder {folder!r} does not exist.")
     fd, tmp = tempfile.mkstemp(prefix=".numbarnn-", suffix=".tmp", dir=folder)
     try:
+        os.chmod(tmp, _NEW_FILE_MODE)
         with os.fdopen(fd, "wb") as f:
             np.savez(f, **arrays)
             f.flush()
@@ -36,20 +50,33 @@ def _atomic_savez(path, arrays):
         raise
 
 
+def _load_npz(path):
+    """The arrays of an ``.npz`` archive; np.load returns a bare array for ``.npy``."""
+    data = np.load(path, allow_pickle=False)
+    if not isinstance(data, np.lib.npyio.NpzFile):
+        raise ValueError("it holds a single array (.npy), not an .npz archive")
+    with data:
+        return {k: data[k] for k in data.files}
+
+
 def _read(path, kind):
     path = os.fspath(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"No numbarnn {kind} file at {path!r}.")
     try:
-        with np.load(path, allow_pickle=False) as data:
-            arrays = {k: data[k] for k in data.files}
+        arrays = _load_npz(path)
     except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError) as err:
         raise ValueError(f"{path!r} is not a readable numbarnn {kind} file (truncated, "
                          f"corrupted or another format): {err}") from None
     if "__numbarnn_format__" not in arrays:
         raise ValueError(f"{path!r} is not a numbarnn {kind} file: it has no "
                          "'__numbarnn_format__' entry.")
-    version = int(arrays["__numbarnn_format__"])
+    version = arrays["__numbarnn_format__"]
+    if version.shape != () or version.dtype.kind not in "iu":
+        raise ValueError(f"{path!r} is not a readable numbarnn {kind} file (truncated, "
+                         f"corrupted or another format): its '__numbarnn_format__' entry "
+                         f"is {version!r}, not an integer version.")
+    version = int(version)
     if version > FORMAT_VERSION:
         raise ValueError(f"{path!r} was written by a newer numbarnn (file format {version}; "
                          f"this version reads up to {FORMAT_VERSION}). Upgrade numbarnn.")

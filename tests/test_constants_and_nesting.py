@@ -1,5 +1,6 @@
 """constants=, list inputs [x, *states, *constants], multi-state cells, and StackedRNNCells."""
 import numpy as np
+import pytest
 
 import numbarnn as nr
 from cells import UnitsCell
@@ -54,3 +55,24 @@ def test_stacked_state_sizes_and_initial_state(rng):
     np.testing.assert_array_equal(out, s2)
     assert nr.RNN(nr.SimpleRNNCell(2), return_sequences=True,
                   time_major=True).compute_output_shape((7, None, 3)) == (7, None, 2)
+
+
+def test_empty_stack_returns_its_inputs(engine):
+    """tf-keras 2.21: ``RNN([])`` / ``RNN(StackedRNNCells([]))`` pass each step's input
+    through (no states), with the usual masking and go_backwards rules. The expected
+    values below were recorded from tf-keras."""
+    x = np.arange(24, dtype="float32").reshape(2, 3, 4)
+    mask = np.array([[1, 0, 1], [1, 1, 0]], bool)
+    seq, = nr.RNN([], return_sequences=True, return_state=True)(x)
+    np.testing.assert_array_equal(seq, x)
+    np.testing.assert_array_equal(
+        nr.RNN(nr.StackedRNNCells([]), return_sequences=True)(x, mask=mask),
+        [[x[0, 0], x[0, 0], x[0, 2]], [x[1, 0], x[1, 1], x[1, 1]]])
+    np.testing.assert_array_equal(nr.RNN([])(x, mask=mask), [x[0, 2], x[1, 1]])
+    np.testing.assert_array_equal(nr.RNN([], go_backwards=True)(x), x[:, 0])
+    layer = nr.RNN([])
+    with pytest.raises(ValueError, match="output_size` is known only once it is built"):
+        layer.compute_output_shape((2, 3, 4))
+    layer(x)
+    assert layer.compute_output_shape((None, 3, 4)) == (None, 4) and layer.weights == []
+    assert nr.RNN.from_config(layer.get_config()).cell.cells == []

@@ -1,4 +1,6 @@
 """Bad input gets a clear error naming the argument, the expected and the received value."""
+import re
+
 import numpy as np
 import pytest
 
@@ -134,3 +136,193 @@ def test_unknown_device():
     with pytest.raises(ValueError, match="`device` must be one of"):
         with nr.device("tpu"):
             pass
+
+
+# -- fuzzer findings (compared against tf-keras 2.21) ------------------------------------
+HOST_ENGINES = ["cpu", "python"]
+
+
+@pytest.mark.parametrize("engine_name", HOST_ENGINES)
+def test_prebuilt_cell_with_another_input_width(engine_name):
+    """A cell built for 4 features, reused in a new RNN: the fused kernel read out of
+    bounds (narrower input) or ignored features (wider); now a ValueError on every path."""
+    cell = nr.SimpleRNNCell(1, kernel_initializer="ones", recurrent_initializer="zeros")
+    nr.RNN(cell)(np.zeros((1, 1, 4), "float32"))
+    # the fused kernel names the layer and its input, the Python loop the cell's step
+    with nr.device(engine_name):
+        for width in (2, 6):
+            layer = nr.RNN(cell, return_sequences=True, name="reuse")
+            where, shape = (('"reuse"', f"(1, 3, {width})") if engine_name == "cpu"
+                            else ('"simple_rnn_cell"', f"(1, {width})"))
+            with pytest.raises(ValueError, match=re.escape(
+                    f"Input 0 of layer {where} is incompatible with the layer: expected "
+                    "axis -1 of input shape to have value 4, but received input with "
+                    f"shape {shape}")):
+                layer(np.ones((1, 3, width), "float32"))
+
+
+@pytest.mark.parametrize("engine_name", HOST_ENGINES)
+def test_prebuilt_second_cell_in_a_stack(engine_name):
+    second = nr.SimpleRNNCell(3, name="second")
+    nr.RNN(second)(np.zeros((1, 2, 7), "float32"))  # kernel (7, 3)
+    with nr.device(engine_name):
+        with pytest.raises(ValueError, match=r'layer "second".* expected axis -1 of input '
+                                             r"shape to have value 7, but received input "
+                                             r"with shape \(.*, 2\)"):
+            nr.RNN([nr.SimpleRNNCell(2), second])(np.ones((1, 2, 4), "float32"))
+
+
+def test_fused_stack_checks_its_levels():
+    from numbarnn.kernels import LevelSpec, run_stack
+    x = np.ones((2, 3, 4), "float32")
+    state = [np.zeros((2, 3), "float32")]
+
+    def level(in_dim, units, **kw):
+        return LevelSpec(np.ones((in_dim, units), "float32"),
+                         np.ones((units, units), "float32"), None, "tanh", name="c", **kw)
+    with pytest.raises(ValueError, match='layer "rnn".*expected axis -1 .* value 5'):
+        run_stack([level(5, 3)], x, None, state)
+    with pytest.raises(ValueError, match="ResidualWrapper .* got input width 4 and output "
+                                         "size 3"):
+        run_stack([level(4, 3, residual=True)], x, None, state)
+    with pytest.raises(ValueError, match="at least one level"):
+        run_stack([], x, None, [])
+
+
+@pytest.mark.parametrize("engine_name", HOST_ENGINES)
+def test_4d_input_to_builtin_cell(engine_name):
+    with nr.device(engine_name):
+        with pytest.raises(ValueError, match=r"expected ndim=(3|2), found ndim=(4|3)"):
+            nr.RNN(nr.SimpleRNNCell(2))(np.ones((2, 3, 4, 5), "float32"))
+
+
+@pytest.mark.parametrize("dtype", ["int32", "bool"])
+def test_non_float_layer_dtype(dtype):
+    # tf-keras: TypeError "A Dense layer can only be built with a floating-point dtype"
+    x = np.ones((1, 2, 2), dtype)
+    with pytest.raises(TypeError, match=f"SimpleRNNCell layer can only be built with a "
+                                        f"floating-point dtype. Received: dtype={dtype}"):
+        nr.SimpleRNN(2, dtype=dtype, kernel_initializer="ones",
+                     recurrent_initializer="zeros")(x)
+    with pytest.raises(TypeError, match="Dense layer can only be built with a "
+                                        "floating-point dtype"):
+        nr.Dense(2, dtype=dtype)(x[0])
+    with pytest.raises(TypeError, match="RNN layer can only be built with a floating"):
+        nr.RNN(nr.SimpleRNNCell(2), dtype=dtype)(x.astype("float32"))
+
+
+def test_cell_called_directly_checks_inputs_and_state():
+    cell = nr.SimpleRNNCell(2)
+    with pytest.raises(ValueError, match=r'"simple_rnn_cell" is incompatible with the '
+                                         r"layer: expected ndim=2, found ndim=1"):
+        cell(np.ones(4, "float32"), [np.zeros((3, 2), "float32")])
+    with pytest.raises(ValueError, match=r"expected shape=\(2, 2\) \(batch, units\), "
+                                         r"found shape=\(2, 1, 2\)"):
+        cell(np.ones((2, 4), "float32"), [np.zeros((2, 1, 2), "float32")])
+    with pytest.raises(ValueError, match=r"expected shape=\(2, 2\).*found shape=\(3, 2\)"):
+        cell(np.ones((2, 4), "float32"), np.zeros((3, 2), "float32"))
+    with pytest.raises(ValueError, match=r"expected axis -1 of input shape to have value "
+                                         r"4, but received input with shape \(2, 5\)"):
+        cell(np.ones((2, 5), "float32"), [np.zeros((2, 2), "float32")])
+    out, [h] = cell(np.ones((2, 4), "float32"), [np.zeros((2, 2), "float32")])
+    assert out.shape == h.shape == (2, 2)
+
+
+class _StepCell(nr.AbstractRNNCell):
+    """Returns ``result(x, states)`` from each step."""
+
+    def __init__(self, result, **kwargs):
+        super().__init__(**kwargs)
+        self.result = result
+
+    state_size = 2
+    output_size = 2
+
+    def call(self, inputs, states):
+        return self.result(inputs, states)
+
+
+@pytest.mark.parametrize("result,error,message", [
+    (lambda x, s: (s[0][:1] + 1.0, [s[0][:1] + 1.0]), ValueError,
+     r"returned an array of shape \(1, 2\) as new state 0, expected shape \(2, 2\)"),
+    (lambda x, s: (s[0], [s[0], s[0]]), ValueError,
+     r"returned 2 new state\(s\), but its `state_size` gives 1: expected shapes \[\(2, 2\)\]"),
+    (lambda x, s: (s[0], []), ValueError, r"returned 0 new state\(s\)"),
+    (lambda x, s: (np.concatenate([s[0], x[:, :1]], -1),) * 2, ValueError,
+     r"returned an array of shape \(2, 3\) as new state 0, expected shape \(2, 2\)"),
+    (lambda x, s: (None, s), ValueError, r"returned None as output 0, expected an array "
+                                         r"of shape \(batch=2, \.\.\.\)"),
+    (lambda x, s: (s[0][:1], s), ValueError, r"returned an array of shape \(1, 2\) as "
+                                             r"output 0"),
+    (lambda x, s: s[0], TypeError, r"must return a pair \(output, new_states\), but "
+                                   r"returned an array of shape \(2, 2\)"),
+    (lambda x, s: [], TypeError, "must return a pair .* a list of length 0"),
+])
+@pytest.mark.parametrize("masked", [False, True])
+def test_custom_cell_results_are_checked(result, error, message, masked):
+    x = np.ones((2, 3, 4), "float32")
+    mask = np.array([[1, 0, 1], [1, 1, 1]], bool) if masked else None
+    layer = nr.RNN(_StepCell(result, name="odd"), return_state=True)
+    with pytest.raises(error, match=r'The cell "odd" \(_StepCell\) of layer "rnn" '
+                                    + message):
+        layer(x, mask=mask)
+
+
+def test_output_shape_must_not_change_between_steps():
+    steps = iter(range(10))
+
+    def result(x, s):
+        return np.zeros((2, 2 + next(steps))), s
+    with pytest.raises(ValueError, match=r"outputs of shapes \[\(2, 3\)\], but \[\(2, 2\)\] "
+                                         "at the first step"):
+        nr.RNN(_StepCell(result))(np.ones((2, 3, 4), "float32"))
+
+
+def test_backend_rnn_checks_the_step_function():
+    x = np.ones((2, 3, 4))
+    with pytest.raises(ValueError, match=r"The step function returned 2 new state"):
+        nr.backend.rnn(lambda x_t, s: (x_t, [s[0], s[0]]), x, [np.zeros((2, 4))])
+
+
+def test_dropout_of_one_fails_in_training_only():
+    # tf-keras clips the rate to 1, then tf.nn.dropout raises at a training call
+    x = np.ones((2, 3, 2), "float32")
+    for arg in ("dropout", "recurrent_dropout"):
+        layer = nr.SimpleRNN(2, **{arg: 1.5})
+        assert getattr(layer.cell, arg) == 1.0
+        assert layer(x).shape == (2, 2)
+        for engine_name in HOST_ENGINES:
+            with nr.device(engine_name):
+                with pytest.raises(ValueError, match=rf"Argument `{arg}` of layer "
+                                                     r'"simple_rnn_cell" must be in the '
+                                                     rf"range \[0, 1\) for a training call"
+                                                     rf".*Received: {arg}=1.0"):
+                    layer(x, training=True)
+
+
+@pytest.mark.parametrize("value", ["no", 1, None, np.bool_(True)])
+def test_trainable_must_be_a_bool(value):
+    with pytest.raises(TypeError, match="Expected `trainable` argument to be a boolean, "
+                                        f"but got: {value}"):
+        nr.SimpleRNN(2, trainable=value)
+    layer = nr.Dense(2)
+    with pytest.raises(TypeError, match="Expected `trainable` argument to be a boolean"):
+        layer.trainable = value
+    assert layer.trainable is True
+
+
+@pytest.mark.parametrize("shape", ["abc", {"a": (1, 2, 3)}, ((1, 2, 3), "x"), (2.0, 3, 4)])
+def test_shape_arguments_must_be_shapes(shape):
+    with pytest.raises(TypeError, match="Argument `input_shape` must be a shape"):
+        nr.RNN(nr.SimpleRNNCell(2)).build(shape)
+    with pytest.raises(TypeError, match="Argument `input_shape` must be a shape"):
+        nr.SimpleRNN(2).compute_output_shape(shape)
+    with pytest.raises(TypeError, match="Argument `input_shape` of a Sequential model"):
+        nr.Sequential([nr.Dense(2)]).build(shape)
+
+
+def test_activation_config_dict_error_names_what_was_passed():
+    bad = {"class_name": "relux", "config": {}}
+    with pytest.raises(ValueError, match=r"Unknown activation function: 'relux'.*"
+                                         r"Received: \{'class_name': 'relux'"):
+        nr.SimpleRNN(2, activation=bad)

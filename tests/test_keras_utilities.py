@@ -4,6 +4,7 @@ import warnings
 import numpy as np
 import pytest
 
+import numbarnn as nr
 from numbarnn import activations, constraints, initializers, regularizers
 
 
@@ -94,6 +95,23 @@ def test_activation_values():
     assert a.tanh(np.ones(2, np.float32)).dtype == np.float32
 
 
+@pytest.mark.parametrize("kwargs,expected", [
+    # tf-keras 2.21 backend.relu on [nan, -inf, inf, -0.0, -1, 2] (float32)
+    ({}, [np.nan, 0, np.inf, -0.0, 0, 2]),
+    ({"threshold": 0.5}, [np.nan, np.nan, np.inf, -0.0, -0.0, 2]),
+    ({"alpha": 0.1}, [np.nan, -np.inf, np.inf, -0.0, -0.1, 2]),
+    ({"max_value": 2.0}, [np.nan, 0, 2, -0.0, 0, 2]),
+    ({"alpha": 0.1, "max_value": 1.5}, [np.nan, -np.inf, 1.5, -0.0, -0.1, 1.5]),
+    ({"alpha": 0.1, "threshold": 0.5}, [np.nan, np.nan, np.inf, -0.05, -0.15, 2]),
+])
+def test_relu_matches_tf_keras_on_non_finite_values(kwargs, expected):
+    x = np.array([np.nan, -np.inf, np.inf, -0.0, -1, 2], np.float32)
+    got = activations.relu(x, **kwargs)
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(got, np.array(expected, np.float32), rtol=1e-6)
+    np.testing.assert_array_equal(np.signbit(got[3]), np.signbit(np.float32(expected[3])))
+
+
 def test_activation_lookup_and_serialize():
     assert activations.get(None) is activations.linear
     assert activations.serialize(None) == "linear"
@@ -109,9 +127,10 @@ def test_regularizers():
     assert float(regularizers.L1(0.1)(w)) == pytest.approx(0.6)
     assert float(regularizers.L2(0.1)(w)) == pytest.approx(1.4)
     assert float(regularizers.l1_l2(0.1, 0.1)(w)) == pytest.approx(2.0)
-    assert regularizers.L1L2(l1=0.1).get_config() == {"l1": 0.1, "l2": 0.0}
+    assert regularizers.L1L2(l1=0.1).get_config() == {"l1": float(np.float32(0.1)),
+                                                       "l2": 0.0}
     r = regularizers.deserialize(regularizers.serialize(regularizers.L2(0.3)))
-    assert isinstance(r, regularizers.L2) and r.l2 == 0.3
+    assert isinstance(r, regularizers.L2) and r.l2 == float(np.float32(0.3))
     with pytest.raises(ValueError, match="`l2` must be a non-negative number"):
         regularizers.L2(-1)
 
@@ -131,3 +150,135 @@ def test_constraints():
     with pytest.raises(ValueError, match="rank 4"):
         constraints.RadialConstraint()(np.zeros((3, 3)))
     assert isinstance(constraints.get("non_neg"), constraints.NonNeg)
+
+
+def test_regularizers_reject_unknown_arguments():
+    # tf-keras: TypeError "Argument(s) not recognized: {...}"
+    with pytest.raises(TypeError, match=r"Argument\(s\) not recognized: \{'l2': 0.5\}"):
+        regularizers.L1(l2=0.5)
+    with pytest.raises(TypeError, match=r"Argument\(s\) not recognized: \{'l3': 1\}"):
+        regularizers.get({"class_name": "L2", "config": {"l3": 1}})
+    assert regularizers.L2(l=0.3).get_config() == {  # the legacy spelling
+        "l2": float(np.float32(0.3))}
+
+
+def test_activation_config_dicts():
+    assert activations.get({"class_name": "relu", "config": {}}) is activations.relu
+    # tf-keras >= 2.13 / Keras 3 form of a serialized function
+    assert activations.deserialize({"module": "keras.activations", "class_name": "function",
+                                    "config": "tanh", "registered_name": "tanh"}) \
+        is activations.tanh
+    with pytest.raises(ValueError, match="Improper config format"):
+        activations.get({"config": {}})
+    with pytest.raises(TypeError, match="Could not interpret activation function"):
+        activations.get(3)
+
+
+def _double(x):
+    return 2 * np.asarray(x)
+
+
+class _Scaled(initializers.Initializer):
+    def __init__(self, scale=1.0):
+        self.scale = scale
+
+    def __call__(self, shape, dtype=None, **kwargs):
+        return np.full(shape, self.scale, dtype or "float32")
+
+    def get_config(self):
+        return {"scale": self.scale}
+
+
+class _Half(constraints.Constraint):
+    def __call__(self, w):
+        return np.asarray(w) / 2
+
+
+def _custom_layer():
+    import numbarnn as nr
+    return nr.SimpleRNN(2, activation=_double, kernel_initializer=_Scaled(3.0),
+                        recurrent_regularizer=regularizers.L1L2(0.1),
+                        kernel_regularizer=_double, bias_constraint=_Half())
+
+
+CUSTOM = {"_double": _double, "_Scaled": _Scaled, "_Half": _Half}
+
+
+def test_custom_objects_round_trip_through_configs():
+    import numbarnn as nr
+    config = nr.layers.serialize(_custom_layer())
+    with pytest.raises(ValueError, match="Unknown activation function: '_double'"):
+        nr.layers.deserialize(config)
+    for again in (nr.layers.deserialize(config, custom_objects=CUSTOM),
+                  nr.SimpleRNN.from_config(config["config"], custom_objects=CUSTOM)):
+        assert again.activation is _double and again.kernel_regularizer is _double
+        assert isinstance(again.kernel_initializer, _Scaled)
+        assert again.kernel_initializer.scale == 3.0
+        assert isinstance(again.bias_constraint, _Half)
+    with nr.utils.custom_object_scope(CUSTOM):
+        again = nr.layers.deserialize(config)
+        stacked = nr.RNN.from_config(nr.RNN([_custom_layer().cell]).get_config())
+    assert again.activation is _double and stacked.cell.cells[0].activation is _double
+    with pytest.raises(ValueError, match="Unknown activation"):  # the scope has ended
+        nr.layers.deserialize(config)
+
+
+def test_custom_object_scope_and_registration():
+    from numbarnn import utils
+    assert utils.CustomObjectScope is utils.custom_object_scope
+    with utils.custom_object_scope({"x2": _double}):
+        with utils.custom_object_scope({"x3": _Half}):
+            assert activations.get("x2") is _double and constraints.get("x3").__class__ \
+                is _Half
+        assert utils.get_registered_object("x3") is None
+        assert initializers.get("x2") is _double
+    assert utils.get_registered_object("x2") is None
+    with pytest.raises(TypeError, match="must be dicts"):
+        utils.custom_object_scope(["x2"])
+    utils.register_serializable(_double, name="registered_double")
+    try:
+        assert activations.get("registered_double") is _double
+        assert "registered_double" in utils.get_custom_objects()
+    finally:
+        del utils.get_custom_objects()["registered_double"]
+
+
+# tf-keras 2.21: Sequential([SimpleRNN(3, input_shape=(5, 2), kernel_regularizer=
+# L1L2(l1=0.01, l2=0.02)), Dense(1)], name="seq").get_config(), trimmed of defaults.
+TF_SEQUENTIAL_CONFIG = {"name": "seq", "layers": [
+    {"module": "keras.layers", "class_name": "InputLayer", "config": {
+        "batch_input_shape": [None, 5, 2], "dtype": "float32", "sparse": False,
+        "ragged": False, "name": "simple_rnn_input", "optional": False},
+     "registered_name": None},
+    {"module": "keras.layers", "class_name": "SimpleRNN", "config": {
+        "name": "simple_rnn", "trainable": True, "dtype": "float32",
+        "batch_input_shape": [None, 5, 2], "units": 3, "activation": "tanh",
+        "kernel_regularizer": {"module": "keras.regularizers", "class_name": "L1L2",
+                               "config": {"l1": 0.009999999776482582,
+                                          "l2": 0.019999999552965164},
+                               "registered_name": None}},
+     "registered_name": None, "build_config": {"input_shape": [None, 5, 2]}},
+    {"module": "keras.layers", "class_name": "Dense", "config": {
+        "name": "dense", "trainable": True, "dtype": "float32", "units": 1,
+        "activation": "linear"},
+     "registered_name": None, "build_config": {"input_shape": [None, 3]}}]}
+
+
+def test_sequential_reads_a_tf_keras_config_with_its_input_layer():
+    model = nr.Sequential.from_config(TF_SEQUENTIAL_CONFIG)
+    assert [type(l).__name__ for l in model.layers] == ["SimpleRNN", "Dense"]
+    assert model.built
+    assert [w.shape for w in model.get_weights()] == [(2, 3), (3, 3), (3,), (3, 1), (1,)]
+    reg = model.layers[0].get_config()["kernel_regularizer"]
+    assert reg["config"] == {"l1": 0.009999999776482582, "l2": 0.019999999552965164}
+    assert model(np.ones((4, 5, 2), "float32")).shape == (4, 1)
+
+
+def test_configs_spell_values_as_tf_keras_does():
+    """Regularizer factors are float32 values (tf-keras casts them to floatx); silu is
+    saved under its tf-keras name, swish."""
+    assert regularizers.L1L2(l1=0.01, l2=0.02).get_config() == {
+        "l1": 0.009999999776482582, "l2": 0.019999999552965164}
+    assert regularizers.L1(0.3).get_config() == {"l1": 0.30000001192092896}
+    assert activations.serialize(activations.silu) == "swish"
+    assert nr.SimpleRNN(2, activation="silu").get_config()["activation"] == "swish"

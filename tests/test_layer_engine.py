@@ -167,6 +167,21 @@ def test_dtype_policies():
         nr.Policy("foo")
 
 
+@pytest.mark.parametrize("policy,x_dtype,out_dtype", [
+    ("mixed_float16", "float32", "float16"), ("float32", "float64", "float32"),
+    ("float64", "float32", "float64"), ("float32", "int32", "float32")])
+def test_dense_returns_its_compute_dtype(policy, x_dtype, out_dtype):
+    """As tf-keras: inputs are cast to the compute dtype, and so is the result (a
+    float32 kernel does not promote a float16 product)."""
+    dense = nr.Dense(2, dtype=policy, kernel_initializer="ones")
+    x = np.arange(6).reshape(2, 3).astype(x_dtype)
+    out = dense(x)
+    assert out.dtype == np.dtype(out_dtype)
+    np.testing.assert_allclose(out, [[3, 3], [12, 12]])
+    model = nr.Sequential([nr.SimpleRNN(2, dtype=policy), nr.Dense(1, dtype=policy)])
+    assert model(np.ones((1, 2, 3), x_dtype)).dtype == np.dtype(out_dtype)
+
+
 def test_get_config_keys_match_tf_keras():
     cell_keys = ["activation", "bias_constraint", "bias_initializer", "bias_regularizer",
                  "dropout", "dtype", "kernel_constraint", "kernel_initializer",
@@ -216,3 +231,71 @@ def test_dense_and_sequential_summary(capsys, rng):
     assert "Total params: 64" in text  # (3*4+16+4) + (4*3+9+3) + (3*2+2)
     again = nr.Sequential.from_config(model.get_config())
     assert [type(l) for l in again.layers] == [type(l) for l in model.layers]
+
+
+@pytest.mark.parametrize("shape,error,message", [
+    ((2.9,), TypeError, "Dimension value must be integer .* got value 2.9"),
+    ((2.0, 3), TypeError, "got value 2.0 with type <class 'float'>"),
+    (("2",), TypeError, "got value '2'"),
+    ((None, 3), TypeError, "got value None"),
+    ((True,), TypeError, "got value True"),
+    (3, TypeError, r"`shape` of weight 'w' must be a tuple of integers. Received: shape=3"),
+    ((-1,), ValueError, "Dimension -1 must be >= 0"),
+])
+def test_add_weight_shape_must_be_integers(shape, error, message):
+    # tf-keras: TypeError "Dimension value must be integer or None or have an __index__
+    # method"; a float dimension used to be truncated silently
+    with pytest.raises(error, match=message):
+        nr.Layer().add_weight("w", shape=shape)
+
+
+def test_add_weight_shape_accepts_numpy_integers_and_none():
+    layer = nr.Layer()
+    assert layer.add_weight("a", shape=(np.int64(2), np.int32(3))).shape == (2, 3)
+    assert layer.add_weight("b", shape=None).shape == ()
+    assert layer.add_weight("c", shape=[]).shape == ()
+
+
+def test_sequential_build_needs_the_feature_axis():
+    # tf-keras Dense: "The last dimension of the inputs to a Dense layer should be
+    # defined. Found None."; the layers used to be built with 1 feature instead
+    with pytest.raises(ValueError, match="last dimension of the inputs to `SimpleRNNCell` "
+                                         "should be defined. Found None"):
+        nr.Sequential([nr.SimpleRNN(2)]).build((None, None, None))
+    with pytest.raises(ValueError, match="last dimension of the inputs to a Dense layer "
+                                         "should be defined. Found None"):
+        nr.Sequential([nr.Dense(2)]).build((None, None))
+    model = nr.Sequential([nr.SimpleRNN(2, return_sequences=True), nr.Dense(3)])
+    model.build((None, None, 4))
+    assert model.layers[0].cell.kernel.shape == (4, 2)
+    assert model.layers[1].kernel.shape == (2, 3)
+    assert model(np.ones((2, 5, 4), "float32")).shape == (2, 5, 3)
+    with pytest.raises(ValueError, match="needs to know its batch size"):
+        nr.Sequential([nr.SimpleRNN(2, stateful=True)]).build((None, 3, 4))
+
+
+def test_sequential_pop_on_empty_model():
+    model = nr.Sequential([nr.Dense(2)])
+    assert model.pop().units == 2
+    with pytest.raises(TypeError, match="There are no layers in the model."):
+        model.pop()
+
+
+def test_sequential_predict_signature(rng):
+    model = nr.Sequential([nr.SimpleRNN(3, dropout=0.5), nr.Dense(2)])
+    x = rng.standard_normal((5, 4, 2)).astype("float32")
+    whole = model.predict(x, verbose=0)
+    np.testing.assert_array_equal(whole, model(x))  # inference: no dropout
+    batched = model.predict(x, batch_size=2, verbose="auto", steps=None, callbacks=None,
+                            max_queue_size=10, workers=1, use_multiprocessing=False)
+    np.testing.assert_allclose(batched, whole, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(model.predict(x, batch_size=np.int64(3)), whole, rtol=1e-6,
+                               atol=1e-7)
+    for bad in (0, -1):
+        with pytest.raises(ValueError, match=f"Expected batch_size to be positive. "
+                                             f"Received is {bad}."):
+            model.predict(x, batch_size=bad)
+    with pytest.raises(TypeError, match="`batch_size` must be a positive integer"):
+        model.predict(x, batch_size=2.5)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'training'"):
+        model.predict(x, training=True)

@@ -45,6 +45,33 @@ def test_integer_mask_equals_bool_mask(engine, rng):
     np.testing.assert_array_equal(layer(x, mask=m), layer(x, mask=m.astype(bool)))
 
 
+def test_mask_with_a_trailing_unit_axis(engine, rng):
+    """tf-keras broadcasts a (batch, time, 1) mask over the units; a wider third axis
+    stays an error."""
+    layer = nr.SimpleRNN(3, return_sequences=True, time_major=True)
+    x = rng.standard_normal((4, 3, 2)).astype("float32")  # (time, batch, features)
+    m = rng.random((4, 3)) > 0.4
+    np.testing.assert_array_equal(layer(x, mask=m[..., None]), layer(x, mask=m))
+    with pytest.raises(ValueError, match=r"`mask` must have shape \(4, 3\)"):
+        layer(x, mask=np.ones((4, 3, 2), bool))
+
+
+def test_nested_list_mask_is_one_mask(engine, rng):
+    """A plain nested list of numbers is one [batch, time] mask; a list of arrays is a
+    list of per-input masks, of which the first is used (tf-keras)."""
+    layer = nr.SimpleRNN(3, return_sequences=True)
+    x = rng.standard_normal((2, 3, 2)).astype("float32")
+    m = [[1, 0, 1], [1, 1, 1]]
+    expected = layer(x, mask=np.array(m, bool))
+    np.testing.assert_array_equal(layer(x, mask=m), expected)
+    np.testing.assert_array_equal(layer(x, mask=[[True, False, True], [True] * 3]),
+                                  expected)
+    np.testing.assert_array_equal(layer(x, mask=[np.array(m), None]), expected)
+    with pytest.raises(ValueError, match=r"`mask` must have shape \(2, 3\).*Received: "
+                                         r"mask.shape=\(2, 2\)"):
+        layer(x, mask=[[1, 0], [1, 1]])
+
+
 def test_empty_batch_and_single_step(engine, rng):
     layer = nr.SimpleRNN(3, return_sequences=True, return_state=True)
     seq, h = layer(np.zeros((0, 4, 2), "float32"))
@@ -173,6 +200,44 @@ def test_bad_model_files(tmp_path, rng):
     np.savez(tmp_path / "newer.npz", __numbarnn_format__=np.array(99))
     with pytest.raises(ValueError, match="newer numbarnn"):
         nr.load_model(tmp_path / "newer.npz")
+    np.save(tmp_path / "array.npy", np.zeros(3))
+    with pytest.raises(ValueError, match=r"not a readable numbarnn model file .*single "
+                                         r"array \(.npy\)"):
+        nr.load_model(tmp_path / "array.npy")
+    for bad in (np.array("x"), np.array([1, 2]), np.array(1.5)):
+        np.savez(tmp_path / "bad.npz", __numbarnn_format__=bad)
+        with pytest.raises(ValueError, match="not a readable numbarnn weights file .*"
+                                             "'__numbarnn_format__' entry"):
+            model.load_weights(tmp_path / "bad.npz")
+
+
+def myact(x):
+    return np.tanh(x) * 2
+
+
+def test_load_model_with_custom_objects(tmp_path, rng):
+    model = nr.Sequential([nr.SimpleRNN(3, activation=myact), nr.Dense(2, activation=myact)])
+    x = rng.standard_normal((2, 4, 3)).astype("float32")
+    y = model(x)
+    nr.save_model(model, tmp_path / "m.npz")
+    with pytest.raises(ValueError, match="Unknown activation function: 'myact'"):
+        nr.load_model(tmp_path / "m.npz")
+    again = nr.load_model(tmp_path / "m.npz", custom_objects={"myact": myact})
+    np.testing.assert_array_equal(again(x), y)
+    with nr.utils.custom_object_scope({"myact": myact}):
+        again = nr.load_model(tmp_path / "m.npz")
+    np.testing.assert_array_equal(again(x), y)
+
+
+def test_saved_files_get_the_usual_mode_and_a_path_is_required(tmp_path):
+    model, path = _saved_small_model(tmp_path)
+    plain = tmp_path / "plain"
+    plain.write_bytes(b"")  # mode from the umask, as numpy.savez's own files
+    assert path.stat().st_mode & 0o777 == plain.stat().st_mode & 0o777
+    for bad in ("", tmp_path):
+        with pytest.raises(ValueError, match="Argument `path` must name a file"):
+            nr.save_model(model, bad)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.npz", "plain"]
 
 
 def test_save_is_atomic(tmp_path, monkeypatch):

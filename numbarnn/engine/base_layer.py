@@ -1,6 +1,7 @@
 """The Keras ``Layer`` contract: naming, weights, build-on-first-call, losses, config."""
 import contextlib
 import inspect
+import operator
 import re
 import threading
 
@@ -9,6 +10,7 @@ import numpy as np
 from .. import constraints as constraints_mod
 from .. import initializers as initializers_mod
 from .. import regularizers as regularizers_mod
+from .._registry import CustomObjectScope
 from ..kernels.cuda_support import is_device_array, require_cuda
 from .dtype_policy import Policy, as_policy, numpy_compute_dtype
 from .input_spec import assert_input_compatibility
@@ -76,6 +78,39 @@ def _is_array_like(x):
     return hasattr(x, "shape") and hasattr(x, "dtype")
 
 
+def _check_trainable(value):
+    # tf-keras: bool() would turn "no" into True
+    if not isinstance(value, bool):
+        raise TypeError("Expected `trainable` argument to be a boolean, but got: "
+                        f"{value}")
+    return value
+
+
+def _weight_shape(name, shape):
+    """``shape`` of weight ``name`` as a tuple of ints (``None`` is a scalar); a float,
+    a string or an unknown (None) dimension is a TypeError, as in tf-keras, rather than
+    being truncated."""
+    if shape is None:
+        return ()
+    try:
+        dims = tuple(shape)
+    except TypeError:
+        raise TypeError(f"Argument `shape` of weight {name!r} must be a tuple of "
+                        f"integers. Received: shape={shape!r}") from None
+    out = []
+    for d in dims:
+        if isinstance(d, (bool, np.bool_)) or not hasattr(d, "__index__"):
+            raise TypeError(f"Dimension value must be integer or have an __index__ method, "
+                            f"got value {d!r} with type {type(d)} in shape={shape!r} of "
+                            f"weight {name!r}.")
+        d = operator.index(d)
+        if d < 0:
+            raise ValueError(f"Dimension {d} must be >= 0 in shape={shape!r} of weight "
+                             f"{name!r}.")
+        out.append(d)
+    return tuple(out)
+
+
 class Layer:
     """Base class of every numbarnn layer (tf-keras ``Layer``).
 
@@ -103,7 +138,7 @@ class Layer:
         self._non_trainable_weights = []
         self._callable_losses = []
         self._eager_losses = []
-        self._trainable = bool(trainable)
+        self._trainable = _check_trainable(trainable)
         self.built = False
         self.dynamic = dynamic
         self.supports_masking = False
@@ -175,8 +210,9 @@ class Layer:
 
     @trainable.setter
     def trainable(self, value):
+        _check_trainable(value)
         for layer in self._flatten_layers():
-            layer._trainable = bool(value)
+            layer._trainable = value
 
     def add_weight(self, name=None, shape=None, dtype=None, initializer=None,
                    regularizer=None, trainable=None, constraint=None, **kwargs):
@@ -189,7 +225,7 @@ class Layer:
         for kw in kwargs:
             if kw not in _ALLOWED_WEIGHT_KWARGS:
                 raise TypeError("Unknown keyword argument:", kw)
-        shape = () if shape is None else tuple(int(s) for s in shape)
+        shape = _weight_shape(name, shape)
         dtype = np.dtype(dtype or self.variable_dtype or "float32")
         if initializer is None:
             if dtype.kind == "f":
@@ -353,7 +389,11 @@ class Layer:
             first = _first_leaf(inputs)
             self._dtype_policy = Policy(np.dtype(first.dtype).name)
         # A list gives a list of shapes; a (named)tuple input keeps its structure.
-        shapes = _map_nested(lambda x: tuple(x.shape), inputs)
+        self._build_from_shapes(_map_nested(lambda x: tuple(x.shape), inputs))
+
+    def _build_from_shapes(self, shapes):
+        """``build(shapes)`` under the layer's name scope, then the bookkeeping of a
+        first call (build input shape, initial ``weights=``)."""
         with name_scope(self.name):
             self.build(shapes)
         Layer.build(self, shapes) if not self.built else None
@@ -447,9 +487,20 @@ class Layer:
         load_weights(self, path)
 
     @classmethod
-    def from_config(cls, config):
-        """Create a layer from its config."""
-        return cls(**config)
+    def from_config(cls, config, custom_objects=None):
+        """Create a layer from its config.
+
+        Parameters
+        ----------
+        config : dict
+            What :meth:`get_config` returned.
+        custom_objects : dict, optional
+            User activations, initializers, regularizers and constraints the config
+            names; they are in scope (:func:`numbarnn.utils.custom_object_scope`) while
+            the layer is created.
+        """
+        with CustomObjectScope(custom_objects):
+            return cls(**config)
 
     def __repr__(self):
         return f"<{type(self).__module__}.{type(self).__name__} name={self.name}>"

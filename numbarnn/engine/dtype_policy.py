@@ -5,7 +5,7 @@ numpy has no bfloat16: under ``mixed_bfloat16`` the CPU computes and returns flo
 """
 import numpy as np
 
-__all__ = ["Policy", "global_policy", "set_global_policy", "as_policy"]
+__all__ = ["Policy", "global_policy", "set_global_policy", "as_policy", "check_floating"]
 
 _MIXED = {"mixed_float16": ("float16", "float32"),
           "mixed_bfloat16": ("bfloat16", "float32")}
@@ -107,3 +107,16 @@ def numpy_compute_dtype(policy):
     if name is None:
         return None
     return np.dtype("float32" if name == "bfloat16" else name)
+
+
+def check_floating(layer):
+    """Raise ``TypeError`` unless ``layer`` computes in a floating dtype.
+
+    The tf-keras rule for ``Dense``, applied to every numbarnn layer with weights: the
+    kernels and activations are defined for floats only (an integer or bool policy
+    would otherwise fail deep inside numba).
+    """
+    dtype = numpy_compute_dtype(layer.dtype_policy)
+    if dtype is not None and dtype.kind != "f":
+        raise TypeError(f"A {type(layer).__name__} layer can only be built with a "
+                        f"floating-point dtype. Received: dtype={dtype.name}")

@@ -1,13 +1,22 @@
-"""Layer serialization: ``{'class_name', 'config'}`` dicts and a registry of classes."""
-__all__ = ["serialize", "deserialize", "register_serializable"]
+"""Layer serialization: ``{'class_name', 'config'}`` dicts and a registry of classes.
 
-_CUSTOM = {}
+Names are looked up by :func:`numbarnn.utils.get_registered_object` (scoped, then
+registered, then ``custom_objects``, then the built-in layers).
+"""
+from .._registry import (CustomObjectScope, get_custom_objects, get_registered_object)
+
+__all__ = ["serialize", "deserialize", "register_serializable"]
 
 
 def register_serializable(cls=None, name=None):
-    """Register a user layer/cell class so configs naming it can be deserialized."""
+    """Register a user class or function so configs naming it can be deserialized.
+
+    Use as ``@register_serializable`` or ``@register_serializable(name="MyCell")``; the
+    object goes into :func:`numbarnn.utils.get_custom_objects` under ``name`` (default:
+    its ``__name__``).
+    """
     def wrap(c):
-        _CUSTOM[name or c.__name__] = c
+        get_custom_objects()[name or c.__name__] = c
         return c
     return wrap(cls) if cls is not None else wrap
 
@@ -34,20 +43,22 @@ def deserialize(config, custom_objects=None):
     ----------
     config : dict
     custom_objects : dict, optional
-        Extra name -> class mapping for user layers and cells.
+        Extra name -> object mapping for user layers and cells, and for the custom
+        activations, initializers, regularizers and constraints their configs name
+        (they are in scope while the layer is created, as in tf-keras).
     """
     if not isinstance(config, dict) or "class_name" not in config:
         raise ValueError("Argument `config` must be a dict with keys 'class_name' and "
                          f"'config'. Received: {config!r}")
     name = config["class_name"]
-    classes = {**_builtin_classes(), **_CUSTOM, **(custom_objects or {})}
-    cls = classes.get(name)
+    cls = get_registered_object(name, custom_objects, _builtin_classes())
     if cls is None:
         raise ValueError(f"Unknown layer: '{name}'. Please ensure you are using a "
                          "`numbarnn.layers` class, or pass your class in "
-                         "`custom_objects`.")
+                         "`custom_objects` or inside `numbarnn.utils.custom_object_scope`.")
     inner = dict(config.get("config", {}))
     from .base_layer import _accepts
-    if _accepts(cls.from_config, "custom_objects"):
-        return cls.from_config(inner, custom_objects=custom_objects)
-    return cls.from_config(inner)
+    with CustomObjectScope(custom_objects):
+        if _accepts(cls.from_config, "custom_objects"):
+            return cls.from_config(inner, custom_objects=custom_objects)
+        return cls.from_config(inner)

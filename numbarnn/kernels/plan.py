@@ -25,6 +25,7 @@ class LevelSpec:
     residual: bool = False
     input_dropout: Optional[np.ndarray] = None      # (B, I) or None
     recurrent_dropout: Optional[np.ndarray] = None  # (B, U) or None
+    name: Optional[str] = None  # the cell's, for error messages
 
     @property
     def input_dim(self):
@@ -46,6 +47,62 @@ class PackedStack:
     # The CPU engine's column panels of the weights (cpu.pack_stack_panels), built on
     # its first use of this pack and kept with it.
     cpu_panels: Optional[tuple] = None
+
+
+def check_stack(levels, input_shape, layer_name="rnn"):
+    """Check that inputs of ``input_shape`` can run through ``levels``.
+
+    The kernels index rows and columns by the widths in ``dims``: an input narrower
+    than the first kernel, or a level whose kernel does not take the previous level's
+    units, would read out of bounds (a cell built earlier for another width can be put
+    in a new layer). Errors are worded like the InputSpec check.
+
+    Parameters
+    ----------
+    levels : list of LevelSpec
+    input_shape : tuple
+        ``(B, T, I)`` or ``(T, B, I)``.
+    layer_name : str
+        The RNN layer, for messages.
+
+    Raises
+    ------
+    ValueError
+        On an empty stack, an input that is not 3-D, or mismatched widths.
+    """
+    shape = tuple(input_shape)
+    head = f'Input 0 of layer "{layer_name}" is incompatible with the layer: '
+    if not levels:
+        raise ValueError(f'Layer "{layer_name}": a fused stack needs at least one level.')
+    if len(shape) != 3:
+        raise ValueError(head + f"expected ndim=3, found ndim={len(shape)}. Full shape "
+                         f"received: {shape}")
+    if shape[-1] != levels[0].input_dim:
+        raise ValueError(head + f"expected axis -1 of input shape to have value "
+                         f"{levels[0].input_dim}, but received input with shape {shape}")
+    for i, level in enumerate(levels):
+        if i and level.input_dim != levels[i - 1].units:
+            raise ValueError(
+                f'Input 0 of layer "{level.name}" (cell {i} of the stack of layer '
+                f'"{layer_name}") is incompatible with the layer: expected axis -1 of '
+                f"input shape to have value {level.input_dim}, but received input with "
+                f"shape (None, {levels[i - 1].units}) (the output of cell {i - 1})")
+        _check_level(level)
+
+
+def _check_level(level):
+    """One level's own weights agree with each other (and its residual sum)."""
+    units = level.units
+    bias_ok = level.bias is None or np.shape(level.bias) == (units,)
+    if np.shape(level.recurrent) != (units, units) or not bias_ok:
+        raise ValueError(f'Cell "{level.name}": kernel {np.shape(level.kernel)}, recurrent '
+                         f"kernel {np.shape(level.recurrent)} and bias "
+                         f"{np.shape(level.bias)} do not fit together: expected "
+                         f"({level.input_dim}, {units}), ({units}, {units}) and ({units},).")
+    if level.residual and level.input_dim != units:
+        raise ValueError(f'ResidualWrapper around cell "{level.name}" requires the input '
+                         f"feature size to equal the wrapped cell's output size: got input "
+                         f"width {level.input_dim} and output size {units}.")
 
 
 def pack(levels, dtype):

@@ -32,6 +32,67 @@ def _time_major_leaves(inputs, time_major):
     return leaves if time_major else [np.swapaxes(x, 0, 1) for x in leaves]
 
 
+def _shape(x):
+    return x.shape if type(x) is np.ndarray else np.shape(x)  # the fast path first
+
+
+def _shape_text(x):
+    return "None" if x is None else f"an array of shape {np.shape(x)}"
+
+
+def _describe(x):
+    if isinstance(x, (tuple, list)):
+        return f"a {type(x).__name__} of length {len(x)}"
+    return _shape_text(x) if x is None or hasattr(x, "shape") else repr(x)[:80]
+
+
+def _check_step_result(result, states, batch, first_shapes, who, nest):
+    """Unpack and check one step's ``(output, new_states)``.
+
+    A wrong result would otherwise be accepted silently (a state of another batch or
+    size broadcast by the mask, an extra state returned) or fail far from its cause.
+    Only tuple and shape comparisons run at every step; outputs are looked at in detail
+    when their shapes differ from the first step's.
+
+    Returns
+    -------
+    output : the step's output, as returned (possibly nested)
+    output_leaves : list of arrays
+    new_states : flat list, one per entry of ``states``
+    output_shapes : list of tuples, to pass as ``first_shapes`` to later steps
+    """
+    if not isinstance(result, (tuple, list)) or len(result) != 2:
+        raise TypeError(f"{who} must return a pair (output, new_states), but returned "
+                        f"{_describe(result)}.")
+    output, new_states = result
+    new_states = nest.flatten(new_states) if nest.is_nested(new_states) else [new_states]
+    if len(new_states) != len(states):
+        raise ValueError(f"{who} returned {len(new_states)} new state(s), but its "
+                         f"`state_size` gives {len(states)}: expected shapes "
+                         f"{[s.shape for s in states]} (batch, *state_size). Received "
+                         f"shapes {[np.shape(n) for n in new_states]}.")
+    for i, (new, old) in enumerate(zip(new_states, states)):
+        if new is None or _shape(new) != old.shape:
+            raise ValueError(f"{who} returned {_shape_text(new)} as new state {i}, "
+                             f"expected shape {old.shape} (batch, *state_size).")
+    leaves = nest.flatten(output)
+    shapes = [None if o is None else _shape(o) for o in leaves]
+    if shapes != first_shapes:
+        _check_outputs(leaves, shapes, batch, first_shapes, who)
+    return output, [np.asarray(o) for o in leaves], new_states, shapes
+
+
+def _check_outputs(leaves, shapes, batch, first_shapes, who):
+    for i, (leaf, shape) in enumerate(zip(leaves, shapes)):
+        if leaf is None or not shape or shape[0] != batch:
+            raise ValueError(f"{who} returned {_shape_text(leaf)} as output {i}, "
+                             f"expected an array of shape (batch={batch}, ...).")
+    if first_shapes is not None:
+        raise ValueError(f"{who} returned outputs of shapes {shapes}, but {first_shapes} "
+                         "at the first step: the output shape must not change between "
+                         "steps.")
+
+
 def _mask_outputs(m, outputs, prev, zero_output_for_mask):
     """Masked step outputs: the previous (or zero) output where ``m`` is False."""
     if prev is None:
@@ -59,7 +120,8 @@ def _stack_outputs(collected, structure, time_major, steps_shape):
 
 def rnn(step_function, inputs, initial_states, go_backwards=False, mask=None,
         constants=None, unroll=False, input_length=None, time_major=False,
-        zero_output_for_mask=False, return_all_outputs=True):
+        zero_output_for_mask=False, return_all_outputs=True,
+        step_name="The step function"):
     """Iterate ``step_function`` over the time axis of ``inputs``.
 
     Parameters
@@ -81,12 +143,22 @@ def rnn(step_function, inputs, initial_states, go_backwards=False, mask=None,
         Masked steps output zeros instead of the previous output (the last one too).
     return_all_outputs : bool
         If False, ``outputs`` holds only the last step.
+    step_name : str
+        How errors about the step's results name it (the RNN layer names its cell).
 
     Returns
     -------
     last_output : array (B, ...), or a nest of them like the step output
     outputs : array (B, T, ...) or (T, B, ...) if ``time_major``, or a nest of them
     new_states : list of arrays
+
+    Raises
+    ------
+    TypeError
+        If a step does not return a pair ``(output, new_states)``.
+    ValueError
+        If a step returns another number of states than it was given, a state of
+        another shape, or an output without the batch axis or of a changing shape.
     """
     del unroll, input_length
     nest = _nest()
@@ -102,15 +174,15 @@ def rnn(step_function, inputs, initial_states, go_backwards=False, mask=None,
     states = [np.asarray(s) for s in initial_states]
     prev = None
     structure = None
+    first_shapes = None
     collected = []
+    batch = leaves[0].shape[1]
     for t in order:
         x_t = (nest.pack_sequence_as(inputs, [x[t] for x in leaves]) if nested
                else leaves[0][t])
-        output, new_states = step_function(x_t, states + constants)
-        if not isinstance(new_states, (list, tuple)):
-            new_states = [new_states]
-        structure = output
-        outputs = [np.asarray(o) for o in nest.flatten(output)]
+        structure, outputs, new_states, first_shapes = _check_step_result(
+            step_function(x_t, states + constants), states, batch, first_shapes,
+            step_name, nest)
         if mask is not None:
             outputs = _mask_outputs(mask[t], outputs, prev, zero_output_for_mask)
             new_states = [_select(mask[t], n, s) for n, s in zip(new_states, states)]

@@ -9,7 +9,7 @@ __all__ = ["run_stack"]
 
 def run_stack(levels, x, mask, states, go_backwards=False, zero_output_for_mask=False,
               return_sequences=False, time_major=False, engine="cpu", packed=None,
-              dtype=None):
+              dtype=None, layer_name="rnn"):
     """Run a stack of SimpleRNN-type levels over ``x``.
 
     Parameters
@@ -26,13 +26,21 @@ def run_stack(levels, x, mask, states, go_backwards=False, zero_output_for_mask=
         of the weights on it).
     dtype : numpy dtype, optional
         The compute dtype (default: that of ``x``).
+    layer_name : str
+        Named in the error when ``x`` does not fit the stack.
 
     Returns
     -------
     output : (B, U) last output, or (B, T, U) / (T, B, U) sequence in processing order
     states : list of (B, U_l) final states
         numpy arrays, or device arrays when ``x`` is a device array.
+
+    Raises
+    ------
+    ValueError
+        If ``x`` is not 3-D or its widths do not fit the levels (:func:`plan.check_stack`).
     """
+    plan.check_stack(levels, x.shape, layer_name)  # before any kernel: they do not check
     dtype = np.dtype(dtype or x.dtype)
     if engine == "cuda":
         return _run_cuda(levels, x, mask, states, go_backwards, zero_output_for_mask,

@@ -1,4 +1,4 @@
-"""Public layers: the RNN family, Dense and Sequential."""
+"""Public layers: the RNN family, Dense, Masking and Sequential."""
 from ..engine.base_layer import Layer
 from ..engine.input_spec import InputSpec
 from ..engine.serialization import deserialize, serialize
@@ -6,6 +6,7 @@ from .abstract_rnn_cell import AbstractRNNCell
 from .cell_wrappers import ResidualWrapper
 from .dense import Dense
 from .dropout_rnn_cell import DropoutRNNCellMixin
+from .masking import Masking
 from .rnn import RNN
 from .rnn_utils import TensorShape
 from .sequential import Sequential
@@ -14,4 +15,4 @@ from .stacked_rnn_cells import StackedRNNCells
 
 __all__ = ["Layer", "InputSpec", "AbstractRNNCell", "SimpleRNNCell", "SimpleRNN", "RNN",
            "StackedRNNCells", "ResidualWrapper", "DropoutRNNCellMixin", "Dense",
-           "Sequential", "TensorShape", "serialize", "deserialize"]
+           "Masking", "Sequential", "TensorShape", "serialize", "deserialize"]

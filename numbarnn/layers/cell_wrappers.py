@@ -7,6 +7,7 @@ import warnings
 
 import numpy as np
 
+from .._registry import get_registered_object
 from ..engine import serialization
 from ..engine.base_layer import _accepts
 from .abstract_rnn_cell import AbstractRNNCell
@@ -110,7 +111,9 @@ class ResidualWrapper(AbstractRNNCell):
         if self._residual_fn is not None or fused is None:
             return None
         levels = fused(batch_size, dtype, training)
-        if levels is None or len(levels) != 1:
+        # A level adds its input once: a wrapped ResidualWrapper (two adds) runs the
+        # generic loop.
+        if levels is None or len(levels) != 1 or levels[0].residual:
             return None
         levels[0].residual = True
         return levels
@@ -148,8 +151,7 @@ class ResidualWrapper(AbstractRNNCell):
                               "It may cause errors.", UserWarning, stacklevel=2)
             value = config.pop("residual_fn")
             if fn_type == "function":
-                objects = custom_objects or {}
-                fn = objects.get(value) or globs.get(value)
+                fn = get_registered_object(value, custom_objects, globs)
                 if fn is None:
                     raise ValueError(f"Unknown residual_fn: '{value}'. Pass it in "
                                      "`custom_objects`.")

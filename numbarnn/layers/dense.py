@@ -3,6 +3,7 @@ import numpy as np
 
 from .. import activations, constraints, initializers, regularizers
 from ..engine.base_layer import Layer
+from ..engine.dtype_policy import check_floating
 from ..engine.input_spec import InputSpec
 
 __all__ = ["Dense"]
@@ -42,6 +43,7 @@ class Dense(Layer):
         self.supports_masking = True
 
     def build(self, input_shape):
+        check_floating(self)
         last = input_shape[-1]
         if last is None:
             raise ValueError("The last dimension of the inputs to a Dense layer should be "
@@ -62,10 +64,14 @@ class Dense(Layer):
         x = np.asarray(inputs)
         if x.dtype.kind != "f":
             x = x.astype(self.compute_dtype or "float32")
-        out = np.matmul(x, self.kernel.value())
+        # The result has the input's (compute) dtype, as in tf-keras; float16 (under
+        # mixed_float16) is computed in float32 and rounded once, like the RNN layers.
+        work = np.promote_types(x.dtype, np.float32)
+        out = np.matmul(x.astype(work, copy=False),
+                        self.kernel.value().astype(work, copy=False))
         if self.bias is not None:
             out = out + self.bias.value()
-        return np.asarray(self.activation(out), dtype=out.dtype)
+        return np.asarray(self.activation(out), dtype=x.dtype)
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[:-1]) + (self.units,)

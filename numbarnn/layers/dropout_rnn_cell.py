@@ -1,6 +1,8 @@
 """Variational dropout masks for cells (tf-keras ``DropoutRNNCellMixin``).
 
-A mask is drawn once per layer call, on the first step, and reused for every step.
+A mask is drawn once per layer call, on the first step, and reused for every step. A
+training call with a rate of 1 (or more) raises ``ValueError``, as ``tf.nn.dropout``
+does in tf-keras.
 """
 import numpy as np
 
@@ -9,8 +11,6 @@ __all__ = ["DropoutRNNCellMixin"]
 
 def _dropout_mask(rng, shape, rate, dtype):
     """Inverted dropout of a ones tensor: 0 with probability ``rate``, else 1/(1-rate)."""
-    if rate >= 1.0:
-        return np.zeros(shape, dtype)
     keep = rng.random(shape) >= rate
     return (keep / (1.0 - rate)).astype(dtype)
 
@@ -36,13 +36,23 @@ class DropoutRNNCellMixin:
         """Forget the cached recurrent dropout mask."""
         object.__setattr__(self, "_recurrent_dropout_mask_cache", None)
 
-    def _get_mask(self, cache, rate, inputs, training, count):
+    def _get_mask(self, argument, inputs, training, count):
+        """The cached mask for rate attribute ``argument`` ("dropout" or
+        "recurrent_dropout"), drawn on first use in a call."""
+        rate = getattr(self, argument)
         if rate == 0:
             return None
+        cache = f"_{argument}_mask_cache"
         cached = self.__dict__.get(cache)
         if cached is None:
             shape = np.shape(inputs)
             dtype = np.asarray(inputs).dtype
+            if training and rate >= 1:
+                # tf-keras clips the rate to [0, 1], then tf.nn.dropout rejects 1
+                raise ValueError(
+                    f"Argument `{argument}` of layer \"{getattr(self, 'name', '')}\" "
+                    f"must be in the range [0, 1) for a training call (`rate` must be a "
+                    f"float in the range [0, 1)). Received: {argument}={rate}")
             if training:
                 masks = [_dropout_mask(self._dropout_rng(), shape, rate, dtype)
                          for _ in range(count)]
@@ -54,9 +64,8 @@ class DropoutRNNCellMixin:
 
     def get_dropout_mask_for_cell(self, inputs, training, count=1):
         """The input dropout mask (``ones`` outside training), or None if dropout == 0."""
-        return self._get_mask("_dropout_mask_cache", self.dropout, inputs, training, count)
+        return self._get_mask("dropout", inputs, training, count)
 
     def get_recurrent_dropout_mask_for_cell(self, inputs, training, count=1):
         """The recurrent dropout mask, shaped like the previous output."""
-        return self._get_mask("_recurrent_dropout_mask_cache", self.recurrent_dropout,
-                              inputs, training, count)
+        return self._get_mask("recurrent_dropout", inputs, training, count)

@@ -53,6 +53,13 @@ def to_host_array(x):
     return x
 
 
+def _is_scalar_nest(x):
+    """True for a (nested) list/tuple whose leaves are all plain numbers or bools."""
+    leaves = flatten(x)
+    return bool(leaves) and all(isinstance(v, (bool, int, float, np.number, np.bool_))
+                                for v in leaves)
+
+
 def _as_numeric_array(x, argument):
     arr = np.asarray(to_host_array(x))  # device masks and states are small: host copy
     if arr.dtype.kind not in "biuf":
@@ -110,6 +117,15 @@ class RNN(Layer):
     loop with the same semantics. States are always ``[batch, ...]``, also when
     ``time_major``. Calls on a stateful layer, and calls in training with dropout, change
     state held by the layer and are not thread-safe; other calls are.
+
+    Before any step runs, the input width is checked against the kernels of built-in
+    cells (a cell built earlier for another width raises ``ValueError`` in the InputSpec
+    wording), and in the Python loop every step's result is checked: a pair
+    ``(output, new_states)`` with one new state per state, each of the state's shape
+    ``(batch, *state_size)``, and outputs with the batch axis first.
+
+    The layer computes in a floating dtype only: an integer or bool ``dtype`` raises
+    ``TypeError`` (as tf-keras ``Dense`` does).
     """
 
     def __init__(self, cell, return_sequences=False, return_state=False, go_backwards=False,
@@ -239,6 +255,7 @@ class RNN(Layer):
         With ``return_state`` the (flattened) state shapes follow the output shape(s).
         """
         input_shape = flatten_shapes(_unwrap_list_shape(input_shape))[0]
+        self._check_rank(0, input_shape)
         batch, time = input_shape[0], input_shape[1]
         if self.time_major:
             batch, time = time, batch
@@ -250,7 +267,7 @@ class RNN(Layer):
         return shapes[0] if len(shapes) == 1 else shapes
 
     def compute_mask(self, inputs, mask):
-        if isinstance(mask, list):
+        if isinstance(mask, list) and not _is_scalar_nest(mask):
             mask = mask[0] if mask else None
         output_mask = mask if self.return_sequences else None
         if self.return_state:
@@ -350,12 +367,16 @@ class RNN(Layer):
                     f"{self.cell.state_size}")
 
     def _check_mask(self, mask, shape):
-        if isinstance(mask, (list, tuple)):
-            mask = flatten(mask)[0] if mask else None
+        # A list of per-input masks uses the first one (tf-keras); a plain nested list
+        # of numbers is one mask.
+        if isinstance(mask, (list, tuple)) and not _is_scalar_nest(mask):
+            mask = (flatten(mask) or [None])[0]
         if mask is None:
             return None
         mask = np.asarray(to_host_array(mask))
         expected = shape[:2]
+        if mask.ndim == 3 and mask.shape[2] == 1:  # tf-keras broadcasts it over units
+            mask = mask[..., 0]
         if mask.shape != expected:
             layout = "[time, batch]" if self.time_major else "[batch, time]"
             raise ValueError(f"Argument `mask` must have shape {expected} {layout} to match "
@@ -369,7 +390,8 @@ class RNN(Layer):
     def _compute_dtype(self):
         """The dtype the recurrence runs in: float16 runs in float32 (numba has no
         float16 arithmetic) and the outputs are cast back, see :meth:`call`."""
-        from ..engine.dtype_policy import numpy_compute_dtype
+        from ..engine.dtype_policy import check_floating, numpy_compute_dtype
+        check_floating(self)
         dtype = numpy_compute_dtype(self.dtype_policy) or np.dtype("float32")
         return np.dtype("float32") if dtype == np.float16 else dtype
 
@@ -460,7 +482,7 @@ class RNN(Layer):
                 zero_output_for_mask=self.zero_output_for_mask,
                 return_sequences=self.return_sequences, time_major=self.time_major,
                 engine=engine, packed=self._packed_weights(levels, dtype, engine),
-                dtype=dtype)
+                dtype=dtype, layer_name=self.name)
         elif on_device:
             # No CUDA kernel for this cell: run on the host, hand back device arrays.
             from ..kernels.cuda import to_device
@@ -512,13 +534,16 @@ class RNN(Layer):
                 kwargs["constants"] = consts
             nested = (pack_sequence_as(structure, flat) if is_nested(structure)
                       else list(flat))
-            output, new = call(x_t, nested, **kwargs)
-            return output, flatten(new) if is_nested(new) else [new]
+            return call(x_t, nested, **kwargs)  # kernels.rnn checks what it returns
+        name = getattr(cell, "name", None)  # cells need not be Layers
+        who = (f'The cell "{name}" ({type(cell).__name__})' if name
+               else f"The cell {type(cell).__name__}")
         last, outputs, new_states = kernels.rnn(
             step, x, states, go_backwards=self.go_backwards, mask=mask,
             constants=constants, time_major=self.time_major,
             zero_output_for_mask=self.zero_output_for_mask,
-            return_all_outputs=self.return_sequences)
+            return_all_outputs=self.return_sequences,
+            step_name=f'{who} of layer "{self.name}"')
         dtype = flatten(x)[0].dtype
 
         def cast(a):

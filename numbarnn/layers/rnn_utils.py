@@ -63,21 +63,38 @@ def is_shape(x):
         d is None or isinstance(d, (int, np.integer)) for d in x)
 
 
-def flatten_shapes(structure):
-    """The shapes in a nested structure of shapes, as a flat list of tuples."""
+def _check_shape_nest(structure, argument):
+    """A non-shape must be a list/tuple of shapes (or of nests of them); anything else
+    (a string, a dict, a float dimension) is a TypeError rather than endless recursion."""
+    if not is_nested(structure):
+        raise TypeError(f"Argument `{argument}` must be a shape (a tuple of integers or "
+                        "None) or a list/tuple of shapes. Received: "
+                        f"{argument}={structure!r}")
+
+
+def flatten_shapes(structure, argument="input_shape"):
+    """The shapes in a nested structure of shapes, as a flat list of tuples.
+
+    Raises
+    ------
+    TypeError
+        If a leaf is not a shape; ``argument`` names it in the message.
+    """
     if is_shape(structure):
         return [tuple(structure)]
+    _check_shape_nest(structure, argument)
     out = []
     for item in structure:
-        out += flatten_shapes(item)
+        out += flatten_shapes(item, argument)
     return out
 
 
-def map_shapes(fn, structure):
+def map_shapes(fn, structure, argument="input_shape"):
     """Apply ``fn`` to every shape (as a tuple) of a nested structure of shapes."""
     if is_shape(structure):
         return fn(tuple(structure))
-    return _rebuild(structure, [map_shapes(fn, s) for s in structure])
+    _check_shape_nest(structure, argument)
+    return _rebuild(structure, [map_shapes(fn, s, argument) for s in structure])
 
 
 def state_shapes(state_size):

@@ -3,8 +3,18 @@ import numpy as np
 
 from ..engine.base_layer import Layer, _accepts
 from ..engine import serialization
+from .rnn_utils import is_shape
 
 __all__ = ["Sequential"]
+
+
+def _as_shape(input_shape):
+    """``input_shape`` as a tuple; a string, a dict or a nest is a clear TypeError."""
+    if not is_shape(input_shape):
+        raise TypeError("Argument `input_shape` of a Sequential model must be one shape "
+                        "(a tuple of integers or None). Received: "
+                        f"input_shape={input_shape!r}")
+    return tuple(input_shape)
 
 
 class Sequential(Layer):
@@ -40,21 +50,32 @@ class Sequential(Layer):
         self.built = False
 
     def pop(self):
+        """Remove and return the last layer.
+
+        Raises
+        ------
+        TypeError
+            If the model has no layers (as in tf-keras).
+        """
+        if not self._stack:
+            raise TypeError("There are no layers in the model.")
         layer = self._stack.pop()
         self._layers.remove(layer)
         return layer
 
     def build(self, input_shape=None):
+        """Build every layer from ``input_shape``, each from its predecessor's output
+        shape (``None`` dimensions stay unknown: a layer whose feature axis is
+        ``None`` raises its own ``ValueError``, as in tf-keras)."""
         if input_shape is None:
             first = self._stack[0] if self._stack else None
             input_shape = getattr(first, "_batch_input_shape", None)
             if input_shape is None:
                 raise ValueError("You must provide an `input_shape` argument.")
-        shape = tuple(input_shape)
+        shape = _as_shape(input_shape)
         for layer in self._stack:
             if not layer.built:
-                layer(np.zeros(tuple(1 if d is None else d for d in shape),
-                               layer.compute_dtype or "float32"))
+                layer._build_from_shapes(shape)
             out = layer.compute_output_shape(shape)
             shape = tuple(out[0] if isinstance(out, list) else out)
         self.built = True
@@ -68,17 +89,48 @@ class Sequential(Layer):
             if mask is not None and _accepts(layer.call, "mask"):
                 kwargs["mask"] = mask
             out = layer(x, **kwargs)
-            if mask is not None and getattr(layer, "supports_masking", False):
-                mask = layer.compute_mask(x, mask)
+            # tf-keras: a layer that supports masking passes on its compute_mask (a
+            # Masking layer makes one); any other layer drops the mask.
+            mask = (layer.compute_mask(x, mask)
+                    if getattr(layer, "supports_masking", False) else None)
             x = out
         return x
 
-    def predict(self, x, batch_size=None, **kwargs):
-        """Run the model over ``x`` in batches (``batch_size`` rows at a time)."""
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None,
+                max_queue_size=10, workers=1, use_multiprocessing=False):
+        """Run the model over ``x`` in inference mode, ``batch_size`` rows at a time.
+
+        The signature is tf-keras ``Model.predict``'s; ``verbose``, ``steps``,
+        ``callbacks``, ``max_queue_size``, ``workers`` and ``use_multiprocessing`` are
+        accepted and ignored (there is no progress bar or input pipeline here).
+
+        Parameters
+        ----------
+        x : array
+        batch_size : int, optional
+            Positive; ``None`` runs the whole of ``x`` at once.
+
+        Raises
+        ------
+        ValueError
+            If ``batch_size`` is not positive.
+        TypeError
+            If ``batch_size`` is not an integer.
+        """
+        del verbose, steps, callbacks, max_queue_size, workers, use_multiprocessing
         x = np.asarray(x)
-        if not batch_size or batch_size >= len(x):
-            return self(x, **kwargs)
-        parts = [self(x[i:i + batch_size], **kwargs) for i in range(0, len(x), batch_size)]
+        if batch_size is not None:
+            if isinstance(batch_size, (bool, np.bool_)) or not isinstance(
+                    batch_size, (int, np.integer)):
+                raise TypeError("Argument `batch_size` must be a positive integer. "
+                                f"Received: batch_size={batch_size!r}")
+            if batch_size <= 0:
+                raise ValueError("Expected batch_size to be positive. Received is "
+                                 f"{batch_size}.")
+        if batch_size is None or batch_size >= len(x):
+            return self(x, training=False)
+        parts = [self(x[i:i + batch_size], training=False)
+                 for i in range(0, len(x), batch_size)]
         return np.concatenate(parts)
 
     def reset_states(self):
@@ -87,7 +139,7 @@ class Sequential(Layer):
                 layer.reset_states()
 
     def compute_output_shape(self, input_shape):
-        shape = tuple(input_shape)
+        shape = _as_shape(input_shape)
         for layer in self._stack:
             out = layer.compute_output_shape(shape)
             shape = tuple(out[0]) if isinstance(out, list) else tuple(out)
@@ -131,6 +183,15 @@ class Sequential(Layer):
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        layers = [serialization.deserialize(c, custom_objects=custom_objects)
-                  for c in config.get("layers", [])]
-        return cls(layers, name=config.get("name"))
+        """The model a config describes; tf-keras configs are read too: their leading
+        ``InputLayer`` entry builds the model for its ``batch_input_shape``."""
+        layers, input_shape = [], None
+        for c in config.get("layers", []):
+            if isinstance(c, dict) and c.get("class_name") == "InputLayer":
+                input_shape = c.get("config", {}).get("batch_input_shape")
+                continue
+            layers.append(serialization.deserialize(c, custom_objects=custom_objects))
+        model = cls(layers, name=config.get("name"))
+        if input_shape is not None and layers:
+            model.build(tuple(input_shape))
+        return model

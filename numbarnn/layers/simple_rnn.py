@@ -3,7 +3,8 @@ import numpy as np
 
 from .. import activations, constraints, initializers, regularizers
 from ..engine.base_layer import Layer
-from ..engine.input_spec import InputSpec
+from ..engine.dtype_policy import check_floating
+from ..engine.input_spec import InputSpec, assert_input_compatibility
 from ..kernels.plan import LevelSpec
 from ..kernels.scalar_math import ACTIVATION_CODES
 from .dropout_rnn_cell import DropoutRNNCellMixin
@@ -46,8 +47,10 @@ class SimpleRNNCell(DropoutRNNCellMixin, Layer):
     kernel_regularizer, recurrent_regularizer, bias_regularizer : optional
     kernel_constraint, recurrent_constraint, bias_constraint : optional
     dropout, recurrent_dropout : float
-        Fractions in [0, 1] (clipped, as in tf-keras) of the input / recurrent state to
-        drop in training; one mask per call, reused at every step.
+        Fractions of the input / recurrent state to drop in training; one mask per
+        call, reused at every step. As in tf-keras the value is clipped to [0, 1] here,
+        and a training call with a rate of 1 raises ``ValueError`` (``tf.nn.dropout``
+        accepts rates in [0, 1) only); inference calls ignore it.
     seed : int, optional
         Seed of the dropout masks.
     **kwargs
@@ -85,6 +88,7 @@ class SimpleRNNCell(DropoutRNNCellMixin, Layer):
         self.output_size = self.units
 
     def build(self, input_shape):
+        check_floating(self)
         input_dim = input_shape[-1]
         if input_dim is None:
             raise ValueError("The last dimension of the inputs to `SimpleRNNCell` should be "
@@ -106,8 +110,16 @@ class SimpleRNNCell(DropoutRNNCellMixin, Layer):
         self.built = True
 
     def call(self, inputs, states, training=None):
-        """One step: ``(inputs (B, I), [h (B, U)]) -> (h_new, [h_new])``."""
+        """One step: ``(inputs (B, I), [h (B, U)]) -> (h_new, [h_new])``.
+
+        Raises
+        ------
+        ValueError
+            If ``inputs`` is not ``(B, I)`` with the kernel's ``I``, or the state is not
+            ``(B, units)`` (numpy would broadcast them into a wrong answer).
+        """
         prev = states[0] if is_nested(states) else states
+        self._check_step(inputs, prev)
         dp_mask = self.get_dropout_mask_for_cell(inputs, training)
         rec_dp_mask = self.get_recurrent_dropout_mask_for_cell(prev, training)
         x = inputs * dp_mask if dp_mask is not None else inputs
@@ -119,6 +131,16 @@ class SimpleRNNCell(DropoutRNNCellMixin, Layer):
         output = self.activation(h + np.dot(prev, self.recurrent_kernel.value()))
         output = np.asarray(output, dtype=np.result_type(h.dtype, np.float32))
         return output, ([output] if is_nested(states) else output)
+
+    def _check_step(self, inputs, prev):
+        shape, width = np.shape(inputs), self.kernel.shape[0]
+        if len(shape) != 2 or shape[1] != width:  # cheap test first: runs every step
+            assert_input_compatibility(InputSpec(ndim=2, axes={-1: width}), inputs,
+                                       self.name)
+        if np.shape(prev) != (shape[0], self.units):
+            raise ValueError(f'State 0 of layer "{self.name}" is incompatible with the '
+                             f"layer: expected shape={(shape[0], self.units)} (batch, "
+                             f"units), found shape={np.shape(prev)}")
 
     def get_initial_state(self, inputs=None, batch_size=None, dtype=None):
         """Zeros of shape ``(batch_size, units)``."""
@@ -138,7 +160,8 @@ class SimpleRNNCell(DropoutRNNCellMixin, Layer):
                 np.empty((batch_size, self.units), dtype), training)
         return [LevelSpec(self.kernel.value(), self.recurrent_kernel.value(),
                           None if self.bias is None else self.bias.value(), name,
-                          input_dropout=in_mask, recurrent_dropout=rec_mask)]
+                          input_dropout=in_mask, recurrent_dropout=rec_mask,
+                          name=self.name)]
 
     def _fused_weights(self):
         return [self.kernel, self.recurrent_kernel] + ([self.bias] if self.bias is not None else [])
@@ -229,10 +252,11 @@ class SimpleRNN(RNN):
         return config
 
     @classmethod
-    def from_config(cls, config):
+    def from_config(cls, config, custom_objects=None):
         config = dict(config)
         config.pop("implementation", None)
-        return cls(**config)
+        # Layer.from_config (cls(**config)), not RNN's, which expects a "cell" entry
+        return super(RNN, cls).from_config(config, custom_objects=custom_objects)
 
 
 def _proxy(attr):

@@ -3,7 +3,8 @@ import warnings
 
 from ..engine.base_layer import Layer, _accepts, name_scope
 from ..engine import serialization
-from .rnn_utils import flatten, is_nested, pack_sequence_as, state_shapes, zero_state
+from .rnn_utils import (TensorShape, flatten, is_nested, pack_sequence_as, state_shapes,
+                        zero_state)
 
 __all__ = ["StackedRNNCells"]
 
@@ -14,7 +15,10 @@ class StackedRNNCells(Layer):
     Parameters
     ----------
     cells : list of cells
-        Each with ``call`` and ``state_size``.
+        Each with ``call`` and ``state_size``. An empty list is accepted, as in
+        tf-keras: the stack then has no states and returns its inputs at each step, so
+        an ``RNN`` around it outputs its input sequence (or last step) under the usual
+        masking rules.
     **kwargs
         Base Layer arguments.
     """
@@ -43,6 +47,12 @@ class StackedRNNCells(Layer):
 
     @property
     def output_size(self):
+        if not self.cells:  # the stack returns its inputs: their feature shape
+            step_shape = getattr(self, "_step_shape", None)
+            if step_shape is None:
+                raise ValueError("An empty StackedRNNCells returns its inputs, so its "
+                                 "`output_size` is known only once it is built.")
+            return TensorShape(step_shape[1:])
         last = self.cells[-1]
         if getattr(last, "output_size", None) is not None:
             return last.output_size
@@ -82,6 +92,7 @@ class StackedRNNCells(Layer):
     def build(self, input_shape):
         if isinstance(input_shape, list):
             input_shape = input_shape[0]
+        self._step_shape = tuple(input_shape)
         for cell in self.cells:
             if isinstance(cell, Layer) and not cell.built:
                 with name_scope(cell.name):
@@ -94,7 +105,7 @@ class StackedRNNCells(Layer):
         self.built = True
 
     def _fused_levels(self, batch_size, dtype, training):
-        if self.reverse_state_order:
+        if self.reverse_state_order or not self.cells:
             return None
         levels = []
         for cell in self.cells:

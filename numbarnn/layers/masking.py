@@ -1,0 +1,56 @@
+"""``Masking``: marks the timesteps whose features all equal a value as padding."""
+import numpy as np
+
+from ..engine.base_layer import Layer
+
+__all__ = ["Masking"]
+
+
+class Masking(Layer):
+    """Mask the timesteps whose features all equal ``mask_value`` (tf-keras
+    ``layers.Masking``).
+
+    In a :class:`~numbarnn.Sequential`, the mask reaches the next layers that support
+    masking (the recurrent layers skip those steps, keeping their state). The layer's
+    own output is its input with the masked timesteps set to zero.
+
+    Parameters
+    ----------
+    mask_value : float, default 0.0
+        A timestep ``t`` of row ``b`` is masked when ``inputs[b, t, :] == mask_value``
+        everywhere (NaN never equals it, so a step with a NaN stays unmasked).
+    **kwargs
+        Base layer arguments (``name``, ``dtype``, ``input_shape``, ...).
+
+    Examples
+    --------
+    >>> import numpy as np, numbarnn as nr
+    >>> x = np.ones((2, 3, 4), "float32"); x[0, 2] = 0.0
+    >>> model = nr.Sequential([nr.Masking(0.0), nr.SimpleRNN(5)])
+    >>> model(x).shape
+    (2, 5)
+    """
+
+    def __init__(self, mask_value=0.0, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True
+        self.mask_value = mask_value
+
+    def _keep(self, inputs):
+        """True where a timestep has a feature that differs from ``mask_value``."""
+        return np.any(np.asarray(inputs) != self.mask_value, axis=-1)
+
+    def compute_mask(self, inputs, mask=None):
+        return self._keep(inputs)
+
+    def call(self, inputs):
+        x = np.asarray(inputs)
+        keep = self._keep(x)[..., None]
+        with np.errstate(invalid="ignore"):  # inf * 0 is NaN, as in tf-keras
+            return x * keep.astype(x.dtype)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "mask_value": self.mask_value}

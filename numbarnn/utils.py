@@ -1,0 +1,17 @@
+"""Keras utilities (``keras.utils``): custom objects for deserialization.
+
+A config names user activations, initializers, regularizers, constraints, layers and
+cells by their name; these make the names resolvable when a model is re-created::
+
+    with nr.utils.custom_object_scope({"myact": myact}):
+        model = nr.load_model(path)
+
+or ``nr.load_model(path, custom_objects={"myact": myact})``, or register the object
+once with :func:`register_serializable`.
+"""
+from ._registry import (CustomObjectScope, custom_object_scope, get_custom_objects,
+                        get_registered_object)
+from .engine.serialization import register_serializable
+
+__all__ = ["CustomObjectScope", "custom_object_scope", "get_custom_objects",
+           "get_registered_object", "register_serializable"]

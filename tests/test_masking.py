@@ -1,0 +1,84 @@
+"""The Masking layer and mask propagation through Sequential."""
+import numpy as np
+import pytest
+
+import numbarnn as nr
+from numbarnn import initializers
+
+
+def _padded_input():
+    x = np.arange(24, dtype="float32").reshape(2, 4, 3) / 10
+    x[0, 1] = 0.0
+    x[1, 3] = 0.0
+    x[1, 0] = 0.0
+    return x
+
+
+def _rnn(**kwargs):
+    return nr.SimpleRNN(2, return_sequences=True,
+                        kernel_initializer=initializers.Constant(0.1),
+                        recurrent_initializer=initializers.Constant(-0.2),
+                        bias_initializer=initializers.Constant(0.05), **kwargs)
+
+
+def test_masking_then_simple_rnn_matches_tf_keras(engine):
+    # tf-keras 2.21: Sequential([Masking(0.0), SimpleRNN(2, return_sequences=True, same
+    # constant initializers)]) on the same input.
+    expected = [[[0.07982976] * 2, [0.07982976] * 2, [0.22419436] * 2, [0.25459692] * 2],
+                [[0.0] * 2, [0.4853811] * 2, [0.40184525] * 2, [0.40184525] * 2]]
+    model = nr.Sequential([nr.Masking(0.0, input_shape=(4, 3)), _rnn()])
+    np.testing.assert_allclose(model(_padded_input()), expected, rtol=1e-5, atol=1e-7)
+
+
+def test_masking_equals_an_explicit_mask(engine, rng):
+    x = rng.standard_normal((3, 5, 2)).astype("float32")
+    x[0, 3:] = -1.0
+    x[2, :2] = -1.0
+    layer = _rnn(go_backwards=True)
+    masked = nr.Sequential([nr.Masking(-1.0), layer])(x)
+    mask = ~np.all(x == -1.0, axis=-1)
+    np.testing.assert_allclose(masked, layer(x, mask=mask), rtol=1e-6)
+
+
+def test_masking_output_mask_and_config():
+    x = _padded_input()
+    copy = x.copy()
+    layer = nr.Masking(0.0)
+    out = layer(x)
+    keep = np.array([[True, False, True, True], [False, True, True, False]])
+    np.testing.assert_array_equal(layer.compute_mask(x), keep)
+    np.testing.assert_array_equal(out, x * keep[..., None])
+    np.testing.assert_array_equal(x, copy)  # the input is not modified
+    assert out.dtype == np.float32
+    assert layer.compute_output_shape((None, 4, 3)) == (None, 4, 3)
+    config = nr.Masking(0.5, name="pad", input_shape=(4, 3)).get_config()
+    assert config["mask_value"] == 0.5 and config["batch_input_shape"] == (None, 4, 3)
+    again = nr.layers.deserialize(nr.layers.serialize(nr.Masking(0.5, name="pad")))
+    assert isinstance(again, nr.Masking) and again.mask_value == 0.5
+
+
+def test_a_nan_step_is_not_masked():
+    x = np.zeros((1, 3, 2), "float32")
+    x[0, 1, 0] = np.nan
+    np.testing.assert_array_equal(nr.Masking(0.0).compute_mask(x), [[False, True, False]])
+
+
+def test_sequential_mask_stops_at_a_sequence_reducing_layer():
+    """SimpleRNN without return_sequences outputs no mask: the Dense after it gets
+    none; with return_sequences the mask reaches it (Dense passes masks on)."""
+    x = _padded_input()
+    model = nr.Sequential([nr.Masking(0.0), _rnn(), nr.Dense(1)])
+    assert model(x).shape == (2, 4, 1)
+    model = nr.Sequential([nr.Masking(0.0), nr.SimpleRNN(2), nr.Dense(1)])
+    assert model(x).shape == (2, 1)
+
+
+@pytest.mark.parametrize("mask_value", [0.0, 2.5])
+def test_saved_model_with_masking_reloads(tmp_path, mask_value):
+    x = _padded_input()
+    x[x == 0.0] = mask_value
+    model = nr.Sequential([nr.Masking(mask_value), _rnn(), nr.Dense(1)])
+    want = model(x)
+    path = tmp_path / "model.npz"
+    nr.save_model(model, path)
+    np.testing.assert_allclose(nr.load_model(path)(x), want, rtol=1e-6)
