@@ -294,7 +294,7 @@ def test_tiled_kernel_walks_many_tiles_per_block(rng, monkeypatch, blocks):
     from numbarnn.kernels import cuda_recurrence as kernels
     monkeypatch.setattr(cuda_kernels, "RECURRENCE", "tiled")
     monkeypatch.setattr(cuda_kernels, "_tiled_blocks", lambda tiles: min(tiles, blocks))
-    batch, units = kernels.TILE_ROWS + 3, 2 * kernels.TILE_COLS + 1
+    batch, units = kernels.TILE_ROWS + 3, kernels.TILE_COLS + 1  # 2 x 2 tiles, 3 partial
     assert cuda_kernels._tiled_plan(batch, units) == (blocks,)
     first, level0 = make_cell(units, 3, rng)
     second, level1 = make_cell(units, units, rng, residual=True)

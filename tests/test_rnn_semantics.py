@@ -47,14 +47,22 @@ OPTIONS = list(itertools.product(
 ))
 
 
+# Each value of each option once: the matrix of the cooperative kernel variants, whose
+# simulation costs seconds per case.
+EVERY_VALUE = {(False, False, "none"), (True, True, "random"), (False, True, "right"),
+               (True, False, "left")}
+
+
 @pytest.mark.parametrize("go_backwards,zofm,mask_kind", OPTIONS)
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_single_cell_matches_reference(engine, rng, go_backwards, zofm, mask_kind, dtype):
     # 5 rows and 9 units: a 4-row vector tile plus a leftover row and column on the CPU
     batch, steps, feat, units = 5, 6, 3, 9
-    if engine in ("cuda-grid", "cuda-tiled") and dtype == "float32":
-        pytest.skip(f"simulator time: {engine} runs the matrix in float64; float32 "
-                    "runs in the tf-keras parity tests and the GPU target shapes")
+    if engine in ("cuda-grid", "cuda-tiled") and (
+            dtype == "float32" or (go_backwards, zofm, mask_kind) not in EVERY_VALUE):
+        pytest.skip(f"simulator time: {engine} runs each option value once, in float64 "
+                    "(the full matrix runs on 'cuda', whose masking and output code it "
+                    "shares; float32 in the tf-keras parity tests)")
     cell, level = make_cell(units, feat, rng, dtype=dtype)
     layer = nr.RNN(cell, return_sequences=True, return_state=True, go_backwards=go_backwards,
                    zero_output_for_mask=zofm, dtype=dtype)
