@@ -315,6 +315,59 @@ def test_tiled_kernel_walks_many_tiles_per_block(rng, monkeypatch, blocks):
         np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
 
 
+# (edge, micro rows, micro cols, depth): the GPU's tiles, the simulator's, and another.
+TILE_GEOMETRIES = [(16, 8, 4, 8), (4, 3, 2, 4), (8, 2, 4, 4)]
+
+
+def _set_tile_geometry(monkeypatch, kernels, edge, micro_rows, micro_cols, depth):
+    threads, rows, cols = edge * edge, edge * micro_rows, edge * micro_cols
+    for name, value in {"TILE_EDGE": edge, "MICRO_ROWS": micro_rows,
+                        "MICRO_COLS": micro_cols, "TILE_DEPTH": depth,
+                        "TILE_THREADS": threads, "TILE_ROWS": rows, "TILE_COLS": cols,
+                        "A_LOADS": depth * rows // threads,
+                        "W_LOADS": depth * cols // threads}.items():
+        monkeypatch.setattr(kernels, name, value)
+
+
+@pytest.mark.parametrize("geometry", TILE_GEOMETRIES, ids=str)
+def test_tile_index_maps_cover_every_element_once(monkeypatch, rng, geometry):
+    """The index maps of the register-tiled product, run as plain Python for the GPU's
+    tile geometry too (the simulator runs only its own, small one): the threads stage
+    every element of both slices exactly once, and their register tiles together are
+    the slice product."""
+    pytest.importorskip("numba.cuda")
+    from numbarnn.kernels import cuda_recurrence as kernels
+    if not kernels.SIMULATED:  # device functions call each other: Python only there
+        pytest.skip("runs the device functions as Python, under the simulator")
+    _set_tile_geometry(monkeypatch, kernels, *geometry)
+    k = kernels
+    threads, rows, cols, depth = k.TILE_THREADS, k.TILE_ROWS, k.TILE_COLS, k.TILE_DEPTH
+    staged = sorted(k._slice_row.py_func(tid, r)
+                    for tid in range(threads) for r in range(k.A_LOADS))
+    assert staged == [(m, q) for m in range(rows) for q in range(depth)]
+    a = rng.standard_normal((rows, depth))  # the rows slice, as the fetch reads it
+    w = rng.standard_normal((depth + 3, cols + 5))  # weights past the slice
+    a_tile = np.full((depth, rows + 4), np.nan)
+    w_tile = np.full((depth, cols), np.nan)
+    for tid in range(threads):
+        a_next = np.array([a[k._slice_row.py_func(tid, r)] for r in range(k.A_LOADS)])
+        w_next = np.zeros(k.W_LOADS)
+        k._fetch_weights.py_func(w_next, w, 1, 2, w.shape[0], w.shape[1], tid)
+        k._store_slices.py_func(a_tile, a_next, w_tile, w_next, tid)
+    np.testing.assert_array_equal(a_tile[:, :rows], a.T)
+    np.testing.assert_array_equal(w_tile, w[1:1 + depth, 2:2 + cols])
+    product = np.full((rows, cols), np.nan)
+    for tid in range(threads):
+        ty, tx = divmod(tid, k.TILE_EDGE)
+        acc = np.zeros((k.MICRO_ROWS, k.MICRO_COLS))
+        k._multiply_stage.py_func(acc, a_tile, w_tile, np.zeros(k.MICRO_ROWS),
+                                  np.zeros(k.MICRO_COLS), tx, ty)
+        for i in range(k.MICRO_ROWS):
+            for j in range(k.MICRO_COLS):
+                product[ty + i * k.TILE_EDGE, tx + j * k.TILE_EDGE] = acc[i, j]
+    np.testing.assert_allclose(product, a @ w[1:1 + depth, 2:2 + cols], rtol=1e-12)
+
+
 @pytest.mark.parametrize("itemsize", [4, 8])
 @pytest.mark.parametrize("batch", [1, 7, 64, 1024, 5000])
 @pytest.mark.parametrize("units", [1, 37, 128, 256, 512, 1024, 1500, 5000])

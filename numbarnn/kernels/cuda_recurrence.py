@@ -52,7 +52,10 @@ TILE_DEPTH = 4 if SIMULATED else 8
 TILE_THREADS = TILE_EDGE * TILE_EDGE
 TILE_ROWS = TILE_EDGE * MICRO_ROWS
 TILE_COLS = TILE_EDGE * MICRO_COLS
-TILE_ROWS_PADDED = TILE_ROWS + 1  # shared arrays need a literal shape: computed here
+# The rows slice is stored transposed, a_tile[depth, row], its rows padded by 4 words
+# (a literal shape for the shared array, so computed here): a warp stores 8 depths x 4
+# rows, which land in 32 different banks (with a padding of 1, up to 4 per bank).
+TILE_ROWS_PADDED = TILE_ROWS + 4
 # Each thread stages A_LOADS values of the (rows x depth) slice and W_LOADS of the
 # (depth x columns) slice of the weights; it fetches the next slice into registers
 # while it multiplies the current one, so the global latency overlaps the FMAs.
@@ -296,8 +299,6 @@ def project(x, x_batch_major, reverse, s0, total_steps, steps, units, drop, use_
     axis (no 65535 limit), units along its y axis; a block computes one tile (see
     ``TILE_*``). Launch with ``(TILE_EDGE, TILE_EDGE)`` threads.
     """
-    # x slice stored transposed, padded by one column: consecutive features of one row
-    # (the coalesced global read) land in different banks.
     a_tile = cuda.shared.array((TILE_DEPTH, TILE_ROWS_PADDED), proj.dtype)
     w_tile = cuda.shared.array((TILE_DEPTH, TILE_COLS), proj.dtype)
     acc = cuda.local.array((MICRO_ROWS, MICRO_COLS), proj.dtype)
