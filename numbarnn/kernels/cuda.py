@@ -301,7 +301,7 @@ def _launch_cooperative(kind, plan_, steps, mirror, l, proj, units, common):
     else:
         (grid,) = plan_
         kernel, block, shared = kernels.recur_tiled, (kernels.TILE_EDGE,) * 2, 0
-        weights, tail = (mirror.levels[l]["rec"],), ()
+        weights, tail = (mirror.levels[l]["rec"],), (mirror.buffers["states"][l],)
     per_launch = 1 if kernels.SIMULATED else steps
     for k in range(0, steps, per_launch):
         _launch(kernel, grid, block, shared, proj, k, min(steps, k + per_launch), units,

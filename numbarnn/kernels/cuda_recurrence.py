@@ -273,19 +273,39 @@ def _fetch_inputs(a_next, x, x_batch_major, src_b, src_t, in_dim, drop, use_drop
 
 
 @cuda.jit(device=True)
-def _fetch_states(a_next, hbuf, prev, batch, units, rdp, use_rdp, row0, i0, tid):
-    """``a_next[r]``: the thread's values of the previous state's rows slice (half
-    ``prev`` of the flat double buffer), times the recurrent dropout mask."""
+def _locate_states(src_b, src_t, row0, batch, prev, tid):
+    """The rows slice of a recurrent step is the previous state, half ``prev`` of the
+    (2, batch, units) state buffer read as ``x[t=prev, b, :]`` (time-major): row
+    ``row0 + m`` is batch row ``b`` (``-1`` past the last)."""
     for r in range(A_LOADS):
-        m, q = _slice_row(tid, r)
+        m, _ = _slice_row(tid, r)
         b = row0 + m
-        i = i0 + q
-        v = a_next.dtype.type(0)
-        if b < batch and i < units:
-            v = hbuf[_state_index(prev, b, i, batch, units)]
-            if use_rdp:
-                v *= rdp[b, i]
-        a_next[r] = v
+        src_b[r] = b if b < batch else -1
+        src_t[r] = prev
+
+
+@cuda.jit(device=True)
+def _tile_product(acc, a_tile, w_tile, a_next, w_next, a_reg, w_reg, x, x_batch_major,
+                  src_b, src_t, depth, drop, use_drop, w, col0, cols, tx, ty, tid):
+    """``acc`` = the thread's outputs of the tile ``(x rows * drop) @ w[:, col0:]``.
+
+    The rows are those ``src_b``/``src_t`` locate in ``x`` (see :func:`_fetch_inputs`);
+    ``depth`` is the inner dimension. Each slice is stored to shared memory, then the
+    next one is fetched into registers while this one is multiplied, so the global
+    latency overlaps the FMAs. Every thread of the block must call it (barriers).
+    """
+    _clear(acc)
+    _fetch_inputs(a_next, x, x_batch_major, src_b, src_t, depth, drop, use_drop, 0, tid)
+    _fetch_weights(w_next, w, 0, col0, depth, cols, tid)
+    for i0 in range(0, depth, TILE_DEPTH):
+        _store_slices(a_tile, a_next, w_tile, w_next, tid)
+        cuda.syncthreads()
+        if i0 + TILE_DEPTH < depth:
+            _fetch_inputs(a_next, x, x_batch_major, src_b, src_t, depth, drop, use_drop,
+                          i0 + TILE_DEPTH, tid)
+            _fetch_weights(w_next, w, i0 + TILE_DEPTH, col0, depth, cols, tid)
+        _multiply_stage(acc, a_tile, w_tile, a_reg, w_reg, tx, ty)
+        cuda.syncthreads()  # the next slice (or tile) overwrites the shared slices
 
 
 @cuda.jit(cache=not SIMULATED)
@@ -316,19 +336,9 @@ def project(x, x_batch_major, reverse, s0, total_steps, steps, units, drop, use_
     tid = ty * TILE_EDGE + tx
     row0 = cuda.blockIdx.x * TILE_ROWS
     col0 = cuda.blockIdx.y * TILE_COLS
-    _clear(acc)
     _locate_inputs(src_b, src_t, row0, n_rows, batch, s0, total_steps, reverse, tid)
-    _fetch_inputs(a_next, x, x_batch_major, src_b, src_t, in_dim, drop, use_drop, 0, tid)
-    _fetch_weights(w_next, kernel, 0, col0, in_dim, units, tid)
-    for i0 in range(0, in_dim, TILE_DEPTH):
-        _store_slices(a_tile, a_next, w_tile, w_next, tid)
-        cuda.syncthreads()
-        if i0 + TILE_DEPTH < in_dim:  # in flight while this slice is multiplied
-            _fetch_inputs(a_next, x, x_batch_major, src_b, src_t, in_dim, drop,
-                          use_drop, i0 + TILE_DEPTH, tid)
-            _fetch_weights(w_next, kernel, i0 + TILE_DEPTH, col0, in_dim, units, tid)
-        _multiply_stage(acc, a_tile, w_tile, a_reg, w_reg, tx, ty)
-        cuda.syncthreads()
+    _tile_product(acc, a_tile, w_tile, a_next, w_next, a_reg, w_reg, x, x_batch_major,
+                  src_b, src_t, in_dim, drop, use_drop, kernel, col0, units, tx, ty, tid)
     for a in range(MICRO_ROWS):
         row = row0 + ty + a * TILE_EDGE
         if row < n_rows:
@@ -547,7 +557,7 @@ def recur_grid(proj, k_begin, k_end, units, rec_cols, slice_units, rdp, use_rdp,
 def recur_tiled(proj, k_begin, k_end, units, rec, rdp, use_rdp, act, mask, has_mask,
                 mask_batch_major, reverse, s0, total_steps, inp, inp_batch_major,
                 inp_is_source, residual, is_last, zero_output_for_mask, hbuf, carry,
-                out, want_out, out_batch_major):
+                out, want_out, out_batch_major, states):
     """Chunk steps ``k_begin`` to ``k_end`` of one level, each step a tiled GEMM.
 
     Step ``s`` computes ``(hbuf[s % 2] * rdp) @ rec`` (``rec`` is (units, units)) in
@@ -559,6 +569,11 @@ def recur_tiled(proj, k_begin, k_end, units, rec, rdp, use_rdp, act, mask, has_m
     barrier separates the steps. The recurrent matrix is read from global memory (L2)
     at every step: a block reuses each value it loads ``TILE_ROWS`` times.
 
+    ``states`` is the state buffer again, as the (2, batch, units) array that the
+    product's row fetch (:func:`_fetch_inputs`, shared with :func:`project`) reads like
+    a time-major input; the outputs are written through the flat ``hbuf``, as in the
+    other recurrence kernels.
+
     Launch with ``(TILE_EDGE, TILE_EDGE)`` threads; cooperatively when the launch
     covers more than one step (one step per launch in the simulator).
     """
@@ -569,6 +584,8 @@ def recur_tiled(proj, k_begin, k_end, units, rec, rdp, use_rdp, act, mask, has_m
     w_reg = cuda.local.array(MICRO_COLS, proj.dtype)
     a_next = cuda.local.array(A_LOADS, proj.dtype)
     w_next = cuda.local.array(W_LOADS, proj.dtype)
+    src_b = cuda.local.array(A_LOADS, int64)
+    src_t = cuda.local.array(A_LOADS, int64)
     batch = proj.shape[1]
     tx = cuda.threadIdx.x
     ty = cuda.threadIdx.y
@@ -591,18 +608,10 @@ def recur_tiled(proj, k_begin, k_end, units, rec, rdp, use_rdp, act, mask, has_m
         t = _source_step(s, total_steps, reverse)
         for tile in range(cuda.blockIdx.x, tiles, cuda.gridDim.x):
             row0, col0 = _tile_origin(tile, units)
-            _clear(acc)
-            _fetch_states(a_next, hbuf, prev, batch, units, rdp, use_rdp, row0, 0, tid)
-            _fetch_weights(w_next, rec, 0, col0, units, units, tid)
-            for i0 in range(0, units, TILE_DEPTH):
-                _store_slices(a_tile, a_next, w_tile, w_next, tid)
-                cuda.syncthreads()
-                if i0 + TILE_DEPTH < units:  # in flight while this slice is multiplied
-                    _fetch_states(a_next, hbuf, prev, batch, units, rdp, use_rdp, row0,
-                                  i0 + TILE_DEPTH, tid)
-                    _fetch_weights(w_next, rec, i0 + TILE_DEPTH, col0, units, units, tid)
-                _multiply_stage(acc, a_tile, w_tile, a_reg, w_reg, tx, ty)
-                cuda.syncthreads()
+            _locate_states(src_b, src_t, row0, batch, prev, tid)
+            _tile_product(acc, a_tile, w_tile, a_next, w_next, a_reg, w_reg, states,
+                          False, src_b, src_t, units, rdp, use_rdp, rec, col0, units,
+                          tx, ty, tid)
             # Two passes over the thread's outputs. The first, small enough to be
             # unrolled, keeps `acc` in registers (indexed by loop counters that are
             # not constants, a register array goes to local memory): it parks the
