@@ -30,7 +30,7 @@ ACTIVATIONS = {
     "softplus": lambda v: math.log(1.0 + math.exp(v)) if v < 30 else v,
     "softsign": lambda v: v / (1.0 + abs(v)),
     "swish": lambda v: v * _sigmoid(v),
-    "gelu": lambda v: 0.5 * v * (1.0 + math.erf(v / math.sqrt(2.0))),
+    "gelu": lambda v: 0.5 * v * math.erfc(-v / math.sqrt(2.0)),
     "exponential": math.exp,
 }
 

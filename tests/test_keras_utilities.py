@@ -282,3 +282,10 @@ def test_configs_spell_values_as_tf_keras_does():
     assert regularizers.L1(0.3).get_config() == {"l1": 0.30000001192092896}
     assert activations.serialize(activations.silu) == "swish"
     assert nr.SimpleRNN(2, activation="silu").get_config()["activation"] == "swish"
+
+
+def test_gelu_keeps_its_negative_tail():
+    """tf computes 0.5 x erfc(-x / sqrt 2); 1 + erf(x / sqrt 2) cancels to 0 below -8."""
+    got = activations.gelu(np.array([-6.0, -9.0, -12.0]))
+    np.testing.assert_allclose(got, [-5.91952961e-09, -1.0e-18, -2.1e-32], rtol=0.05)
+    assert got[0] == pytest.approx(-5.91952961e-09, rel=1e-8)

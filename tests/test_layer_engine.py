@@ -299,3 +299,44 @@ def test_sequential_predict_signature(rng):
         model.predict(x, batch_size=2.5)
     with pytest.raises(TypeError, match="unexpected keyword argument 'training'"):
         model.predict(x, training=True)
+
+
+def test_sequential_with_an_input_shape_is_built_as_layers_are_added():
+    """As tf-keras: weights exist before any call, so set_weights works at once."""
+    model = nr.Sequential([nr.SimpleRNN(2, input_shape=(4, 3))])
+    assert model.built and [w.shape for w in model.get_weights()] == [(3, 2), (2, 2),
+                                                                       (2,)]
+    model.add(nr.Dense(1))
+    assert model.built and len(model.get_weights()) == 5
+    model.set_weights([np.ones_like(w) for w in model.get_weights()])
+    assert model(np.zeros((1, 4, 3), "float32")).shape == (1, 1)
+
+
+def test_sequential_layers_must_have_one_output():
+    message = "should have a single output tensor"
+    with pytest.raises(ValueError, match=message):
+        nr.Sequential([nr.SimpleRNN(2, return_state=True, input_shape=(4, 3))])
+    model = nr.Sequential([nr.SimpleRNN(2, return_state=True)])
+    with pytest.raises(ValueError, match=message):
+        model(np.zeros((1, 4, 3), "float32"))
+
+
+@pytest.mark.parametrize("units,expected", [("4", 4), (4.0, 4), (2.5, 2), (0, 0)])
+def test_dense_units_are_cast_as_in_tf_keras(units, expected):
+    dense = nr.Dense(units)
+    assert dense.units == expected
+    assert dense(np.ones((2, 3), "float32")).shape == (2, expected)
+
+
+def test_dense_units_errors():
+    with pytest.raises(ValueError, match="Received: units=-1"):
+        nr.Dense(-1)
+    with pytest.raises(TypeError, match="Received: units=None"):
+        nr.Dense(None)
+    with pytest.raises(ValueError, match="got '4'"):
+        nr.SimpleRNN("4")
+
+
+def test_input_spec_takes_a_bare_int_shape():
+    spec = nr.InputSpec(shape=3)
+    assert spec.shape == (3,) and spec.ndim == 1

@@ -82,3 +82,23 @@ def test_saved_model_with_masking_reloads(tmp_path, mask_value):
     path = tmp_path / "model.npz"
     nr.save_model(model, path)
     np.testing.assert_allclose(nr.load_model(path)(x), want, rtol=1e-6)
+
+
+def test_a_nested_sequential_passes_its_mask_on(engine):
+    """tf-keras 2.21 gives [2, 2, 3, 3.5]: the inner model's Masking reaches the RNN."""
+    x = np.ones((1, 4, 2), "float32")
+    x[0, 1] = 0.0
+    rnn = nr.SimpleRNN(1, return_sequences=True, kernel_initializer="ones",
+                       recurrent_initializer=initializers.Constant(0.5), activation="linear")
+    inner = nr.Sequential([nr.Masking(0.0)])
+    model = nr.Sequential([inner, rnn])
+    np.testing.assert_allclose(model(x).ravel(), [2, 2, 3, 3.5], rtol=1e-6)
+    np.testing.assert_array_equal(inner.compute_mask(x), [[True, False, True, True]])
+    two = nr.Sequential([nr.Sequential([nr.Masking(0.0), _rnn()]), nr.Dense(1)])
+    assert two(x).shape == (1, 4, 1)
+
+
+@pytest.mark.parametrize("bad", ["0", None, [0.0]])
+def test_mask_value_must_be_a_number(bad):
+    with pytest.raises(TypeError, match="`mask_value` must be a number"):
+        nr.Masking(bad)

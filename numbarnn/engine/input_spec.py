@@ -25,6 +25,8 @@ class InputSpec:
                  min_ndim=None, axes=None, allow_last_axis_squeeze=False,
                  name=None, optional=False):
         self.dtype = np.dtype(dtype).name if dtype is not None else None
+        if isinstance(shape, (int, np.integer)):  # tf-keras: a bare int is (int,)
+            shape = (shape,)
         self.shape = tuple(shape) if shape is not None else None
         self.ndim = len(self.shape) if self.shape is not None else ndim
         self.max_ndim = max_ndim

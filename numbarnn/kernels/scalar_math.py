@@ -51,7 +51,8 @@ def scalar_activation(code, x):
         e = math.exp(x)
         return x * e / (1.0 + e)
     if code == 10:
-        return 0.5 * x * (1.0 + math.erf(x * 0.7071067811865476))
+        # 0.5 x erfc(-x / sqrt 2), as tf: 1 + erf(x / sqrt 2) cancels for x << 0
+        return 0.5 * x * math.erfc(-x * 0.7071067811865476)
     if code == 11:
         return math.exp(x)
     return x

@@ -9,6 +9,20 @@ from ..engine.input_spec import InputSpec
 __all__ = ["Dense"]
 
 
+def _check_units(units):
+    """tf-keras Dense: ``int(units)`` (so ``"4"``, ``4.0`` and ``2.5`` are accepted, as
+    2.5 -> 2 there), at least 0."""
+    try:
+        value = int(units)
+    except (TypeError, ValueError):
+        raise TypeError("Received an invalid value for `units`, expected a positive "
+                        f"integer. Received: units={units!r}") from None
+    if value < 0:
+        raise ValueError("Received an invalid value for `units`, expected a positive "
+                         f"integer. Received: units={units!r}")
+    return value
+
+
 class Dense(Layer):
     """Densely connected layer (tf-keras ``Dense``).
 
@@ -27,10 +41,7 @@ class Dense(Layer):
                  kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
                  kernel_constraint=None, bias_constraint=None, **kwargs):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
-        if isinstance(units, bool) or not isinstance(units, (int, np.integer)) or units <= 0:
-            raise ValueError("Received an invalid value for `units`, expected a positive "
-                             f"integer. Received: units={units}")
-        self.units = int(units)
+        self.units = _check_units(units)
         self.activation = activations.get(activation)
         self.use_bias = bool(use_bias)
         self.kernel_initializer = initializers.get(kernel_initializer)

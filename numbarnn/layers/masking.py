@@ -33,6 +33,12 @@ class Masking(Layer):
 
     def __init__(self, mask_value=0.0, **kwargs):
         super().__init__(**kwargs)
+        # tf-keras fails at the first call on anything but a number (TypeError for a
+        # string, ValueError for None); here the constructor says so.
+        if isinstance(mask_value, (bool, np.bool_)) or not isinstance(
+                mask_value, (int, float, np.integer, np.floating)):
+            raise TypeError("Argument `mask_value` must be a number. Received: "
+                            f"mask_value={mask_value!r}")
         self.supports_masking = True
         self.mask_value = mask_value
 

@@ -1,4 +1,6 @@
 """Sequential: a linear stack of layers with weights, config and a summary."""
+import threading
+
 import numpy as np
 
 from ..engine.base_layer import Layer, _accepts
@@ -17,6 +19,10 @@ def _as_shape(input_shape):
     return tuple(input_shape)
 
 
+_SINGLE_OUTPUT = ("All layers in a Sequential model should have a single output tensor. "
+                  "For multi-output layers, use the functional API.")
+
+
 class Sequential(Layer):
     """A plain stack of layers, each feeding the next (tf-keras ``Sequential``).
 
@@ -28,6 +34,8 @@ class Sequential(Layer):
 
     def __init__(self, layers=None, name=None, **kwargs):
         super().__init__(name=name, **kwargs)
+        self.supports_masking = True  # its output mask is its last layer's
+        self._masks = threading.local()  # the output mask of this thread's last call
         self._stack = []
         for layer in layers or []:
             self.add(layer)
@@ -48,6 +56,15 @@ class Sequential(Layer):
         self._stack.append(layer)
         self._layers.append(layer)
         self.built = False
+        # tf-keras builds the model as layers are added once the first layer knows its
+        # input shape (so `set_weights` works before a call); a layer that cannot
+        # compute its output shape is built on the first call instead.
+        known = getattr(self._stack[0], "_batch_input_shape", None)
+        if known is not None:
+            try:
+                self.build(known)
+            except NotImplementedError:
+                self.built = False
 
     def pop(self):
         """Remove and return the last layer.
@@ -77,8 +94,15 @@ class Sequential(Layer):
             if not layer.built:
                 layer._build_from_shapes(shape)
             out = layer.compute_output_shape(shape)
-            shape = tuple(out[0] if isinstance(out, list) else out)
+            if isinstance(out, list):
+                raise ValueError(_SINGLE_OUTPUT)
+            shape = tuple(out)
         self.built = True
+
+    def __call__(self, inputs, *args, **kwargs):
+        outputs = super().__call__(inputs, *args, **kwargs)
+        self._masks.last = (inputs, self._masks.__dict__.pop("pending", None))
+        return outputs
 
     def call(self, inputs, training=None, mask=None):
         x = inputs
@@ -89,12 +113,26 @@ class Sequential(Layer):
             if mask is not None and _accepts(layer.call, "mask"):
                 kwargs["mask"] = mask
             out = layer(x, **kwargs)
+            if isinstance(out, (list, tuple)):
+                raise ValueError(_SINGLE_OUTPUT + f" Layer {layer.name} returned "
+                                 f"{len(out)} outputs.")
             # tf-keras: a layer that supports masking passes on its compute_mask (a
             # Masking layer makes one); any other layer drops the mask.
             mask = (layer.compute_mask(x, mask)
                     if getattr(layer, "supports_masking", False) else None)
             x = out
+        self._masks.pending = mask
         return x
+
+    def compute_mask(self, inputs, mask=None):
+        """The mask of the model's output for ``inputs``: its last layer's (None when a
+        layer drops it). Known from the call just made on ``inputs`` in this thread (as
+        a model inside a Sequential is used), else computed by running the model."""
+        last = getattr(self._masks, "last", None)
+        if last is not None and last[0] is inputs:
+            return last[1]
+        self(inputs, mask=mask)
+        return self._masks.last[1]
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None,
                 max_queue_size=10, workers=1, use_multiprocessing=False):

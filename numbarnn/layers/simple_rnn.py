@@ -17,7 +17,7 @@ __all__ = ["SimpleRNNCell", "SimpleRNN"]
 def _check_units(units):
     if isinstance(units, bool) or not isinstance(units, (int, np.integer)) or units <= 0:
         raise ValueError("Received an invalid value for argument `units`, expected a "
-                         f"positive integer, got {units}.")
+                         f"positive integer, got {units!r}.")
     return int(units)
 
 
