@@ -326,3 +326,25 @@ def test_activation_config_dict_error_names_what_was_passed():
     with pytest.raises(ValueError, match=r"Unknown activation function: 'relux'.*"
                                          r"Received: \{'class_name': 'relux'"):
         nr.SimpleRNN(2, activation=bad)
+
+
+@pytest.mark.parametrize("training", ["yes", 2, 0.5, [True], np.array([True, False])])
+def test_training_must_be_a_flag(training):
+    x = np.ones((2, 3, 2), "float32")
+    with pytest.raises(TypeError, match="Argument `training` must be a boolean"):
+        nr.SimpleRNN(2)(x, training=training)
+    for ok in (True, False, None, 0, 1, np.bool_(True), np.array(False)):
+        assert nr.SimpleRNN(2)(x, training=ok).shape == (2, 2)
+
+
+def test_more_bad_arguments_name_themselves():
+    cell = nr.SimpleRNNCell(2)
+    with pytest.raises(ValueError, match="`batch_size` must be a non-negative integer"):
+        cell.get_initial_state(batch_size=-1, dtype="float32")
+    with pytest.raises(TypeError, match="`inputs` must be a numeric array"):
+        nr.Dense(2)(np.full((1, 3), "a"))
+    with pytest.raises(ValueError, match="`x` of `predict` must have a batch axis"):
+        nr.Sequential([nr.Dense(2)]).predict(np.float32(1), batch_size=1)
+    cell.build((None, 2))
+    with pytest.raises(TypeError, match="`states` must be numeric"):
+        cell(np.ones((2, 2)), [np.full((2, 2), "a")])

@@ -78,6 +78,17 @@ def _is_array_like(x):
     return hasattr(x, "shape") and hasattr(x, "dtype")
 
 
+def _check_training(value):
+    """``training`` is None, a bool or 0/1 (a scalar): anything else (a string, an
+    array of flags) would be read by ``bool()`` as something it does not mean."""
+    if value is None or isinstance(value, (bool, np.bool_)):
+        return
+    scalar = np.ndim(value) == 0 and np.asarray(value).dtype.kind in "biu"
+    if not scalar or value not in (0, 1):
+        raise TypeError("Argument `training` must be a boolean (or None, or 0/1). "
+                        f"Received: training={value!r}")
+
+
 def _check_trainable(value):
     # tf-keras: bool() would turn "no" into True
     if not isinstance(value, bool):
@@ -432,8 +443,10 @@ class Layer:
                     raise TypeError(f"Layer {self.name} does not support masking, but was "
                                     f"passed an input_mask: {kwargs['mask']}")
                 kwargs.pop("mask")
-            if "training" in kwargs and not _accepts(call_fn, "training"):
-                kwargs.pop("training")
+            if "training" in kwargs:
+                _check_training(kwargs["training"])
+                if not _accepts(call_fn, "training"):
+                    kwargs.pop("training")
             assert_input_compatibility(self.input_spec, inputs, self.name)
             if not self.built:
                 self._maybe_build(inputs)

@@ -73,6 +73,9 @@ class Dense(Layer):
 
     def call(self, inputs):
         x = np.asarray(inputs)
+        if x.dtype.kind not in "biuf":
+            raise TypeError(f'Layer "{self.name}": argument `inputs` must be a numeric '
+                            f"array. Received an array of dtype {x.dtype}.")
         if x.dtype.kind != "f":
             x = x.astype(self.compute_dtype or "float32")
         # The result has the input's (compute) dtype, as in tf-keras; float16 (under

@@ -115,6 +115,10 @@ def zero_state(state_size, batch_size, dtype):
     if batch_size is None and dtype is None:
         raise ValueError("batch_size and dtype cannot be None while constructing initial "
                          f"state. Received: batch_size={batch_size}, dtype={dtype}")
+    if isinstance(batch_size, (bool, np.bool_)) or not isinstance(
+            batch_size, (int, np.integer)) or batch_size < 0:
+        raise ValueError("Argument `batch_size` must be a non-negative integer. "
+                         f"Received: batch_size={batch_size!r}")
     flat = [np.zeros((batch_size,) + shape, dtype=dtype)
             for shape in state_shapes(state_size)]
     if is_nested(state_size):

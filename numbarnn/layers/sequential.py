@@ -157,6 +157,9 @@ class Sequential(Layer):
         """
         del verbose, steps, callbacks, max_queue_size, workers, use_multiprocessing
         x = np.asarray(x)
+        if x.ndim == 0:
+            raise ValueError("Argument `x` of `predict` must have a batch axis. Received "
+                             f"a scalar: x={x!r}")
         if batch_size is not None:
             if isinstance(batch_size, (bool, np.bool_)) or not isinstance(
                     batch_size, (int, np.integer)):

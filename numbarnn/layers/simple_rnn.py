@@ -133,6 +133,11 @@ class SimpleRNNCell(DropoutRNNCellMixin, Layer):
         return output, ([output] if is_nested(states) else output)
 
     def _check_step(self, inputs, prev):
+        for name, value in (("inputs", inputs), ("states", prev)):
+            kind = getattr(value, "dtype", np.asarray(value).dtype).kind
+            if kind not in "biuf":
+                raise TypeError(f'Layer "{self.name}": argument `{name}` must be numeric. '
+                                f"Received dtype {np.asarray(value).dtype}.")
         shape, width = np.shape(inputs), self.kernel.shape[0]
         if len(shape) != 2 or shape[1] != width:  # cheap test first: runs every step
             assert_input_compatibility(InputSpec(ndim=2, axes={-1: width}), inputs,
