@@ -47,8 +47,7 @@ GRID_THREADS = 4 if kernels.SIMULATED else 256
 RECURRENCE = os.environ.get("NUMBARNN_CUDA_RECURRENCE", "auto")
 if RECURRENCE not in ("auto", "block", "grid", "tiled"):
     raise ValueError("NUMBARNN_CUDA_RECURRENCE must be 'auto', 'block', 'grid' or "
-                     "'tiled'. "
-                     f"Received: {RECURRENCE!r}")
+                     f"'tiled'. Received: {RECURRENCE!r}")
 
 
 def as_device_array(x):
@@ -164,11 +163,12 @@ def _recurrence_plans(levels, batch, itemsize):
         if s.activation == "softmax" or RECURRENCE == "block" or not batch:
             plans.append(("block", block))
             continue
+        if RECURRENCE == "tiled":
+            plans.append(("tiled", _tiled_plan(batch, s.units)))
+            continue
         grid = _grid_plan(batch, s.units, itemsize)
         if RECURRENCE == "grid":
             plans.append(("grid", grid) if grid else ("block", block))
-        elif RECURRENCE == "tiled":
-            plans.append(("tiled", _tiled_plan(batch, s.units)))
         elif block[3] or s.units ** 2 * itemsize < GRID_MIN_MATRIX_BYTES:
             plans.append(("block", block))
         elif grid and grid[2] <= GRID_MAX_GROUPS * grid[1]:
@@ -301,7 +301,7 @@ def _launch_cooperative(kind, plan_, steps, mirror, l, proj, units, common):
     else:
         (grid,) = plan_
         kernel, block, shared = kernels.recur_tiled, (kernels.TILE_EDGE,) * 2, 0
-        weights, tail = (mirror.levels[l]["rec"],), (mirror.buffers["states"][l],)
+        weights, tail = (mirror.levels[l]["rec"],), ()
     per_launch = 1 if kernels.SIMULATED else steps
     for k in range(0, steps, per_launch):
         _launch(kernel, grid, block, shared, proj, k, min(steps, k + per_launch), units,
@@ -348,13 +348,16 @@ def _run(levels, mirror, x, mask, states, go_backwards, zero_output_for_mask,
                 out, want_out = out_seq, return_sequences
             else:
                 out, want_out = work["seq"][l % 2], True
+            kind, p = plans[l]
+            # recur_tiled reads the state buffer 3-D, the others flat (_state_index).
+            state_buffer = (work["states"][l] if kind == "tiled"
+                            else work["flat_states"][l])
             # The arguments after the recurrent weights, the same for all three.
             common = (rec_drop, use_rec, acts[l], mask_dev, has_mask, not time_major,
                       go_backwards, s0, steps, level_in, first and not time_major, first,
                       bool(s.residual), last, bool(zero_output_for_mask),
-                      work["flat_states"][l], carry, out, want_out,
+                      state_buffer, carry, out, want_out,
                       last and return_sequences and not time_major)
-            kind, p = plans[l]
             if kind == "block":
                 rows, threads, shared, rec_shared, state_shared = p
                 _launch(kernels.recur_block, math.ceil(batch / rows), threads, shared,

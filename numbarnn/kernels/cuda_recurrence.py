@@ -21,11 +21,12 @@ masked step holds every state and repeats the previous output, or zero with
   :func:`project`), one grid barrier per step. For large batches of large units,
   where a step is compute-bound.
 
-The state lives in a double buffer of shape (2, batch, units), passed flat as ``hbuf``
-(element ``(p, b, j)`` at ``_state_index(p, b, j, batch, units)``; a reshape inside a
-kernel would put the array's descriptor in local memory): processing step ``s``
-(counted over the whole sequence) reads half ``s % 2`` and writes the other, in both
-recurrence kernels, so chunks and kernels chain.
+The state lives in a double buffer of shape (2, batch, units), ``hbuf``: processing
+step ``s`` (counted over the whole sequence) reads half ``s % 2`` and writes the
+other, in every recurrence kernel, so chunks and kernels chain. recur_block and
+recur_grid take it flat (element ``(p, b, j)`` at ``_state_index(p, b, j, batch,
+units)``: recur_block indexes shared and global state alike; a reshape inside a kernel
+would put the array's descriptor in local memory), recur_tiled as the 3-D array.
 
 Inputs are read in the caller's layout (batch- or time-major, any strides, any real
 dtype) and the last level's outputs written in it, so device inputs are never copied.
@@ -557,7 +558,7 @@ def recur_grid(proj, k_begin, k_end, units, rec_cols, slice_units, rdp, use_rdp,
 def recur_tiled(proj, k_begin, k_end, units, rec, rdp, use_rdp, act, mask, has_mask,
                 mask_batch_major, reverse, s0, total_steps, inp, inp_batch_major,
                 inp_is_source, residual, is_last, zero_output_for_mask, hbuf, carry,
-                out, want_out, out_batch_major, states):
+                out, want_out, out_batch_major):
     """Chunk steps ``k_begin`` to ``k_end`` of one level, each step a tiled GEMM.
 
     Step ``s`` computes ``(hbuf[s % 2] * rdp) @ rec`` (``rec`` is (units, units)) in
@@ -569,10 +570,9 @@ def recur_tiled(proj, k_begin, k_end, units, rec, rdp, use_rdp, act, mask, has_m
     barrier separates the steps. The recurrent matrix is read from global memory (L2)
     at every step: a block reuses each value it loads ``TILE_ROWS`` times.
 
-    ``states`` is the state buffer again, as the (2, batch, units) array that the
-    product's row fetch (:func:`_fetch_inputs`, shared with :func:`project`) reads like
-    a time-major input; the outputs are written through the flat ``hbuf``, as in the
-    other recurrence kernels.
+    Unlike the other recurrence kernels it takes the state buffer as the 3-D
+    ``(2, batch, units)`` array: the product's row fetch (:func:`_fetch_inputs`,
+    shared with :func:`project`) reads the previous half like a time-major input.
 
     Launch with ``(TILE_EDGE, TILE_EDGE)`` threads; cooperatively when the launch
     covers more than one step (one step per launch in the simulator).
@@ -609,7 +609,7 @@ def recur_tiled(proj, k_begin, k_end, units, rec, rdp, use_rdp, act, mask, has_m
         for tile in range(cuda.blockIdx.x, tiles, cuda.gridDim.x):
             row0, col0 = _tile_origin(tile, units)
             _locate_states(src_b, src_t, row0, batch, prev, tid)
-            _tile_product(acc, a_tile, w_tile, a_next, w_next, a_reg, w_reg, states,
+            _tile_product(acc, a_tile, w_tile, a_next, w_next, a_reg, w_reg, hbuf,
                           False, src_b, src_t, units, rdp, use_rdp, rec, col0, units,
                           tx, ty, tid)
             # Two passes over the thread's outputs. The first, small enough to be
@@ -625,9 +625,8 @@ def recur_tiled(proj, k_begin, k_end, units, rec, rdp, use_rdp, act, mask, has_m
                     for c in range(MICRO_COLS):
                         j = col0 + tx + c * TILE_EDGE
                         if j < units:
-                            hbuf[_state_index(nxt, b, j, batch, units)] = (
-                                acc[a, c] + proj[k, b, j] if live
-                                else hbuf[_state_index(prev, b, j, batch, units)])
+                            hbuf[nxt, b, j] = (acc[a, c] + proj[k, b, j] if live
+                                               else hbuf[prev, b, j])
             for a in range(MICRO_ROWS):
                 b = row0 + ty + a * TILE_EDGE
                 if b < batch:
@@ -635,11 +634,10 @@ def recur_tiled(proj, k_begin, k_end, units, rec, rdp, use_rdp, act, mask, has_m
                     for c in range(MICRO_COLS):
                         j = col0 + tx + c * TILE_EDGE
                         if j < units:
-                            at = _state_index(nxt, b, j, batch, units)
-                            h = hbuf[at]
+                            h = hbuf[nxt, b, j]
                             if live:
                                 h = _activation(act, h)
-                                hbuf[at] = h
+                                hbuf[nxt, b, j] = h
                             _emit(h, live, b, j, k, s, t, inp, inp_batch_major,
                                   inp_is_source, residual, is_last, zero_output_for_mask,
                                   carry, out, want_out, out_batch_major)
