@@ -3,6 +3,7 @@ import numpy as np
 from scipy.special import erfc
 
 from ._registry import resolve
+from .engine.numerics import ieee_float
 
 __all__ = ["tanh", "relu", "sigmoid", "hard_sigmoid", "linear", "elu", "selu", "softplus",
            "softsign", "swish", "silu", "gelu", "exponential", "softmax", "get",
@@ -14,15 +15,18 @@ def _f(x):
     return x if x.dtype.kind == "f" else x.astype("float32")
 
 
+@ieee_float
 def linear(x):
     """Identity."""
     return _f(x)
 
 
+@ieee_float
 def tanh(x):
     return np.tanh(_f(x))
 
 
+@ieee_float
 def relu(x, alpha=0.0, max_value=None, threshold=0.0):
     """``max(x, 0)``, with a leaky slope ``alpha`` below ``threshold`` and a cap.
 
@@ -33,8 +37,7 @@ def relu(x, alpha=0.0, max_value=None, threshold=0.0):
     if alpha and max_value is None and not threshold:
         return np.where(x > 0, x, alpha * x).astype(x.dtype)  # tf.nn.leaky_relu
     if threshold:
-        with np.errstate(invalid="ignore"):  # inf * 0 is NaN, as in tf-keras
-            out = x * (x > threshold)
+        out = x * (x > threshold)  # inf * 0 is NaN, as in tf-keras
     else:
         out = np.where(x < 0, 0, x)  # tf.nn.relu
     if max_value is not None:
@@ -45,6 +48,7 @@ def relu(x, alpha=0.0, max_value=None, threshold=0.0):
     return out.astype(x.dtype)
 
 
+@ieee_float
 def sigmoid(x):
     """``1 / (1 + exp(-x))``, computed without overflow."""
     x = _f(x)
@@ -52,45 +56,53 @@ def sigmoid(x):
     return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype)
 
 
+@ieee_float
 def hard_sigmoid(x):
     """tf-keras 2.x: ``clip(0.2 * x + 0.5, 0, 1)``."""
     x = _f(x)
     return np.clip(0.2 * x + 0.5, 0.0, 1.0).astype(x.dtype)
 
 
+@ieee_float
 def elu(x, alpha=1.0):
     x = _f(x)
     return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0))).astype(x.dtype)
 
 
+@ieee_float
 def selu(x):
     x = _f(x)
     alpha, scale = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
     return (scale * np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))).astype(x.dtype)
 
 
+@ieee_float
 def softplus(x):
     """``log(exp(x) + 1)``, stable for large ``|x|``."""
     x = _f(x)
     return np.logaddexp(0, x).astype(x.dtype)
 
 
+@ieee_float
 def softsign(x):
     x = _f(x)
     return x / (1 + np.abs(x))
 
 
+@ieee_float
 def swish(x):
     """``x * sigmoid(x)``."""
     x = _f(x)
     return (x * sigmoid(x)).astype(x.dtype)
 
 
+@ieee_float
 def silu(x):
     """Alias of :func:`swish`."""
     return swish(x)
 
 
+@ieee_float
 def gelu(x, approximate=False):
     """Gaussian error linear unit (exact by default, as in tf-keras)."""
     x = _f(x)
@@ -102,10 +114,12 @@ def gelu(x, approximate=False):
     return out.astype(x.dtype)
 
 
+@ieee_float
 def exponential(x):
     return np.exp(_f(x))
 
 
+@ieee_float
 def softmax(x, axis=-1):
     x = _f(x)
     e = np.exp(x - np.max(x, axis=axis, keepdims=True))

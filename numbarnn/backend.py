@@ -1,6 +1,7 @@
 """The small set of array functions custom cells use (tf-keras ``backend``), on numpy."""
 import numpy as np
 
+from .engine.numerics import ieee_float
 from .kernels.python_loop import rnn
 
 __all__ = ["dot", "zeros", "ones", "zeros_like", "ones_like", "sigmoid", "tanh", "relu",
@@ -26,11 +27,13 @@ def _a(x):
     return np.asarray(x)
 
 
+@ieee_float
 def dot(x, y):
     """Matrix product over the last axis of ``x`` and the first (or second-to-last) of ``y``."""
     return np.matmul(_a(x), _a(y))
 
 
+@ieee_float
 def batch_dot(x, y, axes=None):
     x, y = _a(x), _a(y)
     if axes is None:
@@ -86,22 +89,27 @@ def stack(x, axis=0):
     return np.stack([_a(t) for t in x], axis=axis)
 
 
+@ieee_float
 def sum(x, axis=None, keepdims=False):  # noqa: A001 - Keras name
     return np.sum(_a(x), axis=axis, keepdims=keepdims)
 
 
+@ieee_float
 def mean(x, axis=None, keepdims=False):
     return np.mean(_a(x), axis=axis, keepdims=keepdims)
 
 
+@ieee_float
 def square(x):
     return np.square(_a(x))
 
 
+@ieee_float
 def sqrt(x):
     return np.sqrt(_a(x))
 
 
+@ieee_float
 def exp(x):
     return np.exp(_a(x))
 

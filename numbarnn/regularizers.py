@@ -3,6 +3,7 @@ import numpy as np
 
 from ._registry import resolve, serialize_object
 from .backend import floatx
+from .engine.numerics import ieee_float
 
 __all__ = ["Regularizer", "L1", "L2", "L1L2", "l1", "l2", "l1_l2", "get", "serialize",
            "deserialize"]
@@ -52,6 +53,7 @@ class L1L2(Regularizer):
         self.l1 = _factor("l1", l1)
         self.l2 = _factor("l2", l2)
 
+    @ieee_float
     def __call__(self, x):
         x = np.asarray(x)
         total = 0.0

@@ -1,5 +1,6 @@
 import contextlib
 import os
+import warnings
 
 import numpy as np
 import pytest
@@ -54,6 +55,20 @@ def run_on(engine_name):
          threads.thread_count) = saved
         if engine_name.startswith("cuda-"):
             cuda.RECURRENCE, cuda._grid_sizes, cuda._tiled_blocks = saved_cuda
+
+
+@contextlib.contextmanager
+def float_warnings_are_errors(engine_name):
+    """numpy's floating-point warnings as errors in the body (tf ops never warn).
+
+    Not for the CUDA engine under the simulator: it runs the kernels' arithmetic as
+    Python scalars in threads of its own, which warn where the GPU computes silently.
+    """
+    simulated = engine_name.startswith("cuda") and os.environ.get(
+        "NUMBA_ENABLE_CUDASIM") == "1"
+    with warnings.catch_warnings(), np.errstate(all="raise"):
+        warnings.simplefilter("ignore" if simulated else "error", RuntimeWarning)
+        yield
 
 
 @pytest.fixture(params=ENGINES)

@@ -4,6 +4,7 @@ import pytest
 
 import numbarnn as nr
 from numbarnn import backend as K
+from conftest import float_warnings_are_errors
 
 
 class SimpleDense(nr.Layer):
@@ -340,3 +341,20 @@ def test_dense_units_errors():
 def test_input_spec_takes_a_bare_int_shape():
     spec = nr.InputSpec(shape=3)
     assert spec.shape == (3,) and spec.ndim == 1
+
+
+def test_layer_arithmetic_is_silent_on_overflow_and_infinities():
+    """tf ops compute inf and NaN without a warning; so do Dense, the backend
+    functions custom layers use, activations and regularizers (numpy would warn)."""
+    x = np.array([[np.inf, -np.inf, 1e38], [1.0, 2.0, 3.0]], "float32")
+    with float_warnings_are_errors("cpu"):
+        out = nr.Dense(2, kernel_initializer="ones", activation="softmax")(x)
+        layer = SimpleDense(2)
+        layer(x)
+        products = K.dot(x, np.ones((3, 2), "float32"))
+        squares = K.sum(K.square(x)) + K.mean(K.exp(x)) + K.sqrt(-x).sum()
+        penalty = nr.regularizers.L2(0.1)(np.array([1e30], "float32"))
+        exps = nr.activations.exponential(np.array([100.0], "float32"))
+    assert np.isnan(out[0]).all() and np.allclose(out[1], 0.5)
+    assert np.isnan(products[0]).all() and np.isnan(squares) and penalty == np.inf
+    assert exps[0] == np.inf

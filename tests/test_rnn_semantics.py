@@ -7,7 +7,7 @@ from hypothesis import given, settings, strategies as st, HealthCheck
 
 import numbarnn as nr
 from naive import ACTIVATIONS, activate, rnn_forward
-from conftest import cuda_ready, run_on, tolerance
+from conftest import cuda_ready, float_warnings_are_errors, run_on, tolerance
 
 # The property test draws the engine too; CUDA joins where it runs (GPU or simulator).
 PROPERTY_ENGINES = ["cpu", "cpu-threads", "python"] + (
@@ -215,17 +215,37 @@ def test_nested_residual_wrappers_add_the_input_each_time(engine, rng):
     np.testing.assert_allclose(seq1, ref_seq + x, rtol=1e-10, atol=1e-12)
 
 
-@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # numpy's, on NaN and inf
+def test_overflow_and_infinities_are_silent_and_stay_in_their_rows(engine, rng):
+    """inf * 0, inf - inf and overflow in the products, a residual sum and a stacked
+    level give NaN or inf in the rows that hold them and warn on no engine (tf ops are
+    silent; numpy warns unless told not to)."""
+    first, level1 = make_cell(3, 3, rng, activation="relu", residual=True)
+    second, level2 = make_cell(2, 3, rng, activation="elu")
+    x = rng.standard_normal((4, 3, 3))
+    x[0, 1] = [np.inf, -np.inf, 0.0]
+    x[2, 0] = 1e308  # the products overflow
+    x[3, 2] = np.nan
+    with float_warnings_are_errors(engine):
+        seq = nr.RNN([first, second], return_sequences=True, dtype="float64")(x)
+    with np.errstate(all="ignore"):
+        want, _, _ = rnn_forward(x, [level1, level2])
+    np.testing.assert_allclose(seq, want, rtol=1e-10, atol=1e-12)  # NaN, inf included
+    assert np.isnan(seq[0]).any() and np.isnan(seq[3]).any() and np.isfinite(seq[1]).all()
+
+
 @pytest.mark.parametrize("activation", sorted(ACTIVATIONS) + ["softmax"])
 def test_non_finite_values_follow_tf(engine, activation):
     """NaN and infinities through each activation as tf computes them: tf.nn.relu keeps
     NaN and maps -inf to 0; clip (hard_sigmoid) keeps NaN; x * sigmoid(x) at -inf is
-    NaN. One feature and unit per row, so no inf * 0 mixes rows' values."""
+    NaN. One feature and unit per row, so no inf * 0 mixes rows' values. Silently, as
+    tf does: numpy's floating-point warnings are errors here."""
     cell = nr.SimpleRNNCell(1, activation=activation, dtype="float64")
     cell.build((None, 1))
     cell.set_weights([np.ones((1, 1)), np.zeros((1, 1)), np.zeros(1)])
     x = np.array([np.nan, -np.inf, np.inf, -3.0, 0.0, 2.5]).reshape(6, 1, 1)
-    got = nr.RNN(cell, dtype="float64")(x)
-    want = np.array([activate(activation, np.array([v]))[0] for v in x.ravel()])
+    with float_warnings_are_errors(engine):
+        got = nr.RNN(cell, dtype="float64")(x)
+    with np.errstate(all="ignore"):
+        want = np.array([activate(activation, np.array([v]))[0] for v in x.ravel()])
     np.testing.assert_array_equal(np.isnan(got.ravel()), np.isnan(want))
     np.testing.assert_allclose(got.ravel(), want, rtol=1e-12, atol=0)

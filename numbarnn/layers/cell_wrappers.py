@@ -10,6 +10,7 @@ import numpy as np
 from .._registry import get_registered_object
 from ..engine import serialization
 from ..engine.base_layer import _accepts
+from ..engine.numerics import ieee_float
 from .abstract_rnn_cell import AbstractRNNCell
 from .rnn_utils import flatten
 
@@ -34,6 +35,7 @@ def _func_load(code, defaults=None, closure=None, globs=None):
                               argdefs=defaults, closure=cells)
 
 
+@ieee_float
 def _default_residual(inputs, outputs):
     inputs, outputs = np.asarray(inputs), np.asarray(outputs)
     if inputs.shape != outputs.shape:

@@ -5,6 +5,7 @@ from .. import activations, constraints, initializers, regularizers
 from ..engine.base_layer import Layer
 from ..engine.dtype_policy import check_floating
 from ..engine.input_spec import InputSpec
+from ..engine.numerics import ieee_float
 
 __all__ = ["Dense"]
 
@@ -71,6 +72,7 @@ class Dense(Layer):
                      if self.use_bias else None)
         self.built = True
 
+    @ieee_float
     def call(self, inputs):
         x = np.asarray(inputs)
         if x.dtype.kind not in "biuf":

@@ -5,6 +5,7 @@ from .. import activations, constraints, initializers, regularizers
 from ..engine.base_layer import Layer
 from ..engine.dtype_policy import check_floating
 from ..engine.input_spec import InputSpec, assert_input_compatibility
+from ..engine.numerics import ieee_float
 from ..kernels.plan import LevelSpec
 from ..kernels.scalar_math import ACTIVATION_CODES
 from .dropout_rnn_cell import DropoutRNNCellMixin
@@ -109,6 +110,7 @@ class SimpleRNNCell(DropoutRNNCellMixin, Layer):
             self.bias = None
         self.built = True
 
+    @ieee_float
     def call(self, inputs, states, training=None):
         """One step: ``(inputs (B, I), [h (B, U)]) -> (h_new, [h_new])``.
 
