@@ -1,6 +1,5 @@
 """Activation functions with tf-keras 2.x definitions, on numpy arrays (dtype kept)."""
 import numpy as np
-from scipy.special import erfc
 
 from ._registry import resolve
 from .engine.numerics import ieee_float
@@ -110,6 +109,8 @@ def gelu(x, approximate=False):
         c = np.sqrt(2 / np.pi)
         out = 0.5 * x * (1 + np.tanh(c * (x + 0.044715 * x ** 3)))
     else:
+        # Imported here: scipy.special takes about a third of numbarnn's import time.
+        from scipy.special import erfc
         out = 0.5 * x * erfc(-x / np.sqrt(2))  # tf's form: 1 + erf loses the tail
     return out.astype(x.dtype)
 
