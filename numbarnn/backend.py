@@ -8,7 +8,8 @@ __all__ = ["dot", "zeros", "ones", "zeros_like", "ones_like", "sigmoid", "tanh",
            "concatenate", "stack", "sum", "mean", "square", "sqrt", "exp", "abs",
            "maximum", "minimum", "clip", "reshape", "transpose", "expand_dims", "shape",
            "int_shape", "cast", "floatx", "epsilon", "rnn", "batch_dot", "softmax",
-           "hard_sigmoid", "dtype"]
+           "hard_sigmoid", "dtype", "get_value", "set_value", "batch_get_value",
+           "batch_set_value"]
 
 _FLOATX = ["float32"]
 
@@ -156,3 +157,23 @@ def dtype(x):
 
 def cast(x, dtype):
     return _a(x).astype(dtype)
+
+
+def get_value(x):
+    """A numpy copy of a variable's (or array's) value."""
+    return np.array(x)
+
+
+def set_value(x, value):
+    """Assign ``value`` to the variable ``x`` (its shape must match)."""
+    x.assign(np.asarray(value))
+
+
+def batch_get_value(tensors):
+    return [get_value(x) for x in tensors]
+
+
+def batch_set_value(tuples):
+    """Assign each ``(variable, value)`` pair."""
+    for x, value in tuples:
+        set_value(x, value)

@@ -1,5 +1,6 @@
 """The Keras ``Layer`` contract: naming, weights, build-on-first-call, losses, config."""
 import contextlib
+import functools
 import inspect
 import operator
 import re
@@ -27,6 +28,8 @@ _ALLOWED_WEIGHT_KWARGS = {"autocast", "collections", "experimental_autocast",
 
 _uids = {}
 _uid_lock = threading.Lock()
+# Reentrant: building a layer may call (and build) its sublayers.
+_build_lock = threading.RLock()
 _scope = threading.local()
 
 
@@ -64,6 +67,11 @@ def name_scope(name):
 
 def _current_scope():
     return "/".join(getattr(_scope, "stack", []))
+
+
+def _weight_penalty(regularizer, variable):
+    """The loss a weight regularizer adds: re-evaluated on the current weights."""
+    return regularizer(variable.value())
 
 
 def _accepts(fn, arg):
@@ -259,7 +267,8 @@ class Layer:
                        constraint=constraint)
         (self._trainable_weights if trainable else self._non_trainable_weights).append(var)
         if regularizer is not None:
-            self._callable_losses.append(lambda r=regularizer, v=var: r(v.value()))
+            # A partial, not a closure: deepcopy and pickle then reach the variable.
+            self._callable_losses.append(functools.partial(_weight_penalty, regularizer, var))
         return var
 
     @property
@@ -449,7 +458,8 @@ class Layer:
                     kwargs.pop("training")
             assert_input_compatibility(self.input_spec, inputs, self.name)
             if not self.built:
-                self._maybe_build(inputs)
+                with _build_lock:  # threads making the first call at once build once
+                    self._maybe_build(inputs)
             inputs = self._cast_inputs(inputs)
             outputs = call_fn(inputs, *args, **kwargs)
             if self.activity_regularizer is not None:

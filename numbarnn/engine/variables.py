@@ -3,14 +3,26 @@
 A :class:`Variable` behaves like the array it holds wherever numpy is involved
 (``np.asarray(v)``, ``x @ v``, ``v + 1``, ufuncs), so custom cells written against
 tf.keras (``backend.dot(x, self.kernel) + self.bias``) run unchanged.
+
+As with a ``tf.Variable``, the value changes only through :meth:`Variable.assign` (or a
+ufunc's ``out=``): ``np.asarray(v)`` and ``v.numpy()`` are copies, and ``v.value()``,
+``v[i]``, ``v.T`` and what numpy functions give back are read-only views. The engines
+cache packed copies of the weights keyed on :attr:`Variable.version`, so a write they
+could not see would leave them computing with stale weights.
 """
 import numpy as np
 
 __all__ = ["Variable"]
 
 
+def _read_only(array):
+    view = array.view()
+    view.flags.writeable = False
+    return view
+
+
 def _unwrap(value):
-    return value._value if isinstance(value, Variable) else value
+    return _read_only(value._value) if isinstance(value, Variable) else value
 
 
 class Variable:
@@ -42,15 +54,22 @@ class Variable:
 
     # -- array protocol -------------------------------------------------------------
     def __array__(self, dtype=None, copy=None):
-        if dtype is None or np.dtype(dtype) == self._value.dtype:
-            return self._value.copy() if copy else self._value
-        return self._value.astype(dtype)
+        """A copy (as ``tf.Variable``), or a read-only view where ``copy=False``."""
+        if dtype is not None and np.dtype(dtype) != self._value.dtype:
+            return self._value.astype(dtype)
+        return _read_only(self._value) if copy is False else self._value.copy()
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         inputs = tuple(_unwrap(x) for x in inputs)
-        if "out" in kwargs:
-            kwargs["out"] = tuple(_unwrap(x) for x in kwargs["out"])
-        return getattr(ufunc, method)(*inputs, **kwargs)
+        written = []
+        if "out" in kwargs:  # np.add(v, 1, out=v) writes the variable: a new version
+            written = [x for x in kwargs["out"] if isinstance(x, Variable)]
+            kwargs["out"] = tuple(x._value if isinstance(x, Variable) else x
+                                  for x in kwargs["out"])
+        result = getattr(ufunc, method)(*inputs, **kwargs)
+        for variable in written:
+            variable._version += 1
+        return result
 
     def __array_function__(self, func, types, args, kwargs):
         args = tuple(_unwrap(a) for a in args)
@@ -76,7 +95,7 @@ class Variable:
 
     @property
     def T(self):
-        return self._value.T
+        return _read_only(self._value).T
 
     @property
     def version(self):
@@ -88,7 +107,8 @@ class Variable:
         return self._value.copy()
 
     def value(self):
-        return self._value
+        """The value as a read-only view (write with :meth:`assign`)."""
+        return _read_only(self._value)
 
     def assign(self, value):
         """Set the value in place; the shape must match.
@@ -117,7 +137,7 @@ class Variable:
         return len(self._value)
 
     def __getitem__(self, item):
-        return self._value[item]
+        return _read_only(self._value)[item]
 
     def __repr__(self):
         return (f"<numbarnn.Variable '{self.name}' shape={self.shape} "
@@ -146,9 +166,12 @@ for _name, _op in [("add", np.add), ("sub", np.subtract), ("mul", np.multiply),
     setattr(Variable, f"__{_name}__", _fwd)
     setattr(Variable, f"__r{_name}__", _rev)
 
+# Comparisons are elementwise, as tf.Variable's in TF2 (``v == 0`` is an array); the
+# hash stays the object's, so variables still work as dict keys.
 for _name, _op in [("lt", np.less), ("le", np.less_equal), ("gt", np.greater),
-                   ("ge", np.greater_equal)]:
+                   ("ge", np.greater_equal), ("eq", np.equal), ("ne", np.not_equal)]:
     setattr(Variable, f"__{_name}__", _binary(_op)[0])
+Variable.__hash__ = object.__hash__
 
 Variable.__neg__ = lambda self: -self._value
 Variable.__abs__ = lambda self: np.abs(self._value)

@@ -171,7 +171,9 @@ def rnn(step_function, inputs, initial_states, go_backwards=False, mask=None,
     steps = leaves[0].shape[0]
     order = range(steps - 1, -1, -1) if go_backwards else range(steps)
     constants = list(constants or [])
-    states = [np.asarray(s) for s in initial_states]
+    # Copies: a cell may update its states in place or hand back an array it was
+    # given (a state, a view of the input); the caller's arrays stay the caller's.
+    states = [np.array(s) for s in initial_states]
     prev = None
     structure = None
     first_shapes = None
@@ -192,4 +194,4 @@ def rnn(step_function, inputs, initial_states, go_backwards=False, mask=None,
             collected.append(outputs)
     last, outputs = _stack_outputs(collected, structure, time_major,
                                    leaves[0].shape[1:2])
-    return last, outputs, states
+    return last, outputs, [np.array(s) for s in states]

@@ -31,18 +31,20 @@ _pool = None
 _pool_owner = None  # (pid, workers): a forked child must not use its parent's threads
 
 
-def _executor(workers):
-    """The process's pool, with at least ``workers`` threads."""
+def _submit(fn, count):
+    """Submit ``fn`` ``count`` times to the process's pool, grown to ``count`` threads
+    where it is smaller. Under the lock: a pool is replaced (and shut down) only between
+    two callers' submissions, never between another caller's lookup and submit."""
     global _pool, _pool_owner
     with _lock:
         pid = os.getpid()
-        if _pool_owner is None or _pool_owner[0] != pid or _pool_owner[1] < workers:
+        if _pool_owner is None or _pool_owner[0] != pid or _pool_owner[1] < count:
             previous = _pool if _pool_owner and _pool_owner[0] == pid else None
-            _pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="numbarnn")
-            _pool_owner = (pid, workers)
+            _pool = ThreadPoolExecutor(max_workers=count, thread_name_prefix="numbarnn")
+            _pool_owner = (pid, count)
             if previous is not None:
                 previous.shutdown(wait=False)  # work already queued there still runs
-        return _pool
+        return [_pool.submit(fn) for _ in range(count)]
 
 
 def thread_count():
@@ -99,8 +101,7 @@ def run_sliced(kernel, args, slices):
             kernel(*args, row0, row1)
 
     helpers = min(thread_count(), len(slices)) - 1
-    pool = _executor(helpers) if helpers else None
-    futures = [pool.submit(drain) for _ in range(helpers)]
+    futures = _submit(drain, helpers) if helpers else []
     try:
         drain()
     finally:

@@ -6,6 +6,7 @@ from .. import kernels
 from ..device import get_device
 from ..engine.base_layer import Layer, _accepts, name_scope
 from ..engine.input_spec import InputSpec
+from ..engine.variables import Variable
 from ..engine import serialization
 from ..kernels.cuda_support import is_device_array
 from .rnn_utils import (flatten, flatten_shapes, is_nested, is_shape, map_shapes,
@@ -160,6 +161,13 @@ class RNN(Layer):
         self._num_constants = 0
         self._packed_cache = (None, None)
 
+    def __getstate__(self):
+        # copy.deepcopy and pickle leave out the packed weights (and their device
+        # mirror, which holds a lock and device memory): the copy packs its own.
+        state = dict(self.__dict__)
+        state["_packed_cache"] = (None, None)
+        return state
+
     # -- states ------------------------------------------------------------------
     @property
     def _flat_state_shapes(self):
@@ -167,7 +175,9 @@ class RNN(Layer):
 
     @property
     def states(self):
-        """The stored states of a stateful layer (``[None]`` before they exist)."""
+        """The state variables of a stateful layer (``[None]`` per state before they
+        exist): :class:`~numbarnn.Variable` objects, as tf-keras's are ``tf.Variable``
+        objects, so ``states[0].numpy()`` copies and ``states[0].assign(v)`` sets."""
         if self._states is None:
             n = len(self._flat_state_shapes)
             return [None] * n
@@ -175,7 +185,20 @@ class RNN(Layer):
 
     @states.setter
     def states(self, states):
-        self._states = None if states is None else [np.asarray(s) for s in flatten(states)]
+        # Variables are kept (as tf-keras does); arrays are copied into new ones.
+        self._states = None if states is None else [
+            s if isinstance(s, Variable) else Variable(s) for s in flatten(states)]
+
+    def _store_states(self, values):
+        """Keep a stateful call's final states, in the state variables where they fit."""
+        values = [np.asarray(to_host_array(v)) for v in values]
+        if self._states is not None and [s.shape for s in self._states] == [
+                v.shape for v in values]:
+            for variable, value in zip(self._states, values):
+                variable.assign(value)
+        else:
+            self._states = [Variable(v, dtype=self.variable_dtype or "float32")
+                            for v in values]
 
     def _batch_axis(self):
         return 1 if self.time_major else 0
@@ -208,10 +231,11 @@ class RNN(Layer):
                                                    dtype=dtype)
             else:
                 init = zero_state(self.cell.state_size, batch, dtype)
-            self._states = [np.array(s, dtype=dtype) for s in flatten(init)]
+            self._states = [Variable(s, dtype=dtype) for s in flatten(init)]
             return
         if states is None:
-            self._states = [np.zeros_like(s) for s in self._states]
+            for variable in self._states:
+                variable.assign(np.zeros(variable.shape, variable.dtype))
             return
         flat = flatten(states) if is_nested(states) else [states]
         if len(flat) != len(self._states):
@@ -225,7 +249,8 @@ class RNN(Layer):
                                  f"expected shape={current.shape} but found "
                                  f"shape={value.shape}")
             new.append(value.astype(current.dtype))
-        self._states = new
+        for variable, value in zip(self._states, new):  # checked all first
+            variable.assign(value)
 
     def get_initial_state(self, inputs):
         """Initial states for ``inputs`` (the cell's ``get_initial_state``, or zeros)."""
@@ -493,8 +518,7 @@ class RNN(Layer):
         else:
             output, new_states = self._python_loop(x, mask, training, states, constants)
         if self.stateful:
-            vdtype = self.variable_dtype or "float32"
-            self._states = [np.array(to_host_array(s), dtype=vdtype) for s in new_states]
+            self._store_states(new_states)
         out_dtype = np.dtype(self.compute_dtype) if self.compute_dtype == "float16" else None
         if out_dtype is not None and not on_device:  # device outputs stay float32
             output = map_structure(lambda o: o.astype(out_dtype), output)
@@ -510,7 +534,9 @@ class RNN(Layer):
     def _packed_weights(self, levels, dtype, engine):
         from ..kernels import plan
         weights = getattr(self.cell, "_fused_weights", lambda: [])()
-        key = (tuple((id(w), w.version) for w in weights), np.dtype(dtype).name, engine)
+        # The activations and residual flags are packed too, and may be set after a call.
+        key = (tuple((id(w), w.version) for w in weights), np.dtype(dtype).name, engine,
+               tuple((s.activation, bool(s.residual)) for s in levels))
         cached_key, packed = self._packed_cache
         if cached_key != key or not weights:
             packed = plan.pack(levels, dtype)

@@ -40,6 +40,16 @@ class Sequential(Layer):
         for layer in layers or []:
             self.add(layer)
 
+    # copy.deepcopy and pickle: a thread-local cannot be copied; the copy starts fresh.
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        del state["_masks"]
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._masks = threading.local()
+
     @property
     def layers(self):
         return list(self._stack)

@@ -122,8 +122,11 @@ class SimpleRNNCell(DropoutRNNCellMixin, Layer):
         """
         prev = states[0] if is_nested(states) else states
         self._check_step(inputs, prev)
-        dp_mask = self.get_dropout_mask_for_cell(inputs, training)
-        rec_dp_mask = self.get_recurrent_dropout_mask_for_cell(prev, training)
+        # Outside training the masks would be ones: none are drawn (nor cached on the
+        # cell, which calls from several threads share).
+        dp_mask = self.get_dropout_mask_for_cell(inputs, training) if training else None
+        rec_dp_mask = (self.get_recurrent_dropout_mask_for_cell(prev, training)
+                       if training else None)
         x = inputs * dp_mask if dp_mask is not None else inputs
         h = np.dot(x, self.kernel.value())
         if self.bias is not None:
@@ -154,9 +157,10 @@ class SimpleRNNCell(DropoutRNNCellMixin, Layer):
         return generate_zero_filled_state_for_cell(self, inputs, batch_size, dtype)
 
     def _fused_levels(self, batch_size, dtype, training):
-        """Describe this cell for the fused kernels, or None if it cannot be compiled."""
+        """Describe this cell for the fused kernels, or None if it cannot be compiled
+        (an activation they lack, or a subclass with a ``call`` of its own)."""
         name = activations.name_of(self.activation)
-        if name not in ACTIVATION_CODES:
+        if name not in ACTIVATION_CODES or type(self).call is not SimpleRNNCell.call:
             return None
         in_mask = rec_mask = None
         if self.dropout > 0 and training:

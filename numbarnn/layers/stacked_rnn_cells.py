@@ -105,7 +105,8 @@ class StackedRNNCells(Layer):
         self.built = True
 
     def _fused_levels(self, batch_size, dtype, training):
-        if self.reverse_state_order or not self.cells:
+        if (self.reverse_state_order or not self.cells
+                or type(self).call is not StackedRNNCells.call):  # a subclass's own step
             return None
         levels = []
         for cell in self.cells:
