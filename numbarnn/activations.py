@@ -6,7 +6,8 @@ from .engine.numerics import ieee_float
 
 __all__ = ["tanh", "relu", "sigmoid", "hard_sigmoid", "linear", "elu", "selu", "softplus",
            "softsign", "swish", "silu", "gelu", "exponential", "softmax", "get",
-           "serialize", "deserialize", "name_of"]
+           "serialize", "deserialize", "name_of", "mish", "relu6", "leaky_relu",
+           "log_softmax"]
 
 
 def _f(x):
@@ -127,10 +128,41 @@ def softmax(x, axis=-1):
     return (e / np.sum(e, axis=axis, keepdims=True)).astype(x.dtype)
 
 
+@ieee_float
+def mish(x):
+    """``x * tanh(softplus(x))``."""
+    x = _f(x)
+    return (x * np.tanh(np.logaddexp(0, x))).astype(x.dtype)
+
+
+# tf-keras resolves these names to TensorFlow's tf.nn functions.
+@ieee_float
+def relu6(x):
+    """``min(max(x, 0), 6)`` (tf.nn.relu6)."""
+    return relu(x, max_value=6.0)
+
+
+@ieee_float
+def leaky_relu(x, alpha=0.2):
+    """``x`` above 0, ``alpha * x`` below (tf.nn.leaky_relu, default slope 0.2)."""
+    x = _f(x)
+    return np.where(x > 0, x, alpha * x).astype(x.dtype)
+
+
+@ieee_float
+def log_softmax(x, axis=-1):
+    """``x - log(sum(exp(x)))`` along ``axis``, computed stably (tf.nn.log_softmax)."""
+    x = _f(x)
+    shifted = x - np.max(x, axis=axis, keepdims=True)
+    return (shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))).astype(
+        x.dtype)
+
+
 _BY_NAME = {"linear": linear, "tanh": tanh, "relu": relu, "sigmoid": sigmoid,
             "hard_sigmoid": hard_sigmoid, "elu": elu, "selu": selu, "softplus": softplus,
             "softsign": softsign, "swish": swish, "silu": silu, "gelu": gelu,
-            "exponential": exponential, "softmax": softmax}
+            "exponential": exponential, "softmax": softmax, "mish": mish,
+            "relu6": relu6, "leaky_relu": leaky_relu, "log_softmax": log_softmax}
 _NAME_OF = {fn: name for name, fn in _BY_NAME.items()}
 _NAME_OF[silu] = "swish"  # one function in tf-keras, saved as "swish"
 

@@ -265,6 +265,7 @@ _ALIASES = {"zeros": Zeros, "ones": Ones, "constant": Constant,
             "lecun_uniform": LecunUniform, "orthogonal": Orthogonal, "identity": Identity,
             "uniform": RandomUniform, "normal": RandomNormal}
 globals().update(_ALIASES)
+_ALIASES.update(one=Ones, zero=Zeros)  # tf-keras reads these in configs too
 _BUILTINS = {**_CLASSES, **_ALIASES}
 
 

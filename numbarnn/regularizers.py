@@ -103,7 +103,8 @@ _BUILTINS = {**_CLASSES, **_ALIASES}
 
 def get(identifier):
     """A regularizer from a name, a config dict, an instance or a callable."""
-    return resolve(identifier, _BUILTINS, "regularizer", "regularizers", Regularizer)
+    return deserialize(identifier) if isinstance(identifier, str) else resolve(
+        identifier, _BUILTINS, "regularizer", "regularizers", Regularizer)
 
 
 def serialize(regularizer):
@@ -112,6 +113,12 @@ def serialize(regularizer):
 
 def deserialize(config, custom_objects=None):
     """The regularizer a name or config dict describes; ``custom_objects`` (and any
-    active :func:`numbarnn.utils.custom_object_scope`) may name user ones."""
+    active :func:`numbarnn.utils.custom_object_scope`) may name user ones.
+
+    The name ``"l1_l2"`` gives ``L1L2(l1=0.01, l2=0.01)`` (the function's defaults,
+    as in tf-keras), not the function itself.
+    """
+    if isinstance(config, str) and config == "l1_l2":
+        return l1_l2()
     return resolve(config, _BUILTINS, "regularizer", "regularizers", Regularizer,
                    custom_objects)

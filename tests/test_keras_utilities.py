@@ -289,3 +289,42 @@ def test_gelu_keeps_its_negative_tail():
     got = activations.gelu(np.array([-6.0, -9.0, -12.0]))
     np.testing.assert_allclose(got, [-5.91952961e-09, -1.0e-18, -2.1e-32], rtol=0.05)
     assert got[0] == pytest.approx(-5.91952961e-09, rel=1e-8)
+
+
+def test_activations_tf_keras_takes_from_tf_nn():
+    """mish (tf-keras's own) and the tf.nn functions tf-keras resolves by name, against
+    their float64 formulas; non-fusable, so recurrent layers run them on the generic
+    engine."""
+    x = np.array([[-30.0, -3.0, -1.0, 0.0, 0.5, 7.0], [np.nan, np.inf, -np.inf, 1, 2, 3]])
+    with np.errstate(all="ignore"):
+        want = {
+            "mish": x * np.tanh(np.log1p(np.exp(x))),
+            "relu6": np.where(np.isnan(x), np.nan, np.clip(x, 0, 6)),
+            "leaky_relu": np.where(x > 0, x, 0.2 * x),
+            "log_softmax": x - np.log(np.exp(x).sum(-1, keepdims=True))}
+    for name, expected in want.items():
+        fn = activations.get(name)
+        assert activations.serialize(fn) == name
+        np.testing.assert_allclose(fn(x[:1]), expected[:1], rtol=1e-12, atol=1e-12)
+        assert np.isnan(fn(x[1:])).any() or name in ("relu6", "leaky_relu")
+        assert fn(x.astype("float32")).dtype == np.float32
+    np.testing.assert_allclose(activations.relu6(x[1]), [np.nan, 6, 0, 1, 2, 3])
+    layer = nr.SimpleRNN(3, activation="mish", return_sequences=True)
+    seq = layer(np.ones((2, 4, 2), "float32"))
+    assert seq.shape == (2, 4, 3) and layer.get_config()["activation"] == "mish"
+
+
+def test_initializer_and_regularizer_names_tf_keras_configs_use():
+    assert isinstance(initializers.get("one"), initializers.Ones)
+    assert isinstance(initializers.get("zero"), initializers.Zeros)
+    reg = regularizers.get("l1_l2")  # the function's defaults, as an instance
+    assert isinstance(reg, regularizers.L1L2)
+    assert reg.get_config() == pytest.approx({"l1": 0.01, "l2": 0.01})
+    layer = nr.SimpleRNN(2, kernel_regularizer="l1_l2", activity_regularizer="l1_l2")
+    layer(np.ones((1, 3, 2), "float32"))
+    kernel = layer.cell.kernel.numpy()
+    activity, kernel_loss = layer.losses  # the call's losses first, as in tf-keras
+    assert float(kernel_loss) == pytest.approx(
+        0.01 * np.abs(kernel).sum() + 0.01 * np.square(kernel).sum(), rel=1e-5)
+    assert float(activity) > 0
+    assert layer.get_config()["kernel_regularizer"]["class_name"] == "L1L2"

@@ -358,3 +358,41 @@ def test_layer_arithmetic_is_silent_on_overflow_and_infinities():
     assert np.isnan(out[0]).all() and np.allclose(out[1], 0.5)
     assert np.isnan(products[0]).all() and np.isnan(squares) and penalty == np.inf
     assert exps[0] == np.inf
+
+
+def test_sequential_weights_go_layer_by_layer_with_frozen_layers(rng):
+    """A tf-keras model lists its weights layer by layer, trainable or not, so
+    ``set_weights(other.get_weights())`` lines up with a frozen layer too."""
+    x = rng.standard_normal((2, 5, 3)).astype("float32")
+    model = nr.Sequential([nr.SimpleRNN(4, return_sequences=True, trainable=False),
+                           nr.SimpleRNN(4)])
+    model(x)
+    first, second = model.layers
+    assert [id(w) for w in model.weights] == [id(w) for w in first.weights + second.weights]
+    assert len(model.trainable_weights) == 3 and len(model.non_trainable_weights) == 3
+    copy = nr.Sequential([nr.SimpleRNN(4, return_sequences=True), nr.SimpleRNN(4)])
+    copy(x)
+    copy.set_weights(model.get_weights())
+    np.testing.assert_array_equal(copy(x), model(x))
+
+
+def test_sequential_weight_names_and_layers_without_output_shapes(rng):
+    """Built on its first call, a Sequential adds no name of its own to the weights
+    (tf-keras's names); a layer that cannot compute its output shape is built by its
+    own first call, as in tf-keras's eager models."""
+    class Double(nr.Layer):
+        def call(self, inputs):
+            return inputs * 2.0
+
+    x = rng.standard_normal((2, 5, 3)).astype("float32")
+    model = nr.Sequential([nr.Sequential([nr.SimpleRNN(4, name="inner")]),
+                           nr.Dense(2, name="out")])
+    model(x)
+    assert [w.name for w in model.weights] == [
+        "inner/simple_rnn_cell/kernel:0", "inner/simple_rnn_cell/recurrent_kernel:0",
+        "inner/simple_rnn_cell/bias:0", "out/kernel:0", "out/bias:0"]
+    rnn = nr.SimpleRNN(3)
+    doubled = nr.Sequential([Double(), rnn])
+    out = doubled(x)
+    np.testing.assert_array_equal(out, rnn(2.0 * x))
+    assert len(doubled.weights) == 3

@@ -148,6 +148,10 @@ class Layer:
         ``activity_regularizer``, ``autocast``. Anything else raises ``TypeError``.
     """
 
+    # Weights built inside the layer are named under its name ("simple_rnn/..."); a
+    # model (Sequential) does not add its own, as in tf-keras.
+    _scopes_weight_names = True
+
     def __init__(self, trainable=True, name=None, dtype=None, dynamic=False, **kwargs):
         for kw in kwargs:
             if kw not in _ALLOWED_LAYER_KWARGS:
@@ -414,7 +418,7 @@ class Layer:
     def _build_from_shapes(self, shapes):
         """``build(shapes)`` under the layer's name scope, then the bookkeeping of a
         first call (build input shape, initial ``weights=``)."""
-        with name_scope(self.name):
+        with name_scope(self.name) if self._scopes_weight_names else contextlib.nullcontext():
             self.build(shapes)
         Layer.build(self, shapes) if not self.built else None
         self._build_input_shape = shapes

@@ -77,9 +77,9 @@ class ResidualWrapper(AbstractRNNCell):
     def output_size(self):
         return getattr(self.cell, "output_size", None) or flatten(self.cell.state_size)[0]
 
-    def get_initial_state(self, inputs=None, batch_size=None, dtype=None):
-        return self.cell.get_initial_state(inputs=inputs, batch_size=batch_size,
-                                           dtype=dtype)
+    # get_initial_state is AbstractRNNCell's (zeros of ``state_size``), as in tf-keras,
+    # whose wrappers do not forward it: a wrapped cell's own initial state is not used,
+    # and a cell without one (a plain Layer) works.
 
     def build(self, input_shape):
         if hasattr(self.cell, "build") and not getattr(self.cell, "built", True):

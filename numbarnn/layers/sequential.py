@@ -32,6 +32,8 @@ class Sequential(Layer):
     name : str, optional
     """
 
+    _scopes_weight_names = False
+
     def __init__(self, layers=None, name=None, **kwargs):
         super().__init__(name=name, **kwargs)
         self.supports_masking = True  # its output mask is its last layer's
@@ -54,6 +56,16 @@ class Sequential(Layer):
     def layers(self):
         return list(self._stack)
 
+    @property
+    def weights(self):
+        """Layer by layer, each layer's in its own order, as a tf-keras model's: a
+        frozen layer keeps its place (``set_weights`` of a tf-keras model's
+        ``get_weights`` lines up)."""
+        out = []
+        for layer in self._stack:
+            out += [w for w in layer.weights if all(w is not o for o in out)]
+        return out
+
     def add(self, layer):
         """Append a layer."""
         if not isinstance(layer, Layer):
@@ -71,10 +83,7 @@ class Sequential(Layer):
         # compute its output shape is built on the first call instead.
         known = getattr(self._stack[0], "_batch_input_shape", None)
         if known is not None:
-            try:
-                self.build(known)
-            except NotImplementedError:
-                self.built = False
+            self.build(known)
 
     def pop(self):
         """Remove and return the last layer.
@@ -103,7 +112,10 @@ class Sequential(Layer):
         for layer in self._stack:
             if not layer.built:
                 layer._build_from_shapes(shape)
-            out = layer.compute_output_shape(shape)
+            try:
+                out = layer.compute_output_shape(shape)
+            except NotImplementedError:
+                break  # as in tf-keras eager: the later layers build on their first call
             if isinstance(out, list):
                 raise ValueError(_SINGLE_OUTPUT)
             shape = tuple(out)
