@@ -396,3 +396,79 @@ def test_sequential_weight_names_and_layers_without_output_shapes(rng):
     out = doubled(x)
     np.testing.assert_array_equal(out, rnn(2.0 * x))
     assert len(doubled.weights) == 3
+
+
+def test_training_reaches_the_layers_called_inside_a_call(rng):
+    """tf-keras's call context: ``training`` given to the outer call is the default of
+    every layer called inside it (explicit arguments win), whether the outer ``call``
+    takes ``training`` or not; otherwise ``call``'s own default applies."""
+    seen = []
+
+    class Probe(nr.Layer):
+        def call(self, inputs, training=None):
+            seen.append(training)
+            return inputs
+
+    class Outer(nr.Layer):  # no `training` in its call
+        def __init__(self):
+            super().__init__()
+            self.probe, self.rnn = Probe(), nr.SimpleRNN(4, dropout=0.5)
+
+        def call(self, inputs):
+            return self.rnn(self.probe(inputs))
+
+    class Forcing(nr.Layer):
+        def __init__(self):
+            super().__init__()
+            self.probe = Probe()
+
+        def call(self, inputs, training=None):
+            return self.probe(inputs, training=False)
+
+    class DefaultsOn(nr.Layer):
+        def call(self, inputs, training=True):
+            seen.append(training)
+            return inputs
+
+    x = np.ones((64, 5, 3), "float32")
+    outer = Outer()
+    inference = outer(x)
+    np.testing.assert_array_equal(outer(x, training=False), inference)
+    dropped = outer(x, training=True)
+    assert not np.allclose(dropped, inference)  # the inner SimpleRNN ran its dropout
+    np.testing.assert_array_equal(outer.rnn(x, training=False), inference)
+    assert seen == [None, False, True]
+    seen.clear()
+    Forcing()(x, training=True)
+    DefaultsOn()(x)
+    DefaultsOn()(x, False)  # by position
+    Probe()(x, True)
+    assert seen == [False, True, False, True]
+
+
+def test_residual_wrapper_around_a_plain_layer_cell(rng):
+    """The tf-keras docs' MinimalRNNCell subclasses Layer (no get_initial_state): the
+    wrapper's zero state serves, as in tf-keras."""
+    class MinimalRNNCell(nr.Layer):
+        def __init__(self, units, **kwargs):
+            super().__init__(**kwargs)
+            self.units = self.state_size = units
+
+        def build(self, input_shape):
+            self.kernel = self.add_weight(shape=(input_shape[-1], self.units),
+                                          initializer="uniform", name="kernel")
+            self.recurrent_kernel = self.add_weight(shape=(self.units, self.units),
+                                                    initializer="uniform",
+                                                    name="recurrent_kernel")
+
+        def call(self, inputs, states):
+            output = K.dot(inputs, self.kernel) + K.dot(states[0], self.recurrent_kernel)
+            return output, [output]
+
+    x = rng.standard_normal((2, 5, 4)).astype("float32")
+    cell = MinimalRNNCell(4)
+    seq = nr.RNN(nr.ResidualWrapper(cell), return_sequences=True)(x)
+    h = np.zeros((2, 4))
+    for t in range(5):
+        h = x[:, t] @ cell.kernel.numpy() + h @ cell.recurrent_kernel.numpy()
+        np.testing.assert_allclose(seq[:, t], h + x[:, t], rtol=1e-5, atol=1e-6)

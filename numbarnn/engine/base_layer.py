@@ -74,12 +74,61 @@ def _weight_penalty(regularizer, variable):
     return regularizer(variable.value())
 
 
-def _accepts(fn, arg):
+@functools.lru_cache(maxsize=1024)
+def _signature(fn, bound):
+    params = tuple(inspect.signature(fn).parameters.values())
+    return params[1:] if bound else params
+
+
+def _parameters(fn):
+    """``fn``'s parameters (a bound method's without ``self``), or None; cached per
+    function: layer calls look at them on every call."""
+    func = getattr(fn, "__func__", None)
     try:
-        params = inspect.signature(fn).parameters
-    except (TypeError, ValueError):
+        return _signature(func, True) if func is not None else _signature(fn, False)
+    except (TypeError, ValueError):  # no signature, or not hashable
+        return None
+
+
+def _accepts(fn, arg):
+    params = _parameters(fn)
+    if params is None:
         return False
-    return arg in params or any(p.kind == p.VAR_KEYWORD for p in params.values())
+    return any(p.name == arg or p.kind == p.VAR_KEYWORD for p in params)
+
+
+def _resolve_training(call_fn, args, kwargs):
+    """tf-keras's training mode of a call: ``(args, kwargs, mode)``.
+
+    An explicit ``training`` (not None) wins; else the mode of the layer call this one
+    runs inside (a layer called in another's ``call`` inherits ``training=True``);
+    else the default of ``call``'s ``training`` parameter. A ``training`` that ``call``
+    does not take is removed and still sets the mode of the calls inside.
+    """
+    outer = getattr(_scope, "training", None)
+    params = _parameters(call_fn) or ()
+    names = [p.name for p in params]
+    if "training" not in names:
+        if _accepts(call_fn, "training"):  # through **kwargs
+            if kwargs.get("training") is None:
+                kwargs["training"] = outer
+            return args, kwargs, kwargs["training"]
+        mode = kwargs.pop("training") if "training" in kwargs else outer
+        return args, kwargs, mode
+    param = params[names.index("training")]
+    # Its place among the arguments after `inputs`, when it can be given by position.
+    position = (names.index("training") - 1
+                if param.kind == param.POSITIONAL_OR_KEYWORD else None)
+    positional = position is not None and 0 <= position < len(args)
+    mode = args[position] if positional else kwargs.get("training")
+    if mode is None:
+        default = None if param.default is param.empty else param.default
+        mode = outer if outer is not None else default
+        if positional:
+            args = args[:position] + (mode,) + args[position + 1:]
+        else:
+            kwargs["training"] = mode
+    return args, kwargs, mode
 
 
 def _is_array_like(x):
@@ -447,6 +496,7 @@ class Layer:
         if outermost:
             self._clear_losses()
         _scope.in_call = True
+        outer_training = getattr(_scope, "training", None)
         try:
             call_fn = self.call
             if "mask" in kwargs and kwargs["mask"] is None:
@@ -458,8 +508,9 @@ class Layer:
                 kwargs.pop("mask")
             if "training" in kwargs:
                 _check_training(kwargs["training"])
-                if not _accepts(call_fn, "training"):
-                    kwargs.pop("training")
+            args, kwargs, mode = _resolve_training(call_fn, args, kwargs)
+            _check_training(mode)
+            _scope.training = mode  # for the layers called inside this call
             assert_input_compatibility(self.input_spec, inputs, self.name)
             if not self.built:
                 with _build_lock:  # threads making the first call at once build once
@@ -476,6 +527,7 @@ class Layer:
                         np.asarray(value / batch if batch else 0.0, dtype=out.dtype))
             return outputs
         finally:
+            _scope.training = outer_training
             if outermost:
                 _scope.in_call = False
 
