@@ -102,3 +102,46 @@ def test_a_nested_sequential_passes_its_mask_on(engine):
 def test_mask_value_must_be_a_number(bad):
     with pytest.raises(TypeError, match="`mask_value` must be a number"):
         nr.Masking(bad)
+
+
+def test_eager_calls_pass_masks_on_as_tf_keras_tensors_do(engine, rng):
+    """``SimpleRNN(...)(Masking()(x))`` outside a Sequential: the output carries the
+    mask (``_keras_mask``, as a tf tensor does), the next layer uses it, layers that
+    support masking pass it on, and an explicit ``mask=`` wins."""
+    x = rng.standard_normal((3, 5, 2)).astype("float32")
+    x[0, 3:] = 0.0
+    x[2, :2] = 0.0
+    keep = ~np.all(x == 0.0, axis=-1)
+    masked = nr.Masking()(x)
+    np.testing.assert_array_equal(masked._keras_mask, keep)
+    first, second, dense = _rnn(), nr.SimpleRNN(3), nr.Dense(2)
+    seq = first(masked)
+    np.testing.assert_array_equal(seq, first(x, mask=keep))
+    np.testing.assert_array_equal(seq._keras_mask, keep)
+    projected = dense(seq)  # Dense supports masking: passes the mask on
+    np.testing.assert_array_equal(projected._keras_mask, keep)
+    np.testing.assert_allclose(second(projected), second(dense(first(x, mask=keep)),
+                                                         mask=keep), rtol=1e-6)
+    unmasked = second(projected, mask=np.ones((3, 5), bool))  # explicit wins
+    np.testing.assert_allclose(unmasked, second(np.asarray(projected)), rtol=1e-6)
+    assert not np.allclose(unmasked, second(projected))
+    last = second(projected)
+    assert type(last) is np.ndarray  # a reduced sequence has no mask
+    stateful = nr.SimpleRNN(2, return_state=True, return_sequences=True)
+    out, state = stateful(masked)
+    assert out._keras_mask is not None and getattr(state, "_keras_mask", None) is None
+
+
+def test_arrays_computed_from_a_masked_output_are_plain(tmp_path):
+    import pickle
+    x = np.zeros((2, 3, 2), "float32")
+    x[:, 1] = 1.0
+    out = nr.Masking()(x)
+    assert isinstance(out, np.ndarray) and out._keras_mask is not None
+    for derived in (out * 2, out[0], np.concatenate([out, out]), out.sum(axis=-1),
+                    np.asarray(out), pickle.loads(pickle.dumps(out))):
+        assert type(derived) is np.ndarray, type(derived)
+    assert repr(out).startswith("array(")
+    layer = nr.SimpleRNN(2)
+    np.testing.assert_array_equal(layer(out * 1.0), layer(x))  # every step counts
+    assert not np.allclose(layer(out), layer(x))

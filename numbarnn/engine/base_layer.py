@@ -15,6 +15,7 @@ from .._registry import CustomObjectScope
 from ..kernels.cuda_support import is_device_array, require_cuda
 from .dtype_policy import Policy, as_policy, numpy_compute_dtype
 from .input_spec import assert_input_compatibility
+from .keras_mask import mask_of, with_mask
 from .variables import Variable
 
 __all__ = ["Layer", "name_scope", "reset_uids"]
@@ -131,6 +132,14 @@ def _resolve_training(call_fn, args, kwargs):
     return args, kwargs, mode
 
 
+def _input_masks(inputs):
+    """The masks the inputs carry: one, a list (one per input), or None."""
+    if type(inputs) in (list, tuple):
+        masks = [mask_of(x) for x in inputs]
+        return None if all(m is None for m in masks) else masks
+    return mask_of(inputs)
+
+
 def _is_array_like(x):
     return hasattr(x, "shape") and hasattr(x, "dtype")
 
@@ -200,6 +209,8 @@ class Layer:
     # Weights built inside the layer are named under its name ("simple_rnn/..."); a
     # model (Sequential) does not add its own, as in tf-keras.
     _scopes_weight_names = True
+    # A layer whose call attaches its output mask itself (tf-keras's flag).
+    _compute_output_and_mask_jointly = False
 
     def __init__(self, trainable=True, name=None, dtype=None, dynamic=False, **kwargs):
         for kw in kwargs:
@@ -499,6 +510,13 @@ class Layer:
         outer_training = getattr(_scope, "training", None)
         try:
             call_fn = self.call
+            explicit_mask = "mask" in kwargs
+            previous_mask = kwargs.get("mask")
+            if not explicit_mask and (self.supports_masking or _accepts(call_fn, "mask")):
+                # tf-keras: the mask an input carries from the layer that made it
+                previous_mask = _input_masks(inputs)
+                if previous_mask is not None and _accepts(call_fn, "mask"):
+                    kwargs["mask"] = previous_mask
             if "mask" in kwargs and kwargs["mask"] is None:
                 kwargs.pop("mask")
             if "mask" in kwargs and not _accepts(call_fn, "mask"):
@@ -525,11 +543,28 @@ class Layer:
                     value = self.activity_regularizer(out)
                     self._eager_losses.append(
                         np.asarray(value / batch if batch else 0.0, dtype=out.dtype))
+            if self.supports_masking and not self._compute_output_and_mask_jointly:
+                outputs = self._attach_masks(inputs, outputs, previous_mask)
             return outputs
         finally:
             _scope.training = outer_training
             if outermost:
                 _scope.in_call = False
+
+    def _attach_masks(self, inputs, outputs, previous_mask):
+        """``outputs`` carrying ``compute_mask(inputs, previous_mask)`` (tf-keras's
+        ``_set_mask_metadata``): numpy outputs become :class:`ArrayWithMask` views."""
+        several = type(outputs) in (list, tuple)
+        flat = list(outputs) if several else [outputs]
+        if all(mask_of(o) is not None for o in flat):
+            return outputs
+        masks = self.compute_mask(inputs, previous_mask)
+        if masks is None:
+            return outputs
+        masks = list(masks) if type(masks) in (list, tuple) else [masks]
+        flat = [with_mask(o, m) if m is not None and isinstance(o, np.ndarray) else o
+                for o, m in zip(flat, masks)] + flat[len(masks):]
+        return type(outputs)(flat) if several else flat[0]
 
     def compute_mask(self, inputs, mask=None):
         if not self.supports_masking and mask is not None:

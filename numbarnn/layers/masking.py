@@ -2,6 +2,7 @@
 import numpy as np
 
 from ..engine.base_layer import Layer
+from ..engine.keras_mask import with_mask
 
 __all__ = ["Masking"]
 
@@ -31,6 +32,8 @@ class Masking(Layer):
     (2, 5)
     """
 
+    _compute_output_and_mask_jointly = True  # call attaches the mask it computes
+
     def __init__(self, mask_value=0.0, **kwargs):
         super().__init__(**kwargs)
         # tf-keras fails at the first call on anything but a number (TypeError for a
@@ -51,9 +54,9 @@ class Masking(Layer):
 
     def call(self, inputs):
         x = np.asarray(inputs)
-        keep = self._keep(x)[..., None]
+        keep = self._keep(x)
         with np.errstate(invalid="ignore"):  # inf * 0 is NaN, as in tf-keras
-            return x * keep.astype(x.dtype)
+            return with_mask(x * keep[..., None].astype(x.dtype), keep)
 
     def compute_output_shape(self, input_shape):
         return input_shape

@@ -4,6 +4,7 @@ import threading
 import numpy as np
 
 from ..engine.base_layer import Layer, _accepts
+from ..engine.keras_mask import mask_of, with_mask
 from ..engine import serialization
 from .rnn_utils import is_shape
 
@@ -33,6 +34,7 @@ class Sequential(Layer):
     """
 
     _scopes_weight_names = False
+    _compute_output_and_mask_jointly = True  # call attaches its last layer's mask
 
     def __init__(self, layers=None, name=None, **kwargs):
         super().__init__(name=name, **kwargs)
@@ -140,11 +142,15 @@ class Sequential(Layer):
                                  f"{len(out)} outputs.")
             # tf-keras: a layer that supports masking passes on its compute_mask (a
             # Masking layer makes one); any other layer drops the mask.
-            mask = (layer.compute_mask(x, mask)
-                    if getattr(layer, "supports_masking", False) else None)
+            if not getattr(layer, "supports_masking", False):
+                mask = None
+            elif layer._compute_output_and_mask_jointly and mask_of(out) is not None:
+                mask = mask_of(out)  # the mask its call made (Masking, a Sequential)
+            else:
+                mask = layer.compute_mask(x, mask)
             x = out
         self._masks.pending = mask
-        return x
+        return x if mask is None or not isinstance(x, np.ndarray) else with_mask(x, mask)
 
     def compute_mask(self, inputs, mask=None):
         """The mask of the model's output for ``inputs``: its last layer's (None when a
