@@ -472,3 +472,68 @@ def test_residual_wrapper_around_a_plain_layer_cell(rng):
     for t in range(5):
         h = x[:, t] @ cell.kernel.numpy() + h @ cell.recurrent_kernel.numpy()
         np.testing.assert_allclose(seq[:, t], h + x[:, t], rtol=1e-5, atol=1e-6)
+
+
+def test_configs_of_subclasses_without_get_config(tmp_path, rng):
+    """tf-keras >= 2.13: plain constructor arguments are the config of a layer that
+    does not write get_config, so RNN configs and saved models with such a cell load;
+    other arguments make get_config raise, as there."""
+    class Cell(nr.Layer):
+        def __init__(self, units, scale=1.0, **kw):
+            super().__init__(**kw)
+            self.units = self.state_size = units
+            self.scale = scale
+
+        def build(self, input_shape):
+            self.kernel = self.add_weight(shape=(input_shape[-1], self.units),
+                                          name="kernel")
+
+        def call(self, inputs, states):
+            out = self.scale * K.dot(inputs, self.kernel) + states[0]
+            return out, [out]
+
+    class Keeps(nr.Layer):
+        def __init__(self, size, **kwargs):
+            super().__init__(**kwargs)
+
+    class Holds(nr.Layer):
+        def __init__(self, inner):
+            super().__init__()
+
+    assert Cell(4, scale=0.5).get_config() == {"units": 4, "scale": 0.5}
+    assert Cell(3).get_config() == {"units": 3}
+    assert Keeps(2, name="k").get_config() == {"name": "k", "trainable": True,
+                                               "dtype": "float32", "size": 2}
+    with pytest.raises(NotImplementedError, match="non-serializable argument"):
+        Holds(nr.Dense(2)).get_config()
+    x = rng.standard_normal((2, 5, 3)).astype("float32")
+    model = nr.Sequential([nr.RNN(Cell(4, scale=0.5))])
+    want = model(x)
+    path = tmp_path / "model.npz"
+    nr.save_model(model, path)
+    again = nr.load_model(path, custom_objects={"Cell": Cell})
+    np.testing.assert_array_equal(again(x), want)
+    assert again.layers[0].cell.scale == 0.5
+
+
+def test_variables_set_as_attributes_are_weights():
+    """The tf-keras Layer docs' pattern: ``self.w = tf.Variable(initial_value=...)``."""
+    class Scale(nr.Layer):
+        def build(self, input_shape):
+            self.w = nr.Variable(initial_value=np.ones(input_shape[-1], "float32"))
+            self.offset = nr.Variable(np.zeros(1, "float32"), trainable=False)
+            self.w = self.w  # set twice: counted once
+
+        def call(self, inputs):
+            return inputs * self.w + self.offset
+
+    layer = Scale()
+    out = layer(np.full((2, 3), 2.0, "float32"))
+    assert len(layer.trainable_weights) == 1 and len(layer.non_trainable_weights) == 1
+    layer.set_weights([np.full(3, 3.0), np.ones(1)])
+    np.testing.assert_array_equal(layer(np.full((2, 3), 2.0, "float32")), out * 3 + 1)
+    read = layer.w.read_value()
+    read[0] = 0.0
+    assert layer.w.numpy()[0] == 3.0
+    with pytest.raises(ValueError, match="initial_value"):
+        nr.Variable()

@@ -91,6 +91,14 @@ def _parameters(fn):
         return None
 
 
+def _init_parameters(cls):
+    """The parameters of ``cls.__init__`` after ``self``, or None."""
+    try:
+        return _signature(cls.__init__, True)
+    except (TypeError, ValueError):
+        return None
+
+
 def _accepts(fn, arg):
     params = _parameters(fn)
     if params is None:
@@ -130,6 +138,30 @@ def _resolve_training(call_fn, args, kwargs):
         else:
             kwargs["training"] = mode
     return args, kwargs, mode
+
+
+_PLAIN_TYPES = (str, int, float, bool, type(None))
+
+
+def _is_plain(value):
+    if isinstance(value, (list, tuple)):
+        return all(_is_plain(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _is_plain(v) for k, v in value.items())
+    return isinstance(value, _PLAIN_TYPES)
+
+
+def _plain_arguments(cls, args, kwargs):
+    """``cls(*args, **kwargs)``'s arguments by name, if all are plain values, else
+    None."""
+    params = _init_parameters(cls)
+    if params is None:
+        return None
+    named = [p.name for p in params if p.kind == p.POSITIONAL_OR_KEYWORD]
+    if len(args) > len(named):  # *args of the constructor: not a config
+        return None
+    config = dict(zip(named, args), **kwargs)
+    return config if _is_plain(config) else None
 
 
 def _input_masks(inputs):
@@ -212,6 +244,14 @@ class Layer:
     # A layer whose call attaches its output mask itself (tf-keras's flag).
     _compute_output_and_mask_jointly = False
 
+    def __new__(cls, *args, **kwargs):
+        # tf-keras >= 2.13: the constructor arguments, when all are plain values
+        # (str, int, float, bool, None, nested in lists, tuples and dicts), are the
+        # config of a subclass that does not write its own get_config.
+        instance = super().__new__(cls)
+        object.__setattr__(instance, "_auto_config", _plain_arguments(cls, args, kwargs))
+        return instance
+
     def __init__(self, trainable=True, name=None, dtype=None, dynamic=False, **kwargs):
         for kw in kwargs:
             if kw not in _ALLOWED_LAYER_KWARGS:
@@ -243,12 +283,18 @@ class Layer:
 
     # -- attribute tracking ----------------------------------------------------------
     def __setattr__(self, name, value):
+        """Track sublayers and Variables set as public attributes, as tf-keras does
+        (``self.w = Variable(...)`` in ``build`` is one of the layer's weights)."""
         layers = self.__dict__.get("_layers")
         if layers is not None and not name.startswith("_"):
             values = value if isinstance(value, (list, tuple)) else [value]
             for v in values:
                 if isinstance(v, Layer) and v is not self and all(v is not l for l in layers):
                     layers.append(v)
+                elif isinstance(v, Variable) and not any(
+                        v is w for w in self._trainable_weights + self._non_trainable_weights):
+                    (self._trainable_weights if v.trainable
+                     else self._non_trainable_weights).append(v)
         object.__setattr__(self, name, value)
 
     def _flatten_layers(self, include_self=True):
@@ -579,7 +625,39 @@ class Layer:
 
     # -- config --------------------------------------------------------------------
     def get_config(self):
-        """Return the constructor arguments as a JSON-serialisable dict."""
+        """Return the constructor arguments as a JSON-serialisable dict.
+
+        A subclass that does not override ``get_config`` gets the arguments it was
+        constructed with, as in tf-keras (when they are plain values: numbers,
+        strings, None, and lists, tuples and dicts of them); ``name``, ``trainable``
+        and ``dtype`` are left out where its ``__init__`` takes neither them nor
+        ``**kwargs`` (spelled so: tf-keras drops them for ``**kw``).
+
+        Raises
+        ------
+        NotImplementedError
+            For such a subclass constructed with other values (a layer, an array).
+        """
+        config = self._base_config()
+        if type(self).get_config is not Layer.get_config:
+            return config
+        auto = getattr(self, "_auto_config", None)
+        if auto is None:
+            raise NotImplementedError(
+                f"Layer {type(self).__name__} was created by passing non-serializable "
+                "argument values in `__init__()`, and therefore the layer must override "
+                "`get_config()` in order to be serializable. Please implement "
+                "`get_config()`.")
+        base_keys = set(config)
+        config.update(auto)
+        params = _init_parameters(type(self)) or ()
+        # tf-keras keeps them only for a `**kwargs` spelled so (not `**kw`).
+        if not any(p.kind == p.VAR_KEYWORD and p.name == "kwargs" for p in params):
+            for key in base_keys - {p.name for p in params}:
+                config.pop(key, None)
+        return config
+
+    def _base_config(self):
         config = {"name": self.name, "trainable": self.trainable}
         if self._batch_input_shape is not None:
             config["batch_input_shape"] = self._batch_input_shape

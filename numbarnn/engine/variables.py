@@ -30,8 +30,8 @@ class Variable:
 
     Parameters
     ----------
-    value : array_like
-        Initial value; copied.
+    initial_value : array_like
+        Initial value; copied. (``value=`` is accepted too.)
     name : str
         Full name, e.g. ``"simple_rnn/simple_rnn_cell/kernel:0"``.
     dtype : str or numpy.dtype, optional
@@ -44,10 +44,14 @@ class Variable:
 
     __array_priority__ = 100
 
-    def __init__(self, value, name="Variable:0", dtype=None, trainable=True,
-                 constraint=None):
-        self._value = np.array(value, dtype=dtype, copy=True)
-        self.name = name
+    def __init__(self, initial_value=None, name="Variable:0", dtype=None, trainable=True,
+                 constraint=None, *, value=None):
+        if initial_value is None:
+            initial_value = value
+        if initial_value is None:
+            raise ValueError("Argument `initial_value` of Variable must be given.")
+        self._value = np.array(initial_value, dtype=dtype, copy=True)
+        self.name = name if name is not None else "Variable:0"
         self.trainable = bool(trainable)
         self.constraint = constraint
         self._version = 0
@@ -109,6 +113,10 @@ class Variable:
     def value(self):
         """The value as a read-only view (write with :meth:`assign`)."""
         return _read_only(self._value)
+
+    def read_value(self):
+        """A copy of the value (as :meth:`numpy`)."""
+        return self._value.copy()
 
     def assign(self, value):
         """Set the value in place; the shape must match.
