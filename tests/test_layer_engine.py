@@ -537,3 +537,40 @@ def test_variables_set_as_attributes_are_weights():
     assert layer.w.numpy()[0] == 3.0
     with pytest.raises(ValueError, match="initial_value"):
         nr.Variable()
+
+
+def test_weights_built_inside_a_call_are_named_under_the_caller(rng):
+    """tf-keras names the weights of a layer first built inside another's call (or a
+    cell's step) under the caller: ``rnn/dense_cell/dense/kernel:0``; an unnamed
+    add_weight is ``Variable``."""
+    class DenseCell(nr.Layer):
+        def __init__(self, units, **kwargs):
+            super().__init__(**kwargs)
+            self.units = self.state_size = units
+            self.dense = nr.Dense(units)
+
+        def call(self, inputs, states):
+            out = self.dense(inputs) + states[0]
+            return out, [out]
+
+    class Wrap(nr.Layer):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.inner = nr.SimpleRNN(2, name="inner")
+
+        def build(self, input_shape):
+            self.gain = self.add_weight(shape=(1,), initializer="ones")
+
+        def call(self, inputs):
+            return self.inner(inputs) * self.gain
+
+    x = rng.standard_normal((2, 3, 4)).astype("float32")
+    rnn = nr.RNN(DenseCell(3, name="dense_cell"), name="rnn")
+    rnn(x)
+    assert [w.name for w in rnn.weights] == ["rnn/dense_cell/dense/kernel:0",
+                                             "rnn/dense_cell/dense/bias:0"]
+    wrap = Wrap(name="wrap")
+    wrap(x)
+    assert [w.name for w in wrap.weights] == [
+        "wrap/Variable:0", "wrap/inner/simple_rnn_cell/kernel:0",
+        "wrap/inner/simple_rnn_cell/recurrent_kernel:0", "wrap/inner/simple_rnn_cell/bias:0"]

@@ -372,6 +372,7 @@ class Layer:
         if value.shape != shape:
             value = np.broadcast_to(value, shape)
         scope = _current_scope()
+        name = "Variable" if name is None else name  # tf.Variable's default name
         full_name = f"{scope}/{name}:0" if scope else f"{name}:0"
         var = Variable(value, name=full_name, dtype=dtype, trainable=trainable,
                        constraint=constraint)
@@ -580,7 +581,10 @@ class Layer:
                 with _build_lock:  # threads making the first call at once build once
                     self._maybe_build(inputs)
             inputs = self._cast_inputs(inputs)
-            outputs = call_fn(inputs, *args, **kwargs)
+            # Layers first built inside the call name their weights under this one.
+            with (name_scope(self.name) if self._scopes_weight_names
+                  else contextlib.nullcontext()):
+                outputs = call_fn(inputs, *args, **kwargs)
             if self.activity_regularizer is not None:
                 flat = outputs if isinstance(outputs, (list, tuple)) else [outputs]
                 for out in flat:

@@ -1,5 +1,7 @@
 """The RNN layer (tf-keras ``base_rnn.py``): argument handling, states and masking rules
 around a time loop that runs in a fused kernel (built-in cells) or a Python loop."""
+import contextlib
+
 import numpy as np
 
 from .. import kernels
@@ -564,12 +566,15 @@ class RNN(Layer):
         name = getattr(cell, "name", None)  # cells need not be Layers
         who = (f'The cell "{name}" ({type(cell).__name__})' if name
                else f"The cell {type(cell).__name__}")
-        last, outputs, new_states = kernels.rnn(
-            step, x, states, go_backwards=self.go_backwards, mask=mask,
-            constants=constants, time_major=self.time_major,
-            zero_output_for_mask=self.zero_output_for_mask,
-            return_all_outputs=self.return_sequences,
-            step_name=f'{who} of layer "{self.name}"')
+        # Sublayers the cell builds in its first step are named under it, as in
+        # tf-keras (which calls the cell's __call__).
+        with name_scope(name) if name else contextlib.nullcontext():
+            last, outputs, new_states = kernels.rnn(
+                step, x, states, go_backwards=self.go_backwards, mask=mask,
+                constants=constants, time_major=self.time_major,
+                zero_output_for_mask=self.zero_output_for_mask,
+                return_all_outputs=self.return_sequences,
+                step_name=f'{who} of layer "{self.name}"')
         dtype = flatten(x)[0].dtype
 
         def cast(a):
