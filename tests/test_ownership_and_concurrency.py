@@ -199,3 +199,14 @@ def test_the_thread_pool_grows_without_failing_calls_in_flight(monkeypatch, rng)
                 got = list(pool.map(layer, inputs))
             for g, w in zip(got, want):
                 np.testing.assert_allclose(g, w, rtol=1e-6, atol=1e-7)
+
+
+def test_states_are_shaped_as_the_cells_state_size(x):
+    """tf-keras: ``layer.states`` packs the state variables as ``cell.state_size`` (a
+    tuple for stacked cells, ``(None, None)`` before they exist)."""
+    layer = nr.RNN([nr.SimpleRNNCell(3), nr.SimpleRNNCell(2)], stateful=True)
+    assert nr.RNN([nr.SimpleRNNCell(3), nr.SimpleRNNCell(2)]).states == (None, None)
+    layer(x)
+    first, second = layer.states
+    assert type(layer.states) is tuple and first.shape == (3, 3) and second.shape == (3, 2)
+    assert type(nr.SimpleRNN(2).states) is list

@@ -180,10 +180,12 @@ class RNN(Layer):
         """The state variables of a stateful layer (``[None]`` per state before they
         exist): :class:`~numbarnn.Variable` objects, as tf-keras's are ``tf.Variable``
         objects, so ``states[0].numpy()`` copies and ``states[0].assign(v)`` sets."""
-        if self._states is None:
-            n = len(self._flat_state_shapes)
-            return [None] * n
-        return list(self._states)
+        flat = ([None] * len(self._flat_state_shapes) if self._states is None
+                else list(self._states))
+        # Shaped as the cell's state_size (a tuple for stacked cells), as in tf-keras.
+        if is_nested(self.cell.state_size) and len(flat) == len(self._flat_state_shapes):
+            return pack_sequence_as(self.cell.state_size, flat)
+        return flat
 
     @states.setter
     def states(self, states):
