@@ -160,7 +160,10 @@ def _plain_arguments(cls, args, kwargs):
     named = [p.name for p in params if p.kind == p.POSITIONAL_OR_KEYWORD]
     if len(args) > len(named):  # *args of the constructor: not a config
         return None
-    config = dict(zip(named, args), **kwargs)
+    config = dict(zip(named, args))
+    if any(k in config for k in kwargs):  # __init__ itself raises the TypeError
+        return None
+    config.update(kwargs)
     return config if _is_plain(config) else None
 
 
