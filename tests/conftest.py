@@ -71,16 +71,28 @@ def float_warnings_are_errors(engine_name):
         yield
 
 
-@pytest.fixture(params=ENGINES)
-def engine(request):
-    """Run the test body on each engine: fused CPU kernels (as they run, and batch-split
-    on threads), Python loop, CUDA."""
+def _engine_fixture(request):
     if request.param.startswith("cuda"):
         ok, reason = cuda_ready()
         if not ok:
             pytest.skip(reason)
     with run_on(request.param):
         yield request.param
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request):
+    """Run the test body on each engine: fused CPU kernels (as they run, and batch-split
+    on threads), Python loop, CUDA."""
+    yield from _engine_fixture(request)
+
+
+@pytest.fixture(params=[e for e in ENGINES if e not in ("cuda-grid", "cuda-tiled")])
+def layer_engine(request):
+    """:func:`engine` without the CUDA engine's cooperative kernels, for layer-level
+    behaviour (caches, states, masks between calls): they reach those kernels through
+    the same host code as "cuda", so the kernel tests cover them."""
+    yield from _engine_fixture(request)
 
 
 @pytest.fixture

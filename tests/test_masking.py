@@ -104,7 +104,7 @@ def test_mask_value_must_be_a_number(bad):
         nr.Masking(bad)
 
 
-def test_eager_calls_pass_masks_on_as_tf_keras_tensors_do(engine, rng):
+def test_eager_calls_pass_masks_on_as_tf_keras_tensors_do(layer_engine, rng):
     """``SimpleRNN(...)(Masking()(x))`` outside a Sequential: the output carries the
     mask (``_keras_mask``, as a tf tensor does), the next layer uses it, layers that
     support masking pass it on, and an explicit ``mask=`` wins."""

@@ -24,51 +24,48 @@ def on_python(layer, x, **kwargs):
 
 
 # -- weights: written only through assign, so the engines' caches see every change ----
-def test_arrays_from_a_variable_cannot_change_it_behind_the_engines_back(engine, x):
-    with run_on(engine):
-        layer = nr.SimpleRNN(5)
-        before = layer(x)
-        kernel = layer.cell.kernel
-        copied = np.asarray(kernel)  # a copy, as np.asarray(tf.Variable)
-        copied += 1.0
-        np.testing.assert_array_equal(layer(x), before)
-        for view in (kernel.value(), kernel[0], kernel[:, :2], kernel.T,
-                     np.reshape(kernel, -1), np.transpose(kernel)):
-            with pytest.raises(ValueError, match="read-only"):
-                view[...] = 0.0
+def test_arrays_from_a_variable_cannot_change_it_behind_the_engines_back(layer_engine, x):
+    layer = nr.SimpleRNN(5)
+    before = layer(x)
+    kernel = layer.cell.kernel
+    copied = np.asarray(kernel)  # a copy, as np.asarray(tf.Variable)
+    copied += 1.0
+    np.testing.assert_array_equal(layer(x), before)
+    for view in (kernel.value(), kernel[0], kernel[:, :2], kernel.T,
+                 np.reshape(kernel, -1), np.transpose(kernel)):
         with pytest.raises(ValueError, match="read-only"):
-            np.copyto(kernel, 0.0)
-        np.testing.assert_array_equal(layer(x), before)
+            view[...] = 0.0
+    with pytest.raises(ValueError, match="read-only"):
+        np.copyto(kernel, 0.0)
+    np.testing.assert_array_equal(layer(x), before)
 
 
-def test_a_ufunc_writing_into_a_variable_refreshes_the_engines(engine, x):
-    with run_on(engine):
-        layer = nr.SimpleRNN(5)
-        layer(x)
-        np.add(layer.cell.kernel, 1.0, out=layer.cell.kernel)
-        got = layer(x)
+def test_a_ufunc_writing_into_a_variable_refreshes_the_engines(layer_engine, x):
+    layer = nr.SimpleRNN(5)
+    layer(x)
+    np.add(layer.cell.kernel, 1.0, out=layer.cell.kernel)
+    got = layer(x)
     np.testing.assert_allclose(got, on_python(layer, x), rtol=1e-5, atol=1e-6)
 
 
-def test_activation_and_residual_changes_after_a_call_are_used(engine, x):
-    with run_on(engine):
-        layer = nr.SimpleRNN(4)
-        tanh_out = layer(x)
-        layer.cell.activation = nr.activations.get("relu")
-        relu_out = layer(x)
-        cell = nr.SimpleRNNCell(4)
-        rnn = nr.RNN(nr.ResidualWrapper(cell))
-        plain = nr.RNN(cell)(x)
-        rnn(x)
-        cell.activation = nr.activations.get("sigmoid")
-        residual_sigmoid = rnn(x)
+def test_activation_and_residual_changes_after_a_call_are_used(layer_engine, x):
+    layer = nr.SimpleRNN(4)
+    tanh_out = layer(x)
+    layer.cell.activation = nr.activations.get("relu")
+    relu_out = layer(x)
+    cell = nr.SimpleRNNCell(4)
+    rnn = nr.RNN(nr.ResidualWrapper(cell))
+    plain = nr.RNN(cell)(x)
+    rnn(x)
+    cell.activation = nr.activations.get("sigmoid")
+    residual_sigmoid = rnn(x)
     assert not np.allclose(tanh_out, relu_out) and (relu_out >= 0).all()
     np.testing.assert_allclose(relu_out, on_python(layer, x), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(residual_sigmoid, on_python(rnn, x), rtol=1e-5, atol=1e-6)
     assert not np.allclose(plain + x[:, -1], residual_sigmoid)
 
 
-def test_subclasses_with_their_own_step_are_not_replaced_by_the_fused_kernels(engine, x):
+def test_subclasses_with_their_own_step_are_not_replaced_by_the_fused_kernels(layer_engine, x):
     class Doubling(nr.SimpleRNNCell):
         def call(self, inputs, states, training=None):
             output, new = super().call(inputs, states, training=training)
@@ -79,40 +76,38 @@ def test_subclasses_with_their_own_step_are_not_replaced_by_the_fused_kernels(en
             output, new = super().call(inputs, states, training=training, **kwargs)
             return 0.5 * output, new
 
-    with run_on(engine):
-        doubled = nr.RNN(Doubling(4), return_sequences=True)
-        got = doubled(x)
-        plain = nr.RNN(nr.SimpleRNNCell(4), return_sequences=True)
-        plain(x)
-        plain.set_weights(doubled.get_weights())
-        halved = nr.RNN(Halving(nr.SimpleRNNCell(4)))
-        half = halved(x)
+    doubled = nr.RNN(Doubling(4), return_sequences=True)
+    got = doubled(x)
+    plain = nr.RNN(nr.SimpleRNNCell(4), return_sequences=True)
+    plain(x)
+    plain.set_weights(doubled.get_weights())
+    halved = nr.RNN(Halving(nr.SimpleRNNCell(4)))
+    half = halved(x)
     np.testing.assert_allclose(got[:, 0], 2 * plain(x)[:, 0], rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(got, on_python(doubled, x), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(half, on_python(halved, x), rtol=1e-5, atol=1e-6)
 
 
 # -- states ----------------------------------------------------------------------------
-def test_stateful_states_are_variables_updated_in_place(engine, x):
-    with run_on(engine):
-        layer = nr.SimpleRNN(5, stateful=True, batch_input_shape=(3, 5, 4))
-        layer(x)
-        held = layer.states  # a reference kept across calls sees the new states
-        first = held[0].numpy()
-        first[...] = 100.0  # a copy
-        layer(x)
-        after = held[0].numpy()
-        layer.reset_states()
-        expected = layer(x)  # from zeros
-        layer.reset_states()
-        layer.states[0].assign(np.zeros((3, 5)))
-        np.testing.assert_array_equal(layer(x), expected)
-        assert isinstance(held[0], nr.Variable) and held[0] is layer.states[0]
-        h = np.zeros((3, 5), np.float32)
-        layer.states = [h]
-        h[...] = 7.0  # the setter copied it
-        layer.reset_states(states=[np.zeros((3, 5))])
-        again = layer(x)
+def test_stateful_states_are_variables_updated_in_place(layer_engine, x):
+    layer = nr.SimpleRNN(5, stateful=True, batch_input_shape=(3, 5, 4))
+    layer(x)
+    held = layer.states  # a reference kept across calls sees the new states
+    first = held[0].numpy()
+    first[...] = 100.0  # a copy
+    layer(x)
+    after = held[0].numpy()
+    layer.reset_states()
+    expected = layer(x)  # from zeros
+    layer.reset_states()
+    layer.states[0].assign(np.zeros((3, 5)))
+    np.testing.assert_array_equal(layer(x), expected)
+    assert isinstance(held[0], nr.Variable) and held[0] is layer.states[0]
+    h = np.zeros((3, 5), np.float32)
+    layer.states = [h]
+    h[...] = 7.0  # the setter copied it
+    layer.reset_states(states=[np.zeros((3, 5))])
+    again = layer(x)
     assert np.abs(after).max() < 1.0  # not 100: the state did not alias the copy
     np.testing.assert_array_equal(again, expected)
     assert bool(np.all(layer.states[0] == layer.states[0].numpy()))
@@ -120,7 +115,7 @@ def test_stateful_states_are_variables_updated_in_place(engine, x):
                                   layer.states[0].numpy())
 
 
-def test_states_a_custom_cell_hands_back_are_not_the_callers_arrays(engine, x):
+def test_states_a_custom_cell_hands_back_are_not_the_callers_arrays(layer_engine, x):
     class Carry(nr.Layer):
         state_size, output_size = 3, 4
 
@@ -129,8 +124,7 @@ def test_states_a_custom_cell_hands_back_are_not_the_callers_arrays(engine, x):
             return inputs * 2.0, states
 
     h0 = np.zeros((3, 3), np.float32)
-    with run_on(engine):
-        out, h = nr.RNN(Carry(), return_state=True)(x, initial_state=h0)
+    out, h = nr.RNN(Carry(), return_state=True)(x, initial_state=h0)
     assert not np.shares_memory(h, h0) and not h0.any()
     np.testing.assert_array_equal(h, np.full((3, 3), 5.0))
     np.testing.assert_array_equal(out, 2 * x[:, -1])
