@@ -1,7 +1,6 @@
 """The Keras ``Layer`` contract: naming, weights, build-on-first-call, losses, config."""
 import contextlib
 import functools
-import inspect
 import operator
 import re
 import threading
@@ -13,6 +12,8 @@ from .. import initializers as initializers_mod
 from .. import regularizers as regularizers_mod
 from .._registry import CustomObjectScope
 from ..kernels.cuda_support import is_device_array, require_cuda
+from .call_args import (accepts, check_training, init_parameters, input_masks,
+                        plain_arguments, resolve_training)
 from .dtype_policy import Policy, as_policy, numpy_compute_dtype
 from .input_spec import assert_input_compatibility
 from .keras_mask import mask_of, with_mask
@@ -75,119 +76,8 @@ def _weight_penalty(regularizer, variable):
     return regularizer(variable.value())
 
 
-@functools.lru_cache(maxsize=1024)
-def _signature(fn, bound):
-    params = tuple(inspect.signature(fn).parameters.values())
-    return params[1:] if bound else params
-
-
-def _parameters(fn):
-    """``fn``'s parameters (a bound method's without ``self``), or None; cached per
-    function: layer calls look at them on every call."""
-    func = getattr(fn, "__func__", None)
-    try:
-        return _signature(func, True) if func is not None else _signature(fn, False)
-    except (TypeError, ValueError):  # no signature, or not hashable
-        return None
-
-
-def _init_parameters(cls):
-    """The parameters of ``cls.__init__`` after ``self``, or None."""
-    try:
-        return _signature(cls.__init__, True)
-    except (TypeError, ValueError):
-        return None
-
-
-def _accepts(fn, arg):
-    params = _parameters(fn)
-    if params is None:
-        return False
-    return any(p.name == arg or p.kind == p.VAR_KEYWORD for p in params)
-
-
-def _resolve_training(call_fn, args, kwargs):
-    """tf-keras's training mode of a call: ``(args, kwargs, mode)``.
-
-    An explicit ``training`` (not None) wins; else the mode of the layer call this one
-    runs inside (a layer called in another's ``call`` inherits ``training=True``);
-    else the default of ``call``'s ``training`` parameter. A ``training`` that ``call``
-    does not take is removed and still sets the mode of the calls inside.
-    """
-    outer = getattr(_scope, "training", None)
-    params = _parameters(call_fn) or ()
-    names = [p.name for p in params]
-    if "training" not in names:
-        if _accepts(call_fn, "training"):  # through **kwargs
-            if kwargs.get("training") is None:
-                kwargs["training"] = outer
-            return args, kwargs, kwargs["training"]
-        mode = kwargs.pop("training") if "training" in kwargs else outer
-        return args, kwargs, mode
-    param = params[names.index("training")]
-    # Its place among the arguments after `inputs`, when it can be given by position.
-    position = (names.index("training") - 1
-                if param.kind == param.POSITIONAL_OR_KEYWORD else None)
-    positional = position is not None and 0 <= position < len(args)
-    mode = args[position] if positional else kwargs.get("training")
-    if mode is None:
-        default = None if param.default is param.empty else param.default
-        mode = outer if outer is not None else default
-        if positional:
-            args = args[:position] + (mode,) + args[position + 1:]
-        else:
-            kwargs["training"] = mode
-    return args, kwargs, mode
-
-
-_PLAIN_TYPES = (str, int, float, bool, type(None))
-
-
-def _is_plain(value):
-    if isinstance(value, (list, tuple)):
-        return all(_is_plain(v) for v in value)
-    if isinstance(value, dict):
-        return all(isinstance(k, str) and _is_plain(v) for k, v in value.items())
-    return isinstance(value, _PLAIN_TYPES)
-
-
-def _plain_arguments(cls, args, kwargs):
-    """``cls(*args, **kwargs)``'s arguments by name, if all are plain values, else
-    None."""
-    params = _init_parameters(cls)
-    if params is None:
-        return None
-    named = [p.name for p in params if p.kind == p.POSITIONAL_OR_KEYWORD]
-    if len(args) > len(named):  # *args of the constructor: not a config
-        return None
-    config = dict(zip(named, args))
-    if any(k in config for k in kwargs):  # __init__ itself raises the TypeError
-        return None
-    config.update(kwargs)
-    return config if _is_plain(config) else None
-
-
-def _input_masks(inputs):
-    """The masks the inputs carry: one, a list (one per input), or None."""
-    if type(inputs) in (list, tuple):
-        masks = [mask_of(x) for x in inputs]
-        return None if all(m is None for m in masks) else masks
-    return mask_of(inputs)
-
-
 def _is_array_like(x):
     return hasattr(x, "shape") and hasattr(x, "dtype")
-
-
-def _check_training(value):
-    """``training`` is None, a bool or 0/1 (a scalar): anything else (a string, an
-    array of flags) would be read by ``bool()`` as something it does not mean."""
-    if value is None or isinstance(value, (bool, np.bool_)):
-        return
-    scalar = np.ndim(value) == 0 and np.asarray(value).dtype.kind in "biu"
-    if not scalar or value not in (0, 1):
-        raise TypeError("Argument `training` must be a boolean (or None, or 0/1). "
-                        f"Received: training={value!r}")
 
 
 def _check_trainable(value):
@@ -252,7 +142,7 @@ class Layer:
         # (str, int, float, bool, None, nested in lists, tuples and dicts), are the
         # config of a subclass that does not write its own get_config.
         instance = super().__new__(cls)
-        object.__setattr__(instance, "_auto_config", _plain_arguments(cls, args, kwargs))
+        object.__setattr__(instance, "_auto_config", plain_arguments(cls, args, kwargs))
         return instance
 
     def __init__(self, trainable=True, name=None, dtype=None, dynamic=False, **kwargs):
@@ -562,22 +452,22 @@ class Layer:
             call_fn = self.call
             explicit_mask = "mask" in kwargs
             previous_mask = kwargs.get("mask")
-            if not explicit_mask and (self.supports_masking or _accepts(call_fn, "mask")):
+            if not explicit_mask and (self.supports_masking or accepts(call_fn, "mask")):
                 # tf-keras: the mask an input carries from the layer that made it
-                previous_mask = _input_masks(inputs)
-                if previous_mask is not None and _accepts(call_fn, "mask"):
+                previous_mask = input_masks(inputs)
+                if previous_mask is not None and accepts(call_fn, "mask"):
                     kwargs["mask"] = previous_mask
             if "mask" in kwargs and kwargs["mask"] is None:
                 kwargs.pop("mask")
-            if "mask" in kwargs and not _accepts(call_fn, "mask"):
+            if "mask" in kwargs and not accepts(call_fn, "mask"):
                 if not self.supports_masking:
                     raise TypeError(f"Layer {self.name} does not support masking, but was "
                                     f"passed an input_mask: {kwargs['mask']}")
                 kwargs.pop("mask")
             if "training" in kwargs:
-                _check_training(kwargs["training"])
-            args, kwargs, mode = _resolve_training(call_fn, args, kwargs)
-            _check_training(mode)
+                check_training(kwargs["training"])
+            args, kwargs, mode = resolve_training(call_fn, args, kwargs, outer_training)
+            check_training(mode)
             _scope.training = mode  # for the layers called inside this call
             assert_input_compatibility(self.input_spec, inputs, self.name)
             if not self.built:
@@ -657,7 +547,7 @@ class Layer:
                 "`get_config()`.")
         base_keys = set(config)
         config.update(auto)
-        params = _init_parameters(type(self)) or ()
+        params = init_parameters(type(self)) or ()
         # tf-keras keeps them only for a `**kwargs` spelled so (not `**kw`).
         if not any(p.kind == p.VAR_KEYWORD and p.name == "kwargs" for p in params):
             for key in base_keys - {p.name for p in params}:
@@ -731,3 +621,4 @@ def _dedup(variables):
             seen.add(id(v))
             out.append(v)
     return out
+

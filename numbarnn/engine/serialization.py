@@ -57,8 +57,8 @@ def deserialize(config, custom_objects=None):
                          "`numbarnn.layers` class, or pass your class in "
                          "`custom_objects` or inside `numbarnn.utils.custom_object_scope`.")
     inner = dict(config.get("config", {}))
-    from .base_layer import _accepts
+    from .call_args import accepts
     with CustomObjectScope(custom_objects):
-        if _accepts(cls.from_config, "custom_objects"):
+        if accepts(cls.from_config, "custom_objects"):
             return cls.from_config(inner, custom_objects=custom_objects)
         return cls.from_config(inner)

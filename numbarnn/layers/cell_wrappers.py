@@ -9,7 +9,7 @@ import numpy as np
 
 from .._registry import get_registered_object
 from ..engine import serialization
-from ..engine.base_layer import _accepts
+from ..engine.call_args import accepts
 from ..engine.numerics import ieee_float
 from .abstract_rnn_cell import AbstractRNNCell
 from .rnn_utils import flatten
@@ -95,7 +95,7 @@ class ResidualWrapper(AbstractRNNCell):
         self.built = True
 
     def call(self, inputs, states, training=None, **kwargs):
-        kw = {"training": training} if _accepts(self.cell.call, "training") else {}
+        kw = {"training": training} if accepts(self.cell.call, "training") else {}
         outputs, new_state = self.cell.call(inputs, states, **kw)
         fn = self._residual_fn or _default_residual
         return fn(inputs, outputs), new_state

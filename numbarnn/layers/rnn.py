@@ -6,7 +6,8 @@ import numpy as np
 
 from .. import kernels
 from ..device import get_device
-from ..engine.base_layer import Layer, _accepts, name_scope
+from ..engine.base_layer import Layer, name_scope
+from ..engine.call_args import accepts
 from ..engine.input_spec import InputSpec
 from ..engine.variables import Variable
 from ..engine import serialization
@@ -480,7 +481,7 @@ class RNN(Layer):
             if hasattr(layer, "reset_dropout_mask"):
                 layer.reset_dropout_mask()
                 layer.reset_recurrent_dropout_mask()
-        if constants is not None and not _accepts(self.cell.call, "constants"):
+        if constants is not None and not accepts(self.cell.call, "constants"):
             raise ValueError(f"RNN cell {self.cell} does not support constants. "
                              f"Received: constants={constants}")
         if first.shape[1 - self._batch_axis()] == 0:
@@ -553,7 +554,7 @@ class RNN(Layer):
         cell = self.cell
         call = cell.call  # built already; __call__ would autocast every step
         kwargs = {}
-        if _accepts(cell.call, "training"):
+        if accepts(cell.call, "training"):
             kwargs["training"] = training
         n_constants = len(constants) if constants else 0
         structure = self.cell.state_size

@@ -3,7 +3,8 @@ import threading
 
 import numpy as np
 
-from ..engine.base_layer import Layer, _accepts
+from ..engine.base_layer import Layer
+from ..engine.call_args import accepts
 from ..engine.keras_mask import mask_of, with_mask
 from ..engine import serialization
 from .rnn_utils import is_shape
@@ -132,9 +133,9 @@ class Sequential(Layer):
         x = inputs
         for layer in self._stack:
             kwargs = {}
-            if _accepts(layer.call, "training"):
+            if accepts(layer.call, "training"):
                 kwargs["training"] = training
-            if mask is not None and _accepts(layer.call, "mask"):
+            if mask is not None and accepts(layer.call, "mask"):
                 kwargs["mask"] = mask
             out = layer(x, **kwargs)
             if isinstance(out, (list, tuple)):

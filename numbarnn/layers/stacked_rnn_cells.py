@@ -1,7 +1,8 @@
 """StackedRNNCells: a list of cells that behaves as one cell."""
 import warnings
 
-from ..engine.base_layer import Layer, _accepts, name_scope
+from ..engine.base_layer import Layer, name_scope
+from ..engine.call_args import accepts
 from ..engine import serialization
 from .rnn_utils import (TensorShape, flatten, is_nested, pack_sequence_as, state_shapes,
                         zero_state)
@@ -79,9 +80,9 @@ class StackedRNNCells(Layer):
         for cell, cell_states in zip(self.cells, nested):
             cell_states = cell_states if is_nested(cell_states) else [cell_states]
             kw = {}
-            if _accepts(cell.call, "training"):
+            if accepts(cell.call, "training"):
                 kw["training"] = training
-            if constants is not None and _accepts(cell.call, "constants"):
+            if constants is not None and accepts(cell.call, "constants"):
                 kw["constants"] = constants
             inputs, cell_states = cell.call(inputs, cell_states, **kw)
             new_nested.append(cell_states)

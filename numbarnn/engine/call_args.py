@@ -1,0 +1,123 @@
+"""How a layer call's arguments are read, as tf-keras reads them: ``call``'s and
+``__init__``'s signatures, the training mode, the masks inputs carry, and the
+constructor arguments that make an automatic config."""
+import functools
+import inspect
+
+import numpy as np
+
+from .keras_mask import mask_of
+
+__all__ = ["parameters", "init_parameters", "accepts", "resolve_training",
+           "check_training", "plain_arguments", "input_masks"]
+
+
+@functools.lru_cache(maxsize=1024)
+def _signature(fn, bound):
+    params = tuple(inspect.signature(fn).parameters.values())
+    return params[1:] if bound else params
+
+
+def parameters(fn):
+    """``fn``'s parameters (a bound method's without ``self``), or None; cached per
+    function: layer calls look at them on every call."""
+    func = getattr(fn, "__func__", None)
+    try:
+        return _signature(func, True) if func is not None else _signature(fn, False)
+    except (TypeError, ValueError):  # no signature, or not hashable
+        return None
+
+
+def init_parameters(cls):
+    """The parameters of ``cls.__init__`` after ``self``, or None."""
+    try:
+        return _signature(cls.__init__, True)
+    except (TypeError, ValueError):
+        return None
+
+
+def accepts(fn, arg):
+    params = parameters(fn)
+    if params is None:
+        return False
+    return any(p.name == arg or p.kind == p.VAR_KEYWORD for p in params)
+
+
+def resolve_training(call_fn, args, kwargs, outer):
+    """tf-keras's training mode of a call: ``(args, kwargs, mode)``.
+
+    An explicit ``training`` (not None) wins; else ``outer``, the mode of the layer
+    call this one runs inside (a layer called in another's ``call`` inherits
+    ``training=True``); else the default of ``call``'s ``training`` parameter. A
+    ``training`` that ``call`` does not take is removed and still sets the mode of the
+    calls inside.
+    """
+    params = parameters(call_fn) or ()
+    names = [p.name for p in params]
+    if "training" not in names:
+        if accepts(call_fn, "training"):  # through **kwargs
+            if kwargs.get("training") is None:
+                kwargs["training"] = outer
+            return args, kwargs, kwargs["training"]
+        mode = kwargs.pop("training") if "training" in kwargs else outer
+        return args, kwargs, mode
+    param = params[names.index("training")]
+    # Its place among the arguments after `inputs`, when it can be given by position.
+    position = (names.index("training") - 1
+                if param.kind == param.POSITIONAL_OR_KEYWORD else None)
+    positional = position is not None and 0 <= position < len(args)
+    mode = args[position] if positional else kwargs.get("training")
+    if mode is None:
+        default = None if param.default is param.empty else param.default
+        mode = outer if outer is not None else default
+        if positional:
+            args = args[:position] + (mode,) + args[position + 1:]
+        else:
+            kwargs["training"] = mode
+    return args, kwargs, mode
+
+
+_PLAIN_TYPES = (str, int, float, bool, type(None))
+
+
+def _is_plain(value):
+    if isinstance(value, (list, tuple)):
+        return all(_is_plain(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _is_plain(v) for k, v in value.items())
+    return isinstance(value, _PLAIN_TYPES)
+
+
+def plain_arguments(cls, args, kwargs):
+    """``cls(*args, **kwargs)``'s arguments by name, if all are plain values, else
+    None."""
+    params = init_parameters(cls)
+    if params is None:
+        return None
+    named = [p.name for p in params if p.kind == p.POSITIONAL_OR_KEYWORD]
+    if len(args) > len(named):  # *args of the constructor: not a config
+        return None
+    config = dict(zip(named, args))
+    if any(k in config for k in kwargs):  # __init__ itself raises the TypeError
+        return None
+    config.update(kwargs)
+    return config if _is_plain(config) else None
+
+
+def input_masks(inputs):
+    """The masks the inputs carry: one, a list (one per input), or None."""
+    if type(inputs) in (list, tuple):
+        masks = [mask_of(x) for x in inputs]
+        return None if all(m is None for m in masks) else masks
+    return mask_of(inputs)
+
+
+def check_training(value):
+    """``training`` is None, a bool or 0/1 (a scalar): anything else (a string, an
+    array of flags) would be read by ``bool()`` as something it does not mean."""
+    if value is None or isinstance(value, (bool, np.bool_)):
+        return
+    scalar = np.ndim(value) == 0 and np.asarray(value).dtype.kind in "biu"
+    if not scalar or value not in (0, 1):
+        raise TypeError("Argument `training` must be a boolean (or None, or 0/1). "
+                        f"Received: training={value!r}")
