@@ -132,7 +132,7 @@ def softmax(x, axis=-1):
 def mish(x):
     """``x * tanh(softplus(x))``."""
     x = _f(x)
-    return (x * np.tanh(np.logaddexp(0, x))).astype(x.dtype)
+    return (x * np.tanh(softplus(x))).astype(x.dtype)
 
 
 # tf-keras resolves these names to TensorFlow's tf.nn functions.
@@ -145,8 +145,7 @@ def relu6(x):
 @ieee_float
 def leaky_relu(x, alpha=0.2):
     """``x`` above 0, ``alpha * x`` below (tf.nn.leaky_relu, default slope 0.2)."""
-    x = _f(x)
-    return np.where(x > 0, x, alpha * x).astype(x.dtype)
+    return relu(x, alpha=alpha)
 
 
 @ieee_float

@@ -12,8 +12,8 @@ from .. import initializers as initializers_mod
 from .. import regularizers as regularizers_mod
 from .._registry import CustomObjectScope
 from ..kernels.cuda_support import is_device_array, require_cuda
-from .call_args import (accepts, check_training, init_parameters, input_masks,
-                        plain_arguments, resolve_training)
+from .call_args import (accepts, init_parameters, input_masks, plain_arguments,
+                        resolve_training)
 from .dtype_policy import Policy, as_policy, numpy_compute_dtype
 from .input_spec import assert_input_compatibility
 from .keras_mask import mask_of, with_mask
@@ -56,15 +56,24 @@ def reset_uids():
 
 @contextlib.contextmanager
 def name_scope(name):
-    """Prefix the names of weights created inside the block with ``name/``."""
-    stack = getattr(_scope, "stack", None)
-    if stack is None:
-        stack = _scope.stack = []
+    """Prefix the names of weights created inside the block with ``name/`` (nothing
+    for ``name=None``)."""
+    if name is None:
+        yield
+        return
+    stack = _scope_stack()
     stack.append(name)
     try:
         yield
     finally:
         stack.pop()
+
+
+def _scope_stack():
+    stack = getattr(_scope, "stack", None)
+    if stack is None:
+        stack = _scope.stack = []
+    return stack
 
 
 def _current_scope():
@@ -282,7 +291,7 @@ class Layer:
         out = list(self._trainable_weights)
         for layer in self._layers:
             out += layer.trainable_weights
-        return _dedup(out)
+        return unique_variables(out)
 
     @property
     def non_trainable_weights(self):
@@ -294,7 +303,7 @@ class Layer:
             out = self._trainable_weights + self._non_trainable_weights
             for layer in self._layers:
                 out += layer.weights
-        return _dedup(out)
+        return unique_variables(out)
 
     @property
     def weights(self):
@@ -406,6 +415,10 @@ class Layer:
             return x
         return _map_nested(cast, inputs)
 
+    def _weight_scope(self):
+        """The name scope of the weights built in this layer's build or call."""
+        return self.name if self._scopes_weight_names else None
+
     def _maybe_build(self, inputs):
         if self.built:
             return
@@ -418,7 +431,7 @@ class Layer:
     def _build_from_shapes(self, shapes):
         """``build(shapes)`` under the layer's name scope, then the bookkeeping of a
         first call (build input shape, initial ``weights=``)."""
-        with name_scope(self.name) if self._scopes_weight_names else contextlib.nullcontext():
+        with name_scope(self._weight_scope()):
             self.build(shapes)
         Layer.build(self, shapes) if not self.built else None
         self._build_input_shape = shapes
@@ -464,20 +477,25 @@ class Layer:
                     raise TypeError(f"Layer {self.name} does not support masking, but was "
                                     f"passed an input_mask: {kwargs['mask']}")
                 kwargs.pop("mask")
-            if "training" in kwargs:
-                check_training(kwargs["training"])
             args, kwargs, mode = resolve_training(call_fn, args, kwargs, outer_training)
-            check_training(mode)
             _scope.training = mode  # for the layers called inside this call
             assert_input_compatibility(self.input_spec, inputs, self.name)
             if not self.built:
                 with _build_lock:  # threads making the first call at once build once
                     self._maybe_build(inputs)
             inputs = self._cast_inputs(inputs)
-            # Layers first built inside the call name their weights under this one.
-            with (name_scope(self.name) if self._scopes_weight_names
-                  else contextlib.nullcontext()):
+            # Layers first built inside the call name their weights under this one
+            # (pushed by hand: a context manager costs more than the rest of the
+            # bookkeeping of a call).
+            scope = self._weight_scope()
+            stack = _scope_stack() if scope is not None else None
+            if stack is not None:
+                stack.append(scope)
+            try:
                 outputs = call_fn(inputs, *args, **kwargs)
+            finally:
+                if stack is not None:
+                    stack.pop()
             if self.activity_regularizer is not None:
                 flat = outputs if isinstance(outputs, (list, tuple)) else [outputs]
                 for out in flat:
@@ -497,14 +515,16 @@ class Layer:
     def _attach_masks(self, inputs, outputs, previous_mask):
         """``outputs`` carrying ``compute_mask(inputs, previous_mask)`` (tf-keras's
         ``_set_mask_metadata``): numpy outputs become :class:`ArrayWithMask` views."""
-        several = type(outputs) in (list, tuple)
-        flat = list(outputs) if several else [outputs]
-        if all(mask_of(o) is not None for o in flat):
-            return outputs
+        if previous_mask is None and type(self).compute_mask is Layer.compute_mask:
+            return outputs  # it passes its input mask on, and there is none
         masks = self.compute_mask(inputs, previous_mask)
         if masks is None:
             return outputs
         masks = list(masks) if type(masks) in (list, tuple) else [masks]
+        several = type(outputs) in (list, tuple)
+        flat = list(outputs) if several else [outputs]
+        if all(m is None for m in masks) or all(mask_of(o) is not None for o in flat):
+            return outputs
         flat = [with_mask(o, m) if m is not None and isinstance(o, np.ndarray) else o
                 for o, m in zip(flat, masks)] + flat[len(masks):]
         return type(outputs)(flat) if several else flat[0]
@@ -613,7 +633,8 @@ def _first_leaf(inputs):
     return inputs
 
 
-def _dedup(variables):
+def unique_variables(variables):
+    """``variables`` without repeats (by identity: comparisons are elementwise)."""
     seen = set()
     out = []
     for v in variables:
@@ -621,4 +642,3 @@ def _dedup(variables):
             seen.add(id(v))
             out.append(v)
     return out
-

@@ -52,29 +52,44 @@ def resolve_training(call_fn, args, kwargs, outer):
     ``training`` that ``call`` does not take is removed and still sets the mode of the
     calls inside.
     """
-    params = parameters(call_fn) or ()
-    names = [p.name for p in params]
-    if "training" not in names:
-        if accepts(call_fn, "training"):  # through **kwargs
-            if kwargs.get("training") is None:
-                kwargs["training"] = outer
-            return args, kwargs, kwargs["training"]
+    takes, position, default = _training_parameter(call_fn)
+    if not takes:
         mode = kwargs.pop("training") if "training" in kwargs else outer
+        check_training(mode)
         return args, kwargs, mode
-    param = params[names.index("training")]
-    # Its place among the arguments after `inputs`, when it can be given by position.
-    position = (names.index("training") - 1
-                if param.kind == param.POSITIONAL_OR_KEYWORD else None)
     positional = position is not None and 0 <= position < len(args)
     mode = args[position] if positional else kwargs.get("training")
+    check_training(mode)
     if mode is None:
-        default = None if param.default is param.empty else param.default
         mode = outer if outer is not None else default
         if positional:
             args = args[:position] + (mode,) + args[position + 1:]
         else:
             kwargs["training"] = mode
     return args, kwargs, mode
+
+
+def _training_parameter(call_fn):
+    """``(takes training, its position among the arguments after inputs or None,
+    its default)`` for ``call_fn``: looked up once per function."""
+    func = getattr(call_fn, "__func__", None)
+    try:
+        return (_training_in(func, True) if func is not None
+                else _training_in(call_fn, False))
+    except (TypeError, ValueError):  # no signature, or not hashable
+        return False, None, None
+
+
+@functools.lru_cache(maxsize=1024)
+def _training_in(fn, bound):
+    params = _signature(fn, bound)
+    names = [p.name for p in params]
+    if "training" not in names:
+        return any(p.kind == p.VAR_KEYWORD for p in params), None, None  # **kwargs
+    param = params[names.index("training")]
+    position = (names.index("training") - 1
+                if param.kind == param.POSITIONAL_OR_KEYWORD else None)
+    return True, position, None if param.default is param.empty else param.default
 
 
 _PLAIN_TYPES = (str, int, float, bool, type(None))

@@ -22,7 +22,7 @@ def _read_only(array):
 
 
 def _unwrap(value):
-    return _read_only(value._value) if isinstance(value, Variable) else value
+    return value._read_only_view() if isinstance(value, Variable) else value
 
 
 class Variable:
@@ -61,7 +61,7 @@ class Variable:
         """A copy (as ``tf.Variable``), or a read-only view where ``copy=False``."""
         if dtype is not None and np.dtype(dtype) != self._value.dtype:
             return self._value.astype(dtype)
-        return _read_only(self._value) if copy is False else self._value.copy()
+        return self._read_only_view() if copy is False else self._value.copy()
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         inputs = tuple(_unwrap(x) for x in inputs)
@@ -99,7 +99,7 @@ class Variable:
 
     @property
     def T(self):
-        return _read_only(self._value).T
+        return self._read_only_view().T
 
     @property
     def version(self):
@@ -112,7 +112,19 @@ class Variable:
 
     def value(self):
         """The value as a read-only view (write with :meth:`assign`)."""
-        return _read_only(self._value)
+        return self._read_only_view()
+
+    def _read_only_view(self):
+        # Made once: the value array is written in place, never replaced.
+        view = self.__dict__.get("_view")
+        if view is None:
+            view = self._view = _read_only(self._value)
+        return view
+
+    def __getstate__(self):  # a copy makes its own view of its own value
+        state = dict(self.__dict__)
+        state.pop("_view", None)
+        return state
 
     def read_value(self):
         """A copy of the value (as :meth:`numpy`)."""
@@ -145,7 +157,7 @@ class Variable:
         return len(self._value)
 
     def __getitem__(self, item):
-        return _read_only(self._value)[item]
+        return self._read_only_view()[item]
 
     def __repr__(self):
         return (f"<numbarnn.Variable '{self.name}' shape={self.shape} "

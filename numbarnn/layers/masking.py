@@ -3,6 +3,7 @@ import numpy as np
 
 from ..engine.base_layer import Layer
 from ..engine.keras_mask import with_mask
+from ..engine.numerics import ieee_float
 
 __all__ = ["Masking"]
 
@@ -52,11 +53,11 @@ class Masking(Layer):
     def compute_mask(self, inputs, mask=None):
         return self._keep(inputs)
 
+    @ieee_float  # inf * 0 is NaN, as in tf-keras
     def call(self, inputs):
         x = np.asarray(inputs)
         keep = self._keep(x)
-        with np.errstate(invalid="ignore"):  # inf * 0 is NaN, as in tf-keras
-            return with_mask(x * keep[..., None].astype(x.dtype), keep)
+        return with_mask(x * keep[..., None].astype(x.dtype), keep)
 
     def compute_output_shape(self, input_shape):
         return input_shape

@@ -1,7 +1,5 @@
 """The RNN layer (tf-keras ``base_rnn.py``): argument handling, states and masking rules
 around a time loop that runs in a fused kernel (built-in cells) or a Python loop."""
-import contextlib
-
 import numpy as np
 
 from .. import kernels
@@ -9,6 +7,7 @@ from ..device import get_device
 from ..engine.base_layer import Layer, name_scope
 from ..engine.call_args import accepts
 from ..engine.input_spec import InputSpec
+from ..engine.numerics import ieee_arithmetic
 from ..engine.variables import Variable
 from ..engine import serialization
 from ..kernels.cuda_support import is_device_array
@@ -570,8 +569,9 @@ class RNN(Layer):
         who = (f'The cell "{name}" ({type(cell).__name__})' if name
                else f"The cell {type(cell).__name__}")
         # Sublayers the cell builds in its first step are named under it, as in
-        # tf-keras (which calls the cell's __call__).
-        with name_scope(name) if name else contextlib.nullcontext():
+        # tf-keras (which calls the cell's __call__). The steps compute as tf ops do,
+        # without numpy's floating-point warnings (a user cell's own numpy too).
+        with name_scope(name or None), ieee_arithmetic():
             last, outputs, new_states = kernels.rnn(
                 step, x, states, go_backwards=self.go_backwards, mask=mask,
                 constants=constants, time_major=self.time_major,

@@ -3,7 +3,7 @@ import threading
 
 import numpy as np
 
-from ..engine.base_layer import Layer
+from ..engine.base_layer import Layer, unique_variables
 from ..engine.call_args import accepts
 from ..engine.keras_mask import mask_of, with_mask
 from ..engine import serialization
@@ -64,10 +64,7 @@ class Sequential(Layer):
         """Layer by layer, each layer's in its own order, as a tf-keras model's: a
         frozen layer keeps its place (``set_weights`` of a tf-keras model's
         ``get_weights`` lines up)."""
-        out = []
-        for layer in self._stack:
-            out += [w for w in layer.weights if all(w is not o for o in out)]
-        return out
+        return unique_variables([w for layer in self._stack for w in layer.weights])
 
     def add(self, layer):
         """Append a layer."""
