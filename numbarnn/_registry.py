@@ -9,11 +9,13 @@ module's built-in names.
 """
 import re
 import threading
+import types
 
 __all__ = ["CustomObjectScope", "custom_object_scope", "get_custom_objects",
-           "get_registered_object", "resolve", "serialize_object", "camel_to_snake"]
+           "get_registered_object", "get_registered_name", "resolve", "serialize_object", "camel_to_snake"]
 
 _GLOBAL_CUSTOM_OBJECTS = {}
+_GLOBAL_CUSTOM_NAMES = {}  # object -> the name it was registered under
 _SCOPED = threading.local()  # each thread sees only the scopes it entered
 
 
@@ -74,6 +76,20 @@ def get_custom_objects():
     Scoped objects (:class:`CustomObjectScope`) are not in it.
     """
     return _GLOBAL_CUSTOM_OBJECTS
+
+
+def register_object(obj, name):
+    """Register ``obj`` under ``name`` (what a config will call it)."""
+    _GLOBAL_CUSTOM_OBJECTS[name] = obj
+    _GLOBAL_CUSTOM_NAMES[obj] = name
+
+
+def get_registered_name(obj):
+    """The name ``obj`` was registered under, else its ``__name__`` (as in tf-keras)."""
+    try:
+        return _GLOBAL_CUSTOM_NAMES.get(obj, obj.__name__)
+    except TypeError:  # unhashable
+        return obj.__name__
 
 
 def get_registered_object(name, custom_objects=None, module_objects=None):
@@ -170,3 +186,17 @@ def serialize_object(obj, module):
         return getattr(obj, "__name__", repr(obj))
     return {"module": module, "class_name": type(obj).__name__,
             "config": obj.get_config(), "registered_name": None}
+
+
+def serialize_function(fn):
+    """A user function where a config names a function (an activation), as tf-keras
+    writes it: ``{'module': 'builtins', 'class_name': 'function', 'config':
+    <registered name>, 'registered_name': 'function'}``."""
+    name = get_registered_name(fn)
+    return {"module": "builtins", "class_name": "function", "config": name,
+            "registered_name": "function"}
+
+
+def is_user_function(fn):
+    """A named Python function (not a lambda, not a builtin or ufunc)."""
+    return isinstance(fn, types.FunctionType) and fn.__name__ != "<lambda>"

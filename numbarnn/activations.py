@@ -1,7 +1,7 @@
 """Activation functions with tf-keras 2.x definitions, on numpy arrays (dtype kept)."""
 import numpy as np
 
-from ._registry import resolve
+from ._registry import is_user_function, resolve, serialize_function
 from .engine.numerics import ieee_float
 
 __all__ = ["tanh", "relu", "sigmoid", "hard_sigmoid", "linear", "elu", "selu", "softplus",
@@ -198,10 +198,18 @@ def get(identifier):
 
 
 def serialize(activation):
-    """The name of an activation ("linear" for None)."""
+    """The name of a built-in activation ("linear" for None); for a user function,
+    tf-keras's ``{"module": "builtins", "class_name": "function", "config": name,
+    "registered_name": "function"}`` (a bare name when it is a built-in's)."""
     if activation is None:
         return "linear"
-    return name_of(activation) or getattr(activation, "__name__", repr(activation))
+    name = name_of(activation)
+    if name is not None:
+        return name
+    if is_user_function(activation):
+        config = serialize_function(activation)
+        return config["config"] if config["config"] in _BY_NAME else config
+    return getattr(activation, "__name__", repr(activation))
 
 
 def deserialize(name, custom_objects=None):

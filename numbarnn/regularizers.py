@@ -5,8 +5,8 @@ from ._registry import resolve, serialize_object
 from .backend import floatx
 from .engine.numerics import ieee_float
 
-__all__ = ["Regularizer", "L1", "L2", "L1L2", "l1", "l2", "l1_l2", "get", "serialize",
-           "deserialize"]
+__all__ = ["Regularizer", "L1", "L2", "L1L2", "OrthogonalRegularizer", "l1", "l2", "l1_l2",
+           "orthogonal_regularizer", "get", "serialize", "deserialize"]
 
 
 def _factor(name, value):
@@ -87,8 +87,48 @@ class L2(L1L2):
         return {"l2": self.l2}
 
 
+class OrthogonalRegularizer(Regularizer):
+    """``factor`` times the mean absolute dot product between distinct L2-normalised
+    rows (``mode="rows"``) or columns (``mode="columns"``) of a 2-d weight.
+
+    Parameters
+    ----------
+    factor : float, default 0.01
+    mode : {"rows", "columns"}, default "rows"
+    """
+
+    def __init__(self, factor=0.01, mode="rows"):
+        self.factor = _factor("factor", factor)
+        if mode not in {"rows", "columns"}:
+            raise ValueError("Invalid value for argument `mode`. Expected one of "
+                             f'{{"rows", "columns"}}. Received: mode={mode}')
+        self.mode = mode
+
+    @ieee_float
+    def __call__(self, x):
+        x = np.asarray(x)
+        if x.ndim != 2:
+            raise ValueError("Inputs to OrthogonalRegularizer must have rank 2. Received: "
+                             f"inputs.shape == {x.shape}")
+        dtype = x.dtype if x.dtype.kind == "f" else np.dtype("float32")
+        vectors = (x if self.mode == "rows" else x.T).astype(dtype)
+        # tf.math.l2_normalize: x / sqrt(max(sum(x**2), 1e-12))
+        norms = np.sqrt(np.maximum(np.sum(vectors * vectors, axis=1, keepdims=True),
+                                   dtype.type(1e-12)))
+        unit = vectors / norms
+        product = unit @ unit.T
+        size = product.shape[0]
+        off_diagonal = np.abs(product) * (1 - np.eye(size, dtype=dtype))
+        pairs = size * (size - 1.0) / 2.0
+        return np.asarray(self.factor * 0.5 * np.sum(off_diagonal) / pairs, dtype=dtype)
+
+    def get_config(self):
+        return {"factor": self.factor, "mode": self.mode}
+
+
 l1 = L1
 l2 = L2
+orthogonal_regularizer = OrthogonalRegularizer
 
 
 def l1_l2(l1=0.01, l2=0.01):  # noqa: F811 - Keras signature
@@ -96,8 +136,10 @@ def l1_l2(l1=0.01, l2=0.01):  # noqa: F811 - Keras signature
     return L1L2(l1=l1, l2=l2)
 
 
-_CLASSES = {"L1": L1, "L2": L2, "L1L2": L1L2}
-_ALIASES = {"l1": L1, "l2": L2, "l1_l2": l1_l2}
+_CLASSES = {"L1": L1, "L2": L2, "L1L2": L1L2,
+            "OrthogonalRegularizer": OrthogonalRegularizer}
+_ALIASES = {"l1": L1, "l2": L2, "l1_l2": l1_l2,
+            "orthogonal_regularizer": OrthogonalRegularizer}
 _BUILTINS = {**_CLASSES, **_ALIASES}
 
 

@@ -12,6 +12,7 @@ import zipfile
 import numpy as np
 
 from .engine import serialization
+from .engine.base_layer import shape_from_json
 
 __all__ = ["save_model", "load_model", "save_weights", "load_weights", "FORMAT_VERSION"]
 
@@ -108,6 +109,10 @@ def save_model(model, path):
     if not model.built:
         raise ValueError(f"Cannot save {model.name}: it is not built. Call it on data or "
                          "`build(input_shape)` first.")
+    if model.weights and model._build_input_shape is None:
+        raise ValueError(f"Cannot save {model.name}: the input shape it was built with is "
+                         "unknown (its `build` did not call `super().build(input_shape)`). "
+                         "Call it on data once, or call `super().build` in `build`.")
     config = {"class_name": type(model).__name__, "config": model.get_config(),
               "build_input_shape": _jsonable(model._build_input_shape)}
     blob = np.frombuffer(json.dumps(config).encode("utf-8"), dtype=np.uint8)
@@ -115,8 +120,18 @@ def save_model(model, path):
                          "__config__": blob, **_weights_dict(model)})
 
 
-def load_model(path, custom_objects=None):
-    """Re-create a layer or model saved by :func:`save_model`, with its weights."""
+def load_model(path, custom_objects=None, safe_mode=True):
+    """Re-create a layer or model saved by :func:`save_model`, with its weights.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+    custom_objects : dict, optional
+        Name -> object mapping for the user classes and functions the config names.
+    safe_mode : bool, default True
+        Refuse to run Python bytecode stored in the file (a ``lambda``
+        ``residual_fn``), as tf-keras does; pass False only for files you trust.
+    """
     arrays = _read(path, "model")
     if "__config__" not in arrays:
         raise ValueError(f"{os.fspath(path)!r} holds weights only, not a model: use "
@@ -125,23 +140,29 @@ def load_model(path, custom_objects=None):
         config = json.loads(arrays["__config__"].tobytes().decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
         raise ValueError(f"{os.fspath(path)!r} has a corrupted model config: {err}") from None
-    model = serialization.deserialize(config, custom_objects=custom_objects)
+    model = serialization.deserialize(config, custom_objects=custom_objects,
+                                      safe_mode=safe_mode)
+    weights = _weights_list(arrays)
     shape = config.get("build_input_shape")
     if shape is not None:
-        _build(model, shape)
-    model.set_weights(_weights_list(arrays))
+        _build(model, shape_from_json(shape), len(weights))
+    model.set_weights(weights)
     return model
 
 
-def _build(model, shape):
-    shape = tuple(shape) if not (shape and isinstance(shape[0], list)) else tuple(shape[0])
-    dummy = np.zeros(tuple(1 if d is None else d for d in shape),
-                     model.compute_dtype if model.compute_dtype not in (None, "bfloat16")
-                     else "float32")
-    model(dummy)
-    if getattr(model, "stateful", False):
-        model.reset_states()
-    elif hasattr(model, "reset_states") and hasattr(model, "layers"):
+def _build(model, shape, weight_count):
+    """Build ``model`` as it was built when saved: from its build input shape (no call,
+    so bare cells build too), then, for a model whose later layers build only on
+    their first call, by calling it on zeros."""
+    model._build_from_shapes(shape)
+    if len(model.weights) < weight_count:
+        first = shape[0] if isinstance(shape, list) else shape
+        dtype = model.compute_dtype
+        dummy = np.zeros(tuple(1 if d is None else d for d in first),
+                         dtype if dtype not in (None, "bfloat16") else "float32")
+        model(dummy)
+    if getattr(model, "stateful", False) or (hasattr(model, "reset_states")
+                                             and hasattr(model, "layers")):
         model.reset_states()
 
 

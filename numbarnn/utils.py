@@ -11,7 +11,7 @@ once with :func:`register_serializable`.
 """
 from ._registry import (CustomObjectScope, custom_object_scope, get_custom_objects,
                         get_registered_object)
-from .engine.serialization import register_serializable
+from .engine.serialization import register_keras_serializable, register_serializable
 
 __all__ = ["CustomObjectScope", "custom_object_scope", "get_custom_objects",
-           "get_registered_object", "register_serializable"]
+           "get_registered_object", "register_serializable", "register_keras_serializable"]

@@ -76,6 +76,13 @@ def _scope_stack():
     return stack
 
 
+def shape_from_json(shape):
+    """A shape (a tuple), or a list of them, from the lists JSON gives back."""
+    if isinstance(shape, (list, tuple)) and shape and isinstance(shape[0], (list, tuple)):
+        return [shape_from_json(s) for s in shape]
+    return tuple(shape)
+
+
 def _current_scope():
     return "/".join(getattr(_scope, "stack", []))
 
@@ -541,6 +548,18 @@ class Layer:
             f"your layer ({type(self).__name__}).")
 
     # -- config --------------------------------------------------------------------
+    def get_build_config(self):
+        """``{"input_shape": ...}``, the shape the layer was built with, or None."""
+        if self._build_input_shape is None:
+            return None
+        return {"input_shape": self._build_input_shape}
+
+    def build_from_config(self, config):
+        """Build from a :meth:`get_build_config` dict (its shapes may be JSON lists)."""
+        shape = config["input_shape"]
+        if shape is not None:
+            self._build_from_shapes(shape_from_json(shape))
+
     def get_config(self):
         """Return the constructor arguments as a JSON-serialisable dict.
 

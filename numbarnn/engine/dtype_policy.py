@@ -11,6 +11,10 @@ _MIXED = {"mixed_float16": ("float16", "float32"),
           "mixed_bfloat16": ("bfloat16", "float32")}
 
 
+# tf.as_dtype's other names; numpy reads 'float' as float64 and 'half' not at all.
+_TF_DTYPE_ALIASES = {"float": "float32", "double": "float64", "half": "float16"}
+
+
 class Policy:
     """A dtype policy.
 
@@ -27,7 +31,11 @@ class Policy:
         if not isinstance(name, str):
             raise TypeError(f"'name' must be a string, not a {type(name).__name__}. "
                             f"Received: name={name!r}")
-        self._name = name
+        name = _TF_DTYPE_ALIASES.get(name, name)
+        if name == "bfloat16":
+            raise ValueError("dtype 'bfloat16' is not supported: numpy has no bfloat16. "
+                             "Use 'mixed_bfloat16' (computed in float32 here) or "
+                             "'float32'.")
         if name in _MIXED:
             self._compute, self._variable = _MIXED[name]
         elif name == "_infer":
@@ -45,7 +53,9 @@ class Policy:
                     f"Cannot convert value {name} to a mixed precision Policy. Valid "
                     "policies include 'mixed_float16', 'mixed_bfloat16', and the name "
                     "of any dtype such as 'float32'.")
-            self._compute = self._variable = dtype.name
+            name = dtype.name  # 'f4' and np.float32 are 'float32', as tf.as_dtype names them
+            self._compute = self._variable = name
+        self._name = name
 
     @property
     def name(self):

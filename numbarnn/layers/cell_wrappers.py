@@ -82,6 +82,7 @@ class ResidualWrapper(AbstractRNNCell):
     # and a cell without one (a plain Layer) works.
 
     def build(self, input_shape):
+        self._build_input_shape = input_shape
         if hasattr(self.cell, "build") and not getattr(self.cell, "built", True):
             self.cell.build(input_shape)
             self.cell.built = True
@@ -159,6 +160,7 @@ class ResidualWrapper(AbstractRNNCell):
                     raise ValueError(f"Unknown residual_fn: '{value}'. Pass it in "
                                      "`custom_objects`.")
             elif fn_type == "lambda":
+                serialization.check_unsafe_allowed("a layer with a Python `lambda` inside it")
                 fn = _func_load(value, globs=globs)
             else:
                 raise TypeError(f"Unknown function type: {fn_type}")

@@ -56,6 +56,7 @@ class Dense(Layer):
 
     def build(self, input_shape):
         check_floating(self)
+        self._build_input_shape = input_shape
         last = input_shape[-1]
         if last is None:
             raise ValueError("The last dimension of the inputs to a Dense layer should be "

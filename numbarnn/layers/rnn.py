@@ -191,7 +191,12 @@ class RNN(Layer):
     def states(self, states):
         # Variables are kept (as tf-keras does); arrays are copied into new ones.
         self._states = None if states is None else [
-            s if isinstance(s, Variable) else Variable(s) for s in flatten(states)]
+            s if isinstance(s, Variable) else self._state_variable(s, None)
+            for s in flatten(states)]
+
+    def _state_variable(self, value, dtype):
+        # tf-keras creates them under the layer's name scope: "simple_rnn/Variable:0".
+        return Variable(value, name=f"{self.name}/Variable:0", dtype=dtype)
 
     def _store_states(self, values):
         """Keep a stateful call's final states, in the state variables where they fit."""
@@ -201,7 +206,7 @@ class RNN(Layer):
             for variable, value in zip(self._states, values):
                 variable.assign(value)
         else:
-            self._states = [Variable(v, dtype=self.variable_dtype or "float32")
+            self._states = [self._state_variable(v, self.variable_dtype or "float32")
                             for v in values]
 
     def _batch_axis(self):
@@ -235,7 +240,7 @@ class RNN(Layer):
                                                    dtype=dtype)
             else:
                 init = zero_state(self.cell.state_size, batch, dtype)
-            self._states = [Variable(s, dtype=dtype) for s in flatten(init)]
+            self._states = [self._state_variable(s, dtype) for s in flatten(init)]
             return
         if states is None:
             for variable in self._states:
@@ -307,6 +312,7 @@ class RNN(Layer):
     def build(self, input_shape):
         """Build the cell for one step; ``input_shape`` may be a nest of shapes (one per
         input of a tuple/namedtuple input), and the cell then gets the same nest."""
+        self._build_input_shape = input_shape
         input_shape = _unwrap_list_shape(input_shape)
         if is_shape(input_shape):
             input_shape = tuple(input_shape)

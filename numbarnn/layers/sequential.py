@@ -109,6 +109,7 @@ class Sequential(Layer):
             if input_shape is None:
                 raise ValueError("You must provide an `input_shape` argument.")
         shape = _as_shape(input_shape)
+        self._build_input_shape = shape
         for layer in self._stack:
             if not layer.built:
                 layer._build_from_shapes(shape)

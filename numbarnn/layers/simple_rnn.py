@@ -69,6 +69,8 @@ class SimpleRNNCell(DropoutRNNCellMixin, Layer):
                  recurrent_regularizer=None, bias_regularizer=None, kernel_constraint=None,
                  recurrent_constraint=None, bias_constraint=None, dropout=0.0,
                  recurrent_dropout=0.0, seed=None, **kwargs):
+        # A TF1-era placement option: no effect here, kept for configs that carry it.
+        self._enable_caching_device = kwargs.pop("enable_caching_device", True)
         super().__init__(**kwargs)
         self.units = _check_units(units)
         self.activation = activations.get(activation)
@@ -90,6 +92,7 @@ class SimpleRNNCell(DropoutRNNCellMixin, Layer):
 
     def build(self, input_shape):
         check_floating(self)
+        self._build_input_shape = input_shape
         input_dim = input_shape[-1]
         if input_dim is None:
             raise ValueError("The last dimension of the inputs to `SimpleRNNCell` should be "
@@ -194,7 +197,19 @@ class SimpleRNNCell(DropoutRNNCellMixin, Layer):
             "dropout": self.dropout,
             "recurrent_dropout": self.recurrent_dropout,
         }
+        config.update(_extra_config(self))
         return {**super().get_config(), **config}
+
+
+def _extra_config(cell):
+    """Keys tf-keras writes only when not at their default (``enable_caching_device``),
+    and numbarnn's ``seed`` (left out when None, so tf-keras reads the config)."""
+    extra = {}
+    if cell.seed is not None:
+        extra["seed"] = cell.seed
+    if cell._enable_caching_device is not True:
+        extra["enable_caching_device"] = cell._enable_caching_device
+    return extra
 
 
 _CELL_ARGS = ("activation", "use_bias", "kernel_initializer", "recurrent_initializer",
@@ -232,6 +247,8 @@ class SimpleRNN(RNN):
                  go_backwards=False, stateful=False, unroll=False, seed=None, **kwargs):
         if "implementation" in kwargs:
             kwargs.pop("implementation")
+        cell_kwargs = ({"enable_caching_device": kwargs.pop("enable_caching_device")}
+                       if "enable_caching_device" in kwargs else {})
         cell = SimpleRNNCell(
             units, activation=activation, use_bias=use_bias,
             kernel_initializer=kernel_initializer,
@@ -241,7 +258,7 @@ class SimpleRNN(RNN):
             kernel_constraint=kernel_constraint, recurrent_constraint=recurrent_constraint,
             bias_constraint=bias_constraint, dropout=dropout,
             recurrent_dropout=recurrent_dropout, seed=seed, dtype=kwargs.get("dtype"),
-            trainable=kwargs.get("trainable", True), name="simple_rnn_cell")
+            trainable=kwargs.get("trainable", True), name="simple_rnn_cell", **cell_kwargs)
         super().__init__(cell, return_sequences=return_sequences,
                          return_state=return_state, go_backwards=go_backwards,
                          stateful=stateful, unroll=unroll, **kwargs)
@@ -257,9 +274,12 @@ class SimpleRNN(RNN):
         del config["cell"]
         cell_config = self.cell.get_config()
         config["units"] = self.cell.units
-        for key in _CELL_ARGS:
+        for key in _CELL_ARGS:  # in tf-keras's key order
+            if key == "kernel_constraint":
+                config["activity_regularizer"] = regularizers.serialize(
+                    self.activity_regularizer)
             config[key] = cell_config[key]
-        config["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
+        config.update(_extra_config(self.cell))
         return config
 
     @classmethod

@@ -91,6 +91,7 @@ class StackedRNNCells(Layer):
         return inputs, pack_sequence_as(self.state_size, flatten(new_nested))
 
     def build(self, input_shape):
+        self._build_input_shape = input_shape
         if isinstance(input_shape, list):
             input_shape = input_shape[0]
         self._step_shape = tuple(input_shape)
