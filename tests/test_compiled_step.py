@@ -74,3 +74,71 @@ def test_compiled_step_does_not_use_the_python_loop(rng, monkeypatch):
         layer(x)
     with nr.device("python"), pytest.raises(AssertionError, match="generic Python loop"):
         layer(x)
+
+
+@njit
+def short_output_step(x_t, h, params):
+    new_h = 0.5 * h + np.tanh(x_t @ params[0])
+    return new_h[:1], new_h
+
+
+@njit
+def state_only_step(x_t, h, params):
+    return 0.5 * h + np.tanh(x_t @ params[0])
+
+
+@pytest.mark.parametrize("step,match", [
+    (short_output_step, r"Received shapes \(1,\) and \(3,\)"),
+    (state_only_step, r"must return \(output \(3,\), new_state \(3,\)\). Received: ndarray"),
+])
+def test_a_compiled_step_returning_wrong_shapes_is_an_error(rng, step, match):
+    cell = LeakyCell(3)
+    cell.compiled_step = step
+    with nr.device("cpu"), pytest.raises(ValueError, match=match):
+        nr.RNN(cell)(rng.standard_normal((2, 4, 2)).astype("float32"))
+
+
+@njit
+def scribbling_step(x_t, h, params):
+    x_t[:] = 99.0
+    new_h = 0.5 * h + np.tanh(x_t @ params[0])
+    return new_h, new_h
+
+
+@pytest.mark.parametrize("time_major", [False, True])
+def test_a_step_that_writes_its_input_leaves_the_callers_array(rng, time_major):
+    cell = LeakyCell(3)
+    cell.compiled_step = scribbling_step
+    x = rng.standard_normal((4, 2, 2)).astype("float32")
+    before = x.copy()
+    with nr.device("cpu"):
+        nr.RNN(cell, time_major=time_major)(x)
+    np.testing.assert_array_equal(x, before)
+
+
+class DropoutLeakyCell(nr.layers.DropoutRNNCellMixin, LeakyCell):
+    def __init__(self, units, dropout=0.0, **kwargs):
+        super().__init__(units, **kwargs)
+        self.dropout = dropout
+        self.recurrent_dropout = 0.0
+
+    def call(self, inputs, states, training=None):
+        mask = self.get_dropout_mask_for_cell(inputs, training)
+        if mask is not None:
+            inputs = inputs * mask
+        return super().call(inputs, states)
+
+
+def test_training_calls_of_a_cell_whose_call_takes_training_run_the_call(rng):
+    layer = nr.RNN(DropoutLeakyCell(3, dropout=0.5), return_sequences=True)
+    x = rng.standard_normal((8, 5, 4)).astype("float32")
+    with nr.device("cpu"):
+        inference = layer(x)
+        training = layer(x, training=True)
+    with nr.device("python"):
+        np.testing.assert_allclose(layer(x), inference, rtol=1e-5, atol=1e-6)
+    assert not np.allclose(training, inference)  # dropout applied
+    # the input mask drops inputs and scales the others by 2
+    layer.cell.reset_dropout_mask()
+    mask = layer.cell.get_dropout_mask_for_cell(x[:, 0], True)
+    assert set(np.unique(mask)) <= {0.0, 2.0}

@@ -348,3 +348,73 @@ def test_more_bad_arguments_name_themselves():
     cell.build((None, 2))
     with pytest.raises(TypeError, match="`states` must be numeric"):
         cell(np.ones((2, 2)), [np.full((2, 2), "a")])
+
+
+def test_sequential_checks_the_declared_input_shape():
+    x = np.zeros((2, 6, 2), "float32")
+    model = nr.Sequential([nr.SimpleRNN(3, input_shape=(4, 2))])
+    with pytest.raises(ValueError, match=r'layer "sequential(_\d+)?" is incompatible with the '
+                                         r"layer: expected shape=\(None, 4, 2\), found "
+                                         r"shape=\(2, 6, 2\)"):
+        model(x)
+    assert model(x[:, :4]).shape == (2, 3)
+    with pytest.raises(ValueError, match=r"expected shape=\(None, 2\)"):
+        nr.Sequential([nr.Dense(3, input_shape=(2,))])(x)
+    # the batch size is not checked, as in tf-keras
+    assert nr.Sequential([nr.SimpleRNN(3, batch_input_shape=(3, None, 2))])(x).shape == (2, 3)
+
+
+@pytest.mark.parametrize("bad", [np.ones((2, 3, 2), object), np.ones((2, 3), str),
+                                 np.zeros((2, 3), "datetime64[s]")])
+def test_masking_rejects_non_numeric_inputs(bad):
+    with pytest.raises(TypeError, match="Masking expects numeric `inputs`"):
+        nr.Masking()(bad)
+
+
+def test_masking_rejects_a_scalar():
+    with pytest.raises(ValueError, match=r"inputs.shape=\(\)"):
+        nr.Masking()(np.float32(0))
+
+
+def test_ragged_mask_names_the_argument():
+    with pytest.raises(ValueError, match=r"Argument `mask` must be an array of shape \(2, 5\)"):
+        nr.SimpleRNN(3)(np.zeros((2, 5, 2), "float32"), mask=[[1, 0, 1, 1, 1], [1]])
+
+
+def test_empty_initial_state_list_means_none_given(rng):
+    layer = nr.SimpleRNN(3)
+    x = rng.standard_normal((2, 5, 2)).astype("float32")
+    np.testing.assert_array_equal(layer(x, initial_state=[]), layer(x))
+
+
+@pytest.mark.parametrize("value", [0.0, 1.0, np.float32(1)])
+def test_training_as_a_float_flag(rng, value):
+    layer = nr.SimpleRNN(3)
+    x = rng.standard_normal((2, 5, 2)).astype("float32")
+    np.testing.assert_array_equal(layer(x, training=value), layer(x))
+    with pytest.raises(TypeError, match="Argument `training` must be a boolean"):
+        layer(x, training=0.5)
+
+
+def test_integer_step_inputs_keep_the_cells_dtype():
+    cell = nr.SimpleRNNCell(3)
+    cell.build((None, 2))
+    out, states = cell(np.ones((4, 2), int), [np.zeros((4, 3), "float32")])
+    assert out.dtype == np.float32 and states[0].dtype == np.float32
+
+
+def test_a_python_cell_cannot_write_into_the_callers_inputs(rng):
+    class Scribbler(nr.AbstractRNNCell):
+        state_size = 2
+        output_size = 2
+
+        def call(self, inputs, states):
+            inputs[:] = 99.0
+            return inputs[:, :2], [inputs[:, :2]]
+
+    x = rng.standard_normal((2, 3, 2)).astype("float32")
+    before = x.copy()
+    for time_major in (False, True):
+        with pytest.raises(ValueError, match="read-only"):
+            nr.RNN(Scribbler(), time_major=time_major)(x)
+    np.testing.assert_array_equal(x, before)

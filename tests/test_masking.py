@@ -98,10 +98,21 @@ def test_a_nested_sequential_passes_its_mask_on(engine):
     assert two(x).shape == (1, 4, 1)
 
 
-@pytest.mark.parametrize("bad", ["0", None, [0.0]])
+@pytest.mark.parametrize("bad", ["0", None, [], ["a"], True])
 def test_mask_value_must_be_a_number(bad):
     with pytest.raises(TypeError, match="`mask_value` must be a number"):
         nr.Masking(bad)
+
+
+def test_mask_value_per_feature():
+    """tf-keras compares feature by feature with a list: a step is masked when every
+    feature equals its own value."""
+    x = np.array([[[0.0, 1.0], [1.0, 1.0], [0.0, 2.0]]], "float32")
+    layer = nr.Masking(mask_value=[0.0, 1.0])
+    out = layer(x)
+    np.testing.assert_array_equal(out._keras_mask, [[False, True, True]])
+    np.testing.assert_array_equal(out, [[[0, 0], [1, 1], [0, 2]]])
+    assert layer.get_config()["mask_value"] == [0.0, 1.0]
 
 
 def test_eager_calls_pass_masks_on_as_tf_keras_tensors_do(layer_engine, rng):

@@ -128,11 +128,12 @@ def input_masks(inputs):
 
 
 def check_training(value):
-    """``training`` is None, a bool or 0/1 (a scalar): anything else (a string, an
-    array of flags) would be read by ``bool()`` as something it does not mean."""
+    """``training`` is None, a bool or 0/1 (a scalar, 0.0 and 1.0 included): anything
+    else (a string, an array of flags) would be read by ``bool()`` as something it does
+    not mean."""
     if value is None or isinstance(value, (bool, np.bool_)):
         return
-    scalar = np.ndim(value) == 0 and np.asarray(value).dtype.kind in "biu"
+    scalar = np.ndim(value) == 0 and np.asarray(value).dtype.kind in "biuf"
     if not scalar or value not in (0, 1):
         raise TypeError("Argument `training` must be a boolean (or None, or 0/1). "
                         f"Received: training={value!r}")

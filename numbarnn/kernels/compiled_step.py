@@ -43,11 +43,13 @@ def run_user_step(step, params, x, mask, state, go_backwards, zero_output_for_ma
                   return_sequences, time_major, output_size):
     """Arrange arrays for :func:`user_step_forward` and undo the layout afterwards."""
     dtype = x.dtype
-    xt = np.ascontiguousarray(x if time_major else np.swapaxes(x, 0, 1))
+    # always a copy: the step gets views of it, and may write to them
+    xt = np.array(x if time_major else np.swapaxes(x, 0, 1), order="C", copy=True)
     steps, batch = xt.shape[:2]
     mask_t = (np.zeros((0, batch), np.bool_) if mask is None else
               np.ascontiguousarray(mask if time_major else mask.T, dtype=np.bool_))
     state = np.array(state, dtype=dtype, order="C")
+    _check_first_step(step, params, xt, state, output_size)
     out_seq = np.zeros((steps if return_sequences else 0, batch, output_size), dtype)
     out_last = np.zeros((batch, output_size), dtype)
     user_step_forward(step, params, xt, mask_t, state, bool(go_backwards),
@@ -55,3 +57,21 @@ def run_user_step(step, params, x, mask, state, go_backwards, zero_output_for_ma
     if return_sequences:
         return (out_seq if time_major else np.swapaxes(out_seq, 0, 1)), state
     return out_last, state
+
+
+def _check_first_step(step, params, xt, state, output_size):
+    """Run the step once on a copy of the first row, and check what it returns: inside
+    the compiled loop a wrong shape would broadcast into wrong numbers (or fail in numba
+    with a message that names neither the cell nor the step)."""
+    if xt.shape[0] == 0 or xt.shape[1] == 0:
+        return
+    result = step(xt[0, 0].copy(), state[0].copy(), params)
+    expected = f"(output ({output_size},), new_state ({state.shape[1]},))"
+    if not (isinstance(result, tuple) and len(result) == 2):
+        raise ValueError(f"The cell's `compiled_step` must return {expected}. "
+                         f"Received: {type(result).__name__} {np.shape(result)}")
+    shapes = tuple(np.shape(r) for r in result)
+    if shapes != ((output_size,), (state.shape[1],)):
+        raise ValueError(f"The cell's `compiled_step` must return {expected}, the "
+                         f"cell's output_size and state_size. Received shapes "
+                         f"{shapes[0]} and {shapes[1]}.")

@@ -22,9 +22,17 @@ def _select(mask_t, new, old):
     return np.where(m, new, old)
 
 
+def _read_only(x):
+    view = x.view()
+    view.flags.writeable = False
+    return view
+
+
 def _time_major_leaves(inputs, time_major):
-    """The input leaves as a flat list of ``(T, B, ...)`` arrays."""
-    leaves = [np.asarray(x) for x in _nest().flatten(inputs)]
+    """The input leaves as a flat list of read-only ``(T, B, ...)`` views: a cell that
+    writes into its step input gets an error, not the caller's array changed (tf-keras
+    tensors are immutable)."""
+    leaves = [_read_only(np.asarray(x)) for x in _nest().flatten(inputs)]
     for i, x in enumerate(leaves):
         if x.ndim < 3:
             raise ValueError(f"Input {i} of the recurrence must have rank >= 3 "
@@ -170,7 +178,8 @@ def rnn(step_function, inputs, initial_states, go_backwards=False, mask=None,
             mask = mask.T
     steps = leaves[0].shape[0]
     order = range(steps - 1, -1, -1) if go_backwards else range(steps)
-    constants = list(constants or [])
+    constants = [_read_only(np.asarray(c)) if isinstance(c, np.ndarray) else c
+                 for c in constants or []]
     # Copies: a cell may update its states in place or hand back an array it was
     # given (a state, a view of the input); the caller's arrays stay the caller's.
     states = [np.array(s) for s in initial_states]

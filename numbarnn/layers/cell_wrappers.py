@@ -58,6 +58,19 @@ class ResidualWrapper(AbstractRNNCell):
         shape check.
     **kwargs
         Base Layer arguments.
+
+    Notes
+    -----
+    A dropout cell inside the wrapper (or inside a stack nested in a stack) gets new
+    dropout masks at every call of the layer, as a plain cell does. tf-keras's RNN resets
+    only the masks of its own cell and of a stack's direct children, so there such a
+    cell keeps the masks of its first training call for ever; numbarnn does not copy
+    that.
+
+    A ``lambda`` ``residual_fn`` is saved as bytecode, which loads only outside safe
+    mode (``load_model(path, safe_mode=False)``), as in tf-keras; a named function is
+    saved by name and looked up in ``custom_objects`` (tf-keras saves it as bytecode
+    too, and reads both forms).
     """
 
     def __init__(self, cell, residual_fn=None, **kwargs):

@@ -8,6 +8,11 @@ from ..engine.numerics import ieee_float
 __all__ = ["Masking"]
 
 
+def _is_number(value):
+    return not isinstance(value, (bool, np.bool_)) and isinstance(
+        value, (int, float, np.integer, np.floating))
+
+
 class Masking(Layer):
     """Mask the timesteps whose features all equal ``mask_value`` (tf-keras
     ``layers.Masking``).
@@ -18,9 +23,10 @@ class Masking(Layer):
 
     Parameters
     ----------
-    mask_value : float, default 0.0
+    mask_value : float or list of float, default 0.0
         A timestep ``t`` of row ``b`` is masked when ``inputs[b, t, :] == mask_value``
-        everywhere (NaN never equals it, so a step with a NaN stays unmasked).
+        everywhere (NaN never equals it, so a step with a NaN stays unmasked); a list
+        gives one value per feature, as in tf-keras.
     **kwargs
         Base layer arguments (``name``, ``dtype``, ``input_shape``, ...).
 
@@ -37,18 +43,28 @@ class Masking(Layer):
 
     def __init__(self, mask_value=0.0, **kwargs):
         super().__init__(**kwargs)
-        # tf-keras fails at the first call on anything but a number (TypeError for a
-        # string, ValueError for None); here the constructor says so.
-        if isinstance(mask_value, (bool, np.bool_)) or not isinstance(
-                mask_value, (int, float, np.integer, np.floating)):
-            raise TypeError("Argument `mask_value` must be a number. Received: "
-                            f"mask_value={mask_value!r}")
+        # tf-keras fails at the first call on anything but a number or a per-feature
+        # list of numbers (TypeError for a string, ValueError for None); here the
+        # constructor says so.
+        values = np.asarray(mask_value) if isinstance(
+            mask_value, (list, tuple, np.ndarray)) else None
+        if not (_is_number(mask_value) or (values is not None and values.size > 0
+                                           and values.dtype.kind in "iuf")):
+            raise TypeError("Argument `mask_value` must be a number (or a list of one "
+                            f"per feature). Received: mask_value={mask_value!r}")
         self.supports_masking = True
         self.mask_value = mask_value
 
     def _keep(self, inputs):
         """True where a timestep has a feature that differs from ``mask_value``."""
-        return np.any(np.asarray(inputs) != self.mask_value, axis=-1)
+        x = np.asarray(inputs)
+        if x.dtype.kind not in "biuf":
+            raise TypeError("Masking expects numeric `inputs`. Received: inputs of dtype "
+                            f"{x.dtype}")
+        if x.ndim == 0:
+            raise ValueError("Masking expects `inputs` with a feature axis (at least 1 "
+                             f"dimension). Received: inputs.shape={x.shape}")
+        return np.any(x != np.asarray(self.mask_value), axis=-1)
 
     def compute_mask(self, inputs, mask=None):
         return self._keep(inputs)

@@ -31,11 +31,11 @@ def _standardize_args(inputs, initial_state, constants, num_constants):
             initial_state = inputs[1:]
         inputs = inputs[0]
 
-    def to_list(x):
+    def to_list(x):  # an empty list is none given, as in tf-keras
         if x is None or isinstance(x, list):
-            return x
+            return x or None
         if isinstance(x, tuple):
-            return list(x)
+            return list(x) or None
         return [x]
     return inputs, to_list(initial_state), to_list(constants)
 
@@ -408,7 +408,11 @@ class RNN(Layer):
             mask = (flatten(mask) or [None])[0]
         if mask is None:
             return None
-        mask = np.asarray(to_host_array(mask))
+        try:
+            mask = np.asarray(to_host_array(mask))
+        except ValueError as err:  # ragged nested lists
+            raise ValueError(f"Argument `mask` must be an array of shape {shape[:2]}. "
+                             f"Received a value numpy cannot read as one: {err}") from None
         expected = shape[:2]
         if mask.ndim == 3 and mask.shape[2] == 1:  # tf-keras broadcasts it over units
             mask = mask[..., 0]
@@ -500,8 +504,11 @@ class RNN(Layer):
             if levels is not None and len(levels) != len(states):
                 levels = None
         step = getattr(self.cell, "compiled_step", None)
+        # compiled_step has no training argument: a training call of a cell whose call
+        # takes one (dropout...) runs the call
         if (levels is None and step is not None and engine == "cpu" and constants is None
-                and len(states) == 1 and states[0].ndim == 2):
+                and len(states) == 1 and states[0].ndim == 2
+                and not (training and accepts(self.cell.call, "training"))):
             from ..kernels.compiled_step import run_user_step
             params = (self.cell.compiled_params() if hasattr(self.cell, "compiled_params")
                       else tuple(w.value().astype(dtype, copy=False)

@@ -5,6 +5,7 @@ import numpy as np
 
 from ..engine.base_layer import Layer, unique_variables
 from ..engine.call_args import accepts
+from ..engine.input_spec import InputSpec
 from ..engine.keras_mask import mask_of, with_mask
 from ..engine import serialization
 from .rnn_utils import is_shape
@@ -84,6 +85,14 @@ class Sequential(Layer):
         known = getattr(self._stack[0], "_batch_input_shape", None)
         if known is not None:
             self.build(known)
+        self._set_input_spec()
+
+    def _set_input_spec(self):
+        """The first layer's declared input shape (batch left free), checked on every
+        call as tf-keras's Input layer does."""
+        known = getattr(self._stack[0], "_batch_input_shape", None) if self._stack else None
+        self.input_spec = (None if known is None else InputSpec(
+            shape=(None,) + tuple(known[1:]), allow_last_axis_squeeze=True))
 
     def pop(self):
         """Remove and return the last layer.
@@ -97,6 +106,7 @@ class Sequential(Layer):
             raise TypeError("There are no layers in the model.")
         layer = self._stack.pop()
         self._layers.remove(layer)
+        self._set_input_spec()
         return layer
 
     def build(self, input_shape=None):

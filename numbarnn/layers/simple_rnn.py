@@ -33,6 +33,13 @@ def _check_rate(name, value):
     return min(1.0, max(0.0, value))  # tf-keras clips rather than raising
 
 
+def _as_float(value, dtype):
+    """Integer and boolean step inputs in the weights' dtype (numpy would promote
+    int @ float32 to float64)."""
+    value = np.asarray(value)
+    return value.astype(dtype) if value.dtype.kind in "biu" else value
+
+
 class SimpleRNNCell(DropoutRNNCellMixin, Layer):
     """Cell for a fully connected RNN: ``h_t = activation(x_t W + b + h_{t-1} U)``.
 
@@ -130,8 +137,10 @@ class SimpleRNNCell(DropoutRNNCellMixin, Layer):
         dp_mask = self.get_dropout_mask_for_cell(inputs, training) if training else None
         rec_dp_mask = (self.get_recurrent_dropout_mask_for_cell(prev, training)
                        if training else None)
+        kernel = self.kernel.value()
+        inputs, prev = (_as_float(v, kernel.dtype) for v in (inputs, prev))
         x = inputs * dp_mask if dp_mask is not None else inputs
-        h = np.dot(x, self.kernel.value())
+        h = np.dot(x, kernel)
         if self.bias is not None:
             h = h + self.bias.value()
         if rec_dp_mask is not None:
