@@ -16,11 +16,11 @@ from .engine import (InputSpec, Layer, Policy, Variable, global_policy,  # noqa:
 from .layers import (RNN, AbstractRNNCell, Dense, Masking,  # noqa: E402
                      ResidualWrapper, Sequential, SimpleRNN, SimpleRNNCell,
                      StackedRNNCells)
-from .saving import load_model, save_model  # noqa: E402
+from .saving import load_model, model_from_json, save_model  # noqa: E402
 
 __all__ = ["Layer", "InputSpec", "Variable", "Policy", "AbstractRNNCell", "SimpleRNNCell",
            "SimpleRNN", "RNN", "StackedRNNCells", "ResidualWrapper", "Dense", "Masking",
            "Sequential",
            "activations", "backend", "constraints", "initializers", "regularizers",
            "layers", "utils", "device", "set_device", "get_device", "global_policy",
-           "set_global_policy", "save_model", "load_model", "__version__"]
+           "set_global_policy", "save_model", "load_model", "model_from_json", "__version__"]

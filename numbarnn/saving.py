@@ -14,7 +14,8 @@ import numpy as np
 from .engine import serialization
 from .engine.base_layer import shape_from_json
 
-__all__ = ["save_model", "load_model", "save_weights", "load_weights", "FORMAT_VERSION"]
+__all__ = ["save_model", "load_model", "save_weights", "load_weights", "model_from_json",
+           "FORMAT_VERSION"]
 
 FORMAT_VERSION = 1
 
@@ -148,6 +149,17 @@ def load_model(path, custom_objects=None, safe_mode=True):
         _build(model, shape_from_json(shape), len(weights))
     model.set_weights(weights)
     return model
+
+
+def model_from_json(json_string, custom_objects=None):
+    """A model (unbuilt, new weights) from a JSON config string, as written by
+    ``Sequential.to_json`` here or in tf-keras (``keras.models.model_from_json``)."""
+    try:
+        config = json.loads(json_string)
+    except (TypeError, json.JSONDecodeError) as err:
+        raise ValueError(f"Argument `json_string` must be a JSON model config. {err}") \
+            from None
+    return serialization.deserialize(config, custom_objects=custom_objects)
 
 
 def _build(model, shape, weight_count):

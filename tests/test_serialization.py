@@ -197,3 +197,27 @@ def test_seed_and_enable_caching_device_survive_a_config_round_trip():
     assert layer.cell.seed == 7
     assert layer.get_config()["enable_caching_device"] is False
     assert "seed" not in nr.SimpleRNN(2).get_config()  # tf-keras reads the default
+
+
+def test_sequential_to_json_and_model_from_json(rng):
+    model = nr.Sequential([nr.Masking(input_shape=(5, 3)), nr.SimpleRNN(4),
+                           nr.Dense(2, activation="softmax")])
+    again = nr.model_from_json(model.to_json())
+    again.set_weights(model.get_weights())
+    x = x_of(rng, (2, 5, 3))
+    np.testing.assert_array_equal(again(x), model(x))
+    assert json.loads(model.to_json())["class_name"] == "Sequential"
+    with pytest.raises(ValueError, match="`json_string` must be a JSON model config"):
+        nr.model_from_json("{not json")
+
+
+def test_sequential_get_layer():
+    model = nr.Sequential([nr.SimpleRNN(2, name="a"), nr.Dense(1, name="b")])
+    assert model.get_layer("b") is model.layers[1]
+    assert model.get_layer(index=0) is model.layers[0]
+    for kwargs, match in [({}, "Provide either a layer name or layer index"),
+                          ({"name": "z"}, r"No such layer: z. Existing layers are: \['a', 'b'\]"),
+                          ({"index": 2}, "at index 2 but model only has 2 layers"),
+                          ({"name": "a", "index": 0}, "Provide only a layer name")]:
+        with pytest.raises(ValueError, match=match):
+            model.get_layer(**kwargs)

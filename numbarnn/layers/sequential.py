@@ -60,6 +60,39 @@ class Sequential(Layer):
     def layers(self):
         return list(self._stack)
 
+    def get_layer(self, name=None, index=None):
+        """The layer called ``name``, or the one at ``index`` (tf-keras
+        ``Model.get_layer``).
+
+        Raises
+        ------
+        ValueError
+            For both or neither argument, an unknown name, or an index out of range.
+        """
+        if index is not None and name is not None:
+            raise ValueError("Provide only a layer name or a layer index. Received: "
+                             f"index={index}, name={name}.")
+        if index is not None:
+            if len(self._stack) <= index:
+                raise ValueError(f"Was asked to retrieve layer at index {index} but model "
+                                 f"only has {len(self._stack)} layers.")
+            return self._stack[index]
+        if name is not None:
+            for layer in self._stack:
+                if layer.name == name:
+                    return layer
+            raise ValueError(f"No such layer: {name}. Existing layers are: "
+                             f"{[layer.name for layer in self._stack]}.")
+        raise ValueError("Provide either a layer name or layer index at `get_layer`.")
+
+    def to_json(self, **kwargs):
+        """The model's config as a JSON string, in tf-keras's ``Model.to_json`` layout
+        (read back by :func:`numbarnn.saving.model_from_json`, or by tf-keras's
+        ``keras.models.model_from_json``); ``kwargs`` go to ``json.dumps``."""
+        import json
+        return json.dumps({"class_name": type(self).__name__, "config": self.get_config(),
+                           "backend": "numbarnn"}, **kwargs)
+
     @property
     def weights(self):
         """Layer by layer, each layer's in its own order, as a tf-keras model's: a
