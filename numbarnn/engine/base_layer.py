@@ -15,8 +15,9 @@ from ..kernels.cuda_support import is_device_array, require_cuda
 from .call_args import (accepts, init_parameters, input_masks, plain_arguments,
                         resolve_training)
 from .dtype_policy import Policy, as_policy, numpy_compute_dtype
-from .input_spec import assert_input_compatibility
+from .input_spec import InputSpec, assert_input_compatibility
 from .keras_mask import mask_of, with_mask
+from .tensor_shape import TensorShape
 from .variables import Variable
 
 __all__ = ["Layer", "name_scope", "reset_uids"]
@@ -152,6 +153,8 @@ class Layer:
     _scopes_weight_names = True
     # A layer whose call attaches its output mask itself (tf-keras's flag).
     _compute_output_and_mask_jointly = False
+    # Only recurrent layers (and models holding one) keep state between calls.
+    stateful = False
 
     def __new__(cls, *args, **kwargs):
         # tf-keras >= 2.13: the constructor arguments, when all are plain values
@@ -165,7 +168,8 @@ class Layer:
         for kw in kwargs:
             if kw not in _ALLOWED_LAYER_KWARGS:
                 raise TypeError("Keyword argument not understood:", kw)
-        object.__setattr__(self, "_layers", [])
+        object.__setattr__(self, "_layers", [])  # sublayers a model adds explicitly
+        object.__setattr__(self, "_tracked", {})  # attribute name -> tracked value
         self._trainable_weights = []
         self._non_trainable_weights = []
         self._callable_losses = []
@@ -179,7 +183,7 @@ class Layer:
         self._autocast = kwargs.get("autocast", True)
         self._name = name or _unique_name(_snake_case(type(self).__name__))
         if not isinstance(self._name, str):
-            raise TypeError(f"Argument `name` must be a string. Received: name={name!r}")
+            raise TypeError(f"Expected `name` argument to be a string, but got: {name}")
         self._initial_weights = kwargs.get("weights")
         self.activity_regularizer = regularizers_mod.get(kwargs.get("activity_regularizer"))
         batch_input_shape = kwargs.get("batch_input_shape")
@@ -190,21 +194,68 @@ class Layer:
                                    if batch_input_shape is not None else None)
         self._build_input_shape = None
 
+    @property
+    def input_spec(self):
+        """``InputSpec`` (or a list of them, or None) every call's inputs must meet."""
+        return self._input_spec
+
+    @input_spec.setter
+    def input_spec(self, value):
+        for spec in _flat_specs(value):
+            if spec is not None and not isinstance(spec, InputSpec):
+                raise TypeError("Layer input_spec must be an instance of InputSpec. Got: "
+                                f"{spec}")
+        object.__setattr__(self, "_input_spec", value)
+
     # -- attribute tracking ----------------------------------------------------------
     def __setattr__(self, name, value):
-        """Track sublayers and Variables set as public attributes, as tf-keras does
-        (``self.w = Variable(...)`` in ``build`` is one of the layer's weights)."""
-        layers = self.__dict__.get("_layers")
-        if layers is not None and not name.startswith("_"):
-            values = value if isinstance(value, (list, tuple)) else [value]
-            for v in values:
-                if isinstance(v, Layer) and v is not self and all(v is not l for l in layers):
-                    layers.append(v)
-                elif isinstance(v, Variable) and not any(
-                        v is w for w in self._trainable_weights + self._non_trainable_weights):
+        """Track sublayers and Variables set as attributes, as tf-keras does: a Layer,
+        or a list, tuple or dict holding layers (at any depth, also when filled after
+        the assignment), is a sublayer, and a Variable set here (alone or in such a
+        container) is one of this layer's weights. Re-assigning or deleting the
+        attribute stops tracking what it held. Private names are tracked too; the
+        framework's own bookkeeping names and class attributes (properties) are not."""
+        tracked = self.__dict__.get("_tracked")
+        if tracked is None or name in _UNTRACKED_NAMES or hasattr(type(self), name):
+            object.__setattr__(self, name, value)
+            return
+        if name in tracked:
+            self._untrack(name)
+        if isinstance(value, (Layer, Variable, list, tuple, dict)):
+            tracked[name] = value
+            own = self._trainable_weights + self._non_trainable_weights
+            for v in _variables_in(value):
+                if not any(v is w for w in own):
                     (self._trainable_weights if v.trainable
                      else self._non_trainable_weights).append(v)
+                    own.append(v)
         object.__setattr__(self, name, value)
+
+    def __delattr__(self, name):
+        tracked = self.__dict__.get("_tracked")
+        if tracked is not None and name in tracked:
+            self._untrack(name)
+        object.__delattr__(self, name)
+
+    def _untrack(self, name):
+        """Forget attribute ``name``'s value; a Variable that no other attribute holds
+        leaves the weights (tf-keras's reference counting)."""
+        old = self._tracked.pop(name)
+        if isinstance(old, Variable) and not any(v is old for v in self._tracked.values()):
+            self._trainable_weights = [w for w in self._trainable_weights if w is not old]
+            self._non_trainable_weights = [w for w in self._non_trainable_weights
+                                           if w is not old]
+
+    def _sublayers(self):
+        """The direct sublayers, in the order they were first set (repeats possible)."""
+        out = list(self._layers)
+        for value in self._tracked.values():
+            if isinstance(value, Layer):
+                if value is not self:
+                    out.append(value)
+            elif isinstance(value, (list, tuple, dict)):
+                out += [layer for layer in _layers_in(value) if layer is not self]
+        return out
 
     def _flatten_layers(self, include_self=True):
         """Yield this layer and every nested sublayer once, depth first."""
@@ -217,7 +268,7 @@ class Layer:
             seen.add(id(layer))
             if layer is not self or include_self:
                 yield layer
-            stack[0:0] = layer._layers
+            stack[0:0] = layer._sublayers()
 
     # -- naming and dtypes -----------------------------------------------------------
     @property
@@ -296,7 +347,7 @@ class Layer:
         if not self.trainable:
             return []
         out = list(self._trainable_weights)
-        for layer in self._layers:
+        for layer in self._sublayers():
             out += layer.trainable_weights
         return unique_variables(out)
 
@@ -304,11 +355,11 @@ class Layer:
     def non_trainable_weights(self):
         if self.trainable:
             out = list(self._non_trainable_weights)
-            for layer in self._layers:
+            for layer in self._sublayers():
                 out += layer.non_trainable_weights
         else:
             out = self._trainable_weights + self._non_trainable_weights
-            for layer in self._layers:
+            for layer in self._sublayers():
                 out += layer.weights
         return unique_variables(out)
 
@@ -433,7 +484,7 @@ class Layer:
             first = _first_leaf(inputs)
             self._dtype_policy = Policy(np.dtype(first.dtype).name)
         # A list gives a list of shapes; a (named)tuple input keeps its structure.
-        self._build_from_shapes(_map_nested(lambda x: tuple(x.shape), inputs))
+        self._build_from_shapes(_map_nested(lambda x: TensorShape(x.shape), inputs))
 
     def _build_from_shapes(self, shapes):
         """``build(shapes)`` under the layer's name scope, then the bookkeeping of a
@@ -447,7 +498,7 @@ class Layer:
             self._initial_weights = None
 
     def _convert_inputs(self, inputs):
-        if isinstance(inputs, (list, tuple)):
+        if isinstance(inputs, (list, tuple, dict)):
             return _map_nested(self._convert_inputs, inputs)
         if isinstance(inputs, (int, float, bool, np.number)):
             return np.asarray(inputs)
@@ -543,16 +594,45 @@ class Layer:
         return mask
 
     def compute_output_shape(self, input_shape):
-        raise NotImplementedError(
-            f"Please run in eager mode or implement the compute_output_shape method on "
-            f"your layer ({type(self).__name__}).")
+        """The output shape for ``input_shape``, found as tf-keras finds it for a layer
+        that does not say: build the layer and call it on zeros of that shape (twice,
+        with unknown dimensions as 1 and as 2: an output dimension that differs is
+        unknown). The calls leave no losses behind.
+
+        Raises
+        ------
+        NotImplementedError
+            If the layer cannot be called on zeros of that shape.
+        """
+        def zeros(shape, fill):
+            return np.zeros(tuple(fill if d is None else d for d in shape),
+                            numpy_compute_dtype(self._dtype_policy) or "float32")
+
+        def shape_of(x):
+            return tuple(np.shape(x))
+
+        saved = [(layer, list(layer._eager_losses)) for layer in self._flatten_layers()]
+        try:
+            outputs = [self(_map_shapes_nested(input_shape, lambda s, f=fill: zeros(s, f)),
+                            training=False) for fill in (1, 2)]
+        except Exception as err:
+            raise NotImplementedError(
+                f"Could not infer the output shape of {type(self).__name__} by calling it "
+                f"on zeros of shape {input_shape} ({type(err).__name__}: {err}); implement "
+                "`compute_output_shape` on the layer.") from err
+        finally:
+            for layer, losses in saved:
+                layer._eager_losses = losses
+        return _map_nested2(lambda a, b: tuple(
+            x if x == y else None for x, y in zip(shape_of(a), shape_of(b))),
+            outputs[0], outputs[1])
 
     # -- config --------------------------------------------------------------------
     def get_build_config(self):
         """``{"input_shape": ...}``, the shape the layer was built with, or None."""
         if self._build_input_shape is None:
             return None
-        return {"input_shape": self._build_input_shape}
+        return {"input_shape": _plain_shapes(self._build_input_shape)}
 
     def build_from_config(self, config):
         """Build from a :meth:`get_build_config` dict (its shapes may be JSON lists)."""
@@ -635,8 +715,10 @@ class Layer:
 
 
 def _map_nested(fn, inputs):
-    """``fn`` applied to the leaves of nested lists/tuples, keeping the containers
-    (namedtuples included)."""
+    """``fn`` applied to the leaves of nested lists/tuples/dicts, keeping the
+    containers (namedtuples included)."""
+    if isinstance(inputs, dict):
+        return {key: _map_nested(fn, value) for key, value in inputs.items()}
     if not isinstance(inputs, (list, tuple)):
         return fn(inputs)
     items = [_map_nested(fn, x) for x in inputs]
@@ -645,11 +727,71 @@ def _map_nested(fn, inputs):
     return type(inputs)(items)
 
 
+def _flat_specs(value):
+    if isinstance(value, (list, tuple)):
+        return [s for item in value for s in _flat_specs(item)]
+    return [value]
+
+
+def _plain_shapes(shapes):
+    """TensorShapes as plain tuples, in any nest of lists."""
+    if isinstance(shapes, list):
+        return [_plain_shapes(s) for s in shapes]
+    return tuple(shapes) if isinstance(shapes, tuple) else shapes
+
+
+def _map_shapes_nested(shapes, fn):
+    """``fn`` applied to each shape of a shape or a nest of shapes."""
+    if isinstance(shapes, (list, tuple)) and shapes and isinstance(
+            shapes[0], (list, tuple)):
+        return type(shapes)(_map_shapes_nested(s, fn) for s in shapes) if not hasattr(
+            shapes, "_fields") else type(shapes)(*(_map_shapes_nested(s, fn) for s in shapes))
+    return fn(shapes)
+
+
+def _map_nested2(fn, a, b):
+    """``fn`` on the paired leaves of two structures shaped alike."""
+    if isinstance(a, (list, tuple)):
+        return type(a)(_map_nested2(fn, x, y) for x, y in zip(a, b)) if not hasattr(
+            a, "_fields") else type(a)(*(_map_nested2(fn, x, y) for x, y in zip(a, b)))
+    return fn(a, b)
+
+
 def _first_leaf(inputs):
-    """The first array of (possibly nested) inputs."""
-    while isinstance(inputs, (list, tuple)) and inputs:
-        inputs = inputs[0]
+    """The first array of (possibly nested) inputs (a dict's in sorted key order)."""
+    while isinstance(inputs, (list, tuple, dict)) and inputs:
+        inputs = inputs[sorted(inputs)[0]] if isinstance(inputs, dict) else inputs[0]
     return inputs
+
+
+# Bookkeeping attributes of the framework itself, never tracked as sublayers/weights
+# (``_states``: a stateful RNN's state Variables are not weights, as in tf-keras).
+_UNTRACKED_NAMES = frozenset({
+    "_layers", "_tracked", "_trainable_weights", "_non_trainable_weights",
+    "_callable_losses", "_eager_losses", "_states", "_stack", "_initial_weights",
+    "_auto_config", "_packed_cache", "_masks", "_build_input_shape",
+    "_batch_input_shape", "_dtype_policy", "_input_spec"})
+_MAX_DEPTH = 8  # of nested containers searched for layers
+
+
+def _layers_in(value, depth=0):
+    """The layers in ``value``: itself, or inside nested lists, tuples and dicts."""
+    if isinstance(value, Layer):
+        yield value
+    elif depth < _MAX_DEPTH and isinstance(value, (list, tuple, dict)):
+        for item in (value.values() if isinstance(value, dict) else value):
+            if isinstance(item, (Layer, list, tuple, dict)):
+                yield from _layers_in(item, depth + 1)
+
+
+def _variables_in(value, depth=0):
+    """The Variables in ``value``: itself, or inside nested lists, tuples and dicts."""
+    if isinstance(value, Variable):
+        yield value
+    elif depth < _MAX_DEPTH and isinstance(value, (list, tuple, dict)):
+        for item in (value.values() if isinstance(value, dict) else value):
+            if isinstance(item, (Variable, list, tuple, dict)):
+                yield from _variables_in(item, depth + 1)
 
 
 def unique_variables(variables):

@@ -74,7 +74,10 @@ def _shape_of(x):
 
 
 def _flatten(inputs):
-    """The leaves of nested lists/tuples (namedtuples included), in order."""
+    """The leaves of nested lists/tuples (namedtuples included), in order; a dict's
+    in sorted key order, as tf.nest flattens them."""
+    if isinstance(inputs, dict):
+        return [leaf for key in sorted(inputs) for leaf in _flatten(inputs[key])]
     if not isinstance(inputs, (list, tuple)):
         return [inputs]
     return [leaf for x in inputs for leaf in _flatten(x)]

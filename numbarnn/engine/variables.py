@@ -10,9 +10,13 @@ ufunc's ``out=``): ``np.asarray(v)`` and ``v.numpy()`` are copies, and ``v.value
 cache packed copies of the weights keyed on :attr:`Variable.version`, so a write they
 could not see would leave them computing with stale weights.
 """
+import re
+
 import numpy as np
 
 __all__ = ["Variable"]
+
+_FULL_NAME = re.compile(r".*:\d+$")  # already "scope/name:0"
 
 
 def _read_only(array):
@@ -25,6 +29,27 @@ def _unwrap(value):
     return value._read_only_view() if isinstance(value, Variable) else value
 
 
+def _tf_dtype(value):
+    """The dtype TensorFlow gives a Python value (numpy values keep theirs)."""
+    if isinstance(value, (np.ndarray, np.generic, Variable)) or hasattr(value, "dtype"):
+        return None
+    kind = np.asarray(value).dtype
+    if kind == np.float64:
+        return np.float32
+    if kind == np.int64 and np.all(np.abs(np.asarray(value)) < 2 ** 31):
+        return np.int32
+    return None
+
+
+def _full_name(name):
+    if name is not None and _FULL_NAME.match(name):
+        return name
+    from .base_layer import _current_scope  # the scope of the layer being built
+    scope = _current_scope()
+    name = "Variable" if name is None else name
+    return f"{scope}/{name}:0" if scope else f"{name}:0"
+
+
 class Variable:
     """A named, mutable weight array.
 
@@ -32,10 +57,13 @@ class Variable:
     ----------
     initial_value : array_like
         Initial value; copied. (``value=`` is accepted too.)
-    name : str
-        Full name, e.g. ``"simple_rnn/simple_rnn_cell/kernel:0"``.
+    name : str, optional
+        As for ``tf.Variable``: ``"scale"`` becomes ``"scale:0"`` under the current
+        name scope (``"my_layer/scale:0"`` inside a layer's ``build``); default
+        ``"Variable"``. A name that already ends in ``:0`` is kept as is.
     dtype : str or numpy.dtype, optional
-        Storage dtype; defaults to the value's dtype.
+        Storage dtype; defaults to the value's: numpy arrays and scalars keep theirs,
+        Python floats are float32 and Python ints int32, as in TensorFlow.
     trainable : bool
         Whether optimisers would update it.
     constraint : callable, optional
@@ -44,14 +72,18 @@ class Variable:
 
     __array_priority__ = 100
 
-    def __init__(self, initial_value=None, name="Variable:0", dtype=None, trainable=True,
+    def __init__(self, initial_value=None, name=None, dtype=None, trainable=True,
                  constraint=None, *, value=None):
         if initial_value is None:
             initial_value = value
         if initial_value is None:
             raise ValueError("Argument `initial_value` of Variable must be given.")
-        self._value = np.array(initial_value, dtype=dtype, copy=True)
-        self.name = name if name is not None else "Variable:0"
+        if constraint is not None and not callable(constraint):
+            raise ValueError("Argument `constraint` must be None or a callable. Got a "
+                             f"{type(constraint)}: {constraint}")
+        self._value = np.array(_unwrap(initial_value), dtype=dtype or _tf_dtype(
+            initial_value), copy=True)
+        self.name = _full_name(name)
         self.trainable = bool(trainable)
         self.constraint = constraint
         self._version = 0
@@ -130,8 +162,13 @@ class Variable:
         """A copy of the value (as :meth:`numpy`)."""
         return self._value.copy()
 
-    def assign(self, value):
-        """Set the value in place; the shape must match.
+    def get_shape(self):
+        return self._value.shape
+
+    def assign(self, value, use_locking=None, name=None, read_value=True):
+        """Set the value in place; the shape must match. Returns the variable, or None
+        with ``read_value=False`` (tf.Variable's signature; ``use_locking`` and
+        ``name`` do nothing here).
 
         Raises
         ------
@@ -145,13 +182,24 @@ class Variable:
                 f"{self.name!r} of shape {self._value.shape}.")
         self._value[...] = value
         self._version += 1
-        return self
+        return self if read_value else None
 
-    def assign_add(self, delta):
-        return self.assign(self._value + np.asarray(_unwrap(delta)))
+    def assign_add(self, delta, use_locking=None, name=None, read_value=True):
+        return self.assign(self._value + np.asarray(_unwrap(delta)), read_value=read_value)
 
-    def assign_sub(self, delta):
-        return self.assign(self._value - np.asarray(_unwrap(delta)))
+    def assign_sub(self, delta, use_locking=None, name=None, read_value=True):
+        return self.assign(self._value - np.asarray(_unwrap(delta)), read_value=read_value)
+
+    def _in_place(self, *args):
+        # Python would rebind the name to a new array and leave the variable as it
+        # was (a silently lost update); tf.Variable refuses too.
+        raise RuntimeError("`variable += value` with `Variable`s is not supported. Use "
+                           "`variable.assign_add(value)` to modify the variable, or "
+                           "`out = variable + value` if you need to get a new output "
+                           "array.")
+
+    __iadd__ = __isub__ = __imul__ = __itruediv__ = __ifloordiv__ = __ipow__ = _in_place
+    __imatmul__ = __imod__ = _in_place
 
     def __len__(self):
         return len(self._value)
@@ -165,6 +213,9 @@ class Variable:
 
     def __float__(self):
         return float(self._value)
+
+    def __int__(self):
+        return int(self._value)
 
     def __bool__(self):
         return bool(self._value)

@@ -91,7 +91,14 @@ class Dense(Layer):
         return np.asarray(self.activation(out), dtype=x.dtype)
 
     def compute_output_shape(self, input_shape):
-        return tuple(input_shape[:-1]) + (self.units,)
+        input_shape = tuple(input_shape)
+        if len(input_shape) < 2:
+            raise ValueError(f"Shape {input_shape} must have rank at least 2")
+        if input_shape[-1] is None:
+            raise ValueError("The last dimension of the input shape of a Dense layer "
+                             "should be defined. Found None. Received: "
+                             f"input_shape={input_shape}")
+        return input_shape[:-1] + (self.units,)
 
     def get_config(self):
         return {**super().get_config(),

@@ -1,18 +1,10 @@
 """Nested structures of states (tf.nest-like) and state-size helpers."""
 import numpy as np
 
+from ..engine.tensor_shape import TensorShape
+
 __all__ = ["TensorShape", "flatten", "pack_sequence_as", "is_nested", "map_structure",
            "is_shape", "flatten_shapes", "map_shapes", "state_shapes", "zero_state"]
-
-
-class TensorShape(tuple):
-    """A shape that counts as one state (``state_size=TensorShape([a, b])``), not a nest."""
-
-    def __new__(cls, dims):
-        return super().__new__(cls, tuple(dims))
-
-    def as_list(self):
-        return list(self)
 
 
 def is_nested(x):

@@ -97,8 +97,24 @@ class Sequential(Layer):
     def weights(self):
         """Layer by layer, each layer's in its own order, as a tf-keras model's: a
         frozen layer keeps its place (``set_weights`` of a tf-keras model's
-        ``get_weights`` lines up)."""
+        ``get_weights`` lines up).
+
+        Raises
+        ------
+        ValueError
+            Before the model is built (as in tf-keras).
+        """
+        if not self.built and self._stack:
+            raise ValueError(
+                f"Weights for model '{self.name}' have not yet been created. Weights are "
+                "created when the model is first called on inputs or `build()` is "
+                "called with an `input_shape`.")
         return unique_variables([w for layer in self._stack for w in layer.weights])
+
+    @property
+    def stateful(self):
+        """Whether a layer of the model is stateful."""
+        return any(getattr(layer, "stateful", False) for layer in self._stack)
 
     def add(self, layer):
         """Append a layer."""
@@ -116,6 +132,8 @@ class Sequential(Layer):
         # input shape (so `set_weights` works before a call); a layer that cannot
         # compute its output shape is built on the first call instead.
         known = getattr(self._stack[0], "_batch_input_shape", None)
+        if known is None and len(self._stack) > 1:
+            known = self._build_input_shape  # of an earlier build or call
         if known is not None:
             self.build(known)
         self._set_input_spec()
@@ -124,8 +142,8 @@ class Sequential(Layer):
         """The first layer's declared input shape (batch left free), checked on every
         call as tf-keras's Input layer does."""
         known = getattr(self._stack[0], "_batch_input_shape", None) if self._stack else None
-        self.input_spec = (None if known is None else InputSpec(
-            shape=(None,) + tuple(known[1:]), allow_last_axis_squeeze=True))
+        self.input_spec = (None if known is None else [InputSpec(
+            shape=(None,) + tuple(known[1:]), allow_last_axis_squeeze=True)])
 
     def pop(self):
         """Remove and return the last layer.
@@ -159,7 +177,8 @@ class Sequential(Layer):
             try:
                 out = layer.compute_output_shape(shape)
             except NotImplementedError:
-                break  # as in tf-keras eager: the later layers build on their first call
+                # the later layers build on the first call, which builds the model
+                return
             if isinstance(out, list):
                 raise ValueError(_SINGLE_OUTPUT)
             shape = tuple(out)
@@ -230,6 +249,8 @@ class Sequential(Layer):
         if x.ndim == 0:
             raise ValueError("Argument `x` of `predict` must have a batch axis. Received "
                              f"a scalar: x={x!r}")
+        if len(x) == 0:
+            raise ValueError("Expected input data to be non-empty.")
         if batch_size is not None:
             if isinstance(batch_size, (bool, np.bool_)) or not isinstance(
                     batch_size, (int, np.integer)):
@@ -245,8 +266,9 @@ class Sequential(Layer):
         return np.concatenate(parts)
 
     def reset_states(self):
+        """Reset the states of the stateful layers, nested models' included."""
         for layer in self._stack:
-            if getattr(layer, "stateful", False):
+            if getattr(layer, "stateful", False) and hasattr(layer, "reset_states"):
                 layer.reset_states()
 
     def compute_output_shape(self, input_shape):
@@ -256,8 +278,23 @@ class Sequential(Layer):
             shape = tuple(out[0]) if isinstance(out, list) else tuple(out)
         return shape
 
-    def summary(self, print_fn=print, line_length=65):
-        """Print a table of the layers, output shapes and parameter counts."""
+    def summary(self, line_length=65, positions=None, print_fn=print, expand_nested=False,
+                show_trainable=False, layer_range=None):
+        """Print a table of the layers, output shapes and parameter counts.
+
+        tf-keras's arguments are accepted; ``positions``, ``expand_nested``,
+        ``show_trainable`` and ``layer_range`` do not change the table here.
+
+        Raises
+        ------
+        ValueError
+            Before the model is built (as in tf-keras).
+        """
+        del positions, expand_nested, show_trainable, layer_range
+        if not self.built:
+            raise ValueError("This model has not yet been built. Build the model first "
+                             "by calling `build()` or by calling the model on a batch of "
+                             "data.")
         rows = []
         total = trainable = 0
         shape = getattr(self._stack[0], "_build_input_shape", None) if self._stack else None

@@ -1,0 +1,185 @@
+"""The Layer / Sequential / Variable surface a custom-layer author touches, as in
+tf-keras: attribute tracking, build shapes, output shapes, stateful models."""
+import numpy as np
+import pytest
+
+import numbarnn as nr
+
+
+def test_sublayers_in_private_attributes_dicts_and_lists_filled_later(rng):
+    class Block(nr.Layer):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self._rnn = nr.SimpleRNN(2, return_sequences=True, name="priv")
+            self.heads = {"a": nr.Dense(1, name="head")}
+            self.blocks = []
+            self.blocks.append([nr.Dense(2, name="appended")])
+
+        def call(self, x):
+            h = self._rnn(x)
+            return self.heads["a"](self.blocks[0][0](h))
+
+    block = Block(name="blk")
+    x = rng.standard_normal((2, 3, 4)).astype("float32")
+    block(x)
+    assert [w.name for w in block.weights] == [
+        "blk/priv/simple_rnn_cell/kernel:0", "blk/priv/simple_rnn_cell/recurrent_kernel:0",
+        "blk/priv/simple_rnn_cell/bias:0", "blk/head/kernel:0", "blk/head/bias:0",
+        "blk/appended/kernel:0", "blk/appended/bias:0"]
+    block.trainable = False
+    assert not block._rnn.trainable and not block.heads["a"].trainable
+    assert block.trainable_weights == [] and len(block.non_trainable_weights) == 7
+
+
+def test_reassigning_or_deleting_an_attribute_untracks_its_old_value(rng):
+    class Holder(nr.Layer):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.d = nr.Dense(2, name="old")
+
+        def call(self, x):
+            return self.d(x)
+
+    holder = Holder(name="s")
+    x = np.ones((1, 3), "float32")
+    holder(x)
+    holder.d = nr.Dense(4, name="new")
+    holder(x)
+    assert [w.name for w in holder.weights] == ["s/new/kernel:0", "s/new/bias:0"]
+    del holder.d
+    assert holder.weights == []
+
+
+def test_a_build_without_super_called_twice_keeps_one_weight():
+    class W(nr.Layer):
+        def build(self, input_shape):
+            self.w = self.add_weight("w", (input_shape[-1],))
+
+        def call(self, x):
+            return x * self.w
+
+    layer = W(name="w")
+    layer.build((None, 3))  # leaves built False: the first call builds again
+    layer(np.ones((2, 3), "float32"))
+    assert [v.name for v in layer.weights] == ["w/w:0"]
+
+
+def test_build_gets_a_tensor_shape():
+    seen = []
+
+    class Probe(nr.Layer):
+        def build(self, input_shape):
+            seen.append((input_shape.as_list(), input_shape.rank, input_shape[-1]))
+            super().build(input_shape)
+
+    Probe()(np.ones((2, 3), "float32"))
+    assert seen == [([2, 3], 2, 3)]
+
+
+def test_default_compute_output_shape_calls_the_layer():
+    class Double(nr.Layer):
+        def call(self, x):
+            return x * 2
+
+    class Pool(nr.Layer):
+        def call(self, x):
+            return x.mean(axis=1)
+
+    assert Double().compute_output_shape((None, 4)) == (None, 4)
+    assert Pool().compute_output_shape((None, None, 5)) == (None, 5)
+    model = nr.Sequential([nr.Dense(3, input_shape=(4,)), Double(), nr.Dense(2)])
+    assert model.built and model.count_params() == 4 * 3 + 3 + 3 * 2 + 2
+
+    class Broken(nr.Layer):
+        def call(self, x):
+            raise RuntimeError("no")
+
+    with pytest.raises(NotImplementedError, match="implement `compute_output_shape`"):
+        Broken().compute_output_shape((None, 2))
+
+
+def test_compute_output_shape_leaves_no_losses():
+    layer = nr.Dense(2, activity_regularizer="l2")
+    layer(np.ones((1, 3), "float32"))
+    before = [float(v) for v in layer.losses]
+    layer.compute_output_shape((None, 3))
+    assert [float(v) for v in layer.losses] == before
+
+
+def test_nested_stateful_models_reset():
+    inner = nr.Sequential([nr.SimpleRNN(2, stateful=True, batch_input_shape=(2, 4, 3))])
+    outer = nr.Sequential([inner, nr.Dense(1)])
+    outer(np.ones((2, 4, 3), "float32"))
+    assert outer.stateful and not nr.Dense(1).stateful
+    assert np.abs(inner.layers[0].states[0].numpy()).sum() > 0
+    outer.reset_states()
+    assert np.abs(inner.layers[0].states[0].numpy()).sum() == 0
+
+
+def test_sequential_build_state_and_errors(rng):
+    model = nr.Sequential([nr.Dense(4)])
+    with pytest.raises(ValueError, match="have not yet been created"):
+        model.weights
+    with pytest.raises(ValueError, match="has not yet been built"):
+        model.summary()
+    model(np.ones((2, 3), "float32"))
+    model.add(nr.Dense(2))  # built again from the known input shape
+    assert model.built and len(model.weights) == 4
+    model.summary(print_fn=lambda line: None, show_trainable=True, expand_nested=True)
+    with pytest.raises(ValueError, match="Expected input data to be non-empty"):
+        model.predict(np.zeros((0, 3), "float32"))
+
+
+def test_dense_compute_output_shape_checks_its_input():
+    with pytest.raises(ValueError, match=r"Shape \(3,\) must have rank at least 2"):
+        nr.Dense(2).compute_output_shape((3,))
+    with pytest.raises(ValueError, match="last dimension of the input shape"):
+        nr.Dense(2).compute_output_shape((None, None))
+
+
+def test_input_spec_must_be_input_specs():
+    layer = nr.Layer()
+    layer.input_spec = [nr.InputSpec(ndim=2), None]
+    with pytest.raises(TypeError, match="Layer input_spec must be an instance of InputSpec. "
+                                        "Got: 3"):
+        layer.input_spec = 3
+
+
+def test_dict_inputs_reach_call():
+    class Add(nr.Layer):
+        def call(self, x):
+            return x["a"] + 2 * x["b"]
+
+    out = Add()({"a": np.ones((2, 3), "float32"), "b": np.ones((2, 3), "float32")})
+    np.testing.assert_array_equal(out, np.full((2, 3), 3.0))
+
+
+def test_variable_follows_tf_variable():
+    assert nr.Variable(2.0).dtype == np.float32
+    assert nr.Variable([1, 2]).dtype == np.int32
+    assert nr.Variable(np.float64(1)).dtype == np.float64
+    assert nr.Variable(1.0, name="v").name == "v:0"
+
+    class Scaled(nr.Layer):
+        def build(self, input_shape):
+            self.scale = nr.Variable(2.0, name="scale")
+
+        def call(self, x):
+            return x * self.scale
+
+    layer = Scaled(name="s")
+    out = layer(np.ones((2, 3), "float32"))
+    assert out.dtype == np.float32 and [w.name for w in layer.weights] == ["s/scale:0"]
+    v = nr.Variable(np.zeros(2, "float32"))
+    with pytest.raises(RuntimeError, match="assign_add"):
+        v += 1
+    assert v.assign([1.0, 1.0], read_value=False) is None
+    np.testing.assert_array_equal(v.numpy(), [1.0, 1.0])
+    assert v.get_shape() == (2,) and int(nr.Variable(3.0)) == 3
+    with pytest.raises(ValueError, match="`constraint` must be None or a callable"):
+        nr.Variable(1.0, constraint=3)
+
+
+def test_layer_name_must_be_a_string():
+    with pytest.raises(TypeError, match="Expected `name` argument to be a string, but got: 3"):
+        nr.Dense(2, name=3)
