@@ -41,7 +41,7 @@ __all__ = ["dot", "zeros", "ones", "zeros_like", "ones_like", "sigmoid", "tanh",
            "batch_set_value",
            # configuration
            "set_epsilon", "image_data_format", "set_image_data_format", "cast_to_floatx",
-           "learning_phase",
+           "learning_phase", "clear_session",
            # creation
            "constant", "variable", "eye", "arange", "random_uniform", "random_normal",
            # shapes
@@ -397,6 +397,13 @@ def set_image_data_format(data_format):
 def cast_to_floatx(x):
     """``x`` as an array of the default float dtype (:func:`floatx`)."""
     return np.asarray(x, dtype=floatx())
+
+
+def clear_session():
+    """Restart default layer naming (``dense``, ``dense_1``, ... from zero), as
+    tf-keras's ``clear_session`` does; numbarnn holds no graph or session to free."""
+    from .engine.base_layer import reset_uids
+    reset_uids()
 
 
 def learning_phase():

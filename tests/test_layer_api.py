@@ -183,3 +183,9 @@ def test_variable_follows_tf_variable():
 def test_layer_name_must_be_a_string():
     with pytest.raises(TypeError, match="Expected `name` argument to be a string, but got: 3"):
         nr.Dense(2, name=3)
+
+
+def test_clear_session_restarts_layer_names():
+    nr.Dense(1)
+    nr.backend.clear_session()
+    assert nr.Dense(1).name == "dense" and nr.Dense(1).name == "dense_1"
