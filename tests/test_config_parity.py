@@ -7,31 +7,19 @@ import json
 import os
 import sys
 
-import numpy as np
 import pytest
 
 import numbarnn as nr
 
 DATA = os.path.join(os.path.dirname(__file__), "data")
 sys.path.insert(0, DATA)
-from config_cases import CASES  # noqa: E402
+from config_cases import CASES, make  # noqa: E402
 
 with open(os.path.join(DATA, "tf_keras_configs.json")) as _f:
     RECORDED = json.load(_f)
 
 NAMESPACE = {"L": nr.layers, "R": nr.regularizers, "I": nr.initializers,
              "C": nr.constraints, "ResidualWrapper": nr.ResidualWrapper}
-
-
-def make(expression, build):
-    layer = eval(expression, dict(NAMESPACE))
-    if build is not None:
-        how, shape = build
-        if how == "build":
-            layer.build(shape)
-        else:
-            layer(np.zeros(shape, "float32"))
-    return layer
 
 
 def key_paths(tree, prefix=""):
@@ -49,7 +37,7 @@ def key_paths(tree, prefix=""):
 
 @pytest.mark.parametrize("name,expression,build", CASES, ids=[c[0] for c in CASES])
 def test_serialized_config_equals_tf_keras(name, expression, build):
-    ours = json.loads(json.dumps(nr.layers.serialize(make(expression, build))))
+    ours = json.loads(json.dumps(nr.layers.serialize(make(expression, build, NAMESPACE))))
     assert ours == RECORDED[name]
     assert key_paths(ours) == key_paths(RECORDED[name])
 

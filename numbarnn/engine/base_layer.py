@@ -224,7 +224,7 @@ class Layer:
         if isinstance(value, (Layer, Variable, list, tuple, dict)):
             tracked[name] = value
             own = self._trainable_weights + self._non_trainable_weights
-            for v in _variables_in(value):
+            for v in _found_in(value, Variable):
                 if not any(v is w for w in own):
                     (self._trainable_weights if v.trainable
                      else self._non_trainable_weights).append(v)
@@ -254,7 +254,7 @@ class Layer:
                 if value is not self:
                     out.append(value)
             elif isinstance(value, (list, tuple, dict)):
-                out += [layer for layer in _layers_in(value) if layer is not self]
+                out += [layer for layer in _found_in(value, Layer) if layer is not self]
         return out
 
     def _flatten_layers(self, include_self=True):
@@ -774,24 +774,15 @@ _UNTRACKED_NAMES = frozenset({
 _MAX_DEPTH = 8  # of nested containers searched for layers
 
 
-def _layers_in(value, depth=0):
-    """The layers in ``value``: itself, or inside nested lists, tuples and dicts."""
-    if isinstance(value, Layer):
+def _found_in(value, kind, depth=0):
+    """The instances of ``kind`` in ``value``: itself, or inside nested lists, tuples
+    and dicts."""
+    if isinstance(value, kind):
         yield value
     elif depth < _MAX_DEPTH and isinstance(value, (list, tuple, dict)):
         for item in (value.values() if isinstance(value, dict) else value):
-            if isinstance(item, (Layer, list, tuple, dict)):
-                yield from _layers_in(item, depth + 1)
-
-
-def _variables_in(value, depth=0):
-    """The Variables in ``value``: itself, or inside nested lists, tuples and dicts."""
-    if isinstance(value, Variable):
-        yield value
-    elif depth < _MAX_DEPTH and isinstance(value, (list, tuple, dict)):
-        for item in (value.values() if isinstance(value, dict) else value):
-            if isinstance(item, (Variable, list, tuple, dict)):
-                yield from _variables_in(item, depth + 1)
+            if isinstance(item, (kind, list, tuple, dict)):
+                yield from _found_in(item, kind, depth + 1)
 
 
 def unique_variables(variables):

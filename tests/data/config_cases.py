@@ -45,3 +45,16 @@ CASES = [
     ("masking", "L.Masking(mask_value=-1.0, name='m')", ("call", (2, 3, 4))),
     ("mixed_policy", "L.SimpleRNN(3, dtype='mixed_float16', name='s')", None),
 ]
+
+
+def make(expression, build, namespace):
+    """The layer of a case, built or called as the case says."""
+    import numpy as np
+    layer = eval(expression, dict(namespace))
+    if build is not None:
+        how, shape = build
+        if how == "build":
+            layer.build(shape)
+        else:
+            layer(np.zeros(shape, "float32"))
+    return layer

@@ -10,12 +10,11 @@ import os
 import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-import numpy as np  # noqa: E402
 import tf_keras as keras  # noqa: E402
 from tf_keras.src.layers.rnn.cell_wrappers import ResidualWrapper  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(__file__))
-from config_cases import CASES  # noqa: E402
+from config_cases import CASES, make  # noqa: E402
 
 NAMESPACE = {"L": keras.layers, "R": keras.regularizers, "I": keras.initializers,
              "C": keras.constraints, "ResidualWrapper": ResidualWrapper}
@@ -24,13 +23,7 @@ NAMESPACE = {"L": keras.layers, "R": keras.regularizers, "I": keras.initializers
 def main():
     recorded = {}
     for name, expression, build in CASES:
-        layer = eval(expression, dict(NAMESPACE))
-        if build is not None:
-            how, shape = build
-            if how == "build":
-                layer.build(shape)
-            else:
-                layer(np.zeros(shape, "float32"))
+        layer = make(expression, build, NAMESPACE)
         recorded[name] = json.loads(json.dumps(keras.layers.serialize(layer)))
     path = os.path.join(os.path.dirname(__file__), "tf_keras_configs.json")
     with open(path, "w") as f:
