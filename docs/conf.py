@@ -38,7 +38,8 @@ import numbarnn as nr
 
 import doctest  # noqa: E402
 
-# Sequential.summary() pads its columns with trailing spaces.
+# Sequential.summary() pads its columns with trailing spaces and separates its rows
+# with lines of spaces, as tf-keras's.
 doctest_default_flags = (doctest.ELLIPSIS | doctest.IGNORE_EXCEPTION_DETAIL
                          | doctest.DONT_ACCEPT_TRUE_FOR_1 | doctest.NORMALIZE_WHITESPACE)
 

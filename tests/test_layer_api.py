@@ -189,3 +189,42 @@ def test_clear_session_restarts_layer_names():
     nr.Dense(1)
     nr.backend.clear_session()
     assert nr.Dense(1).name == "dense" and nr.Dense(1).name == "dense_1"
+
+
+# Printed by tf-keras 2.21 for the same model (trailing spaces included).
+TF_KERAS_SUMMARY = """\
+Model: "sequential"
+____________________________________________________________________________
+ Layer (type)                Output Shape              Param #   Trainable  
+============================================================================
+ masking (Masking)           (None, 5, 3)              0         Y          
+                                                                            
+ inner (Sequential)          (None, 5, 3)              47        Y          
+|¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯|
+| a_really_long_layer_name_  (None, 5, 4)              32        Y         |
+| that_wraps_around (Simple                                                |
+| RNN)                                                                     |
+|                                                                          |
+| dense (Dense)              (None, 5, 3)              15        Y         |
+¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯
+ simple_rnn (SimpleRNN)      (None, 2)                 12        N          
+                                                                            
+============================================================================
+Total params: 59 (236.00 Byte)
+Trainable params: 47 (188.00 Byte)
+Non-trainable params: 12 (48.00 Byte)
+____________________________________________________________________________
+"""
+
+
+def test_summary_is_laid_out_as_tf_keras_lays_it_out():
+    nr.backend.clear_session()
+    inner = nr.Sequential([
+        nr.SimpleRNN(4, return_sequences=True,
+                     name="a_really_long_layer_name_that_wraps_around"),
+        nr.Dense(3)], name="inner")
+    model = nr.Sequential([nr.Masking(input_shape=(5, 3)), inner, nr.SimpleRNN(2)])
+    model.layers[2].trainable = False
+    lines = []
+    model.summary(print_fn=lines.append, show_trainable=True, expand_nested=True)
+    assert "\n".join(lines) + "\n" == TF_KERAS_SUMMARY

@@ -229,7 +229,7 @@ def test_dense_and_sequential_summary(capsys, rng):
     np.testing.assert_allclose(y, np.exp(z) / np.exp(z).sum(1, keepdims=True), rtol=1e-5)
     model.summary()
     text = capsys.readouterr().out
-    assert "Total params: 64" in text  # (3*4+16+4) + (4*3+9+3) + (3*2+2)
+    assert "Total params: 64 (256.00 Byte)" in text  # (3*4+16+4) + (4*3+9+3) + (3*2+2)
     again = nr.Sequential.from_config(model.get_config())
     assert [type(l) for l in again.layers] == [type(l) for l in model.layers]
 

@@ -9,6 +9,7 @@ from ..engine.input_spec import InputSpec
 from ..engine.keras_mask import mask_of, with_mask
 from ..engine import serialization
 from .rnn_utils import is_shape
+from .summary import print_summary
 
 __all__ = ["Sequential"]
 
@@ -282,48 +283,46 @@ class Sequential(Layer):
                 show_trainable=False, layer_range=None):
         """Print a table of the layers, output shapes and parameter counts.
 
-        tf-keras's arguments are accepted; ``positions``, ``expand_nested``,
-        ``show_trainable`` and ``layer_range`` do not change the table here.
+        The layout is tf-keras's: ``line_length`` and ``positions`` (fractions or
+        columns) place the columns, ``show_trainable`` adds one, ``expand_nested`` lists
+        the layers of nested models and ``layer_range`` (two name patterns) picks the
+        rows.
 
         Raises
         ------
         ValueError
             Before the model is built (as in tf-keras).
         """
-        del positions, expand_nested, show_trainable, layer_range
         if not self.built:
             raise ValueError("This model has not yet been built. Build the model first "
                              "by calling `build()` or by calling the model on a batch of "
                              "data.")
-        rows = []
-        total = trainable = 0
-        shape = getattr(self._stack[0], "_build_input_shape", None) if self._stack else None
-        if isinstance(shape, list):
-            shape = shape[0]
-        for layer in self._stack:
-            try:
-                out = layer.compute_output_shape(shape) if shape is not None else "?"
+        print_summary(self, self._output_shapes(), line_length, positions, print_fn,
+                      expand_nested, show_trainable, layer_range)
+
+    def _output_shapes(self):
+        """Each layer's output shape (by id), from the shape the model was built with;
+        a nested model's layers' too."""
+        shapes = {}
+
+        def walk(layers, shape):
+            for layer in layers:
+                try:
+                    out = layer.compute_output_shape(shape)
+                except Exception:  # noqa: BLE001 - shown as unknown, as tf-keras does
+                    out = None
+                if isinstance(layer, Sequential):
+                    walk(layer.layers, shape)
+                if out is None:
+                    shapes[id(layer)] = "?"
+                    shape = None
+                    continue
+                shapes[id(layer)] = (str([tuple(o) for o in out]) if isinstance(out, list)
+                                     else str(tuple(out)))
                 shape = tuple(out[0]) if isinstance(out, list) else tuple(out)
-            except (NotImplementedError, TypeError, IndexError):
-                out = "?"
-            params = layer.count_params() if layer.built else 0
-            total += params
-            trainable += sum(int(np.prod(w.shape)) for w in layer.trainable_weights)
-            rows.append((f"{layer.name} ({type(layer).__name__})", str(out), str(params)))
-        widths = (line_length * 45 // 100, line_length * 33 // 100, line_length * 22 // 100)
-        line = "_" * line_length
-        print_fn(f'Model: "{self.name}"')
-        print_fn(line)
-        print_fn("".join(h.ljust(w) for h, w in zip(
-            ("Layer (type)", "Output Shape", "Param #"), widths)))
-        print_fn("=" * line_length)
-        for row in rows:
-            print_fn("".join(c.ljust(w) for c, w in zip(row, widths)))
-        print_fn("=" * line_length)
-        print_fn(f"Total params: {total}")
-        print_fn(f"Trainable params: {trainable}")
-        print_fn(f"Non-trainable params: {total - trainable}")
-        print_fn(line)
+        shape = self._build_input_shape
+        walk(self._stack, shape[0] if isinstance(shape, list) else shape)
+        return shapes
 
     def get_config(self):
         return {"name": self.name,
