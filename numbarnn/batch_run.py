@@ -5,7 +5,10 @@ dataset larger than memory streams through) and the output is written chunk by c
 a memory-mapped temporary ``.npy`` next to OUTPUT, which is renamed onto OUTPUT only once
 every row is done: an error or Ctrl-C leaves OUTPUT as it was.
 """
+import errno
+import importlib
 import os
+import signal
 import sys
 import tempfile
 import time
@@ -18,6 +21,7 @@ __all__ = ["add_arguments", "run", "RunError"]
 PROG = "numbarnn run"
 _EXTENSIONS = (".npy", ".npz")
 _NUMERIC = "biuf"  # bool, signed, unsigned, float: all cast to float32 exactly enough
+
 
 
 class RunError(Exception):
@@ -68,9 +72,14 @@ def add_arguments(parser):
                              "(samples, units); layers after it then get 3-D input")
     parser.add_argument("--input-key", metavar="K",
                         help="array to read from an .npz INPUT (default: its only array)")
+    parser.add_argument("--import", dest="imports", action="append", default=[],
+                        metavar="MODULE",
+                        help="import MODULE before loading MODEL (repeatable): a module "
+                             "that registers the model's custom layers, cells or "
+                             "functions with numbarnn.utils.register_serializable")
     parser.add_argument("--no-progress", action="store_true",
                         help="no progress bar (one is drawn on stderr when tqdm is "
-                             "installed)")
+                             "installed and stderr is a terminal)")
     parser.error = _one_line_error  # usage errors as one line, like the file errors
     return parser
 
@@ -95,7 +104,8 @@ def run(args):
         130 when interrupted.
     """
     try:
-        _run(args)
+        with _signals_raise():
+            _run(args)
     except RunError as err:
         return _fail(err, 2)
     except _ModelError as err:
@@ -103,6 +113,10 @@ def run(args):
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted; {args.output} was not written", file=sys.stderr)
         return 130
+    except _Terminated as err:  # SIGTERM (a batch system's time limit), SIGHUP
+        print(f"{PROG}: terminated by signal {err.signum}; {args.output} was not "
+              "written", file=sys.stderr)
+        return 128 + err.signum
     except Exception as err:  # anything else: still one line, no traceback
         return _fail(f"{type(err).__name__}: {err}", 1)
     return 0
@@ -118,6 +132,39 @@ class _ModelError(Exception):
     """The model raised while running a chunk (exit status 1)."""
 
 
+class _Terminated(BaseException):
+    """SIGTERM or SIGHUP arrived: unwind (removing the partial output), then exit."""
+
+    def __init__(self, signum):
+        super().__init__(signum)
+        self.signum = signum
+
+
+class _signals_raise:
+    """While running, SIGTERM and SIGHUP raise :class:`_Terminated` (as SIGINT raises
+    KeyboardInterrupt), so the temporary output is removed on the way out."""
+
+    _SIGNALS = [getattr(signal, name) for name in ("SIGTERM", "SIGHUP")
+                if hasattr(signal, name)]
+
+    def __enter__(self):
+        self._previous = {}
+        try:
+            for signum in self._SIGNALS:
+                self._previous[signum] = signal.signal(signum, self._raise)
+        except ValueError:  # not the main thread: leave the handlers alone
+            pass
+        return self
+
+    @staticmethod
+    def _raise(signum, frame):
+        raise _Terminated(signum)
+
+    def __exit__(self, *exc):
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+
+
 # -- the run --------------------------------------------------------------------------
 def _run(args):
     import numbarnn as nr
@@ -127,8 +174,10 @@ def _run(args):
     _check_input(x, args.input)
     mask = _open_mask(args, x.shape) if args.mask else None
     _check_output(args)
+    _import_modules(args.imports)
     model = _load_model(args.model)
     _check_features(model, x.shape, args.input)
+    _check_stateful_batch(model, len(x), args.batch_size)
     if args.return_sequences:
         _set_return_sequences(model)
     with _device(nr, args.device):
@@ -148,6 +197,12 @@ def _check_options(args):
     if args.input_key is not None and _extension(args.input) != ".npz":
         raise RunError("--input-key", "an .npz INPUT (a .npy file holds one array)",
                        repr(args.input))
+    if args.mask_value is not None and not (
+            np.isfinite(args.mask_value)
+            and abs(args.mask_value) <= float(np.finfo(np.float32).max)):
+        # NaN equals nothing (it would mask no step), and the inputs are float32
+        raise RunError("--mask-value", "a number that is finite in float32",
+                       str(args.mask_value))
 
 
 def _extension(path):
@@ -162,9 +217,16 @@ def _open_array(path, argument, key=None):
     if not os.path.isfile(path):
         raise RunError(argument, "an existing file", f"{path!r} (no such file)")
     try:
+        loaded = np.load(path, mmap_mode="r" if ext == ".npy" else None,
+                         allow_pickle=False)
+        if ext == ".npy" and not isinstance(loaded, np.ndarray):
+            loaded.close()
+            raise RunError(argument, "a .npy array file", f"{path!r} (an .npz archive)")
         if ext == ".npy":
-            return np.load(path, mmap_mode="r", allow_pickle=False)
-        with np.load(path, allow_pickle=False) as archive:
+            return loaded
+        if not hasattr(loaded, "files"):
+            raise RunError(argument, "an .npz archive", f"{path!r} (a .npy array file)")
+        with loaded as archive:
             return archive[_pick_key(archive.files, key, argument, path)]
     except RunError:
         raise
@@ -198,6 +260,8 @@ def _check_input(x, path):
                        f"{path!r} of dtype {x.dtype}")
     if x.shape[0] == 0:
         raise RunError("INPUT", "at least one sample", f"{path!r} with shape {x.shape}")
+    if x.shape[1] == 0:
+        raise RunError("INPUT", "at least one timestep", f"{path!r} with shape {x.shape}")
 
 
 def _open_mask(args, x_shape):
@@ -223,6 +287,9 @@ def _check_output(args):
                        f"{path!r} (folder {folder!r} does not exist)")
     if os.path.isdir(path):
         raise RunError("-o/--output", "a file path", f"{path!r} (a folder)")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise RunError("-o/--output", "a path in a folder this user can write to",
+                       f"{path!r} (folder {folder!r} is not writable)")
     # the final rename would replace a file this run reads
     for argument, other in (("MODEL", args.model), ("INPUT", args.input),
                             ("--mask", args.mask)):
@@ -231,19 +298,39 @@ def _check_output(args):
             raise RunError("-o/--output", f"a file other than {argument}", repr(path))
 
 
+def _import_modules(names):
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except Exception as err:  # noqa: BLE001 - reported as the argument's fault
+            raise RunError("--import", "an importable Python module",
+                           f"{name!r} ({type(err).__name__}: {err})")
+
+
 def _load_model(path):
     import numbarnn as nr
     if not os.path.isfile(path):
         raise RunError("MODEL", "an existing model file (.npz from numbarnn.save_model)",
                        f"{path!r} (no such file)")
+    try:
+        open(path, "rb").close()
+    except OSError as err:
+        raise RunError("MODEL", "a readable model file", f"{path!r} ({err.strerror})")
     if not zipfile.is_zipfile(path):  # e.g. the INPUT .npy given first by mistake
         raise RunError("MODEL", "a model file written by numbarnn.save_model (.npz)",
                        f"{path!r} (not an .npz archive)")
     try:
-        return nr.load_model(path)
+        model = nr.load_model(path)
     except (ValueError, TypeError, KeyError) as err:
+        hint = (" - a custom class or function: give the module that registers it with "
+                "--import" if "custom_objects" in str(err) else "")
         raise RunError("MODEL", "a model file written by numbarnn.save_model",
-                       f"{path!r} ({err})")
+                       f"{path!r} ({type(err).__name__}: {err}){hint}")
+    if hasattr(model, "state_size") and not hasattr(model, "return_sequences"):
+        raise RunError("MODEL", "a layer or model that takes (samples, time, features)",
+                       f"{path!r} (a {type(model).__name__}: a cell runs one step; wrap "
+                       "it in numbarnn.RNN before saving)")
+    return model
 
 
 def _check_features(model, x_shape, path):
@@ -257,10 +344,35 @@ def _check_features(model, x_shape, path):
                    f"input shape {tuple(built)})", f"{path!r} with shape {tuple(x_shape)}")
 
 
+def _layers_in_order(model):
+    """The model's layers, nested models' layers in their place."""
+    inner = getattr(model, "layers", None)
+    if inner is None:
+        return [model]
+    return [leaf for layer in inner for leaf in _layers_in_order(layer)]
+
+
+def _check_stateful_batch(model, n_samples, batch_size):
+    """A stateful layer carries its state from one chunk to the next, row by row (as
+    ``predict(batch_size=...)``): every chunk must have the layer's batch size."""
+    for layer in _layers_in_order(model):
+        if not getattr(layer, "stateful", False):
+            continue
+        spec = layer.input_spec[0] if getattr(layer, "input_spec", None) else None
+        batch = spec.shape[1 if layer.time_major else 0] if spec and spec.shape else None
+        if batch is None:
+            continue
+        if batch_size != batch or n_samples % batch:
+            raise RunError(
+                "--batch-size", f"the batch size of stateful layer {layer.name!r} "
+                f"({batch}), with a sample count divisible by it (the state carries from "
+                "one chunk to the next)",
+                f"--batch-size {batch_size} for {n_samples} samples")
+
+
 def _set_return_sequences(model):
     """Make the last layer with a ``return_sequences`` attribute return every step."""
-    layers = getattr(model, "layers", None) or [model]
-    for layer in reversed(layers):
+    for layer in reversed(_layers_in_order(model)):
         if hasattr(layer, "return_sequences"):
             layer.return_sequences = True
             return layer
@@ -326,8 +438,18 @@ def _chunk_mask(xs, mask, args, lo, hi):
     return ms.astype(bool)
 
 
+def _time_major(model):
+    return any(getattr(layer, "time_major", False) for layer in _layers_in_order(model))
+
+
 def _call(model, xs, ms, lo, hi):
+    """The model's output for rows ``lo..hi-1``, (rows, ...). A time-major model gets
+    its chunk as (time, rows, features) and its 3-D output back as (rows, time, ...)."""
     from .layers.rnn import to_host_array
+    time_major = _time_major(model)
+    if time_major:
+        xs = np.ascontiguousarray(np.swapaxes(xs, 0, 1))
+        ms = None if ms is None else np.ascontiguousarray(ms.T)
     try:
         out = model(xs) if ms is None else model(xs, mask=ms)
     except Exception as err:
@@ -336,7 +458,13 @@ def _call(model, xs, ms, lo, hi):
     if isinstance(out, (list, tuple)):
         raise _ModelError(f"the model returned {len(out)} arrays (return_state?); "
                           "`numbarnn run` writes a single output")
-    return np.asarray(to_host_array(out))
+    out = np.asarray(to_host_array(out))
+    if time_major and out.ndim >= 3:
+        out = np.swapaxes(out, 0, 1)
+    if out.ndim == 0 or len(out) != hi - lo:
+        raise _ModelError(f"the model returned shape {out.shape} for rows {lo}..{hi - 1}; "
+                          f"`numbarnn run` needs one output row per sample ({hi - lo})")
+    return out
 
 
 # -- outputs --------------------------------------------------------------------------
@@ -346,7 +474,25 @@ def _temp_path(path, suffix):
     fd, tmp = tempfile.mkstemp(prefix=f".{name}.numbarnn-partial-", suffix=suffix,
                                dir=folder)
     os.close(fd)
+    from .saving import NEW_FILE_MODE
+    os.chmod(tmp, NEW_FILE_MODE)  # mkstemp's 0600 would hide the results from others
     return tmp
+
+
+def _reserve(tmp, path):
+    """Allocate the whole memory-mapped file now: writing a page of a sparse file on a
+    full disk kills the process with SIGBUS instead of raising."""
+    if not hasattr(os, "posix_fallocate"):
+        return
+    fd = os.open(tmp, os.O_RDWR)
+    try:
+        os.posix_fallocate(fd, 0, os.fstat(fd).st_size)
+    except OSError as err:
+        if err.errno not in (errno.EOPNOTSUPP, errno.EINVAL):  # not supported there
+            raise RunError("-o/--output", "room on its file system for the output",
+                           f"{path!r} ({err.strerror})")
+    finally:
+        os.close(fd)
 
 
 def _remove(path):
@@ -369,6 +515,7 @@ class _NpyWriter:
             self.tmp = _temp_path(self.path, ".npy")
             self.array = np.lib.format.open_memmap(
                 self.tmp, mode="w+", dtype=np.float32, shape=(self.n,) + out.shape[1:])
+            _reserve(self.tmp, self.path)
         self.array[lo:lo + len(out)] = out
 
     def commit(self):
@@ -425,6 +572,8 @@ def _progress(total, enabled):
     """A tqdm bar on stderr when wanted and tqdm is installed; otherwise a no-op."""
     if not enabled:
         return _NoProgress()
+    if not getattr(sys.stderr, "isatty", lambda: False)():
+        return _NoProgress()  # a batch job's log file: no carriage-return updates
     try:
         from tqdm import tqdm
     except ImportError:

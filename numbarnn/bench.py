@@ -250,6 +250,13 @@ def main(argv=None):
         return 0
     shapes = FULL_SHAPES if args.shapes == "full" else QUICK_SHAPES
     peers = [p for p in args.peers.split(",") if p]
+    unknown = [p for p in peers if p not in PEERS]
+    if unknown or not peers:
+        parser.error(f"argument --peers: expected a comma-separated list of {PEERS}, "
+                     f"received {args.peers!r}")
+    if args.repeats < 1:
+        parser.error(f"argument --repeats: expected a positive number, received "
+                     f"{args.repeats}")
     rows, missing, rate = run(shapes, args.repeats, peers,
                               gemm_size=4096 if args.shapes == "full" else 512)
     text = format_table(rows, missing, rate, first_call_latency())

@@ -9,6 +9,13 @@ import numpy as np
 __all__ = ["main"]
 
 
+def _check_demo(parser, args):
+    for name in ("batch", "timesteps", "features", "units", "repeats"):
+        value = getattr(args, name)
+        if value < 1:
+            parser.error(f"argument --{name}: expected a positive number, received {value}")
+
+
 def _demo(args):
     import numbarnn as nr
     rng = np.random.default_rng(args.seed)
@@ -52,7 +59,13 @@ def _info(args):
     print(f"python {platform.python_version()} ({platform.machine()})")
     print(f"numpy {np.__version__}, numba {numba.__version__}")
     try:
-        numba.njit(lambda: 0)()
+        @numba.njit(parallel=True)
+        def parallel_sum(x):  # a parallel launch starts the threading layer
+            total = 0.0
+            for i in numba.prange(x.shape[0]):
+                total += x[i]
+            return total
+        parallel_sum(np.ones(4))
         from numba.np.ufunc import parallel
         print(f"numba threading layer: {parallel.threading_layer()}, "
               f"threads {numba.get_num_threads()}")
@@ -64,7 +77,9 @@ def _info(args):
 
 
 def main(argv=None):
+    from . import __version__
     parser = argparse.ArgumentParser(prog="numbarnn", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"numbarnn {__version__}")
     sub = parser.add_subparsers(dest="command")
     demo = sub.add_parser("demo", help="run a model on synthetic data and report speed")
     demo.add_argument("--batch", type=int, default=64)
@@ -95,6 +110,8 @@ def main(argv=None):
         args = parser.parse_args(["demo"])
     if command == "run":  # reports its own errors: exit 2 for arguments, 1 for the model
         return batch_run.run(args)
+    if command == "demo":
+        _check_demo(demo, args)
     try:
         return {"demo": _demo, "info": _info}[command](args)
     except Exception as err:  # one-line errors for users

@@ -28,7 +28,7 @@ def _file_mode():
     return 0o666 & ~umask
 
 
-_NEW_FILE_MODE = _file_mode()  # read once, at import: os.umask is process-wide
+NEW_FILE_MODE = _file_mode()  # read once, at import: os.umask is process-wide
 
 
 def _atomic_savez(path, arrays):
@@ -40,7 +40,7 @@ def _atomic_savez(path, arrays):
         raise FileNotFoundError(f"Cannot save to {path!r}: folder {folder!r} does not exist.")
     fd, tmp = tempfile.mkstemp(prefix=".numbarnn-", suffix=".tmp", dir=folder)
     try:
-        os.chmod(tmp, _NEW_FILE_MODE)
+        os.chmod(tmp, NEW_FILE_MODE)
         with os.fdopen(fd, "wb") as f:
             np.savez(f, **arrays)
             f.flush()

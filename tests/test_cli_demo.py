@@ -23,3 +23,25 @@ def test_module_entry_point():
                           text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert "forward: best of 1" in done.stdout
+
+
+def test_demo_arguments_are_checked(capsys):
+    import pytest
+    for name in ("--repeats", "--batch", "--timesteps"):
+        with pytest.raises(SystemExit) as exit_:
+            main(["demo", name, "0"])
+        assert exit_.value.code == 2
+        assert f"argument {name}: expected a positive number" in capsys.readouterr().err
+
+
+def test_info_names_the_threading_layer(capsys):
+    assert main(["info"]) == 0
+    assert "threading layer: unknown" not in capsys.readouterr().out
+
+
+def test_version(capsys):
+    import pytest
+    import numbarnn
+    with pytest.raises(SystemExit):
+        main(["--version"])
+    assert capsys.readouterr().out.strip() == f"numbarnn {numbarnn.__version__}"

@@ -1,6 +1,7 @@
 """``numbarnn run MODEL INPUT -o OUTPUT``: streamed batch inference from the command line."""
 import hashlib
 import os
+import pathlib
 import subprocess
 import sys
 
@@ -179,11 +180,11 @@ def test_runs_without_tqdm(files, monkeypatch, capsys):
 
 
 def test_overwrites_an_existing_output_and_leaves_the_input_alone(files):
-    before = hashlib.sha256(open(files["x_path"], "rb").read()).hexdigest()
+    before = hashlib.sha256(pathlib.Path(files["x_path"]).read_bytes()).hexdigest()
     np.save(files["out"], np.zeros(3))
     assert run(files["model_path"], files["x_path"], "-o", files["out"]) == 0
     assert np.load(files["out"]).shape == (SAMPLES, UNITS)
-    assert hashlib.sha256(open(files["x_path"], "rb").read()).hexdigest() == before
+    assert hashlib.sha256(pathlib.Path(files["x_path"]).read_bytes()).hexdigest() == before
 
 
 # -- errors -----------------------------------------------------------------------------
@@ -326,7 +327,7 @@ def test_failure_on_second_chunk_leaves_output_untouched(files, monkeypatch, cap
         calls.clear()
         return model
 
-    before = hashlib.sha256(open(files["x_path"], "rb").read()).hexdigest()
+    before = hashlib.sha256(pathlib.Path(files["x_path"]).read_bytes()).hexdigest()
     monkeypatch.setattr(nr.SimpleRNN, "__call__", flaky)
     monkeypatch.setattr(nr, "load_model", load_then_count)
     assert run(files["model_path"], files["x_path"], "-o", out, "--batch-size", 3) == status
@@ -336,7 +337,7 @@ def test_failure_on_second_chunk_leaves_output_untouched(files, monkeypatch, cap
         assert "rows 3..5" in err and "RuntimeError: boom" in err
     assert out.read_bytes() == b"previous result"
     assert leftovers(files["dir"]) == []
-    assert hashlib.sha256(open(files["x_path"], "rb").read()).hexdigest() == before
+    assert hashlib.sha256(pathlib.Path(files["x_path"]).read_bytes()).hexdigest() == before
 
 
 # -- entry point ------------------------------------------------------------------------
@@ -359,3 +360,138 @@ def test_unrecognized_extra_argument_is_one_line_exit_2(capsys):
     assert main(["run", "m.npz", "x.npy", "-o", "y.npy", "extra"]) == 2
     err = capsys.readouterr().err.strip()
     assert err == "numbarnn run: error: unrecognized arguments: extra"
+
+
+# -- found by the CLI audit ------------------------------------------------------------
+def test_time_major_model_gets_its_rows_in_the_right_places(files):
+    x = files["x"]
+    for return_sequences in (False, True):
+        model = nr.Sequential([nr.SimpleRNN(UNITS, time_major=True,
+                                            return_sequences=return_sequences),
+                               nr.Dense(2)])
+        model(np.swapaxes(x, 0, 1))
+        nr.save_model(model, files["dir"] / "tm.npz")
+        assert run(files["dir"] / "tm.npz", files["x_path"], "-o", files["out"],
+                   "--batch-size", 3) == 0
+        want = model(np.swapaxes(x, 0, 1))
+        want = np.swapaxes(want, 0, 1) if return_sequences else want
+        np.testing.assert_allclose(np.load(files["out"]), want, rtol=1e-6, atol=1e-7)
+
+
+def test_return_sequences_reaches_a_nested_model(files):
+    model = nr.Sequential([nr.SimpleRNN(UNITS, return_sequences=True),
+                           nr.Sequential([nr.SimpleRNN(2)]), nr.Dense(3)])
+    model(files["x"])
+    nr.save_model(model, files["dir"] / "nested.npz")
+    assert run(files["dir"] / "nested.npz", files["x_path"], "-o", files["out"],
+               "--return-sequences") == 0
+    assert np.load(files["out"]).shape == (SAMPLES, TIME, 3)
+
+
+def test_stateful_models_need_their_batch_size(files, capsys):
+    model = nr.SimpleRNN(UNITS, stateful=True)
+    model(files["x"][:5])
+    model.reset_states()
+    nr.save_model(model, files["dir"] / "stateful.npz")
+    assert run(files["dir"] / "stateful.npz", files["x_path"], "-o", files["out"]) == 2
+    one_error_line(capsys, "--batch-size", "stateful layer", "(5)")
+    assert run(files["dir"] / "stateful.npz", files["x_path"], "-o", files["out"],
+               "--batch-size", 5) == 0
+    # the state carries from the first chunk to the second, as predict(batch_size=5)
+    model.reset_states()
+    want = np.concatenate([model(files["x"][:5]), model(files["x"][5:])])
+    np.testing.assert_allclose(np.load(files["out"]), want, rtol=1e-6)
+
+
+def test_import_registers_custom_objects(files, monkeypatch, capsys):
+    (files["dir"] / "my_cells.py").write_text(
+        "import numbarnn as nr\n"
+        "@nr.utils.register_serializable\n"
+        "def half_tanh(x):\n"
+        "    return 0.5 * nr.activations.tanh(x)\n")
+    monkeypatch.syspath_prepend(str(files["dir"]))
+    import my_cells
+    model = nr.SimpleRNN(UNITS, activation=my_cells.half_tanh)
+    model(files["x"])
+    nr.save_model(model, files["dir"] / "custom.npz")
+    del nr.utils.get_custom_objects()["half_tanh"]
+    assert run(files["dir"] / "custom.npz", files["x_path"], "-o", files["out"]) == 2
+    one_error_line(capsys, "MODEL", "--import")
+    monkeypatch.delitem(sys.modules, "my_cells")
+    assert run(files["dir"] / "custom.npz", files["x_path"], "-o", files["out"],
+               "--import", "my_cells") == 0
+    np.testing.assert_allclose(np.load(files["out"]), model(files["x"]), rtol=1e-6)
+    capsys.readouterr()
+    assert run(files["model_path"], files["x_path"], "-o", files["out"],
+               "--import", "no_such_module_here") == 2
+    one_error_line(capsys, "--import", "no_such_module_here")
+
+
+@pytest.mark.parametrize("value", ["nan", "1e40"])
+def test_mask_value_must_be_finite_in_float32(files, value, capsys):
+    assert run(files["model_path"], files["x_path"], "-o", files["out"],
+               "--mask-value", value) == 2
+    one_error_line(capsys, "--mask-value", "finite in float32")
+
+
+def test_files_whose_content_is_not_their_extension(files, capsys):
+    d = files["dir"]
+    np.save(d / "zero_t.npy", np.zeros((3, 0, FEATURES), "float32"))
+    assert run(files["model_path"], d / "zero_t.npy", "-o", files["out"]) == 2
+    one_error_line(capsys, "INPUT", "at least one timestep")
+    os.replace(files["x_path"], d / "x.npz")
+    assert run(files["model_path"], d / "x.npz", "-o", files["out"]) == 2
+    one_error_line(capsys, "INPUT", "(a .npy array file)")
+    np.savez(d / "arc.npz", a=files["x"])
+    os.replace(d / "arc.npz", d / "arc.npy")
+    assert run(files["model_path"], d / "arc.npy", "-o", files["out"]) == 2
+    one_error_line(capsys, "INPUT", "(an .npz archive)")
+
+
+def test_bare_cell_is_refused_at_load(files, capsys):
+    cell = nr.SimpleRNNCell(UNITS)
+    cell.build((None, FEATURES))
+    nr.save_model(cell, files["dir"] / "cell.npz")
+    assert run(files["dir"] / "cell.npz", files["x_path"], "-o", files["out"]) == 2
+    one_error_line(capsys, "MODEL", "wrap it in numbarnn.RNN")
+
+
+@pytest.mark.parametrize("suffix", [".npy", ".npz"])
+def test_output_gets_the_umask_mode(files, suffix):
+    out = files["dir"] / f"o{suffix}"
+    assert run(files["model_path"], files["x_path"], "-o", out) == 0
+    plain = files["dir"] / "plain"
+    plain.write_bytes(b"")
+    assert out.stat().st_mode & 0o777 == plain.stat().st_mode & 0o777
+
+
+def test_full_disk_is_an_output_error_not_a_crash(files, monkeypatch, capsys):
+    import errno
+    from numbarnn import batch_run
+
+    def no_space(fd, offset, length):
+        raise OSError(errno.ENOSPC, "No space left on device")
+    monkeypatch.setattr(batch_run.os, "posix_fallocate", no_space, raising=False)
+    assert run(files["model_path"], files["x_path"], "-o", files["out"]) == 2
+    one_error_line(capsys, "-o/--output", "No space left on device")
+    assert leftovers(files["dir"]) == [] and not os.path.exists(files["out"])
+
+
+def test_sigterm_removes_the_partial_output(files, monkeypatch, capsys):
+    import signal
+    from numbarnn import batch_run
+    calls = []
+    real = batch_run._call
+
+    def terminated_on_second_chunk(*args):
+        calls.append(1)
+        if len(calls) == 2:
+            os.kill(os.getpid(), signal.SIGTERM)
+        return real(*args)
+    monkeypatch.setattr(batch_run, "_call", terminated_on_second_chunk)
+    before = signal.getsignal(signal.SIGTERM)
+    assert run(files["model_path"], files["x_path"], "-o", files["out"],
+               "--batch-size", 3) == 128 + signal.SIGTERM
+    assert "terminated by signal" in capsys.readouterr().err
+    assert leftovers(files["dir"]) == [] and not os.path.exists(files["out"])
+    assert signal.getsignal(signal.SIGTERM) == before
