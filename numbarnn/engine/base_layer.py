@@ -249,7 +249,7 @@ class Layer:
     def _sublayers(self):
         """The direct sublayers, in the order they were first set (repeats possible)."""
         out = list(self._layers)
-        for value in self._tracked.values():
+        for value in list(self._tracked.values()):  # a snapshot: other threads may set
             if isinstance(value, Layer):
                 if value is not self:
                     out.append(value)
