@@ -73,21 +73,58 @@ def epsilon():
 
 
 def _a(x):
-    return np.asarray(x)
+    return _tensor(x)  # Python values get TensorFlow's dtypes; arrays keep theirs
 
 
 @ieee_float
 def dot(x, y):
     """Matrix product over the last axis of ``x`` and the first (or second-to-last) of ``y``."""
-    return np.matmul(_a(x), _a(y))
+    return np.matmul(*_pair(x, y))
 
 
 @ieee_float
 def batch_dot(x, y, axes=None):
-    x, y = _a(x), _a(y)
+    """Dot product of ``x[b]`` and ``y[b]`` for each batch entry ``b``.
+
+    Parameters
+    ----------
+    x, y : array of rank >= 2, the same batch size (axis 0)
+    axes : int or (int, int), optional
+        The axis of ``x`` and of ``y`` that are summed over (not 0). Default: the last
+        of ``x`` and, for ``y`` of rank > 2, its second-to-last (else its last).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``x``'s other axes then ``y``'s, after the batch axis; ``(batch, 1)`` when both
+        are 2-D (as in tf-keras).
+    """
+    x, y = _pair(x, y)
+    if x.ndim < 2 or y.ndim < 2:
+        raise ValueError("Cannot do batch_dot on inputs with rank < 2. Received inputs "
+                         f"with shapes {x.shape} and {y.shape}.")
+    if x.shape[0] != y.shape[0]:
+        raise ValueError("Cannot do batch_dot on inputs with different batch sizes. "
+                         f"Received inputs with shapes {x.shape} and {y.shape}.")
     if axes is None:
-        axes = (x.ndim - 1, y.ndim - 2 if y.ndim > 2 else 1)
-    return np.einsum("bi,bi->b", x, y)[:, None] if x.ndim == y.ndim == 2 else np.matmul(x, y)
+        axes = (x.ndim - 1, y.ndim - 2 if y.ndim > 2 else y.ndim - 1)
+    elif isinstance(axes, (int, np.integer)):
+        axes = (axes, axes)
+    ax_x, ax_y = (operator.index(a) % n for a, n in zip(axes, (x.ndim, y.ndim)))
+    if ax_x == 0 or ax_y == 0:
+        raise ValueError("Cannot perform batch_dot over axis 0. If your inputs are not "
+                         "batched, add a dummy batch dimension to your inputs using "
+                         f"K.expand_dims(x, 0). Received axes={axes}")
+    if x.shape[ax_x] != y.shape[ax_y]:
+        raise ValueError(f"Cannot do batch_dot on inputs with shapes {x.shape} and "
+                         f"{y.shape} with axes={axes}. x.shape[{ax_x}] != "
+                         f"y.shape[{ax_y}] ({x.shape[ax_x]} != {y.shape[ax_y]}).")
+    xm = np.moveaxis(x, ax_x, -1)  # (batch, x-rest..., k)
+    ym = np.moveaxis(y, ax_y, 1)  # (batch, k, y-rest...)
+    batch, k = x.shape[0], x.shape[ax_x]
+    out = np.matmul(xm.reshape(batch, -1, k), ym.reshape(batch, k, -1))
+    out = out.reshape((batch,) + xm.shape[1:-1] + ym.shape[2:])
+    return out[:, None] if out.ndim == 1 else out
 
 
 def zeros(shape, dtype=None, name=None):
@@ -168,11 +205,11 @@ def abs(x):  # noqa: A001 - Keras name
 
 
 def maximum(x, y):
-    return np.maximum(_a(x), _a(y))
+    return np.maximum(*_pair(x, y))
 
 
 def minimum(x, y):
-    return np.minimum(_a(x), _a(y))
+    return np.minimum(*_pair(x, y))
 
 
 def clip(x, min_value, max_value):
@@ -200,7 +237,7 @@ def int_shape(x):
 
 
 def dtype(x):
-    return np.asarray(x).dtype.name
+    return _a(x).dtype.name
 
 
 def cast(x, dtype):

@@ -228,3 +228,104 @@ def test_summary_is_laid_out_as_tf_keras_lays_it_out():
     lines = []
     model.summary(print_fn=lines.append, show_trainable=True, expand_nested=True)
     assert "\n".join(lines) + "\n" == TF_KERAS_SUMMARY
+
+
+def _names(layer):
+    return [w.name for w in layer.weights]
+
+
+def test_tracking_order_follows_tf_keras(rng):
+    x = np.ones((1, 3), "float32")
+
+    class Dict(nr.Layer):
+        def __init__(self):
+            super().__init__(name="d")
+            self.heads = {"z": nr.Dense(3, name="z"), "a": nr.Dense(3, name="a")}
+
+        def call(self, x):
+            return self.heads["a"](self.heads["z"](x))
+
+    layer = Dict()
+    layer(x)
+    assert _names(layer) == ["d/a/kernel:0", "d/a/bias:0", "d/z/kernel:0", "d/z/bias:0"]
+
+    class Alias(nr.Layer):
+        def __init__(self):
+            super().__init__(name="s")
+            self.a = nr.Dense(3, name="first")
+            self.b = nr.Dense(3, name="second")
+            self.a = self.a  # the same value keeps its place
+            self.c = self.a
+            del self.a  # still held by c: still first
+
+        def call(self, x):
+            return self.b(self.c(x))
+
+    layer = Alias()
+    layer(x)
+    assert _names(layer)[::2] == ["s/first/kernel:0", "s/second/kernel:0"]
+
+
+def test_variables_put_in_containers_later_are_weights():
+    class Late(nr.Layer):
+        def __init__(self):
+            super().__init__(name="a")
+            self.vs = []
+            self.vs.append(nr.Variable(np.zeros(2, "float32"), name="late"))
+            self.d = {}
+            self.d["v"] = nr.Variable(1.0, name="dict_late", trainable=False)
+            self.w = nr.Variable(2.0, name="early")
+
+        def call(self, x):
+            return x
+
+    layer = Late()
+    # made in __init__: no name scope, as in tf-keras
+    assert _names(layer) == ["early:0", "late:0", "dict_late:0"]
+    assert [w.name for w in layer.non_trainable_weights] == ["dict_late:0"]
+
+
+@pytest.mark.parametrize("attribute", ["_layers", "_stack", "_states", "_masks"])
+def test_private_names_the_framework_uses_still_track_a_users_layers(attribute):
+    class Holder(nr.Layer):
+        def __init__(self):
+            super().__init__(name="h")
+            self.first = nr.Dense(3, name="first")
+            setattr(self, attribute, [nr.Dense(2, name="second")])
+
+        def call(self, x):
+            return getattr(self, attribute)[0](self.first(x))
+
+    layer = Holder()
+    layer(np.ones((1, 4), "float32"))
+    assert _names(layer) == ["h/first/kernel:0", "h/first/bias:0",
+                             "h/second/kernel:0", "h/second/bias:0"]
+
+
+def test_stacked_custom_cells_name_what_they_build_under_their_own_names(rng):
+    class ACell(nr.AbstractRNNCell):
+        def __init__(self, units, **kwargs):
+            super().__init__(**kwargs)
+            self.units = units
+            self.f = nr.Dense(units, name="f")
+
+        @property
+        def state_size(self):
+            return self.units
+
+        @property
+        def output_size(self):
+            return self.units
+
+        def call(self, inputs, states):
+            h = np.tanh(self.f(inputs) + states[0])
+            return h, [h]
+
+    nr.backend.clear_session()
+    layer = nr.RNN([ACell(3), ACell(2)])
+    with nr.device("python"):
+        layer(rng.standard_normal((2, 4, 5)).astype("float32"))
+    assert _names(layer) == [
+        "rnn/stacked_rnn_cells/a_cell/f/kernel:0", "rnn/stacked_rnn_cells/a_cell/f/bias:0",
+        "rnn/stacked_rnn_cells/a_cell_1/f/kernel:0",
+        "rnn/stacked_rnn_cells/a_cell_1/f/bias:0"]

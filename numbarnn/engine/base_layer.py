@@ -168,8 +168,10 @@ class Layer:
         for kw in kwargs:
             if kw not in _ALLOWED_LAYER_KWARGS:
                 raise TypeError("Keyword argument not understood:", kw)
-        object.__setattr__(self, "_layers", [])  # sublayers a model adds explicitly
-        object.__setattr__(self, "_tracked", {})  # attribute name -> tracked value
+        # Attribute tracking (see __setattr__): attribute name -> tracked value, and
+        # the tracked objects in first-assignment order with their reference counts.
+        object.__setattr__(self, "_nr_tracked", {})
+        object.__setattr__(self, "_nr_tracked_order", [])
         self._trainable_weights = []
         self._non_trainable_weights = []
         self._callable_losses = []
@@ -209,53 +211,96 @@ class Layer:
 
     # -- attribute tracking ----------------------------------------------------------
     def __setattr__(self, name, value):
-        """Track sublayers and Variables set as attributes, as tf-keras does: a Layer,
-        or a list, tuple or dict holding layers (at any depth, also when filled after
-        the assignment), is a sublayer, and a Variable set here (alone or in such a
-        container) is one of this layer's weights. Re-assigning or deleting the
-        attribute stops tracking what it held. Private names are tracked too; the
-        framework's own bookkeeping names and class attributes (properties) are not."""
-        tracked = self.__dict__.get("_tracked")
-        if tracked is None or name in _UNTRACKED_NAMES or hasattr(type(self), name):
+        """Track sublayers and Variables set as attributes, as tf-keras does.
+
+        A Layer, or a list, tuple or dict holding layers or Variables (at any depth,
+        also when filled after the assignment; a dict's values in key order), is
+        tracked in the order it was first set; a Variable set here (alone or in such
+        a container) is one of this layer's own weights, and one found later in a
+        tracked container is appended to them. An object keeps its place while any
+        attribute holds it (re-assigning the same value moves nothing); once none
+        does, it is untracked, and a Variable leaves the weights. Private names are
+        tracked too. Class attributes (properties) are not, nor the framework's own
+        bookkeeping attributes, unless a layer is set in one.
+        """
+        tracked = self.__dict__.get("_nr_tracked")
+        if tracked is None or hasattr(type(self), name):
             object.__setattr__(self, name, value)
             return
+        reserved = name in _BOOKKEEPING_NAMES
+        track = isinstance(value, (Layer, Variable, list, tuple, dict)) and not (
+            reserved and not any(True for _ in _found_in(value, Layer)))
+        if track:
+            self._add_reference(value)  # first: the same value keeps its place
         if name in tracked:
-            self._untrack(name)
-        if isinstance(value, (Layer, Variable, list, tuple, dict)):
+            self._drop_reference(tracked.pop(name))
+        if track:
             tracked[name] = value
-            own = self._trainable_weights + self._non_trainable_weights
-            for v in _found_in(value, Variable):
-                if not any(v is w for w in own):
-                    (self._trainable_weights if v.trainable
-                     else self._non_trainable_weights).append(v)
-                    own.append(v)
+            if not reserved:
+                own = self._trainable_weights + self._non_trainable_weights
+                for v in _found_in(value, Variable):
+                    if not any(v is w for w in own):
+                        (self._trainable_weights if v.trainable
+                         else self._non_trainable_weights).append(v)
+                        own.append(v)
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name):
-        tracked = self.__dict__.get("_tracked")
+        tracked = self.__dict__.get("_nr_tracked")
         if tracked is not None and name in tracked:
-            self._untrack(name)
+            self._drop_reference(tracked.pop(name))
         object.__delattr__(self, name)
 
-    def _untrack(self, name):
-        """Forget attribute ``name``'s value; a Variable that no other attribute holds
-        leaves the weights (tf-keras's reference counting)."""
-        old = self._tracked.pop(name)
-        if isinstance(old, Variable) and not any(v is old for v in self._tracked.values()):
-            self._trainable_weights = [w for w in self._trainable_weights if w is not old]
-            self._non_trainable_weights = [w for w in self._non_trainable_weights
-                                           if w is not old]
+    def _add_reference(self, value):
+        for entry in self._nr_tracked_order:
+            if entry[0] is value:
+                entry[1] += 1
+                return
+        self._nr_tracked_order.append([value, 1])
 
-    def _sublayers(self):
-        """The direct sublayers, in the order they were first set (repeats possible)."""
-        out = list(self._layers)
-        for value in list(self._tracked.values()):  # a snapshot: other threads may set
+    def _drop_reference(self, value):
+        """One attribute less holds ``value``: untracked when none does, and then a
+        Variable leaves the weights (tf-keras's reference counting)."""
+        for i, entry in enumerate(self._nr_tracked_order):
+            if entry[0] is value:
+                entry[1] -= 1
+                if entry[1] == 0:
+                    del self._nr_tracked_order[i]
+                    if isinstance(value, Variable):
+                        self._trainable_weights = [
+                            w for w in self._trainable_weights if w is not value]
+                        self._non_trainable_weights = [
+                            w for w in self._non_trainable_weights if w is not value]
+                return
+
+    def _children(self):
+        """The tracked sublayers and container Variables, in tracking order (a snapshot:
+        other threads may set attributes meanwhile)."""
+        out = []
+        for value, _ in list(self._nr_tracked_order):
             if isinstance(value, Layer):
                 if value is not self:
                     out.append(value)
             elif isinstance(value, (list, tuple, dict)):
-                out += [layer for layer in _found_in(value, Layer) if layer is not self]
+                out += [item for item in _found_in(value, (Layer, Variable))
+                        if item is not self]
         return out
+
+    def _sublayers(self):
+        """The direct sublayers, in tracking order (repeats possible)."""
+        return [child for child in self._children() if isinstance(child, Layer)]
+
+    def _own_weights(self):
+        """``(trainable, non_trainable)``: the layer's own Variables, then those found
+        in its tracked containers since (tf-keras appends them to its own)."""
+        trainable = list(self._trainable_weights)
+        frozen = list(self._non_trainable_weights)
+        known = trainable + frozen
+        for child in self._children():
+            if isinstance(child, Variable) and not any(child is w for w in known):
+                (trainable if child.trainable else frozen).append(child)
+                known.append(child)
+        return trainable, frozen
 
     def _flatten_layers(self, include_self=True):
         """Yield this layer and every nested sublayer once, depth first."""
@@ -346,7 +391,7 @@ class Layer:
     def trainable_weights(self):
         if not self.trainable:
             return []
-        out = list(self._trainable_weights)
+        out = self._own_weights()[0]
         for layer in self._sublayers():
             out += layer.trainable_weights
         return unique_variables(out)
@@ -354,11 +399,12 @@ class Layer:
     @property
     def non_trainable_weights(self):
         if self.trainable:
-            out = list(self._non_trainable_weights)
+            out = self._own_weights()[1]
             for layer in self._sublayers():
                 out += layer.non_trainable_weights
         else:
-            out = self._trainable_weights + self._non_trainable_weights
+            trainable, frozen = self._own_weights()
+            out = trainable + frozen
             for layer in self._sublayers():
                 out += layer.weights
         return unique_variables(out)
@@ -764,25 +810,37 @@ def _first_leaf(inputs):
     return inputs
 
 
-# Bookkeeping attributes of the framework itself, never tracked as sublayers/weights
-# (``_states``: a stateful RNN's state Variables are not weights, as in tf-keras).
-_UNTRACKED_NAMES = frozenset({
-    "_layers", "_tracked", "_trainable_weights", "_non_trainable_weights",
-    "_callable_losses", "_eager_losses", "_states", "_stack", "_initial_weights",
-    "_auto_config", "_packed_cache", "_masks", "_build_input_shape",
-    "_batch_input_shape", "_dtype_policy", "_input_spec"})
-_MAX_DEPTH = 8  # of nested containers searched for layers
+# Bookkeeping attributes of the framework itself: what they hold is not tracked (a
+# stateful RNN's ``_states`` Variables are not weights, as in tf-keras), unless a user's
+# layer puts a layer in one of these names.
+_BOOKKEEPING_NAMES = frozenset({
+    "_nr_tracked", "_nr_tracked_order", "_trainable_weights", "_non_trainable_weights",
+    "_callable_losses", "_eager_losses", "_states", "_initial_weights", "_auto_config",
+    "_packed_cache", "_masks", "_build_input_shape", "_batch_input_shape",
+    "_dtype_policy", "_input_spec"})
 
 
-def _found_in(value, kind, depth=0):
+def _found_in(value, kind, seen=None):
     """The instances of ``kind`` in ``value``: itself, or inside nested lists, tuples
-    and dicts."""
+    and dicts (a dict's values in key order, as tf.nest flattens them)."""
     if isinstance(value, kind):
         yield value
-    elif depth < _MAX_DEPTH and isinstance(value, (list, tuple, dict)):
-        for item in (value.values() if isinstance(value, dict) else value):
-            if isinstance(item, (kind, list, tuple, dict)):
-                yield from _found_in(item, kind, depth + 1)
+        return
+    if not isinstance(value, (list, tuple, dict)):
+        return
+    seen = set() if seen is None else seen
+    if id(value) in seen:  # a container that holds itself
+        return
+    seen.add(id(value))
+    if isinstance(value, dict):
+        try:
+            items = [v for _, v in sorted(value.items(), key=lambda kv: kv[0])]
+        except TypeError:  # keys that do not sort: their insertion order
+            items = list(value.values())
+    else:
+        items = value
+    for item in items:
+        yield from _found_in(item, kind, seen)
 
 
 def unique_variables(variables):

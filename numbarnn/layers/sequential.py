@@ -127,7 +127,6 @@ class Sequential(Layer):
                              f'names. Name "{layer.name}" is already the name of a layer '
                              "in this model.")
         self._stack.append(layer)
-        self._layers.append(layer)
         self.built = False
         # tf-keras builds the model as layers are added once the first layer knows its
         # input shape (so `set_weights` works before a call); a layer that cannot
@@ -157,7 +156,6 @@ class Sequential(Layer):
         if not self._stack:
             raise TypeError("There are no layers in the model.")
         layer = self._stack.pop()
-        self._layers.remove(layer)
         self._set_input_spec()
         return layer
 

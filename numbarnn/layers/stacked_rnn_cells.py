@@ -84,7 +84,10 @@ class StackedRNNCells(Layer):
                 kw["training"] = training
             if constants is not None and accepts(cell.call, "constants"):
                 kw["constants"] = constants
-            inputs, cell_states = cell.call(inputs, cell_states, **kw)
+            # under the cell's name, as tf-keras's call of the cell: what the cell
+            # builds in its call is named "stacked_rnn_cells/<cell>/..."
+            with name_scope(cell.name if isinstance(cell, Layer) else None):
+                inputs, cell_states = cell.call(inputs, cell_states, **kw)
             new_nested.append(cell_states)
         if self.reverse_state_order:
             new_nested = new_nested[::-1]
