@@ -1,9 +1,10 @@
 """``numbarnn run MODEL INPUT -o OUTPUT``: run a saved model over a dataset file.
 
 The input is read ``--batch-size`` rows at a time from a memory-mapped ``.npy`` (so a
-dataset larger than memory streams through) and the output is written chunk by chunk into
-a memory-mapped temporary ``.npy`` next to OUTPUT, which is renamed onto OUTPUT only once
-every row is done: an error or Ctrl-C leaves OUTPUT as it was.
+dataset larger than memory streams through; an ``.npz`` is read whole). A ``.npy`` output
+is written chunk by chunk into a memory-mapped temporary ``.npy`` next to OUTPUT (an
+``.npz`` output is held in memory and written at the end), which is renamed onto OUTPUT
+only once every row is done: an error, Ctrl-C, SIGTERM or SIGHUP leaves OUTPUT as it was.
 """
 import errno
 import importlib
@@ -101,7 +102,7 @@ def run(args):
     -------
     int
         0 on success, 2 for a bad argument or file, 1 when the model itself fails,
-        130 when interrupted.
+        130 when interrupted, 128 + the signal number for SIGTERM or SIGHUP.
     """
     try:
         with _signals_raise():
@@ -299,6 +300,8 @@ def _check_output(args):
 
 
 def _import_modules(names):
+    if names and os.getcwd() not in sys.path and "" not in sys.path:
+        sys.path.append(os.getcwd())  # as `python -m` would (the console script does not)
     for name in names:
         try:
             importlib.import_module(name)

@@ -152,8 +152,9 @@ def load_model(path, custom_objects=None, safe_mode=True):
 
 
 def model_from_json(json_string, custom_objects=None):
-    """A model (unbuilt, new weights) from a JSON config string, as written by
-    ``Sequential.to_json`` here or in tf-keras (``keras.models.model_from_json``)."""
+    """A model with new weights from a JSON config string, as written by
+    ``Sequential.to_json`` here or in tf-keras (``keras.models.model_from_json``); it is
+    built when the config gives its input shape, else on its first call."""
     try:
         config = json.loads(json_string)
     except (TypeError, json.JSONDecodeError) as err:

@@ -569,3 +569,28 @@ def test_sum_and_mean_take_a_list_of_axes():
     x = np.ones((2, 3, 4), np.float32)
     assert K.sum(x, axis=[0, 2]).tolist() == [8.0] * 3
     assert K.mean(x, axis=[1, 2], keepdims=True).shape == (2, 1, 1)
+
+
+def test_batch_dot_against_einsum(rng):
+    """tf-keras's batch_dot: sum over one axis of x and one of y, per batch entry."""
+    cases = [((2, 3), (2, 3), None, "bi,bi->b"), ((2, 3, 4), (2, 4, 5), None, "bij,bjk->bik"),
+             ((2, 3, 4), (2, 3, 4), (1, 1), "bij,bik->bjk"),
+             ((2, 3, 4), (2, 4), None, "bij,bj->bi"), ((2, 4), (2, 4, 3), (1, 1), "bi,bij->bj"),
+             ((2, 3, 4), (2, 5, 4), (2, 2), "bij,bkj->bik"),
+             ((2, 3, 4, 5), (2, 5, 6), None, "bijk,bkl->bijl")]
+    for sx, sy, axes, spec in cases:
+        x, y = rng.standard_normal(sx), rng.standard_normal(sy)
+        want = np.einsum(spec, x, y)
+        want = want[:, None] if want.ndim == 1 else want
+        np.testing.assert_allclose(K.batch_dot(x, y, axes=axes), want, rtol=1e-12)
+    with pytest.raises(ValueError, match="over axis 0"):
+        K.batch_dot(np.ones((2, 3)), np.ones((2, 3)), axes=0)
+    with pytest.raises(ValueError, match="different batch sizes"):
+        K.batch_dot(np.ones((2, 3)), np.ones((3, 3)))
+
+
+def test_python_values_get_tensorflow_dtypes_in_the_array_helpers():
+    assert K.sqrt(2.0).dtype == np.float32 and K.sum([1.0, 2.0]).dtype == np.float32
+    assert K.square([1, 2]).dtype == np.int32 and K.dtype(1.0) == "float32"
+    assert K.maximum(np.ones(2, "float32"), 1.5).dtype == np.float32
+    assert K.dot(np.ones((1, 2), "float32"), [[1.0], [2.0]]).dtype == np.float32

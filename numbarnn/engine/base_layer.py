@@ -145,7 +145,8 @@ class Layer:
         Accepted for compatibility; numbarnn always runs eagerly.
     **kwargs
         ``input_shape``, ``batch_input_shape``, ``batch_size``, ``input_dim``, ``weights``,
-        ``activity_regularizer``, ``autocast``. Anything else raises ``TypeError``.
+        ``activity_regularizer``, ``autocast``, ``implementation`` (ignored). Anything else
+        raises ``TypeError``.
     """
 
     # Weights built inside the layer are named under its name ("simple_rnn/..."); a
