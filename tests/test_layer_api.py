@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import numbarnn as nr
+from cells import UnitsCell
 
 
 def test_sublayers_in_private_attributes_dicts_and_lists_filled_later(rng):
@@ -303,19 +304,10 @@ def test_private_names_the_framework_uses_still_track_a_users_layers(attribute):
 
 
 def test_stacked_custom_cells_name_what_they_build_under_their_own_names(rng):
-    class ACell(nr.AbstractRNNCell):
+    class ACell(UnitsCell):
         def __init__(self, units, **kwargs):
-            super().__init__(**kwargs)
-            self.units = units
+            super().__init__(units, **kwargs)
             self.f = nr.Dense(units, name="f")
-
-        @property
-        def state_size(self):
-            return self.units
-
-        @property
-        def output_size(self):
-            return self.units
 
         def call(self, inputs, states):
             h = np.tanh(self.f(inputs) + states[0])
