@@ -177,7 +177,10 @@ def stack(x, axis=0):
 
 @ieee_float
 def sum(x, axis=None, keepdims=False):  # noqa: A001 - Keras name
-    return np.sum(_a(x), axis=_axis(axis), keepdims=keepdims)
+    """The sum along ``axis``, in ``x``'s dtype (integers wrap, as TensorFlow's)."""
+    x = _a(x)
+    return np.sum(x, axis=_axis(axis), keepdims=keepdims,
+                  dtype=x.dtype if x.dtype.kind in "iu" else None)
 
 
 @ieee_float
@@ -192,7 +195,9 @@ def square(x):
 
 @ieee_float
 def sqrt(x):
-    return np.sqrt(_a(x))
+    """``sqrt(max(x, 0))``: negative values give 0, as in tf-keras."""
+    x = _a(x)
+    return np.sqrt(np.maximum(x, x.dtype.type(0)))
 
 
 @ieee_float
@@ -213,6 +218,10 @@ def minimum(x, y):
 
 
 def clip(x, min_value, max_value):
+    """``x`` clipped to ``[min_value, max_value]`` (a ``max_value`` below
+    ``min_value`` is raised to it, as in tf-keras)."""
+    if max_value is not None and min_value is not None and max_value < min_value:
+        max_value = min_value
     return np.clip(_a(x), min_value, max_value)
 
 

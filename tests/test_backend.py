@@ -594,3 +594,10 @@ def test_python_values_get_tensorflow_dtypes_in_the_array_helpers():
     assert K.square([1, 2]).dtype == np.int32 and K.dtype(1.0) == "float32"
     assert K.maximum(np.ones(2, "float32"), 1.5).dtype == np.float32
     assert K.dot(np.ones((1, 2), "float32"), [[1.0], [2.0]]).dtype == np.float32
+
+
+def test_sum_sqrt_clip_follow_tf_keras():
+    ints = np.array([[1, -2, 3], [4, 0, -6]], "int32")
+    assert K.sum(ints).dtype == np.int32 and K.sum(ints) == 0
+    np.testing.assert_array_equal(K.sqrt(np.array([-1.0, 4.0], "float32")), [0.0, 2.0])
+    np.testing.assert_array_equal(K.clip(np.array([0.0, 3.0]), 2.0, 1.0), [2.0, 2.0])

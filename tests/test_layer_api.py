@@ -321,3 +321,59 @@ def test_stacked_custom_cells_name_what_they_build_under_their_own_names(rng):
         "rnn/stacked_rnn_cells/a_cell/f/kernel:0", "rnn/stacked_rnn_cells/a_cell/f/bias:0",
         "rnn/stacked_rnn_cells/a_cell_1/f/kernel:0",
         "rnn/stacked_rnn_cells/a_cell_1/f/bias:0"]
+
+
+def test_compute_output_shape_leaves_stateful_sublayers_as_they_were(rng):
+    class Wrap(nr.Layer):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.r = nr.SimpleRNN(2, stateful=True, return_sequences=True)
+
+        def call(self, x):
+            return self.r(x)
+
+    x = rng.standard_normal((2, 4, 3)).astype("float32")
+    model = nr.Sequential([nr.Dense(3, batch_input_shape=(2, 4, 3)), Wrap(), nr.Dense(1)])
+    model(x)
+    state = model.layers[1].r.states[0].numpy()
+    model.summary(print_fn=lambda line: None)
+    model.layers[1].compute_output_shape((2, 4, 3))
+    np.testing.assert_array_equal(model.layers[1].r.states[0].numpy(), state)
+    fresh = Wrap()
+    assert fresh.compute_output_shape((2, 4, 3)) == (2, 4, 2)
+    assert np.abs(fresh.r.states[0].numpy()).sum() == 0  # built by the calls: zeros
+    fresh(x)
+
+
+def test_compute_output_shape_builds_with_the_shape_asked_and_maps_dicts():
+    class Split(nr.Layer):
+        def build(self, input_shape):
+            self.seen = input_shape
+            super().build(input_shape)
+
+        def call(self, x):
+            return {"a": x, "b": x[..., :1]}
+
+    layer = Split()
+    assert layer.compute_output_shape((None, 7, 3)) == {"a": (None, 7, 3), "b": (None, 7, 1)}
+    assert layer.seen == (None, 7, 3) and layer.get_build_config() == {
+        "input_shape": (None, 7, 3)}
+
+
+def test_tensor_shape_slices_and_prints_as_tf():
+    shape = nr.layers.TensorShape([None, 5, 3])
+    assert shape[1:].as_list() == [5, 3] and shape[-1] == 3
+    assert str(shape) == "(None, 5, 3)" and not shape.is_fully_defined()
+    assert shape[1:].num_elements() == 15 and shape.concatenate([2]) == (None, 5, 3, 2)
+
+
+def test_a_packaged_cell_inside_a_residual_wrapper_reloads(tmp_path, rng):
+    @nr.utils.register_keras_serializable("test_residual_pkg")
+    class PackagedCell(nr.SimpleRNNCell):
+        pass
+
+    layer = nr.RNN(nr.ResidualWrapper(PackagedCell(4)))
+    x = rng.standard_normal((2, 3, 4)).astype("float32")
+    y = layer(x)
+    nr.save_model(layer, tmp_path / "m.npz")
+    np.testing.assert_allclose(nr.load_model(tmp_path / "m.npz")(x), y, rtol=1e-6)

@@ -658,7 +658,14 @@ class Layer:
         def shape_of(x):
             return tuple(np.shape(x))
 
-        saved = [(layer, list(layer._eager_losses)) for layer in self._flatten_layers()]
+        if not self.built:  # built for the shape asked, unknown batch and all
+            with _build_lock:
+                if not self.built:
+                    self._build_from_shapes(_map_shapes_nested(input_shape, TensorShape))
+        # The calls must leave nothing behind: no losses, no stateful layer's state.
+        layers = list(self._flatten_layers())
+        losses = [list(layer._eager_losses) for layer in layers]
+        states = [_state_values(layer) for layer in layers]
         try:
             outputs = [self(_map_shapes_nested(input_shape, lambda s, f=fill: zeros(s, f)),
                             training=False) for fill in (1, 2)]
@@ -668,8 +675,9 @@ class Layer:
                 f"on zeros of shape {input_shape} ({type(err).__name__}: {err}); implement "
                 "`compute_output_shape` on the layer.") from err
         finally:
-            for layer, losses in saved:
-                layer._eager_losses = losses
+            for layer, saved_losses, saved_states in zip(layers, losses, states):
+                layer._eager_losses = saved_losses
+                _restore_states(layer, saved_states)
         return _map_nested2(lambda a, b: tuple(
             x if x == y else None for x, y in zip(shape_of(a), shape_of(b))),
             outputs[0], outputs[1])
@@ -796,8 +804,35 @@ def _map_shapes_nested(shapes, fn):
     return fn(shapes)
 
 
+def _state_values(layer):
+    """A stateful layer's state values (None when it has none yet), to restore."""
+    states = layer.__dict__.get("_states")
+    if not isinstance(states, list):
+        return states
+    return [(v, v.numpy()) if isinstance(v, Variable) else v for v in states]
+
+
+def _restore_states(layer, saved):
+    if "_states" not in layer.__dict__:
+        return
+    if not isinstance(saved, list):
+        # it had no state before (built by these calls): zeros, as a fresh build gives
+        if getattr(layer, "stateful", False) and layer.__dict__.get("_states") is not None:
+            layer.reset_states()
+        return
+    for item in saved:
+        if isinstance(item, tuple):
+            variable, value = item
+            if variable.shape == value.shape:
+                variable.assign(value)
+    object.__setattr__(layer, "_states", [item[0] if isinstance(item, tuple) else item
+                                          for item in saved])
+
+
 def _map_nested2(fn, a, b):
     """``fn`` on the paired leaves of two structures shaped alike."""
+    if isinstance(a, dict):
+        return {key: _map_nested2(fn, a[key], b[key]) for key in a}
     if isinstance(a, (list, tuple)):
         return type(a)(_map_nested2(fn, x, y) for x, y in zip(a, b)) if not hasattr(
             a, "_fields") else type(a)(*(_map_nested2(fn, x, y) for x, y in zip(a, b)))

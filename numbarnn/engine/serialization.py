@@ -8,8 +8,8 @@ run Python bytecode stored in a config, as tf-keras's does.
 """
 import threading
 
-from .._registry import (CustomObjectScope, get_registered_name, get_registered_object,
-                         register_object)
+from .._registry import (CustomObjectScope, get_custom_objects, get_registered_name,
+                         get_registered_object, register_object)
 
 __all__ = ["serialize", "deserialize", "register_serializable",
            "register_keras_serializable", "SafeModeScope", "in_safe_mode",
@@ -86,6 +86,11 @@ def register_keras_serializable(package="Custom", name=None):
     return wrap
 
 
+def _registered_items():
+    from .._registry import _scoped_objects
+    return list(_scoped_objects().items()) + list(get_custom_objects().items())
+
+
 def _builtin_classes():
     from .. import layers
     return {name: getattr(layers, name) for name in layers.__all__
@@ -148,6 +153,9 @@ def deserialize(config, custom_objects=None, safe_mode=True):
         cls = get_registered_object(registered, custom_objects)
     if cls is None:
         cls = get_registered_object(name, custom_objects, builtins)
+    if cls is None:  # a config that names a class registered under a package by its name
+        packaged = [obj for key, obj in _registered_items() if key.endswith(f">{name}")]
+        cls = packaged[0] if len(packaged) == 1 else None
     if cls is None:
         raise ValueError(f"Unknown layer: '{name}'. Please ensure you are using a "
                          "`numbarnn.layers` class, or pass your class in "
