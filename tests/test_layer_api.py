@@ -179,6 +179,12 @@ def test_variable_follows_tf_variable():
     assert v.get_shape() == (2,) and int(nr.Variable(3.0)) == 3
     with pytest.raises(ValueError, match="`constraint` must be None or a callable"):
         nr.Variable(1.0, constraint=3)
+    with pytest.raises(TypeError, match="Cannot convert 1.7 to EagerTensor of dtype int32"):
+        nr.Variable(1.7, dtype="int32")
+    counter = nr.Variable(1)
+    with pytest.raises(TypeError, match="dtype int32"):
+        counter.assign(2.7)
+    assert counter.assign(3).numpy() == 3
 
 
 def test_layer_name_must_be_a_string():

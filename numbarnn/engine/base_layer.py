@@ -453,7 +453,7 @@ class Layer:
                                  f"compatible with provided weight shape {w.shape}.")
             values.append(w)
         for param, w in zip(params, values):
-            param.assign(w)
+            param.assign(w.astype(param.dtype, copy=False))  # cast, as tf-keras does
 
     def count_params(self):
         """Total number of scalars in the layer's weights."""

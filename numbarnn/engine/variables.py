@@ -41,6 +41,13 @@ def _tf_dtype(value):
     return None
 
 
+def _check_no_truncation(value, dtype):
+    """A float into an integer (or bool) variable: TensorFlow refuses it rather than
+    truncate 1.7 to 1."""
+    if dtype.kind in "biu" and np.asarray(_unwrap(value)).dtype.kind in "fc":
+        raise TypeError(f"Cannot convert {value!r} to EagerTensor of dtype {dtype.name}")
+
+
 def _full_name(name):
     if name is not None and _FULL_NAME.match(name):
         return name
@@ -81,6 +88,8 @@ class Variable:
         if constraint is not None and not callable(constraint):
             raise ValueError("Argument `constraint` must be None or a callable. Got a "
                              f"{type(constraint)}: {constraint}")
+        if dtype is not None:
+            _check_no_truncation(initial_value, np.dtype(dtype))
         self._value = np.array(_unwrap(initial_value), dtype=dtype or _tf_dtype(
             initial_value), copy=True)
         self.name = _full_name(name)
@@ -175,6 +184,7 @@ class Variable:
         ValueError
             If ``value`` has another shape.
         """
+        _check_no_truncation(value, self._value.dtype)
         value = np.asarray(_unwrap(value))
         if value.shape != self._value.shape:
             raise ValueError(
