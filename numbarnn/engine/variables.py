@@ -19,7 +19,8 @@ __all__ = ["Variable"]
 _FULL_NAME = re.compile(r".*:\d+$")  # already "scope/name:0"
 
 
-def _read_only(array):
+def read_only_view(array):
+    """A view of ``array`` that cannot be written through."""
     view = array.view()
     view.flags.writeable = False
     return view
@@ -159,7 +160,7 @@ class Variable:
         # Made once: the value array is written in place, never replaced.
         view = self.__dict__.get("_view")
         if view is None:
-            view = self._view = _read_only(self._value)
+            view = self._view = read_only_view(self._value)
         return view
 
     def __getstate__(self):  # a copy makes its own view of its own value

@@ -6,6 +6,8 @@ be nested (lists, tuples, namedtuples of arrays); masks apply to every leaf.
 """
 import numpy as np
 
+from ..engine.variables import read_only_view
+
 __all__ = ["rnn"]
 
 
@@ -22,17 +24,11 @@ def _select(mask_t, new, old):
     return np.where(m, new, old)
 
 
-def _read_only(x):
-    view = x.view()
-    view.flags.writeable = False
-    return view
-
-
 def _time_major_leaves(inputs, time_major):
     """The input leaves as a flat list of read-only ``(T, B, ...)`` views: a cell that
     writes into its step input gets an error, not the caller's array changed (tf-keras
     tensors are immutable)."""
-    leaves = [_read_only(np.asarray(x)) for x in _nest().flatten(inputs)]
+    leaves = [read_only_view(np.asarray(x)) for x in _nest().flatten(inputs)]
     for i, x in enumerate(leaves):
         if x.ndim < 3:
             raise ValueError(f"Input {i} of the recurrence must have rank >= 3 "
@@ -178,7 +174,7 @@ def rnn(step_function, inputs, initial_states, go_backwards=False, mask=None,
             mask = mask.T
     steps = leaves[0].shape[0]
     order = range(steps - 1, -1, -1) if go_backwards else range(steps)
-    constants = [_read_only(np.asarray(c)) if isinstance(c, np.ndarray) else c
+    constants = [read_only_view(np.asarray(c)) if isinstance(c, np.ndarray) else c
                  for c in constants or []]
     # Copies: a cell may update its states in place or hand back an array it was
     # given (a state, a view of the input); the caller's arrays stay the caller's.
