@@ -7,11 +7,19 @@ microseconds per timestep (the latency-bound floor is one barrier per step) and
 TFLOP/s of ``2*B*T*(I*U + U*U)``. Writes ``gpu_bench.json`` to ``--output-dir``.
 
 ``--recurrence auto block grid tiled`` times each choice of recurrence kernel (see
-:mod:`numbarnn.kernels.cuda`) where it can run, to measure where each one wins.
+:mod:`numbarnn.kernels.cuda`) where it can run, to measure where each one wins. Each row
+also splits one call's time into its kernels (CUDA events around each launch) and the
+rest (host work between launches). ``--peers cudnn jax`` picks the peers: cuDNN through
+PyTorch, and ``jax.lax.scan`` under ``jit`` (XLA) with matmul precision "highest".
+
+``--sweep`` times the launch parameters instead (threads per block, and shared memory
+past the 48 KiB default) for each kernel and shape, and writes ``gpu_sweep.json``: the
+measurements behind the constants of :mod:`numbarnn.kernels.cuda`.
 """
 import argparse
 import json
 import os
+import time
 
 import numpy as np
 
@@ -37,15 +45,20 @@ def _event_ms(fn, repeats):
     return float(np.median(times))
 
 
-def _numbarnn(shape, x, weights, repeats, recurrence="auto"):
+def _layer(shape, x, weights):
+    """A built SimpleRNN with ``weights`` and ``x`` on the device."""
     from numba import cuda
 
     import numbarnn as nr
-    from .kernels import cuda as engine
     layer = nr.SimpleRNN(shape[3])
     layer.build(x.shape)
     layer.set_weights(weights)
-    x_dev = cuda.to_device(x)
+    return layer, cuda.to_device(x)
+
+
+def _numbarnn(shape, x, weights, repeats, recurrence="auto"):
+    from .kernels import cuda as engine
+    layer, x_dev = _layer(shape, x, weights)
     out = {}
 
     def run():
@@ -56,6 +69,58 @@ def _numbarnn(shape, x, weights, repeats, recurrence="auto"):
     finally:
         engine.RECURRENCE = saved
     return ms, out["h"].copy_to_host()
+
+
+def _kernel_split(layer, x_dev):
+    """``{kernel name: GPU ms}`` of one call, from CUDA events around each launch."""
+    from numba import cuda
+
+    from .kernels import cuda as engine
+    real, spans = engine._launch, []
+
+    def timed(kernel, grid, block, shared_bytes, *args):
+        start, stop = cuda.event(), cuda.event()
+        start.record()
+        real(kernel, grid, block, shared_bytes, *args)
+        stop.record()
+        spans.append((kernel.py_func.__name__, start, stop))
+    engine._launch = timed
+    try:
+        layer(x_dev)
+    finally:
+        engine._launch = real
+    cuda.synchronize()
+    split = {}
+    for name, start, stop in spans:
+        split[name] = split.get(name, 0.0) + start.elapsed_time(stop)
+    return split
+
+
+def _jax(x, weights, repeats):
+    """``jax.lax.scan`` SimpleRNN under ``jit``, matmuls at "highest" precision (fp32)."""
+    os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
+    import jax
+    import jax.numpy as jnp
+    if jax.default_backend() != "gpu":
+        raise ImportError("JAX has no GPU backend")
+
+    @jax.jit
+    def forward(x, k, r, b):
+        z = jnp.einsum("bti,iu->tbu", x, k, precision="highest") + b
+
+        def step(h, z_t):
+            return jnp.tanh(z_t + jnp.dot(h, r, precision="highest")), None
+        h, _ = jax.lax.scan(step, jnp.zeros((x.shape[0], r.shape[0]), x.dtype), z)
+        return h
+    args = [jax.device_put(a) for a in (x, *weights)]
+    forward(*args).block_until_ready()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        h = forward(*args)
+        h.block_until_ready()
+        times.append((time.perf_counter() - start) * 1e3)
+    return float(np.median(times)), np.asarray(h)
 
 
 def _cudnn(x, weights, repeats):
@@ -91,6 +156,81 @@ def _cudnn(x, weights, repeats):
     return float(np.median(times)), out["h"].cpu().numpy()
 
 
+PEERS = {"cudnn": _cudnn, "jax": _jax}
+
+
+def _problem(shape):
+    batch, steps, features, units = shape
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((batch, steps, features)).astype(np.float32)
+    weights = [(rng.standard_normal((features, units)) / np.sqrt(features)).astype(
+        np.float32), np.linalg.qr(rng.standard_normal((units, units)))[0].astype(
+        np.float32), (rng.standard_normal(units) * 0.1).astype(np.float32)]
+    return x, weights
+
+
+def _peer_times(names, x, weights, repeats):
+    """``{peer: (ms, last state)}``, or ``{peer: (None, why it is missing)}``."""
+    done = {}
+    for name in names:
+        try:
+            done[name] = PEERS[name](x, weights, repeats)
+        except Exception as err:  # a missing or broken peer leaves a note, not a crash
+            done[name] = (None, f"{type(err).__name__}: {err}")
+    return done
+
+
+# --sweep: (threads per block of recur_block / recur_grid, shared bytes or "optin").
+SWEEP_THREADS = (128, 256, 512, 1024)
+
+
+def _sweep(shapes, repeats, output_dir):
+    from numba import cuda
+
+    from .kernels import cuda as engine
+    # The simulator's device has no opt-in limit: 48 KiB only there.
+    optin = getattr(cuda.get_current_device(), "MAX_SHARED_MEMORY_PER_BLOCK_OPTIN",
+                    engine.DEFAULT_SHARED_BYTES)
+    saved = (engine.BLOCK_THREADS, engine.GRID_THREADS, engine.SHARED_BYTES)
+    rows = []
+    try:
+        for shape in shapes:
+            x, weights = _problem(shape)
+            level = type("Level", (), {"units": shape[3], "activation": "tanh"})
+            reference = None
+            configs = [(kind, threads, shared) for kind in ("block", "grid")
+                       for threads in SWEEP_THREADS
+                       for shared in sorted({engine.DEFAULT_SHARED_BYTES, optin})]
+            configs.append(("tiled", 256, engine.DEFAULT_SHARED_BYTES))
+            for kind, threads, shared in configs:
+                engine.BLOCK_THREADS = engine.GRID_THREADS = threads
+                engine.SHARED_BYTES = shared
+                saved_kind, engine.RECURRENCE = engine.RECURRENCE, kind
+                try:
+                    plan = engine._recurrence_plans([level], shape[0], 4)[0]
+                finally:
+                    engine.RECURRENCE = saved_kind
+                row = {"shape": list(shape), "recurrence": kind, "threads": threads,
+                       "shared_bytes": shared, "plan": repr(plan)}
+                try:
+                    ms, h = _numbarnn(shape, x, weights, repeats, kind)
+                    if reference is None:
+                        reference = h
+                    row.update(ms=ms, us_per_step=ms * 1e3 / shape[1],
+                               max_abs_diff=float(np.abs(h - reference).max()))
+                except Exception as err:
+                    row["error"] = f"{type(err).__name__}: {err}"[:300]
+                rows.append(row)
+                print(f"{str(tuple(shape)):>24} {kind:>5} {threads:5d} thr "
+                      f"{shared // 1024:4d} KiB  " + (
+                          f"{row['ms']:8.3f} ms  diff {row['max_abs_diff']:.1e}  "
+                          f"{row['plan']}" if "ms" in row else row["error"]), flush=True)
+    finally:
+        engine.BLOCK_THREADS, engine.GRID_THREADS, engine.SHARED_BYTES = saved
+    with open(os.path.join(output_dir, "gpu_sweep.json"), "w") as f:
+        json.dump(rows, f, indent=1)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m numbarnn.gpu_bench",
                                      description=__doc__.splitlines()[0])
@@ -100,42 +240,61 @@ def main(argv=None):
     parser.add_argument("--recurrence", nargs="+", default=["auto"],
                         choices=["auto", "block", "grid", "tiled"],
                         help="recurrence kernel choices to time (default: auto)")
+    parser.add_argument("--peers", nargs="*", default=["cudnn"], choices=sorted(PEERS),
+                        help="peers timed beside numbarnn (default: cudnn)")
+    parser.add_argument("--sweep", action="store_true",
+                        help="time the launch parameters instead (gpu_sweep.json)")
     args = parser.parse_args(argv)
+    if args.repeats < 1:
+        parser.error(f"--repeats must be at least 1. Received: {args.repeats}")
     from .kernels.cuda_support import require_cuda
     require_cuda()
+    shapes = QUICK_SHAPES if args.quick else GPU_SHAPES
+    if args.sweep:
+        _sweep(shapes, args.repeats, args.output_dir)
+        return 0
     rows = []
-    for shape in (QUICK_SHAPES if args.quick else GPU_SHAPES):
+    for shape in shapes:
         batch, steps, features, units = shape
-        rng = np.random.default_rng(0)
-        x = rng.standard_normal((batch, steps, features)).astype(np.float32)
-        weights = [(rng.standard_normal((features, units)) / np.sqrt(features)).astype(
-            np.float32), np.linalg.qr(rng.standard_normal((units, units)))[0].astype(
-            np.float32), (rng.standard_normal(units) * 0.1).astype(np.float32)]
+        x, weights = _problem(shape)
         flop = 2.0 * batch * steps * (features * units + units * units)
-        try:
-            peer_ms, theirs = _cudnn(x, weights, args.repeats)
-        except ImportError as err:
-            peer_ms, theirs, missing = None, None, str(err)
+        peers = _peer_times(args.peers, x, weights, args.repeats)
         for recurrence in args.recurrence:
             ms, ours = _numbarnn(shape, x, weights, args.repeats, recurrence)
             ms = ms or float("nan")  # the simulator's events measure nothing
             row = {"shape": list(shape), "recurrence": recurrence, "numbarnn_ms": ms,
-                   "us_per_step": ms * 1e3 / steps, "tflops": flop / (ms * 1e-3) / 1e12,
-                   "cudnn_fp32_ms": peer_ms}
-            if peer_ms:
-                row["speedup_vs_cudnn"] = peer_ms / ms
-                row["max_abs_diff"] = float(np.abs(theirs - ours).max())
-            else:
-                row["cudnn_missing"] = missing
+                   "us_per_step": ms * 1e3 / steps, "tflops": flop / (ms * 1e-3) / 1e12}
+            notes = []
+            for name, (peer_ms, theirs) in peers.items():
+                row[f"{name}_ms"] = peer_ms
+                if peer_ms is None:
+                    row[f"{name}_missing"] = theirs
+                    notes.append(f"{name}: {theirs[:60]}")
+                    continue
+                row[f"speedup_vs_{name}"] = peer_ms / ms
+                row[f"max_abs_diff_{name}"] = float(np.abs(theirs - ours).max())
+                notes.append(f"{name} {peer_ms:.3f} ms ({peer_ms / ms:.2f}x)")
+            row["kernel_ms"] = _kernel_split_with(shape, x, weights, recurrence)
             rows.append(row)
-            peer = (f"cuDNN {peer_ms:.3f} ms ({row['speedup_vs_cudnn']:.2f}x)" if peer_ms
-                    else "cuDNN: not installed")
+            split = " ".join(f"{k} {v:.3f}" for k, v in row["kernel_ms"].items())
             print(f"{str(tuple(shape)):>24} {recurrence:>5}  numbarnn {ms:8.3f} ms  "
                   f"{row['us_per_step']:7.2f} us/step  {row['tflops']:6.2f} TFLOP/s  "
-                  f"{peer}", flush=True)
+                  f"{'  '.join(notes)}  [{split}]", flush=True)
     with open(os.path.join(args.output_dir, "gpu_bench.json"), "w") as f:
         json.dump(rows, f, indent=1)
     return 0
+
+
+def _kernel_split_with(shape, x, weights, recurrence):
+    """:func:`_kernel_split` of a layer like :func:`_numbarnn`'s, warm."""
+    from .kernels import cuda as engine
+    layer, x_dev = _layer(shape, x, weights)
+    saved, engine.RECURRENCE = engine.RECURRENCE, recurrence
+    try:
+        layer(x_dev)
+        return _kernel_split(layer, x_dev)
+    finally:
+        engine.RECURRENCE = saved
 
 
 if __name__ == "__main__":

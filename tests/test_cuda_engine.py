@@ -263,11 +263,15 @@ def test_grid_kernel_with_its_own_sizing_over_many_blocks(rng, monkeypatch, batc
     one unit per block and one row per group, so the block's threads split each dot
     product (and add the parts in shared memory), over several row tiles."""
     from numbarnn.kernels import cuda as cuda_kernels
+    from numbarnn.kernels import cuda_recurrence as kernels
     monkeypatch.setattr(cuda_kernels, "RECURRENCE", "grid")
-    monkeypatch.setattr(cuda_kernels, "SHARED_BYTES",
-                        8 * (5 + 5 + cuda_kernels.GRID_THREADS))
+    # Four threads (the simulator's count; on a GPU a block smaller than a warp, so the
+    # parts are added in shared memory there too): the budget holds one unit's column,
+    # one row and the partial sums.
+    monkeypatch.setattr(cuda_kernels, "GRID_THREADS", 4)
+    monkeypatch.setattr(cuda_kernels, "SHARED_BYTES", 8 * (5 + 5 + 4))
     assert cuda_kernels._grid_sizes(batch, 5, 8) == (1, 1, 1)
-    assert cuda_kernels.GRID_THREADS >= 2
+    assert 4 < kernels.WARP
     first, level0 = make_cell(5, 2, rng)
     second, level1 = make_cell(5, 5, rng, residual=True)
     cells, levels = [first, second], [level0, level1]
@@ -482,3 +486,21 @@ def test_work_buffers_are_reused_by_shorter_sequences(rng):
     assert mirror.buffers["proj"] is proj
     seq, _, _ = rnn_forward(x[:, :3], [level0, level1])
     np.testing.assert_allclose(got, seq, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("outputs, blocks, expected", [
+    (64, 1, 128),      # one row of 64 units: two threads per output
+    (256, 16, 512),    # (32, 100, 64, 128): two rows of 128 units per block
+    (256, 64, 512),    # (64, 200, 128, 256)
+    (256, 256, 256),   # (256, 50, 256, 256): 512 would leave 124 blocks for a 2nd wave
+    (1024, 1024, 128),  # wider than any block: as resident as it gets
+    (3, 1, 128),
+])
+def test_block_threads_two_per_output_within_residency(monkeypatch, outputs, blocks,
+                                                       expected):
+    """recur_block's threads per block on a GPU (the simulator always uses its own)."""
+    pytest.importorskip("numba.cuda")
+    from numbarnn.kernels import cuda as cuda_kernels
+    monkeypatch.setattr(cuda_kernels, "BLOCK_THREADS", None)
+    monkeypatch.setattr(cuda_kernels, "_max_resident_blocks", lambda: 132)
+    assert cuda_kernels._block_threads(outputs, blocks) == expected

@@ -38,12 +38,24 @@ __all__ = ["run_stack", "as_device_array", "to_host", "to_device"]
 
 # Device memory per chunk of the projection buffer, in elements.
 CHUNK_ELEMENTS = 1 << 24
-# Dynamic shared memory a block may use without opting in to more.
-SHARED_BYTES = 48 * 1024
+# Dynamic shared memory a block may use without opting in to more, and what the plans
+# give a block: more than the default is granted per kernel at its first launch
+# (:func:`_allow_shared`, up to the device's opt-in limit, 227 KiB on an H100).
+DEFAULT_SHARED_BYTES = 48 * 1024
+SHARED_BYTES = DEFAULT_SHARED_BYTES
 # Threads per block of recur_block and recur_grid (powers of two). The simulator runs
-# each as a Python thread.
-BLOCK_THREADS = 8 if kernels.SIMULATED else 256
-GRID_THREADS = 4 if kernels.SIMULATED else 256
+# each as a Python thread. On the GPU recur_block's are chosen per plan
+# (:func:`_block_threads`) unless BLOCK_THREADS is set; 512 for recur_grid was the
+# fastest of 128-512 at every target shape it runs (1024 does not launch: registers),
+# `python -m numbarnn.gpu_bench --sweep` on an H200.
+BLOCK_THREADS = 8 if kernels.SIMULATED else None
+GRID_THREADS = 4 if kernels.SIMULATED else 512
+# recur_block: two threads per output from 128 to 512 threads (the fastest at the
+# target shapes: 128 for one row of 64 units, 512 for 256 units), fewer where the
+# blocks would not all be resident at once (REGISTERS per thread rounded up from the
+# compile check's 103 in float32 and 126 in float64, of 65536 per multiprocessor).
+BLOCK_MIN_THREADS, BLOCK_MAX_THREADS = 128, 512
+BLOCK_REGISTERS = 128
 RECURRENCE = os.environ.get("NUMBARNN_CUDA_RECURRENCE", "auto")
 if RECURRENCE not in ("auto", "block", "grid", "tiled"):
     raise ValueError("NUMBARNN_CUDA_RECURRENCE must be 'auto', 'block', 'grid' or "
@@ -70,7 +82,31 @@ def to_device(x):
 def _launch(kernel, grid, block, shared_bytes, *args):
     """Launch ``kernel``; every launch goes through here (the compile check in
     :mod:`numbarnn.kernels.cuda_check` records the argument types at this point)."""
+    if shared_bytes > DEFAULT_SHARED_BYTES and not kernels.SIMULATED:
+        _allow_shared(kernel, args, shared_bytes)
     kernel[grid, block, 0, shared_bytes](*args)
+
+
+_SHARED_GRANTED = {}  # id(compiled kernel) -> dynamic shared bytes it may launch with
+
+
+def _allow_shared(kernel, args, shared_bytes):
+    """Let the compiled ``kernel`` for ``args`` launch with ``shared_bytes`` of dynamic
+    shared memory. Past 48 KiB the driver refuses a launch unless the kernel's
+    MAX_DYNAMIC_SHARED_SIZE_BYTES attribute was raised; numba-cuda has no API for it,
+    so it is set here as numba-cuda sets its own carveout attribute."""
+    compiled = kernel._compile_for_args(*args)  # the overload the launch will use
+    if _SHARED_GRANTED.get(id(compiled), 0) >= shared_bytes:
+        return
+    from numba.cuda.cudadrv.driver import binding, driver
+    cufunc = compiled._codelibrary.get_cufunc()
+    limit = cufunc.device.MAX_SHARED_MEMORY_PER_BLOCK_OPTIN - cufunc.attrs.shared
+    if shared_bytes > limit:
+        raise ValueError(f"{kernel.py_func.__name__} needs {shared_bytes} bytes of shared "
+                         f"memory; this GPU allows {limit}")
+    attribute = binding.CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES
+    driver.cuKernelSetAttribute(attribute, limit, cufunc.handle, cufunc.device.id)
+    _SHARED_GRANTED[id(compiled)] = limit
 
 
 def _max_resident_blocks():
@@ -87,7 +123,7 @@ def _block_plan(batch, units, itemsize):
     rows = max(1, min(batch, 8, 256 // max(1, units)))
     # A power of two: where a block has fewer outputs than threads, several threads
     # split each output's dot product.
-    threads = BLOCK_THREADS
+    threads = _block_threads(rows * units, math.ceil(batch / rows))
     partial_bytes = threads * itemsize
     tile_bytes = 2 * rows * units * itemsize
     state_shared = tile_bytes + partial_bytes <= SHARED_BYTES
@@ -96,6 +132,19 @@ def _block_plan(batch, units, itemsize):
     rec_shared = tile_bytes + units * units * itemsize + partial_bytes <= SHARED_BYTES
     shared = tile_bytes + (units * units * itemsize if rec_shared else 0) + partial_bytes
     return rows, threads, shared, rec_shared, state_shared
+
+
+def _block_threads(outputs, blocks):
+    """Threads per block of a recur_block launch of ``blocks`` blocks of ``outputs``."""
+    if BLOCK_THREADS:
+        return BLOCK_THREADS
+    threads = BLOCK_MIN_THREADS
+    while threads < min(2 * outputs, BLOCK_MAX_THREADS):
+        threads *= 2
+    while threads > BLOCK_MIN_THREADS and blocks > _max_resident_blocks() * max(
+            1, 65536 // (BLOCK_REGISTERS * threads)):
+        threads //= 2
+    return threads
 
 
 def _grid_sizes(batch, units, itemsize):
@@ -148,10 +197,13 @@ def _tiled_plan(batch, units):
 # picked where that read costs more than the barrier. recur_grid while a block reads
 # its rows in a few groups; beyond that (at batch 1024 x 1024 units it would walk 342
 # groups of 3 rows per step, each with 2 shared loads per FMA) recur_tiled, whose
-# register tiles do 32 FMAs per 12 shared loads. The limits are estimates from those
-# figures, to be measured on the GPU
-# (`python -m numbarnn.gpu_bench --recurrence block grid tiled`).
-GRID_MIN_MATRIX_BYTES = 256 * 1024
+# register tiles do 32 FMAs per 12 shared loads. The limits were first estimated from
+# those figures, then set to the crossings measured on the GPU
+# (`python -m numbarnn.gpu_bench --recurrence block grid tiled`):
+# Measured on an H200 (gpu_bench, all four kernels at the six target shapes): recur_block
+# beat recur_grid at 256 units in float32 (256 KiB matrix, batch 64 and 256), recur_grid
+# won at 512 units (1 MiB) and recur_tiled at batch 1024 x 1024 units.
+GRID_MIN_MATRIX_BYTES = 512 * 1024
 GRID_MAX_GROUPS = 4
 
 

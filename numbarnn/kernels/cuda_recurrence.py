@@ -117,12 +117,21 @@ def _state_index(half, b, j, batch, units):
     return (half * batch + b) * units + j
 
 
+# The parts of a split dot product are added with warp shuffles on the GPU (no block
+# barrier, no shared memory); the simulator has no shuffles, so there they go through
+# one shared slot per thread between two block barriers.
+USE_SHUFFLES = not SIMULATED
+WARP = 32
+FULL_MASK = 0xFFFFFFFF
+
+
 @cuda.jit(device=True)
 def _parts_per_output(outputs, threads):
     """Threads per output when a block has ``threads`` (a power of two) for
-    ``outputs`` dot products: the largest power of two that leaves none idle."""
+    ``outputs`` dot products: the largest power of two up to a warp that leaves none
+    idle (a warp holds whole groups: the shuffles stay inside it)."""
     parts = 1
-    while parts * 2 * outputs <= threads:
+    while parts * 2 * outputs <= threads and parts < WARP:
         parts *= 2
     return parts
 
@@ -130,15 +139,22 @@ def _parts_per_output(outputs, threads):
 @cuda.jit(device=True)
 def _combine_parts(z, partial, tid, part, parts):
     """Thread ``tid`` computed part ``part`` of a dot product split over ``parts``
-    neighbouring threads; part 0 gets the sum. Every thread of the block must call it
-    (it holds block barriers); ``partial`` is one shared slot per thread."""
+    neighbouring threads (a power of two, at most a warp, groups aligned to it); part
+    0 gets the sum. Every thread of the block must call it (warp shuffles on the GPU,
+    block barriers in the simulator); ``partial`` is one shared slot per thread."""
     if parts > 1:
-        cuda.syncthreads()  # the previous round's reads of `partial` are done
-        partial[tid] = z
-        cuda.syncthreads()
-        if part == 0:
-            for q in range(1, parts):
-                z += partial[tid + q]
+        if USE_SHUFFLES and cuda.blockDim.x >= WARP:  # every lane of the warp exists
+            offset = parts // 2
+            while offset > 0:
+                z += cuda.shfl_down_sync(FULL_MASK, z, offset)
+                offset //= 2
+        else:
+            cuda.syncthreads()  # the previous round's reads of `partial` are done
+            partial[tid] = z
+            cuda.syncthreads()
+            if part == 0:
+                for q in range(1, parts):
+                    z += partial[tid + q]
     return z
 
 
@@ -393,6 +409,19 @@ def recur_block(proj, steps, units, rec, rec_shared, state_shared, rdp, use_rdp,
         for idx in range(tid, units * units, nth):
             weights[idx] = rec[idx]
     cuda.syncthreads()
+    # Where every output fits in one round of the block's threads (the common case)
+    # a thread keeps its output for the whole chunk and loads the next step's
+    # projection and mask while this step runs, so their latency is off the step's
+    # critical path; otherwise each round loads its own.
+    single_round = work * parts <= nth
+    p_next = proj.dtype.type(0)
+    live_next = False
+    if single_round and tid < work * parts and tid % parts == 0 and steps > 0:
+        idx = tid // parts
+        b = b0 + idx // units
+        live_next = _live(mask, has_mask, mask_batch_major, b,
+                          _source_step(s0, total_steps, reverse))
+        p_next = proj[0, b, idx - (idx // units) * units]
     for k in range(steps):
         s = s0 + k
         if state_shared:
@@ -415,8 +444,15 @@ def recur_block(proj, steps, units, rec, rec_shared, state_shared, rdp, use_rdp,
             live = False
             p = proj.dtype.type(0)
             if valid and part == 0:
-                live = _live(mask, has_mask, mask_batch_major, b, t)
-                p = proj[k, b, j]
+                if single_round:
+                    live, p = live_next, p_next
+                    if k + 1 < steps:
+                        live_next = _live(mask, has_mask, mask_batch_major, b,
+                                          _source_step(s + 1, total_steps, reverse))
+                        p_next = proj[k + 1, b, j]
+                else:
+                    live = _live(mask, has_mask, mask_batch_major, b, t)
+                    p = proj[k, b, j]
             z = proj.dtype.type(0)
             if valid:
                 if use_rdp:
@@ -428,13 +464,17 @@ def recur_block(proj, steps, units, rec, rec_shared, state_shared, rdp, use_rdp,
                              parts)
             z = _combine_parts(z, partial, tid, part, parts)
             if valid and part == 0:
+                h = states[cur + idx]  # a masked step holds the state
                 if live:
                     z += p
-                    states[nxt + idx] = z if act == SOFTMAX else _activation(act, z)
-                else:
-                    states[nxt + idx] = states[cur + idx]
-        if parts > 1:  # below, output idx is read by thread idx, not the one that wrote it
-            cuda.syncthreads()
+                    h = z if act == SOFTMAX else _activation(act, z)
+                states[nxt + idx] = h
+                # This thread owns output idx at every step: it emits it here (and
+                # only it reads and writes its carry), no barrier needed first.
+                if act != SOFTMAX:
+                    _emit(h, live, b, j, k, s, t, inp, inp_batch_major, inp_is_source,
+                          residual, is_last, zero_output_for_mask, carry, out, want_out,
+                          out_batch_major)
         if act == SOFTMAX:  # needs the whole row: one thread per row, between barriers
             cuda.syncthreads()
             for r in range(tid, rows, nth):
@@ -451,14 +491,15 @@ def recur_block(proj, steps, units, rec, rec_shared, state_shared, rdp, use_rdp,
                     for j in range(units):
                         states[row + j] = states[row + j] / total
             cuda.syncthreads()
-        for idx in range(tid, work, nth):
-            r = idx // units
-            j = idx - r * units
-            b = b0 + r
-            _emit(states[nxt + idx], _live(mask, has_mask, mask_batch_major, b, t), b, j,
-                  k, s, t, inp, inp_batch_major, inp_is_source, residual, is_last,
-                  zero_output_for_mask, carry, out, want_out, out_batch_major)
-        cuda.syncthreads()
+            for idx in range(tid, work, nth):
+                r = idx // units
+                j = idx - r * units
+                b = b0 + r
+                _emit(states[nxt + idx], _live(mask, has_mask, mask_batch_major, b, t),
+                      b, j, k, s, t, inp, inp_batch_major, inp_is_source, residual,
+                      is_last, zero_output_for_mask, carry, out, want_out,
+                      out_batch_major)
+        cuda.syncthreads()  # the step's state is complete before the next reads it
     if state_shared:
         last = (steps % 2) * tile
         out_half = (s0 + steps) % 2
