@@ -414,14 +414,16 @@ def recur_block(proj, steps, units, rec, rec_shared, state_shared, rdp, use_rdp,
     # projection and mask while this step runs, so their latency is off the step's
     # critical path; otherwise each round loads its own.
     single_round = work * parts <= nth
+    my_idx = tid // parts
+    my_part = tid - my_idx * parts
+    my_r = my_idx // units
+    my_j = my_idx - my_r * units
     p_next = proj.dtype.type(0)
     live_next = False
-    if single_round and tid < work * parts and tid % parts == 0 and steps > 0:
-        idx = tid // parts
-        b = b0 + idx // units
-        live_next = _live(mask, has_mask, mask_batch_major, b,
+    if single_round and my_idx < work and my_part == 0 and steps > 0:
+        live_next = _live(mask, has_mask, mask_batch_major, b0 + my_r,
                           _source_step(s0, total_steps, reverse))
-        p_next = proj[0, b, idx - (idx // units) * units]
+        p_next = proj[0, b0 + my_r, my_j]
     for k in range(steps):
         s = s0 + k
         if state_shared:
@@ -431,13 +433,17 @@ def recur_block(proj, steps, units, rec, rec_shared, state_shared, rdp, use_rdp,
             cur = _state_index(s % 2, b0, 0, batch, units)
             nxt = _state_index((s + 1) % 2, b0, 0, batch, units)
         t = _source_step(s, total_steps, reverse)
-        for base in range(0, work * parts, nth):
-            slot = base + tid
-            idx = slot // parts  # this thread's output, and its part of the dot product
-            part = slot - idx * parts
+        base = 0
+        while base < work * parts:  # rounds (a range with a variable step divides)
+            if single_round:  # the same output at every step: divided once, above
+                idx, part, r, j = my_idx, my_part, my_r, my_j
+            else:
+                slot = base + tid
+                idx = slot // parts  # this thread's output, and its part of the dot
+                part = slot - idx * parts
+                r = idx // units
+                j = idx - r * units
             valid = idx < work
-            r = idx // units
-            j = idx - r * units
             b = b0 + r
             # The global loads are issued before the dot product, which runs whether
             # or not the step is masked, so their latency overlaps it.
@@ -475,6 +481,7 @@ def recur_block(proj, steps, units, rec, rec_shared, state_shared, rdp, use_rdp,
                     _emit(h, live, b, j, k, s, t, inp, inp_batch_major, inp_is_source,
                           residual, is_last, zero_output_for_mask, carry, out, want_out,
                           out_batch_major)
+            base += nth
         if act == SOFTMAX:  # needs the whole row: one thread per row, between barriers
             cuda.syncthreads()
             for r in range(tid, rows, nth):
@@ -548,6 +555,18 @@ def recur_grid(proj, k_begin, k_end, units, rec_cols, slice_units, rdp, use_rdp,
             carry[b0 + idx // cols, j0 + idx % cols] = 0
     outputs = group_rows * cols
     parts = _parts_per_output(outputs, nth)
+    # The divisions of the index arithmetic, done once per launch rather than per step
+    # (each a few dozen instructions): this thread's output (and part) when one round
+    # of the block's threads covers a group, and its first element of a group's state.
+    single_round = outputs * parts <= nth
+    my_o = tid // parts
+    my_part = tid - my_o * parts
+    my_r = my_o // cols
+    my_c = my_o - my_r * cols
+    first_row = tid // units
+    first_col = tid - first_row * units
+    row_step = nth // units
+    col_step = nth - row_step * units
     grid = cuda.cg.this_grid()
     for k in range(k_begin, k_end):
         s = s0 + k
@@ -556,19 +575,29 @@ def recur_grid(proj, k_begin, k_end, units, rec_cols, slice_units, rdp, use_rdp,
         for g0 in range(0, rows, group_rows):
             g_rows = min(group_rows, rows - g0)
             cuda.syncthreads()  # the previous group's (or step's) reads of h_tile are done
+            # Element idx = r * units + i of the group, walked by nth: the row and
+            # column advance by (row_step, col_step) per turn, no division per element.
+            r, i = first_row, first_col
             for idx in range(tid, g_rows * units, nth):
-                r = idx // units
-                i = idx - r * units
                 b = b0 + g0 + r
                 h = hbuf[_state_index(prev, b, i, batch, units)]
                 h_tile[idx] = h * rdp[b, i] if use_rdp else h
+                r += row_step
+                i += col_step
+                if i >= units:
+                    i -= units
+                    r += 1
             cuda.syncthreads()
-            for base in range(0, g_rows * cols * parts, nth):
-                slot = base + tid
-                o = slot // parts
-                part = slot - o * parts
-                r = o // cols
-                c = o - r * cols
+            base = 0
+            while base < g_rows * cols * parts:  # rounds (see recur_block)
+                if single_round:  # the same output at every group and step
+                    o, part, r, c = my_o, my_part, my_r, my_c
+                else:
+                    slot = base + tid
+                    o = slot // parts
+                    part = slot - o * parts
+                    r = o // cols
+                    c = o - r * cols
                 b = b0 + g0 + r
                 z = proj.dtype.type(0)
                 valid = o < g_rows * cols
@@ -591,6 +620,7 @@ def recur_grid(proj, k_begin, k_end, units, rec_cols, slice_units, rdp, use_rdp,
                     _emit(h, live, b, j, k, s, t, inp, inp_batch_major, inp_is_source,
                           residual, is_last, zero_output_for_mask, carry, out, want_out,
                           out_batch_major)
+                base += nth
         if k + 1 < k_end:
             grid.sync()
 
