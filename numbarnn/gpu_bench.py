@@ -180,8 +180,8 @@ def _peer_times(names, x, weights, repeats):
     return done
 
 
-# --sweep: (threads per block of recur_block / recur_grid, shared bytes or "optin").
-SWEEP_THREADS = (128, 256, 512, 1024)
+# --sweep: threads per block of recur_block / recur_grid, up to their launch bounds.
+SWEEP_THREADS = {"block": (128, 256, 512), "grid": (64, 128, 256)}
 
 
 def _sweep(shapes, repeats, output_dir):
@@ -199,7 +199,7 @@ def _sweep(shapes, repeats, output_dir):
             level = type("Level", (), {"units": shape[3], "activation": "tanh"})
             reference = None
             configs = [(kind, threads, shared) for kind in ("block", "grid")
-                       for threads in SWEEP_THREADS
+                       for threads in SWEEP_THREADS[kind]
                        for shared in sorted({engine.DEFAULT_SHARED_BYTES, optin})]
             configs.append(("tiled", 256, engine.DEFAULT_SHARED_BYTES))
             for kind, threads, shared in configs:

@@ -504,3 +504,15 @@ def test_block_threads_two_per_output_within_residency(monkeypatch, outputs, blo
     monkeypatch.setattr(cuda_kernels, "BLOCK_THREADS", None)
     monkeypatch.setattr(cuda_kernels, "_max_resident_blocks", lambda: 132)
     assert cuda_kernels._block_threads(outputs, blocks) == expected
+
+
+def test_launches_stay_within_the_kernels_launch_bounds():
+    """recur_block and recur_grid are compiled for at most BLOCK_MAX_LAUNCH and
+    GRID_MAX_LAUNCH threads (their registers then fit such a block); the engine never
+    asks for more."""
+    pytest.importorskip("numba.cuda")
+    from numbarnn.kernels import cuda as cuda_kernels
+    from numbarnn.kernels import cuda_recurrence as kernels
+    assert cuda_kernels.BLOCK_MAX_THREADS <= kernels.BLOCK_MAX_LAUNCH
+    assert cuda_kernels.GRID_THREADS <= kernels.GRID_MAX_LAUNCH
+    assert 65536 // kernels.BLOCK_MAX_LAUNCH >= cuda_kernels.BLOCK_REGISTERS

@@ -45,16 +45,17 @@ DEFAULT_SHARED_BYTES = 48 * 1024
 SHARED_BYTES = DEFAULT_SHARED_BYTES
 # Threads per block of recur_block and recur_grid (powers of two). The simulator runs
 # each as a Python thread. On the GPU recur_block's are chosen per plan
-# (:func:`_block_threads`) unless BLOCK_THREADS is set; 512 for recur_grid was the
-# fastest of 128-512 at every target shape it runs (1024 does not launch: registers),
-# `python -m numbarnn.gpu_bench --sweep` on an H200.
+# (:func:`_block_threads`) unless BLOCK_THREADS is set; recur_grid takes the most its
+# launch bound allows (`python -m numbarnn.gpu_bench --sweep` on an H200: 512 beat 256
+# and 128 at every target shape it runs, before hoisting its index arithmetic out of
+# the step loop took its registers past 128; 256, the bound, since).
 BLOCK_THREADS = 8 if kernels.SIMULATED else None
-GRID_THREADS = 4 if kernels.SIMULATED else 512
+GRID_THREADS = 4 if kernels.SIMULATED else kernels.GRID_MAX_LAUNCH
 # recur_block: two threads per output from 128 to 512 threads (the fastest at the
 # target shapes: 128 for one row of 64 units, 512 for 256 units), fewer where the
-# blocks would not all be resident at once (REGISTERS per thread rounded up from the
-# compile check's 103 in float32 and 126 in float64, of 65536 per multiprocessor).
-BLOCK_MIN_THREADS, BLOCK_MAX_THREADS = 128, 512
+# blocks would not all be resident at once (REGISTERS per thread: at most the 128 of
+# its launch bound, of 65536 per multiprocessor).
+BLOCK_MIN_THREADS, BLOCK_MAX_THREADS = 128, kernels.BLOCK_MAX_LAUNCH
 BLOCK_REGISTERS = 128
 RECURRENCE = os.environ.get("NUMBARNN_CUDA_RECURRENCE", "auto")
 if RECURRENCE not in ("auto", "block", "grid", "tiled"):

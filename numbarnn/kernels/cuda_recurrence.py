@@ -65,6 +65,16 @@ W_LOADS = TILE_DEPTH * TILE_COLS // TILE_THREADS
 assert A_LOADS * TILE_THREADS == TILE_DEPTH * TILE_ROWS
 assert W_LOADS * TILE_THREADS == TILE_DEPTH * TILE_COLS
 
+# The most threads recur_block and recur_grid are launched with on a GPU: compiled
+# with these launch bounds, a thread's registers stay within what a block of that many
+# needs to launch at all (65536 per multiprocessor: 128 per thread at 512 threads).
+# Without them recur_block took 130-134 registers in float64 and recur_grid 184, and
+# blocks of 512 threads failed to launch. (The simulator's jit takes no bounds.)
+BLOCK_MAX_LAUNCH = 512
+GRID_MAX_LAUNCH = 256
+BLOCK_BOUNDS = {} if SIMULATED else {"launch_bounds": (BLOCK_MAX_LAUNCH,)}
+GRID_BOUNDS = {} if SIMULATED else {"launch_bounds": (GRID_MAX_LAUNCH,)}
+
 _activation = cuda.jit(device=True)(scalar_activation)
 
 
@@ -367,7 +377,7 @@ def project(x, x_batch_major, reverse, s0, total_steps, steps, units, drop, use_
                     proj[k, b, col] = acc[a, c] + bias[col]
 
 
-@cuda.jit(cache=not SIMULATED)
+@cuda.jit(cache=not SIMULATED, **BLOCK_BOUNDS)
 def recur_block(proj, steps, units, rec, rec_shared, state_shared, rdp, use_rdp, act,
                 mask, has_mask, mask_batch_major, reverse, s0, total_steps, inp,
                 inp_batch_major, inp_is_source, residual, is_last, zero_output_for_mask,
@@ -514,7 +524,7 @@ def recur_block(proj, steps, units, rec, rec_shared, state_shared, rdp, use_rdp,
             hbuf[_state_index(out_half, b0, idx, batch, units)] = shared[last + idx]
 
 
-@cuda.jit(cache=not SIMULATED)
+@cuda.jit(cache=not SIMULATED, **GRID_BOUNDS)
 def recur_grid(proj, k_begin, k_end, units, rec_cols, slice_units, rdp, use_rdp, act,
                mask, has_mask, mask_batch_major, reverse, s0, total_steps, inp,
                inp_batch_major, inp_is_source, residual, is_last, zero_output_for_mask,
