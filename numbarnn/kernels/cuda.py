@@ -111,8 +111,9 @@ def _allow_shared(kernel, args, shared_bytes):
 
 
 def _max_resident_blocks():
-    """Blocks a cooperative launch may have: one per multiprocessor (every plan fits
-    at least one block per SM: 256 threads, at most 48 KiB of shared memory)."""
+    """Blocks a cooperative launch may have: one per multiprocessor (every cooperative
+    plan fits one block per SM: at most 256 threads, whose registers the launch bound
+    keeps within an SM's, and at most SHARED_BYTES of shared memory)."""
     if kernels.SIMULATED:  # blocks run one after another there: any number works
         return 1 << 10
     return cuda.get_current_device().MULTIPROCESSOR_COUNT
@@ -199,11 +200,10 @@ def _tiled_plan(batch, units):
 # its rows in a few groups; beyond that (at batch 1024 x 1024 units it would walk 342
 # groups of 3 rows per step, each with 2 shared loads per FMA) recur_tiled, whose
 # register tiles do 32 FMAs per 12 shared loads. The limits were first estimated from
-# those figures, then set to the crossings measured on the GPU
-# (`python -m numbarnn.gpu_bench --recurrence block grid tiled`):
-# Measured on an H200 (gpu_bench, all four kernels at the six target shapes): recur_block
-# beat recur_grid at 256 units in float32 (256 KiB matrix, batch 64 and 256), recur_grid
-# won at 512 units (1 MiB) and recur_tiled at batch 1024 x 1024 units.
+# those figures, then set to the crossings measured on an H200 (`python -m
+# numbarnn.gpu_bench --recurrence block grid tiled`, the six target shapes): recur_block
+# beat recur_grid at 256 units in float32 (a 256 KiB matrix, batch 64 and 256),
+# recur_grid won at 512 units (1 MiB) and recur_tiled at batch 1024 x 1024 units.
 GRID_MIN_MATRIX_BYTES = 512 * 1024
 GRID_MAX_GROUPS = 4
 

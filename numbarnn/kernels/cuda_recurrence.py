@@ -388,9 +388,11 @@ def recur_block(proj, steps, units, rec, rec_shared, state_shared, rdp, use_rdp,
     per step, so a step needs one barrier): in dynamic shared memory when
     ``state_shared``, else in place in ``hbuf`` (rows too wide for shared memory).
     Shared memory also holds the recurrent matrix when ``rec_shared`` (``rec`` is flat,
-    row-major), then one partial sum per thread. When the block has more threads than
-    outputs, a power of two of them (the block size must be a power of two) split
-    each dot product. ``inp`` is the level's input for the residual: the layer-0 input
+    row-major), then one partial sum per thread (for :func:`_combine_parts` where it
+    cannot shuffle). When the block has more threads than outputs, a power of two of
+    them (the block size must be a power of two) split each dot product; the thread
+    holding part 0 of an output writes and emits it, at every step the same thread, so
+    emitting needs no barrier. ``inp`` is the level's input for the residual: the layer-0 input
     (source layout, reversed when ``reverse``) or the previous level's chunk output
     (processing order, time-major).
     """
@@ -408,7 +410,7 @@ def recur_block(proj, steps, units, rec, rec_shared, state_shared, rdp, use_rdp,
     # state element (r, j) of half p is states[p_base + r * units + j]
     states = shared if state_shared else hbuf
     # Threads per output: when the block has more threads than outputs, they split
-    # each dot product (a shorter chain per step) and add the parts in shared memory.
+    # each dot product (a shorter chain per step) and add the parts (_combine_parts).
     parts = _parts_per_output(work, nth)
     for idx in range(tid, work, nth):
         if state_shared:
@@ -539,7 +541,7 @@ def recur_grid(proj, k_begin, k_end, units, rec_cols, slice_units, rdp, use_rdp,
     ``group_rows`` rows at a time, computes its outputs and writes them to the other
     half; a grid barrier separates
     the steps. When more than one thread per output is free,
-    the threads split each dot product and add the parts in shared memory (threads per
+    the threads split each dot product and add the parts with warp shuffles (threads per
     output: a power of two dividing the block size, which must be a power of two).
 
     The launch must be cooperative when it covers more than one step; with one step
