@@ -221,6 +221,30 @@ def test_target_shapes_on_the_gpu_match_the_float64_reference(shape, recurrence,
     np.testing.assert_allclose(got, seq, rtol=0, atol=2e-4)
 
 
+@pytest.mark.gpu
+@pytest.mark.skipif(not READY or "simulator" in str(WHY), reason="needs a real GPU")
+@pytest.mark.parametrize("units, recurrence", [(256, "block"), (300, "block"),
+                                               (512, "grid"), (64, "block")])
+def test_float64_launches_at_the_largest_blocks(units, recurrence, monkeypatch):
+    """float64 kernels use more registers than float32 ones: at 256+ outputs per block
+    recur_block runs 512-thread blocks (and 300 units two rounds of them), which launch
+    only within the kernel's launch bound; recur_grid likewise at its 256 threads."""
+    from numbarnn.kernels import cuda as cuda_kernels
+    monkeypatch.setattr(cuda_kernels, "RECURRENCE", recurrence)
+    rng = np.random.default_rng(11)
+    layer = nr.SimpleRNN(units, return_sequences=True, dtype="float64",
+                         recurrent_initializer="orthogonal")
+    x = rng.standard_normal((3, 20, 8))
+    mask = random_mask(rng, 3, 20, "random")
+    h0 = rng.standard_normal((3, units))
+    with nr.device("cuda"):
+        got = layer(x, mask=mask, initial_state=h0)
+    k, r, b = layer.get_weights()
+    level = {"kernel": k, "recurrent": r, "bias": b, "activation": "tanh"}
+    seq, _, _ = rnn_forward_vectorised(x, [level], mask, [h0])
+    np.testing.assert_allclose(got, seq, rtol=1e-10, atol=1e-12)
+
+
 @needs_cuda
 def test_gpu_bench_smoke_run_writes_its_table(tmp_path, capsys):
     import json
