@@ -76,3 +76,93 @@ def test_empty_stack_returns_its_inputs(engine):
     layer(x)
     assert layer.compute_output_shape((None, 3, 4)) == (None, 4) and layer.weights == []
     assert nr.RNN.from_config(layer.get_config()).cell.cells == []
+
+
+class HistoryCell(nr.Layer):
+    """Keeps its last two inputs as two states, adding tuples of states (as cells
+    written against tf-keras may: its RNN hands the cell a tuple)."""
+    state_size = [2, 2]
+    output_size = 2
+
+    def call(self, inputs, states):
+        return inputs, states[1:] + (inputs,)
+
+
+def test_a_cell_gets_its_states_as_a_tuple(rng):
+    x = rng.standard_normal((3, 4, 2)).astype("float32")
+    out, older, newer = nr.RNN(HistoryCell(), return_state=True)(x)
+    np.testing.assert_array_equal(out, x[:, -1])
+    np.testing.assert_array_equal(older, x[:, -2])
+    np.testing.assert_array_equal(newer, x[:, -1])
+
+
+class ModeCell(UnitsCell):
+    """Records the training mode it is called with; declares ``training=True``."""
+    def build(self, input_shape):
+        self.seen = []
+
+    def call(self, inputs, states, training=True):
+        self.seen.append(training)
+        return states[0], [states[0]]
+
+
+@pytest.mark.parametrize("wrap", ["rnn", "stack", "residual"])
+def test_a_cells_training_default_applies_when_the_call_gives_none(rng, wrap):
+    """tf-keras runs the cell's __call__, which turns training=None into the default
+    of the cell's own ``training`` parameter; an explicit mode still wins."""
+    cell = ModeCell(2)
+    outer = {"rnn": cell, "stack": [cell],
+             "residual": nr.ResidualWrapper(cell)}[wrap]
+    layer = nr.RNN(outer)
+    x = rng.standard_normal((2, 3, 2)).astype("float32")
+    layer(x)
+    assert cell.seen and set(cell.seen) == {True}
+    cell.seen.clear()
+    layer(x, training=False)
+    assert set(cell.seen) == {False}
+
+
+class KwargsCell(UnitsCell):
+    def build(self, input_shape):
+        self.got = set()
+
+    def call(self, inputs, states, **kwargs):
+        self.got.update(kwargs)
+        return states[0], [states[0]]
+
+
+def test_kwargs_do_not_make_a_cell_take_constants(rng):
+    """As tf-keras's has_arg: ``**kwargs`` does not count for ``constants``."""
+    x = rng.standard_normal((2, 3, 2)).astype("float32")
+    c = rng.standard_normal((2, 3)).astype("float32")
+    with pytest.raises(ValueError, match="does not support constants"):
+        nr.RNN(KwargsCell(2))(x, constants=c)
+    cell = KwargsCell(2)
+    nr.RNN([cell])(x, constants=c)  # a stack passes constants only to cells that take them
+    assert "constants" not in cell.got
+
+
+class CallableCell:
+    """A plain (non-Layer) callable cell whose __call__ is what runs, as in tf-keras."""
+    state_size = 2
+    output_size = 2
+
+    def call(self, inputs, states):
+        raise AssertionError("RNN calls a callable cell through __call__")
+
+    def __call__(self, inputs, states):
+        return inputs * 2.0, [states[0] + inputs]
+
+
+@pytest.mark.parametrize("stacked", [False, True])
+def test_a_callable_cell_runs_through_its_dunder_call(rng, stacked):
+    x = rng.standard_normal((2, 3, 2)).astype("float32")
+    cell = CallableCell()
+    out, state = nr.RNN([cell] if stacked else cell, return_state=True)(x)
+    np.testing.assert_allclose(out, 2 * x[:, -1], rtol=1e-6)
+    np.testing.assert_allclose(state, x.sum(1), rtol=1e-5)
+
+
+def test_a_cell_without_get_config_is_a_type_error():
+    with pytest.raises(TypeError, match="get_config"):
+        nr.layers.serialize(CallableCell())

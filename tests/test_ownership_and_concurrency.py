@@ -120,7 +120,7 @@ def test_states_a_custom_cell_hands_back_are_not_the_callers_arrays(layer_engine
         state_size, output_size = 3, 4
 
         def call(self, inputs, states):
-            states[0] += 1.0  # in place, on the array the loop gave it
+            states[0][...] += 1.0  # in place, on the array the loop gave it
             return inputs * 2.0, states
 
     h0 = np.zeros((3, 3), np.float32)

@@ -8,7 +8,7 @@ import numpy as np
 
 from .keras_mask import mask_of
 
-__all__ = ["parameters", "init_parameters", "accepts", "resolve_training",
+__all__ = ["parameters", "init_parameters", "accepts", "cell_call_kwargs", "resolve_training",
            "check_training", "plain_arguments", "input_masks"]
 
 
@@ -36,11 +36,26 @@ def init_parameters(cls):
         return None
 
 
-def accepts(fn, arg):
+def accepts(fn, arg, var_keyword=True):
+    """Does ``fn`` take ``arg``: by name, or (``var_keyword``) through ``**kwargs``.
+    tf-keras counts ``**kwargs`` for a layer's ``training`` and ``mask`` but not where
+    RNN and StackedRNNCells ask a cell about ``constants`` (``has_arg``)."""
     params = parameters(fn)
     if params is None:
         return False
-    return any(p.name == arg or p.kind == p.VAR_KEYWORD for p in params)
+    return any(p.name == arg or (var_keyword and p.kind == p.VAR_KEYWORD)
+               for p in params)
+
+
+def cell_call_kwargs(call_fn, training):
+    """The ``training`` keyword a cell's ``call`` gets from RNN, StackedRNNCells or a
+    wrapper: none where it takes none; where the mode is None, the default of its
+    ``training`` parameter, as the cell's ``__call__`` (which tf-keras runs) sets."""
+    if not accepts(call_fn, "training"):
+        return {}
+    if training is None:
+        training = _training_parameter(call_fn)[2]
+    return {"training": training}
 
 
 def resolve_training(call_fn, args, kwargs, outer):

@@ -114,7 +114,7 @@ def serialize(obj):
     if obj is None:
         return None
     if not hasattr(obj, "get_config"):
-        raise ValueError(f"Cannot serialize {obj!r}: it has no `get_config` method.")
+        raise TypeError(f"Cannot serialize {obj!r}: it has no `get_config` method.")
     module, registered_name = _public_module_and_name(type(obj))
     out = {"module": module, "class_name": type(obj).__name__,
            "config": obj.get_config(), "registered_name": registered_name}

@@ -9,10 +9,10 @@ import numpy as np
 
 from .._registry import get_registered_object
 from ..engine import serialization
-from ..engine.call_args import accepts
+from ..engine.call_args import cell_call_kwargs
 from ..engine.numerics import ieee_float
 from .abstract_rnn_cell import AbstractRNNCell
-from .rnn_utils import flatten
+from .rnn_utils import cell_step_function, flatten
 
 __all__ = ["ResidualWrapper"]
 
@@ -109,8 +109,8 @@ class ResidualWrapper(AbstractRNNCell):
         self.built = True
 
     def call(self, inputs, states, training=None, **kwargs):
-        kw = {"training": training} if accepts(self.cell.call, "training") else {}
-        outputs, new_state = self.cell.call(inputs, states, **kw)
+        kw = cell_call_kwargs(self.cell.call, training)
+        outputs, new_state = cell_step_function(self.cell)(inputs, states, **kw)
         fn = self._residual_fn or _default_residual
         return fn(inputs, outputs), new_state
 

@@ -5,14 +5,15 @@ import numpy as np
 from .. import kernels
 from ..device import get_device
 from ..engine.base_layer import Layer, name_scope
-from ..engine.call_args import accepts
+from ..engine.call_args import accepts, cell_call_kwargs
 from ..engine.input_spec import InputSpec
 from ..engine.numerics import ieee_arithmetic
 from ..engine.variables import Variable
 from ..engine import serialization
 from ..kernels.cuda_support import is_device_array
-from .rnn_utils import (flatten, flatten_shapes, is_nested, is_shape, map_shapes,
-                        map_structure, pack_sequence_as, state_shapes, zero_state)
+from .rnn_utils import (cell_step_function, flatten, flatten_shapes, is_nested, is_shape,
+                        map_shapes, map_structure, pack_sequence_as, state_shapes,
+                        zero_state)
 
 __all__ = ["RNN"]
 
@@ -490,7 +491,8 @@ class RNN(Layer):
             if hasattr(layer, "reset_dropout_mask"):
                 layer.reset_dropout_mask()
                 layer.reset_recurrent_dropout_mask()
-        if constants is not None and not accepts(self.cell.call, "constants"):
+        if constants is not None and not accepts(self.cell.call, "constants",
+                                                  var_keyword=False):
             raise ValueError(f"RNN cell {self.cell} does not support constants. "
                              f"Received: constants={constants}")
         if first.shape[1 - self._batch_axis()] == 0:
@@ -564,10 +566,8 @@ class RNN(Layer):
         """Run the cell's ``call`` step by step (:func:`numbarnn.kernels.rnn`); ``x`` may
         be nested, and so may the output (it keeps the structure the cell returns)."""
         cell = self.cell
-        call = cell.call  # built already; __call__ would autocast every step
-        kwargs = {}
-        if accepts(cell.call, "training"):
-            kwargs["training"] = training
+        call = cell_step_function(cell)
+        kwargs = cell_call_kwargs(cell.call, training)
         n_constants = len(constants) if constants else 0
         structure = self.cell.state_size
 
@@ -575,8 +575,9 @@ class RNN(Layer):
             if n_constants:
                 flat, consts = flat[:-n_constants], flat[-n_constants:]
                 kwargs["constants"] = consts
-            nested = (pack_sequence_as(structure, flat) if is_nested(structure)
-                      else list(flat))
+            # a tuple, as tf-keras's backend.rnn hands the top-level cell its states
+            nested = tuple(pack_sequence_as(structure, flat) if is_nested(structure)
+                           else flat)
             return call(x_t, nested, **kwargs)  # kernels.rnn checks what it returns
         name = getattr(cell, "name", None)  # cells need not be Layers
         who = (f'The cell "{name}" ({type(cell).__name__})' if name

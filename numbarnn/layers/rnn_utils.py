@@ -123,3 +123,14 @@ def generate_zero_filled_state_for_cell(cell, inputs, batch_size, dtype):
         batch_size = np.shape(inputs)[0]
         dtype = np.asarray(inputs).dtype
     return zero_state(cell.state_size, batch_size, dtype)
+
+
+def cell_step_function(cell):
+    """What a step calls: a Layer cell's ``call`` (its ``__call__`` would redo the
+    per-call bookkeeping at every step, the cell being built), a callable non-Layer
+    cell's ``__call__`` (tf-keras calls ``cell.__call__ if callable(cell)``), else
+    its ``call``."""
+    from ..engine.base_layer import Layer
+    if isinstance(cell, Layer) or not callable(cell):
+        return cell.call
+    return cell

@@ -2,10 +2,10 @@
 import warnings
 
 from ..engine.base_layer import Layer, name_scope
-from ..engine.call_args import accepts
+from ..engine.call_args import accepts, cell_call_kwargs
 from ..engine import serialization
-from .rnn_utils import (TensorShape, flatten, is_nested, pack_sequence_as, state_shapes,
-                        zero_state)
+from .rnn_utils import (TensorShape, cell_step_function, flatten, is_nested,
+                        pack_sequence_as, state_shapes, zero_state)
 
 __all__ = ["StackedRNNCells"]
 
@@ -79,15 +79,15 @@ class StackedRNNCells(Layer):
         new_nested = []
         for cell, cell_states in zip(self.cells, nested):
             cell_states = cell_states if is_nested(cell_states) else [cell_states]
-            kw = {}
-            if accepts(cell.call, "training"):
-                kw["training"] = training
-            if constants is not None and accepts(cell.call, "constants"):
+            kw = cell_call_kwargs(cell.call, training)
+            if constants is not None and accepts(cell.call, "constants",
+                                                 var_keyword=False):
                 kw["constants"] = constants
             # under the cell's name, as tf-keras's call of the cell: what the cell
             # builds in its call is named "stacked_rnn_cells/<cell>/..."
             with name_scope(cell.name if isinstance(cell, Layer) else None):
-                inputs, cell_states = cell.call(inputs, cell_states, **kw)
+                inputs, cell_states = cell_step_function(cell)(inputs, cell_states,
+                                                               **kw)
             new_nested.append(cell_states)
         if self.reverse_state_order:
             new_nested = new_nested[::-1]
