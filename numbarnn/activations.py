@@ -40,8 +40,9 @@ def relu(x, alpha=0.0, max_value=None, threshold=0.0):
         out = x * (x > threshold)  # inf * 0 is NaN, as in tf-keras
     else:
         out = np.where(x < 0, 0, x)  # tf.nn.relu
-    if max_value is not None:
-        out = np.clip(out, 0, max_value)
+    if max_value is not None:  # tf.clip_by_value: the cap first, then 0 (a cap < 0 gives 0)
+        capped = np.minimum(out, max_value)
+        out = np.where(capped < 0, 0, capped)  # -0.0 and NaN kept, as there
     if alpha:
         negative = threshold - x
         out = out - alpha * np.where(negative < 0, 0, negative)
@@ -124,6 +125,9 @@ def exponential(x):
 @ieee_float
 def softmax(x, axis=-1):
     x = _f(x)
+    if x.ndim == 1:  # as tf-keras: a 1-D softmax is almost always a missing batch axis
+        raise ValueError("Cannot apply softmax to a tensor that is 1D. "
+                         f"Received input: shape={x.shape}")
     e = np.exp(x - np.max(x, axis=axis, keepdims=True))
     return (e / np.sum(e, axis=axis, keepdims=True)).astype(x.dtype)
 
@@ -203,6 +207,10 @@ def serialize(activation):
     "registered_name": "function"}`` (a bare name when it is a built-in's)."""
     if activation is None:
         return "linear"
+    if isinstance(activation, str):
+        raise ValueError(f"Unknown activation function '{activation}' cannot be "
+                         "serialized: `serialize` takes the function (for a name, "
+                         f"`numbarnn.activations.get({activation!r})`).")
     name = name_of(activation)
     if name is not None:
         return name

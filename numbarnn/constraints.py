@@ -13,7 +13,14 @@ _EPS = 1e-7
 
 
 def _norms(w, axis):
+    # tf-keras documents axis=[0, 1, 2] for convolution kernels: a list is a tuple here
+    axis = tuple(axis) if isinstance(axis, list) else axis
     return np.sqrt(np.sum(np.square(w), axis=axis, keepdims=True))
+
+
+def _clip(x, low, high):
+    """tf-keras's ``backend.clip``: a ``high`` below ``low`` is raised to it."""
+    return np.clip(x, low, max(high, low))
 
 
 class Constraint:
@@ -39,7 +46,7 @@ class MaxNorm(Constraint):
     def __call__(self, w):
         w = np.asarray(w)
         norms = _norms(w, self.axis)
-        desired = np.clip(norms, 0, self.max_value)
+        desired = _clip(norms, 0, self.max_value)
         return w * (desired / (_EPS + norms))
 
     def get_config(self):
@@ -77,7 +84,7 @@ class MinMaxNorm(Constraint):
     def __call__(self, w):
         w = np.asarray(w)
         norms = _norms(w, self.axis)
-        desired = (self.rate * np.clip(norms, self.min_value, self.max_value)
+        desired = (self.rate * _clip(norms, self.min_value, self.max_value)
                    + (1 - self.rate) * norms)
         return w * (desired / (_EPS + norms))
 
@@ -87,31 +94,39 @@ class MinMaxNorm(Constraint):
 
 
 class RadialConstraint(Constraint):
-    """Make each 2-D spatial slice of a 4-D kernel radially symmetric (tf-keras)."""
+    """Make each 2-D spatial slice of a 4-D kernel ``(rows, cols, in, out)`` the same
+    along each ring around its centre, as tf-keras computes it.
+
+    tf-keras's rings are not the kernel's own centre values: with ``s = rows // 2``, the
+    middle (one value for odd sizes, a 2 x 2 block for even ones) takes ``w[s-1, s-1]``
+    and the ring ``i`` further out takes ``w[s+i, s+i]`` (for odd sizes, the first ring
+    is ``i = 0``; for even ones ``i = 1``). This follows that, quirk included; a 1 x 1
+    kernel is an error there and here.
+    """
 
     def __call__(self, w):
         w = np.asarray(w)
-        if w.ndim != 4 or w.shape[0] != w.shape[1]:
+        if w.ndim != 4 or w.shape[0] != w.shape[1] or w.shape[0] < 2:
             raise ValueError("The weight tensor must have rank 4 with equal (square) "
-                             f"spatial dimensions. Received weight shape: {w.shape}")
-        h = w.shape[0]
-        out = np.empty_like(w)
-        center = (h - 1) / 2
-        ii, jj = np.meshgrid(np.arange(h), np.arange(h), indexing="ij")
-        ring = np.maximum(np.abs(ii - center), np.abs(jj - center))
-        start = h // 2
-        for r in np.unique(ring):
-            # tf-keras copies the value at the ring's position on the centre row
-            src = w[int(center) if h % 2 else start, int(round(center + r - 0.5))
-                    if h % 2 == 0 else int(center + r)]
-            out[ring == r] = src
-        return out
+                             "spatial dimensions of at least 2. Received weight shape: "
+                             f"{w.shape}")
+        size = w.shape[0]
+        start = size // 2
+        odd = size % 2
+        # ring[r, c]: how many pads out from the middle block (r, c) lies
+        edge = np.minimum(np.arange(size), np.arange(size)[::-1])
+        depth = np.minimum.outer(edge, edge)
+        ring = (start - 1 + odd) - depth  # 0 for the middle value or block
+        source = np.where(ring == 0, start - 1, start + ring - odd)
+        return w[source, source].copy()
 
 
 _CLASSES = {c.__name__: c for c in (MaxNorm, NonNeg, UnitNorm, MinMaxNorm,
                                     RadialConstraint)}
 _ALIASES = {"max_norm": MaxNorm, "non_neg": NonNeg, "unit_norm": UnitNorm,
-            "min_max_norm": MinMaxNorm, "radial_constraint": RadialConstraint}
+            "min_max_norm": MinMaxNorm, "radial_constraint": RadialConstraint,
+            # legacy names tf-keras still reads
+            "maxnorm": MaxNorm, "nonneg": NonNeg, "unitnorm": UnitNorm}
 globals().update(_ALIASES)
 _BUILTINS = {**_CLASSES, **_ALIASES}
 

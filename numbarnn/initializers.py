@@ -266,11 +266,16 @@ _ALIASES = {"zeros": Zeros, "ones": Ones, "constant": Constant,
             "uniform": RandomUniform, "normal": RandomNormal}
 globals().update(_ALIASES)
 _ALIASES.update(one=Ones, zero=Zeros)  # tf-keras reads these in configs too
-_BUILTINS = {**_CLASSES, **_ALIASES}
+# tf-keras still reads its TF2-era class names in old configs ("GlorotUniformV2"...)
+_ALIASES.update({f"{name}V2": cls for name, cls in {**_CLASSES, **_ALIASES}.items()})
+_BUILTINS = {**_CLASSES, **_ALIASES, "Initializer": Initializer}
 
 
 def get(identifier):
-    """An initializer from a name, a config dict, an instance or a callable."""
+    """An initializer from a name, a config dict, an instance, a class (instantiated
+    with its defaults, as in tf-keras) or a callable."""
+    if isinstance(identifier, type) and issubclass(identifier, Initializer):
+        return identifier()
     return resolve(identifier, _BUILTINS, "initializer", "initializers", Initializer)
 
 

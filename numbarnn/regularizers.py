@@ -9,15 +9,23 @@ __all__ = ["Regularizer", "L1", "L2", "L1L2", "OrthogonalRegularizer", "l1", "l2
            "orthogonal_regularizer", "get", "serialize", "deserialize"]
 
 
-def _factor(name, value):
+def _factor(name, value, default=0.0):
+    """A penalty factor as tf-keras checks it: any real number, negative ones too (as
+    there), not a string, an infinity or NaN; None gives the default."""
+    if value is None:
+        value = default
     try:
-        value = float(value)
+        number = float(value)
     except (TypeError, ValueError):
-        raise ValueError(f"Value of argument `{name}` must be a non-negative number. "
-                         f"Received: {name}={value!r}") from None
-    if not value >= 0:
-        raise ValueError(f"Value of argument `{name}` must be a non-negative number. "
+        number = None
+    if number is None or isinstance(value, (str, bytes)):
+        raise ValueError(f"Value {value!r} is not a valid regularization penalty number, "
+                         f"expected an int or float value. Received: {name}={value!r}")
+    if not np.isfinite(number):
+        raise ValueError(f"Value {value} is not a valid regularization penalty number, "
+                         f"an infinite number or NaN are not valid values. "
                          f"Received: {name}={value}")
+    value = number
     # tf-keras keeps the factor in floatx (cast_to_floatx): 0.01 is stored, computed
     # with and saved as 0.009999999776482582.
     return float(np.asarray(value, dtype=floatx()))
@@ -71,7 +79,7 @@ class L1(L1L2):
     """``l1 * sum(|x|)``."""
 
     def __init__(self, l1=0.01, **kwargs):
-        super().__init__(l1=_legacy_l(kwargs, l1))
+        super().__init__(l1=_factor("l1", _legacy_l(kwargs, l1), 0.01))
 
     def get_config(self):
         return {"l1": self.l1}
@@ -81,7 +89,7 @@ class L2(L1L2):
     """``l2 * sum(x**2)``."""
 
     def __init__(self, l2=0.01, **kwargs):
-        super().__init__(l2=_legacy_l(kwargs, l2))
+        super().__init__(l2=_factor("l2", _legacy_l(kwargs, l2), 0.01))
 
     def get_config(self):
         return {"l2": self.l2}
@@ -98,7 +106,7 @@ class OrthogonalRegularizer(Regularizer):
     """
 
     def __init__(self, factor=0.01, mode="rows"):
-        self.factor = _factor("factor", factor)
+        self.factor = _factor("factor", factor, 0.01)
         if mode not in {"rows", "columns"}:
             raise ValueError("Invalid value for argument `mode`. Expected one of "
                              f'{{"rows", "columns"}}. Received: mode={mode}')
@@ -145,7 +153,7 @@ _BUILTINS = {**_CLASSES, **_ALIASES}
 
 def get(identifier):
     """A regularizer from a name, a config dict, an instance or a callable."""
-    return deserialize(identifier) if isinstance(identifier, str) else resolve(
+    return deserialize(identifier) if isinstance(identifier, (str, dict)) else resolve(
         identifier, _BUILTINS, "regularizer", "regularizers", Regularizer)
 
 
@@ -162,5 +170,8 @@ def deserialize(config, custom_objects=None):
     """
     if isinstance(config, str) and config == "l1_l2":
         return l1_l2()
+    if isinstance(config, dict) and config.get("class_name") == "l1_l2":
+        # the function's config is its arguments: tf-keras builds L1L2 from them
+        return l1_l2(**(config.get("config") or {}))
     return resolve(config, _BUILTINS, "regularizer", "regularizers", Regularizer,
                    custom_objects)

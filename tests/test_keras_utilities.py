@@ -131,8 +131,17 @@ def test_regularizers():
                                                        "l2": 0.0}
     r = regularizers.deserialize(regularizers.serialize(regularizers.L2(0.3)))
     assert isinstance(r, regularizers.L2) and r.l2 == float(np.float32(0.3))
-    with pytest.raises(ValueError, match="`l2` must be a non-negative number"):
-        regularizers.L2(-1)
+    # as tf-keras: negative factors are taken, None is the default, non-numbers and
+    # infinities are not; the function's name in a config builds L1L2 from its config
+    assert float(regularizers.L2(-1)(w)) == pytest.approx(-14.0)
+    assert regularizers.L1(None).l1 == float(np.float32(0.01))
+    assert regularizers.L1L2(None, None).get_config() == {"l1": 0.0, "l2": 0.0}
+    for bad in ("0.1", float("inf"), float("nan")):
+        with pytest.raises(ValueError, match="not a valid regularization penalty.*l2="):
+            regularizers.L2(bad)
+    r = regularizers.get({"class_name": "l1_l2", "config": {"l1": 0.5, "l2": 0.1}})
+    assert isinstance(r, regularizers.L1L2)
+    assert float(r(w)) == pytest.approx(0.5 * 6 + 0.1 * 14, rel=1e-6)
 
 
 def test_constraints():
@@ -328,3 +337,61 @@ def test_initializer_and_regularizer_names_tf_keras_configs_use():
         0.01 * np.abs(kernel).sum() + 0.01 * np.square(kernel).sum(), rel=1e-5)
     assert float(activity) > 0
     assert layer.get_config()["kernel_regularizer"]["class_name"] == "L1L2"
+
+
+def test_radial_constraint_takes_tf_keras_ring_values():
+    """tf-keras's rings (values recorded from tf_keras 2.21 on arange kernels): the
+    middle takes w[s-1, s-1] and ring i further out w[s+i, s+i], s = size // 2."""
+    radial = constraints.RadialConstraint()
+
+    def rings(size):
+        w = np.arange(size * size, dtype=float).reshape(size, size, 1, 1)
+        return radial(w)[..., 0, 0]
+    np.testing.assert_array_equal(rings(3), [[4, 4, 4], [4, 0, 4], [4, 4, 4]])
+    np.testing.assert_array_equal(rings(4)[1:3, 1:3], 5)
+    np.testing.assert_array_equal(rings(4)[0], 15)
+    five = rings(5)
+    assert (five[2, 2], five[1, 2], five[0, 2]) == (6, 12, 18)
+    np.testing.assert_array_equal(rings(2), 0)
+    w = np.random.default_rng(0).standard_normal((5, 5, 3, 2))
+    out = radial(w)
+    np.testing.assert_array_equal(out[2, 2], w[1, 1])  # every channel on its own
+    np.testing.assert_array_equal(out[0, 4], w[3, 3])
+    with pytest.raises(ValueError, match="at least 2"):
+        radial(np.ones((1, 1, 1, 1)))
+
+
+def test_norm_constraints_take_axis_lists_and_clip_as_tf_keras():
+    w = np.random.default_rng(1).standard_normal((3, 4, 2))
+    for make in (lambda axis: constraints.MaxNorm(1.0, axis=axis),
+                 lambda axis: constraints.UnitNorm(axis=axis),
+                 lambda axis: constraints.MinMaxNorm(0.5, 1.0, axis=axis)):
+        np.testing.assert_array_equal(make([0, 1])(w), make((0, 1))(w))
+    np.testing.assert_array_equal(constraints.MaxNorm(-1.0)(w), 0)  # cap raised to 0
+    norms = np.sqrt((constraints.MinMaxNorm(2.0, 1.0)(w) ** 2).sum(0))
+    np.testing.assert_allclose(norms, 2.0, rtol=1e-6)  # max raised to the min
+    assert isinstance(constraints.get("maxnorm"), constraints.MaxNorm)
+    assert isinstance(constraints.get("nonneg"), constraints.NonNeg)
+    assert isinstance(constraints.get("unitnorm"), constraints.UnitNorm)
+
+
+def test_initializer_classes_and_legacy_names_resolve():
+    assert isinstance(initializers.get(initializers.Zeros), initializers.Zeros)
+    for name, cls in [("ZerosV2", initializers.Zeros),
+                      ("GlorotUniformV2", initializers.GlorotUniform),
+                      ("glorot_uniformV2", initializers.GlorotUniform),
+                      ("OrthogonalV2", initializers.Orthogonal)]:
+        assert type(initializers.get(name)) is cls
+    layer = nr.SimpleRNN(2, kernel_initializer=initializers.Zeros)
+    layer(np.ones((1, 3, 2), np.float32))
+    np.testing.assert_array_equal(layer.get_weights()[0], 0)
+
+
+def test_activation_edges_as_tf_keras():
+    x = np.array([-2.0, 0.5, 3.0], np.float32)
+    np.testing.assert_array_equal(activations.relu(x, max_value=-1.0), 0)
+    np.testing.assert_array_equal(activations.relu(x, max_value=1.0), [0, 0.5, 1])
+    with pytest.raises(ValueError, match="softmax to a tensor that is 1D"):
+        activations.softmax(x)
+    with pytest.raises(ValueError, match="'relu' cannot be serialized"):
+        activations.serialize("relu")
