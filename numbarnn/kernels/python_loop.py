@@ -2,8 +2,11 @@
 
 Runs any step function ``step(x_t, states) -> (output, new_states)`` with the same
 masking, direction and output-carry rules as the fused kernels. Inputs and outputs may
-be nested (lists, tuples, namedtuples of arrays); masks apply to every leaf.
+be nested (lists, tuples, namedtuples, dicts of arrays), and so may the states; masks
+apply to every leaf.
 """
+import numbers
+
 import numpy as np
 
 from ..engine.variables import read_only_view
@@ -17,6 +20,34 @@ def _nest():
     return rnn_utils
 
 
+# rnn_utils' nests are lists, tuples and namedtuples; backend.rnn also takes dicts, as
+# tf.nest does (leaves in sorted-key order), so these three extend it with them.
+def _is_nested(x):
+    return isinstance(x, dict) or _nest().is_nested(x)
+
+
+def _flatten(x):
+    if isinstance(x, dict):
+        return [leaf for key in sorted(x) for leaf in _flatten(x[key])]
+    if _nest().is_nested(x):
+        return [leaf for item in x for leaf in _flatten(item)]
+    return [x]
+
+
+def _pack_sequence_as(structure, flat):
+    """Inverse of :func:`_flatten`."""
+    leaves = iter(flat)
+
+    def build(node):
+        if isinstance(node, dict):
+            items = {key: build(node[key]) for key in sorted(node)}
+            return type(node)((key, items[key]) for key in node)  # the caller's key order
+        if _nest().is_nested(node):
+            return _nest()._rebuild(node, [build(n) for n in node])
+        return next(leaves)
+    return build(structure)
+
+
 def _select(mask_t, new, old):
     """``where(mask, new, old)`` with the [B] mask broadcast over trailing axes."""
     new = np.asarray(new)
@@ -24,16 +55,41 @@ def _select(mask_t, new, old):
     return np.where(m, new, old)
 
 
+def _is_state_nest(state):
+    # A list of plain numbers stays one state (an array), as before states could nest.
+    return _is_nested(state) and not all(isinstance(v, (numbers.Number, np.bool_))
+                                         for v in _flatten(state))
+
+
 def _time_major_leaves(inputs, time_major):
     """The input leaves as a flat list of read-only ``(T, B, ...)`` views: a cell that
     writes into its step input gets an error, not the caller's array changed (tf-keras
     tensors are immutable)."""
-    leaves = [read_only_view(np.asarray(x)) for x in _nest().flatten(inputs)]
+    leaves = [read_only_view(np.asarray(x)) for x in _flatten(inputs)]
     for i, x in enumerate(leaves):
         if x.ndim < 3:
             raise ValueError(f"Input {i} of the recurrence must have rank >= 3 "
                              f"([batch, time, ...]). Received shape {x.shape}.")
     return leaves if time_major else [np.swapaxes(x, 0, 1) for x in leaves]
+
+
+def _check_mask(mask, batch, steps, time_major):
+    """``mask`` as a boolean ``(T, B)`` array. A ``(B, T, 1)`` mask (the shape tf-keras's
+    docstring gives) counts as ``(B, T)``; a batch of 1 broadcasts, as in ``tf.where``.
+    Any other shape is an error here, not an index error or a silently cut mask later."""
+    mask = np.asarray(mask)
+    received = mask.shape
+    if mask.ndim == 3 and mask.shape[2] == 1:
+        mask = mask[..., 0]
+    if not time_major:
+        mask = mask.T
+    if mask.ndim != 2 or mask.shape[0] != steps or mask.shape[1] not in (batch, 1):
+        expected, layout = (((steps, batch), "(timesteps, batch)") if time_major
+                            else ((batch, steps), "(batch, timesteps)"))
+        raise ValueError(f"Argument `mask` must have shape {expected} {layout}, or with a "
+                         f"trailing axis of size 1, to match the inputs. Received: "
+                         f"mask.shape={received}.")
+    return mask.astype(bool)
 
 
 def _shape(x):
@@ -50,7 +106,7 @@ def _describe(x):
     return _shape_text(x) if x is None or hasattr(x, "shape") else repr(x)[:80]
 
 
-def _check_step_result(result, states, batch, first_shapes, who, nest):
+def _check_step_result(result, states, batch, first_shapes, who):
     """Unpack and check one step's ``(output, new_states)``.
 
     A wrong result would otherwise be accepted silently (a state of another batch or
@@ -69,7 +125,7 @@ def _check_step_result(result, states, batch, first_shapes, who, nest):
         raise TypeError(f"{who} must return a pair (output, new_states), but returned "
                         f"{_describe(result)}.")
     output, new_states = result
-    new_states = nest.flatten(new_states) if nest.is_nested(new_states) else [new_states]
+    new_states = _flatten(new_states)  # a nest like the initial states, or one array
     if len(new_states) != len(states):
         raise ValueError(f"{who} returned {len(new_states)} new state(s), but its "
                          f"`state_size` gives {len(states)}: expected shapes "
@@ -79,7 +135,7 @@ def _check_step_result(result, states, batch, first_shapes, who, nest):
         if new is None or _shape(new) != old.shape:
             raise ValueError(f"{who} returned {_shape_text(new)} as new state {i}, "
                              f"expected shape {old.shape} (batch, *state_size).")
-    leaves = nest.flatten(output)
+    leaves = _flatten(output)
     shapes = [None if o is None else _shape(o) for o in leaves]
     if shapes != first_shapes:
         _check_outputs(leaves, shapes, batch, first_shapes, who)
@@ -107,7 +163,6 @@ def _mask_outputs(m, outputs, prev, zero_output_for_mask):
 
 def _stack_outputs(collected, structure, time_major, steps_shape):
     """Stack the per-step output leaves along time and pack them as ``structure``."""
-    nest = _nest()
     if not collected:
         outputs = np.zeros((0,) + steps_shape)
         last = None
@@ -116,9 +171,9 @@ def _stack_outputs(collected, structure, time_major, steps_shape):
     last = [o[-1] for o in stacked]
     if not time_major:
         stacked = [np.swapaxes(o, 0, 1) for o in stacked]
-    if nest.is_nested(structure):
-        return (nest.pack_sequence_as(structure, last),
-                nest.pack_sequence_as(structure, stacked))
+    if _is_nested(structure):
+        return (_pack_sequence_as(structure, last),
+                _pack_sequence_as(structure, stacked))
     return last[0], stacked[0]
 
 
@@ -131,15 +186,19 @@ def rnn(step_function, inputs, initial_states, go_backwards=False, mask=None,
     Parameters
     ----------
     step_function : callable
-        ``(x_t, states + constants) -> (output, new_states)``; ``states`` is a flat list.
-        ``x_t`` has the structure of ``inputs``; ``output`` may be nested.
+        ``(x_t, states + constants) -> (output, new_states)``; ``states`` is a list
+        like ``initial_states``, and ``new_states`` must hold as many arrays (a nest
+        of them like ``states``, or a flat list). ``x_t`` has the structure of
+        ``inputs``; ``output`` may be nested.
     inputs : array or nested structure of arrays, each (B, T, ...)
-        ``(T, B, ...)`` if ``time_major``. Lists, tuples and namedtuples are nests.
-    initial_states : list of arrays, each (B, ...)
+        ``(T, B, ...)`` if ``time_major``. Lists, tuples, namedtuples and dicts (leaves
+        in sorted-key order, as in ``tf.nest``) are nests.
+    initial_states : list of arrays, each (B, ...), or of nests of them
     go_backwards : bool
         Process from the last step to the first; outputs stay in processing order.
     mask : array, (B, T) (or (T, B) if ``time_major``), optional
-        Applied to every leaf of the outputs and of the states.
+        Applied to every leaf of the outputs and of the states. A trailing axis of
+        size 1, ``(B, T, 1)``, is dropped; a batch of 1 broadcasts.
     constants : list of arrays, optional
     unroll, input_length : accepted for signature compatibility; unused.
     time_major : bool
@@ -154,42 +213,47 @@ def rnn(step_function, inputs, initial_states, go_backwards=False, mask=None,
     -------
     last_output : array (B, ...), or a nest of them like the step output
     outputs : array (B, T, ...) or (T, B, ...) if ``time_major``, or a nest of them
-    new_states : list of arrays
+    new_states : list of arrays, or of nests of them like ``initial_states``
 
     Raises
     ------
     TypeError
         If a step does not return a pair ``(output, new_states)``.
     ValueError
-        If a step returns another number of states than it was given, a state of
-        another shape, or an output without the batch axis or of a changing shape.
+        If ``mask`` does not have the shape above; if a step returns another number
+        of states than it was given, a state of another shape, or an output without
+        the batch axis or of a changing shape.
     """
     del unroll, input_length
-    nest = _nest()
-    nested = nest.is_nested(inputs)
+    nested = _is_nested(inputs)
     leaves = _time_major_leaves(inputs, time_major)
+    steps, batch = leaves[0].shape[:2]
     if mask is not None:
-        mask = np.asarray(mask).astype(bool)
-        if not time_major:
-            mask = mask.T
-    steps = leaves[0].shape[0]
+        mask = _check_mask(mask, batch, steps, time_major)
     order = range(steps - 1, -1, -1) if go_backwards else range(steps)
     constants = [read_only_view(np.asarray(c)) if isinstance(c, np.ndarray) else c
                  for c in constants or []]
+    # An initial state may be a nest (``[[h0, c0]]``): as in tf-keras the step gets
+    # the states, and returns its new ones, with that structure; the loop (masking,
+    # checks) runs on the flat leaves.
+    initial_states = [s if _is_state_nest(s) else np.asarray(s) for s in initial_states]
+    nested_states = any(_is_nested(s) for s in initial_states)
+
+    def as_given(flat):
+        return _pack_sequence_as(initial_states, flat) if nested_states else flat
     # Copies: a cell may update its states in place or hand back an array it was
     # given (a state, a view of the input); the caller's arrays stay the caller's.
-    states = [np.array(s) for s in initial_states]
+    states = [np.array(s) for s in _flatten(initial_states)]
     prev = None
     structure = None
     first_shapes = None
     collected = []
-    batch = leaves[0].shape[1]
     for t in order:
-        x_t = (nest.pack_sequence_as(inputs, [x[t] for x in leaves]) if nested
+        x_t = (_pack_sequence_as(inputs, [x[t] for x in leaves]) if nested
                else leaves[0][t])
         structure, outputs, new_states, first_shapes = _check_step_result(
-            step_function(x_t, states + constants), states, batch, first_shapes,
-            step_name, nest)
+            step_function(x_t, as_given(states) + constants), states, batch,
+            first_shapes, step_name)
         if mask is not None:
             outputs = _mask_outputs(mask[t], outputs, prev, zero_output_for_mask)
             new_states = [_select(mask[t], n, s) for n, s in zip(new_states, states)]
@@ -199,4 +263,4 @@ def rnn(step_function, inputs, initial_states, go_backwards=False, mask=None,
             collected.append(outputs)
     last, outputs = _stack_outputs(collected, structure, time_major,
                                    leaves[0].shape[1:2])
-    return last, outputs, [np.array(s) for s in states]
+    return last, outputs, as_given([np.array(s) for s in states])
