@@ -5,6 +5,7 @@ masking, direction and output-carry rules as the fused kernels. Inputs and outpu
 be nested (lists, tuples, namedtuples, dicts of arrays), and so may the states; masks
 apply to every leaf.
 """
+import functools
 import numbers
 
 import numpy as np
@@ -14,38 +15,11 @@ from ..engine.variables import read_only_view
 __all__ = ["rnn"]
 
 
+@functools.cache
 def _nest():
-    # Imported lazily: numbarnn.layers imports this package.
+    # Imported lazily (numbarnn.layers imports this package), once: steps call it.
     from ..layers import rnn_utils
     return rnn_utils
-
-
-# rnn_utils' nests are lists, tuples and namedtuples; backend.rnn also takes dicts, as
-# tf.nest does (leaves in sorted-key order), so these three extend it with them.
-def _is_nested(x):
-    return isinstance(x, dict) or _nest().is_nested(x)
-
-
-def _flatten(x):
-    if isinstance(x, dict):
-        return [leaf for key in sorted(x) for leaf in _flatten(x[key])]
-    if _nest().is_nested(x):
-        return [leaf for item in x for leaf in _flatten(item)]
-    return [x]
-
-
-def _pack_sequence_as(structure, flat):
-    """Inverse of :func:`_flatten`."""
-    leaves = iter(flat)
-
-    def build(node):
-        if isinstance(node, dict):
-            items = {key: build(node[key]) for key in sorted(node)}
-            return type(node)((key, items[key]) for key in node)  # the caller's key order
-        if _nest().is_nested(node):
-            return _nest()._rebuild(node, [build(n) for n in node])
-        return next(leaves)
-    return build(structure)
 
 
 def _select(mask_t, new, old):
@@ -57,15 +31,15 @@ def _select(mask_t, new, old):
 
 def _is_state_nest(state):
     # A list of plain numbers stays one state (an array), as before states could nest.
-    return _is_nested(state) and not all(isinstance(v, (numbers.Number, np.bool_))
-                                         for v in _flatten(state))
+    return _nest().is_nested(state) and not all(
+        isinstance(v, (numbers.Number, np.bool_)) for v in _nest().flatten(state))
 
 
 def _time_major_leaves(inputs, time_major):
     """The input leaves as a flat list of read-only ``(T, B, ...)`` views: a cell that
     writes into its step input gets an error, not the caller's array changed (tf-keras
     tensors are immutable)."""
-    leaves = [read_only_view(np.asarray(x)) for x in _flatten(inputs)]
+    leaves = [read_only_view(np.asarray(x)) for x in _nest().flatten(inputs)]
     for i, x in enumerate(leaves):
         if x.ndim < 3:
             raise ValueError(f"Input {i} of the recurrence must have rank >= 3 "
@@ -125,7 +99,7 @@ def _check_step_result(result, states, batch, first_shapes, who):
         raise TypeError(f"{who} must return a pair (output, new_states), but returned "
                         f"{_describe(result)}.")
     output, new_states = result
-    new_states = _flatten(new_states)  # a nest like the initial states, or one array
+    new_states = _nest().flatten(new_states)  # a nest like the initial states, or one
     if len(new_states) != len(states):
         raise ValueError(f"{who} returned {len(new_states)} new state(s), but its "
                          f"`state_size` gives {len(states)}: expected shapes "
@@ -135,7 +109,7 @@ def _check_step_result(result, states, batch, first_shapes, who):
         if new is None or _shape(new) != old.shape:
             raise ValueError(f"{who} returned {_shape_text(new)} as new state {i}, "
                              f"expected shape {old.shape} (batch, *state_size).")
-    leaves = _flatten(output)
+    leaves = _nest().flatten(output)
     shapes = [None if o is None else _shape(o) for o in leaves]
     if shapes != first_shapes:
         _check_outputs(leaves, shapes, batch, first_shapes, who)
@@ -171,9 +145,9 @@ def _stack_outputs(collected, structure, time_major, steps_shape):
     last = [o[-1] for o in stacked]
     if not time_major:
         stacked = [np.swapaxes(o, 0, 1) for o in stacked]
-    if _is_nested(structure):
-        return (_pack_sequence_as(structure, last),
-                _pack_sequence_as(structure, stacked))
+    if _nest().is_nested(structure):
+        return (_nest().pack_sequence_as(structure, last),
+                _nest().pack_sequence_as(structure, stacked))
     return last[0], stacked[0]
 
 
@@ -225,7 +199,7 @@ def rnn(step_function, inputs, initial_states, go_backwards=False, mask=None,
         the batch axis or of a changing shape.
     """
     del unroll, input_length
-    nested = _is_nested(inputs)
+    nested = _nest().is_nested(inputs)
     leaves = _time_major_leaves(inputs, time_major)
     steps, batch = leaves[0].shape[:2]
     if mask is not None:
@@ -237,19 +211,19 @@ def rnn(step_function, inputs, initial_states, go_backwards=False, mask=None,
     # the states, and returns its new ones, with that structure; the loop (masking,
     # checks) runs on the flat leaves.
     initial_states = [s if _is_state_nest(s) else np.asarray(s) for s in initial_states]
-    nested_states = any(_is_nested(s) for s in initial_states)
+    nested_states = any(_nest().is_nested(s) for s in initial_states)
 
     def as_given(flat):
-        return _pack_sequence_as(initial_states, flat) if nested_states else flat
+        return _nest().pack_sequence_as(initial_states, flat) if nested_states else flat
     # Copies: a cell may update its states in place or hand back an array it was
     # given (a state, a view of the input); the caller's arrays stay the caller's.
-    states = [np.array(s) for s in _flatten(initial_states)]
+    states = [np.array(s) for s in _nest().flatten(initial_states)]
     prev = None
     structure = None
     first_shapes = None
     collected = []
     for t in order:
-        x_t = (_pack_sequence_as(inputs, [x[t] for x in leaves]) if nested
+        x_t = (_nest().pack_sequence_as(inputs, [x[t] for x in leaves]) if nested
                else leaves[0][t])
         structure, outputs, new_states, first_shapes = _check_step_result(
             step_function(x_t, as_given(states) + constants), states, batch,

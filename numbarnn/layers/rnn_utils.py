@@ -1,6 +1,7 @@
 """Nested structures of states (tf.nest-like) and state-size helpers."""
 import numpy as np
 
+from ..engine.base_layer import Layer
 from ..engine.tensor_shape import TensorShape
 
 __all__ = ["TensorShape", "flatten", "pack_sequence_as", "is_nested", "map_structure",
@@ -8,14 +9,22 @@ __all__ = ["TensorShape", "flatten", "pack_sequence_as", "is_nested", "map_struc
 
 
 def is_nested(x):
-    return isinstance(x, (list, tuple)) and not isinstance(x, TensorShape)
+    """Lists, tuples, namedtuples and dicts are nests, as in tf.nest (a TensorShape is
+    a leaf)."""
+    return (isinstance(x, (list, tuple)) and not isinstance(x, TensorShape)
+            or isinstance(x, dict))
+
+
+def _items(node):
+    """A nest's children in tf.nest's order: a dict's values by sorted key."""
+    return [node[key] for key in sorted(node)] if isinstance(node, dict) else node
 
 
 def flatten(x):
-    """Flatten nested lists/tuples (TensorShape counts as a leaf)."""
+    """Flatten a nest (TensorShape counts as a leaf)."""
     if is_nested(x):
         out = []
-        for item in x:
+        for item in _items(x):
             out += flatten(item)
         return out
     return [x]
@@ -28,22 +37,26 @@ def pack_sequence_as(structure, flat):
 
     def build(node):
         if is_nested(node):
-            return _rebuild(node, [build(n) for n in node])
+            return _rebuild(node, [build(n) for n in _items(node)])
         return flat.pop()
     return build(structure)
 
 
 def _rebuild(node, items):
-    """A container of ``node``'s type (list, tuple or namedtuple) holding ``items``."""
+    """A container of ``node``'s type (list, tuple, namedtuple or dict, the dict in its
+    own key order) holding ``items`` (in :func:`_items` order)."""
+    if isinstance(node, dict):
+        by_key = dict(zip(sorted(node), items))
+        return type(node)((key, by_key[key]) for key in node)
     if hasattr(node, "_fields"):  # namedtuple
         return type(node)(*items)
     return type(node)(items) if isinstance(node, tuple) else list(items)
 
 
 def map_structure(fn, structure):
-    """Apply ``fn`` to every leaf of ``structure``, keeping lists, tuples and namedtuples."""
+    """Apply ``fn`` to every leaf of ``structure``, keeping its containers."""
     if is_nested(structure):
-        return _rebuild(structure, [map_structure(fn, s) for s in structure])
+        return _rebuild(structure, [map_structure(fn, s) for s in _items(structure)])
     return fn(structure)
 
 
@@ -130,7 +143,6 @@ def cell_step_function(cell):
     per-call bookkeeping at every step, the cell being built), a callable non-Layer
     cell's ``__call__`` (tf-keras calls ``cell.__call__ if callable(cell)``), else
     its ``call``."""
-    from ..engine.base_layer import Layer
     if isinstance(cell, Layer) or not callable(cell):
         return cell.call
     return cell
