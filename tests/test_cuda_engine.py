@@ -283,18 +283,23 @@ def test_recurrent_matrix_in_global_memory(rng, monkeypatch, activation, shared_
 @needs_cuda
 @pytest.mark.parametrize("batch", [1, 3])
 def test_grid_kernel_with_its_own_sizing_over_many_blocks(rng, monkeypatch, batch):
-    """recur_grid as the engine sizes it, squeezed by a small shared-memory budget into
-    one unit per block and one row per group, so the block's threads split each dot
-    product (and add the parts in shared memory), over several row tiles."""
+    """recur_grid with one unit per block and one row per group, so the block's threads
+    split each dot product (and add the parts in shared memory), over several row
+    tiles; the engine's sizing, squeezed by a small shared-memory budget, fits it."""
     from numbarnn.kernels import cuda as cuda_kernels
     from numbarnn.kernels import cuda_recurrence as kernels
     monkeypatch.setattr(cuda_kernels, "RECURRENCE", "grid")
     # Four threads (the simulator's count; on a GPU a block smaller than a warp, so the
-    # parts are added in shared memory there too): the budget holds one unit's column,
-    # one row and the partial sums.
+    # parts are added in shared memory there too): four parts per output, so one
+    # unit's slots hold 4 x 5 words, a padded row 16 and the partial sums 4.
     monkeypatch.setattr(cuda_kernels, "GRID_THREADS", 4)
-    monkeypatch.setattr(cuda_kernels, "SHARED_BYTES", 8 * (5 + 5 + 4))
-    assert cuda_kernels._grid_sizes(batch, 5, 8) == (1, 1, 1)
+    monkeypatch.setattr(cuda_kernels, "SHARED_BYTES", 8 * (4 * 5 + 16 + 4))
+    assert cuda_kernels._grid_shared(5, 1, 1) == 4 * 5 + 16 + 4
+    # Sized by the engine: the widest slices that fit (3 units, one part each).
+    slice_units, group_rows, _ = cuda_kernels._grid_sizes(batch, 5, 8)
+    assert (slice_units, group_rows) == (3, 1)
+    assert cuda_kernels._grid_shared(5, 3, 1) <= 4 * 5 + 16 + 4
+    monkeypatch.setattr(cuda_kernels, "_grid_sizes", lambda batch, units, size: (1, 1, 1))
     assert 4 < kernels.WARP
     first, level0 = make_cell(5, 2, rng)
     second, level1 = make_cell(5, 5, rng, residual=True)
@@ -491,6 +496,75 @@ def test_split_dot_products_with_dropout_and_masks(rng, monkeypatch, units, recu
     level["rec_drop"] = cell._recurrent_dropout_mask_cache
     assert (level["rec_drop"] == 0).any() or units == 1
     ref_seq, _, _ = rnn_forward(x, [level], mask, go_backwards=True)
+    np.testing.assert_allclose(seq, ref_seq, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("units", [1, 3, 4, 5, 9, 16, 37, 64])
+@pytest.mark.parametrize("parts", [1, 2, 4, 8, 32])
+def test_slot_layout_holds_each_weight_once_where_its_part_reads_it(rng, units, parts):
+    """recur_block's on-chip layout: part ``p`` of unit ``j`` reads state group ``p +
+    parts * g`` (4 values at ``4 * (p + parts * g)``) and finds the matching weights
+    contiguous in slot ``j * parts + p``; decoded, the slots give back the matrix, and
+    everything beyond the last unit is zero (it meets the zero padding of the state)."""
+    pytest.importorskip("numba.cuda")
+    from numbarnn.kernels import cuda as cuda_kernels
+    from numbarnn.kernels import cuda_recurrence as kernels
+    rec = rng.standard_normal((units, units))
+    level = type("Level", (), dict(kernel=np.zeros((1, units)), recurrent=rec, bias=None,
+                                   units=units))
+    mirror = cuda_kernels._Mirror([level], np.dtype(np.float64))
+    slots = _host(mirror.rec_slots(0, parts))
+    groups, slot_stride, padded = kernels.slot_layout(units, parts)
+    assert slot_stride % 2 == 1 and padded >= units and padded % (4 * parts) == 0
+    assert 4 * parts * (groups - 1) < units  # no part reads only padding every time
+    assert slots.shape == (units * parts * slot_stride,)
+    decoded = np.zeros((padded, units))
+    seen = np.zeros((padded, units), int)
+    for j in range(units):
+        for p in range(parts):
+            start = (j * parts + p) * slot_stride
+            assert slots[start + 4 * groups] == 0  # the odd word between slots
+            for g in range(groups):
+                for c in range(4):
+                    i = 4 * (p + parts * g) + c
+                    decoded[i, j] = slots[start + 4 * g + c]
+                    seen[i, j] += 1
+    assert (seen == 1).all()
+    np.testing.assert_array_equal(decoded[:units], rec)
+    assert (decoded[units:] == 0).all()
+
+
+@needs_cuda
+@pytest.mark.parametrize("threads", [4, 16, 32])
+@pytest.mark.parametrize("units", [1, 3, 5, 8])
+def test_block_kernel_splits_dot_products_over_its_threads(rng, monkeypatch, threads,
+                                                           units):
+    """recur_block at several block sizes, so that one to 32 threads share each dot
+    product over the on-chip slot layout (a last block with fewer rows included), with
+    both dropout masks, a mask, an initial state and time split into chunks."""
+    from numbarnn.kernels import cuda as cuda_kernels
+    monkeypatch.setattr(cuda_kernels, "RECURRENCE", "block")
+    monkeypatch.setattr(cuda_kernels, "BLOCK_THREADS", threads)
+    monkeypatch.setattr(cuda_kernels, "CHUNK_ELEMENTS", 3 * 3 * 8)
+    batch = 3 if units > 1 else 9  # one row of one unit: rows of 8, the last short
+    cell, level = make_cell(units, 4, rng)
+    cell.dropout, cell.recurrent_dropout, cell.seed = 0.3, 0.4, 11
+    layer = nr.RNN(cell, return_sequences=True, dtype="float64")
+    x = rng.standard_normal((batch, 7, 4))
+    mask = random_mask(rng, batch, 7, "random")
+    h0 = rng.standard_normal((batch, units))
+    with nr.device("cuda"):
+        seq = layer(x, mask=mask, initial_state=h0, training=True)
+    level["in_drop"] = cell._dropout_mask_cache
+    level["rec_drop"] = cell._recurrent_dropout_mask_cache
+    ref_seq, _, _ = rnn_forward(x, [level], mask, [h0])
+    np.testing.assert_allclose(seq, ref_seq, rtol=1e-10, atol=1e-12)
+    _, _, _, rec_shared, _ = cuda_kernels._block_plan(batch, units, 8)
+    assert rec_shared
+    with nr.device("cuda"):  # and without dropout (the other on-chip dot product)
+        seq = layer(x, mask=mask, initial_state=h0)
+    plain = {k: v for k, v in level.items() if k not in ("in_drop", "rec_drop")}
+    ref_seq, _, _ = rnn_forward(x, [plain], mask, [h0])
     np.testing.assert_allclose(seq, ref_seq, rtol=1e-10, atol=1e-12)
 
 

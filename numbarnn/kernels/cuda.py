@@ -121,18 +121,23 @@ def _max_resident_blocks():
 
 def _block_plan(batch, units, itemsize):
     """``(rows per block, threads, shared bytes, recurrent matrix in shared memory,
-    state in shared memory)`` of recur_block."""
+    state in shared memory)`` of recur_block. On chip, state rows are zero-padded and
+    the matrix is laid out in slots (:func:`~.cuda_recurrence.slot_layout`); the
+    matrix is held on chip only with the state."""
     rows = max(1, min(batch, 8, 256 // max(1, units)))
     # A power of two: where a block has fewer outputs than threads, several threads
     # split each output's dot product.
     threads = _block_threads(rows * units, math.ceil(batch / rows))
+    parts = kernels.parts_per_output(rows * units, threads)
+    _, slot_stride, padded = kernels.slot_layout(units, parts)
     partial_bytes = threads * itemsize
-    tile_bytes = 2 * rows * units * itemsize
+    tile_bytes = 2 * rows * padded * itemsize
+    rec_bytes = units * parts * slot_stride * itemsize
     state_shared = tile_bytes + partial_bytes <= SHARED_BYTES
+    rec_shared = state_shared and tile_bytes + rec_bytes + partial_bytes <= SHARED_BYTES
     if not state_shared:  # rows wider than shared memory stay in global memory
         tile_bytes = 0
-    rec_shared = tile_bytes + units * units * itemsize + partial_bytes <= SHARED_BYTES
-    shared = tile_bytes + (units * units * itemsize if rec_shared else 0) + partial_bytes
+    shared = tile_bytes + (rec_bytes if rec_shared else 0) + partial_bytes
     return rows, threads, shared, rec_shared, state_shared
 
 
@@ -159,15 +164,36 @@ def _grid_sizes(batch, units, itemsize):
     """
     budget = SHARED_BYTES // itemsize  # in elements
     max_blocks = _max_resident_blocks()
-    slice_units = max(1, min(units, (2 * budget // 3) // units))
-    slice_units = max(slice_units, math.ceil(units / max_blocks))
+    fewest = math.ceil(units / max_blocks)  # slice units for one block per SM
+    slice_units = max(fewest, min(units, (2 * budget // 3) // units), 1)
+    while True:
+        group_rows = min(batch, (budget - units * slice_units - GRID_THREADS) // units)
+        # The slot layout pads the weights and the rows a little: fewer rows, or
+        # narrower slices, when that does not fit.
+        while group_rows >= 1 and _grid_shared(units, slice_units, group_rows) > budget:
+            group_rows -= 1
+        if group_rows >= 1 or slice_units <= max(fewest, 1):
+            break
+        slice_units -= 1
     slices = math.ceil(units / slice_units)
-    group_rows = min(batch, (budget - units * slice_units - GRID_THREADS) // units)
     if group_rows < 1 or slices > max_blocks:
         return None
     tiles = max(1, min(math.ceil(batch / group_rows), max_blocks // slices))
     rows_per_block = math.ceil(batch / tiles)
     return slice_units, min(group_rows, rows_per_block), rows_per_block
+
+
+def _grid_parts(slice_units, group_rows):
+    """Threads per output of recur_grid (as the kernel counts them)."""
+    return kernels.parts_per_output(group_rows * slice_units, GRID_THREADS)
+
+
+def _grid_shared(units, slice_units, group_rows):
+    """Shared memory of a recur_grid block, in elements: the weight slots, the padded
+    state rows of a group and one partial sum per thread."""
+    parts = _grid_parts(slice_units, group_rows)
+    _, slot_stride, padded = kernels.slot_layout(units, parts)
+    return slice_units * parts * slot_stride + group_rows * padded + GRID_THREADS
 
 
 def _grid_plan(batch, units, itemsize):
@@ -177,7 +203,7 @@ def _grid_plan(batch, units, itemsize):
         return None
     slice_units, group_rows, rows_per_block = sizes
     grid = (math.ceil(units / slice_units), math.ceil(batch / rows_per_block))
-    shared = (units * slice_units + group_rows * units + GRID_THREADS) * itemsize
+    shared = _grid_shared(units, slice_units, group_rows) * itemsize
     return slice_units, group_rows, rows_per_block, grid, shared
 
 
@@ -231,6 +257,22 @@ def _recurrence_plans(levels, batch, itemsize):
     return plans
 
 
+def _slot_weights(columns, parts):
+    """The (units, n) matrix ``columns`` in the slot layout of
+    :func:`~.cuda_recurrence.slot_layout`, shape (n, parts, slot stride): slot (j, p)
+    holds ``columns[i, j]`` for the units ``i = 4 * (p + parts * g) + c`` (g < groups,
+    c < 4) that part ``p`` reads, in that order; zero past the last unit."""
+    units, n = columns.shape
+    groups, slot_stride, padded = kernels.slot_layout(units, parts)
+    i = (4 * (np.arange(parts)[:, None, None] + parts * np.arange(groups)[None, :, None])
+         + np.arange(4)).reshape(parts, 4 * groups)
+    rows = np.zeros((padded, n), columns.dtype)
+    rows[:units] = columns
+    slots = np.zeros((n, parts, slot_stride), columns.dtype)
+    slots[:, :, :4 * groups] = rows[i].transpose(2, 0, 1)
+    return slots
+
+
 class _Mirror:
     """Device copies of a stack's weights (for one dtype) and the work buffers of
     the shapes it ran; kept on the PackedStack, so rebuilt when the weights change."""
@@ -248,25 +290,36 @@ class _Mirror:
                 "kernel": cuda.to_device(np.ascontiguousarray(s.kernel, dtype)),
                 "rec_host": rec, "rec": rec_dev,  # 2-D (recur_tiled), and flat:
                 "rec_flat": rec_dev.reshape(rec.size),
-                "bias": cuda.to_device(bias), "rec_cols": {}})
+                "bias": cuda.to_device(bias), "rec_cols": {}, "rec_slots": {}})
         self.none = cuda.device_array((1, 1), dtype)  # stands in for absent arrays
         self.no_out = cuda.device_array((1, 1, 1), dtype)
         self.no_mask = cuda.device_array((1, 1), np.bool_)
         self.buffers = {}
 
-    def rec_cols(self, l, slice_units):
-        """Level ``l``'s recurrent matrix as zero-padded column slices (recur_grid)."""
+    def rec_slots(self, l, parts):
+        """Level ``l``'s recurrent matrix in recur_block's slot layout for dot
+        products split over ``parts`` threads (flat)."""
         level = self.levels[l]
-        if slice_units not in level["rec_cols"]:
+        if parts not in level["rec_slots"]:
+            slots = _slot_weights(level["rec_host"], parts)
+            level["rec_slots"][parts] = cuda.to_device(slots.reshape(slots.size))
+        return level["rec_slots"][parts]
+
+    def rec_cols(self, l, slice_units, parts):
+        """Level ``l``'s recurrent matrix as column slices of ``slice_units`` (the
+        last zero-padded), each in the slot layout (recur_grid): row ``x`` is block
+        column ``x``'s."""
+        level = self.levels[l]
+        key = (slice_units, parts)
+        if key not in level["rec_cols"]:
             rec = level["rec_host"]
             units = rec.shape[0]
             slices = math.ceil(units / slice_units)
             padded = np.zeros((units, slices * slice_units), self.dtype)
             padded[:, :units] = rec
-            cols = padded.reshape(units, slices, slice_units).transpose(1, 0, 2)
-            level["rec_cols"][slice_units] = cuda.to_device(
-                np.ascontiguousarray(cols).reshape(slices, units * slice_units))
-        return level["rec_cols"][slice_units]
+            slots = _slot_weights(padded, parts)
+            level["rec_cols"][key] = cuda.to_device(slots.reshape(slices, -1))
+        return level["rec_cols"][key]
 
     def work(self, levels, batch, chunk):
         """Projection, inter-level sequence and state buffers for ``batch`` rows and at
@@ -361,7 +414,8 @@ def _launch_cooperative(kind, plan_, steps, mirror, l, proj, units, common):
     if kind == "grid":
         slice_units, group_rows, rows_per_block, grid, shared = plan_
         kernel, block = kernels.recur_grid, GRID_THREADS
-        weights = (mirror.rec_cols(l, slice_units), slice_units)
+        weights = (mirror.rec_cols(l, slice_units, _grid_parts(slice_units, group_rows)),
+                   slice_units)
         tail = (rows_per_block, group_rows)
     else:
         (grid,) = plan_
@@ -425,9 +479,11 @@ def _run(levels, mirror, x, mask, states, go_backwards, zero_output_for_mask,
                       last and return_sequences and not time_major)
             if kind == "block":
                 rows, threads, shared, rec_shared, state_shared = p
+                rec = (mirror.rec_slots(l, kernels.parts_per_output(rows * s.units,
+                                                                    threads))
+                       if rec_shared else weights["rec_flat"])
                 _launch(kernels.recur_block, math.ceil(batch / rows), threads, shared,
-                        proj, n, s.units, weights["rec_flat"], rec_shared, state_shared,
-                        *common, rows)
+                        proj, n, s.units, rec, rec_shared, state_shared, *common, rows)
             else:
                 _launch_cooperative(kind, p, n, mirror, l, proj, s.units, common)
             level_in = out

@@ -13,7 +13,7 @@ check closes that gap on any machine that has numba-cuda and NVVM (``pip install
    target compute capability and, when ``ptxas`` is found, to machine code, and reports
    registers, spills and static shared memory per kernel.
 
-Run ``python -m numbarnn.kernels.cuda_check [--cc 9.0]``; it exits non-zero when a
+Run ``python -m numbarnn.kernels.cuda_check [--cc 9.0] [--ptx DIR]``; it exits non-zero when a
 kernel fails to compile, spills, or keeps a register array in local memory.
 """
 import argparse
@@ -156,8 +156,11 @@ def _target_device(cc):
     dispatcher.get_current_device = lambda: Target()
 
 
-def compile_signatures(signatures, cc=(9, 0)):
+def compile_signatures(signatures, cc=(9, 0), ptx_dir=None):
     """Compile each recorded signature for ``cc``; one report row per signature.
+
+    With ``ptx_dir``, each signature's PTX is also written there, as
+    ``<kernel>-<n>.ptx`` (for reading the generated loops).
 
     Returns
     -------
@@ -194,6 +197,10 @@ def compile_signatures(signatures, cc=(9, 0)):
             rows.append(row)
             continue
         row["ok"], row["compile_s"] = True, time.perf_counter() - start
+        if ptx_dir:
+            os.makedirs(ptx_dir, exist_ok=True)
+            with open(os.path.join(ptx_dir, f"{name}-{len(rows)}.ptx"), "w") as f:
+                f.write(ptx)
         if ptxas:
             row.update(_ptxas_report(ptxas, ptx, cc))
             row["ok"] = row["error"] is None
@@ -231,6 +238,8 @@ def _ptxas_report(ptxas, ptx, cc):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cc", default="9.0", help="compute capability (default 9.0)")
+    parser.add_argument("--ptx", metavar="DIR", help="also write each signature's PTX "
+                        "to DIR")
     parser.add_argument("--record", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.record:  # the child: runs under the simulator
@@ -243,7 +252,7 @@ def main(argv=None):
         print(child.stderr, file=sys.stderr)
         return 1
     cc = tuple(int(v) for v in args.cc.split("."))
-    rows = compile_signatures(json.loads(child.stdout), cc)
+    rows = compile_signatures(json.loads(child.stdout), cc, args.ptx)
     bad = 0
     for row in rows:
         if row["ok"] and not row["spill_bytes"] and not row["stack_bytes"]:

@@ -25,8 +25,10 @@ The state lives in a double buffer of shape (2, batch, units), ``hbuf``: process
 step ``s`` (counted over the whole sequence) reads half ``s % 2`` and writes the
 other, in every recurrence kernel, so chunks and kernels chain. recur_block and
 recur_grid take it flat (element ``(p, b, j)`` at ``_state_index(p, b, j, batch,
-units)``: recur_block indexes shared and global state alike; a reshape inside a kernel
-would put the array's descriptor in local memory), recur_tiled as the 3-D array.
+units)``; a reshape inside a kernel would put the array's descriptor in local memory),
+recur_tiled as the 3-D array. On chip, recur_block and recur_grid hold state rows
+zero-padded and the recurrent weights in per-thread slots (:func:`slot_layout`), so
+the loads of their dot products sit at constant offsets from two pointers.
 
 Inputs are read in the caller's layout (batch- or time-major, any strides, any real
 dtype) and the last level's outputs written in it, so device inputs are never copied.
@@ -135,15 +137,87 @@ WARP = 32
 FULL_MASK = 0xFFFFFFFF
 
 
-@cuda.jit(device=True)
-def _parts_per_output(outputs, threads):
+def parts_per_output(outputs, threads):
     """Threads per output when a block has ``threads`` (a power of two) for
     ``outputs`` dot products: the largest power of two up to a warp that leaves none
-    idle (a warp holds whole groups: the shuffles stay inside it)."""
+    idle (a warp holds whole groups: the shuffles stay inside it). Plain Python, for
+    the host's plans; the kernels compile the same function."""
     parts = 1
     while parts * 2 * outputs <= threads and parts < WARP:
         parts *= 2
     return parts
+
+
+def slot_layout(units, parts):
+    """``(groups, slot stride, padded row)`` of recur_block's on-chip layout for
+    ``units`` units, each dot product split over ``parts`` threads.
+
+    A state row is split into groups of 4 consecutive elements; part ``p`` of a dot
+    product takes groups ``p, p + parts, ...`` (``groups`` of them). The row is
+    zero-padded to ``padded row`` elements so that every part reads whole groups. The
+    thread computing part ``p`` of unit ``j`` finds its weights, in the order it reads
+    the state, contiguous in slot ``j * parts + p``: a state load and a weight load then
+    sit at constant offsets from two pointers (no index arithmetic per FMA). Slots are
+    ``4 * groups + 1`` apart: an odd stride puts the 32 slots a warp reads in 32
+    different banks, and consecutive parts read groups 4 banks apart. Plain Python,
+    for the host (which lays the weights out) and the kernel alike.
+    """
+    groups = ((units + 3) // 4 + parts - 1) // parts
+    return groups, 4 * groups + 1, 4 * parts * groups
+
+
+_parts_per_output = cuda.jit(device=True)(parts_per_output)
+_slot_layout = cuda.jit(device=True)(slot_layout)
+
+
+@cuda.jit(device=True)
+def _dot_slots(acc, sh, h_off, h_step, w_off, groups):
+    """``acc`` plus one part of a dot product on the on-chip layout (see
+    :func:`slot_layout`): ``groups`` groups of 4 state values at ``sh[h_off]``,
+    ``sh[h_off + h_step]``, ... against the weights at ``sh[w_off]``, ``sh[w_off + 1]``,
+    ... (contiguous). ``sh`` is the kernel's shared array itself, so the loads compile
+    to shared-memory loads at constant offsets from two pointers. Two groups per turn,
+    four accumulators (four independent FMA chains)."""
+    zero = sh.dtype.type(0)
+    a1, a2, a3 = zero, zero, zero
+    hp, wp, hs = uint64(h_off), uint64(w_off), uint64(h_step)
+    one, two, three, four = uint64(1), uint64(2), uint64(3), uint64(4)
+    five, six, seven, eight = uint64(5), uint64(6), uint64(7), uint64(8)
+    # (a range() counter costs three instructions more per turn than the compare)
+    w_pairs = wp + eight * uint64(groups // 2)
+    while wp < w_pairs:
+        hq = hp + hs
+        acc += sh[hp] * sh[wp]
+        a1 += sh[hp + one] * sh[wp + one]
+        a2 += sh[hp + two] * sh[wp + two]
+        a3 += sh[hp + three] * sh[wp + three]
+        acc += sh[hq] * sh[wp + four]
+        a1 += sh[hq + one] * sh[wp + five]
+        a2 += sh[hq + two] * sh[wp + six]
+        a3 += sh[hq + three] * sh[wp + seven]
+        hp = hq + hs
+        wp += eight
+    if groups % 2:
+        acc += sh[hp] * sh[wp]
+        a1 += sh[hp + one] * sh[wp + one]
+        a2 += sh[hp + two] * sh[wp + two]
+        a3 += sh[hp + three] * sh[wp + three]
+    return (acc + a1) + (a2 + a3)
+
+
+@cuda.jit(device=True)
+def _dot_slots_dropped(acc, sh, h_off, h_step, w_off, groups, rdp, b, first, units):
+    """:func:`_dot_slots` with the state times the recurrent dropout mask ``rdp[b]``;
+    ``first`` is the unit of the part's first state value (``4 * part``)."""
+    i = first
+    for _ in range(groups):
+        for c in range(4):
+            if i + c < units:  # the padding's weights are zero; rdp ends at units
+                acc += sh[h_off + c] * rdp[b, i + c] * sh[w_off + c]
+        h_off += h_step
+        w_off += 4
+        i += h_step
+    return acc
 
 
 @cuda.jit(device=True)
@@ -386,15 +460,18 @@ def recur_block(proj, steps, units, rec, rec_shared, state_shared, rdp, use_rdp,
 
     The block's state is double-buffered (read one half, write the other, alternating
     per step, so a step needs one barrier): in dynamic shared memory when
-    ``state_shared``, else in place in ``hbuf`` (rows too wide for shared memory).
-    Shared memory also holds the recurrent matrix when ``rec_shared`` (``rec`` is flat,
-    row-major), then one partial sum per thread (for :func:`_combine_parts` where it
-    cannot shuffle). When the block has more threads than outputs, a power of two of
-    them (the block size must be a power of two) split each dot product; the thread
-    holding part 0 of an output writes and emits it, at every step the same thread, so
-    emitting needs no barrier. ``inp`` is the level's input for the residual: the layer-0 input
-    (source layout, reversed when ``reverse``) or the previous level's chunk output
-    (processing order, time-major).
+    ``state_shared`` (rows zero-padded as :func:`slot_layout` says), else in place in
+    ``hbuf`` (rows too wide for shared memory). When ``rec_shared`` (which needs
+    ``state_shared``) ``rec`` is the recurrent matrix in the slot layout of
+    :func:`slot_layout`, copied to shared memory; otherwise it is the flat row-major
+    matrix, read from global memory. Shared memory ends with one partial sum per
+    thread (for :func:`_combine_parts` where it cannot shuffle). When the block has
+    more threads than outputs, a power of two of them (the block size must be a power
+    of two) split each dot product; the thread holding part 0 of an output writes and
+    emits it, at every step the same thread, so emitting needs no barrier. ``inp`` is
+    the level's input for the residual: the layer-0 input (source layout, reversed
+    when ``reverse``) or the previous level's chunk output (processing order,
+    time-major).
     """
     batch = proj.shape[1]
     b0 = cuda.blockIdx.x * rows_per_block
@@ -403,23 +480,32 @@ def recur_block(proj, steps, units, rec, rec_shared, state_shared, rdp, use_rdp,
     tid = cuda.threadIdx.x
     nth = cuda.blockDim.x
     shared = cuda.shared.array(0, proj.dtype)
-    tile = rows_per_block * units if state_shared else 0
-    w_size = units * units if rec_shared else 0
-    weights = shared[2 * tile:2 * tile + w_size] if rec_shared else rec
-    partial = shared[2 * tile + w_size:2 * tile + w_size + nth]
-    # state element (r, j) of half p is states[p_base + r * units + j]
-    states = shared if state_shared else hbuf
     # Threads per output: when the block has more threads than outputs, they split
     # each dot product (a shorter chain per step) and add the parts (_combine_parts).
-    parts = _parts_per_output(work, nth)
-    for idx in range(tid, work, nth):
-        if state_shared:
-            shared[idx] = hbuf[_state_index(s0 % 2, b0, idx, batch, units)]
-        if is_last and s0 == 0:
+    # Counted for a full block, so every block (the last may have fewer rows) reads
+    # the one slot layout of the weights.
+    parts = _parts_per_output(rows_per_block * units, nth)
+    groups, slot_stride, padded = _slot_layout(units, parts)
+    stride = padded if state_shared else units  # between state rows
+    # state (r, j) of half p is states[p_base + r * stride + j]
+    tile = rows_per_block * stride if state_shared else 0
+    w_size = units * parts * slot_stride if rec_shared else 0
+    partial = shared[2 * tile + w_size:2 * tile + w_size + nth]
+    states = shared if state_shared else hbuf
+    zero = proj.dtype.type(0)
+    if state_shared:  # both halves, their padding zero (it meets zero weights)
+        for pos in range(tid, 2 * tile, nth):
+            r = pos // stride
+            j = pos - r * stride
+            v = zero
+            if r < rows and j < units:  # the first half
+                v = hbuf[_state_index(s0 % 2, b0 + r, j, batch, units)]
+            shared[pos] = v
+    if is_last and s0 == 0:
+        for idx in range(tid, work, nth):
             carry[b0 + idx // units, idx % units] = 0
-    if rec_shared:
-        for idx in range(tid, units * units, nth):
-            weights[idx] = rec[idx]
+    for idx in range(tid, w_size, nth):
+        shared[2 * tile + idx] = rec[idx]
     cuda.syncthreads()
     # Where every output fits in one round of the block's threads (the common case)
     # a thread keeps its output for the whole chunk and loads the next step's
@@ -430,7 +516,7 @@ def recur_block(proj, steps, units, rec, rec_shared, state_shared, rdp, use_rdp,
     my_part = tid - my_idx * parts
     my_r = my_idx // units
     my_j = my_idx - my_r * units
-    p_next = proj.dtype.type(0)
+    p_next = zero
     live_next = False
     if single_round and my_idx < work and my_part == 0 and steps > 0:
         live_next = _live(mask, has_mask, mask_batch_major, b0 + my_r,
@@ -460,7 +546,7 @@ def recur_block(proj, steps, units, rec, rec_shared, state_shared, rdp, use_rdp,
             # The global loads are issued before the dot product, which runs whether
             # or not the step is masked, so their latency overlaps it.
             live = False
-            p = proj.dtype.type(0)
+            p = zero
             if valid and part == 0:
                 if single_round:
                     live, p = live_next, p_next
@@ -471,22 +557,35 @@ def recur_block(proj, steps, units, rec, rec_shared, state_shared, rdp, use_rdp,
                 else:
                     live = _live(mask, has_mask, mask_batch_major, b, t)
                     p = proj[k, b, j]
-            z = proj.dtype.type(0)
+            z = zero
+            row = cur + r * stride
             if valid:
-                if use_rdp:
-                    row = cur + r * units
+                if rec_shared:
+                    w_off = 2 * tile + (j * parts + part) * slot_stride
+                    if use_rdp:
+                        z = _dot_slots_dropped(z, shared, row + 4 * part, 4 * parts,
+                                               w_off, groups, rdp, b, 4 * part, units)
+                    else:
+                        z = _dot_slots(z, shared, row + 4 * part, 4 * parts, w_off,
+                                       groups)
+                elif use_rdp:
                     for i in range(part, units, parts):
-                        z += states[row + i] * rdp[b, i] * weights[i * units + j]
+                        z += states[row + i] * rdp[b, i] * rec[i * units + j]
+                elif state_shared:  # `shared` itself: shared-memory loads of the state
+                    z = _dot(z, shared, row, rec, j, units, part, units, parts)
                 else:
-                    z = _dot(z, states, cur + r * units, weights, j, units, part, units,
-                             parts)
+                    z = _dot(z, hbuf, row, rec, j, units, part, units, parts)
             z = _combine_parts(z, partial, tid, part, parts)
             if valid and part == 0:
-                h = states[cur + idx]  # a masked step holds the state
+                # a masked step holds the state
+                h = shared[row + j] if state_shared else hbuf[row + j]
                 if live:
                     z += p
                     h = z if act == SOFTMAX else _activation(act, z)
-                states[nxt + idx] = h
+                if state_shared:
+                    shared[nxt + r * stride + j] = h
+                else:
+                    hbuf[nxt + r * stride + j] = h
                 # This thread owns output idx at every step: it emits it here (and
                 # only it reads and writes its carry), no barrier needed first.
                 if act != SOFTMAX:
@@ -498,11 +597,11 @@ def recur_block(proj, steps, units, rec, rec_shared, state_shared, rdp, use_rdp,
             cuda.syncthreads()
             for r in range(tid, rows, nth):
                 if _live(mask, has_mask, mask_batch_major, b0 + r, t):
-                    row = nxt + r * units
+                    row = nxt + r * stride
                     top = states[row]
                     for j in range(1, units):
                         top = max(top, states[row + j])
-                    total = proj.dtype.type(0)
+                    total = zero
                     for j in range(units):
                         e = math.exp(states[row + j] - top)
                         states[row + j] = e
@@ -514,16 +613,19 @@ def recur_block(proj, steps, units, rec, rec_shared, state_shared, rdp, use_rdp,
                 r = idx // units
                 j = idx - r * units
                 b = b0 + r
-                _emit(states[nxt + idx], _live(mask, has_mask, mask_batch_major, b, t),
-                      b, j, k, s, t, inp, inp_batch_major, inp_is_source, residual,
-                      is_last, zero_output_for_mask, carry, out, want_out,
-                      out_batch_major)
+                _emit(states[nxt + r * stride + j],
+                      _live(mask, has_mask, mask_batch_major, b, t), b, j, k, s, t, inp,
+                      inp_batch_major, inp_is_source, residual, is_last,
+                      zero_output_for_mask, carry, out, want_out, out_batch_major)
         cuda.syncthreads()  # the step's state is complete before the next reads it
     if state_shared:
         last = (steps % 2) * tile
         out_half = (s0 + steps) % 2
         for idx in range(tid, work, nth):
-            hbuf[_state_index(out_half, b0, idx, batch, units)] = shared[last + idx]
+            r = idx // units
+            j = idx - r * units
+            hbuf[_state_index(out_half, b0 + r, j, batch, units)] = shared[
+                last + r * stride + j]
 
 
 @cuda.jit(cache=not SIMULATED, **GRID_BOUNDS)
@@ -535,14 +637,15 @@ def recur_grid(proj, k_begin, k_end, units, rec_cols, slice_units, rdp, use_rdp,
 
     Block ``(x, y)`` owns units ``x * slice_units ...`` and batch rows
     ``y * rows_per_block ...``; ``rec_cols[x]`` holds the (units, slice_units) columns
-    of block column ``x`` (row-major, flat; zero-padded past the last unit), which the
-    block keeps in shared memory for all its steps. Per step the block reads its rows
-    of the previous state from ``hbuf`` (flat, see the module docstring),
-    ``group_rows`` rows at a time, computes its outputs and writes them to the other
-    half; a grid barrier separates
-    the steps. When more than one thread per output is free,
-    the threads split each dot product and add the parts with warp shuffles (threads per
-    output: a power of two dividing the block size, which must be a power of two).
+    of block column ``x`` in the slot layout of :func:`slot_layout` (flat; zero past
+    the last unit), which the block keeps in shared memory for all its steps. Per step
+    the block reads its rows of the previous state from ``hbuf`` (flat, see the module
+    docstring) ``group_rows`` rows at a time into shared memory (rows zero-padded as
+    the slot layout needs), computes its outputs and writes them to the other half; a
+    grid barrier separates the steps. When more than one thread per output is free,
+    the threads split each dot product and add the parts with warp shuffles (threads
+    per output: a power of two dividing the block size, which must be a power of two;
+    counted for a full slice, so every block column shares the layout).
 
     The launch must be cooperative when it covers more than one step; with one step
     per launch (the simulator, which runs blocks one after another) it is not.
@@ -555,18 +658,21 @@ def recur_grid(proj, k_begin, k_end, units, rec_cols, slice_units, rdp, use_rdp,
     tid = cuda.threadIdx.x
     nth = cuda.blockDim.x
     shared = cuda.shared.array(0, proj.dtype)
-    w_size = units * slice_units
-    weights = shared[:w_size]
-    h_tile = shared[w_size:w_size + group_rows * units]
-    partial = shared[w_size + group_rows * units:w_size + group_rows * units + nth]
+    parts = _parts_per_output(group_rows * slice_units, nth)
+    groups, slot_stride, padded = _slot_layout(units, parts)
+    # shared: the weight slots, then group_rows padded state rows, then the partials
+    w_size = slice_units * parts * slot_stride
+    tile_size = group_rows * padded
+    partial = shared[w_size + tile_size:w_size + tile_size + nth]
     own = rec_cols[cuda.blockIdx.x]
     for idx in range(tid, w_size, nth):
-        weights[idx] = own[idx]
+        shared[idx] = own[idx]
+    for idx in range(tid, tile_size, nth):  # the padding stays zero
+        shared[w_size + idx] = 0
     if is_last and s0 + k_begin == 0:
         for idx in range(tid, rows * cols, nth):
             carry[b0 + idx // cols, j0 + idx % cols] = 0
     outputs = group_rows * cols
-    parts = _parts_per_output(outputs, nth)
     # The divisions of the index arithmetic, done once per launch rather than per step
     # (each a few dozen instructions): this thread's output (and part) when one round
     # of the block's threads covers a group, and its first element of a group's state.
@@ -590,10 +696,10 @@ def recur_grid(proj, k_begin, k_end, units, rec_cols, slice_units, rdp, use_rdp,
             # Element idx = r * units + i of the group, walked by nth: the row and
             # column advance by (row_step, col_step) per turn, no division per element.
             r, i = first_row, first_col
-            for idx in range(tid, g_rows * units, nth):
+            for _ in range(tid, g_rows * units, nth):
                 b = b0 + g0 + r
                 h = hbuf[_state_index(prev, b, i, batch, units)]
-                h_tile[idx] = h * rdp[b, i] if use_rdp else h
+                shared[w_size + r * padded + i] = h * rdp[b, i] if use_rdp else h
                 r += row_step
                 i += col_step
                 if i >= units:
@@ -620,8 +726,8 @@ def recur_grid(proj, k_begin, k_end, units, rec_cols, slice_units, rdp, use_rdp,
                     live = _live(mask, has_mask, mask_batch_major, b, t)
                     p = proj[k, b, j]
                 if valid:
-                    z = _dot(z, h_tile, r * units, weights, c, slice_units, part, units,
-                             parts)
+                    z = _dot_slots(z, shared, w_size + r * padded + 4 * part, 4 * parts,
+                                   (c * parts + part) * slot_stride, groups)
                 z = _combine_parts(z, partial, tid, part, parts)
                 if part == 0 and valid:
                     if live:
