@@ -209,14 +209,16 @@ def _dot_slots(acc, sh, h_off, h_step, w_off, groups):
 def _dot_slots_dropped(acc, sh, h_off, h_step, w_off, groups, rdp, b, first, units):
     """:func:`_dot_slots` with the state times the recurrent dropout mask ``rdp[b]``;
     ``first`` is the unit of the part's first state value (``4 * part``)."""
-    i = first
+    hp, wp, hs = uint64(h_off), uint64(w_off), uint64(h_step)
+    i, n, ub, four = uint64(first), uint64(units), uint64(b), uint64(4)
     for _ in range(groups):
         for c in range(4):
-            if i + c < units:  # the padding's weights are zero; rdp ends at units
-                acc += sh[h_off + c] * rdp[b, i + c] * sh[w_off + c]
-        h_off += h_step
-        w_off += 4
-        i += h_step
+            uc = uint64(c)
+            if i + uc < n:  # the padding's weights are zero; rdp ends at units
+                acc += sh[hp + uc] * rdp[ub, i + uc] * sh[wp + uc]
+        hp += hs
+        wp += four
+        i += hs
     return acc
 
 
@@ -228,10 +230,10 @@ def _combine_parts(z, partial, tid, part, parts):
     block barriers in the simulator); ``partial`` is one shared slot per thread."""
     if parts > 1:
         if USE_SHUFFLES and cuda.blockDim.x >= WARP:  # every lane of the warp exists
-            offset = parts // 2
+            offset = parts >> 1
             while offset > 0:
                 z += cuda.shfl_down_sync(FULL_MASK, z, offset)
-                offset //= 2
+                offset >>= 1
         else:
             cuda.syncthreads()  # the previous round's reads of `partial` are done
             partial[tid] = z
@@ -242,32 +244,39 @@ def _combine_parts(z, partial, tid, part, parts):
     return z
 
 
+# Array indices in the step loops are made unsigned (uint64(...), the same bits; every
+# index there is non-negative): numba adds a negative-index wraparound to each signed
+# index of each axis, three 64-bit instructions apiece in the PTX. (Not in _live:
+# there it took recur_block past the 128 registers of its launch bound.)
+
+
 @cuda.jit(device=True)
 def _emit(o, live, b, j, k, s, t, inp, inp_batch_major, inp_is_source, residual,
           is_last, zero_output_for_mask, carry, out, want_out, out_batch_major):
     """Write the output of unit ``j`` of row ``b`` at chunk step ``k`` (sequence step
     ``s``, input time ``t``): ``o`` is the new state when ``live``."""
+    ub, uj, uk, us, ut = uint64(b), uint64(j), uint64(k), uint64(s), uint64(t)
     if live:
         if residual:
             if not inp_is_source:
-                o += inp[k, b, j]
+                o += inp[uk, ub, uj]
             elif inp_batch_major:
-                o += carry.dtype.type(inp[b, t, j])
+                o += carry.dtype.type(inp[ub, ut, uj])
             else:
-                o += carry.dtype.type(inp[t, b, j])
+                o += carry.dtype.type(inp[ut, ub, uj])
     elif is_last and not zero_output_for_mask:
-        o = carry[b, j]
+        o = carry[ub, uj]
     else:
         o = carry.dtype.type(0)  # intermediate levels: never read (masked below too)
     if is_last:
-        carry[b, j] = o
+        carry[ub, uj] = o
     if want_out:
         if out_batch_major:
-            out[b, s, j] = o
+            out[ub, us, uj] = o
         elif is_last:
-            out[s, b, j] = o
+            out[us, ub, uj] = o
         else:
-            out[k, b, j] = o
+            out[uk, ub, uj] = o
 
 
 @cuda.jit(device=True)
@@ -499,7 +508,7 @@ def recur_block(proj, steps, units, rec, rec_shared, state_shared, rdp, use_rdp,
             j = pos - r * stride
             v = zero
             if r < rows and j < units:  # the first half
-                v = hbuf[_state_index(s0 % 2, b0 + r, j, batch, units)]
+                v = hbuf[uint64(_state_index(s0 % 2, b0 + r, j, batch, units))]
             shared[pos] = v
     if is_last and s0 == 0:
         for idx in range(tid, work, nth):
@@ -521,7 +530,7 @@ def recur_block(proj, steps, units, rec, rec_shared, state_shared, rdp, use_rdp,
     if single_round and my_idx < work and my_part == 0 and steps > 0:
         live_next = _live(mask, has_mask, mask_batch_major, b0 + my_r,
                           _source_step(s0, total_steps, reverse))
-        p_next = proj[0, b0 + my_r, my_j]
+        p_next = proj[0, uint64(b0 + my_r), uint64(my_j)]
     for k in range(steps):
         s = s0 + k
         if state_shared:
@@ -553,10 +562,10 @@ def recur_block(proj, steps, units, rec, rec_shared, state_shared, rdp, use_rdp,
                     if k + 1 < steps:
                         live_next = _live(mask, has_mask, mask_batch_major, b,
                                           _source_step(s + 1, total_steps, reverse))
-                        p_next = proj[k + 1, b, j]
+                        p_next = proj[uint64(k + 1), uint64(b), uint64(j)]
                 else:
                     live = _live(mask, has_mask, mask_batch_major, b, t)
-                    p = proj[k, b, j]
+                    p = proj[uint64(k), uint64(b), uint64(j)]
             z = zero
             row = cur + r * stride
             if valid:
@@ -569,8 +578,10 @@ def recur_block(proj, steps, units, rec, rec_shared, state_shared, rdp, use_rdp,
                         z = _dot_slots(z, shared, row + 4 * part, 4 * parts, w_off,
                                        groups)
                 elif use_rdp:
+                    ub, uj, un = uint64(b), uint64(j), uint64(units)
                     for i in range(part, units, parts):
-                        z += states[row + i] * rdp[b, i] * rec[i * units + j]
+                        ui = uint64(i)
+                        z += states[uint64(row) + ui] * rdp[ub, ui] * rec[ui * un + uj]
                 elif state_shared:  # `shared` itself: shared-memory loads of the state
                     z = _dot(z, shared, row, rec, j, units, part, units, parts)
                 else:
@@ -578,14 +589,17 @@ def recur_block(proj, steps, units, rec, rec_shared, state_shared, rdp, use_rdp,
             z = _combine_parts(z, partial, tid, part, parts)
             if valid and part == 0:
                 # a masked step holds the state
-                h = shared[row + j] if state_shared else hbuf[row + j]
+                here, there = uint64(row + j), uint64(nxt + r * stride + j)
+                h = shared[here] if state_shared else hbuf[here]
                 if live:
                     z += p
-                    h = z if act == SOFTMAX else _activation(act, z)
+                    # (the activation's branches are typed float64: back to the
+                    # state's type here, so the output code runs in it)
+                    h = z if act == SOFTMAX else proj.dtype.type(_activation(act, z))
                 if state_shared:
-                    shared[nxt + r * stride + j] = h
+                    shared[there] = h
                 else:
-                    hbuf[nxt + r * stride + j] = h
+                    hbuf[there] = h
                 # This thread owns output idx at every step: it emits it here (and
                 # only it reads and writes its carry), no barrier needed first.
                 if act != SOFTMAX:
@@ -624,7 +638,7 @@ def recur_block(proj, steps, units, rec, rec_shared, state_shared, rdp, use_rdp,
         for idx in range(tid, work, nth):
             r = idx // units
             j = idx - r * units
-            hbuf[_state_index(out_half, b0 + r, j, batch, units)] = shared[
+            hbuf[uint64(_state_index(out_half, b0 + r, j, batch, units))] = shared[
                 last + r * stride + j]
 
 
@@ -698,8 +712,9 @@ def recur_grid(proj, k_begin, k_end, units, rec_cols, slice_units, rdp, use_rdp,
             r, i = first_row, first_col
             for _ in range(tid, g_rows * units, nth):
                 b = b0 + g0 + r
-                h = hbuf[_state_index(prev, b, i, batch, units)]
-                shared[w_size + r * padded + i] = h * rdp[b, i] if use_rdp else h
+                h = hbuf[uint64(_state_index(prev, b, i, batch, units))]
+                shared[uint64(w_size + r * padded + i)] = (
+                    h * rdp[uint64(b), uint64(i)] if use_rdp else h)
                 r += row_step
                 i += col_step
                 if i >= units:
@@ -724,17 +739,17 @@ def recur_grid(proj, k_begin, k_end, units, rec_cols, slice_units, rdp, use_rdp,
                 p = z
                 if valid and part == 0:  # loads issued before the dot: latency overlaps
                     live = _live(mask, has_mask, mask_batch_major, b, t)
-                    p = proj[k, b, j]
+                    p = proj[uint64(k), uint64(b), uint64(j)]
                 if valid:
                     z = _dot_slots(z, shared, w_size + r * padded + 4 * part, 4 * parts,
                                    (c * parts + part) * slot_stride, groups)
                 z = _combine_parts(z, partial, tid, part, parts)
                 if part == 0 and valid:
                     if live:
-                        h = _activation(act, z + p)
+                        h = proj.dtype.type(_activation(act, z + p))
                     else:
-                        h = hbuf[_state_index(prev, b, j, batch, units)]
-                    hbuf[_state_index(nxt, b, j, batch, units)] = h
+                        h = hbuf[uint64(_state_index(prev, b, j, batch, units))]
+                    hbuf[uint64(_state_index(nxt, b, j, batch, units))] = h
                     _emit(h, live, b, j, k, s, t, inp, inp_batch_major, inp_is_source,
                           residual, is_last, zero_output_for_mask, carry, out, want_out,
                           out_batch_major)
