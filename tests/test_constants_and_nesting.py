@@ -166,3 +166,54 @@ def test_a_callable_cell_runs_through_its_dunder_call(rng, stacked):
 def test_a_cell_without_get_config_is_a_type_error():
     with pytest.raises(TypeError, match="get_config"):
         nr.layers.serialize(CallableCell())
+
+
+class _TwoStateCell(nr.Layer):
+    """state_size [u, u]: out = x @ ones + a / 2 + b / 4, new states [out, a]."""
+
+    def __init__(self, units, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+        self.state_size = [units, units]
+        self.output_size = units
+
+    def build(self, input_shape):
+        self.kernel = self.add_weight(name="k", shape=(input_shape[-1], self.units),
+                                      initializer="ones")
+
+    def call(self, inputs, states):
+        a, b = states
+        out = inputs @ self.kernel.numpy() + a * 0.5 + b * 0.25
+        return out, [out, a]
+
+
+def test_initial_state_counts_top_level_states_and_shapes_the_returned_states():
+    """tf-keras 2.21: ``len(initial_state)`` must equal ``len(layer.states)`` (one entry
+    per top-level state of the cell, so 2 for a stack of two two-state cells, whatever
+    the number of leaves), and with ``return_state`` the final states come back in the
+    structure of the initial states given (backend.rnn packs them so). Values recorded
+    from tf-keras."""
+    x = np.arange(24, dtype="float32").reshape(2, 3, 4) / 24
+    h = [np.full((2, 3), 0.1, "float32"), np.full((2, 3), 0.2, "float32"),
+         np.full((2, 2), 0.3, "float32"), np.full((2, 2), 0.4, "float32")]
+    layer = nr.RNN([_TwoStateCell(3), _TwoStateCell(2)], return_state=True)
+    with pytest.raises(ValueError, match="Layer has 2 states but was passed 4 initial "
+                                         "states"):
+        layer(x, initial_state=h)
+    out, s1, s2 = layer(x, initial_state=((h[0], h[1]), (h[2], h[3])))
+    assert type(s1) is tuple and type(s2) is tuple
+    np.testing.assert_allclose(out, [[9.05, 9.05], [28.550001, 28.550001]], rtol=1e-6)
+    np.testing.assert_allclose(s1[0][:, 0], [2.2291667, 6.2291665], rtol=1e-6)
+    np.testing.assert_allclose(s1[1][:, 0], [1.1166667, 4.116667], rtol=1e-6)
+    np.testing.assert_array_equal(s2[0], out)
+    np.testing.assert_allclose(s2[1][:, 0], [4.075, 16.075], rtol=1e-6)
+    # SimpleRNN cells stacked: [[h1], [h2]] gives [h1'], [h2'] back
+    stack = nr.RNN([nr.SimpleRNNCell(3), nr.SimpleRNNCell(2)], return_state=True)
+    o, n1, n2 = stack(x, initial_state=[[h[0]], [h[2]]])
+    assert isinstance(n1, list) and len(n1) == 1 and n1[0].shape == (2, 3)
+    assert isinstance(n2, list) and n2[0].shape == (2, 2)
+    flat = stack(x, initial_state=[h[0], h[2]])
+    np.testing.assert_array_equal(flat[1], n1[0])
+    np.testing.assert_array_equal(flat[2], n2[0])
+    with pytest.raises(ValueError, match="Layer has 2 states but was passed 1 initial"):
+        stack(x, initial_state=[[h[0], h[2]]])

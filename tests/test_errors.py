@@ -132,6 +132,30 @@ def test_get_initial_state_needs_batch_or_dtype():
         nr.SimpleRNNCell(2).get_initial_state(None, None, None)
 
 
+@pytest.mark.parametrize("kwargs", [{"batch_size": 2}, {"dtype": "float32"}])
+def test_get_initial_state_needs_both_batch_and_dtype(kwargs):
+    """tf-keras's generate_zero_filled_state refuses either one missing (numbarnn gave
+    float64 zeros for a batch size alone); a stack's plain cells get zeros from the
+    inputs, as tf-keras's generate_zero_filled_state_for_cell gives them."""
+    match = (f"batch_size and dtype cannot be None while constructing initial state. "
+             f"Received: batch_size={kwargs.get('batch_size')}, dtype={kwargs.get('dtype')}")
+    with pytest.raises(ValueError, match=match):
+        nr.SimpleRNNCell(2).get_initial_state(**kwargs)
+
+    class Plain:
+        state_size = 3
+
+        def call(self, x, states):
+            return x, states
+
+    stack = nr.StackedRNNCells([Plain(), nr.SimpleRNNCell(2)])
+    with pytest.raises(ValueError, match="batch_size and dtype cannot be None"):
+        stack.get_initial_state(**kwargs)
+    states = stack.get_initial_state(inputs=np.ones((4, 5), "float64"))
+    assert [(s.shape, s.dtype) for s in states] == [((4, 3), np.float64),
+                                                    ((4, 2), np.float64)]
+
+
 def test_unknown_device():
     with pytest.raises(ValueError, match="`device` must be one of"):
         with nr.device("tpu"):

@@ -383,3 +383,35 @@ def test_a_packaged_cell_inside_a_residual_wrapper_reloads(tmp_path, rng):
     y = layer(x)
     nr.save_model(layer, tmp_path / "m.npz")
     np.testing.assert_allclose(nr.load_model(tmp_path / "m.npz")(x), y, rtol=1e-6)
+
+
+def test_compute_output_shape_returns_tensor_shapes_as_tf_keras():
+    """tf-keras returns ``tf.TensorShape`` objects (``as_list()`` works on them) from
+    RNN, Dense, Sequential and the default (traced) ``compute_output_shape``; a list
+    for several outputs. Masking returns its argument unchanged."""
+    TS = nr.layers.TensorShape
+
+    def check(shape, expected):
+        assert isinstance(shape, TS) and shape.as_list() == expected
+
+    check(nr.SimpleRNN(3).compute_output_shape((None, 5, 4)), [None, 3])
+    check(nr.RNN(nr.SimpleRNNCell(3), return_sequences=True, time_major=True)
+          .compute_output_shape((7, None, 4)), [7, None, 3])
+    check(nr.RNN(nr.ResidualWrapper(nr.SimpleRNNCell(4))).compute_output_shape(
+        (2, None, 4)), [2, 4])
+    shapes = nr.RNN([nr.SimpleRNNCell(4), nr.SimpleRNNCell(2)],
+                    return_state=True).compute_output_shape([None, 5, 4])
+    assert isinstance(shapes, list)
+    assert [s.as_list() for s in shapes] == [[None, 2], [None, 4], [None, 2]]
+    check(nr.Dense(3).compute_output_shape((2, None, 4)), [2, None, 3])
+    model = nr.Sequential([nr.SimpleRNN(3, input_shape=(5, 4)), nr.Dense(2)])
+    check(model.compute_output_shape((None, 5, 4)), [None, 2])
+
+    class Two(nr.Layer):
+        def call(self, x):
+            return [x * 2, x[..., :1]]
+
+    shapes = Two().compute_output_shape((None, 4))
+    assert [type(s) for s in shapes] == [TS, TS]
+    assert [s.as_list() for s in shapes] == [[None, 4], [None, 1]]
+    assert type(nr.Masking().compute_output_shape((None, 5, 4))) is tuple

@@ -575,3 +575,15 @@ def test_weights_built_inside_a_call_are_named_under_the_caller(rng):
     assert [w.name for w in wrap.weights] == [
         "wrap/Variable:0", "wrap/inner/simple_rnn_cell/kernel:0",
         "wrap/inner/simple_rnn_cell/recurrent_kernel:0", "wrap/inner/simple_rnn_cell/bias:0"]
+
+
+def test_python_float_dtype_is_float32_as_tf_as_dtype_reads_it():
+    """tf-keras reads a layer's ``dtype`` with ``tf.as_dtype``: Python's ``float`` is
+    float32 there (numpy would read float64), and Python's ``int`` is refused."""
+    layer = nr.SimpleRNN(3, dtype=float)
+    assert layer.dtype == "float32" and layer.get_config()["dtype"] == "float32"
+    out = layer(np.ones((2, 3, 4)))
+    assert out.dtype == np.float32 and layer.cell.kernel.dtype == np.float32
+    assert nr.Dense(2, dtype=float).dtype_policy.name == "float32"
+    with pytest.raises(TypeError, match="Cannot convert the argument `type_value`"):
+        nr.Dense(2, dtype=int)

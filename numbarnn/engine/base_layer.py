@@ -644,7 +644,8 @@ class Layer:
         """The output shape for ``input_shape``, found as tf-keras finds it for a layer
         that does not say: build the layer and call it on zeros of that shape (twice,
         with unknown dimensions as 1 and as 2: an output dimension that differs is
-        unknown). The calls leave no losses behind.
+        unknown). The calls leave no losses behind. Each output's shape is a
+        :class:`~numbarnn.layers.TensorShape`, as tf-keras returns ``tf.TensorShape``.
 
         Raises
         ------
@@ -678,7 +679,7 @@ class Layer:
             for layer, saved_losses, saved_states in zip(layers, losses, states):
                 layer._eager_losses = saved_losses
                 _restore_states(layer, saved_states)
-        return _map_nested2(lambda a, b: tuple(
+        return _map_nested2(lambda a, b: TensorShape(
             x if x == y else None for x, y in zip(shape_of(a), shape_of(b))),
             outputs[0], outputs[1])
 

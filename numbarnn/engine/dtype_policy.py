@@ -108,6 +108,13 @@ def as_policy(dtype):
         return dtype
     if isinstance(dtype, dict):
         return Policy(dtype.get("config", dtype).get("name"))
+    # A layer reads its dtype with tf.as_dtype: Python's float is float32 there (numpy
+    # reads it as float64), and Python's int is no TensorFlow dtype.
+    if dtype is float:
+        return Policy("float32")
+    if dtype is int:
+        raise TypeError("Cannot convert the argument `type_value`: <class 'int'> to a "
+                        "TensorFlow DType.")
     return Policy(dtype)
 
 

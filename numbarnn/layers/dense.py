@@ -6,6 +6,7 @@ from ..engine.base_layer import Layer
 from ..engine.dtype_policy import check_floating
 from ..engine.input_spec import InputSpec
 from ..engine.numerics import ieee_float
+from ..engine.tensor_shape import TensorShape
 
 __all__ = ["Dense"]
 
@@ -98,7 +99,7 @@ class Dense(Layer):
             raise ValueError("The last dimension of the input shape of a Dense layer "
                              "should be defined. Found None. Received: "
                              f"input_shape={input_shape}")
-        return input_shape[:-1] + (self.units,)
+        return TensorShape(input_shape[:-1] + (self.units,))  # as tf-keras's
 
     def get_config(self):
         return {**super().get_config(),

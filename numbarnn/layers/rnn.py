@@ -11,9 +11,9 @@ from ..engine.numerics import ieee_arithmetic
 from ..engine.variables import Variable
 from ..engine import serialization
 from ..kernels.cuda_support import is_device_array
-from .rnn_utils import (cell_step_function, flatten, flatten_shapes, is_nested, is_shape,
-                        map_shapes, map_structure, pack_sequence_as, state_shapes,
-                        zero_state)
+from .rnn_utils import (TensorShape, _items, cell_step_function, flatten, flatten_shapes,
+                        is_nested, is_shape, map_shapes, map_structure, pack_sequence_as,
+                        state_shapes, zero_state)
 
 __all__ = ["RNN"]
 
@@ -285,7 +285,8 @@ class RNN(Layer):
         return size
 
     def compute_output_shape(self, input_shape):
-        """Output shape(s); a nested ``output_size`` gives a flat list of shapes.
+        """Output shape(s) as :class:`~numbarnn.layers.TensorShape` (tf-keras returns
+        ``tf.TensorShape``); a nested ``output_size`` gives a flat list of shapes.
 
         With ``return_state`` the (flattened) state shapes follow the output shape(s).
         """
@@ -295,10 +296,11 @@ class RNN(Layer):
         if self.time_major:
             batch, time = time, batch
         head = (time, batch) if self.time_major else (batch, time)
-        shapes = [(head if self.return_sequences else (batch,)) + out
+        # tf.TensorShape in tf-keras: TensorShape here too (a tuple with as_list())
+        shapes = [TensorShape((head if self.return_sequences else (batch,)) + out)
                   for out in state_shapes(self._output_size())]
         if self.return_state:
-            return shapes + [(batch,) + s for s in self._flat_state_shapes]
+            return shapes + [TensorShape((batch,) + s) for s in self._flat_state_shapes]
         return shapes[0] if len(shapes) == 1 else shapes
 
     def compute_mask(self, inputs, mask):
@@ -389,6 +391,16 @@ class RNN(Layer):
 
     def _check_states(self, states, batch, initial_state):
         expected = self._flat_state_shapes
+        if initial_state is not None:
+            # tf-keras counts the states at the top level (len(layer.states)): a nested
+            # state_size takes one entry per top-level state, not its flattened leaves.
+            given = (list(initial_state) if isinstance(initial_state, (list, tuple))
+                     else [initial_state])
+            size = self.cell.state_size
+            top = len(_items(size)) if is_nested(size) else 1
+            if len(given) != top:
+                raise ValueError(f"Layer has {top} states but was passed {len(given)} "
+                                 f"initial states. Received: initial_state={initial_state}")
         if len(states) != len(expected):
             raise ValueError(f"Layer has {len(expected)} states but was passed "
                              f"{len(states)} initial states. "
@@ -543,8 +555,16 @@ class RNN(Layer):
             output = map_structure(lambda o: o.astype(out_dtype), output)
             new_states = [s.astype(out_dtype) for s in new_states]
         if self.return_state:
-            packed = pack_sequence_as(self.cell.state_size, new_states) if is_nested(
-                self.cell.state_size) else new_states
+            if initial_state is not None and not self.stateful:
+                # as tf-keras's backend.rnn: the final states come back in the
+                # structure of the initial states given ([[h1], [h2]] gives [h1'], [h2'])
+                given = (list(initial_state) if isinstance(initial_state, (list, tuple))
+                         else [initial_state])
+                packed = pack_sequence_as(given, new_states)
+            elif is_nested(self.cell.state_size):
+                packed = pack_sequence_as(self.cell.state_size, new_states)
+            else:
+                packed = new_states
             # tf-keras `to_list(output) + states`: a list output (nested) is spread
             head = output if isinstance(output, list) else [output]
             return head + list(packed)

@@ -116,8 +116,9 @@ def state_shapes(state_size):
 
 
 def zero_state(state_size, batch_size, dtype):
-    """Zeros shaped like ``state_size``, nested the same way."""
-    if batch_size is None and dtype is None:
+    """Zeros shaped like ``state_size``, nested the same way (tf-keras's
+    ``generate_zero_filled_state``: both ``batch_size`` and ``dtype`` are required)."""
+    if batch_size is None or dtype is None:
         raise ValueError("batch_size and dtype cannot be None while constructing initial "
                          f"state. Received: batch_size={batch_size}, dtype={dtype}")
     if isinstance(batch_size, (bool, np.bool_)) or not isinstance(

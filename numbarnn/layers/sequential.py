@@ -8,7 +8,7 @@ from ..engine.call_args import accepts
 from ..engine.input_spec import InputSpec
 from ..engine.keras_mask import mask_of, with_mask
 from ..engine import serialization
-from .rnn_utils import is_shape
+from .rnn_utils import TensorShape, is_shape
 from .summary import print_summary
 
 __all__ = ["Sequential"]
@@ -275,7 +275,7 @@ class Sequential(Layer):
         for layer in self._stack:
             out = layer.compute_output_shape(shape)
             shape = tuple(out[0]) if isinstance(out, list) else tuple(out)
-        return shape
+        return TensorShape(shape)  # tf-keras returns a tf.TensorShape
 
     def summary(self, line_length=65, positions=None, print_fn=print, expand_nested=False,
                 show_trainable=False, layer_range=None):

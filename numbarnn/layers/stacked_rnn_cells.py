@@ -4,8 +4,9 @@ import warnings
 from ..engine.base_layer import Layer, name_scope
 from ..engine.call_args import accepts, cell_call_kwargs
 from ..engine import serialization
-from .rnn_utils import (TensorShape, cell_step_function, flatten, is_nested,
-                        pack_sequence_as, state_shapes, zero_state)
+from .rnn_utils import (TensorShape, cell_step_function, flatten,
+                        generate_zero_filled_state_for_cell, is_nested, pack_sequence_as,
+                        state_shapes)
 
 __all__ = ["StackedRNNCells"]
 
@@ -69,7 +70,8 @@ class StackedRNNCells(Layer):
                 states.append(cell.get_initial_state(inputs=inputs, batch_size=batch_size,
                                                      dtype=dtype))
             else:
-                states.append(zero_state(cell.state_size, batch_size, dtype))
+                states.append(generate_zero_filled_state_for_cell(cell, inputs,
+                                                                  batch_size, dtype))
         return tuple(states)
 
     def call(self, inputs, states, constants=None, training=None, **kwargs):
