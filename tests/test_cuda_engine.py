@@ -535,18 +535,28 @@ def test_slot_layout_holds_each_weight_once_where_its_part_reads_it(rng, units, 
 
 
 @needs_cuda
+@pytest.mark.parametrize("weights", ["shared", "global"])
 @pytest.mark.parametrize("threads", [4, 16, 32])
 @pytest.mark.parametrize("units", [1, 3, 5, 8])
 def test_block_kernel_splits_dot_products_over_its_threads(rng, monkeypatch, threads,
-                                                           units):
+                                                           units, weights):
     """recur_block at several block sizes, so that one to 32 threads share each dot
-    product over the on-chip slot layout (a last block with fewer rows included), with
+    product (a last block with fewer rows included), its weights in slots on chip or
+    row-major in global memory (a shared-memory budget that holds only the state), with
     both dropout masks, a mask, an initial state and time split into chunks."""
     from numbarnn.kernels import cuda as cuda_kernels
+    from numbarnn.kernels import cuda_recurrence as kernels
     monkeypatch.setattr(cuda_kernels, "RECURRENCE", "block")
     monkeypatch.setattr(cuda_kernels, "BLOCK_THREADS", threads)
     monkeypatch.setattr(cuda_kernels, "CHUNK_ELEMENTS", 3 * 3 * 8)
     batch = 3 if units > 1 else 9  # one row of one unit: rows of 8, the last short
+    if weights == "global":
+        rows = min(batch, 8)
+        _, _, padded = kernels.slot_layout(
+            units, kernels.parts_per_output(rows * units, threads))
+        monkeypatch.setattr(cuda_kernels, "SHARED_BYTES", 8 * (2 * rows * padded + threads))
+    _, _, _, rec_shared, state_shared = cuda_kernels._block_plan(batch, units, 8)
+    assert state_shared and rec_shared == (weights == "shared")
     cell, level = make_cell(units, 4, rng)
     cell.dropout, cell.recurrent_dropout, cell.seed = 0.3, 0.4, 11
     layer = nr.RNN(cell, return_sequences=True, dtype="float64")
@@ -559,9 +569,7 @@ def test_block_kernel_splits_dot_products_over_its_threads(rng, monkeypatch, thr
     level["rec_drop"] = cell._recurrent_dropout_mask_cache
     ref_seq, _, _ = rnn_forward(x, [level], mask, [h0])
     np.testing.assert_allclose(seq, ref_seq, rtol=1e-10, atol=1e-12)
-    _, _, _, rec_shared, _ = cuda_kernels._block_plan(batch, units, 8)
-    assert rec_shared
-    with nr.device("cuda"):  # and without dropout (the other on-chip dot product)
+    with nr.device("cuda"):  # and without dropout (the other dot product)
         seq = layer(x, mask=mask, initial_state=h0)
     plain = {k: v for k, v in level.items() if k not in ("in_drop", "rec_drop")}
     ref_seq, _, _ = rnn_forward(x, [plain], mask, [h0])
