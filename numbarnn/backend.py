@@ -29,6 +29,7 @@ import operator
 
 import numpy as np
 
+from .engine.dtype_policy import as_dtype
 from .engine.numerics import ieee_float
 from .engine.variables import Variable
 from .kernels.python_loop import rnn
@@ -127,20 +128,21 @@ def batch_dot(x, y, axes=None):
     return out[:, None] if out.ndim == 1 else out
 
 
+# dtype arguments are read as tf.as_dtype reads them (as_dtype): float is float32.
 def zeros(shape, dtype=None, name=None):
-    return np.zeros(shape, dtype or floatx())
+    return np.zeros(shape, as_dtype(dtype or floatx()))
 
 
 def ones(shape, dtype=None, name=None):
-    return np.ones(shape, dtype or floatx())
+    return np.ones(shape, as_dtype(dtype or floatx()))
 
 
 def zeros_like(x, dtype=None, name=None):
-    return np.zeros_like(_a(x), dtype=dtype)
+    return np.zeros_like(_a(x), dtype=None if dtype is None else as_dtype(dtype))
 
 
 def ones_like(x, dtype=None, name=None):
-    return np.ones_like(_a(x), dtype=dtype)
+    return np.ones_like(_a(x), dtype=None if dtype is None else as_dtype(dtype))
 
 
 def sigmoid(x):
@@ -250,7 +252,7 @@ def dtype(x):
 
 
 def cast(x, dtype):
-    return _a(x).astype(dtype)
+    return _a(x).astype(as_dtype(dtype))
 
 
 def get_value(x):
@@ -328,7 +330,7 @@ def _tensor(x, check_range=True):
 
 def _convert(x, dtype):
     """``tf.convert_to_tensor(x, dtype)``: arrays are cast; a Python value must fit."""
-    dtype = np.dtype(dtype)
+    dtype = as_dtype(dtype)
     if _has_numpy(x):
         value = np.asarray(x)
         if value.dtype == dtype:
@@ -397,7 +399,7 @@ def _index(value, what):
 
 
 def _float_dtype(dtype, name):
-    dtype = np.dtype(dtype or floatx())
+    dtype = as_dtype(dtype or floatx())
     if dtype.kind != "f":
         raise TypeError(f"`{name}` draws floating-point values: `dtype` must be float16, "
                         f"float32 or float64. Received: dtype={dtype.name}")
@@ -555,7 +557,7 @@ def eye(size, dtype=None, name=None):
     size = _index(size, "size")
     if size < 0:
         raise ValueError(f"Dimension {size} must be >= 0")
-    dtype = np.dtype(dtype or floatx())
+    dtype = as_dtype(dtype or floatx())
     return variable(np.eye(size, dtype=dtype), dtype, name)
 
 
@@ -610,7 +612,7 @@ def arange(start, stop=None, step=1, dtype="int32"):
             size = np.ceil(np.abs((stop - start) / step))
         result = start + np.arange(int(size), dtype=kind) * step
     if dtype != "int32":
-        result = result.astype(dtype)
+        result = result.astype(as_dtype(dtype))
     return result
 
 
@@ -656,7 +658,7 @@ def random_uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None):
     TypeError
         For float bounds with an integer ``dtype`` (the default bounds included).
     """
-    dtype = np.dtype(dtype or floatx())
+    dtype = as_dtype(dtype or floatx())
     if dtype.name not in _RANDOM_DTYPES:
         raise ValueError(f"Argument `dtype` got invalid value {dtype.name}. Accepted "
                          f"dtypes are {_RANDOM_DTYPES}.")

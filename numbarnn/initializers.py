@@ -9,6 +9,7 @@ import math
 import numpy as np
 
 from ._registry import resolve, serialize_object
+from .engine.dtype_policy import as_dtype
 
 __all__ = ["Initializer", "Zeros", "Ones", "Constant", "RandomNormal", "RandomUniform",
            "TruncatedNormal", "VarianceScaling", "GlorotUniform", "GlorotNormal",
@@ -17,7 +18,7 @@ __all__ = ["Initializer", "Zeros", "Ones", "Constant", "RandomNormal", "RandomUn
 
 
 def _float_dtype(dtype):
-    dtype = np.dtype(dtype or "float32")
+    dtype = as_dtype(dtype or "float32")  # float is float32, as tf.as_dtype reads it
     if dtype.kind != "f":
         raise ValueError(f"Expected floating point type, got {dtype.name}.")
     return dtype
@@ -66,14 +67,14 @@ class Zeros(Initializer):
     """All zeros."""
 
     def __call__(self, shape, dtype=None, **kwargs):
-        return np.zeros(shape, dtype or "float32")
+        return np.zeros(shape, as_dtype(dtype or "float32"))
 
 
 class Ones(Initializer):
     """All ones."""
 
     def __call__(self, shape, dtype=None, **kwargs):
-        return np.ones(shape, dtype or "float32")
+        return np.ones(shape, as_dtype(dtype or "float32"))
 
 
 class Constant(Initializer):
@@ -83,7 +84,8 @@ class Constant(Initializer):
         self.value = value
 
     def __call__(self, shape, dtype=None, **kwargs):
-        return np.broadcast_to(np.asarray(self.value, dtype or "float32"), shape).copy()
+        value = np.asarray(self.value, as_dtype(dtype or "float32"))
+        return np.broadcast_to(value, shape).copy()
 
     def get_config(self):
         return {"value": self.value}
@@ -112,7 +114,7 @@ class RandomUniform(_Seeded):
         self.minval, self.maxval = minval, maxval
 
     def __call__(self, shape, dtype=None, **kwargs):
-        dtype = np.dtype(dtype or "float32")
+        dtype = as_dtype(dtype or "float32")
         rng = self._rng()
         if dtype.kind in "iu":
             return rng.integers(self.minval, self.maxval, shape).astype(dtype)

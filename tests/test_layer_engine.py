@@ -313,6 +313,71 @@ def test_sequential_with_an_input_shape_is_built_as_layers_are_added():
     assert model(np.zeros((1, 4, 3), "float32")).shape == (1, 1)
 
 
+def test_sequential_input_and_output_shape_as_tf_keras():
+    """tf-keras 2.21 ``Model.input_shape`` / ``output_shape`` of a Sequential: the
+    declared shape, or the one it was built or first called with, a dimension that a
+    later call changes becoming None; an AttributeError before it is built."""
+    model = nr.Sequential([nr.SimpleRNN(4, return_sequences=True), nr.Dense(2)])
+    with pytest.raises(AttributeError):
+        model.output_shape
+    model(np.zeros((2, 5, 3), "float32"))
+    assert (model.input_shape, model.output_shape) == ((2, 5, 3), (2, 5, 2))
+    model(np.zeros((3, 5, 3), "float32"))
+    assert (model.input_shape, model.output_shape) == ((None, 5, 3), (None, 5, 2))
+    lines = []
+    model.summary(print_fn=lines.append)  # tf-keras shows the relaxed shapes too
+    assert any("(None, 5, 4)" in line for line in lines)
+    model(np.zeros((3, 7, 3), "float32"))
+    assert (model.input_shape, model.output_shape) == ((None, None, 3), (None, None, 2))
+    built = nr.Sequential([nr.SimpleRNN(4, return_sequences=True), nr.Dense(2)])
+    built.build((None, 5, 3))
+    assert (built.input_shape, built.output_shape) == ((None, 5, 3), (None, 5, 2))
+    declared = nr.Sequential([nr.SimpleRNN(4, input_shape=(None, 3)), nr.Dense(2)])
+    declared(np.zeros((3, 7, 3), "float32"))
+    assert (declared.input_shape, declared.output_shape) == ((None, None, 3), (None, 2))
+    assert type(declared.input_shape) is tuple and type(declared.output_shape) is tuple
+    declared.add(nr.Dense(7))
+    assert declared.output_shape == (None, 7)
+    stateful = nr.Sequential([nr.SimpleRNN(4, input_shape=(None, 3), stateful=True,
+                                           batch_size=2)])
+    assert (stateful.input_shape, stateful.output_shape) == ((2, None, 3), (2, 4))
+
+
+def test_an_empty_layer_name_is_kept_and_names_weights_from_the_top_level(tmp_path):
+    """tf-keras 2.21: ``name=""`` is kept (only None gets a default, so the next
+    unnamed Dense is still ``dense``) and, as ``tf.name_scope("")``, its weights are
+    named from the top level, also inside a named layer; a Sequential's "" is its
+    default name."""
+    x = np.zeros((2, 3, 4), "float32")
+    nr.engine.reset_uids()
+    rnn = nr.SimpleRNN(2, name="")
+    rnn(x)
+    assert rnn.name == "" and rnn.get_config()["name"] == ""
+    assert [w.name for w in rnn.weights] == ["simple_rnn_cell/kernel:0",
+                                             "simple_rnn_cell/recurrent_kernel:0",
+                                             "simple_rnn_cell/bias:0"]
+
+    class Wrap(nr.Layer):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.inner = nr.Dense(2, name="")
+
+        def call(self, inputs):
+            return self.inner(inputs)
+
+    wrap = Wrap(name="wrap")
+    wrap(x[:, 0])
+    assert [w.name for w in wrap.weights] == ["kernel:0", "bias:0"]
+    assert nr.Dense(2).name == "dense"
+    model = nr.Sequential([nr.SimpleRNN(2, name=""), nr.Dense(1, name="d")], name="")
+    assert model.name.startswith("sequential")
+    model(x)
+    nr.save_model(model, tmp_path / "m.npz")
+    again = nr.load_model(tmp_path / "m.npz")
+    assert again.layers[0].name == ""
+    np.testing.assert_array_equal(again(x), model(x))
+
+
 def test_sequential_layers_must_have_one_output():
     message = "should have a single output tensor"
     with pytest.raises(ValueError, match=message):
@@ -587,3 +652,41 @@ def test_python_float_dtype_is_float32_as_tf_as_dtype_reads_it():
     assert nr.Dense(2, dtype=float).dtype_policy.name == "float32"
     with pytest.raises(TypeError, match="Cannot convert the argument `type_value`"):
         nr.Dense(2, dtype=int)
+
+
+def test_python_float_dtype_is_float32_in_variables_weights_backend_and_initializers():
+    """Every ``dtype=`` argument is read with ``tf.as_dtype`` in tf-keras 2.21:
+    ``float`` and ``"float"`` give float32 (numpy reads both as float64) and ``int`` /
+    ``"int"`` are a TypeError (numpy: int64). Recorded from tf-keras: tf.Variable(1.0,
+    dtype=float), add_weight(dtype=float), backend.zeros/ones/cast/variable/constant/
+    eye/zeros_like/random_normal(dtype=float), initializers and get_initial_state all
+    float32; InputSpec(dtype=float).dtype == 'float32'."""
+    for dtype in (float, "float"):
+        assert nr.Variable(1.0, dtype=dtype).dtype == np.float32
+        assert nr.Variable([1, 2], dtype=dtype).numpy().tolist() == [1.0, 2.0]
+        assert nr.Layer().add_weight("w", shape=(2,), dtype=dtype,
+                                     initializer="ones").dtype == np.float32
+        assert nr.InputSpec(dtype=dtype).dtype == "float32"
+        for made in (K.zeros((2,), dtype=dtype), K.ones((2,), dtype=dtype),
+                     K.cast(np.ones(2, "float64"), dtype), K.variable([1, 2], dtype=dtype),
+                     K.constant(1, dtype=dtype), K.eye(2, dtype=dtype),
+                     K.zeros_like(np.ones(2, "float64"), dtype=dtype),
+                     K.ones_like(np.ones(2, "float64"), dtype=dtype),
+                     K.random_normal((2,), dtype=dtype, seed=1),
+                     K.random_uniform((2,), dtype=dtype, seed=1),
+                     K.arange(0, 3, dtype=dtype),
+                     nr.initializers.Zeros()((2,), dtype=dtype),
+                     nr.initializers.Constant(2.0)((2,), dtype=dtype),
+                     nr.initializers.GlorotUniform(seed=1)((2, 2), dtype=dtype),
+                     nr.initializers.RandomUniform(seed=1)((2, 2), dtype=dtype),
+                     nr.initializers.Orthogonal(seed=1)((2, 2), dtype=dtype),
+                     nr.SimpleRNNCell(3).get_initial_state(batch_size=2, dtype=dtype)):
+            assert np.asarray(made).dtype == np.float32
+    for dtype in (int, "int"):
+        for make in (lambda: nr.Variable(1, dtype=dtype),
+                     lambda: nr.Layer().add_weight("w", shape=(2,), dtype=dtype),
+                     lambda: K.zeros((2,), dtype=dtype),
+                     lambda: K.cast(np.ones(2), dtype),
+                     lambda: nr.SimpleRNN(2, dtype=dtype)):
+            with pytest.raises(TypeError, match="Cannot convert the argument `type_value`"):
+                make()

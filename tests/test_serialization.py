@@ -211,6 +211,32 @@ def test_sequential_to_json_and_model_from_json(rng):
         nr.model_from_json("{not json")
 
 
+def test_a_built_sequential_config_starts_with_its_input_layer():
+    """tf-keras 2.21 ``Sequential.get_config``: once built, ``layers`` starts with an
+    ``InputLayer`` entry (the input shape, relaxed as calls differ, the dtype of the
+    first layer or of the first call's data, the name ``<first layer>_input``); an
+    unbuilt model has none."""
+    model = nr.Sequential([nr.SimpleRNN(4, name="r"), nr.Dense(2, name="d")], name="s")
+    assert [c["class_name"] for c in model.get_config()["layers"]] == ["SimpleRNN", "Dense"]
+    model(np.zeros((2, 5, 3), "float64"))
+    first = model.get_config()["layers"][0]
+    assert first == {"module": "keras.layers", "class_name": "InputLayer",
+                     "config": {"batch_input_shape": (2, 5, 3), "dtype": "float64",
+                                "sparse": False, "ragged": False, "name": "r_input",
+                                "optional": False},
+                     "registered_name": None}
+    model(np.zeros((3, 5, 3), "float32"))
+    assert model.get_config()["layers"][0]["config"]["batch_input_shape"] == (None, 5, 3)
+    declared = nr.Sequential([nr.SimpleRNN(4, name="r", dtype="float64", input_shape=(5, 3)),
+                              nr.Dense(2, name="d")])
+    config = declared.get_config()
+    assert [c["class_name"] for c in config["layers"]] == ["InputLayer", "SimpleRNN", "Dense"]
+    assert config["layers"][0]["config"]["dtype"] == "float64"
+    assert config["layers"][0]["config"]["batch_input_shape"] == (None, 5, 3)
+    again = nr.Sequential.from_config(json.loads(json.dumps(config)))
+    assert again.built and [l.name for l in again.layers] == ["r", "d"]
+
+
 def test_sequential_get_layer():
     model = nr.Sequential([nr.SimpleRNN(2, name="a"), nr.Dense(1, name="b")])
     assert model.get_layer("b") is model.layers[1]

@@ -14,7 +14,7 @@ from .._registry import CustomObjectScope
 from ..kernels.cuda_support import is_device_array, require_cuda
 from .call_args import (accepts, init_parameters, input_masks, plain_arguments,
                         resolve_training)
-from .dtype_policy import Policy, as_policy, numpy_compute_dtype
+from .dtype_policy import Policy, as_dtype, as_policy, numpy_compute_dtype
 from .input_spec import InputSpec, assert_input_compatibility
 from .keras_mask import mask_of, with_mask
 from .tensor_shape import TensorShape
@@ -85,7 +85,10 @@ def shape_from_json(shape):
 
 
 def _current_scope():
-    return "/".join(getattr(_scope, "stack", []))
+    stack = getattr(_scope, "stack", [])
+    if "" in stack:  # tf.name_scope(""), a layer named "": back to the top level
+        stack = stack[len(stack) - stack[::-1].index(""):]
+    return "/".join(stack)
 
 
 def _weight_penalty(regularizer, variable):
@@ -184,7 +187,9 @@ class Layer:
         self.input_spec = None
         self._dtype_policy = as_policy(dtype)
         self._autocast = kwargs.get("autocast", True)
-        self._name = name or _unique_name(_snake_case(type(self).__name__))
+        # tf-keras keeps an empty name (only None gets a unique default)
+        self._name = (name if name is not None
+                      else _unique_name(_snake_case(type(self).__name__)))
         if not isinstance(self._name, str):
             raise TypeError(f"Expected `name` argument to be a string, but got: {name}")
         self._initial_weights = kwargs.get("weights")
@@ -361,7 +366,7 @@ class Layer:
             if kw not in _ALLOWED_WEIGHT_KWARGS:
                 raise TypeError("Unknown keyword argument:", kw)
         shape = _weight_shape(name, shape)
-        dtype = np.dtype(dtype or self.variable_dtype or "float32")
+        dtype = as_dtype(dtype or self.variable_dtype or "float32")
         if initializer is None:
             if dtype.kind == "f":
                 initializer = "glorot_uniform"

@@ -5,7 +5,8 @@ numpy has no bfloat16: under ``mixed_bfloat16`` the CPU computes and returns flo
 """
 import numpy as np
 
-__all__ = ["Policy", "global_policy", "set_global_policy", "as_policy", "check_floating"]
+__all__ = ["Policy", "global_policy", "set_global_policy", "as_policy", "check_floating",
+           "as_dtype"]
 
 _MIXED = {"mixed_float16": ("float16", "float32"),
           "mixed_bfloat16": ("bfloat16", "float32")}
@@ -13,6 +14,27 @@ _MIXED = {"mixed_float16": ("float16", "float32"),
 
 # tf.as_dtype's other names; numpy reads 'float' as float64 and 'half' not at all.
 _TF_DTYPE_ALIASES = {"float": "float32", "double": "float64", "half": "float16"}
+
+
+# Python types and names that numpy and tf.as_dtype read differently: numpy reads
+# float and 'float' as float64 (tf.as_dtype: float32) and takes int, 'int' and
+# complex as int64 and complex128 (tf.as_dtype: TypeError).
+_TF_PYTHON_TYPES = {float: "float32", "float": "float32"}
+_NOT_TF_DTYPES = (int, "int", complex)
+
+
+def as_dtype(dtype):
+    """``dtype`` as a numpy dtype, read as ``tf.as_dtype`` reads it where numpy reads it
+    otherwise: ``float`` and ``"float"`` are float32, and ``int``, ``"int"`` and
+    ``complex`` are a TypeError (other numpy spellings, e.g. ``"f4"``, are accepted).
+    """
+    if isinstance(dtype, (str, type)):
+        if dtype in _TF_PYTHON_TYPES:
+            return np.dtype(_TF_PYTHON_TYPES[dtype])
+        if dtype in _NOT_TF_DTYPES:
+            raise TypeError("Cannot convert the argument `type_value`: "
+                            f"{dtype!r} to a TensorFlow DType.")
+    return np.dtype(dtype)
 
 
 class Policy:
@@ -110,11 +132,8 @@ def as_policy(dtype):
         return Policy(dtype.get("config", dtype).get("name"))
     # A layer reads its dtype with tf.as_dtype: Python's float is float32 there (numpy
     # reads it as float64), and Python's int is no TensorFlow dtype.
-    if dtype is float:
-        return Policy("float32")
-    if dtype is int:
-        raise TypeError("Cannot convert the argument `type_value`: <class 'int'> to a "
-                        "TensorFlow DType.")
+    if dtype in (float, int, "int", complex):
+        return Policy(as_dtype(dtype).name)
     return Policy(dtype)
 
 

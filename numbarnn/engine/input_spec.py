@@ -1,6 +1,8 @@
 """InputSpec and the Keras input-compatibility check, with tf-keras error texts."""
 import numpy as np
 
+from .dtype_policy import as_dtype
+
 __all__ = ["InputSpec", "assert_input_compatibility"]
 
 
@@ -24,7 +26,7 @@ class InputSpec:
     def __init__(self, dtype=None, shape=None, ndim=None, max_ndim=None,
                  min_ndim=None, axes=None, allow_last_axis_squeeze=False,
                  name=None, optional=False):
-        self.dtype = np.dtype(dtype).name if dtype is not None else None
+        self.dtype = as_dtype(dtype).name if dtype is not None else None
         if isinstance(shape, (int, np.integer)):  # tf-keras: a bare int is (int,)
             shape = (shape,)
         self.shape = tuple(shape) if shape is not None else None

@@ -14,6 +14,8 @@ import re
 
 import numpy as np
 
+from .dtype_policy import as_dtype
+
 __all__ = ["Variable"]
 
 _FULL_NAME = re.compile(r".*:\d+$")  # already "scope/name:0"
@@ -90,7 +92,8 @@ class Variable:
             raise ValueError("Argument `constraint` must be None or a callable. Got a "
                              f"{type(constraint)}: {constraint}")
         if dtype is not None:
-            _check_no_truncation(initial_value, np.dtype(dtype))
+            dtype = as_dtype(dtype)  # float is float32, as in tf.Variable
+            _check_no_truncation(initial_value, dtype)
         self._value = np.array(_unwrap(initial_value), dtype=dtype or _tf_dtype(
             initial_value), copy=True)
         self.name = _full_name(name)

@@ -2,6 +2,7 @@
 import numpy as np
 
 from ..engine.base_layer import Layer
+from ..engine.dtype_policy import as_dtype
 from ..engine.tensor_shape import TensorShape
 
 __all__ = ["TensorShape", "flatten", "pack_sequence_as", "is_nested", "map_structure",
@@ -125,6 +126,7 @@ def zero_state(state_size, batch_size, dtype):
             batch_size, (int, np.integer)) or batch_size < 0:
         raise ValueError("Argument `batch_size` must be a non-negative integer. "
                          f"Received: batch_size={batch_size!r}")
+    dtype = as_dtype(dtype)  # float is float32, as tf.as_dtype reads it
     flat = [np.zeros((batch_size,) + shape, dtype=dtype)
             for shape in state_shapes(state_size)]
     if is_nested(state_size):

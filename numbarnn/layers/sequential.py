@@ -40,7 +40,7 @@ class Sequential(Layer):
     _compute_output_and_mask_jointly = True  # call attaches its last layer's mask
 
     def __init__(self, layers=None, name=None, **kwargs):
-        super().__init__(name=name, **kwargs)
+        super().__init__(name=name or None, **kwargs)  # tf-keras: "" is the default
         self.supports_masking = True  # its output mask is its last layer's
         self._masks = threading.local()  # the output mask of this thread's last call
         self._stack = []
@@ -184,9 +184,55 @@ class Sequential(Layer):
         self.built = True
 
     def __call__(self, inputs, *args, **kwargs):
+        if not self.built and hasattr(inputs, "dtype"):
+            self._input_dtype = np.dtype(inputs.dtype).name  # its InputLayer's dtype
         outputs = super().__call__(inputs, *args, **kwargs)
         self._masks.last = (inputs, self._masks.__dict__.pop("pending", None))
+        self._relax_input_shape(inputs)
         return outputs
+
+    def _relax_input_shape(self, inputs):
+        """tf-keras: a model whose first layer declares no input shape keeps the shape
+        it was built or first called with, each dimension that a later call changes
+        becoming unknown (``(2, 5, 3)`` then ``(3, 5, 3)`` gives ``(None, 5, 3)``)."""
+        known = self._build_input_shape
+        shape = getattr(inputs, "shape", None)
+        if (not self._stack or getattr(self._stack[0], "_batch_input_shape", None)
+                is not None or not is_shape(known) or shape is None
+                or len(shape) != len(known)):
+            return
+        relaxed = tuple(k if k == d else None for k, d in zip(known, shape))
+        if relaxed != tuple(known):
+            self._build_input_shape = TensorShape(relaxed)
+
+    @property
+    def input_shape(self):
+        """The model's input shape (tf-keras ``Model.input_shape``): the declared one,
+        or the one it was built with, each dimension its calls differ in ``None``.
+
+        Raises
+        ------
+        AttributeError
+            Before the model is built.
+        """
+        shape = self._build_input_shape if self.built else None
+        if not is_shape(shape):
+            raise AttributeError(f"The model {self.name!r} has not been built, so it has "
+                                 "no input shape yet: give its first layer an "
+                                 "`input_shape`, call `build()` or call it on data.")
+        return tuple(shape)
+
+    @property
+    def output_shape(self):
+        """The model's output shape for :attr:`input_shape` (tf-keras
+        ``Model.output_shape``), a tuple.
+
+        Raises
+        ------
+        AttributeError
+            Before the model is built.
+        """
+        return tuple(self.compute_output_shape(self.input_shape))
 
     def call(self, inputs, training=None, mask=None):
         x = inputs
@@ -323,8 +369,21 @@ class Sequential(Layer):
         return shapes
 
     def get_config(self):
-        return {"name": self.name,
-                "layers": [serialization.serialize(l) for l in self._stack]}
+        """``name`` and ``layers``; a built model's layers start with the
+        ``InputLayer`` entry tf-keras writes (its input shape, and the dtype of the
+        first layer or of the data the model was first called on)."""
+        layers = [serialization.serialize(l) for l in self._stack]
+        shape = self._build_input_shape if self.built and self._stack else None
+        if is_shape(shape):
+            dtype = (getattr(self, "_input_dtype", None) or self._stack[0].dtype
+                     or "float32")
+            layers.insert(0, {
+                "module": "keras.layers", "class_name": "InputLayer",
+                "config": {"batch_input_shape": tuple(shape), "dtype": dtype,
+                           "sparse": False, "ragged": False,
+                           "name": f"{self._stack[0].name}_input", "optional": False},
+                "registered_name": None})
+        return {"name": self.name, "layers": layers}
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
