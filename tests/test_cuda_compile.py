@@ -11,7 +11,8 @@ import pytest
 
 from numbarnn.kernels import cuda_check
 
-KERNELS = {"project", "recur_block", "recur_grid", "recur_tiled"}
+KERNELS = {"project", "recur_block", "recur_block_l2", "recur_block_global",
+           "recur_grid", "recur_tiled"}
 
 
 def _real_target_env():

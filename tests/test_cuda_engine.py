@@ -534,15 +534,38 @@ def test_slot_layout_holds_each_weight_once_where_its_part_reads_it(rng, units, 
     assert (decoded[units:] == 0).all()
 
 
+@pytest.mark.parametrize("units, parts", [(1, 1), (5, 2), (9, 4), (64, 2)])
+def test_interleaved_slots_are_the_slots_read_across(rng, units, parts):
+    """recur_block's weights in global memory: value ``e`` of slot ``s`` at ``e *
+    slots + s``, the same values as the on-chip slots (so a warp's 32 neighbouring
+    slots are one contiguous read)."""
+    pytest.importorskip("numba.cuda")
+    from numbarnn.kernels import cuda as cuda_kernels
+    from numbarnn.kernels import cuda_recurrence as kernels
+    rec = rng.standard_normal((units, units))
+    level = type("Level", (), dict(kernel=np.zeros((1, units)), recurrent=rec, bias=None,
+                                   units=units))
+    mirror = cuda_kernels._Mirror([level], np.dtype(np.float64))
+    groups, slot_stride, _ = kernels.slot_layout(units, parts)
+    slots = _host(mirror.rec_slots(0, parts)).reshape(units * parts, slot_stride)
+    spread = _host(mirror.rec_spread(0, parts))
+    n = units * parts
+    assert spread.shape == (4 * groups * n,)
+    for s in range(n):
+        np.testing.assert_array_equal(spread[s::n], slots[s, :4 * groups])
+
+
 @needs_cuda
-@pytest.mark.parametrize("weights", ["shared", "global"])
+@pytest.mark.parametrize("weights", ["shared", "global", "all global"])
 @pytest.mark.parametrize("threads", [4, 16, 32])
 @pytest.mark.parametrize("units", [1, 3, 5, 8])
 def test_block_kernel_splits_dot_products_over_its_threads(rng, monkeypatch, threads,
                                                            units, weights):
     """recur_block at several block sizes, so that one to 32 threads share each dot
-    product (a last block with fewer rows included), its weights in slots on chip or
-    row-major in global memory (a shared-memory budget that holds only the state), with
+    product (a last block with fewer rows included), its weights in slots on chip
+    (recur_block), interleaved in global memory beside the state on chip (a budget
+    that holds only the state: recur_block_l2) or row-major beside the state in place
+    in global memory (a budget for the partial sums alone: recur_block_global), with
     both dropout masks, a mask, an initial state and time split into chunks."""
     from numbarnn.kernels import cuda as cuda_kernels
     from numbarnn.kernels import cuda_recurrence as kernels
@@ -555,8 +578,11 @@ def test_block_kernel_splits_dot_products_over_its_threads(rng, monkeypatch, thr
         _, _, padded = kernels.slot_layout(
             units, kernels.parts_per_output(rows * units, threads))
         monkeypatch.setattr(cuda_kernels, "SHARED_BYTES", 8 * (2 * rows * padded + threads))
+    elif weights == "all global":
+        monkeypatch.setattr(cuda_kernels, "SHARED_BYTES", 8 * threads)
     _, _, _, rec_shared, state_shared = cuda_kernels._block_plan(batch, units, 8)
-    assert state_shared and rec_shared == (weights == "shared")
+    assert rec_shared == (weights == "shared")
+    assert state_shared == (weights != "all global")
     cell, level = make_cell(units, 4, rng)
     cell.dropout, cell.recurrent_dropout, cell.seed = 0.3, 0.4, 11
     layer = nr.RNN(cell, return_sequences=True, dtype="float64")

@@ -8,7 +8,8 @@ kernel). Which recurrence kernel runs is chosen per level:
 * ``recur_block`` (block-local: each block owns batch rows and all units, a step needs
   only block barriers) when the recurrent matrix fits in a block's shared memory next
   to the state tile, for softmax (which needs whole rows), and for matrices too small
-  to be worth a grid barrier per step (it then reads the matrix from global memory);
+  to be worth a grid barrier per step (``recur_block_l2`` then reads the matrix from
+  global memory, ``recur_block_global`` the state too where a row is too wide);
 * ``recur_grid`` (cooperative: each block owns a slice of units and keeps those
   columns of the recurrent matrix in shared memory, one grid barrier per step) for
   larger matrices while a block has few batch rows to walk per step;
@@ -290,7 +291,8 @@ class _Mirror:
                 "kernel": cuda.to_device(np.ascontiguousarray(s.kernel, dtype)),
                 "rec_host": rec, "rec": rec_dev,  # 2-D (recur_tiled), and flat:
                 "rec_flat": rec_dev.reshape(rec.size),
-                "bias": cuda.to_device(bias), "rec_cols": {}, "rec_slots": {}})
+                "bias": cuda.to_device(bias), "rec_cols": {}, "rec_slots": {},
+                "rec_spread": {}})
         self.none = cuda.device_array((1, 1), dtype)  # stands in for absent arrays
         self.no_out = cuda.device_array((1, 1, 1), dtype)
         self.no_mask = cuda.device_array((1, 1), np.bool_)
@@ -304,6 +306,19 @@ class _Mirror:
             slots = _slot_weights(level["rec_host"], parts)
             level["rec_slots"][parts] = cuda.to_device(slots.reshape(slots.size))
         return level["rec_slots"][parts]
+
+    def rec_spread(self, l, parts):
+        """Level ``l``'s recurrent matrix in recur_block's slots, interleaved for
+        global memory: value ``e`` of slot ``s`` at ``e * slots + s`` (flat)."""
+        level = self.levels[l]
+        if parts not in level["rec_spread"]:
+            rec = level["rec_host"]
+            groups, _, _ = kernels.slot_layout(rec.shape[0], parts)
+            slots = _slot_weights(rec, parts)[:, :, :4 * groups]
+            spread = np.ascontiguousarray(
+                slots.reshape(rec.shape[0] * parts, 4 * groups).T)
+            level["rec_spread"][parts] = cuda.to_device(spread.reshape(spread.size))
+        return level["rec_spread"][parts]
 
     def rec_cols(self, l, slice_units, parts):
         """Level ``l``'s recurrent matrix as column slices of ``slice_units`` (the
@@ -479,11 +494,17 @@ def _run(levels, mirror, x, mask, states, go_backwards, zero_output_for_mask,
                       last and return_sequences and not time_major)
             if kind == "block":
                 rows, threads, shared, rec_shared, state_shared = p
-                rec = (mirror.rec_slots(l, kernels.parts_per_output(rows * s.units,
-                                                                    threads))
-                       if rec_shared else weights["rec_flat"])
-                _launch(kernels.recur_block, math.ceil(batch / rows), threads, shared,
-                        proj, n, s.units, rec, rec_shared, state_shared, *common, rows)
+                # The matrix's layout: slots on chip, interleaved slots in global
+                # memory beside a padded state on chip, else row-major.
+                parts = kernels.parts_per_output(rows * s.units, threads)
+                if rec_shared:
+                    kernel, rec = kernels.recur_block, mirror.rec_slots(l, parts)
+                elif state_shared:
+                    kernel, rec = kernels.recur_block_l2, mirror.rec_spread(l, parts)
+                else:
+                    kernel, rec = kernels.recur_block_global, weights["rec_flat"]
+                _launch(kernel, math.ceil(batch / rows), threads, shared, proj, n,
+                        s.units, rec, *common, rows)
             else:
                 _launch_cooperative(kind, p, n, mirror, l, proj, s.units, common)
             level_in = out

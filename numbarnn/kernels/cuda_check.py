@@ -117,15 +117,29 @@ def record_signatures():
             seen.append(entry)
         real_launch(kernel, grid, block, shared_bytes, *args)
 
+    real_plan = engine._block_plan
+
+    def block_plan_with(rec_shared, state_shared):
+        # recur_block's variants by where the matrix and the state live: the small
+        # representative stacks fit on chip, so the other two are asked for here.
+        def plan(batch, units, itemsize):
+            rows, threads, shared, _, _ = real_plan(batch, units, itemsize)
+            return rows, threads, shared, rec_shared, state_shared
+        return plan
+
     engine._launch = recorder
     saved = engine.RECURRENCE
     try:
-        for kind in ("block", "grid", "tiled"):  # every recurrence kernel (softmax: block)
+        for kind, placement in (("block", (True, True)), ("block", (False, True)),
+                                ("block", (False, False)), ("grid", None),
+                                ("tiled", None)):  # every kernel (softmax: block)
             engine.RECURRENCE = kind
+            engine._block_plan = block_plan_with(*placement) if placement else real_plan
             for call in _representative_calls():
                 call()
     finally:
         engine._launch, engine.RECURRENCE = real_launch, saved
+        engine._block_plan = real_plan
     return seen
 
 

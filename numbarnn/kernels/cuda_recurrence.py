@@ -9,8 +9,10 @@ masked step holds every state and repeats the previous output, or zero with
   indexing;
 * :func:`recur_block`: every step of a chunk in one launch; each block owns a tile of
   batch rows and all units, so a step needs only block barriers. For recurrent
-  matrices that fit in shared memory, and for softmax (which needs whole rows; the
-  matrix is then read from global memory when it does not fit);
+  matrices that fit in shared memory, and for softmax (which needs whole rows). Two
+  variants of it read the matrix from global memory: :func:`recur_block_l2` (the
+  state still on chip) and :func:`recur_block_global` (rows too wide for shared
+  memory);
 * :func:`recur_grid`: every step of a chunk in one cooperative launch; each block owns
   a slice of the units (its columns of the recurrent matrix stay in shared memory) and
   a tile of batch rows, and the blocks exchange the state through global memory with
@@ -28,7 +30,9 @@ recur_grid take it flat (element ``(p, b, j)`` at ``_state_index(p, b, j, batch,
 units)``; a reshape inside a kernel would put the array's descriptor in local memory),
 recur_tiled as the 3-D array. On chip, recur_block and recur_grid hold state rows
 zero-padded and the recurrent weights in per-thread slots (:func:`slot_layout`), so
-the loads of their dot products sit at constant offsets from two pointers.
+the loads of their dot products sit at constant offsets from two pointers;
+recur_block_l2 reads the same slots interleaved from global memory (a warp's
+neighbouring slots are one contiguous read).
 
 Inputs are read in the caller's layout (batch- or time-major, any strides, any real
 dtype) and the last level's outputs written in it, so device inputs are never copied.
@@ -206,18 +210,44 @@ def _dot_slots(acc, sh, h_off, h_step, w_off, groups):
 
 
 @cuda.jit(device=True)
-def _dot_slots_dropped(acc, sh, h_off, h_step, w_off, groups, rdp, b, first, units):
-    """:func:`_dot_slots` with the state times the recurrent dropout mask ``rdp[b]``;
-    ``first`` is the unit of the part's first state value (``4 * part``)."""
-    hp, wp, hs = uint64(h_off), uint64(w_off), uint64(h_step)
-    i, n, ub, four = uint64(first), uint64(units), uint64(b), uint64(4)
+def _dot_spread(acc, sh, h_off, h_step, w, w_off, w_step, groups):
+    """:func:`_dot_slots` with the weights in global memory, slots interleaved: value
+    ``e`` of slot ``s`` at ``w[s + e * w_step]`` (``w_step`` slots in all), so the 32
+    threads of a warp, reading 32 neighbouring slots, read one contiguous line."""
+    zero = sh.dtype.type(0)
+    a1, a2, a3 = zero, zero, zero
+    hp, wp, hs, ws = uint64(h_off), uint64(w_off), uint64(h_step), uint64(w_step)
+    one, two, three = uint64(1), uint64(2), uint64(3)
+    h_end = hp + hs * uint64(groups)  # (a while loop: not unrolled, fewer registers)
+    while hp < h_end:
+        acc += sh[hp] * w[wp]
+        wp += ws
+        a1 += sh[hp + one] * w[wp]
+        wp += ws
+        a2 += sh[hp + two] * w[wp]
+        wp += ws
+        a3 += sh[hp + three] * w[wp]
+        wp += ws
+        hp += hs
+    return (acc + a1) + (a2 + a3)
+
+
+@cuda.jit(device=True)
+def _dot_slots_dropped(acc, sh, h_off, h_step, w, w_off, w_step, groups, rdp, b, first,
+                       units):
+    """One part of a dot product on the slot layout with the state times the recurrent
+    dropout mask ``rdp[b]``: value ``e`` of the part's slot at ``w[w_off + e *
+    w_step]`` (contiguous slots: ``w_step`` 1; interleaved: the slot count); ``first``
+    is the unit of the part's first state value (``4 * part``)."""
+    hp, wp, hs, ws = uint64(h_off), uint64(w_off), uint64(h_step), uint64(w_step)
+    i, n, ub = uint64(first), uint64(units), uint64(b)
     for _ in range(groups):
         for c in range(4):
             uc = uint64(c)
             if i + uc < n:  # the padding's weights are zero; rdp ends at units
-                acc += sh[hp + uc] * rdp[ub, i + uc] * sh[wp + uc]
+                acc += sh[hp + uc] * rdp[ub, i + uc] * w[wp + uc * ws]
         hp += hs
-        wp += four
+        wp += ws + ws + ws + ws
         i += hs
     return acc
 
@@ -460,20 +490,24 @@ def project(x, x_batch_major, reverse, s0, total_steps, steps, units, drop, use_
                     proj[k, b, col] = acc[a, c] + bias[col]
 
 
-@cuda.jit(cache=not SIMULATED, **BLOCK_BOUNDS)
-def recur_block(proj, steps, units, rec, rec_shared, state_shared, rdp, use_rdp, act,
-                mask, has_mask, mask_batch_major, reverse, s0, total_steps, inp,
-                inp_batch_major, inp_is_source, residual, is_last, zero_output_for_mask,
-                hbuf, carry, out, want_out, out_batch_major, rows_per_block):
+@cuda.jit(device=True)
+def _block_chunk(proj, steps, units, rec, rec_shared, state_shared, rdp, use_rdp, act,
+                 mask, has_mask, mask_batch_major, reverse, s0, total_steps, inp,
+                 inp_batch_major, inp_is_source, residual, is_last, zero_output_for_mask,
+                 hbuf, carry, out, want_out, out_batch_major, rows_per_block):
     """All steps of one chunk of one level; a block owns ``rows_per_block`` batch rows.
+    The body of the three recur_block kernels, which pass ``rec_shared`` and
+    ``state_shared`` as constants: each compiles only its own paths (one kernel with
+    all of them needed more than the 128 registers a 512-thread block allows).
 
     The block's state is double-buffered (read one half, write the other, alternating
     per step, so a step needs one barrier): in dynamic shared memory when
     ``state_shared`` (rows zero-padded as :func:`slot_layout` says), else in place in
-    ``hbuf`` (rows too wide for shared memory). When ``rec_shared`` (which needs
-    ``state_shared``) ``rec`` is the recurrent matrix in the slot layout of
-    :func:`slot_layout`, copied to shared memory; otherwise it is the flat row-major
-    matrix, read from global memory. Shared memory ends with one partial sum per
+    ``hbuf`` (rows too wide for shared memory). ``rec`` is the recurrent matrix: when
+    ``rec_shared`` (which needs ``state_shared``) in the slot layout of
+    :func:`slot_layout`, copied to shared memory; else, with the state on chip, those
+    slots interleaved (see :func:`_dot_spread`), read from global memory; else flat
+    row-major, read from global memory. Shared memory ends with one partial sum per
     thread (for :func:`_combine_parts` where it cannot shuffle). When the block has
     more threads than outputs, a power of two of them (the block size must be a power
     of two) split each dot product; the thread holding part 0 of an output writes and
@@ -569,21 +603,31 @@ def recur_block(proj, steps, units, rec, rec_shared, state_shared, rdp, use_rdp,
             z = zero
             row = cur + r * stride
             if valid:
+                # (each call names `shared` or `rec` itself: a pointer chosen at run
+                # time between them would make every load a generic one)
+                slot = j * parts + part
                 if rec_shared:
-                    w_off = 2 * tile + (j * parts + part) * slot_stride
+                    w_off = 2 * tile + slot * slot_stride
                     if use_rdp:
                         z = _dot_slots_dropped(z, shared, row + 4 * part, 4 * parts,
-                                               w_off, groups, rdp, b, 4 * part, units)
+                                               shared, w_off, 1, groups, rdp, b,
+                                               4 * part, units)
                     else:
                         z = _dot_slots(z, shared, row + 4 * part, 4 * parts, w_off,
                                        groups)
-                elif use_rdp:
+                elif state_shared:  # the weights' slots interleaved in global memory
+                    if use_rdp:
+                        z = _dot_slots_dropped(z, shared, row + 4 * part, 4 * parts,
+                                               rec, slot, units * parts, groups, rdp,
+                                               b, 4 * part, units)
+                    else:
+                        z = _dot_spread(z, shared, row + 4 * part, 4 * parts, rec, slot,
+                                        units * parts, groups)
+                elif use_rdp:  # unpadded rows in global memory: row-major weights
                     ub, uj, un = uint64(b), uint64(j), uint64(units)
                     for i in range(part, units, parts):
                         ui = uint64(i)
-                        z += states[uint64(row) + ui] * rdp[ub, ui] * rec[ui * un + uj]
-                elif state_shared:  # `shared` itself: shared-memory loads of the state
-                    z = _dot(z, shared, row, rec, j, units, part, units, parts)
+                        z += hbuf[uint64(row) + ui] * rdp[ub, ui] * rec[ui * un + uj]
                 else:
                     z = _dot(z, hbuf, row, rec, j, units, part, units, parts)
             z = _combine_parts(z, partial, tid, part, parts)
@@ -640,6 +684,48 @@ def recur_block(proj, steps, units, rec, rec_shared, state_shared, rdp, use_rdp,
             j = idx - r * units
             hbuf[uint64(_state_index(out_half, b0 + r, j, batch, units))] = shared[
                 last + r * stride + j]
+
+
+# recur_block, by where the recurrent matrix and the state live (the engine's plan picks
+# one; see _block_chunk for the arguments).
+
+
+@cuda.jit(cache=not SIMULATED, **BLOCK_BOUNDS)
+def recur_block(proj, steps, units, rec, rdp, use_rdp, act, mask, has_mask,
+                mask_batch_major, reverse, s0, total_steps, inp, inp_batch_major,
+                inp_is_source, residual, is_last, zero_output_for_mask, hbuf, carry, out,
+                want_out, out_batch_major, rows_per_block):
+    """:func:`_block_chunk` with the matrix (slots) and the state in shared memory."""
+    _block_chunk(proj, steps, units, rec, True, True, rdp, use_rdp, act, mask, has_mask,
+                 mask_batch_major, reverse, s0, total_steps, inp, inp_batch_major,
+                 inp_is_source, residual, is_last, zero_output_for_mask, hbuf, carry,
+                 out, want_out, out_batch_major, rows_per_block)
+
+
+@cuda.jit(cache=not SIMULATED, **BLOCK_BOUNDS)
+def recur_block_l2(proj, steps, units, rec, rdp, use_rdp, act, mask, has_mask,
+                   mask_batch_major, reverse, s0, total_steps, inp, inp_batch_major,
+                   inp_is_source, residual, is_last, zero_output_for_mask, hbuf, carry,
+                   out, want_out, out_batch_major, rows_per_block):
+    """:func:`_block_chunk` with the state in shared memory and the matrix (slots
+    interleaved) read from global memory (L2)."""
+    _block_chunk(proj, steps, units, rec, False, True, rdp, use_rdp, act, mask,
+                 has_mask, mask_batch_major, reverse, s0, total_steps, inp,
+                 inp_batch_major, inp_is_source, residual, is_last, zero_output_for_mask,
+                 hbuf, carry, out, want_out, out_batch_major, rows_per_block)
+
+
+@cuda.jit(cache=not SIMULATED, **BLOCK_BOUNDS)
+def recur_block_global(proj, steps, units, rec, rdp, use_rdp, act, mask, has_mask,
+                       mask_batch_major, reverse, s0, total_steps, inp, inp_batch_major,
+                       inp_is_source, residual, is_last, zero_output_for_mask, hbuf,
+                       carry, out, want_out, out_batch_major, rows_per_block):
+    """:func:`_block_chunk` with rows too wide for shared memory: the state in place in
+    ``hbuf`` and the matrix row-major, both in global memory."""
+    _block_chunk(proj, steps, units, rec, False, False, rdp, use_rdp, act, mask,
+                 has_mask, mask_batch_major, reverse, s0, total_steps, inp,
+                 inp_batch_major, inp_is_source, residual, is_last, zero_output_for_mask,
+                 hbuf, carry, out, want_out, out_batch_major, rows_per_block)
 
 
 @cuda.jit(cache=not SIMULATED, **GRID_BOUNDS)
