@@ -94,7 +94,8 @@ def _source_step(s, steps, reverse):
 def _live(mask, has_mask, mask_batch_major, b, t):
     if not has_mask:
         return True
-    return mask[b, t] != 0 if mask_batch_major else mask[t, b] != 0
+    ub, ut = uint64(b), uint64(t)
+    return mask[ub, ut] != 0 if mask_batch_major else mask[ut, ub] != 0
 
 
 @cuda.jit(device=True)
@@ -276,8 +277,7 @@ def _combine_parts(z, partial, tid, part, parts):
 
 # Array indices in the step loops are made unsigned (uint64(...), the same bits; every
 # index there is non-negative): numba adds a negative-index wraparound to each signed
-# index of each axis, three 64-bit instructions apiece in the PTX. (Not in _live:
-# there it took recur_block past the 128 registers of its launch bound.)
+# index of each axis, three 64-bit instructions apiece in the PTX.
 
 
 @cuda.jit(device=True)
