@@ -217,3 +217,34 @@ def test_initial_state_counts_top_level_states_and_shapes_the_returned_states():
     np.testing.assert_array_equal(flat[2], n2[0])
     with pytest.raises(ValueError, match="Layer has 2 states but was passed 1 initial"):
         stack(x, initial_state=[[h[0], h[2]]])
+
+
+def test_stateful_layer_returns_states_in_the_structure_it_ran_from():
+    """tf-keras 2.21, stateful with a nested ``initial_state``: while the stored states
+    are all zero (first call, after reset_states) the call runs from the initial state
+    and returns the final states in its structure; once they are not, it runs from the
+    stored states and returns them flat."""
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((2, 3, 2)).astype("float32")
+    h = [rng.standard_normal((2, 3)).astype("float32"),
+         rng.standard_normal((2, 4)).astype("float32")]
+    stateful = nr.RNN([nr.SimpleRNNCell(3), nr.SimpleRNNCell(4)], return_state=True,
+                      stateful=True)
+    stateful.build((2, 3, 2))
+    plain = nr.RNN([nr.SimpleRNNCell(3), nr.SimpleRNNCell(4)], return_state=True)
+    plain.build((2, 3, 2))
+    plain.set_weights(stateful.get_weights())
+    given = [[h[0]], [h[1]]]
+    out, s1, s2 = stateful(x, initial_state=given)
+    assert isinstance(s1, list) and isinstance(s2, list)  # nested, as given
+    want = plain(x, initial_state=given)
+    np.testing.assert_allclose(out, want[0], rtol=1e-6)
+    np.testing.assert_allclose(s1[0], want[1][0], rtol=1e-6)
+    out, s1, s2 = stateful(x, initial_state=given)  # from the stored states: flat
+    assert s1.shape == (2, 3) and s2.shape == (2, 4)
+    want = plain(x, initial_state=[want[1][0], want[2][0]])
+    np.testing.assert_allclose(out, want[0], rtol=1e-6)
+    np.testing.assert_allclose(s2, want[2], rtol=1e-6)
+    stateful.reset_states()
+    _, s1, _ = stateful(x, initial_state=given)
+    assert isinstance(s1, list)

@@ -112,6 +112,17 @@ def test_every_activation(engine, rng, activation):
     np.testing.assert_allclose(layer(x), ref_seq, rtol=1e-9, atol=1e-12)
 
 
+def test_exponential_overflows_to_inf(engine):
+    """tf-keras: exp of a pre-activation past the float range is inf, not an error (the
+    CUDA simulator runs Python's math.exp, which raises OverflowError there)."""
+    layer = nr.SimpleRNN(2, activation="exponential", use_bias=False)
+    layer.build((2, 1, 1))
+    layer.set_weights([np.array([[1.0, -1.0]], "float32"), np.zeros((2, 2), "float32")])
+    out = layer(np.array([[[1000.0]], [[2.0]]], "float32"))
+    np.testing.assert_array_equal(out[0], [np.inf, 0.0])
+    np.testing.assert_allclose(out[1], [np.exp(2.0), np.exp(-2.0)], rtol=1e-6)
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
 @given(batch=st.integers(1, 4) | st.integers(5, 9), steps=st.integers(1, 7),
        feat=st.integers(1, 4) | st.integers(5, 20),

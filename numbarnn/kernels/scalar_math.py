@@ -19,6 +19,7 @@ SOFTMAX = 12
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
+_EXP_MAX = 709.782712893384  # log of the largest float64
 
 
 def scalar_activation(code, x):
@@ -54,7 +55,9 @@ def scalar_activation(code, x):
         # 0.5 x erfc(-x / sqrt 2), as tf: 1 + erf(x / sqrt 2) cancels for x << 0
         return 0.5 * x * math.erfc(-x * 0.7071067811865476)
     if code == 11:
-        return math.exp(x)
+        # past log(DBL_MAX) exp overflows: inf, as in compiled code (Python's math.exp,
+        # which the CUDA simulator runs, raises OverflowError there instead)
+        return math.inf if x > _EXP_MAX else math.exp(x)
     return x
 
 

@@ -129,7 +129,9 @@ class RNN(Layer):
     ``(batch, *state_size)``, and outputs with the batch axis first.
 
     The layer computes in a floating dtype only: an integer or bool ``dtype`` raises
-    ``TypeError`` (as tf-keras ``Dense`` does).
+    ``TypeError`` (as tf-keras ``Dense`` does). Under ``mixed_float16`` the results are
+    float16, as in tf-keras, except for device-array inputs: those give float32 device
+    arrays (the computation's dtype; no rounding pass on the device).
     """
 
     def __init__(self, cell, return_sequences=False, return_state=False, go_backwards=False,
@@ -376,18 +378,22 @@ class RNN(Layer):
         return inputs  # call() casts, integers included
 
     def _resolve_initial_state(self, inputs, initial_state, dtype, batch):
+        """The call's flat starting states, and whether they are the ``initial_state``
+        given (a stateful layer, as tf-keras's, runs from it only while its stored
+        states are all zero)."""
         if self.stateful:
+            given = False
             if initial_state is not None:
                 flat_states = self._states or []
-                non_zero = any(np.count_nonzero(s) for s in flat_states)
-                flat = flat_states if non_zero else flatten(initial_state)
+                given = not any(np.count_nonzero(s) for s in flat_states)
+                flat = flatten(initial_state) if given else flat_states
             else:
                 flat = self._states
-            return [np.asarray(s).astype(dtype, copy=False) for s in flat]
+            return [np.asarray(s).astype(dtype, copy=False) for s in flat], given
         if initial_state is None:
-            return [np.asarray(s) for s in flatten(self.get_initial_state(inputs))]
+            return [np.asarray(s) for s in flatten(self.get_initial_state(inputs))], False
         return [_as_numeric_array(s, "initial_state").astype(dtype, copy=False)
-                for s in flatten(initial_state)]
+                for s in flatten(initial_state)], True
 
     def _check_states(self, states, batch, initial_state):
         expected = self._flat_state_shapes
@@ -496,7 +502,8 @@ class RNN(Layer):
         x, first, on_device = self._prepare_inputs(inputs, dtype)
         batch = first.shape[self._batch_axis()]
         mask = self._check_mask(mask, first.shape)
-        states = self._resolve_initial_state(first, initial_state, dtype, batch)
+        states, from_given = self._resolve_initial_state(first, initial_state, dtype,
+                                                         batch)
         self._check_states(states, batch, initial_state)
         for layer in ([self.cell] + list(getattr(self.cell, "_flatten_layers",
                                                  lambda: [])())):
@@ -551,13 +558,16 @@ class RNN(Layer):
         if self.stateful:
             self._store_states(new_states)
         out_dtype = np.dtype(self.compute_dtype) if self.compute_dtype == "float16" else None
-        if out_dtype is not None and not on_device:  # device outputs stay float32
+        # Device outputs stay float32 under mixed_float16 (documented in the GPU
+        # guide): tf-keras would give float16.
+        if out_dtype is not None and not on_device:
             output = map_structure(lambda o: o.astype(out_dtype), output)
             new_states = [s.astype(out_dtype) for s in new_states]
         if self.return_state:
-            if initial_state is not None and not self.stateful:
+            if from_given:
                 # as tf-keras's backend.rnn: the final states come back in the
-                # structure of the initial states given ([[h1], [h2]] gives [h1'], [h2'])
+                # structure of the initial states the call ran from ([[h1], [h2]] gives
+                # [h1'], [h2']; a stateful layer's stored states come back flat)
                 given = (list(initial_state) if isinstance(initial_state, (list, tuple))
                          else [initial_state])
                 packed = pack_sequence_as(given, new_states)
