@@ -16,24 +16,23 @@ _MIXED = {"mixed_float16": ("float16", "float32"),
 _TF_DTYPE_ALIASES = {"float": "float32", "double": "float64", "half": "float16"}
 
 
-# Python types and names that numpy and tf.as_dtype read differently: numpy reads
-# float and 'float' as float64 (tf.as_dtype: float32) and takes int, 'int' and
-# complex as int64 and complex128 (tf.as_dtype: TypeError).
-_TF_PYTHON_TYPES = {float: "float32", "float": "float32"}
+# What tf.as_dtype refuses where numpy would read it (as int64 and complex128).
 _NOT_TF_DTYPES = (int, "int", complex)
 
 
 def as_dtype(dtype):
     """``dtype`` as a numpy dtype, read as ``tf.as_dtype`` reads it where numpy reads it
-    otherwise: ``float`` and ``"float"`` are float32, and ``int``, ``"int"`` and
-    ``complex`` are a TypeError (other numpy spellings, e.g. ``"f4"``, are accepted).
+    otherwise: ``float`` and ``"float"`` are float32 (numpy: float64), ``"half"`` is
+    float16, and ``int``, ``"int"`` and ``complex`` are a TypeError (other numpy
+    spellings, e.g. ``"f4"``, are accepted).
     """
     if isinstance(dtype, (str, type)):
-        if dtype in _TF_PYTHON_TYPES:
-            return np.dtype(_TF_PYTHON_TYPES[dtype])
         if dtype in _NOT_TF_DTYPES:
             raise TypeError("Cannot convert the argument `type_value`: "
                             f"{dtype!r} to a TensorFlow DType.")
+        if dtype is float:
+            return np.dtype("float32")
+        dtype = _TF_DTYPE_ALIASES.get(dtype, dtype) if isinstance(dtype, str) else dtype
     return np.dtype(dtype)
 
 
@@ -130,9 +129,9 @@ def as_policy(dtype):
         return dtype
     if isinstance(dtype, dict):
         return Policy(dtype.get("config", dtype).get("name"))
-    # A layer reads its dtype with tf.as_dtype: Python's float is float32 there (numpy
-    # reads it as float64), and Python's int is no TensorFlow dtype.
-    if dtype in (float, int, "int", complex):
+    # A layer reads a type (or the name 'int') with tf.as_dtype: Python's float is
+    # float32 there (numpy reads it as float64), and Python's int is no TensorFlow dtype.
+    if isinstance(dtype, type) or dtype == "int":
         return Policy(as_dtype(dtype).name)
     return Policy(dtype)
 

@@ -72,6 +72,13 @@ def _as_numeric_array(x, argument):
     return arr
 
 
+def _top_level(initial_state):
+    """The initial states as tf-keras's ``to_list`` sees them: one entry per top-level
+    state."""
+    return list(initial_state) if isinstance(initial_state, (list, tuple)) else [
+        initial_state]
+
+
 class RNN(Layer):
     """Base class for recurrent layers (tf-keras ``RNN``).
 
@@ -400,8 +407,7 @@ class RNN(Layer):
         if initial_state is not None:
             # tf-keras counts the states at the top level (len(layer.states)): a nested
             # state_size takes one entry per top-level state, not its flattened leaves.
-            given = (list(initial_state) if isinstance(initial_state, (list, tuple))
-                     else [initial_state])
+            given = _top_level(initial_state)
             size = self.cell.state_size
             top = len(_items(size)) if is_nested(size) else 1
             if len(given) != top:
@@ -568,9 +574,7 @@ class RNN(Layer):
                 # as tf-keras's backend.rnn: the final states come back in the
                 # structure of the initial states the call ran from ([[h1], [h2]] gives
                 # [h1'], [h2']; a stateful layer's stored states come back flat)
-                given = (list(initial_state) if isinstance(initial_state, (list, tuple))
-                         else [initial_state])
-                packed = pack_sequence_as(given, new_states)
+                packed = pack_sequence_as(_top_level(initial_state), new_states)
             elif is_nested(self.cell.state_size):
                 packed = pack_sequence_as(self.cell.state_size, new_states)
             else:
