@@ -191,7 +191,8 @@ def _sweep(shapes, repeats, output_dir):
     # The simulator's device has no opt-in limit: 48 KiB only there.
     optin = getattr(cuda.get_current_device(), "MAX_SHARED_MEMORY_PER_BLOCK_OPTIN",
                     engine.DEFAULT_SHARED_BYTES)
-    saved = (engine.BLOCK_THREADS, engine.GRID_THREADS, engine.SHARED_BYTES)
+    saved = (engine.BLOCK_THREADS, engine.GRID_THREADS, engine.SHARED_BYTES,
+             engine.GRID_SHARED_BYTES)
     rows = []
     try:
         for shape in shapes:
@@ -204,7 +205,7 @@ def _sweep(shapes, repeats, output_dir):
             configs.append(("tiled", 256, engine.DEFAULT_SHARED_BYTES))
             for kind, threads, shared in configs:
                 engine.BLOCK_THREADS = engine.GRID_THREADS = threads
-                engine.SHARED_BYTES = shared
+                engine.SHARED_BYTES = engine.GRID_SHARED_BYTES = shared
                 saved_kind, engine.RECURRENCE = engine.RECURRENCE, kind
                 try:
                     plan = engine._recurrence_plans([level], shape[0], 4)[0]
@@ -226,7 +227,8 @@ def _sweep(shapes, repeats, output_dir):
                           f"{row['ms']:8.3f} ms  diff {row['max_abs_diff']:.1e}  "
                           f"{row['plan']}" if "ms" in row else row["error"]), flush=True)
     finally:
-        engine.BLOCK_THREADS, engine.GRID_THREADS, engine.SHARED_BYTES = saved
+        (engine.BLOCK_THREADS, engine.GRID_THREADS, engine.SHARED_BYTES,
+         engine.GRID_SHARED_BYTES) = saved
     with open(os.path.join(output_dir, "gpu_sweep.json"), "w") as f:
         json.dump(rows, f, indent=1)
 

@@ -293,12 +293,17 @@ def test_grid_kernel_with_its_own_sizing_over_many_blocks(rng, monkeypatch, batc
     # parts are added in shared memory there too): four parts per output, so one
     # unit's slots hold 4 x 5 words, a padded row 16 and the partial sums 4.
     monkeypatch.setattr(cuda_kernels, "GRID_THREADS", 4)
-    monkeypatch.setattr(cuda_kernels, "SHARED_BYTES", 8 * (4 * 5 + 16 + 4))
+    monkeypatch.setattr(cuda_kernels, "GRID_SHARED_BYTES", 8 * (4 * 5 + 16 + 4))
+    monkeypatch.setattr(cuda_kernels, "_max_resident_blocks", lambda: 8)
     assert cuda_kernels._grid_shared(5, 1, 1) == 4 * 5 + 16 + 4
-    # Sized by the engine: the widest slices that fit (3 units, one part each).
-    slice_units, group_rows, _ = cuda_kernels._grid_sizes(batch, 5, 8)
-    assert (slice_units, group_rows) == (3, 1)
-    assert cuda_kernels._grid_shared(5, 3, 1) <= 4 * 5 + 16 + 4
+    # Sized by the engine, the fewest outputs per block: with one row, a unit each (five
+    # blocks); eight blocks cannot give each of three rows' outputs its own, and three
+    # outputs per block in two slices of three units beat five slices of one unit
+    # over three rows (as many outputs, more slices, each reading the whole state).
+    expected = (1, 1, 1) if batch == 1 else (3, 1, 1)
+    assert cuda_kernels._grid_sizes(batch, 5, 8) == expected
+    assert cuda_kernels._grid_shared(5, *expected[:2]) <= 4 * 5 + 16 + 4
+    assert cuda_kernels._grid_shared(5, 5, 1) > 4 * 5 + 16 + 4  # one slice cannot fit
     monkeypatch.setattr(cuda_kernels, "_grid_sizes", lambda batch, units, size: (1, 1, 1))
     assert 4 < kernels.WARP
     first, level0 = make_cell(5, 2, rng)
@@ -410,6 +415,7 @@ def test_launch_plans_fit_the_hardware_limits(monkeypatch, itemsize, batch, unit
     pytest.importorskip("numba.cuda")
     from numbarnn.kernels import cuda as cuda_kernels
     monkeypatch.setattr(cuda_kernels, "_max_resident_blocks", lambda: 132)
+    monkeypatch.setattr(cuda_kernels, "GRID_SHARED_BYTES", 227 * 1024)  # an H100's
     from numbarnn.kernels import cuda_recurrence as kernels
     for recurrence in ("auto", "block", "grid", "tiled"):
         monkeypatch.setattr(cuda_kernels, "RECURRENCE", recurrence)
@@ -430,10 +436,11 @@ def test_launch_plans_fit_the_hardware_limits(monkeypatch, itemsize, batch, unit
             assert blocks == min(tiles, 132)
             if recurrence == "auto":  # only where a block would walk many rows
                 grid = cuda_kernels._grid_plan(batch, units, itemsize)
-                assert grid is None or grid[2] > cuda_kernels.GRID_MAX_GROUPS * grid[1]
+                assert grid is None or grid[0] * grid[2] > (
+                    cuda_kernels.GRID_MAX_ROUNDS * cuda_kernels.GRID_THREADS)
         else:
             slice_units, group_rows, rows_per_block, grid, shared = plan
-            assert shared <= cuda_kernels.SHARED_BYTES
+            assert shared <= 227 * 1024
             assert grid[0] * slice_units >= units > (grid[0] - 1) * slice_units
             assert grid[1] * rows_per_block >= batch > (grid[1] - 1) * rows_per_block
             assert grid[0] * grid[1] <= 132 and 1 <= group_rows <= rows_per_block

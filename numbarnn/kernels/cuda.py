@@ -23,6 +23,7 @@ batch size with the weights, so a call allocates only its results. Nothing here 
 about Layer objects; :func:`run_stack` takes the same
 :class:`~numbarnn.kernels.plan.LevelSpec` description as the CPU engine.
 """
+import functools
 import math
 import os
 import threading
@@ -44,6 +45,11 @@ CHUNK_ELEMENTS = 1 << 24
 # (:func:`_allow_shared`, up to the device's opt-in limit, 227 KiB on an H100).
 DEFAULT_SHARED_BYTES = 48 * 1024
 SHARED_BYTES = DEFAULT_SHARED_BYTES
+# recur_grid's budget (None: the device's opt-in limit). Its blocks hold weight slices
+# for their whole launch, and with all of a block's rows on chip a step reads the
+# state once instead of in groups: (64, 1000, 512, 512) ran three groups per step in
+# 48 KiB.
+GRID_SHARED_BYTES = None
 # Threads per block of recur_block and recur_grid (powers of two). The simulator runs
 # each as a Python thread. On the GPU recur_block's are chosen per plan
 # (:func:`_block_threads`) unless BLOCK_THREADS is set; recur_grid takes the most its
@@ -159,29 +165,58 @@ def _grid_sizes(batch, units, itemsize):
     """``(slice units, group rows, rows per block)`` of recur_grid, or None when the
     slices cannot be held on chip by co-resident blocks.
 
-    A block keeps ``units x slice_units`` weights (about two thirds of its shared
-    memory) and reads the previous state ``group_rows`` rows at a time into the rest;
-    the batch is split into as many tiles as co-resident blocks allow.
+    A block keeps the weight slots of ``slice_units`` units in shared memory and reads
+    its rows of the previous state from global memory (L2) into the rest at every
+    step, ``group_rows`` rows at a time. Of the splits of the units into slices and of
+    the batch into row tiles (at most one block per multiprocessor), the plan takes
+    the fewest outputs per block (a step's critical path), then the fewest groups per
+    step (each a round trip to L2 between two block barriers), then the fewest slices
+    (every block reads its rows of the whole state: fewer slices read less).
     """
-    budget = SHARED_BYTES // itemsize  # in elements
-    max_blocks = _max_resident_blocks()
-    fewest = math.ceil(units / max_blocks)  # slice units for one block per SM
-    slice_units = max(fewest, min(units, (2 * budget // 3) // units), 1)
-    while True:
-        group_rows = min(batch, (budget - units * slice_units - GRID_THREADS) // units)
-        # The slot layout pads the weights and the rows a little: fewer rows, or
-        # narrower slices, when that does not fit.
-        while group_rows >= 1 and _grid_shared(units, slice_units, group_rows) > budget:
-            group_rows -= 1
-        if group_rows >= 1 or slice_units <= max(fewest, 1):
-            break
-        slice_units -= 1
-    slices = math.ceil(units / slice_units)
-    if group_rows < 1 or slices > max_blocks:
-        return None
-    tiles = max(1, min(math.ceil(batch / group_rows), max_blocks // slices))
-    rows_per_block = math.ceil(batch / tiles)
-    return slice_units, min(group_rows, rows_per_block), rows_per_block
+    return _grid_sizes_for(batch, units, _grid_shared_budget() // itemsize,
+                           _max_resident_blocks(), GRID_THREADS)
+
+
+@functools.lru_cache(maxsize=256)  # the plan of every call: computed once per shape
+def _grid_sizes_for(batch, units, budget, max_blocks, threads):
+    best, best_key = None, None
+    for wanted in range(1, min(units, max_blocks) + 1):
+        slice_units = math.ceil(units / wanted)
+        slices = math.ceil(units / slice_units)  # (can be fewer than wanted)
+        tiles = max(1, min(batch, max_blocks // slices))
+        rows_per_block = math.ceil(batch / tiles)
+        group_rows = _grid_group_rows(units, slice_units, rows_per_block, budget)
+        if group_rows:
+            key = (rows_per_block * slice_units, math.ceil(rows_per_block / group_rows),
+                   slices)
+            if best_key is None or key < best_key:
+                best, best_key = (slice_units, group_rows, rows_per_block), key
+    return best
+
+
+def _grid_group_rows(units, slice_units, rows, budget):
+    """The most rows (up to ``rows``) a group of a recur_grid block with
+    ``slice_units`` units can have in ``budget`` elements of shared memory, or 0."""
+    group = rows
+    while group >= 1:
+        need = _grid_shared(units, slice_units, group)
+        if need <= budget:
+            return group
+        # fewer rows by the excess, at this group's padded row (a smaller group has
+        # more parts per output, which only widens its weight slots)
+        padded = kernels.slot_layout(units, _grid_parts(slice_units, group))[2]
+        group -= max(1, math.ceil((need - budget) / padded))
+    return 0
+
+
+def _grid_shared_budget():
+    """Dynamic shared memory a recur_grid block may use, in bytes: GRID_SHARED_BYTES,
+    or by default the device's opt-in limit (SHARED_BYTES under the simulator)."""
+    if GRID_SHARED_BYTES is not None:
+        return GRID_SHARED_BYTES
+    if kernels.SIMULATED:
+        return SHARED_BYTES
+    return max(SHARED_BYTES, cuda.get_current_device().MAX_SHARED_MEMORY_PER_BLOCK_OPTIN)
 
 
 def _grid_parts(slice_units, group_rows):
@@ -223,16 +258,18 @@ def _tiled_plan(batch, units):
 # auto: the cooperative kernels pay a grid barrier per step (about 1.3 us on an H100);
 # recur_block with the matrix in global memory re-reads it from L2 in every block at
 # every step (about 0.4 us per 64 KiB at ~170 GB/s per SM). A cooperative kernel is
-# picked where that read costs more than the barrier. recur_grid while a block reads
-# its rows in a few groups; beyond that (at batch 1024 x 1024 units it would walk 342
-# groups of 3 rows per step, each with 2 shared loads per FMA) recur_tiled, whose
+# picked where that read costs more than the barrier. recur_grid while its blocks'
+# threads cover their outputs in a few rounds; beyond that (at batch 1024 x 1024 units
+# 31 rounds per step, each dot product with 2 shared loads per FMA) recur_tiled, whose
 # register tiles do 32 FMAs per 12 shared loads. The limits were first estimated from
-# those figures, then set to the crossings measured on an H200 (`python -m
-# numbarnn.gpu_bench --recurrence block grid tiled`, the six target shapes): recur_block
-# beat recur_grid at 256 units in float32 (a 256 KiB matrix, batch 64 and 256),
-# recur_grid won at 512 units (1 MiB) and recur_tiled at batch 1024 x 1024 units.
-GRID_MIN_MATRIX_BYTES = 512 * 1024
-GRID_MAX_GROUPS = 4
+# those figures, then set to the crossings measured (`python -m numbarnn.gpu_bench
+# --recurrence block grid tiled`, the six target shapes; H100, after recur_grid's plans
+# took the opt-in shared memory): recur_block beat recur_grid at 128 units in float32
+# (a 64 KiB matrix: 0.65 against 0.74 ms at batch 32), recur_grid won at 256 units
+# (256 KiB: 1.33 against 1.72 ms at batch 64 in one round, 1.11 against 1.22 at batch
+# 256 in two) and 512, and recur_tiled at batch 1024 x 1024 units (42 against 82 ms).
+GRID_MIN_MATRIX_BYTES = 256 * 1024
+GRID_MAX_ROUNDS = 4
 
 
 def _recurrence_plans(levels, batch, itemsize):
@@ -251,7 +288,7 @@ def _recurrence_plans(levels, batch, itemsize):
             plans.append(("grid", grid) if grid else ("block", block))
         elif block[3] or s.units ** 2 * itemsize < GRID_MIN_MATRIX_BYTES:
             plans.append(("block", block))
-        elif grid and grid[2] <= GRID_MAX_GROUPS * grid[1]:
+        elif grid and grid[0] * grid[2] <= GRID_MAX_ROUNDS * GRID_THREADS:
             plans.append(("grid", grid))
         else:
             plans.append(("tiled", _tiled_plan(batch, s.units)))
@@ -295,7 +332,7 @@ class _Mirror:
                 "rec_spread": {}})
         self.none = cuda.device_array((1, 1), dtype)  # stands in for absent arrays
         self.no_out = cuda.device_array((1, 1, 1), dtype)
-        self.no_mask = cuda.device_array((1, 1), np.bool_)
+        self.no_mask = cuda.device_array((1, 1), np.uint8)
         self.buffers = {}
 
     def rec_slots(self, l, parts):
@@ -450,6 +487,8 @@ def _run(levels, mirror, x, mask, states, go_backwards, zero_output_for_mask,
     batch, steps = x.shape[batch_axis], x.shape[1 - batch_axis]
     mask_dev, has_mask = (mirror.no_mask, False) if mask is None else _on_device(
         mask, np.bool_, mirror)
+    if mask_dev.dtype == np.bool_:  # (see cuda_recurrence._mask_at)
+        mask_dev = mask_dev.view(np.uint8)
     units_last = levels[-1].units
     out_shape = (steps, batch, units_last) if time_major else (batch, steps, units_last)
     out_seq = cuda.device_array(out_shape, dtype) if return_sequences else mirror.no_out
