@@ -506,6 +506,28 @@ def test_split_dot_products_with_dropout_and_masks(rng, monkeypatch, units, recu
     np.testing.assert_allclose(seq, ref_seq, rtol=1e-10, atol=1e-12)
 
 
+@needs_cuda
+def test_grid_state_copy_eight_loads_at_a_time(rng, monkeypatch):
+    """recur_grid copies a group's state rows into shared memory eight values per
+    thread at a time, then the rest one by one (with the recurrent dropout mask applied
+    on the way): groups of 4 x 9 and 3 x 9 values over the simulator's 4 threads take
+    one batch of eight and a remainder, then the remainder alone, in three slices."""
+    from numbarnn.kernels import cuda as cuda_kernels
+    monkeypatch.setattr(cuda_kernels, "RECURRENCE", "grid")
+    monkeypatch.setattr(cuda_kernels, "_grid_sizes", lambda batch, units, size: (3, 4, 7))
+    cell, level = make_cell(9, 4, rng)
+    cell.recurrent_dropout, cell.seed = 0.4, 7
+    layer = nr.RNN(cell, return_sequences=True, dtype="float64")
+    x = rng.standard_normal((7, 5, 4))
+    mask = random_mask(rng, 7, 5, "random")
+    with nr.device("cuda"):
+        seq = layer(x, mask=mask, training=True)
+    level["rec_drop"] = cell._recurrent_dropout_mask_cache
+    assert (level["rec_drop"] == 0).any()
+    ref_seq, _, _ = rnn_forward(x, [level], mask)
+    np.testing.assert_allclose(seq, ref_seq, rtol=1e-10, atol=1e-12)
+
+
 @pytest.mark.parametrize("units", [1, 3, 4, 5, 9, 16, 37, 64])
 @pytest.mark.parametrize("parts", [1, 2, 4, 8, 32])
 def test_slot_layout_holds_each_weight_once_where_its_part_reads_it(rng, units, parts):
