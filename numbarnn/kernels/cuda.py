@@ -40,15 +40,16 @@ __all__ = ["run_stack", "as_device_array", "to_host", "to_device"]
 
 # Device memory per chunk of the projection buffer, in elements.
 CHUNK_ELEMENTS = 1 << 24
-# Dynamic shared memory a block may use without opting in to more, and what the plans
-# give a block: more than the default is granted per kernel at its first launch
+# Dynamic shared memory a block may use without opting in to more, and what
+# recur_block's plans give a block (its matrix on chip past that did not pay: see
+# docs/benchmarks.rst). More than the default is granted per kernel at its first launch
 # (:func:`_allow_shared`, up to the device's opt-in limit, 227 KiB on an H100).
 DEFAULT_SHARED_BYTES = 48 * 1024
 SHARED_BYTES = DEFAULT_SHARED_BYTES
 # recur_grid's budget (None: the device's opt-in limit). Its blocks hold weight slices
 # for their whole launch, and with all of a block's rows on chip a step reads the
 # state once instead of in groups: (64, 1000, 512, 512) ran three groups per step in
-# 48 KiB.
+# 48 KiB (19.5 ms), one in the opt-in (11.5 ms, H100).
 GRID_SHARED_BYTES = None
 # Threads per block of recur_block and recur_grid (powers of two). The simulator runs
 # each as a Python thread. On the GPU recur_block's are chosen per plan
@@ -120,7 +121,8 @@ def _allow_shared(kernel, args, shared_bytes):
 def _max_resident_blocks():
     """Blocks a cooperative launch may have: one per multiprocessor (every cooperative
     plan fits one block per SM: at most 256 threads, whose registers the launch bound
-    keeps within an SM's, and at most SHARED_BYTES of shared memory)."""
+    keeps within an SM's, and at most the per-block opt-in limit of shared memory,
+    which is within an SM's)."""
     if kernels.SIMULATED:  # blocks run one after another there: any number works
         return 1 << 10
     return cuda.get_current_device().MULTIPROCESSOR_COUNT

@@ -578,7 +578,8 @@ def _block_chunk(proj, steps, units, rec, rec_shared, state_shared, rdp, use_rdp
     # value it never uses): a load under a branch ends in a register copy at the
     # branch's join, which waits for the load there and so undid the prefetch (ncu:
     # 28% of recur_block's time at (1, 1000, 64, 64) on that one copy). Unbranched,
-    # the copy is left to the end of the step.
+    # the copy is gone, but as many stall samples moved to the step's next branch
+    # (open; see docs/benchmarks.rst).
     pf_b = uint64(min(b0 + my_r, batch - 1))
     pf_j = uint64(min(my_j, units - 1))
     p_next = zero
@@ -837,8 +838,9 @@ def recur_grid(proj, k_begin, k_end, units, rec_cols, slice_units, rdp, use_rdp,
             # Element e = r * units + i of the group (its rows are contiguous in
             # hbuf), walked by nth: the row and column advance by (row_step,
             # col_step) per turn, no division per element. Eight loads are issued
-            # before their stores: one at a time, each waited a round trip to L2
-            # (ncu: 15% of recur_grid's time at (64, 1000, 512, 512) on that store).
+            # before their stores: one load and store at a time, each store waited a
+            # round trip to L2 (ncu: 15% of recur_grid's time at (64, 1000, 512,
+            # 512) on it).
             r, i = first_row, first_col
             src_begin = uint64(_state_index(prev, b0 + g0, 0, batch, units))
             src = src_begin + uint64(tid)
