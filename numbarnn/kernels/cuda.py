@@ -123,8 +123,11 @@ def _max_resident_blocks():
     plan fits one block per SM: at most 256 threads, whose registers the launch bound
     keeps within an SM's, and at most the per-block opt-in limit of shared memory,
     which is within an SM's)."""
-    if kernels.SIMULATED:  # blocks run one after another there: any number works
-        return 1 << 10
+    if kernels.SIMULATED:
+        # Blocks run one after another there, so any number works; eight still give
+        # the multi-block paths, where recur_grid's plan (the fewest outputs per
+        # block) would otherwise spread a small layer over a block per output.
+        return 8
     return cuda.get_current_device().MULTIPROCESSOR_COUNT
 
 
