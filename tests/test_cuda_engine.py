@@ -434,7 +434,7 @@ def test_launch_plans_fit_the_hardware_limits(monkeypatch, itemsize, batch, unit
             (blocks,) = plan
             tiles = -(-batch // kernels.TILE_ROWS) * -(-units // kernels.TILE_COLS)
             assert blocks == min(tiles, 132)
-            if recurrence == "auto":  # only where a block would walk many rows
+            if recurrence == "auto":  # only where recur_grid would take many rounds
                 grid = cuda_kernels._grid_plan(batch, units, itemsize)
                 assert grid is None or grid[0] * grid[2] > (
                     cuda_kernels.GRID_MAX_ROUNDS * cuda_kernels.GRID_THREADS)
@@ -504,6 +504,26 @@ def test_split_dot_products_with_dropout_and_masks(rng, monkeypatch, units, recu
     assert (level["rec_drop"] == 0).any() or units == 1
     ref_seq, _, _ = rnn_forward(x, [level], mask, go_backwards=True)
     np.testing.assert_allclose(seq, ref_seq, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("batch,units,expected,groups_in_48k", [
+    (64, 512, (64, 4, 4), 3), (256, 256, (128, 4, 4), 2), (64, 256, (128, 1, 1), 1)])
+def test_grid_plans_at_the_target_shapes_take_one_group(monkeypatch, batch, units,
+                                                        expected, groups_in_48k):
+    """On an H100 (132 SMs, 227 KiB of opt-in shared memory per block) recur_grid's
+    plans for the float32 target shapes hold all of a block's rows on chip (one group
+    per step) with the fewest outputs per block: the plans the forced-plan runs
+    measured fastest or within noise of it (docs/benchmarks.rst). In 48 KiB the two
+    wider shapes read their rows in three and two groups per step."""
+    pytest.importorskip("numba.cuda")
+    from numbarnn.kernels import cuda as cuda_kernels
+    monkeypatch.setattr(cuda_kernels, "_max_resident_blocks", lambda: 132)
+    monkeypatch.setattr(cuda_kernels, "GRID_THREADS", 256)
+    monkeypatch.setattr(cuda_kernels, "GRID_SHARED_BYTES", 227 * 1024)
+    assert cuda_kernels._grid_sizes(batch, units, 4) == expected
+    monkeypatch.setattr(cuda_kernels, "GRID_SHARED_BYTES", 48 * 1024)
+    _, group_rows, rows_per_block = cuda_kernels._grid_sizes(batch, units, 4)
+    assert -(-rows_per_block // group_rows) == groups_in_48k
 
 
 @needs_cuda
