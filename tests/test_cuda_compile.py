@@ -2,6 +2,7 @@
 compiles for a real GPU (sm_90) without spilling: no GPU needed, only numba-cuda and
 NVVM (the ``cuda`` extra). The simulator cannot catch typing or lowering errors of the
 CUDA target; this can."""
+import atexit
 import os
 import subprocess
 import sys
@@ -34,13 +35,26 @@ def _nvvm_available():
 NVVM, WHY = _nvvm_available()
 
 
+def _start_compile_check():
+    if not NVVM:
+        return None
+    proc = subprocess.Popen([sys.executable, "-m", "numbarnn.kernels.cuda_check", "--cc",
+                             "9.0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=_real_target_env())
+    atexit.register(lambda: proc.poll() is None and proc.kill())  # (when deselected)
+    return proc
+
+
+# Started when this module is collected: the check (about 100 s of compiling, on one
+# core) then runs beside the rest of the suite instead of after it.
+_COMPILE_CHECK = _start_compile_check()
+
+
 @pytest.mark.skipif(not NVVM, reason=f"numba-cuda with NVVM is not installed: {WHY}")
 def test_every_launched_kernel_compiles_for_sm90_without_spills():
-    proc = subprocess.run([sys.executable, "-m", "numbarnn.kernels.cuda_check",
-                           "--cc", "9.0"], capture_output=True, text=True,
-                          env=_real_target_env(), timeout=900)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith(("ok", "FAIL"))]
+    stdout, stderr = _COMPILE_CHECK.communicate(timeout=900)
+    assert _COMPILE_CHECK.returncode == 0, stdout + stderr
+    lines = [ln for ln in stdout.splitlines() if ln.startswith(("ok", "FAIL"))]
     assert lines and all(ln.startswith("ok") for ln in lines)
     assert {ln.split()[1] for ln in lines} == KERNELS
     # Stable signatures: the matrix of options (dtype x layout x mask x stack x
