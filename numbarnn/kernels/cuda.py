@@ -221,7 +221,7 @@ def _grid_shared_budget():
         return GRID_SHARED_BYTES
     if kernels.SIMULATED:
         return SHARED_BYTES
-    return max(SHARED_BYTES, cuda.get_current_device().MAX_SHARED_MEMORY_PER_BLOCK_OPTIN)
+    return cuda.get_current_device().MAX_SHARED_MEMORY_PER_BLOCK_OPTIN
 
 
 def _grid_parts(slice_units, group_rows):
