@@ -13,6 +13,7 @@ import pytest
 from numbarnn.kernels import cuda_check
 
 KERNELS = {"project", "recur_block", "recur_block_l2", "recur_block_global",
+           "recur_block_lean", "recur_block_l2_lean",
            "recur_grid", "recur_tiled"}
 
 

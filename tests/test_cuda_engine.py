@@ -698,3 +698,80 @@ def test_launches_stay_within_the_kernels_launch_bounds():
     assert cuda_kernels.BLOCK_MAX_THREADS <= kernels.BLOCK_MAX_LAUNCH
     assert cuda_kernels.GRID_THREADS <= kernels.GRID_MAX_LAUNCH
     assert 65536 // kernels.BLOCK_MAX_LAUNCH >= cuda_kernels.BLOCK_REGISTERS
+
+
+def _count_launches(monkeypatch):
+    """Count the engine's kernel launches by kernel name (a Counter, filled as it runs)."""
+    import collections
+    from numbarnn.kernels import cuda as cuda_kernels
+    counts = collections.Counter()
+    launch = cuda_kernels._launch
+
+    def counting(kernel, *args):
+        counts[kernel.py_func.__name__] += 1
+        return launch(kernel, *args)
+
+    monkeypatch.setattr(cuda_kernels, "_launch", counting)
+    return counts
+
+
+@needs_cuda
+@pytest.mark.parametrize("lean", [True, False])
+@pytest.mark.parametrize("weights", ["shared", "global"])
+@pytest.mark.parametrize("case", [
+    # (batch, steps, units per level, go_backwards, time_major, mask kind, zofm,
+    #  return_sequences, initial state, residual, activation, chunk elements, dtype)
+    (3, 7, (5,), False, False, "random", False, True, True, False, "tanh", 0, "float64"),
+    (3, 7, (5,), True, True, "left", True, True, False, False, "relu", 0, "float64"),
+    (2, 9, (4, 3), True, False, "random", False, False, True, False, "tanh", 20,
+     "float64"),
+    (2, 6, (3, 3), False, True, "right", False, True, True, True, "sigmoid", 0,
+     "float64"),
+    (4, 5, (2, 2), False, False, "none", True, True, False, True, "tanh", 12, "float32"),
+    (1, 8, (3,), True, False, "random", True, False, True, False, "elu", 0, "float32"),
+], ids=str)
+def test_lean_block_kernels_match_the_general_ones_and_the_reference(
+        rng, monkeypatch, lean, weights, case):
+    """recur_block's lean variants (one round of threads, no recurrent dropout, not
+    softmax) and, with them switched off, the general kernels on the same cases: masks,
+    both directions, both layouts, stacks with residuals, initial states, chunks of
+    time, float32 and float64. Each case asserts which kernels ran."""
+    from numbarnn.kernels import cuda as cuda_kernels
+    (batch, steps, units, backwards, time_major, mask_kind, zofm, sequences, with_state,
+     residual, activation, chunk, dtype) = case
+    monkeypatch.setattr(cuda_kernels, "RECURRENCE", "block")
+    monkeypatch.setattr(cuda_kernels, "BLOCK_LEAN", lean)
+    monkeypatch.setattr(cuda_kernels, "BLOCK_THREADS", 32)  # every output in one round
+    if chunk:
+        monkeypatch.setattr(cuda_kernels, "CHUNK_ELEMENTS", chunk)
+    if weights == "global":  # the state alone on chip: recur_block_l2(_lean)
+        monkeypatch.setattr(cuda_kernels, "SHARED_BYTES", 8 * (2 * 4 * 8 + 32))
+    counts = _count_launches(monkeypatch)
+    cells, levels = [], []
+    in_dim = 4
+    for i, u in enumerate(units):
+        c, lv = make_cell(u, in_dim, rng, activation=activation,
+                          residual=residual and i > 0 and u == in_dim, dtype=dtype)
+        cells.append(c)
+        levels.append(lv)
+        in_dim = u
+    layer = nr.RNN(cells if len(cells) > 1 else cells[0], return_sequences=sequences,
+                   return_state=True, go_backwards=backwards, time_major=time_major,
+                   zero_output_for_mask=zofm, dtype=dtype)
+    x = rng.standard_normal((batch, steps, 4))
+    mask = random_mask(rng, batch, steps, mask_kind)
+    h0 = [rng.standard_normal((batch, u)) for u in units] if with_state else None
+    with nr.device("cuda"):
+        got = layer(np.swapaxes(x, 0, 1) if time_major else x,
+                    mask=None if mask is None else (mask.T if time_major else mask),
+                    initial_state=h0)
+    ref_seq, ref_last, ref_states = rnn_forward(x, levels, mask, h0, backwards, zofm)
+    out = np.swapaxes(got[0], 0, 1) if time_major and sequences else got[0]
+    tol = dict(rtol=1e-10, atol=1e-12) if dtype == "float64" else dict(rtol=2e-5,
+                                                                        atol=2e-6)
+    np.testing.assert_allclose(out, ref_seq if sequences else ref_last, **tol)
+    for state, ref in zip(got[1:], ref_states):
+        np.testing.assert_allclose(state, ref, **tol)
+    suffix = "" if weights == "shared" else "_l2"
+    ran = {name for name in counts if name.startswith("recur")}
+    assert ran == {f"recur_block{suffix}_lean" if lean else f"recur_block{suffix}"}

@@ -52,12 +52,13 @@ SHARED_BYTES = DEFAULT_SHARED_BYTES
 # 48 KiB (19.5 ms), one in the opt-in (11.5 ms, H100).
 GRID_SHARED_BYTES = None
 # Threads per block of recur_block and recur_grid (powers of two). The simulator runs
-# each as a Python thread. On the GPU recur_block's are chosen per plan
+# each as a Python thread (16 for recur_block: the tests' small layers then run on
+# both its lean variants, in one round, and its general kernels, in several). On the GPU recur_block's are chosen per plan
 # (:func:`_block_threads`) unless BLOCK_THREADS is set; recur_grid takes the most its
 # launch bound allows (`python -m numbarnn.gpu_bench --sweep` on an H200: 512 beat 256
 # and 128 at every target shape it runs, before hoisting its index arithmetic out of
 # the step loop took its registers past 128; 256, the bound, since).
-BLOCK_THREADS = 8 if kernels.SIMULATED else None
+BLOCK_THREADS = 16 if kernels.SIMULATED else None
 GRID_THREADS = 4 if kernels.SIMULATED else kernels.GRID_MAX_LAUNCH
 # recur_block: two threads per output from 128 to 512 threads (the fastest at the
 # target shapes: 128 for one row of 64 units, 512 for 256 units), fewer where the
@@ -65,6 +66,9 @@ GRID_THREADS = 4 if kernels.SIMULATED else kernels.GRID_MAX_LAUNCH
 # its launch bound, of 65536 per multiprocessor).
 BLOCK_MIN_THREADS, BLOCK_MAX_THREADS = 128, kernels.BLOCK_MAX_LAUNCH
 BLOCK_REGISTERS = 128
+# recur_block's lean variants where they apply (state on chip, one round of threads,
+# no recurrent dropout, not softmax); False runs the general kernels everywhere (tests).
+BLOCK_LEAN = True
 RECURRENCE = os.environ.get("NUMBARNN_CUDA_RECURRENCE", "auto")
 if RECURRENCE not in ("auto", "block", "grid", "tiled"):
     raise ValueError("NUMBARNN_CUDA_RECURRENCE must be 'auto', 'block', 'grid' or "
@@ -547,8 +551,15 @@ def _run(levels, mirror, x, mask, states, go_backwards, zero_output_for_mask,
                     kernel, rec = kernels.recur_block_l2, mirror.rec_spread(l, parts)
                 else:
                     kernel, rec = kernels.recur_block_global, weights["rec_flat"]
+                args = common
+                if (BLOCK_LEAN and state_shared and not use_rec
+                        and s.activation != "softmax"
+                        and rows * s.units * parts <= threads):  # one round
+                    kernel = (kernels.recur_block_lean if rec_shared
+                              else kernels.recur_block_l2_lean)
+                    args = common[2:]  # (no recurrent dropout)
                 _launch(kernel, math.ceil(batch / rows), threads, shared, proj, n,
-                        s.units, rec, *common, rows)
+                        s.units, rec, *args, rows)
             else:
                 _launch_cooperative(kind, p, n, mirror, l, proj, s.units, common)
             level_in = out

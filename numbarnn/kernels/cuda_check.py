@@ -128,17 +128,22 @@ def record_signatures():
         return plan
 
     engine._launch = recorder
-    saved = engine.RECURRENCE
+    saved = engine.RECURRENCE, engine.BLOCK_LEAN
     try:
-        for kind, placement in (("block", (True, True)), ("block", (False, True)),
-                                ("block", (False, False)), ("grid", None),
-                                ("tiled", None)):  # every kernel (softmax: block)
-            engine.RECURRENCE = kind
+        # every kernel (softmax: block), recur_block's with and without its lean
+        # variants (which take the plain calls where they apply)
+        for kind, placement, lean in (
+                ("block", (True, True), True), ("block", (False, True), True),
+                ("block", (True, True), False), ("block", (False, True), False),
+                ("block", (False, False), False), ("grid", None, False),
+                ("tiled", None, False)):
+            engine.RECURRENCE, engine.BLOCK_LEAN = kind, lean
             engine._block_plan = block_plan_with(*placement) if placement else real_plan
             for call in _representative_calls():
                 call()
     finally:
-        engine._launch, engine.RECURRENCE = real_launch, saved
+        engine._launch = real_launch
+        engine.RECURRENCE, engine.BLOCK_LEAN = saved
         engine._block_plan = real_plan
     return seen
 

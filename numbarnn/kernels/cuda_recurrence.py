@@ -42,7 +42,7 @@ import os
 
 from numba import cuda, int64, uint64
 
-from .scalar_math import SOFTMAX, scalar_activation
+from .scalar_math import ACTIVATION_CODES, SOFTMAX, scalar_activation
 
 SIMULATED = os.environ.get("NUMBA_ENABLE_CUDASIM") == "1"
 # The register-tiled matrix products (`project`, and the steps of `recur_tiled`): a
@@ -78,10 +78,16 @@ assert W_LOADS * TILE_THREADS == TILE_DEPTH * TILE_COLS
 # blocks of 512 threads failed to launch. (The simulator's jit takes no bounds.)
 BLOCK_MAX_LAUNCH = 512
 GRID_MAX_LAUNCH = 256
-BLOCK_BOUNDS = {} if SIMULATED else {"launch_bounds": (BLOCK_MAX_LAUNCH,)}
-GRID_BOUNDS = {} if SIMULATED else {"launch_bounds": (GRID_MAX_LAUNCH,)}
+# The second bound (at least one block per multiprocessor) lets ptxas take all the
+# registers the first allows: with the first alone, CUDA 13's ptxas compiling a whole
+# program (not relocatable code, which the compile check builds) held the lean
+# recur_block variants to 64 registers and spilled 12-16 bytes, and recur_block_global
+# to 64 with 66 bytes spilled.
+BLOCK_BOUNDS = {} if SIMULATED else {"launch_bounds": (BLOCK_MAX_LAUNCH, 1)}
+GRID_BOUNDS = {} if SIMULATED else {"launch_bounds": (GRID_MAX_LAUNCH, 1)}
 
 _activation = cuda.jit(device=True)(scalar_activation)
+TANH = ACTIVATION_CODES["tanh"]
 
 
 @cuda.jit(device=True)
@@ -295,19 +301,26 @@ def _combine_parts(z, partial, tid, part, parts):
 
 
 @cuda.jit(device=True)
+def _residual_term(inp, inp_batch_major, inp_is_source, b, j, k, t, like):
+    """The residual input of unit ``j`` of row ``b`` at chunk step ``k`` (input time
+    ``t``), in the dtype of the array ``like``."""
+    ub, uj, uk, ut = uint64(b), uint64(j), uint64(k), uint64(t)
+    if not inp_is_source:
+        return like.dtype.type(inp[uk, ub, uj])
+    if inp_batch_major:
+        return like.dtype.type(inp[ub, ut, uj])
+    return like.dtype.type(inp[ut, ub, uj])
+
+
+@cuda.jit(device=True)
 def _emit(o, live, b, j, k, s, t, inp, inp_batch_major, inp_is_source, residual,
           is_last, zero_output_for_mask, carry, out, want_out, out_batch_major):
     """Write the output of unit ``j`` of row ``b`` at chunk step ``k`` (sequence step
     ``s``, input time ``t``): ``o`` is the new state when ``live``."""
-    ub, uj, uk, us, ut = uint64(b), uint64(j), uint64(k), uint64(s), uint64(t)
+    ub, uj, uk, us = uint64(b), uint64(j), uint64(k), uint64(s)
     if live:
         if residual:
-            if not inp_is_source:
-                o += inp[uk, ub, uj]
-            elif inp_batch_major:
-                o += carry.dtype.type(inp[ub, ut, uj])
-            else:
-                o += carry.dtype.type(inp[ut, ub, uj])
+            o += _residual_term(inp, inp_batch_major, inp_is_source, b, j, k, t, carry)
     elif is_last and not zero_output_for_mask:
         o = carry[ub, uj]
     else:
@@ -550,19 +563,12 @@ def _block_chunk(proj, steps, units, rec, rec_shared, state_shared, rdp, use_rdp
     partial = shared[2 * tile + w_size:2 * tile + w_size + nth]
     states = shared if state_shared else hbuf
     zero = proj.dtype.type(0)
-    if state_shared:  # both halves, their padding zero (it meets zero weights)
-        for pos in range(tid, 2 * tile, nth):
-            r = pos // stride
-            j = pos - r * stride
-            v = zero
-            if r < rows and j < units:  # the first half
-                v = hbuf[uint64(_state_index(s0 % 2, b0 + r, j, batch, units))]
-            shared[pos] = v
+    if state_shared:
+        _fill_block(shared, hbuf, rec, tile, w_size, stride, rows, units, b0, batch, s0,
+                    tid, nth)
     if is_last and s0 == 0:
         for idx in range(tid, work, nth):
             carry[b0 + idx // units, idx % units] = 0
-    for idx in range(tid, w_size, nth):
-        shared[2 * tile + idx] = rec[idx]
     cuda.syncthreads()
     # Where every output fits in one round of the block's threads (the common case)
     # a thread keeps its output for the whole chunk and loads the next step's
@@ -701,13 +707,152 @@ def _block_chunk(proj, steps, units, rec, rec_shared, state_shared, rdp, use_rdp
                       zero_output_for_mask, carry, out, want_out, out_batch_major)
         cuda.syncthreads()  # the step's state is complete before the next reads it
     if state_shared:
-        last = (steps % 2) * tile
-        out_half = (s0 + steps) % 2
-        for idx in range(tid, work, nth):
-            r = idx // units
-            j = idx - r * units
-            hbuf[uint64(_state_index(out_half, b0 + r, j, batch, units))] = shared[
-                last + r * stride + j]
+        _drain_block(shared, hbuf, (steps % 2) * tile, stride, rows, units, b0, batch,
+                     s0 + steps, tid, nth)
+
+
+@cuda.jit(device=True)
+def _fill_block(shared, hbuf, rec, tile, w_size, stride, rows, units, b0, batch, s0, tid,
+                nth):
+    """recur_block's on-chip buffers at the start of a chunk: the block's ``rows`` state
+    rows (from half ``s0 % 2`` of ``hbuf``) in the first half of the double buffer,
+    both halves ``tile`` long with rows ``stride`` apart and their padding zero (it
+    meets zero weights), then ``w_size`` weights copied from ``rec``."""
+    for pos in range(tid, 2 * tile, nth):
+        r = pos // stride
+        j = pos - r * stride
+        v = shared.dtype.type(0)
+        if r < rows and j < units:  # the first half
+            v = hbuf[uint64(_state_index(s0 % 2, b0 + r, j, batch, units))]
+        shared[pos] = v
+    for idx in range(tid, w_size, nth):
+        shared[2 * tile + idx] = rec[idx]
+
+
+@cuda.jit(device=True)
+def _drain_block(shared, hbuf, last, stride, rows, units, b0, batch, s_end, tid, nth):
+    """Copy the block's state rows from the on-chip half at ``last`` to half ``s_end %
+    2`` of ``hbuf`` at the end of a chunk."""
+    for idx in range(tid, rows * units, nth):
+        r = idx // units
+        j = idx - r * units
+        hbuf[uint64(_state_index(s_end % 2, b0 + r, j, batch, units))] = shared[
+            last + r * stride + j]
+
+
+@cuda.jit(device=True)
+def _block_chunk_lean(proj, steps, units, rec, rec_shared, act, mask, has_mask,
+                      mask_batch_major, reverse, s0, total_steps, inp, inp_batch_major,
+                      inp_is_source, residual, is_last, zero_output_for_mask, hbuf, carry,
+                      out, want_out, out_batch_major, rows_per_block):
+    """:func:`_block_chunk` for the common case, with less work per step: the state on
+    chip, every output in one round of the block's threads, no recurrent dropout, not
+    softmax (the engine launches it only then; the arguments are those of
+    recur_block, less the dropout's).
+
+    With one warp per scheduler a step's time is about its instruction count times an
+    instruction's latency (ncu, (1, 1000, 64, 64): a warp issued once per 5.2 cycles,
+    444 instructions per step, of which the dot product is about 100). Here each thread
+    works out its output, its addresses and their clamps once per chunk; the output
+    carry stays in a register for the chunk (written back at its end); the state
+    buffers alternate by a subtraction; a float32 tanh stays float32 (the generic
+    activation switch returns float64).
+    """
+    batch = proj.shape[1]
+    b0 = cuda.blockIdx.x * rows_per_block
+    rows = min(rows_per_block, batch - b0)
+    tid = cuda.threadIdx.x
+    nth = cuda.blockDim.x
+    shared = cuda.shared.array(0, proj.dtype)
+    parts = _parts_per_output(rows_per_block * units, nth)
+    groups, slot_stride, padded = _slot_layout(units, parts)
+    tile = rows_per_block * padded
+    w_size = units * parts * slot_stride if rec_shared else 0
+    partial = shared[2 * tile + w_size:2 * tile + w_size + nth]
+    _fill_block(shared, hbuf, rec, tile, w_size, padded, rows, units, b0, batch, s0, tid,
+                nth)
+    idx = tid // parts
+    part = tid - idx * parts
+    r = idx // units
+    j = idx - r * units
+    valid = idx < rows * units
+    owner = valid and part == 0
+    # Clamped into range: a thread without an output loads (and ignores) a neighbour's.
+    ub = uint64(b0 + min(r, rows - 1))
+    uj = uint64(min(j, units - 1))
+    h_off = r * padded + 4 * part  # this part's first state value, in either half
+    own = r * padded + j  # this output's state, in either half
+    slot = j * parts + part
+    zero = proj.dtype.type(0)
+    c = zero  # the output carry (the last output) of this thread's output
+    if owner and is_last and s0 > 0:
+        c = carry[ub, uj]
+    # The thread's projections, mask values and outputs over time as 1-D views, so a
+    # step's address is one multiply-add (3-D indexing with the layout flags and
+    # clamps per step took about 65 instructions at the top of each step). Without a
+    # mask (or outputs) the placeholder's one value is read (written) at every step.
+    p_row = proj[:, ub, uj]
+    m_b = ub if has_mask else uint64(0)
+    m_row = mask[m_b, :] if mask_batch_major else mask[:, m_b]
+    t_first, t_dir = s0, 1
+    if reverse:
+        t_first, t_dir = total_steps - 1 - s0, -1
+    if not has_mask:
+        t_first, t_dir = 0, 0
+    o_b = ub if want_out else uint64(0)  # (else the (1, 1, 1) placeholder)
+    o_j = uj if want_out else uint64(0)
+    o_row = out[o_b, :, o_j] if out_batch_major else out[:, o_b, o_j]
+    o_first = s0 if out_batch_major or is_last else 0
+    cuda.syncthreads()
+    # The next step's projection and mask are loaded a step ahead, unconditionally
+    # (see _block_chunk).
+    p_next = zero
+    m_next = mask.dtype.type(0)
+    if steps > 0:
+        p_next = p_row[0]
+        m_next = m_row[uint64(t_first)]
+    cur = 0
+    for k in range(steps):
+        p_here, m_here = p_next, m_next
+        k_next = min(k + 1, steps - 1)
+        p_next = p_row[uint64(k_next)]
+        m_next = m_row[uint64(t_first + t_dir * k_next)]
+        nxt = tile - cur
+        z = zero
+        if valid:
+            if rec_shared:
+                z = _dot_slots(z, shared, cur + h_off, 4 * parts,
+                               2 * tile + slot * slot_stride, groups)
+            else:
+                z = _dot_spread(z, shared, cur + h_off, 4 * parts, rec, slot,
+                                units * parts, groups)
+        z = _combine_parts(z, partial, tid, part, parts)
+        if owner:
+            live = m_here != 0 or not has_mask
+            h = shared[uint64(cur + own)]
+            o = zero  # intermediate levels' masked outputs: never read
+            if live:
+                z += p_here
+                if act == TANH:
+                    h = math.tanh(z)
+                else:
+                    h = proj.dtype.type(_activation(act, z))
+                o = h
+                if residual:
+                    o += _residual_term(inp, inp_batch_major, inp_is_source, ub, uj, k,
+                                        _source_step(s0 + k, total_steps, reverse),
+                                        carry)
+            elif is_last and not zero_output_for_mask:
+                o = c
+            shared[uint64(nxt + own)] = h
+            c = o
+            if want_out:
+                o_row[uint64(o_first + k)] = o
+        cur = nxt
+        cuda.syncthreads()  # the step's state is complete before the next reads it
+    if owner and is_last:
+        carry[ub, uj] = c
+    _drain_block(shared, hbuf, cur, padded, rows, units, b0, batch, s0 + steps, tid, nth)
 
 
 # recur_block, by where the recurrent matrix and the state live (the engine's plan picks
@@ -750,6 +895,35 @@ def recur_block_global(proj, steps, units, rec, rdp, use_rdp, act, mask, has_mas
                  has_mask, mask_batch_major, reverse, s0, total_steps, inp,
                  inp_batch_major, inp_is_source, residual, is_last, zero_output_for_mask,
                  hbuf, carry, out, want_out, out_batch_major, rows_per_block)
+
+
+# recur_block's lean variants (see _block_chunk_lean): recur_block's arguments, less
+# the recurrent dropout's two.
+
+
+@cuda.jit(cache=not SIMULATED, **BLOCK_BOUNDS)
+def recur_block_lean(proj, steps, units, rec, act, mask, has_mask, mask_batch_major,
+                     reverse, s0, total_steps, inp, inp_batch_major, inp_is_source,
+                     residual, is_last, zero_output_for_mask, hbuf, carry, out, want_out,
+                     out_batch_major, rows_per_block):
+    """:func:`_block_chunk_lean` with the matrix (slots) in shared memory."""
+    _block_chunk_lean(proj, steps, units, rec, True, act, mask, has_mask,
+                      mask_batch_major, reverse, s0, total_steps, inp, inp_batch_major,
+                      inp_is_source, residual, is_last, zero_output_for_mask, hbuf, carry,
+                      out, want_out, out_batch_major, rows_per_block)
+
+
+@cuda.jit(cache=not SIMULATED, **BLOCK_BOUNDS)
+def recur_block_l2_lean(proj, steps, units, rec, act, mask, has_mask, mask_batch_major,
+                        reverse, s0, total_steps, inp, inp_batch_major, inp_is_source,
+                        residual, is_last, zero_output_for_mask, hbuf, carry, out,
+                        want_out, out_batch_major, rows_per_block):
+    """:func:`_block_chunk_lean` with the matrix (slots interleaved) read from global
+    memory (L2)."""
+    _block_chunk_lean(proj, steps, units, rec, False, act, mask, has_mask,
+                      mask_batch_major, reverse, s0, total_steps, inp, inp_batch_major,
+                      inp_is_source, residual, is_last, zero_output_for_mask, hbuf, carry,
+                      out, want_out, out_batch_major, rows_per_block)
 
 
 @cuda.jit(device=True)
