@@ -775,3 +775,34 @@ def test_lean_block_kernels_match_the_general_ones_and_the_reference(
     suffix = "" if weights == "shared" else "_l2"
     ran = {name for name in counts if name.startswith("recur")}
     assert ran == {f"recur_block{suffix}_lean" if lean else f"recur_block{suffix}"}
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not READY or "simulator" in str(WHY), reason="needs a real GPU")
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_fast_launches_give_numba_cudas_own_results(rng, monkeypatch, dtype):
+    """The engine's launches through numbarnn.kernels.cuda_launch pass what
+    numba-cuda's call path passes: the same stack (two levels, a residual, a mask, an
+    initial state, a strided input) gives bit-identical results both ways, and the
+    fast path did take the launches."""
+    from numbarnn.kernels import cuda as cuda_kernels
+    from numbarnn.kernels import cuda_launch
+    launched = []
+    fast = cuda_launch.launch
+    monkeypatch.setattr(cuda_launch, "launch",
+                        lambda compiled, *rest: (launched.append(compiled), fast(
+                            compiled, *rest)))
+    cells, _ = _stack(rng, (6, 6), 5, residual=True, dtype=dtype)
+    cells[0] = make_cell(6, 5, rng, dtype=dtype)[0]  # (no residual from 5 features)
+    layer = nr.RNN(cells, return_sequences=True, return_state=True, dtype=dtype)
+    x = _dev().to_device(rng.standard_normal((9, 4, 5)))[::2]  # strided, float64
+    mask = random_mask(rng, 5, 4, "random")
+    h0 = [rng.standard_normal((5, 6)) for _ in cells]
+    with nr.device("cuda"):
+        got = [_host(a) for a in layer(x, mask=mask, initial_state=h0)]
+    assert launched
+    monkeypatch.setattr(cuda_kernels, "FAST_LAUNCH", False)
+    with nr.device("cuda"):
+        want = [_host(a) for a in layer(x, mask=mask, initial_state=h0)]
+    for g, w in zip(got, want):
+        np.testing.assert_array_equal(g, w)

@@ -31,6 +31,7 @@ import threading
 import numpy as np
 from numba import cuda
 
+from . import cuda_launch
 from . import cuda_recurrence as kernels
 from . import plan
 from .cuda_support import is_device_array, is_numba_device_array
@@ -69,6 +70,8 @@ BLOCK_REGISTERS = 128
 # recur_block's lean variants where they apply (state on chip, one round of threads,
 # no recurrent dropout, not softmax); False runs the general kernels everywhere (tests).
 BLOCK_LEAN = True
+# Launches through numbarnn.kernels.cuda_launch (False: numba-cuda's call path alone).
+FAST_LAUNCH = True
 RECURRENCE = os.environ.get("NUMBARNN_CUDA_RECURRENCE", "auto")
 if RECURRENCE not in ("auto", "block", "grid", "tiled"):
     raise ValueError("NUMBARNN_CUDA_RECURRENCE must be 'auto', 'block', 'grid' or "
@@ -94,21 +97,28 @@ def to_device(x):
 
 def _launch(kernel, grid, block, shared_bytes, *args):
     """Launch ``kernel``; every launch goes through here (the compile check in
-    :mod:`numbarnn.kernels.cuda_check` records the argument types at this point)."""
-    if shared_bytes > DEFAULT_SHARED_BYTES and not kernels.SIMULATED:
-        _allow_shared(kernel, args, shared_bytes)
-    kernel[grid, block, 0, shared_bytes](*args)
+    :mod:`numbarnn.kernels.cuda_check` records the argument types at this point).
+    On a GPU through :mod:`~numbarnn.kernels.cuda_launch` where it can (FAST_LAUNCH)."""
+    if kernels.SIMULATED:
+        kernel[grid, block, 0, shared_bytes](*args)
+        return
+    compiled = cuda_launch.compiled_for(kernel, args) if FAST_LAUNCH else None
+    if shared_bytes > DEFAULT_SHARED_BYTES:
+        _allow_shared(kernel, compiled or kernel._compile_for_args(*args), shared_bytes)
+    if compiled is None:
+        kernel[grid, block, 0, shared_bytes](*args)
+    else:
+        cuda_launch.launch(compiled, grid, block, shared_bytes, args)
 
 
 _SHARED_GRANTED = {}  # id(compiled kernel) -> dynamic shared bytes it may launch with
 
 
-def _allow_shared(kernel, args, shared_bytes):
-    """Let the compiled ``kernel`` for ``args`` launch with ``shared_bytes`` of dynamic
-    shared memory. Past 48 KiB the driver refuses a launch unless the kernel's
+def _allow_shared(kernel, compiled, shared_bytes):
+    """Let ``compiled`` (an overload of ``kernel``) launch with ``shared_bytes`` of
+    dynamic shared memory. Past 48 KiB the driver refuses a launch unless the kernel's
     MAX_DYNAMIC_SHARED_SIZE_BYTES attribute was raised; numba-cuda has no API for it,
     so it is set here as numba-cuda sets its own carveout attribute."""
-    compiled = kernel._compile_for_args(*args)  # the overload the launch will use
     if _SHARED_GRANTED.get(id(compiled), 0) >= shared_bytes:
         return
     from numba.cuda.cudadrv.driver import binding, driver
