@@ -729,6 +729,8 @@ def _count_launches(monkeypatch):
      "float64"),
     (4, 5, (2, 2), False, False, "none", True, True, False, True, "tanh", 12, "float32"),
     (1, 8, (3,), True, False, "random", True, False, True, False, "elu", 0, "float32"),
+    # rows of 8: two blocks, the second with one row
+    (9, 5, (2, 2), True, True, "random", False, True, True, True, "tanh", 0, "float64"),
 ], ids=str)
 def test_lean_block_kernels_match_the_general_ones_and_the_reference(
         rng, monkeypatch, lean, weights, case):
@@ -745,7 +747,12 @@ def test_lean_block_kernels_match_the_general_ones_and_the_reference(
     if chunk:
         monkeypatch.setattr(cuda_kernels, "CHUNK_ELEMENTS", chunk)
     if weights == "global":  # the state alone on chip: recur_block_l2(_lean)
-        monkeypatch.setattr(cuda_kernels, "SHARED_BYTES", 8 * (2 * 4 * 8 + 32))
+        from numbarnn.kernels import cuda_recurrence as kernels
+        itemsize = np.dtype(dtype).itemsize
+        rows = min(batch, 8)
+        state_bytes = [itemsize * (2 * rows * kernels.slot_layout(
+            u, kernels.parts_per_output(rows * u, 32))[2] + 32) for u in units]
+        monkeypatch.setattr(cuda_kernels, "SHARED_BYTES", min(state_bytes))
     counts = _count_launches(monkeypatch)
     cells, levels = [], []
     in_dim = 4
@@ -775,6 +782,8 @@ def test_lean_block_kernels_match_the_general_ones_and_the_reference(
     suffix = "" if weights == "shared" else "_l2"
     ran = {name for name in counts if name.startswith("recur")}
     assert ran == {f"recur_block{suffix}_lean" if lean else f"recur_block{suffix}"}
+    if batch > 8:
+        assert cuda_kernels._block_plan(batch, units[0], 8)[0] == 8
 
 
 @pytest.mark.gpu

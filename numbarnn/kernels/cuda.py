@@ -9,7 +9,10 @@ kernel). Which recurrence kernel runs is chosen per level:
   only block barriers) when the recurrent matrix fits in a block's shared memory next
   to the state tile, for softmax (which needs whole rows), and for matrices too small
   to be worth a grid barrier per step (``recur_block_l2`` then reads the matrix from
-  global memory, ``recur_block_global`` the state too where a row is too wide);
+  global memory, ``recur_block_global`` the state too where a row is too wide). Where
+  a block's outputs fit one round of its threads, without recurrent dropout and not
+  for softmax, its lean variants run instead (``recur_block_lean``,
+  ``recur_block_l2_lean``: fewer instructions per step);
 * ``recur_grid`` (cooperative: each block owns a slice of units and keeps those
   columns of the recurrent matrix in shared memory, one grid barrier per step) for
   larger matrices while a block has few batch rows to walk per step;
@@ -54,7 +57,8 @@ SHARED_BYTES = DEFAULT_SHARED_BYTES
 GRID_SHARED_BYTES = None
 # Threads per block of recur_block and recur_grid (powers of two). The simulator runs
 # each as a Python thread (16 for recur_block: the tests' small layers then run on
-# both its lean variants, in one round, and its general kernels, in several). On the GPU recur_block's are chosen per plan
+# both its lean variants, in one round, and its general kernels, in several). On the
+# GPU recur_block's are chosen per plan
 # (:func:`_block_threads`) unless BLOCK_THREADS is set; recur_grid takes the most its
 # launch bound allows (`python -m numbarnn.gpu_bench --sweep` on an H200: 512 beat 256
 # and 128 at every target shape it runs, before hoisting its index arithmetic out of

@@ -12,7 +12,9 @@ masked step holds every state and repeats the previous output, or zero with
   matrices that fit in shared memory, and for softmax (which needs whole rows). Two
   variants of it read the matrix from global memory: :func:`recur_block_l2` (the
   state still on chip) and :func:`recur_block_global` (rows too wide for shared
-  memory);
+  memory). :func:`recur_block_lean` and :func:`recur_block_l2_lean` do the common
+  case (every output in one round of threads, no recurrent dropout, not softmax) in
+  fewer instructions per step;
 * :func:`recur_grid`: every step of a chunk in one cooperative launch; each block owns
   a slice of the units (its columns of the recurrent matrix stay in shared memory) and
   a tile of batch rows, and the blocks exchange the state through global memory with
