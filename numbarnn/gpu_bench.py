@@ -14,6 +14,9 @@ also splits one call's time into its kernels (CUDA events around each launch) an
 rest (host work between launches). ``--peers cudnn jax`` picks the peers: cuDNN through
 PyTorch, and ``jax.lax.scan`` under ``jit`` (XLA) with matmul precision "highest".
 
+``--launch-cost`` times the host's share of a recurrence launch instead (zero steps,
+through the engine's launch path and numba-cuda's) and writes ``gpu_launch_cost.json``.
+
 ``--sweep`` times the launch parameters instead (threads per block, and shared memory
 past the 48 KiB default) for each kernel and shape, and writes ``gpu_sweep.json``: the
 measurements behind the constants of :mod:`numbarnn.kernels.cuda`.
@@ -240,6 +243,61 @@ def _sweep(shapes, repeats, output_dir):
         json.dump(rows, f, indent=1)
 
 
+# --launch-cost: shapes whose recurrence runs on recur_block (steps: its second argument).
+LAUNCH_COST_SHAPES = [(1, 1000, 64, 64), (32, 100, 64, 128)]
+
+
+def _launch_cost(shapes, launches, output_dir):
+    """Host microseconds per recur_block launch of zero steps (the GPU then finishes
+    each launch before the host has the next ready), through the engine's launch path
+    and through numba-cuda's (FAST_LAUNCH off), alternated twice."""
+    import time
+
+    from numba import cuda
+
+    from .kernels import cuda as engine
+    rows = []
+    saved = engine.FAST_LAUNCH
+    try:
+        for shape in shapes:
+            x, weights = _problem(shape)
+            layer, x_dev = _layer(shape, x, weights)
+            layer(x_dev)
+            seen, real = [], engine._launch
+
+            def recording(kernel, *rest):
+                seen.append((kernel, rest))
+                real(kernel, *rest)
+            engine._launch = recording
+            try:
+                layer(x_dev)
+            finally:
+                engine._launch = real
+            for kernel, (grid, block, shared, *args) in seen:
+                name = kernel.py_func.__name__
+                if not name.startswith("recur_block"):
+                    continue
+                args[1] = 0  # no steps
+                for fast in (True, False, True, False):
+                    engine.FAST_LAUNCH = fast
+                    cuda.synchronize()
+                    start = time.perf_counter()
+                    for _ in range(launches):
+                        engine._launch(kernel, grid, block, shared, *args)
+                    cuda.synchronize()
+                    us = (time.perf_counter() - start) / launches * 1e6
+                    rows.append({"shape": list(shape), "kernel": name,
+                                 "arguments": len(args), "fast_launch": fast,
+                                 "us_per_launch": us})
+                    print(f"{str(tuple(shape)):>24} {name:>20} {len(args)} args  "
+                          f"{'engine' if fast else 'numba-cuda'} path "
+                          f"{us:8.1f} us per launch", flush=True)
+    finally:
+        engine.FAST_LAUNCH = saved
+    with open(os.path.join(output_dir, "gpu_launch_cost.json"), "w") as f:
+        json.dump(rows, f, indent=1)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m numbarnn.gpu_bench",
                                      description=__doc__.splitlines()[0])
@@ -253,6 +311,10 @@ def main(argv=None):
                         help="peers timed beside numbarnn (default: cudnn)")
     parser.add_argument("--sweep", action="store_true",
                         help="time the launch parameters instead (gpu_sweep.json)")
+    parser.add_argument("--launch-cost", action="store_true",
+                        help="host time per recur_block launch instead, engine path "
+                             "and numba-cuda's (gpu_launch_cost.json; --repeats "
+                             "launches each, 100 times over)")
     args = parser.parse_args(argv)
     if args.repeats < 1:
         parser.error(f"--repeats must be at least 1. Received: {args.repeats}")
@@ -261,6 +323,10 @@ def main(argv=None):
     shapes = QUICK_SHAPES if args.quick else GPU_SHAPES
     if args.sweep:
         _sweep(shapes, args.repeats, args.output_dir)
+        return 0
+    if args.launch_cost:
+        _launch_cost(shapes if args.quick else LAUNCH_COST_SHAPES, 100 * args.repeats,
+                     args.output_dir)
         return 0
     rows = []
     for shape in shapes:

@@ -817,3 +817,25 @@ def test_fast_launches_give_numba_cudas_own_results(rng, monkeypatch, dtype):
         want = [_host(a) for a in layer(x, mask=mask, initial_state=h0)]
     for g, w in zip(got, want):
         np.testing.assert_array_equal(g, w)
+
+
+@needs_cuda
+def test_gpu_bench_launch_cost_smoke_run(tmp_path, monkeypatch):
+    """``--launch-cost`` times each recur_block launch of zero steps both ways and
+    leaves the launch path as it found it (in the simulator both take numba's)."""
+    import json
+
+    from numbarnn import gpu_bench
+    from numbarnn.kernels import cuda as engine
+    asked = []
+    real = gpu_bench._launch_cost
+    monkeypatch.setattr(gpu_bench, "_launch_cost", lambda *a: asked.append(a))
+    assert gpu_bench.main(["--launch-cost", "--repeats", "20",
+                           "--output-dir", str(tmp_path)]) == 0
+    assert asked == [(gpu_bench.LAUNCH_COST_SHAPES, 2000, str(tmp_path))]
+    real(gpu_bench.QUICK_SHAPES, 3, str(tmp_path))
+    rows = json.loads((tmp_path / "gpu_launch_cost.json").read_text())
+    assert [r["fast_launch"] for r in rows] == [True, False, True, False]
+    assert all(r["kernel"].startswith("recur_block") and r["us_per_launch"] > 0
+               for r in rows)
+    assert engine.FAST_LAUNCH is True
