@@ -337,6 +337,7 @@ def main(argv=None):
         for recurrence in args.recurrence:
             ms, best, ours = _numbarnn(shape, x, weights, args.repeats, recurrence)
             ms = ms or float("nan")  # the simulator's events measure nothing
+            best = best or float("nan")
             row = {"shape": list(shape), "recurrence": recurrence, "numbarnn_ms": ms,
                    "numbarnn_best_ms": best,
                    "us_per_step": ms * 1e3 / steps, "tflops": flop / (ms * 1e-3) / 1e12}

@@ -257,8 +257,9 @@ def test_gpu_bench_smoke_run_writes_its_table(tmp_path, capsys):
     assert [(tuple(r["shape"]), r["recurrence"]) for r in rows] == [
         (tuple(s), kind) for s in gpu_bench.QUICK_SHAPES
         for kind in ("block", "grid", "tiled")]
-    assert all(r["numbarnn_best_ms"] <= r["numbarnn_ms"] or r["numbarnn_ms"] != r[
-        "numbarnn_ms"] for r in rows)  # (NaN in the simulator)
+    times = np.array([[r["numbarnn_best_ms"], r["numbarnn_ms"]] for r in rows])
+    # (the simulator's events measure nothing: NaN both)
+    assert np.all((times[:, 0] <= times[:, 1]) | np.isnan(times).all(axis=1))
     assert engine.RECURRENCE == "auto"
     assert "numbarnn" in capsys.readouterr().out
 
