@@ -82,6 +82,8 @@ def _config(grid, block, shared_bytes, cooperative):
             config = core["config"](**dims, is_cooperative=cooperative)
         else:
             config = core["config"](**dims, cooperative_launch=cooperative)
+        if len(_CONFIGS) >= 4096:  # (one per grid: a process seeing many batch sizes)
+            _CONFIGS.clear()
         _CONFIGS[key] = config
     return config
 
