@@ -22,6 +22,7 @@ past the 48 KiB default) for each kernel and shape, and writes ``gpu_sweep.json`
 measurements behind the constants of :mod:`numbarnn.kernels.cuda`.
 """
 import argparse
+import contextlib
 import json
 import os
 import time
@@ -51,10 +52,6 @@ def _event_times(fn, repeats):
     return times
 
 
-def _event_ms(fn, repeats):
-    return float(np.median(_event_times(fn, repeats)))
-
-
 def _layer(shape, x, weights):
     """A built SimpleRNN with ``weights`` and ``x`` on the device."""
     from numba import cuda
@@ -81,24 +78,32 @@ def _numbarnn(shape, x, weights, repeats, recurrence="auto"):
     return float(np.median(times)), float(np.min(times)), out["h"].copy_to_host()
 
 
+@contextlib.contextmanager
+def _launches_through(wrap):
+    """In the body every engine launch goes through ``wrap(launch, kernel, grid,
+    block, shared_bytes, *args)``, ``launch`` being the engine's own."""
+    from .kernels import cuda as engine
+    real = engine._launch
+    engine._launch = lambda *launch_args: wrap(real, *launch_args)
+    try:
+        yield
+    finally:
+        engine._launch = real
+
+
 def _kernel_split(layer, x_dev):
     """``{kernel name: GPU ms}`` of one call, from CUDA events around each launch."""
     from numba import cuda
+    spans = []
 
-    from .kernels import cuda as engine
-    real, spans = engine._launch, []
-
-    def timed(kernel, grid, block, shared_bytes, *args):
+    def timed(launch, kernel, *launch_args):
         start, stop = cuda.event(), cuda.event()
         start.record()
-        real(kernel, grid, block, shared_bytes, *args)
+        launch(kernel, *launch_args)
         stop.record()
         spans.append((kernel.py_func.__name__, start, stop))
-    engine._launch = timed
-    try:
+    with _launches_through(timed):
         layer(x_dev)
-    finally:
-        engine._launch = real
     cuda.synchronize()
     split = {}
     for name, start, stop in spans:
@@ -251,8 +256,6 @@ def _launch_cost(shapes, launches, output_dir):
     """Host microseconds per recur_block launch of zero steps (the GPU then finishes
     each launch before the host has the next ready), through the engine's launch path
     and through numba-cuda's (FAST_LAUNCH off), alternated twice."""
-    import time
-
     from numba import cuda
 
     from .kernels import cuda as engine
@@ -263,16 +266,13 @@ def _launch_cost(shapes, launches, output_dir):
             x, weights = _problem(shape)
             layer, x_dev = _layer(shape, x, weights)
             layer(x_dev)
-            seen, real = [], engine._launch
+            seen = []
 
-            def recording(kernel, *rest):
+            def recording(launch, kernel, *rest):
                 seen.append((kernel, rest))
-                real(kernel, *rest)
-            engine._launch = recording
-            try:
+                launch(kernel, *rest)
+            with _launches_through(recording):
                 layer(x_dev)
-            finally:
-                engine._launch = real
             for kernel, (grid, block, shared, *args) in seen:
                 name = kernel.py_func.__name__
                 if not name.startswith("recur_block"):

@@ -318,6 +318,27 @@ def _recurrence_plans(levels, batch, itemsize):
     return plans
 
 
+def _block_kernel(block_plan, level, recurrent_dropout, mirror, l):
+    """``(kernel, recurrent matrix, lean)``: the recur_block kernel for ``block_plan``
+    (see :func:`_block_plan`) of level ``l`` and the matrix in its layout (slots on
+    chip, interleaved slots in global memory beside a padded state on chip, else
+    row-major). The lean variants (BLOCK_LEAN) where the state is on chip, every
+    output fits one round of the block's threads (split dot products keep the parts
+    within the threads: one round exactly when the outputs are no more than the
+    threads), without recurrent dropout and not for softmax."""
+    rows, threads, _, rec_shared, state_shared = block_plan
+    parts = kernels.parts_per_output(rows * level.units, threads)
+    lean = (BLOCK_LEAN and state_shared and not recurrent_dropout
+            and level.activation != "softmax" and rows * level.units <= threads)
+    if rec_shared:
+        kernel = kernels.recur_block_lean if lean else kernels.recur_block
+        return kernel, mirror.rec_slots(l, parts), lean
+    if state_shared:
+        kernel = kernels.recur_block_l2_lean if lean else kernels.recur_block_l2
+        return kernel, mirror.rec_spread(l, parts), lean
+    return kernels.recur_block_global, mirror.levels[l]["rec_flat"], False
+
+
 def _slot_weights(columns, parts):
     """The (units, n) matrix ``columns`` in the slot layout of
     :func:`~.cuda_recurrence.slot_layout`, shape (n, parts, slot stride): slot (j, p)
@@ -555,23 +576,9 @@ def _run(levels, mirror, x, mask, states, go_backwards, zero_output_for_mask,
                       state_buffer, carry, out, want_out,
                       last and return_sequences and not time_major)
             if kind == "block":
-                rows, threads, shared, rec_shared, state_shared = p
-                # The matrix's layout: slots on chip, interleaved slots in global
-                # memory beside a padded state on chip, else row-major.
-                parts = kernels.parts_per_output(rows * s.units, threads)
-                if rec_shared:
-                    kernel, rec = kernels.recur_block, mirror.rec_slots(l, parts)
-                elif state_shared:
-                    kernel, rec = kernels.recur_block_l2, mirror.rec_spread(l, parts)
-                else:
-                    kernel, rec = kernels.recur_block_global, weights["rec_flat"]
-                args = common
-                if (BLOCK_LEAN and state_shared and not use_rec
-                        and s.activation != "softmax"
-                        and rows * s.units * parts <= threads):  # one round
-                    kernel = (kernels.recur_block_lean if rec_shared
-                              else kernels.recur_block_l2_lean)
-                    args = common[2:]  # (no recurrent dropout)
+                rows, threads, shared = p[:3]
+                kernel, rec, lean = _block_kernel(p, s, use_rec, mirror, l)
+                args = common[2:] if lean else common  # (lean: no recurrent dropout)
                 _launch(kernel, math.ceil(batch / rows), threads, shared, proj, n,
                         s.units, rec, *args, rows)
             else:

@@ -22,7 +22,7 @@ __all__ = ["launch", "compiled_for"]
 _ARRAYS = weakref.WeakKeyDictionary()  # device array -> [numba type, parameters]
 _COMPILED = {}  # (kernel, argument type key) -> compiled kernel
 _CONFIGS = {}  # (grid, block, shared bytes, cooperative) -> cuda.core LaunchConfig
-_STATE = {}  # "stream", "launch", "config": cuda.core's, once found
+_STATE = {}  # cuda.core's and numba-cuda's pieces used here, once found
 
 
 def _array_entry(a):
@@ -36,13 +36,13 @@ def _array_entry(a):
 def _type_key(args):
     """A key that fixes the numba types of ``args``, or None for an argument other
     than a numba device array, a bool or an int."""
-    from numba.cuda.cudadrv.devicearray import DeviceNDArrayBase
+    device_array = _cuda_core()["device_array"]
     key = []
     for a in args:
         kind = type(a)
         if kind is bool or kind is int:
             key.append(kind)
-        elif isinstance(a, DeviceNDArrayBase):
+        elif isinstance(a, device_array):
             key.append(_array_entry(a)[0])
         else:
             return None
@@ -65,10 +65,12 @@ def compiled_for(kernel, args):
 def _cuda_core():
     if not _STATE:
         from numba.cuda.cudadrv import driver
+        from numba.cuda.cudadrv.devicearray import DeviceNDArrayBase
         from numba.cuda.dispatcher import LaunchConfig, launch
         from numba.cuda._compat import CUDA_CORE_GE_1_0
         _STATE.update(stream=driver._to_core_stream(0), launch=launch,
-                      config=LaunchConfig, new_config=CUDA_CORE_GE_1_0)
+                      config=LaunchConfig, new_config=CUDA_CORE_GE_1_0,
+                      device_array=DeviceNDArrayBase)
     return _STATE
 
 

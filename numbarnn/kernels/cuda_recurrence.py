@@ -520,6 +520,30 @@ def project(x, x_batch_major, reverse, s0, total_steps, steps, units, drop, use_
 
 
 @cuda.jit(device=True)
+def _block_layout(proj, units, rows_per_block, rec_shared, state_shared):
+    """Where a recur_block block works: ``(batch, first row b0, its rows, parts per
+    output, groups, slot stride, padded row, state row stride, tile, weights size)``.
+
+    Threads per output (``parts``): when the block has more threads than outputs, they
+    split each dot product (a shorter chain per step) and add the parts
+    (_combine_parts). Counted for a full block, so every block (the last may have
+    fewer rows) reads the one slot layout of the weights. State ``(r, j)`` of a half
+    is ``stride`` apart per row (padded on chip, ``units`` in place in hbuf); a half is
+    ``tile`` long on chip (0 when the state stays in hbuf); the weights on chip take
+    ``w_size`` (0 when they stay in global memory).
+    """
+    batch = proj.shape[1]
+    b0 = cuda.blockIdx.x * rows_per_block
+    rows = min(rows_per_block, batch - b0)
+    parts = _parts_per_output(rows_per_block * units, cuda.blockDim.x)
+    groups, slot_stride, padded = _slot_layout(units, parts)
+    stride = padded if state_shared else units
+    tile = rows_per_block * stride if state_shared else 0
+    w_size = units * parts * slot_stride if rec_shared else 0
+    return batch, b0, rows, parts, groups, slot_stride, padded, stride, tile, w_size
+
+
+@cuda.jit(device=True)
 def _block_chunk(proj, steps, units, rec, rec_shared, state_shared, rdp, use_rdp, act,
                  mask, has_mask, mask_batch_major, reverse, s0, total_steps, inp,
                  inp_batch_major, inp_is_source, residual, is_last, zero_output_for_mask,
@@ -545,23 +569,12 @@ def _block_chunk(proj, steps, units, rec, rec_shared, state_shared, rdp, use_rdp
     when ``reverse``) or the previous level's chunk output (processing order,
     time-major).
     """
-    batch = proj.shape[1]
-    b0 = cuda.blockIdx.x * rows_per_block
-    rows = min(rows_per_block, batch - b0)
-    work = rows * units
     tid = cuda.threadIdx.x
     nth = cuda.blockDim.x
+    batch, b0, rows, parts, groups, slot_stride, padded, stride, tile, w_size = (
+        _block_layout(proj, units, rows_per_block, rec_shared, state_shared))
+    work = rows * units
     shared = cuda.shared.array(0, proj.dtype)
-    # Threads per output: when the block has more threads than outputs, they split
-    # each dot product (a shorter chain per step) and add the parts (_combine_parts).
-    # Counted for a full block, so every block (the last may have fewer rows) reads
-    # the one slot layout of the weights.
-    parts = _parts_per_output(rows_per_block * units, nth)
-    groups, slot_stride, padded = _slot_layout(units, parts)
-    stride = padded if state_shared else units  # between state rows
-    # state (r, j) of half p is states[p_base + r * stride + j]
-    tile = rows_per_block * stride if state_shared else 0
-    w_size = units * parts * slot_stride if rec_shared else 0
     partial = shared[2 * tile + w_size:2 * tile + w_size + nth]
     states = shared if state_shared else hbuf
     zero = proj.dtype.type(0)
@@ -760,16 +773,11 @@ def _block_chunk_lean(proj, steps, units, rec, rec_shared, act, mask, has_mask,
     buffers alternate by a subtraction; a float32 tanh stays float32 (the generic
     activation switch returns float64).
     """
-    batch = proj.shape[1]
-    b0 = cuda.blockIdx.x * rows_per_block
-    rows = min(rows_per_block, batch - b0)
     tid = cuda.threadIdx.x
     nth = cuda.blockDim.x
+    batch, b0, rows, parts, groups, slot_stride, padded, _, tile, w_size = (
+        _block_layout(proj, units, rows_per_block, rec_shared, True))
     shared = cuda.shared.array(0, proj.dtype)
-    parts = _parts_per_output(rows_per_block * units, nth)
-    groups, slot_stride, padded = _slot_layout(units, parts)
-    tile = rows_per_block * padded
-    w_size = units * parts * slot_stride if rec_shared else 0
     partial = shared[2 * tile + w_size:2 * tile + w_size + nth]
     _fill_block(shared, hbuf, rec, tile, w_size, padded, rows, units, b0, batch, s0, tid,
                 nth)
