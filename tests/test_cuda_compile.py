@@ -46,7 +46,7 @@ def _start_compile_check():
     return proc
 
 
-# Started when this module is collected: the check (about 100 s of compiling, on one
+# Started when this module is collected: the check (about 140 s of compiling, on one
 # core) then runs beside the rest of the suite instead of after it.
 _COMPILE_CHECK = _start_compile_check()
 
