@@ -260,3 +260,22 @@ def test_non_finite_values_follow_tf(engine, activation):
         want = np.array([activate(activation, np.array([v]))[0] for v in x.ravel()])
     np.testing.assert_array_equal(np.isnan(got.ravel()), np.isnan(want))
     np.testing.assert_allclose(got.ravel(), want, rtol=1e-12, atol=0)
+
+
+@pytest.mark.parametrize("dtype", ["int64", "bool"])
+def test_dropout_on_integer_step_inputs_keeps_its_scale(dtype):
+    # A cell called directly on integer (or bool) inputs and states: the masks are
+    # floating, so kept entries are scaled by 1/(1-rate), not rounded down to 1.
+    cell = nr.SimpleRNNCell(2, dropout=0.3, recurrent_dropout=0.3, activation="linear",
+                            kernel_initializer="ones", recurrent_initializer="identity",
+                            seed=0)
+    x = np.ones((400, 1), dtype)
+    h = np.ones((400, 2), dtype)
+    out, [state] = cell(x, [h], training=True)
+    assert out.dtype == np.float32
+    in_mask = cell._dropout_mask_cache
+    rec_mask = cell._recurrent_dropout_mask_cache
+    np.testing.assert_allclose(np.unique(in_mask), [0.0, 1 / 0.7], rtol=1e-6)
+    np.testing.assert_allclose(np.unique(rec_mask), [0.0, 1 / 0.7], rtol=1e-6)
+    np.testing.assert_allclose(out, in_mask[:, :1] + rec_mask, rtol=1e-6)
+    np.testing.assert_array_equal(state, out)

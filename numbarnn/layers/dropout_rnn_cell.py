@@ -2,7 +2,8 @@
 
 A mask is drawn once per layer call, on the first step, and reused for every step. A
 training call with a rate of 1 (or more) raises ``ValueError``, as ``tf.nn.dropout``
-does in tf-keras.
+does in tf-keras. A mask has its input's dtype when that is floating, else float32
+(an integer mask could not hold the ``1/(1-rate)`` scale).
 """
 import numpy as np
 
@@ -47,6 +48,8 @@ class DropoutRNNCellMixin:
         if cached is None:
             shape = np.shape(inputs)
             dtype = np.asarray(inputs).dtype
+            if dtype.kind != "f":  # an integer mask would round 1/(1-rate) to 1
+                dtype = np.dtype("float32")
             if training and rate >= 1:
                 # tf-keras clips the rate to [0, 1], then tf.nn.dropout rejects 1
                 raise ValueError(

@@ -132,13 +132,15 @@ class SimpleRNNCell(DropoutRNNCellMixin, Layer):
         """
         prev = states[0] if is_nested(states) else states
         self._check_step(inputs, prev)
+        kernel = self.kernel.value()
+        # Cast before drawing the dropout masks: a mask takes its input's dtype, and an
+        # integer one would round the 1/(1-rate) scale down to 1.
+        inputs, prev = (_as_float(v, kernel.dtype) for v in (inputs, prev))
         # Outside training the masks would be ones: none are drawn (nor cached on the
         # cell, which calls from several threads share).
         dp_mask = self.get_dropout_mask_for_cell(inputs, training) if training else None
         rec_dp_mask = (self.get_recurrent_dropout_mask_for_cell(prev, training)
                        if training else None)
-        kernel = self.kernel.value()
-        inputs, prev = (_as_float(v, kernel.dtype) for v in (inputs, prev))
         x = inputs * dp_mask if dp_mask is not None else inputs
         h = np.dot(x, kernel)
         if self.bias is not None:
