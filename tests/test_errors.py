@@ -442,3 +442,29 @@ def test_a_python_cell_cannot_write_into_the_callers_inputs(rng):
         with pytest.raises(ValueError, match="read-only"):
             nr.RNN(Scribbler(), time_major=time_major)(x)
     np.testing.assert_array_equal(x, before)
+
+
+def test_stacked_cells_called_with_a_wrong_number_of_states():
+    # tf-keras packs the states with tf.nest, which raises ValueError ("Could not pack
+    # sequence"): neither too few (an IndexError here before) nor too many (silently
+    # dropped) states pass.
+    stack = nr.StackedRNNCells([nr.SimpleRNNCell(3), nr.SimpleRNNCell(2)])
+    x = np.ones((2, 4), "float32")
+    h1, h2 = np.zeros((2, 3), "float32"), np.zeros((2, 2), "float32")
+    for states, count in (([h1], 1), ([h1, h2, h2], 3)):
+        with pytest.raises(ValueError, match=re.escape(
+                'Layer "stacked_rnn_cells" expects 2 states (its `state_size` is (3, 2)), '
+                f"but it received {count} state values.")):
+            stack(x, states)
+    out, (s1, s2) = stack(x, [h1, h2])
+    assert out.shape == (2, 2) and s1.shape == (2, 3)
+    np.testing.assert_array_equal(s2, out)
+
+
+def test_pack_sequence_as_needs_one_item_per_leaf():
+    from numbarnn.layers.rnn_utils import pack_sequence_as
+    assert pack_sequence_as((1, [2, 3]), "abc") == ("a", ["b", "c"])
+    for flat in ("ab", "abcd"):
+        with pytest.raises(ValueError, match=f"Structure had 3 atoms, but flat_sequence "
+                                             f"had {len(flat)} items"):
+            pack_sequence_as((1, [2, 3]), flat)

@@ -32,8 +32,20 @@ def flatten(x):
 
 
 def pack_sequence_as(structure, flat):
-    """Inverse of :func:`flatten`."""
+    """Inverse of :func:`flatten`.
+
+    Raises
+    ------
+    ValueError
+        If ``flat`` has more or fewer items than ``structure`` has leaves (tf.nest's
+        message).
+    """
     flat = list(flat)
+    leaves = len(flatten(structure))
+    if len(flat) != leaves:
+        raise ValueError(f"Could not pack sequence. Structure had {leaves} atoms, but "
+                         f"flat_sequence had {len(flat)} items. Structure: {structure}, "
+                         f"flat_sequence: {flat}.")
     flat.reverse()  # pop() from the end: linear time
 
     def build(node):

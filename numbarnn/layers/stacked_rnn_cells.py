@@ -75,7 +75,21 @@ class StackedRNNCells(Layer):
         return tuple(states)
 
     def call(self, inputs, states, constants=None, training=None, **kwargs):
-        nested = pack_sequence_as(self.state_size, flatten(states))
+        """One step of every cell in turn; ``states`` holds each cell's states (flat or
+        nested as ``state_size``).
+
+        Raises
+        ------
+        ValueError
+            If ``states`` does not hold one array per state of the stack.
+        """
+        flat = flatten(states)
+        expected = len(flatten(self.state_size))
+        if len(flat) != expected:
+            raise ValueError(f'Layer "{self.name}" expects {expected} states (its '
+                             f"`state_size` is {self.state_size}), but it received "
+                             f"{len(flat)} state values.")
+        nested = pack_sequence_as(self.state_size, flat)
         if self.reverse_state_order:
             nested = nested[::-1]
         new_nested = []
