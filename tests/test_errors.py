@@ -468,3 +468,25 @@ def test_pack_sequence_as_needs_one_item_per_leaf():
         with pytest.raises(ValueError, match=f"Structure had 3 atoms, but flat_sequence "
                                              f"had {len(flat)} items"):
             pack_sequence_as((1, [2, 3]), flat)
+
+
+def test_set_weights_and_reset_states_reject_non_numeric_values():
+    # A string array failed in numpy's astype ("could not convert string to float"),
+    # naming neither the argument nor the weight; an object array (which tf rejects
+    # too) was silently converted. Nothing is assigned when one value is bad.
+    layer = built_layer(stateful=True)
+    before = layer.get_weights()
+    for bad in (np.full((3,), "a"), np.zeros(3, object)):
+        with pytest.raises(TypeError, match=re.escape(
+                "Layer simple_rnn weight simple_rnn/simple_rnn_cell/bias:0 must be set "
+                f"from a numeric array. Received an array of dtype {bad.dtype} with "
+                "shape (3,).")):
+            layer.set_weights([np.ones((5, 3)), np.ones((3, 3)), bad])
+    for got, want in zip(layer.get_weights(), before):
+        np.testing.assert_array_equal(got, want)
+    layer.reset_states(np.full((2, 3), 0.5))
+    with pytest.raises(TypeError, match=re.escape(
+            "Argument `states` must be a numeric array. Received an array of dtype <U1 "
+            "with shape (2, 3).")):
+        layer.reset_states(np.full((2, 3), "a"))
+    np.testing.assert_array_equal(layer.states[0].numpy(), np.full((2, 3), 0.5))

@@ -442,6 +442,8 @@ class Layer:
         ------
         ValueError
             On a wrong count or a wrong shape.
+        TypeError
+            On a non-numeric array (nothing is assigned then).
         """
         params = self.weights
         weights = list(weights)
@@ -456,6 +458,10 @@ class Layer:
             if w.shape != param.shape:
                 raise ValueError(f"Layer {self.name} weight shape {param.shape} is not "
                                  f"compatible with provided weight shape {w.shape}.")
+            if w.dtype.kind not in "biuf":  # a string would fail in astype, unnamed
+                raise TypeError(f"Layer {self.name} weight {param.name} must be set from a "
+                                f"numeric array. Received an array of dtype {w.dtype} "
+                                f"with shape {w.shape}.")
             values.append(w)
         for param, w in zip(params, values):
             param.assign(w.astype(param.dtype, copy=False))  # cast, as tf-keras does

@@ -231,6 +231,8 @@ class RNN(Layer):
             If the layer is not stateful.
         ValueError
             If the batch size is unknown, or ``states`` has a wrong count or shape.
+        TypeError
+            If a value in ``states`` is not numeric (nothing is assigned then).
         """
         if not self.stateful:
             raise AttributeError("Layer must be stateful.")
@@ -262,7 +264,7 @@ class RNN(Layer):
                              f"received {len(flat)} state values. States received: {states}")
         new = []
         for i, (value, current) in enumerate(zip(flat, self._states)):
-            value = np.asarray(value)
+            value = _as_numeric_array(value, "states")
             if value.shape != current.shape:
                 raise ValueError(f"State {i} is incompatible with layer {self.name}: "
                                  f"expected shape={current.shape} but found "
