@@ -490,3 +490,19 @@ def test_set_weights_and_reset_states_reject_non_numeric_values():
             "with shape (2, 3).")):
         layer.reset_states(np.full((2, 3), "a"))
     np.testing.assert_array_equal(layer.states[0].numpy(), np.full((2, 3), 0.5))
+
+
+def test_residual_wrapper_checks_its_arguments():
+    # tf-keras takes any value and fails later on one of its attributes.
+    for bad, missing in ((5, "call"), (None, "call"), (nr.Dense(3), "state_size")):
+        with pytest.raises(ValueError, match=re.escape(
+                "Argument `cell` of ResidualWrapper should be an RNN cell with a "
+                f"`{missing}`. Received: cell={bad!r}")):
+            nr.ResidualWrapper(bad)
+    with pytest.raises(TypeError, match=re.escape(
+            "Argument `residual_fn` of ResidualWrapper must be a callable (inputs, "
+            "outputs) -> outputs, or None. Received: residual_fn='add'")):
+        nr.ResidualWrapper(nr.SimpleRNNCell(2), residual_fn="add")
+    wrapper = nr.ResidualWrapper(nr.SimpleRNNCell(2), residual_fn=lambda i, o: o - o)
+    out = nr.RNN(wrapper)(np.ones((1, 3, 4), "float32"))
+    np.testing.assert_array_equal(out, np.zeros((1, 2)))

@@ -59,6 +59,13 @@ class ResidualWrapper(AbstractRNNCell):
     **kwargs
         Base Layer arguments.
 
+    Raises
+    ------
+    ValueError
+        If ``cell`` has no ``call`` or no ``state_size``.
+    TypeError
+        If ``residual_fn`` is neither None nor callable.
+
     Notes
     -----
     A dropout cell inside the wrapper (or inside a stack nested in a stack) gets new
@@ -74,6 +81,16 @@ class ResidualWrapper(AbstractRNNCell):
     """
 
     def __init__(self, cell, residual_fn=None, **kwargs):
+        # tf-keras fails later, on an attribute of the bad value (AttributeError at
+        # `cell.call`, TypeError at the first step for a non-callable residual_fn).
+        for attribute in ("call", "state_size"):
+            if attribute not in dir(cell):
+                raise ValueError(f"Argument `cell` of ResidualWrapper should be an RNN cell "
+                                 f"with a `{attribute}`. Received: cell={cell!r}")
+        if residual_fn is not None and not callable(residual_fn):
+            raise TypeError("Argument `residual_fn` of ResidualWrapper must be a callable "
+                            "(inputs, outputs) -> outputs, or None. Received: "
+                            f"residual_fn={residual_fn!r}")
         super().__init__(**kwargs)
         self.cell = cell
         self._residual_fn = residual_fn
