@@ -275,6 +275,32 @@ def test_sequential_build_needs_the_feature_axis():
         nr.Sequential([nr.SimpleRNN(2, stateful=True)]).build((None, 3, 4))
 
 
+def test_unrolled_rnn_needs_the_time_dimension_in_a_model_built_from_a_shape(rng):
+    # tf-keras test_unroll_zero_step: the symbolic call of an unrolled RNN on an input
+    # whose time dimension is None raises (a Sequential builds from its input shape).
+    message = "Cannot unroll a RNN if the time dimension is undefined."
+    with pytest.raises(ValueError, match=message):
+        nr.Sequential([nr.SimpleRNN(5, unroll=True, input_shape=(None, 5))])
+    with pytest.raises(ValueError, match=message):
+        nr.Sequential([nr.RNN(nr.SimpleRNNCell(5), return_sequences=True,
+                              unroll=True)]).build((None, None, 5))
+    with pytest.raises(ValueError, match=message):  # time major: the time axis is 0
+        nr.Sequential([nr.SimpleRNN(5, unroll=True, time_major=True,
+                                    input_shape=(2, 5))])
+    with pytest.raises(ValueError, match=message):  # a later layer
+        nr.Sequential([nr.SimpleRNN(3, return_sequences=True, input_shape=(None, 5)),
+                       nr.SimpleRNN(2, unroll=True)])
+    # a known time dimension, or a model built by its first call, is fine
+    x = rng.standard_normal((2, 4, 5)).astype("float32")
+    model = nr.Sequential([nr.SimpleRNN(3, unroll=True, input_shape=(4, 5))])
+    assert model.output_shape == (None, 3)
+    rolled = nr.SimpleRNN(3)
+    rolled(x)
+    rolled.set_weights(model.get_weights())
+    np.testing.assert_array_equal(model(x), rolled(x))
+    assert nr.Sequential([nr.SimpleRNN(3, unroll=True)])(x).shape == (2, 3)
+
+
 def test_sequential_pop_on_empty_model():
     model = nr.Sequential([nr.Dense(2)])
     assert model.pop().units == 2

@@ -96,7 +96,10 @@ class RNN(Layer):
     stateful : bool
         Carry the final states of a call into the next one (fixed batch size).
     unroll : bool
-        Accepted for compatibility; results are identical either way.
+        Accepted for compatibility; results are identical either way. As in tf-keras,
+        a model built from an input shape whose time dimension is ``None`` (a
+        :class:`Sequential` with ``input_shape=(None, features)``) cannot hold an
+        unrolled layer: that raises ``ValueError``.
     time_major : bool
         Inputs (and masks) are ``[time, batch, ...]``.
     zero_output_for_mask : bool (keyword)
@@ -346,6 +349,26 @@ class RNN(Layer):
         self.built = True
         if self.stateful:
             self.reset_states()
+
+    def _check_symbolic_input_shape(self, input_shape):
+        """What tf-keras checks when the layer is called on a symbolic input (a model
+        built from an input shape, here :meth:`Sequential.build`): ``unroll`` needs the
+        time dimension.
+
+        Raises
+        ------
+        ValueError
+            If ``unroll`` and the time dimension of ``input_shape`` is ``None``.
+        """
+        shape = flatten_shapes(_unwrap_list_shape(input_shape))[0]
+        if self.unroll and len(shape) > 1 and shape[1 - self._batch_axis()] is None:
+            raise ValueError(
+                "Cannot unroll a RNN if the time dimension is undefined. \n- If using a "
+                "Sequential model, specify the time dimension by passing an "
+                "`input_shape` or `batch_input_shape` argument to your first layer. If "
+                "your first layer is an Embedding, you can also use the `input_length` "
+                "argument.\n- If using the functional API, specify the time dimension by "
+                "passing a `shape` or `batch_shape` argument to your Input layer.")
 
     def _check_rank(self, index, shape):
         if len(shape) < 3:

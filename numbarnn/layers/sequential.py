@@ -171,6 +171,11 @@ class Sequential(Layer):
         shape = _as_shape(input_shape)
         self._build_input_shape = shape
         for layer in self._stack:
+            # the checks of tf-keras's symbolic call of each layer (an unrolled RNN
+            # needs the time dimension)
+            check = getattr(layer, "_check_symbolic_input_shape", None)
+            if check is not None:
+                check(shape)
             if not layer.built:
                 layer._build_from_shapes(shape)
             try:
