@@ -301,6 +301,24 @@ def test_unrolled_rnn_needs_the_time_dimension_in_a_model_built_from_a_shape(rng
     assert nr.Sequential([nr.SimpleRNN(3, unroll=True)])(x).shape == (2, 3)
 
 
+def test_sequential_add_of_a_layer_that_fails_to_build_leaves_the_model_as_it_was(rng):
+    # tf-keras adds the layer only once its call on the model's output succeeded.
+    model = nr.Sequential([nr.SimpleRNN(3, return_sequences=True, input_shape=(4, 5))])
+    x = rng.standard_normal((2, 4, 5)).astype("float32")
+    before = model(x)
+    with pytest.raises(ValueError, match="input feature size to equal"):
+        model.add(nr.RNN(nr.ResidualWrapper(nr.SimpleRNNCell(2))))
+    assert len(model.layers) == 1 and model.built
+    np.testing.assert_array_equal(model(x), before)
+    model.add(nr.Dense(2))
+    assert [layer.name for layer in model.layers] == ["simple_rnn", "dense"]
+    assert model(x).shape == (2, 4, 2)
+    empty = nr.Sequential()
+    with pytest.raises(ValueError, match="Cannot unroll"):
+        empty.add(nr.SimpleRNN(2, unroll=True, input_shape=(None, 5)))
+    assert empty.layers == []
+
+
 def test_sequential_pop_on_empty_model():
     model = nr.Sequential([nr.Dense(2)])
     assert model.pop().units == 2

@@ -118,7 +118,15 @@ class Sequential(Layer):
         return any(getattr(layer, "stateful", False) for layer in self._stack)
 
     def add(self, layer):
-        """Append a layer."""
+        """Append a layer; with a known input shape, build it on the model's output.
+
+        Raises
+        ------
+        TypeError
+            If ``layer`` is not a Layer.
+        ValueError
+            On a duplicate name, or from the layer's build; the layer is then not added.
+        """
         if not isinstance(layer, Layer):
             raise TypeError("The added layer must be an instance of class Layer. "
                             f"Received: layer={layer} of type {type(layer)}.")
@@ -126,6 +134,7 @@ class Sequential(Layer):
             raise ValueError(f'All layers added to a Sequential model should have unique '
                              f'names. Name "{layer.name}" is already the name of a layer '
                              "in this model.")
+        was_built = self.built
         self._stack.append(layer)
         self.built = False
         # tf-keras builds the model as layers are added once the first layer knows its
@@ -135,7 +144,14 @@ class Sequential(Layer):
         if known is None and len(self._stack) > 1:
             known = self._build_input_shape  # of an earlier build or call
         if known is not None:
-            self.build(known)
+            try:
+                self.build(known)
+            except Exception:
+                # as in tf-keras, a layer that fails on the model's output is not
+                # added: the model keeps working with its other layers
+                self._stack.pop()
+                self.built = was_built
+                raise
         self._set_input_spec()
 
     def _set_input_spec(self):
