@@ -506,3 +506,34 @@ def test_residual_wrapper_checks_its_arguments():
     wrapper = nr.ResidualWrapper(nr.SimpleRNNCell(2), residual_fn=lambda i, o: o - o)
     out = nr.RNN(wrapper)(np.ones((1, 3, 4), "float32"))
     np.testing.assert_array_equal(out, np.zeros((1, 2)))
+
+
+def test_states_given_as_python_lists_of_numbers(rng):
+    # Each nested list of numbers is one state (at the level of the state's rank): it
+    # used to be flattened into one "state" per number ("was passed 10 initial
+    # states"). tf-keras takes tensors only, so this is numbarnn's own leniency.
+    x = rng.standard_normal((2, 3, 4)).astype("float32")
+    layer = nr.SimpleRNN(5, return_state=True)
+    h = rng.standard_normal((2, 5)).astype("float32")
+    want_out, want_h = layer(x, initial_state=h)
+    for given in (h.tolist(), [h.tolist()], (h.tolist(),)):
+        out, final = layer(x, initial_state=given)
+        np.testing.assert_array_equal(out, want_out)
+        np.testing.assert_array_equal(final, want_h)
+    np.testing.assert_array_equal(layer([x, h.tolist()])[0], want_out)
+    with pytest.raises(ValueError, match=r"state 0 has shape \(5,\), expected \(2, 5\)"):
+        layer(x, initial_state=h[0].tolist())
+
+    stack = nr.RNN([nr.SimpleRNNCell(3), nr.SimpleRNNCell(3)], return_state=True)
+    h1, h2 = (rng.standard_normal((2, 3)).astype("float32") for _ in range(2))
+    want = stack(x, initial_state=[h1, h2])
+    for given in ([h1.tolist(), h2.tolist()], [[h1.tolist()], [h2.tolist()]]):
+        got = stack(x, initial_state=given)
+        np.testing.assert_array_equal(got[0], want[0])
+        np.testing.assert_array_equal(np.ravel(got[2]), np.ravel(want[2]))
+
+    stateful = nr.SimpleRNN(5, stateful=True)
+    stateful(x)
+    for given in (h.tolist(), [h.tolist()]):
+        stateful.reset_states(given)
+        np.testing.assert_array_equal(stateful.states[0].numpy(), h)

@@ -64,6 +64,40 @@ def _is_scalar_nest(x):
                                 for v in leaves)
 
 
+def _numbers_as_state_arrays(states, state_shapes):
+    """``states`` with nested lists of plain numbers made arrays, each at the outermost
+    level whose rank is that of a state (``(batch, *state_size)``): ``h.tolist()`` and
+    ``[h.tolist()]`` are one state, not one state per number. A list of numbers that
+    no level of fits is made one array (whose shape the caller then rejects).
+    ``state_shapes`` is a function, called only if there are such lists (a cell may
+    know its state size only once built)."""
+    if not any(_is_scalar_nest(leaf) or isinstance(leaf, (int, float))
+               for leaf in flatten(states)):
+        return states  # arrays (or None) only: the common case
+    ranks = {1 + len(shape) for shape in state_shapes()}
+
+    def convert(x):
+        if isinstance(x, dict) or not is_nested(x):
+            return x
+        if _is_scalar_nest(x):
+            try:
+                array = np.asarray(x)
+            except ValueError:  # ragged: look deeper
+                array = None
+            if array is not None and array.ndim in ranks:
+                return array
+        items = [convert(v) for v in x]
+        return type(x)(*items) if hasattr(x, "_fields") else type(x)(items)
+
+    converted = convert(states)
+    if _is_scalar_nest(converted):  # no level has a state's rank
+        try:
+            return np.asarray(states)
+        except ValueError:
+            return states
+    return converted
+
+
 def _as_numeric_array(x, argument):
     arr = np.asarray(to_host_array(x))  # device masks and states are small: host copy
     if arr.dtype.kind not in "biuf":
@@ -261,6 +295,8 @@ class RNN(Layer):
             for variable in self._states:
                 variable.assign(np.zeros(variable.shape, variable.dtype))
             return
+        states = _numbers_as_state_arrays(states,
+                                          lambda: [s.shape[1:] for s in self._states])
         flat = flatten(states) if is_nested(states) else [states]
         if len(flat) != len(self._states):
             raise ValueError(f"Layer {self.name} expects {len(self._states)} states, but it "
@@ -394,6 +430,12 @@ class RNN(Layer):
 
     # -- call ----------------------------------------------------------------------
     def __call__(self, inputs, initial_state=None, constants=None, **kwargs):
+        def shapes():
+            return self._flat_state_shapes
+        if isinstance(inputs, list):  # [x, *initial_states, *constants]
+            inputs = [inputs[0]] + [_numbers_as_state_arrays(s, shapes)
+                                    for s in inputs[1:]]
+        initial_state = _numbers_as_state_arrays(initial_state, shapes)
         inputs, initial_state, constants = _standardize_args(
             inputs, initial_state, constants, self._num_constants)
         if constants is not None:
