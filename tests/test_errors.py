@@ -537,3 +537,20 @@ def test_states_given_as_python_lists_of_numbers(rng):
     for given in (h.tolist(), [h.tolist()]):
         stateful.reset_states(given)
         np.testing.assert_array_equal(stateful.states[0].numpy(), h)
+
+
+def test_rnn_get_initial_state_needs_batch_and_time_axes():
+    # A Python list is a nest: its first leaf, a number, had no batch axis
+    # (IndexError: tuple index out of range).
+    layer = nr.RNN(nr.SimpleRNNCell(3))
+    x = np.ones((2, 4, 5), "float32")
+    [h] = layer.get_initial_state(x)
+    assert h.shape == (2, 3) and h.dtype == np.float32 and not h.any()
+    with pytest.raises(ValueError, match=re.escape(
+            "Argument `inputs` of `get_initial_state` must be an array [batch, time, ...] "
+            "(or a tuple of them). Received a list whose first leaf has shape ().")):
+        layer.get_initial_state(x.tolist())
+    with pytest.raises(ValueError, match=re.escape(
+            "must be an array [time, batch, ...] (or a tuple of them). Received a "
+            "ndarray whose first value has shape (5,).")):
+        nr.RNN(nr.SimpleRNNCell(3), time_major=True).get_initial_state(np.ones(5))

@@ -313,10 +313,24 @@ class RNN(Layer):
             variable.assign(value)
 
     def get_initial_state(self, inputs):
-        """Initial states for ``inputs`` (the cell's ``get_initial_state``, or zeros)."""
+        """Initial states for ``inputs`` (the cell's ``get_initial_state``, or zeros).
+
+        Raises
+        ------
+        ValueError
+            If ``inputs`` (its first array, for a nest) has no batch and time axes.
+        """
+        given = inputs
         if is_nested(inputs):
             inputs = flatten(inputs)[0]  # nested inputs: the first one
         inputs = np.asarray(inputs) if not hasattr(inputs, "shape") else inputs
+        if len(inputs.shape) < 2:  # a Python list is a nest: its first number
+            layout = "[time, batch, ...]" if self.time_major else "[batch, time, ...]"
+            raise ValueError(
+                f"Argument `inputs` of `get_initial_state` must be an array {layout} (or "
+                f"a tuple of them). Received a {type(given).__name__} whose first "
+                f"{'leaf' if given is not inputs else 'value'} has shape "
+                f"{tuple(inputs.shape)}.")
         batch = inputs.shape[self._batch_axis()]
         dtype = inputs.dtype
         if hasattr(self.cell, "get_initial_state"):
