@@ -356,26 +356,31 @@ def test_tiled_kernel_walks_many_tiles_per_block(rng, monkeypatch, blocks):
         np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
 
 
-# (edge, micro rows, micro cols, depth): the GPU's tiles, the simulator's, and another.
-TILE_GEOMETRIES = [(16, 8, 4, 8), (4, 3, 2, 4), (8, 2, 4, 4)]
+# (edge, micro rows, micro cols, depth): the GPU's tiles, the simulator's, and two more
+# (one thread per staged row, and two).
+TILE_GEOMETRIES = [(16, 8, 4, 16), (4, 2, 4, 4), (8, 4, 2, 8), (4, 4, 2, 8)]
 
 
 def _set_tile_geometry(monkeypatch, kernels, edge, micro_rows, micro_cols, depth):
     threads, rows, cols = edge * edge, edge * micro_rows, edge * micro_cols
+    a_loads, w_loads = depth * rows // threads, depth * cols // threads
     for name, value in {"TILE_EDGE": edge, "MICRO_ROWS": micro_rows,
                         "MICRO_COLS": micro_cols, "TILE_DEPTH": depth,
                         "TILE_THREADS": threads, "TILE_ROWS": rows, "TILE_COLS": cols,
-                        "A_LOADS": depth * rows // threads,
-                        "W_LOADS": depth * cols // threads}.items():
+                        "TILE_ROWS_PADDED": rows + 16, "A_LOADS": a_loads,
+                        "ROW_THREADS": depth // a_loads, "W_LOADS": w_loads,
+                        "W_DEPTH_STEP": threads // cols}.items():
         monkeypatch.setattr(kernels, name, value)
 
 
 @pytest.mark.parametrize("geometry", TILE_GEOMETRIES, ids=str)
-def test_tile_index_maps_cover_every_element_once(monkeypatch, rng, geometry):
-    """The index maps of the register-tiled product, run as plain Python for the GPU's
-    tile geometry too (the simulator runs only its own, small one): the threads stage
-    every element of both slices exactly once, and their register tiles together are
-    the slice product."""
+@pytest.mark.parametrize("use_drop", [False, True])
+def test_tile_index_maps_cover_every_element_once(monkeypatch, rng, geometry, use_drop):
+    """The register-tiled product's index maps and slice loop, run as plain Python for
+    the GPU's tile geometry too (the simulator runs only its own, small one): the
+    threads stage every element of both slices exactly once, a last partial slice is
+    zero past the inner dimension (inf beyond it in both operands is never read), and
+    the threads' register tiles together are the product."""
     pytest.importorskip("numba.cuda")
     from numbarnn.kernels import cuda_recurrence as kernels
     if not kernels.SIMULATED:  # device functions call each other: Python only there
@@ -383,30 +388,49 @@ def test_tile_index_maps_cover_every_element_once(monkeypatch, rng, geometry):
     _set_tile_geometry(monkeypatch, kernels, *geometry)
     k = kernels
     threads, rows, cols, depth = k.TILE_THREADS, k.TILE_ROWS, k.TILE_COLS, k.TILE_DEPTH
-    staged = sorted(k._slice_row.py_func(tid, r)
-                    for tid in range(threads) for r in range(k.A_LOADS))
-    assert staged == [(m, q) for m in range(rows) for q in range(depth)]
-    a = rng.standard_normal((rows, depth))  # the rows slice, as the fetch reads it
-    w = rng.standard_normal((depth + 3, cols + 5))  # weights past the slice
-    a_tile = np.full((depth, rows + 4), np.nan)
-    w_tile = np.full((depth, cols), np.nan)
+    staged_a, staged_w = [], []
     for tid in range(threads):
-        a_next = np.array([a[k._slice_row.py_func(tid, r)] for r in range(k.A_LOADS)])
-        w_next = np.zeros(k.W_LOADS)
-        k._fetch_weights.py_func(w_next, w, 1, 2, w.shape[0], w.shape[1], tid)
-        k._store_slices.py_func(a_tile, a_next, w_tile, w_next, tid)
-    np.testing.assert_array_equal(a_tile[:, :rows], a.T)
-    np.testing.assert_array_equal(w_tile, w[1:1 + depth, 2:2 + cols])
+        m, q = k._row_slot.py_func(tid)
+        staged_a += [(m, q + c * k.ROW_THREADS) for c in range(k.A_LOADS)]
+        j, q = k._col_slot.py_func(tid)
+        staged_w += [(j, q + r * k.W_DEPTH_STEP) for r in range(k.W_LOADS)]
+    assert sorted(staged_a) == [(m, q) for m in range(rows) for q in range(depth)]
+    assert sorted(staged_w) == [(j, q) for j in range(cols) for q in range(depth)]
+    inner = depth + 3  # a whole slice, then a partial one
+    a = rng.standard_normal((rows, inner + 2))
+    w = rng.standard_normal((inner + 2, cols))
+    a[:, inner:], w[inner:] = np.inf, np.inf  # past the inner dimension
+    drop = rng.random((rows, inner + 2)) * 2
+    acc = np.zeros((threads, k.MICRO_ROWS, k.MICRO_COLS))
+    for i0 in range(0, inner, depth):
+        a_tile = np.full((depth, k.TILE_ROWS_PADDED), np.nan)
+        w_tile = np.full((depth, cols), np.nan)
+        for tid in range(threads):
+            m, _ = k._row_slot.py_func(tid)
+            j, _ = k._col_slot.py_func(tid)
+            a_next, w_next = np.zeros(k.A_LOADS), np.zeros(k.W_LOADS)
+            k._fetch_row.py_func(a_next, a[m], drop[m], use_drop, i0,
+                                 k._row_slot.py_func(tid)[1], inner)
+            k._fetch_col.py_func(w_next, w[:, j], i0, k._col_slot.py_func(tid)[1], inner)
+            k._store_slices.py_func(a_tile, a_next, w_tile, w_next, tid)
+        want_a = np.zeros((rows, depth))
+        want_w = np.zeros((depth, cols))
+        n = min(depth, inner - i0)
+        want_a[:, :n] = (a * drop if use_drop else a)[:, i0:i0 + n]
+        want_w[:n] = w[i0:i0 + n]
+        np.testing.assert_array_equal(a_tile[:, :rows], want_a.T)
+        np.testing.assert_array_equal(w_tile, want_w)
+        for tid in range(threads):
+            ty, tx = divmod(tid, k.TILE_EDGE)
+            k._multiply_stage.py_func(acc[tid], a_tile, w_tile, np.zeros(k.MICRO_ROWS),
+                                      np.zeros(k.MICRO_COLS), tx, ty)
     product = np.full((rows, cols), np.nan)
     for tid in range(threads):
         ty, tx = divmod(tid, k.TILE_EDGE)
-        acc = np.zeros((k.MICRO_ROWS, k.MICRO_COLS))
-        k._multiply_stage.py_func(acc, a_tile, w_tile, np.zeros(k.MICRO_ROWS),
-                                  np.zeros(k.MICRO_COLS), tx, ty)
-        for i in range(k.MICRO_ROWS):
-            for j in range(k.MICRO_COLS):
-                product[ty + i * k.TILE_EDGE, tx + j * k.TILE_EDGE] = acc[i, j]
-    np.testing.assert_allclose(product, a @ w[1:1 + depth, 2:2 + cols], rtol=1e-12)
+        product[ty * k.MICRO_ROWS:(ty + 1) * k.MICRO_ROWS,
+                tx * k.MICRO_COLS:(tx + 1) * k.MICRO_COLS] = acc[tid]
+    left = (a * drop if use_drop else a)[:, :inner]
+    np.testing.assert_allclose(product, left @ w[:inner], rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize("itemsize", [4, 8])

@@ -42,36 +42,49 @@ dtype) and the last level's outputs written in it, so device inputs are never co
 import math
 import os
 
-from numba import cuda, int64, uint64
+from numba import cuda, uint64
 
 from .scalar_math import ACTIVATION_CODES, SOFTMAX, scalar_activation
 
 SIMULATED = os.environ.get("NUMBA_ENABLE_CUDASIM") == "1"
 # The register-tiled matrix products (`project`, and the steps of `recur_tiled`): a
 # block of TILE_EDGE x TILE_EDGE threads computes a TILE_ROWS x TILE_COLS tile of the
-# output, each thread MICRO_ROWS x MICRO_COLS of it in registers, over TILE_DEPTH-deep
-# slices of the inner dimension staged in shared memory. 8 x 4 per thread: per feature
-# 12 shared loads for 32 FMAs (a warp's row loads are broadcasts); a 128 x 64 tile
-# splits a 1024 x 1024 step into 128 tiles, about one per H100 multiprocessor. The
-# simulator runs each thread as a Python thread: small, uneven tiles there.
+# output, each thread a MICRO_ROWS x MICRO_COLS block of it in registers, over
+# TILE_DEPTH-deep slices of the inner dimension staged in shared memory. Thread (tx, ty)
+# owns the consecutive rows ty * MICRO_ROWS + a and columns tx * MICRO_COLS + c, so
+# with the staged slices 16-byte aligned a depth's operands are vector loads: two of 4
+# rows and one of 4 columns for 8 x 4 = 32 FMAs (a warp's row loads are broadcasts).
+# A 128 x 64 tile splits a 1024 x 1024 step into 128 tiles, about one per H100
+# multiprocessor. The simulator runs each thread as a Python thread: small tiles there.
 TILE_EDGE = 4 if SIMULATED else 16
-MICRO_ROWS = 3 if SIMULATED else 8
-MICRO_COLS = 2 if SIMULATED else 4
-TILE_DEPTH = 4 if SIMULATED else 8
+MICRO_ROWS = 2 if SIMULATED else 8
+MICRO_COLS = 4
+TILE_DEPTH = 4 if SIMULATED else 16
 TILE_THREADS = TILE_EDGE * TILE_EDGE
 TILE_ROWS = TILE_EDGE * MICRO_ROWS
 TILE_COLS = TILE_EDGE * MICRO_COLS
-# The rows slice is stored transposed, a_tile[depth, row], its rows padded by 4 words
-# (a literal shape for the shared array, so computed here): a warp stores 8 depths x 4
-# rows, which land in 32 different banks (with a padding of 1, up to 4 per bank).
-TILE_ROWS_PADDED = TILE_ROWS + 4
-# Each thread stages A_LOADS values of the (rows x depth) slice and W_LOADS of the
-# (depth x columns) slice of the weights; it fetches the next slice into registers
-# while it multiplies the current one, so the global latency overlaps the FMAs.
+# Each thread stages A_LOADS values of the (rows x depth) slice, depths q, q +
+# ROW_THREADS, ... of one row (ROW_THREADS threads share a row: a warp's loads are
+# pairs of neighbouring words of 16 rows), and W_LOADS of the (depth x columns) slice,
+# depths q, q + W_DEPTH_STEP, ... of one column (a warp's loads: 32 neighbouring
+# columns). It fetches the next slice into registers while it multiplies the current
+# one, so the global latency overlaps the FMAs.
 A_LOADS = TILE_DEPTH * TILE_ROWS // TILE_THREADS
+ROW_THREADS = TILE_DEPTH // A_LOADS
 W_LOADS = TILE_DEPTH * TILE_COLS // TILE_THREADS
+W_DEPTH_STEP = TILE_THREADS // TILE_COLS
 assert A_LOADS * TILE_THREADS == TILE_DEPTH * TILE_ROWS
-assert W_LOADS * TILE_THREADS == TILE_DEPTH * TILE_COLS
+assert ROW_THREADS * A_LOADS == TILE_DEPTH
+assert W_DEPTH_STEP * TILE_COLS == TILE_THREADS
+assert W_LOADS * W_DEPTH_STEP == TILE_DEPTH
+assert TILE_DEPTH % 4 == 0  # (_multiply_stage takes four depths per turn)
+# The rows slice is stored transposed, a_tile[depth, row]. Its rows are padded by 16
+# words (a literal shape for the shared array, so computed here): a row stays 16-byte
+# aligned, and the two threads of a pair, storing depths q and q + 1 of one row, hit
+# banks 16 apart, so a warp's stores (16 rows x 2 depths) land in 32 different banks.
+TILE_ROWS_PADDED = TILE_ROWS + 16
+# The staged slices' alignment in bytes (the simulator takes none).
+TILE_ALIGN = None if SIMULATED else 16
 
 # The most threads recur_block and recur_grid are launched with on a GPU: compiled
 # with these launch bounds, a thread's registers stay within what a block of that many
@@ -355,126 +368,143 @@ def _tile_origin(tile, cols):
 
 
 @cuda.jit(device=True)
-def _slice_row(tid, r):
-    """``(row in the tile, depth index)`` of the ``r``-th value a thread stages of the
-    rows slice: consecutive threads take consecutive depths (the coalesced read)."""
-    e = tid + r * TILE_THREADS
-    m = e // TILE_DEPTH
-    return m, e - m * TILE_DEPTH
+def _row_slot(tid):
+    """``(row in the tile, first depth)`` of the rows-slice values thread ``tid``
+    stages: depths ``q, q + ROW_THREADS, ...`` of that row."""
+    m = tid // ROW_THREADS
+    return m, tid - m * ROW_THREADS
 
 
 @cuda.jit(device=True)
-def _fetch_weights(w_next, w, i0, col0, depth, cols, tid):
-    """``w_next[r]``: the thread's values of ``w[i0:i0 + TILE_DEPTH, col0:col0 +
-    TILE_COLS]`` (zero beyond ``depth`` x ``cols``); consecutive threads read
-    consecutive columns."""
-    for r in range(W_LOADS):
-        e = tid + r * TILE_THREADS
-        q = e // TILE_COLS
-        i = i0 + q
-        col = col0 + e - q * TILE_COLS
-        w_next[r] = w[i, col] if (i < depth and col < cols) else 0
+def _col_slot(tid):
+    """``(column in the tile, first depth)`` of the weights-slice values thread
+    ``tid`` stages: depths ``q, q + W_DEPTH_STEP, ...`` of that column."""
+    q = tid // TILE_COLS
+    return tid - q * TILE_COLS, q
+
+
+@cuda.jit(device=True)
+def _fetch_row(a_next, row, drop_row, use_drop, i0, q, depth):
+    """``a_next[c] = row[i] * drop_row[i]`` at ``i = i0 + q + c * ROW_THREADS``: the
+    thread's values of the rows slice at depth ``i0``, ``row`` being one row of the
+    left operand (any real dtype, any stride). In a slice past ``depth`` (the last,
+    when ``depth`` is not a multiple of TILE_DEPTH) they are zero from ``depth`` on:
+    the padding then meets zero weights, where an inf or NaN read in its place would
+    not; the index is clamped, so no load has a branch around it."""
+    first = uint64(i0 + q)
+    step = uint64(ROW_THREADS)
+    if i0 + TILE_DEPTH <= depth:  # (the same for the whole block)
+        for c in range(A_LOADS):
+            i = first + uint64(c) * step
+            v = a_next.dtype.type(row[i])
+            if use_drop:
+                v *= drop_row[i]
+            a_next[c] = v
+    else:
+        last = uint64(depth - 1)
+        zero = a_next.dtype.type(0)
+        for c in range(A_LOADS):
+            i = first + uint64(c) * step
+            v = a_next.dtype.type(row[min(i, last)])
+            if use_drop:
+                v *= drop_row[min(i, last)]
+            a_next[c] = v if i <= last else zero
+
+
+@cuda.jit(device=True)
+def _fetch_col(w_next, col, i0, q, depth):
+    """``w_next[r] = col[i0 + q + r * W_DEPTH_STEP]``: the thread's values of the
+    weights slice at depth ``i0``, ``col`` being one column of the right operand; zero
+    from ``depth`` on (see :func:`_fetch_row`)."""
+    first = uint64(i0 + q)
+    step = uint64(W_DEPTH_STEP)
+    if i0 + TILE_DEPTH <= depth:
+        for r in range(W_LOADS):
+            w_next[r] = col[first + uint64(r) * step]
+    else:
+        last = uint64(depth - 1)
+        zero = w_next.dtype.type(0)
+        for r in range(W_LOADS):
+            i = first + uint64(r) * step
+            v = col[min(i, last)]
+            w_next[r] = v if i <= last else zero
 
 
 @cuda.jit(device=True)
 def _store_slices(a_tile, a_next, w_tile, w_next, tid):
     """Move the fetched slices from registers to shared memory (the rows slice
     transposed: ``a_tile[depth, row]``)."""
-    for r in range(A_LOADS):
-        m, q = _slice_row(tid, r)
-        a_tile[q, m] = a_next[r]
+    m, q = _row_slot(tid)
+    for c in range(A_LOADS):
+        a_tile[uint64(q + c * ROW_THREADS), uint64(m)] = a_next[c]
+    j, q = _col_slot(tid)
     for r in range(W_LOADS):
-        e = tid + r * TILE_THREADS
-        q = e // TILE_COLS
-        w_tile[q, e - q * TILE_COLS] = w_next[r]
+        w_tile[uint64(q + r * W_DEPTH_STEP), uint64(j)] = w_next[r]
+
+
+@cuda.jit(device=True)
+def _multiply_depth(acc, a_tile, w_tile, a_reg, w_reg, q, r0, c0):
+    """``acc += outer(a_tile[q, r0:r0 + MICRO_ROWS], w_tile[q, c0:c0 + MICRO_COLS])``
+    (unsigned indices: consecutive words, which compile to vector loads)."""
+    for a in range(MICRO_ROWS):
+        a_reg[a] = a_tile[q, r0 + uint64(a)]
+    for c in range(MICRO_COLS):
+        w_reg[c] = w_tile[q, c0 + uint64(c)]
+    for a in range(MICRO_ROWS):
+        for c in range(MICRO_COLS):
+            acc[a, c] += a_reg[a] * w_reg[c]
 
 
 @cuda.jit(device=True)
 def _multiply_stage(acc, a_tile, w_tile, a_reg, w_reg, tx, ty):
-    """``acc += a_tile[:, my rows].T @ w_tile[:, my columns]`` for one staged slice.
-
-    A thread's rows and columns are strided by the tile edge, so a warp reads
-    consecutive shared words of ``w_tile`` and one broadcast word of ``a_tile``.
-    """
-    for q in range(TILE_DEPTH):
-        for a in range(MICRO_ROWS):
-            a_reg[a] = a_tile[q, ty + a * TILE_EDGE]
-        for c in range(MICRO_COLS):
-            w_reg[c] = w_tile[q, tx + c * TILE_EDGE]
-        for a in range(MICRO_ROWS):
-            for c in range(MICRO_COLS):
-                acc[a, c] += a_reg[a] * w_reg[c]
+    """``acc += a_tile[:, my rows].T @ w_tile[:, my columns]`` for one staged slice."""
+    r0 = uint64(ty * MICRO_ROWS)
+    c0 = uint64(tx * MICRO_COLS)
+    one, two, three = uint64(1), uint64(2), uint64(3)
+    for q in range(0, TILE_DEPTH, 4):  # four depths per turn, written out (LLVM
+        uq = uint64(q)                 # does not unroll a loop of them)
+        _multiply_depth(acc, a_tile, w_tile, a_reg, w_reg, uq, r0, c0)
+        _multiply_depth(acc, a_tile, w_tile, a_reg, w_reg, uq + one, r0, c0)
+        _multiply_depth(acc, a_tile, w_tile, a_reg, w_reg, uq + two, r0, c0)
+        _multiply_depth(acc, a_tile, w_tile, a_reg, w_reg, uq + three, r0, c0)
 
 
 @cuda.jit(device=True)
-def _locate_inputs(src_b, src_t, row0, n_rows, batch, s0, total_steps, reverse, tid):
-    """Where the thread's rows of the projection come from: output row ``row0 + m``
-    is step ``k`` of batch row ``b`` (``row = k * batch + b``), input time ``t``;
-    ``src_b[r] = -1`` past the last row. A thread's rows are the same for every slice,
-    so the divisions are done once, not per slice."""
-    for r in range(A_LOADS):
-        m, _ = _slice_row(tid, r)
-        row = row0 + m
-        src_b[r] = -1
-        src_t[r] = 0
-        if row < n_rows:
-            k = row // batch
-            src_b[r] = row - k * batch
-            src_t[r] = _source_step(s0 + k, total_steps, reverse)
-
-
-@cuda.jit(device=True)
-def _fetch_inputs(a_next, x, x_batch_major, src_b, src_t, in_dim, drop, use_drop, i0,
-                  tid):
-    """``a_next[r]``: the thread's values of the projection's rows slice, read from
-    ``x`` in its own layout and dtype, times the input dropout mask."""
-    for r in range(A_LOADS):
-        _, q = _slice_row(tid, r)
-        i = i0 + q
-        b = src_b[r]
-        t = src_t[r]
-        v = a_next.dtype.type(0)
-        if b >= 0 and i < in_dim:
-            v = a_next.dtype.type(x[b, t, i] if x_batch_major else x[t, b, i])
-            if use_drop:
-                v *= drop[b, i]
-        a_next[r] = v
-
-
-@cuda.jit(device=True)
-def _locate_states(src_b, src_t, row0, batch, prev, tid):
-    """The rows slice of a recurrent step is the previous state, half ``prev`` of the
-    (2, batch, units) state buffer read as ``x[t=prev, b, :]`` (time-major): row
-    ``row0 + m`` is batch row ``b`` (``-1`` past the last)."""
-    for r in range(A_LOADS):
-        m, _ = _slice_row(tid, r)
-        b = row0 + m
-        src_b[r] = b if b < batch else -1
-        src_t[r] = prev
-
-
-@cuda.jit(device=True)
-def _tile_product(acc, a_tile, w_tile, a_next, w_next, a_reg, w_reg, x, x_batch_major,
-                  src_b, src_t, depth, drop, use_drop, w, col0, cols, tx, ty, tid):
-    """``acc`` = the thread's outputs of the tile ``(x rows * drop) @ w[:, col0:]``.
-
-    The rows are those ``src_b``/``src_t`` locate in ``x`` (see :func:`_fetch_inputs`);
-    ``depth`` is the inner dimension. Each slice is stored to shared memory, then the
-    next one is fetched into registers while this one is multiplied, so the global
+def _tile_product(acc, a_tile, w_tile, a_next, w_next, a_reg, w_reg, row, drop_row,
+                  use_drop, col, depth, tx, ty, tid):
+    """``acc`` = the thread's outputs of a tile of ``(rows * drop) @ columns`` with
+    inner dimension ``depth``: ``row`` (times ``drop_row`` when ``use_drop``) is the
+    row of the left operand this thread stages (see :func:`_row_slot`), ``col`` the
+    column of the right operand (see :func:`_col_slot`), each a 1-D view made once per
+    tile, so a load is one address step. Each slice is stored to shared memory, then
+    the next one is fetched into registers while this one is multiplied, so the global
     latency overlaps the FMAs. Every thread of the block must call it (barriers).
     """
     _clear(acc)
-    _fetch_inputs(a_next, x, x_batch_major, src_b, src_t, depth, drop, use_drop, 0, tid)
-    _fetch_weights(w_next, w, 0, col0, depth, cols, tid)
+    _, qa = _row_slot(tid)
+    _, qw = _col_slot(tid)
+    if depth > 0:
+        _fetch_row(a_next, row, drop_row, use_drop, 0, qa, depth)
+        _fetch_col(w_next, col, 0, qw, depth)
     for i0 in range(0, depth, TILE_DEPTH):
         _store_slices(a_tile, a_next, w_tile, w_next, tid)
         cuda.syncthreads()
         if i0 + TILE_DEPTH < depth:
-            _fetch_inputs(a_next, x, x_batch_major, src_b, src_t, depth, drop, use_drop,
-                          i0 + TILE_DEPTH, tid)
-            _fetch_weights(w_next, w, i0 + TILE_DEPTH, col0, depth, cols, tid)
+            _fetch_row(a_next, row, drop_row, use_drop, i0 + TILE_DEPTH, qa, depth)
+            _fetch_col(w_next, col, i0 + TILE_DEPTH, qw, depth)
         _multiply_stage(acc, a_tile, w_tile, a_reg, w_reg, tx, ty)
         cuda.syncthreads()  # the next slice (or tile) overwrites the shared slices
+
+
+@cuda.jit(device=True)
+def _tile_slots(tid, row0, col0, rows, cols):
+    """The tile's row and column whose values thread ``tid`` stages (see
+    :func:`_row_slot`, :func:`_col_slot`), clamped into the ``rows`` x ``cols``
+    product: a thread past its edge stages a neighbour's values, which only the
+    outputs past the edge (never stored) meet."""
+    m, _ = _row_slot(tid)
+    j, _ = _col_slot(tid)
+    return min(row0 + m, rows - 1), min(col0 + j, cols - 1)
 
 
 @cuda.jit(cache=not SIMULATED)
@@ -488,33 +518,37 @@ def project(x, x_batch_major, reverse, s0, total_steps, steps, units, drop, use_
     axis (no 65535 limit), units along its y axis; a block computes one tile (see
     ``TILE_*``). Launch with ``(TILE_EDGE, TILE_EDGE)`` threads.
     """
-    a_tile = cuda.shared.array((TILE_DEPTH, TILE_ROWS_PADDED), proj.dtype)
-    w_tile = cuda.shared.array((TILE_DEPTH, TILE_COLS), proj.dtype)
+    a_tile = cuda.shared.array((TILE_DEPTH, TILE_ROWS_PADDED), proj.dtype,
+                               alignment=TILE_ALIGN)
+    w_tile = cuda.shared.array((TILE_DEPTH, TILE_COLS), proj.dtype, alignment=TILE_ALIGN)
     acc = cuda.local.array((MICRO_ROWS, MICRO_COLS), proj.dtype)
     a_reg = cuda.local.array(MICRO_ROWS, proj.dtype)
     w_reg = cuda.local.array(MICRO_COLS, proj.dtype)
     a_next = cuda.local.array(A_LOADS, proj.dtype)
     w_next = cuda.local.array(W_LOADS, proj.dtype)
-    src_b = cuda.local.array(A_LOADS, int64)
-    src_t = cuda.local.array(A_LOADS, int64)
     batch = proj.shape[1]
-    in_dim = kernel.shape[0]
     n_rows = steps * batch
     tx = cuda.threadIdx.x
     ty = cuda.threadIdx.y
     tid = ty * TILE_EDGE + tx
     row0 = cuda.blockIdx.x * TILE_ROWS
     col0 = cuda.blockIdx.y * TILE_COLS
-    _locate_inputs(src_b, src_t, row0, n_rows, batch, s0, total_steps, reverse, tid)
-    _tile_product(acc, a_tile, w_tile, a_next, w_next, a_reg, w_reg, x, x_batch_major,
-                  src_b, src_t, in_dim, drop, use_drop, kernel, col0, units, tx, ty, tid)
+    r, j = _tile_slots(tid, row0, col0, n_rows, units)
+    k = r // batch
+    b = r - k * batch
+    ub = uint64(b)
+    ut = uint64(_source_step(s0 + k, total_steps, reverse))
+    row = x[ub, ut, :] if x_batch_major else x[ut, ub, :]
+    drop_row = drop[ub if use_drop else uint64(0), :]
+    _tile_product(acc, a_tile, w_tile, a_next, w_next, a_reg, w_reg, row, drop_row,
+                  use_drop, kernel[:, uint64(j)], kernel.shape[0], tx, ty, tid)
     for a in range(MICRO_ROWS):
-        row = row0 + ty + a * TILE_EDGE
-        if row < n_rows:
-            k = row // batch
-            b = row - k * batch
+        out_row = row0 + ty * MICRO_ROWS + a
+        if out_row < n_rows:
+            k = out_row // batch
+            b = out_row - k * batch
             for c in range(MICRO_COLS):
-                col = col0 + tx + c * TILE_EDGE
+                col = col0 + tx * MICRO_COLS + c
                 if col < units:
                     proj[k, b, col] = acc[a, c] + bias[col]
 
@@ -1099,21 +1133,20 @@ def recur_tiled(proj, k_begin, k_end, units, rec, rdp, use_rdp, act, mask, has_m
     at every step: a block reuses each value it loads ``TILE_ROWS`` times.
 
     Unlike the other recurrence kernels it takes the state buffer as the 3-D
-    ``(2, batch, units)`` array: the product's row fetch (:func:`_fetch_inputs`,
-    shared with :func:`project`) reads the previous half like a time-major input.
+    ``(2, batch, units)`` array: the product's rows are 1-D views of its previous half
+    (:func:`_tile_product`, shared with :func:`project`).
 
     Launch with ``(TILE_EDGE, TILE_EDGE)`` threads; cooperatively when the launch
     covers more than one step (one step per launch in the simulator).
     """
-    a_tile = cuda.shared.array((TILE_DEPTH, TILE_ROWS_PADDED), proj.dtype)
-    w_tile = cuda.shared.array((TILE_DEPTH, TILE_COLS), proj.dtype)
+    a_tile = cuda.shared.array((TILE_DEPTH, TILE_ROWS_PADDED), proj.dtype,
+                               alignment=TILE_ALIGN)
+    w_tile = cuda.shared.array((TILE_DEPTH, TILE_COLS), proj.dtype, alignment=TILE_ALIGN)
     acc = cuda.local.array((MICRO_ROWS, MICRO_COLS), proj.dtype)
     a_reg = cuda.local.array(MICRO_ROWS, proj.dtype)
     w_reg = cuda.local.array(MICRO_COLS, proj.dtype)
     a_next = cuda.local.array(A_LOADS, proj.dtype)
     w_next = cuda.local.array(W_LOADS, proj.dtype)
-    src_b = cuda.local.array(A_LOADS, int64)
-    src_t = cuda.local.array(A_LOADS, int64)
     batch = proj.shape[1]
     tx = cuda.threadIdx.x
     ty = cuda.threadIdx.y
@@ -1124,9 +1157,9 @@ def recur_tiled(proj, k_begin, k_end, units, rec, rdp, use_rdp, act, mask, has_m
         for tile in range(cuda.blockIdx.x, tiles, cuda.gridDim.x):
             row0, col0 = _tile_origin(tile, units)
             for a in range(MICRO_ROWS):
-                b = row0 + ty + a * TILE_EDGE
+                b = row0 + ty * MICRO_ROWS + a
                 for c in range(MICRO_COLS):
-                    j = col0 + tx + c * TILE_EDGE
+                    j = col0 + tx * MICRO_COLS + c
                     if b < batch and j < units:
                         carry[b, j] = 0
     grid = cuda.cg.this_grid()
@@ -1136,10 +1169,11 @@ def recur_tiled(proj, k_begin, k_end, units, rec, rdp, use_rdp, act, mask, has_m
         t = _source_step(s, total_steps, reverse)
         for tile in range(cuda.blockIdx.x, tiles, cuda.gridDim.x):
             row0, col0 = _tile_origin(tile, units)
-            _locate_states(src_b, src_t, row0, batch, prev, tid)
-            _tile_product(acc, a_tile, w_tile, a_next, w_next, a_reg, w_reg, hbuf,
-                          False, src_b, src_t, units, rdp, use_rdp, rec, col0, units,
-                          tx, ty, tid)
+            b, j = _tile_slots(tid, row0, col0, batch, units)
+            ub = uint64(b)
+            _tile_product(acc, a_tile, w_tile, a_next, w_next, a_reg, w_reg,
+                          hbuf[uint64(prev), ub, :], rdp[ub if use_rdp else uint64(0), :],
+                          use_rdp, rec[:, uint64(j)], units, tx, ty, tid)
             # Two passes over the thread's outputs. The first, small enough to be
             # unrolled, keeps `acc` in registers (indexed by loop counters that are
             # not constants, a register array goes to local memory): it parks the
@@ -1147,20 +1181,20 @@ def recur_tiled(proj, k_begin, k_end, units, rec, rdp, use_rdp, act, mask, has_m
             # second reads them back (the thread's own words: L1 hits), applies the
             # activation and emits the outputs.
             for a in range(MICRO_ROWS):
-                b = row0 + ty + a * TILE_EDGE
+                b = row0 + ty * MICRO_ROWS + a
                 if b < batch:
                     live = _live(mask, has_mask, mask_batch_major, b, t)
                     for c in range(MICRO_COLS):
-                        j = col0 + tx + c * TILE_EDGE
+                        j = col0 + tx * MICRO_COLS + c
                         if j < units:
                             hbuf[nxt, b, j] = (acc[a, c] + proj[k, b, j] if live
                                                else hbuf[prev, b, j])
             for a in range(MICRO_ROWS):
-                b = row0 + ty + a * TILE_EDGE
+                b = row0 + ty * MICRO_ROWS + a
                 if b < batch:
                     live = _live(mask, has_mask, mask_batch_major, b, t)
                     for c in range(MICRO_COLS):
-                        j = col0 + tx + c * TILE_EDGE
+                        j = col0 + tx * MICRO_COLS + c
                         if j < units:
                             h = hbuf[nxt, b, j]
                             if live:
