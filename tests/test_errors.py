@@ -554,3 +554,38 @@ def test_rnn_get_initial_state_needs_batch_and_time_axes():
             "must be an array [time, batch, ...] (or a tuple of them). Received a "
             "ndarray whose first value has shape (5,).")):
         nr.RNN(nr.SimpleRNNCell(3), time_major=True).get_initial_state(np.ones(5))
+
+
+@pytest.mark.parametrize("kwargs, error, message", [
+    ({"input_shape": 5}, TypeError,
+     "Argument `input_shape` must be a tuple of non-negative integers or None. "
+     "Received: input_shape=5"),
+    ({"input_shape": (None, 4.0)}, TypeError, "Received: input_shape=(None, 4.0)"),
+    ({"input_shape": "ab"}, TypeError, "Received: input_shape='ab'"),
+    ({"batch_input_shape": 5}, TypeError, "Argument `batch_input_shape` must be a tuple"),
+    ({"batch_input_shape": (2, -3, 4)}, ValueError,
+     "Received: batch_input_shape=(2, -3, 4)"),
+    ({"input_shape": (3, 4), "batch_size": -1}, ValueError,
+     "Argument `batch_size` must be a non-negative integer or None. Received: "
+     "batch_size=-1"),
+    ({"input_shape": (3, 4), "batch_size": 2.0}, TypeError, "Received: batch_size=2.0"),
+    ({"input_dim": "4"}, TypeError,
+     "Argument `input_shape` must be a tuple of non-negative integers or None. "
+     "Received: input_shape=(None, '4')"),
+])
+def test_declared_input_shapes_are_checked_at_construction(kwargs, error, message):
+    # tf-keras fails later ("'int' object is not iterable", or in its Input layer).
+    with pytest.raises(error, match=re.escape(message)):
+        nr.SimpleRNN(3, **kwargs)
+
+
+def test_declared_input_shapes_that_are_accepted():
+    assert nr.SimpleRNN(3, input_shape=[None, np.int64(4)])._batch_input_shape == (
+        None, None, 4)
+    assert nr.SimpleRNN(3, batch_input_shape=[2, 3, 4])._batch_input_shape == (2, 3, 4)
+    assert nr.SimpleRNN(3, input_shape=(3, 4), batch_size=np.int32(2))._batch_input_shape \
+        == (2, 3, 4)
+    assert nr.Dense(2, input_dim=4)._batch_input_shape == (None, 4)
+    with pytest.raises(TypeError, match="Argument `input_dim` must be a non-negative "
+                                        "integer or None. Received: input_dim=4.5"):
+        nr.Dense(2, input_dim=4.5)

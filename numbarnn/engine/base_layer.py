@@ -108,6 +108,33 @@ def _check_trainable(value):
     return value
 
 
+def _check_declared_shape(argument, shape):
+    """A constructor's ``input_shape`` / ``batch_input_shape`` (or ``input_dim``,
+    ``batch_size``, as a 1-tuple) must be non-negative integers or None: tf-keras fails
+    later, in its Input layer, on a string or a float, and on a bare int with "'int'
+    object is not iterable".
+
+    Raises
+    ------
+    TypeError
+        For a value that is not a list/tuple of integers and None.
+    ValueError
+        For a negative dimension.
+    """
+    single = argument in ("input_dim", "batch_size")
+    dims = shape if isinstance(shape, (list, tuple)) else None
+    value = shape[0] if single and dims else shape
+    expected = ("a non-negative integer or None" if single
+                else "a tuple of non-negative integers or None")
+    if dims is None or not all(d is None or (isinstance(d, (int, np.integer))
+                                             and not isinstance(d, bool)) for d in dims):
+        raise TypeError(f"Argument `{argument}` must be {expected}. "
+                        f"Received: {argument}={value!r}")
+    if any(d is not None and d < 0 for d in dims):
+        raise ValueError(f"Argument `{argument}` must be {expected}. "
+                         f"Received: {argument}={value!r}")
+
+
 def _weight_shape(name, shape):
     """``shape`` of weight ``name`` as a tuple of ints (``None`` is a scalar); a float,
     a string or an unknown (None) dimension is a TypeError, as in tf-keras, rather than
@@ -195,8 +222,13 @@ class Layer:
         self._initial_weights = kwargs.get("weights")
         self.activity_regularizer = regularizers_mod.get(kwargs.get("activity_regularizer"))
         batch_input_shape = kwargs.get("batch_input_shape")
-        if batch_input_shape is None and ("input_shape" in kwargs or "input_dim" in kwargs):
+        if batch_input_shape is not None:
+            _check_declared_shape("batch_input_shape", batch_input_shape)
+        elif "input_shape" in kwargs or "input_dim" in kwargs:
+            name = "input_shape" if kwargs.get("input_shape") else "input_dim"
             input_shape = kwargs.get("input_shape") or (kwargs["input_dim"],)
+            _check_declared_shape(name, input_shape)
+            _check_declared_shape("batch_size", (kwargs.get("batch_size"),))
             batch_input_shape = (kwargs.get("batch_size"),) + tuple(input_shape)
         self._batch_input_shape = (tuple(batch_input_shape)
                                    if batch_input_shape is not None else None)
