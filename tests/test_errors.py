@@ -589,3 +589,13 @@ def test_declared_input_shapes_that_are_accepted():
     with pytest.raises(TypeError, match="Argument `input_dim` must be a non-negative "
                                         "integer or None. Received: input_dim=4.5"):
         nr.Dense(2, input_dim=4.5)
+
+
+@pytest.mark.parametrize("cells", [nr.SimpleRNNCell(3), "ab", None])
+def test_stacked_cells_need_a_list_of_cells(cells):
+    with pytest.raises(TypeError, match=re.escape(
+            "Argument `cells` of StackedRNNCells must be a list or tuple of RNN cells. "
+            f"Received: cells={cells!r}")):
+        nr.StackedRNNCells(cells)
+    stack = nr.StackedRNNCells((nr.SimpleRNNCell(3), nr.SimpleRNNCell(2)))
+    assert stack.state_size == (3, 2) and stack.output_size == 2

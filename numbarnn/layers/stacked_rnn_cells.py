@@ -23,9 +23,21 @@ class StackedRNNCells(Layer):
         masking rules.
     **kwargs
         Base Layer arguments.
+
+    Raises
+    ------
+    TypeError
+        If ``cells`` is not a list or tuple.
+    ValueError
+        If a cell has no ``call`` or no ``state_size``.
     """
 
     def __init__(self, cells, **kwargs):
+        # tf-keras iterates whatever it gets ("'SimpleRNNCell' object is not iterable";
+        # a string's characters become "cells")
+        if not isinstance(cells, (list, tuple)):
+            raise TypeError("Argument `cells` of StackedRNNCells must be a list or tuple "
+                            f"of RNN cells. Received: cells={cells!r}")
         for cell in cells:
             if "call" not in dir(cell):
                 raise ValueError("All cells must have a `call` method. "
