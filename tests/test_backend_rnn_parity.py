@@ -6,6 +6,8 @@ holds every state and repeats the previous output, or outputs zeros with
 ``zero_output_for_mask``), or small hand-computed values. tf-keras's own results for
 the same cases agree (checked outside CI, which has no TensorFlow).
 """
+import re
+
 import numpy as np
 import pytest
 
@@ -175,3 +177,17 @@ def test_time_major_mask_error_names_the_time_major_shape():
 
 def re_shape(shape):
     return "\\" + str(tuple(shape)).replace(")", "\\)")
+
+
+@pytest.mark.parametrize("time_major", [False, True])
+def test_inputs_without_a_timestep_are_a_clear_error(time_major):
+    # tf-keras runs the step on timestep 0 before its loop and fails on none; this
+    # returned last_output=None and (B, 0) float64 outputs.
+    x = np.ones((0, B, 1)) if time_major else np.ones((B, 0, 1))
+    with pytest.raises(ValueError, match=re.escape(
+            "Argument `inputs` must have at least one timestep. Received: "
+            f"inputs.shape={x.shape}")):
+        nr.backend.rnn(count_step, x, [np.zeros((B, 1))], time_major=time_major)
+    last, outputs, [state] = nr.backend.rnn(count_step, np.ones((B, 1, 1)),
+                                            [np.zeros((B, 1))])
+    assert last.shape == (B, 1) and outputs.shape == (B, 1, 1) and state.shape == (B, 1)

@@ -135,12 +135,9 @@ def _mask_outputs(m, outputs, prev, zero_output_for_mask):
             for o, p in zip(outputs, prev)]
 
 
-def _stack_outputs(collected, structure, time_major, steps_shape):
-    """Stack the per-step output leaves along time and pack them as ``structure``."""
-    if not collected:
-        outputs = np.zeros((0,) + steps_shape)
-        last = None
-        return last, (outputs if time_major else np.swapaxes(outputs, 0, 1))
+def _stack_outputs(collected, structure, time_major):
+    """Stack the per-step output leaves (of one step at least) along time and pack them
+    as ``structure``."""
     stacked = [np.stack(leaf) for leaf in zip(*collected)]
     last = [o[-1] for o in stacked]
     if not time_major:
@@ -194,7 +191,8 @@ def rnn(step_function, inputs, initial_states, go_backwards=False, mask=None,
     TypeError
         If a step does not return a pair ``(output, new_states)``.
     ValueError
-        If ``mask`` does not have the shape above; if a step returns another number
+        If ``inputs`` has no timestep (the last output would be undefined); if
+        ``mask`` does not have the shape above; if a step returns another number
         of states than it was given, a state of another shape, or an output without
         the batch axis or of a changing shape.
     """
@@ -202,6 +200,12 @@ def rnn(step_function, inputs, initial_states, go_backwards=False, mask=None,
     nested = _nest().is_nested(inputs)
     leaves = _time_major_leaves(inputs, time_major)
     steps, batch = leaves[0].shape[:2]
+    if steps == 0:
+        # tf-keras runs the step on the first timestep (to learn the output's shape),
+        # and fails on none; the last output would be undefined.
+        shape = leaves[0].shape if time_major else np.swapaxes(leaves[0], 0, 1).shape
+        raise ValueError("Argument `inputs` must have at least one timestep. "
+                         f"Received: inputs.shape={shape}")
     if mask is not None:
         mask = _check_mask(mask, batch, steps, time_major)
     order = range(steps - 1, -1, -1) if go_backwards else range(steps)
@@ -235,6 +239,5 @@ def rnn(step_function, inputs, initial_states, go_backwards=False, mask=None,
         prev = outputs
         if return_all_outputs or t == order[-1]:
             collected.append(outputs)
-    last, outputs = _stack_outputs(collected, structure, time_major,
-                                   leaves[0].shape[1:2])
+    last, outputs = _stack_outputs(collected, structure, time_major)
     return last, outputs, as_given([np.array(s) for s in states])
