@@ -599,3 +599,34 @@ def test_stacked_cells_need_a_list_of_cells(cells):
         nr.StackedRNNCells(cells)
     stack = nr.StackedRNNCells((nr.SimpleRNNCell(3), nr.SimpleRNNCell(2)))
     assert stack.state_size == (3, 2) and stack.output_size == 2
+
+
+def test_states_setter_checks_what_it_is_given(rng):
+    # tf-keras's setter stores anything; here a bad value failed only at the next call
+    # (with an `initial_state` message, or "could not convert string to float"), an
+    # integer array made an integer state variable the next call could not store
+    # into, and `states = None` made the next call fail with "'NoneType' object is
+    # not iterable".
+    layer = built_layer(stateful=True, return_state=True)
+    x = rng.standard_normal((2, 4, 5)).astype("float32")
+    with pytest.raises(ValueError, match=re.escape(
+            "State 0 is incompatible with layer simple_rnn: expected shape=(2, 3) but "
+            "found shape=(5, 5)")):
+        layer.states = [np.ones((5, 5))]
+    with pytest.raises(ValueError, match="expects 1 states, but it received 2 state"):
+        layer.states = [np.ones((2, 3))] * 2
+    with pytest.raises(TypeError, match="Argument `states` must be a numeric array"):
+        layer.states = [np.full((2, 3), "a")]
+
+    layer.states = [np.ones((2, 3), int)]
+    assert layer.states[0].dtype == np.float32
+    _, from_ones = layer(x)
+    layer.reset_states(np.ones((2, 3)))
+    _, again = layer(x)
+    np.testing.assert_array_equal(from_ones, again)
+    np.testing.assert_array_equal(layer.states[0].numpy(), again)
+
+    layer.states = None
+    _, from_none = layer(x)
+    layer.reset_states()
+    np.testing.assert_array_equal(from_none, layer(x)[1])

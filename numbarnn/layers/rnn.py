@@ -236,10 +236,49 @@ class RNN(Layer):
 
     @states.setter
     def states(self, states):
-        # Variables are kept (as tf-keras does); arrays are copied into new ones.
-        self._states = None if states is None else [
-            s if isinstance(s, Variable) else self._state_variable(s, None)
-            for s in flatten(states)]
+        """Set the state variables: ``None`` (a stateful layer starts from zeros again
+        at its next call), or one value per state, each ``(batch, *state_size)``.
+
+        Variables are kept (as tf-keras does); arrays are copied into new variables of
+        the layer's variable dtype (an integer array would make an integer state, which
+        the next call could not store into).
+
+        Raises
+        ------
+        TypeError
+            If a value is not numeric.
+        ValueError
+            On a wrong number of states or a wrong shape (nothing is set then).
+        """
+        if states is None:
+            self._states = None
+            return
+        states = _numbers_as_state_arrays(states, lambda: self._flat_state_shapes)
+        flat = flatten(states)
+        expected = self._flat_state_shapes
+        if len(flat) != len(expected):
+            raise ValueError(f"Layer {self.name} expects {len(expected)} states, but it "
+                             f"received {len(flat)} state values. States received: "
+                             f"{states}")
+        batch = self._spec_batch_size()
+        values = []
+        for i, (value, shape) in enumerate(zip(flat, expected)):
+            if not isinstance(value, Variable):
+                value = _as_numeric_array(value, "states")
+            if tuple(value.shape[1:]) != shape or len(value.shape) != 1 + len(shape) or (
+                    batch is not None and value.shape[0] != batch):
+                raise ValueError(f"State {i} is incompatible with layer {self.name}: "
+                                 f"expected shape={(batch,) + shape} but found "
+                                 f"shape={tuple(value.shape)}")
+            values.append(value)
+        dtype = self.variable_dtype or "float32"
+        self._states = [v if isinstance(v, Variable) else self._state_variable(v, dtype)
+                        for v in values]
+
+    def _spec_batch_size(self):
+        """The batch size a stateful layer was built for (None if unknown)."""
+        spec = self.input_spec[0] if self.input_spec else None
+        return spec.shape[self._batch_axis()] if spec is not None and spec.shape else None
 
     def _state_variable(self, value, dtype):
         # tf-keras creates them under the layer's name scope: "simple_rnn/Variable:0".
@@ -273,8 +312,7 @@ class RNN(Layer):
         """
         if not self.stateful:
             raise AttributeError("Layer must be stateful.")
-        spec = self.input_spec[0] if self.input_spec else None
-        batch = spec.shape[self._batch_axis()] if spec is not None and spec.shape else None
+        batch = self._spec_batch_size()
         if batch is None:
             raise ValueError(
                 "If a RNN is stateful, it needs to know its batch size. Specify the batch "
@@ -470,6 +508,8 @@ class RNN(Layer):
         given (a stateful layer, as tf-keras's, runs from it only while its stored
         states are all zero)."""
         if self.stateful:
+            if self._states is None:  # `states = None` was set: from zeros again
+                self.reset_states()
             given = False
             if initial_state is not None:
                 flat_states = self._states or []
