@@ -1,4 +1,6 @@
 """The Masking layer and mask propagation through Sequential."""
+import re
+
 import numpy as np
 import pytest
 
@@ -156,3 +158,17 @@ def test_arrays_computed_from_a_masked_output_are_plain(tmp_path):
     layer = nr.SimpleRNN(2)
     np.testing.assert_array_equal(layer(out * 1.0), layer(x))  # every step counts
     assert not np.allclose(layer(out), layer(x))
+
+
+def test_masking_per_feature_values_must_match_the_features():
+    x = np.zeros((2, 3, 4), "float32")
+    x[0, 1] = [1.0, 2.0, 3.0, 4.0]
+    with pytest.raises(ValueError, match=re.escape(
+            'Argument `mask_value` of layer "masking" has 2 values (one per feature), but '
+            "the inputs have 4 features. Received: inputs.shape=(2, 3, 4), "
+            "mask_value=[0.0, 0.0]")):
+        nr.Masking([0.0, 0.0], name="masking")(x)
+    keep = nr.Masking([1.0, 2.0, 3.0, 4.0]).compute_mask(x)
+    np.testing.assert_array_equal(keep, [[True, False, True], [True, True, True]])
+    np.testing.assert_array_equal(nr.Masking([0.0]).compute_mask(x),
+                                  [[False, True, False], [False, False, False]])

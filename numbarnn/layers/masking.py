@@ -64,7 +64,14 @@ class Masking(Layer):
         if x.ndim == 0:
             raise ValueError("Masking expects `inputs` with a feature axis (at least 1 "
                              f"dimension). Received: inputs.shape={x.shape}")
-        return np.any(x != np.asarray(self.mask_value), axis=-1)
+        value = np.asarray(self.mask_value)
+        if value.ndim and value.shape[-1] not in (1, x.shape[-1]):
+            # numpy's (and tf's) broadcasting error would name neither
+            raise ValueError(f"Argument `mask_value` of layer \"{self.name}\" has "
+                             f"{value.shape[-1]} values (one per feature), but the inputs "
+                             f"have {x.shape[-1]} features. Received: inputs.shape="
+                             f"{x.shape}, mask_value={self.mask_value!r}")
+        return np.any(x != value, axis=-1)
 
     def compute_mask(self, inputs, mask=None):
         return self._keep(inputs)
