@@ -294,19 +294,20 @@ def test_grid_kernel_with_its_own_sizing_over_many_blocks(rng, monkeypatch, batc
     monkeypatch.setattr(cuda_kernels, "RECURRENCE", "grid")
     # Four threads (the simulator's count; on a GPU a block smaller than a warp, so the
     # parts are added in shared memory there too): four parts per output, so one
-    # unit's slots hold 4 x 5 words, a padded row 16 and the partial sums 4.
+    # unit's slots hold 4 x 6 words, a padded row 16 and the partial sums 4.
     monkeypatch.setattr(cuda_kernels, "GRID_THREADS", 4)
-    monkeypatch.setattr(cuda_kernels, "GRID_SHARED_BYTES", 8 * (4 * 5 + 16 + 4))
+    budget = 4 * 6 + 16 + 4
+    monkeypatch.setattr(cuda_kernels, "GRID_SHARED_BYTES", 8 * budget)
     monkeypatch.setattr(cuda_kernels, "_max_resident_blocks", lambda: 8)
-    assert cuda_kernels._grid_shared(5, 1, 1) == 4 * 5 + 16 + 4
+    assert cuda_kernels._grid_shared(5, 1, 1) == budget
     # Sized by the engine, the fewest outputs per block: with one row, a unit each (five
     # blocks); eight blocks cannot give each of three rows' outputs its own, and three
     # outputs per block in two slices of three units beat five slices of one unit
     # over three rows (as many outputs, more slices, each reading the whole state).
     expected = (1, 1, 1) if batch == 1 else (3, 1, 1)
     assert cuda_kernels._grid_sizes(batch, 5, 8) == expected
-    assert cuda_kernels._grid_shared(5, *expected[:2]) <= 4 * 5 + 16 + 4
-    assert cuda_kernels._grid_shared(5, 5, 1) > 4 * 5 + 16 + 4  # one slice cannot fit
+    assert cuda_kernels._grid_shared(5, *expected[:2]) <= budget
+    assert cuda_kernels._grid_shared(5, 5, 1) > budget  # one slice cannot fit
     monkeypatch.setattr(cuda_kernels, "_grid_sizes", lambda batch, units, size: (1, 1, 1))
     assert 4 < kernels.WARP
     first, level0 = make_cell(5, 2, rng)
@@ -591,15 +592,21 @@ def test_slot_layout_holds_each_weight_once_where_its_part_reads_it(rng, units, 
     mirror = cuda_kernels._Mirror([level], np.dtype(np.float64))
     slots = _host(mirror.rec_slots(0, parts))
     groups, slot_stride, padded = kernels.slot_layout(units, parts)
-    assert slot_stride % 2 == 1 and padded >= units and padded % (4 * parts) == 0
+    assert slot_stride % 4 == 2 and padded >= units and padded % (4 * parts) == 0
     assert 4 * parts * (groups - 1) < units  # no part reads only padding every time
+    # Each slot starts on a pair (vector loads), and the pairs that the threads of one
+    # phase of a vector load read start in different banks: 16 threads x 8 bytes in
+    # float32, 8 x 16 bytes in float64 (32 banks of 4 bytes).
+    for itemsize, threads in ((4, 16), (8, 8)):
+        banks = {(s * slot_stride * itemsize // 4) % 32 for s in range(threads)}
+        assert len(banks) == threads
     assert slots.shape == (units * parts * slot_stride,)
     decoded = np.zeros((padded, units))
     seen = np.zeros((padded, units), int)
     for j in range(units):
         for p in range(parts):
             start = (j * parts + p) * slot_stride
-            assert slots[start + 4 * groups] == 0  # the odd word between slots
+            assert (slots[start + 4 * groups:start + slot_stride] == 0).all()  # the gap
             for g in range(groups):
                 for c in range(4):
                     i = 4 * (p + parts * g) + c

@@ -83,8 +83,8 @@ assert TILE_DEPTH % 4 == 0  # (_multiply_stage takes four depths per turn)
 # aligned, and the two threads of a pair, storing depths q and q + 1 of one row, hit
 # banks 16 apart, so a warp's stores (16 rows x 2 depths) land in 32 different banks.
 TILE_ROWS_PADDED = TILE_ROWS + 16
-# The staged slices' alignment in bytes (the simulator takes none).
-TILE_ALIGN = None if SIMULATED else 16
+# The shared arrays' alignment in bytes, for vector loads (the simulator takes none).
+SHARED_ALIGN = None if SIMULATED else 16
 
 # The most threads recur_block and recur_grid are launched with on a GPU: compiled
 # with these launch bounds, a thread's registers stay within what a block of that many
@@ -198,12 +198,16 @@ def slot_layout(units, parts):
     thread computing part ``p`` of unit ``j`` finds its weights, in the order it reads
     the state, contiguous in slot ``j * parts + p``: a state load and a weight load then
     sit at constant offsets from two pointers (no index arithmetic per FMA). Slots are
-    ``4 * groups + 1`` apart: an odd stride puts the 32 slots a warp reads in 32
-    different banks, and consecutive parts read groups 4 banks apart. Plain Python,
-    for the host (which lays the weights out) and the kernel alike.
+    ``4 * groups + 2`` apart, so each starts on a pair of values: with the shared array
+    16-byte aligned, a group of state values is one vector load and a pair of weights
+    another (:func:`_dot_slots`). Half the stride is odd, so the slots of consecutive
+    threads start in different banks: the 16 pairs (8 bytes each) that half a warp
+    loads in float32, or the 8 (16 bytes each) a quarter warp loads in float64, fill
+    the 32 banks once. Plain Python, for the host (which lays the weights out) and the
+    kernel alike.
     """
     groups = ((units + 3) // 4 + parts - 1) // parts
-    return groups, 4 * groups + 1, 4 * parts * groups
+    return groups, 4 * groups + 2, 4 * parts * groups
 
 
 _parts_per_output = cuda.jit(device=True)(parts_per_output)
@@ -211,51 +215,66 @@ _slot_layout = cuda.jit(device=True)(slot_layout)
 
 
 @cuda.jit(device=True)
-def _dot_slots(acc, sh, h_off, h_step, w_off, groups):
+def _dot_slots(acc, sh, h_group, h_step, w_pair, groups):
     """``acc`` plus one part of a dot product on the on-chip layout (see
-    :func:`slot_layout`): ``groups`` groups of 4 state values at ``sh[h_off]``,
-    ``sh[h_off + h_step]``, ... against the weights at ``sh[w_off]``, ``sh[w_off + 1]``,
-    ... (contiguous). ``sh`` is the kernel's shared array itself, so the loads compile
-    to shared-memory loads at constant offsets from two pointers. Two groups per turn,
-    four accumulators (four independent FMA chains)."""
+    :func:`slot_layout`): ``groups`` groups of 4 state values, the first at
+    ``sh[4 * h_group]`` and each next ``h_step`` groups further, against the weights
+    from ``sh[2 * w_pair]`` on (contiguous). ``sh`` is the kernel's shared array
+    itself, so the loads compile to shared-memory loads at constant offsets from two
+    pointers. The offsets count groups (4 values) and pairs: an index that is visibly
+    a multiple of 4 (2) in a 16-byte aligned array lets the compiler load a group of
+    float32 state values as one vector load (two in float64) and a pair of weights as
+    one, instead of a load per value. Four accumulators (four independent FMA chains);
+    two groups per turn in float32, one in float64, whose loads take twice the
+    registers (two a turn held recur_block's general kernel past its 128)."""
     zero = sh.dtype.type(0)
     a1, a2, a3 = zero, zero, zero
-    hp, wp, hs = uint64(h_off), uint64(w_off), uint64(h_step)
+    hg, wq, hs = uint64(h_group), uint64(w_pair), uint64(h_step)
     one, two, three, four = uint64(1), uint64(2), uint64(3), uint64(4)
-    five, six, seven, eight = uint64(5), uint64(6), uint64(7), uint64(8)
+    five, six, seven = uint64(5), uint64(6), uint64(7)
+    doubled = groups // 2 if sh.itemsize < 8 else 0  # turns of two groups
     # (a range() counter costs three instructions more per turn than the compare)
-    w_pairs = wp + eight * uint64(groups // 2)
-    while wp < w_pairs:
-        hq = hp + hs
-        acc += sh[hp] * sh[wp]
-        a1 += sh[hp + one] * sh[wp + one]
-        a2 += sh[hp + two] * sh[wp + two]
-        a3 += sh[hp + three] * sh[wp + three]
-        acc += sh[hq] * sh[wp + four]
-        a1 += sh[hq + one] * sh[wp + five]
-        a2 += sh[hq + two] * sh[wp + six]
-        a3 += sh[hq + three] * sh[wp + seven]
-        hp = hq + hs
-        wp += eight
-    if groups % 2:
-        acc += sh[hp] * sh[wp]
-        a1 += sh[hp + one] * sh[wp + one]
-        a2 += sh[hp + two] * sh[wp + two]
-        a3 += sh[hp + three] * sh[wp + three]
+    w_end = wq + four * uint64(doubled)  # two groups: 8 weights, 4 pairs
+    while wq < w_end:
+        h0 = hg * four
+        h1 = (hg + hs) * four
+        w0 = wq * two
+        acc += sh[h0] * sh[w0]
+        a1 += sh[h0 + one] * sh[w0 + one]
+        a2 += sh[h0 + two] * sh[w0 + two]
+        a3 += sh[h0 + three] * sh[w0 + three]
+        acc += sh[h1] * sh[w0 + four]
+        a1 += sh[h1 + one] * sh[w0 + five]
+        a2 += sh[h1 + two] * sh[w0 + six]
+        a3 += sh[h1 + three] * sh[w0 + seven]
+        hg += hs + hs
+        wq += four
+    w_end += two * uint64(groups - 2 * doubled)  # the rest, a group a turn
+    while wq < w_end:
+        h0 = hg * four
+        w0 = wq * two
+        acc += sh[h0] * sh[w0]
+        a1 += sh[h0 + one] * sh[w0 + one]
+        a2 += sh[h0 + two] * sh[w0 + two]
+        a3 += sh[h0 + three] * sh[w0 + three]
+        hg += hs
+        wq += two
     return (acc + a1) + (a2 + a3)
 
 
 @cuda.jit(device=True)
-def _dot_spread(acc, sh, h_off, h_step, w, w_off, w_step, groups):
+def _dot_spread(acc, sh, h_group, h_step, w, w_off, w_step, groups):
     """:func:`_dot_slots` with the weights in global memory, slots interleaved: value
     ``e`` of slot ``s`` at ``w[s + e * w_step]`` (``w_step`` slots in all), so the 32
-    threads of a warp, reading 32 neighbouring slots, read one contiguous line."""
+    threads of a warp, reading 32 neighbouring slots, read one contiguous line. The
+    state's offsets count groups, as in :func:`_dot_slots`."""
     zero = sh.dtype.type(0)
     a1, a2, a3 = zero, zero, zero
-    hp, wp, hs, ws = uint64(h_off), uint64(w_off), uint64(h_step), uint64(w_step)
-    one, two, three = uint64(1), uint64(2), uint64(3)
-    h_end = hp + hs * uint64(groups)  # (a while loop: not unrolled, fewer registers)
-    while hp < h_end:
+    hg, wp, hs, ws = uint64(h_group), uint64(w_off), uint64(h_step), uint64(w_step)
+    one, two, three, four = uint64(1), uint64(2), uint64(3), uint64(4)
+    h_end = hg + hs * uint64(groups)  # (a while loop: not unrolled, fewer registers)
+    while hg < h_end:
+        hp = hg * four
         acc += sh[hp] * w[wp]
         wp += ws
         a1 += sh[hp + one] * w[wp]
@@ -264,7 +283,7 @@ def _dot_spread(acc, sh, h_off, h_step, w, w_off, w_step, groups):
         wp += ws
         a3 += sh[hp + three] * w[wp]
         wp += ws
-        hp += hs
+        hg += hs
     return (acc + a1) + (a2 + a3)
 
 
@@ -519,8 +538,8 @@ def project(x, x_batch_major, reverse, s0, total_steps, steps, units, drop, use_
     ``TILE_*``). Launch with ``(TILE_EDGE, TILE_EDGE)`` threads.
     """
     a_tile = cuda.shared.array((TILE_DEPTH, TILE_ROWS_PADDED), proj.dtype,
-                               alignment=TILE_ALIGN)
-    w_tile = cuda.shared.array((TILE_DEPTH, TILE_COLS), proj.dtype, alignment=TILE_ALIGN)
+                               alignment=SHARED_ALIGN)
+    w_tile = cuda.shared.array((TILE_DEPTH, TILE_COLS), proj.dtype, alignment=SHARED_ALIGN)
     acc = cuda.local.array((MICRO_ROWS, MICRO_COLS), proj.dtype)
     a_reg = cuda.local.array(MICRO_ROWS, proj.dtype)
     w_reg = cuda.local.array(MICRO_COLS, proj.dtype)
@@ -608,7 +627,7 @@ def _block_chunk(proj, steps, units, rec, rec_shared, state_shared, rdp, use_rdp
     batch, b0, rows, parts, groups, slot_stride, padded, stride, tile, w_size = (
         _block_layout(proj, units, rows_per_block, rec_shared, state_shared))
     work = rows * units
-    shared = cuda.shared.array(0, proj.dtype)
+    shared = cuda.shared.array(0, proj.dtype, alignment=SHARED_ALIGN)
     partial = shared[2 * tile + w_size:2 * tile + w_size + nth]
     states = shared if state_shared else hbuf
     zero = proj.dtype.type(0)
@@ -691,8 +710,8 @@ def _block_chunk(proj, steps, units, rec, rec_shared, state_shared, rdp, use_rdp
                         z = _dot_slots_dropped(z, shared, row + 4 * part, 4 * parts,
                                                shared, w_off, 1, groups, rdp, b,
                                                4 * part, units)
-                    else:
-                        z = _dot_slots(z, shared, row + 4 * part, 4 * parts, w_off,
+                    else:  # (offsets in groups and pairs: see _dot_slots)
+                        z = _dot_slots(z, shared, row // 4 + part, parts, w_off // 2,
                                        groups)
                 elif state_shared:  # the weights' slots interleaved in global memory
                     if use_rdp:
@@ -700,7 +719,7 @@ def _block_chunk(proj, steps, units, rec, rec_shared, state_shared, rdp, use_rdp
                                                rec, slot, units * parts, groups, rdp,
                                                b, 4 * part, units)
                     else:
-                        z = _dot_spread(z, shared, row + 4 * part, 4 * parts, rec, slot,
+                        z = _dot_spread(z, shared, row // 4 + part, parts, rec, slot,
                                         units * parts, groups)
                 elif use_rdp:  # unpadded rows in global memory: row-major weights
                     ub, uj, un = uint64(b), uint64(j), uint64(units)
@@ -811,7 +830,7 @@ def _block_chunk_lean(proj, steps, units, rec, rec_shared, act, mask, has_mask,
     nth = cuda.blockDim.x
     batch, b0, rows, parts, groups, slot_stride, padded, _, tile, w_size = (
         _block_layout(proj, units, rows_per_block, rec_shared, True))
-    shared = cuda.shared.array(0, proj.dtype)
+    shared = cuda.shared.array(0, proj.dtype, alignment=SHARED_ALIGN)
     partial = shared[2 * tile + w_size:2 * tile + w_size + nth]
     _fill_block(shared, hbuf, rec, tile, w_size, padded, rows, units, b0, batch, s0, tid,
                 nth)
@@ -827,6 +846,7 @@ def _block_chunk_lean(proj, steps, units, rec, rec_shared, act, mask, has_mask,
     h_off = r * padded + 4 * part  # this part's first state value, in either half
     own = r * padded + j  # this output's state, in either half
     slot = j * parts + part
+    w_pair = (2 * tile + slot * slot_stride) // 2
     zero = proj.dtype.type(0)
     c = zero  # the output carry (the last output) of this thread's output
     if owner and is_last and s0 > 0:
@@ -864,11 +884,11 @@ def _block_chunk_lean(proj, steps, units, rec, rec_shared, act, mask, has_mask,
         nxt = tile - cur
         z = zero
         if valid:
+            # (offsets in groups and pairs: see _dot_slots)
             if rec_shared:
-                z = _dot_slots(z, shared, cur + h_off, 4 * parts,
-                               2 * tile + slot * slot_stride, groups)
+                z = _dot_slots(z, shared, (cur + h_off) // 4, parts, w_pair, groups)
             else:
-                z = _dot_spread(z, shared, cur + h_off, 4 * parts, rec, slot,
+                z = _dot_spread(z, shared, (cur + h_off) // 4, parts, rec, slot,
                                 units * parts, groups)
         z = _combine_parts(z, partial, tid, part, parts)
         if owner:
@@ -971,15 +991,14 @@ def recur_block_l2_lean(proj, steps, units, rec, act, mask, has_mask, mask_batch
 
 
 @cuda.jit(device=True)
-def _put_state(shared, w_size, padded, r, i, h, rdp, use_rdp, b, units, row_step,
-               col_step):
+def _put_state(shared, padded, r, i, h, rdp, use_rdp, b, units, row_step, col_step):
     """Store state value ``h`` of row ``r`` (batch row ``b + r``), unit ``i`` of a
     recur_grid group in its padded shared row (times the recurrent dropout mask when
     ``use_rdp``); return the next element's ``(r, i)``, ``(row_step, col_step)``
     further on."""
     if use_rdp:
         h *= rdp[uint64(b + r), uint64(i)]
-    shared[uint64(w_size + r * padded + i)] = h
+    shared[uint64(r * padded + i)] = h
     r += row_step
     i += col_step
     if i >= units:
@@ -1017,18 +1036,19 @@ def recur_grid(proj, k_begin, k_end, units, rec_cols, slice_units, rdp, use_rdp,
     rows = min(rows_per_block, batch - b0)
     tid = cuda.threadIdx.x
     nth = cuda.blockDim.x
-    shared = cuda.shared.array(0, proj.dtype)
+    shared = cuda.shared.array(0, proj.dtype, alignment=SHARED_ALIGN)
     parts = _parts_per_output(group_rows * slice_units, nth)
     groups, slot_stride, padded = _slot_layout(units, parts)
-    # shared: the weight slots, then group_rows padded state rows, then the partials
-    w_size = slice_units * parts * slot_stride
+    # shared: group_rows padded state rows, then the weight slots (both starting on a
+    # group of 4 values: see _dot_slots), then the partials
     tile_size = group_rows * padded
-    partial = shared[w_size + tile_size:w_size + tile_size + nth]
+    w_size = slice_units * parts * slot_stride
+    partial = shared[tile_size + w_size:tile_size + w_size + nth]
     own = rec_cols[cuda.blockIdx.x]
-    for idx in range(tid, w_size, nth):
-        shared[idx] = own[idx]
     for idx in range(tid, tile_size, nth):  # the padding stays zero
-        shared[w_size + idx] = 0
+        shared[idx] = 0
+    for idx in range(tid, w_size, nth):
+        shared[tile_size + idx] = own[idx]
     if is_last and s0 + k_begin == 0:
         for idx in range(tid, rows * cols, nth):
             carry[b0 + idx // cols, j0 + idx % cols] = 0
@@ -1071,12 +1091,12 @@ def recur_grid(proj, k_begin, k_end, units, rec_cols, slice_units, rdp, use_rdp,
                 loaded = (hbuf[src], hbuf[src + step], hbuf[src + s2], hbuf[src + s3],
                           hbuf[src + s4], hbuf[src + s5], hbuf[src + s6], hbuf[src + s7])
                 for h in loaded:
-                    r, i = _put_state(shared, w_size, padded, r, i, h, rdp, use_rdp, b,
-                                      units, row_step, col_step)
+                    r, i = _put_state(shared, padded, r, i, h, rdp, use_rdp, b, units,
+                                      row_step, col_step)
                 src += s4 + s4
             while src < src_end:
-                r, i = _put_state(shared, w_size, padded, r, i, hbuf[src], rdp, use_rdp, b,
-                                  units, row_step, col_step)
+                r, i = _put_state(shared, padded, r, i, hbuf[src], rdp, use_rdp, b, units,
+                                  row_step, col_step)
                 src += step
             cuda.syncthreads()
             base = 0
@@ -1099,8 +1119,9 @@ def recur_grid(proj, k_begin, k_end, units, rec_cols, slice_units, rdp, use_rdp,
                     live = _live(mask, has_mask, mask_batch_major, b, t)
                     p = proj[uint64(k), uint64(b), uint64(j)]
                 if valid:
-                    z = _dot_slots(z, shared, w_size + r * padded + 4 * part, 4 * parts,
-                                   (c * parts + part) * slot_stride, groups)
+                    z = _dot_slots(z, shared, r * (padded // 4) + part, parts,
+                                   (tile_size + (c * parts + part) * slot_stride) // 2,
+                                   groups)
                 z = _combine_parts(z, partial, tid, part, parts)
                 if part == 0 and valid:
                     if live:
@@ -1140,8 +1161,8 @@ def recur_tiled(proj, k_begin, k_end, units, rec, rdp, use_rdp, act, mask, has_m
     covers more than one step (one step per launch in the simulator).
     """
     a_tile = cuda.shared.array((TILE_DEPTH, TILE_ROWS_PADDED), proj.dtype,
-                               alignment=TILE_ALIGN)
-    w_tile = cuda.shared.array((TILE_DEPTH, TILE_COLS), proj.dtype, alignment=TILE_ALIGN)
+                               alignment=SHARED_ALIGN)
+    w_tile = cuda.shared.array((TILE_DEPTH, TILE_COLS), proj.dtype, alignment=SHARED_ALIGN)
     acc = cuda.local.array((MICRO_ROWS, MICRO_COLS), proj.dtype)
     a_reg = cuda.local.array(MICRO_ROWS, proj.dtype)
     w_reg = cuda.local.array(MICRO_COLS, proj.dtype)
