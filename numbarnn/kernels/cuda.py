@@ -243,8 +243,10 @@ def _grid_shared_budget():
 
 
 def _grid_parts(slice_units, group_rows):
-    """Threads per output of recur_grid (as the kernel counts them)."""
-    return kernels.parts_per_output(group_rows * slice_units, GRID_THREADS)
+    """Threads per output of recur_grid (as the kernel counts them; an output is a
+    unit of a set of rows, see :func:`~.cuda_recurrence.grid_row_sets`)."""
+    _, row_sets, _ = kernels.grid_row_sets(group_rows)
+    return kernels.parts_per_output(row_sets * slice_units, GRID_THREADS)
 
 
 def _grid_shared(units, slice_units, group_rows):
@@ -252,7 +254,8 @@ def _grid_shared(units, slice_units, group_rows):
     state rows of a group and one partial sum per thread."""
     parts = _grid_parts(slice_units, group_rows)
     _, slot_stride, padded = kernels.slot_layout(units, parts)
-    return slice_units * parts * slot_stride + group_rows * padded + GRID_THREADS
+    _, _, tile_rows = kernels.grid_row_sets(group_rows)
+    return slice_units * parts * slot_stride + tile_rows * padded + GRID_THREADS
 
 
 def _grid_plan(batch, units, itemsize):

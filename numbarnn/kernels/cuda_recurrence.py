@@ -210,8 +210,22 @@ def slot_layout(units, parts):
     return groups, 4 * groups + 2, 4 * parts * groups
 
 
+def grid_row_sets(group_rows):
+    """``(rows per thread, row sets, tile rows)`` of a recur_grid group of
+    ``group_rows`` batch rows. With more than one row, a thread computes a unit of two
+    rows, loading each weight once for both (half the shared-memory reads per
+    multiply-add, which bound recur_grid's step); the group's rows are then taken in
+    ``row sets`` pairs, and its tile holds an even number of rows (the last thread of
+    an odd group computes, and does not emit, a row past it). Plain Python, for the
+    host's plans and the kernel alike."""
+    per_thread = 2 if group_rows > 1 else 1
+    sets = (group_rows + per_thread - 1) // per_thread
+    return per_thread, sets, sets * per_thread
+
+
 _parts_per_output = cuda.jit(device=True)(parts_per_output)
 _slot_layout = cuda.jit(device=True)(slot_layout)
+_grid_row_sets = cuda.jit(device=True)(grid_row_sets)
 
 
 @cuda.jit(device=True)
@@ -260,6 +274,36 @@ def _dot_slots(acc, sh, h_group, h_step, w_pair, groups):
         hg += hs
         wq += two
     return (acc + a1) + (a2 + a3)
+
+
+@cuda.jit(device=True)
+def _dot_slots_two_rows(sh, h_group, h_other, h_step, w_pair, groups):
+    """:func:`_dot_slots` (from zero) of two state rows against the same weights, the
+    second row's groups at ``h_other`` on: each weight is loaded once for both. A group
+    per turn, four accumulators per row."""
+    zero = sh.dtype.type(0)
+    a0, a1, a2, a3 = zero, zero, zero, zero
+    b0, b1, b2, b3 = zero, zero, zero, zero
+    hg, hh, wq, hs = uint64(h_group), uint64(h_other), uint64(w_pair), uint64(h_step)
+    one, two, three, four = uint64(1), uint64(2), uint64(3), uint64(4)
+    w_end = wq + two * uint64(groups)
+    while wq < w_end:
+        x = hg * four
+        y = hh * four
+        w0 = wq * two
+        w_a, w_b, w_c, w_d = sh[w0], sh[w0 + one], sh[w0 + two], sh[w0 + three]
+        a0 += sh[x] * w_a
+        a1 += sh[x + one] * w_b
+        a2 += sh[x + two] * w_c
+        a3 += sh[x + three] * w_d
+        b0 += sh[y] * w_a
+        b1 += sh[y + one] * w_b
+        b2 += sh[y + two] * w_c
+        b3 += sh[y + three] * w_d
+        hg += hs
+        hh += hs
+        wq += two
+    return (a0 + a1) + (a2 + a3), (b0 + b1) + (b2 + b3)
 
 
 @cuda.jit(device=True)
@@ -1007,6 +1051,22 @@ def _put_state(shared, padded, r, i, h, rdp, use_rdp, b, units, row_step, col_st
     return r, i
 
 
+@cuda.jit(device=True)
+def _grid_output(z, live, p, b, j, k, s, t, prev, nxt, batch, units, act, hbuf, inp,
+                 inp_batch_major, inp_is_source, residual, is_last, zero_output_for_mask,
+                 carry, out, want_out, out_batch_major):
+    """recur_grid's unit ``j`` of row ``b`` at chunk step ``k``, from its dot product
+    ``z`` and projection ``p``: the new state (held from half ``prev`` where masked)
+    into half ``nxt`` of ``hbuf``, and the output."""
+    if live:
+        h = hbuf.dtype.type(_activation(act, z + p))
+    else:
+        h = hbuf[uint64(_state_index(prev, b, j, batch, units))]
+    hbuf[uint64(_state_index(nxt, b, j, batch, units))] = h
+    _emit(h, live, b, j, k, s, t, inp, inp_batch_major, inp_is_source, residual, is_last,
+          zero_output_for_mask, carry, out, want_out, out_batch_major)
+
+
 @cuda.jit(cache=not SIMULATED, **GRID_BOUNDS)
 def recur_grid(proj, k_begin, k_end, units, rec_cols, slice_units, rdp, use_rdp, act,
                mask, has_mask, mask_batch_major, reverse, s0, total_steps, inp,
@@ -1021,10 +1081,12 @@ def recur_grid(proj, k_begin, k_end, units, rec_cols, slice_units, rdp, use_rdp,
     the block reads its rows of the previous state from ``hbuf`` (flat, see the module
     docstring) ``group_rows`` rows at a time into shared memory (rows zero-padded as
     the slot layout needs), computes its outputs and writes them to the other half; a
-    grid barrier separates the steps. When more than one thread per output is free,
-    the threads split each dot product and add the parts with warp shuffles (threads
-    per output: a power of two dividing the block size, which must be a power of two;
-    counted for a full slice, so every block column shares the layout).
+    grid barrier separates the steps. A thread computes a unit of two rows of a group
+    (of one row when a group has one; see :func:`grid_row_sets`). When more than one
+    thread per output is free, the threads split each dot product and add the parts
+    with warp shuffles (threads per output: a power of two dividing the block size,
+    which must be a power of two; counted for a full slice, so every block column
+    shares the layout).
 
     The launch must be cooperative when it covers more than one step; with one step
     per launch (the simulator, which runs blocks one after another) it is not.
@@ -1037,11 +1099,12 @@ def recur_grid(proj, k_begin, k_end, units, rec_cols, slice_units, rdp, use_rdp,
     tid = cuda.threadIdx.x
     nth = cuda.blockDim.x
     shared = cuda.shared.array(0, proj.dtype, alignment=SHARED_ALIGN)
-    parts = _parts_per_output(group_rows * slice_units, nth)
+    per_thread, row_sets, tile_rows = _grid_row_sets(group_rows)
+    parts = _parts_per_output(row_sets * slice_units, nth)
     groups, slot_stride, padded = _slot_layout(units, parts)
-    # shared: group_rows padded state rows, then the weight slots (both starting on a
+    # shared: tile_rows padded state rows, then the weight slots (both starting on a
     # group of 4 values: see _dot_slots), then the partials
-    tile_size = group_rows * padded
+    tile_size = tile_rows * padded
     w_size = slice_units * parts * slot_stride
     partial = shared[tile_size + w_size:tile_size + w_size + nth]
     own = rec_cols[cuda.blockIdx.x]
@@ -1052,7 +1115,7 @@ def recur_grid(proj, k_begin, k_end, units, rec_cols, slice_units, rdp, use_rdp,
     if is_last and s0 + k_begin == 0:
         for idx in range(tid, rows * cols, nth):
             carry[b0 + idx // cols, j0 + idx % cols] = 0
-    outputs = group_rows * cols
+    outputs = row_sets * cols  # (a unit of a row set: per_thread rows)
     # The divisions of the index arithmetic, done once per launch rather than per step
     # (each a few dozen instructions): this thread's output (and part) when one round
     # of the block's threads covers a group, and its first element of a group's state.
@@ -1100,7 +1163,8 @@ def recur_grid(proj, k_begin, k_end, units, rec_cols, slice_units, rdp, use_rdp,
                 src += step
             cuda.syncthreads()
             base = 0
-            while base < g_rows * cols * parts:  # rounds (see recur_block)
+            g_sets = (g_rows + per_thread - 1) // per_thread
+            while base < g_sets * cols * parts:  # rounds (see recur_block)
                 if single_round:  # the same output at every group and step
                     o, part, r, c = my_o, my_part, my_r, my_c
                 else:
@@ -1109,29 +1173,44 @@ def recur_grid(proj, k_begin, k_end, units, rec_cols, slice_units, rdp, use_rdp,
                     part = slot - o * parts
                     r = o // cols
                     c = o - r * cols
+                r *= per_thread  # the set's first row in the group
                 b = b0 + g0 + r
-                z = proj.dtype.type(0)
-                valid = o < g_rows * cols
+                valid = o < g_sets * cols
+                second = valid and per_thread == 2 and r + 1 < g_rows
                 j = j0 + c
-                live = False
-                p = z
+                z = proj.dtype.type(0)
+                z_second = z
+                live = live_second = False
+                p = p_second = z
                 if valid and part == 0:  # loads issued before the dot: latency overlaps
                     live = _live(mask, has_mask, mask_batch_major, b, t)
                     p = proj[uint64(k), uint64(b), uint64(j)]
+                    if second:
+                        live_second = _live(mask, has_mask, mask_batch_major, b + 1, t)
+                        p_second = proj[uint64(k), uint64(b + 1), uint64(j)]
                 if valid:
-                    z = _dot_slots(z, shared, r * (padded // 4) + part, parts,
-                                   (tile_size + (c * parts + part) * slot_stride) // 2,
-                                   groups)
-                z = _combine_parts(z, partial, tid, part, parts)
-                if part == 0 and valid:
-                    if live:
-                        h = proj.dtype.type(_activation(act, z + p))
+                    h_group = r * (padded // 4) + part
+                    w_pair = (tile_size + (c * parts + part) * slot_stride) // 2
+                    if per_thread == 2:
+                        z, z_second = _dot_slots_two_rows(shared, h_group,
+                                                          h_group + padded // 4, parts,
+                                                          w_pair, groups)
                     else:
-                        h = hbuf[uint64(_state_index(prev, b, j, batch, units))]
-                    hbuf[uint64(_state_index(nxt, b, j, batch, units))] = h
-                    _emit(h, live, b, j, k, s, t, inp, inp_batch_major, inp_is_source,
-                          residual, is_last, zero_output_for_mask, carry, out, want_out,
-                          out_batch_major)
+                        z = _dot_slots(z, shared, h_group, parts, w_pair, groups)
+                z = _combine_parts(z, partial, tid, part, parts)
+                if per_thread == 2:  # (every thread: shuffles)
+                    z_second = _combine_parts(z_second, partial, tid, part, parts)
+                if part == 0 and valid:
+                    _grid_output(z, live, p, b, j, k, s, t, prev, nxt, batch, units, act,
+                                 hbuf, inp, inp_batch_major, inp_is_source, residual,
+                                 is_last, zero_output_for_mask, carry, out, want_out,
+                                 out_batch_major)
+                    if second:
+                        _grid_output(z_second, live_second, p_second, b + 1, j, k, s, t,
+                                     prev, nxt, batch, units, act, hbuf, inp,
+                                     inp_batch_major, inp_is_source, residual, is_last,
+                                     zero_output_for_mask, carry, out, want_out,
+                                     out_batch_major)
                 base += nth
         if k + 1 < k_end:
             grid.sync()
