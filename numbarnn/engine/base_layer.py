@@ -538,7 +538,8 @@ class Layer:
 
     def _clear_losses(self):
         for layer in self._flatten_layers():
-            layer._eager_losses = []
+            if layer._eager_losses:  # (an assignment goes through attribute tracking)
+                layer._eager_losses = []
 
     # -- build and call ------------------------------------------------------------
     def build(self, input_shape):

@@ -71,6 +71,8 @@ def _numbers_as_state_arrays(states, state_shapes):
     no level of fits is made one array (whose shape the caller then rejects).
     ``state_shapes`` is a function, called only if there are such lists (a cell may
     know its state size only once built)."""
+    if states is None:  # (every call without initial_state: skip the walk)
+        return states
     if not any(_is_scalar_nest(leaf) or isinstance(leaf, (int, float))
                for leaf in flatten(states)):
         return states  # arrays (or None) only: the common case
