@@ -78,14 +78,31 @@ class Ones(Initializer):
 
 
 class Constant(Initializer):
-    """All ``value``."""
+    """All ``value``; or, as ``tf.constant(value, shape=shape)`` in tf-keras, an
+    array-like ``value`` with as many elements as ``shape`` reshaped to it."""
 
     def __init__(self, value=0):
         self.value = value
 
     def __call__(self, shape, dtype=None, **kwargs):
+        """The initial value of ``shape``.
+
+        Raises
+        ------
+        TypeError
+            If ``value`` has neither one element nor as many as ``shape`` (tf-keras's
+            eager ``tf.constant`` raises a TypeError there too).
+        """
         value = np.asarray(self.value, as_dtype(dtype or "float32"))
-        return np.broadcast_to(value, shape).copy()
+        shape = tuple(shape)
+        size = math.prod(shape)
+        if value.size == 1:
+            return np.full(shape, value.reshape(()))
+        if value.size == size:
+            return value.reshape(shape).copy()
+        raise TypeError(f"Constant initializer: `value` has {value.size} elements (shape "
+                        f"{value.shape}), but the requested shape {shape} has {size}; it "
+                        "must have one element, or one per element of the shape.")
 
     def get_config(self):
         return {"value": self.value}

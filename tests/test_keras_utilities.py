@@ -44,6 +44,12 @@ def test_stateless_instances_and_fresh_string_instances():
 
 def test_initializer_values_dtypes_and_errors():
     np.testing.assert_array_equal(initializers.Constant(3)((2,)), [3.0, 3.0])
+    # as tf.constant(value, shape=shape): one value fills, as many as the shape reshape
+    np.testing.assert_array_equal(initializers.Constant([1, 2, 3, 4])((2, 2)),
+                                  [[1, 2], [3, 4]])
+    np.testing.assert_array_equal(initializers.Constant([[5]])((2, 3)), np.full((2, 3), 5))
+    with pytest.raises(TypeError, match=r"`value` has 3 elements .* shape \(4,\) has 4"):
+        initializers.Constant([1, 2, 3])((4,))
     np.testing.assert_array_equal(initializers.Identity(2.0)((2, 2)), [[2, 0], [0, 2]])
     assert initializers.Zeros()((2,), dtype="int32").dtype == np.int32
     with pytest.raises(ValueError, match="Expected floating point type, got int32"):
