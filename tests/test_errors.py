@@ -570,8 +570,12 @@ def test_rnn_get_initial_state_needs_batch_and_time_axes():
      "batch_size=-1"),
     ({"input_shape": (3, 4), "batch_size": 2.0}, TypeError, "Received: batch_size=2.0"),
     ({"input_dim": "4"}, TypeError,
-     "Argument `input_shape` must be a tuple of non-negative integers or None. "
-     "Received: input_shape=(None, '4')"),
+     "Argument `input_dim` must be a non-negative integer or None. "
+     "Received: input_dim='4'"),
+    ({"input_dim": -2, "input_length": 3}, ValueError, "Received: input_dim=-2"),
+    ({"input_length": 2.5}, TypeError,
+     "Argument `input_length` must be a non-negative integer or None. "
+     "Received: input_length=2.5"),
 ])
 def test_declared_input_shapes_are_checked_at_construction(kwargs, error, message):
     # tf-keras fails later ("'int' object is not iterable", or in its Input layer).

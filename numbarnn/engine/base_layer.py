@@ -121,7 +121,7 @@ def _check_declared_shape(argument, shape):
     ValueError
         For a negative dimension.
     """
-    single = argument in ("input_dim", "batch_size")
+    single = argument in ("input_dim", "input_length", "batch_size")
     dims = shape if isinstance(shape, (list, tuple)) else None
     value = shape[0] if single and dims else shape
     expected = ("a non-negative integer or None" if single

@@ -4,7 +4,7 @@ import numpy as np
 
 from .. import kernels
 from ..device import get_device
-from ..engine.base_layer import Layer, name_scope
+from ..engine.base_layer import Layer, _check_declared_shape, name_scope
 from ..engine.call_args import accepts, cell_call_kwargs
 from ..engine.input_spec import InputSpec
 from ..engine.numerics import ieee_arithmetic
@@ -196,6 +196,9 @@ class RNN(Layer):
         if "input_shape" not in kwargs and ("input_dim" in kwargs
                                             or "input_length" in kwargs):
             input_shape = (kwargs.pop("input_length", None), kwargs.pop("input_dim", None))
+            # checked here, so that an error names the argument given
+            _check_declared_shape("input_length", input_shape[:1])
+            _check_declared_shape("input_dim", input_shape[1:])
             kwargs["input_shape"] = input_shape
         super().__init__(**kwargs)
         self.cell = cell
