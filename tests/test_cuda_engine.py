@@ -765,6 +765,9 @@ def _count_launches(monkeypatch):
     (1, 8, (3,), True, False, "random", True, False, True, False, "elu", 0, "float32"),
     # rows of 8: two blocks, the second with one row
     (9, 5, (2, 2), True, True, "random", False, True, True, True, "tanh", 0, "float64"),
+    # 20 units, one thread per output: 5 groups of 4 (float32: two turns of two groups
+    # and one more on chip; four groups at once and one more from L2)
+    (1, 6, (20,), True, False, "random", False, True, True, False, "tanh", 0, "float32"),
 ], ids=str)
 def test_lean_block_kernels_match_the_general_ones_and_the_reference(
         rng, monkeypatch, lean, weights, case):

@@ -307,17 +307,41 @@ def _dot_slots_two_rows(sh, h_group, h_other, h_step, w_pair, groups):
 
 
 @cuda.jit(device=True)
-def _dot_spread(acc, sh, h_group, h_step, w, w_off, w_step, groups):
+def _dot_spread(acc, sh, h_group, h_step, w, w_off, w_step, groups, pipelined):
     """:func:`_dot_slots` with the weights in global memory, slots interleaved: value
     ``e`` of slot ``s`` at ``w[s + e * w_step]`` (``w_step`` slots in all), so the 32
     threads of a warp, reading 32 neighbouring slots, read one contiguous line. The
-    state's offsets count groups, as in :func:`_dot_slots`."""
+    state's offsets count groups, as in :func:`_dot_slots`.
+
+    With ``pipelined`` (a constant of the caller), in float32, four groups per turn,
+    their 16 weights loaded before any is used: a turn then waits one L2 round trip,
+    where a group per turn waits one per group (the warp stalls at the first
+    multiply-add on a load, and the next turn's loads issue after it; at (32, 100, 64,
+    128) that was 16 round trips per step, about 2.3 of its 2.9 us). The lean kernel
+    takes it; the 16 registers more spill in recur_block_l2's general kernel, and in
+    float64."""
     zero = sh.dtype.type(0)
     a1, a2, a3 = zero, zero, zero
     hg, wp, hs, ws = uint64(h_group), uint64(w_off), uint64(h_step), uint64(w_step)
     one, two, three, four = uint64(1), uint64(2), uint64(3), uint64(4)
-    h_end = hg + hs * uint64(groups)  # (a while loop: not unrolled, fewer registers)
-    while hg < h_end:
+    h_end = hg + hs * uint64(groups)
+    quads = groups // 4 if pipelined and sh.itemsize < 8 else 0
+    h_quads = hg + hs * uint64(4 * quads)
+    while hg < h_quads:
+        v = (w[wp], w[wp + ws], w[wp + two * ws], w[wp + three * ws],
+             w[wp + four * ws], w[wp + uint64(5) * ws], w[wp + uint64(6) * ws],
+             w[wp + uint64(7) * ws], w[wp + uint64(8) * ws], w[wp + uint64(9) * ws],
+             w[wp + uint64(10) * ws], w[wp + uint64(11) * ws], w[wp + uint64(12) * ws],
+             w[wp + uint64(13) * ws], w[wp + uint64(14) * ws], w[wp + uint64(15) * ws])
+        for q in range(4):  # (unrolled: constant trip count, tuple indexed by it)
+            hp = (hg + uint64(q) * hs) * four
+            acc += sh[hp] * v[4 * q]
+            a1 += sh[hp + one] * v[4 * q + 1]
+            a2 += sh[hp + two] * v[4 * q + 2]
+            a3 += sh[hp + three] * v[4 * q + 3]
+        hg += four * hs
+        wp += uint64(16) * ws
+    while hg < h_end:  # (a while loop: not unrolled, fewer registers)
         hp = hg * four
         acc += sh[hp] * w[wp]
         wp += ws
@@ -764,7 +788,7 @@ def _block_chunk(proj, steps, units, rec, rec_shared, state_shared, rdp, use_rdp
                                                b, 4 * part, units)
                     else:
                         z = _dot_spread(z, shared, row // 4 + part, parts, rec, slot,
-                                        units * parts, groups)
+                                        units * parts, groups, False)
                 elif use_rdp:  # unpadded rows in global memory: row-major weights
                     ub, uj, un = uint64(b), uint64(j), uint64(units)
                     for i in range(part, units, parts):
@@ -933,7 +957,7 @@ def _block_chunk_lean(proj, steps, units, rec, rec_shared, act, mask, has_mask,
                 z = _dot_slots(z, shared, (cur + h_off) // 4, parts, w_pair, groups)
             else:
                 z = _dot_spread(z, shared, (cur + h_off) // 4, parts, rec, slot,
-                                units * parts, groups)
+                                units * parts, groups, True)
         z = _combine_parts(z, partial, tid, part, parts)
         if owner:
             live = m_here != 0 or not has_mask
