@@ -139,7 +139,10 @@ def test_mixed_float16_computes_in_float32(rng):
     with nr.device("cuda"):
         got = layer(x)
     assert got.dtype == expected.dtype == np.float16
-    np.testing.assert_array_equal(got, expected)
+    # Both compute in float32 and round to float16 at the end; their float32 results
+    # differ by rounding (the CPU's vectorised tanh is within 3 float32 ulp), so a
+    # value next to a float16 rounding boundary may round either way: one float16 ulp.
+    np.testing.assert_array_max_ulp(got, expected, maxulp=1)
 
 
 @needs_cuda
