@@ -74,3 +74,24 @@ def test_argument_types_are_encoded_as_numba_sees_them():
     assert cuda_check._decode(["array", "bool", 2, "C"]) == types.Array(types.boolean, 2,
                                                                         "C")
     assert cuda_check._decode(["int64"]) == types.int64
+
+
+def test_instruction_mix_counts_an_nvdisasm_listing():
+    """The instruction mix of --sass, on lines as nvdisasm -c prints them (predicated
+    instructions, loads of each width, labels and braces that are not instructions)."""
+    listing = """
+        .text.recur_block_lean:
+        /*0000*/                   LDC R1, c[0x0][0x28] ;       /* 0x00000a00ff017b82 */
+        /*0010*/                   LDS.128 R24, [R24] ;
+        /*0020*/                   LDS.64 R2, [R4+0x8] ;
+        /*0030*/               @P0 LDS R5, [R6] ;
+        /*0040*/              @!P1 LDS.U8 R7, [R6+0x1] ;
+        /*0050*/                   FFMA R77, R24, R60, R77 ;
+        /*0060*/                   DFMA R8, R10, R12, R8 ;
+        /*0070*/                   LDG.E R60, desc[UR12][R60.64] ;
+        /*0080*/                   LD.E R61, desc[UR12][R62.64] ;
+        .L_x_69:
+        /*0090*/              @!P1 BRA `(.L_x_69) ;
+    """
+    assert cuda_check.instruction_mix(listing) == {
+        "total": 10, "fma": 2, "lds": 2, "lds.64": 1, "lds.128": 1, "ldg": 1}

@@ -13,10 +13,14 @@ check closes that gap on any machine that has numba-cuda and NVVM (``pip install
    target compute capability and, when ``ptxas`` is found, to machine code, and reports
    registers, spills and static shared memory per kernel.
 
-Run ``python -m numbarnn.kernels.cuda_check [--cc 9.0] [--ptx DIR]``; it exits non-zero when a
-kernel fails to compile, spills, or keeps a register array in local memory.
+Run ``python -m numbarnn.kernels.cuda_check [--cc 9.0] [--ptx DIR] [--sass DIR]``; it
+exits non-zero when a kernel fails to compile, spills, or keeps a register array in local
+memory. ``--sass`` also disassembles each kernel's machine code (``nvdisasm``: ``pip
+install nvidia-cuda-nvdisasm``) and reports its instruction mix, the measure of kernel
+changes made without a GPU.
 """
 import argparse
+import glob
 import importlib.util
 import json
 import os
@@ -27,7 +31,7 @@ import sys
 import tempfile
 import time
 
-__all__ = ["record_signatures", "compile_signatures", "main"]
+__all__ = ["record_signatures", "compile_signatures", "instruction_mix", "main"]
 
 
 def _encode(value):
@@ -160,6 +164,38 @@ def _ptxas():
     return shutil.which("ptxas")
 
 
+def _nvdisasm():
+    """nvdisasm from a pip CUDA package (``nvidia-cuda-nvdisasm``), or one on PATH."""
+    try:
+        import nvidia
+        for base in nvidia.__path__:
+            for path in sorted(glob.glob(os.path.join(base, "*", "bin", "nvdisasm"))):
+                return path
+    except ImportError:
+        pass
+    return shutil.which("nvdisasm")
+
+
+# An instruction of nvdisasm's listing: its address, an optional predicate, the opcode.
+_SASS_INSTRUCTION = re.compile(r"/\*[0-9a-f]{4,}\*/\s+(?:@!?\w+\s+)?([A-Z][A-Z0-9_.]*)")
+
+
+def instruction_mix(sass):
+    """The instruction counts of an ``nvdisasm`` listing: all of them (``total``), the
+    multiply-adds (``fma``: FFMA, DFMA), shared-memory loads by width (``lds``: 32 bits
+    or less, ``lds.64``, ``lds.128``) and global loads (``ldg``). Static counts (each
+    instruction once, wherever it sits), for comparing two versions of a kernel."""
+    ops = [(op.split(".")[0], op) for op in _SASS_INSTRUCTION.findall(sass)]
+
+    def width(op):
+        return ".128" if ".128" in op else ".64" if ".64" in op else ""
+    mix = {"total": len(ops), "fma": sum(base in ("FFMA", "DFMA") for base, _ in ops)}
+    for w in ("", ".64", ".128"):
+        mix["lds" + w] = sum(base == "LDS" and width(op) == w for base, op in ops)
+    mix["ldg"] = sum(base == "LDG" for base, _ in ops)
+    return mix
+
+
 def _target_device(cc):
     """Compile device functions for ``cc`` without a GPU.
 
@@ -175,11 +211,13 @@ def _target_device(cc):
     dispatcher.get_current_device = lambda: Target()
 
 
-def compile_signatures(signatures, cc=(9, 0), ptx_dir=None):
+def compile_signatures(signatures, cc=(9, 0), ptx_dir=None, sass_dir=None):
     """Compile each recorded signature for ``cc``; one report row per signature.
 
     With ``ptx_dir``, each signature's PTX is also written there, as
-    ``<kernel>-<n>.ptx`` (for reading the generated loops).
+    ``<kernel>-<n>.ptx`` (for reading the generated loops). With ``sass_dir`` (and
+    nvdisasm), its machine code as ``<kernel>-<n>.sass``, and the row gets ``mix``
+    (:func:`instruction_mix`).
 
     Returns
     -------
@@ -188,7 +226,7 @@ def compile_signatures(signatures, cc=(9, 0), ptx_dir=None):
     registers, spill_bytes,
     stack_bytes (local memory: register arrays that were not promoted to registers),
     shared_bytes (static shared memory; the last four None when ptxas is not
-    available).
+    available), mix (the instruction mix; None without ``sass_dir`` or nvdisasm).
     """
     if os.environ.get("NUMBA_ENABLE_CUDASIM") == "1":
         raise RuntimeError("compile_signatures needs the real CUDA target (no simulator)")
@@ -205,7 +243,7 @@ def compile_signatures(signatures, cc=(9, 0), ptx_dir=None):
         row = {"kernel": name, "signature": ", ".join(str(a) for a in args), "ok": False,
                "compile_s": None,
                "error": None, "registers": None, "spill_bytes": None,
-               "stack_bytes": None, "shared_bytes": None}
+               "stack_bytes": None, "shared_bytes": None, "mix": None}
         start = time.perf_counter()
         try:
             kernel = getattr(engine, name)
@@ -221,21 +259,31 @@ def compile_signatures(signatures, cc=(9, 0), ptx_dir=None):
             with open(os.path.join(ptx_dir, f"{name}-{len(rows)}.ptx"), "w") as f:
                 f.write(ptx)
         if ptxas:
-            row.update(_ptxas_report(ptxas, ptx, cc))
+            sass = os.path.join(sass_dir, f"{name}-{len(rows)}.sass") if sass_dir else None
+            row.update(_ptxas_report(ptxas, ptx, cc, sass))
             row["ok"] = row["error"] is None
         rows.append(row)
     return rows
 
 
-def _ptxas_report(ptxas, ptx, cc):
+def _ptxas_report(ptxas, ptx, cc, sass_path=None):
+    mix = None
     with tempfile.TemporaryDirectory() as tmp:
-        src = os.path.join(tmp, "kernel.ptx")
+        src, obj = os.path.join(tmp, "kernel.ptx"), os.path.join(tmp, "kernel.o")
         with open(src, "w") as f:
             f.write(ptx)
         # -c: the grid barrier calls into cudadevrt, linked only at load time.
         proc = subprocess.run(
-            [ptxas, f"-arch=sm_{cc[0]}{cc[1]}", "-c", "-v", src, "-o",
-             os.path.join(tmp, "kernel.o")], capture_output=True, text=True)
+            [ptxas, f"-arch=sm_{cc[0]}{cc[1]}", "-c", "-v", src, "-o", obj],
+            capture_output=True, text=True)
+        nvdisasm = _nvdisasm() if sass_path and proc.returncode == 0 else None
+        if nvdisasm:
+            sass = subprocess.run([nvdisasm, "-c", obj], capture_output=True,
+                                  text=True).stdout
+            os.makedirs(os.path.dirname(sass_path) or ".", exist_ok=True)
+            with open(sass_path, "w") as f:
+                f.write(sass)
+            mix = instruction_mix(sass)
     text = proc.stdout + proc.stderr
     if proc.returncode != 0:
         return {"error": "ptxas: " + text.strip()}
@@ -251,7 +299,7 @@ def _ptxas_report(ptxas, ptx, cc):
             "registers": number(r"Used (\d+) registers"),
             "spill_bytes": number(r"(\d+) bytes spill stores"),
             "stack_bytes": number(r"(\d+) bytes stack frame"),
-            "shared_bytes": shared}
+            "shared_bytes": shared, "mix": mix}
 
 
 def main(argv=None):
@@ -259,6 +307,9 @@ def main(argv=None):
     parser.add_argument("--cc", default="9.0", help="compute capability (default 9.0)")
     parser.add_argument("--ptx", metavar="DIR", help="also write each signature's PTX "
                         "to DIR")
+    parser.add_argument("--sass", metavar="DIR", help="also write each signature's "
+                        "machine code to DIR and print its instruction mix (needs "
+                        "nvdisasm: pip install nvidia-cuda-nvdisasm)")
     parser.add_argument("--record", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.record:  # the child: runs under the simulator
@@ -271,7 +322,10 @@ def main(argv=None):
         print(child.stderr, file=sys.stderr)
         return 1
     cc = tuple(int(v) for v in args.cc.split("."))
-    rows = compile_signatures(json.loads(child.stdout), cc, args.ptx)
+    rows = compile_signatures(json.loads(child.stdout), cc, args.ptx, args.sass)
+    if args.sass and _nvdisasm() is None:
+        print("--sass: no nvdisasm found (pip install nvidia-cuda-nvdisasm)",
+              file=sys.stderr)
     bad = 0
     for row in rows:
         if row["ok"] and not row["spill_bytes"] and not row["stack_bytes"]:
@@ -279,6 +333,9 @@ def main(argv=None):
                   f"{row['registers']} spill "
                   f"{row['spill_bytes']} B stack {row['stack_bytes']} B smem "
                   f"{row['shared_bytes']} B  ({row['signature']})")
+            if row.get("mix"):
+                print("      instructions: " + ", ".join(
+                    f"{key} {count}" for key, count in row["mix"].items()))
         else:
             bad += 1
             print(f"FAIL  {row['kernel']:<12} {row['error'] or 'local memory'}: "
