@@ -413,9 +413,10 @@ def test_tile_index_maps_cover_every_element_once(monkeypatch, rng, geometry, us
             m, _ = k._row_slot.py_func(tid)
             j, _ = k._col_slot.py_func(tid)
             a_next, w_next = np.zeros(k.A_LOADS), np.zeros(k.W_LOADS)
-            k._fetch_row.py_func(a_next, a[m], drop[m], use_drop, i0,
-                                 k._row_slot.py_func(tid)[1], inner)
-            k._fetch_col.py_func(w_next, w[:, j], i0, k._col_slot.py_func(tid)[1], inner)
+            k._fetch_slice.py_func(a_next, a[m], drop[m], use_drop, i0,
+                                   k._row_slot.py_func(tid)[1], k.ROW_THREADS, inner)
+            k._fetch_slice.py_func(w_next, w[:, j], w[:, j], False, i0,
+                                   k._col_slot.py_func(tid)[1], k.W_DEPTH_STEP, inner)
             k._store_slices.py_func(a_tile, a_next, w_tile, w_next, tid)
         want_a = np.zeros((rows, depth))
         want_w = np.zeros((depth, cols))

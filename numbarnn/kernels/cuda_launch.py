@@ -12,8 +12,8 @@ array's type and parameters are kept as long as the array lives (the engine's we
 mirrors and work buffers live for many calls). The parameters are made by numba-cuda's
 own ``_prepare_args``, and the launch goes through cuda.core as numba-cuda's does, so
 a launch passes exactly what numba-cuda would. These are internals of numba-cuda:
-where they are missing, or an argument is not a device array, bool or int,
-:func:`launch` returns False and the caller launches the usual way.
+where an argument is not a numba device array, bool or int, :func:`compiled_for`
+returns None and the caller launches the usual way.
 """
 import weakref
 

@@ -229,6 +229,16 @@ _grid_row_sets = cuda.jit(device=True)(grid_row_sets)
 
 
 @cuda.jit(device=True)
+def _group_fma(a0, a1, a2, a3, sh, h, w0, w1, w2, w3):
+    """The four accumulators of a dot product (four independent FMA chains) plus one
+    group's products: the state values ``sh[h:h + 4]`` (``h`` a multiple of 4, see
+    :func:`_dot_slots`) times the weights ``w0 .. w3``."""
+    one, two, three = uint64(1), uint64(2), uint64(3)
+    return (a0 + sh[h] * w0, a1 + sh[h + one] * w1, a2 + sh[h + two] * w2,
+            a3 + sh[h + three] * w3)
+
+
+@cuda.jit(device=True)
 def _dot_slots(acc, sh, h_group, h_step, w_pair, groups):
     """``acc`` plus one part of a dot product on the on-chip layout (see
     :func:`slot_layout`): ``groups`` groups of 4 state values, the first at
@@ -245,32 +255,23 @@ def _dot_slots(acc, sh, h_group, h_step, w_pair, groups):
     a1, a2, a3 = zero, zero, zero
     hg, wq, hs = uint64(h_group), uint64(w_pair), uint64(h_step)
     one, two, three, four = uint64(1), uint64(2), uint64(3), uint64(4)
-    five, six, seven = uint64(5), uint64(6), uint64(7)
     doubled = groups // 2 if sh.itemsize < 8 else 0  # turns of two groups
     # (a range() counter costs three instructions more per turn than the compare)
     w_end = wq + four * uint64(doubled)  # two groups: 8 weights, 4 pairs
     while wq < w_end:
-        h0 = hg * four
-        h1 = (hg + hs) * four
-        w0 = wq * two
-        acc += sh[h0] * sh[w0]
-        a1 += sh[h0 + one] * sh[w0 + one]
-        a2 += sh[h0 + two] * sh[w0 + two]
-        a3 += sh[h0 + three] * sh[w0 + three]
-        acc += sh[h1] * sh[w0 + four]
-        a1 += sh[h1 + one] * sh[w0 + five]
-        a2 += sh[h1 + two] * sh[w0 + six]
-        a3 += sh[h1 + three] * sh[w0 + seven]
+        w = wq * two
+        acc, a1, a2, a3 = _group_fma(acc, a1, a2, a3, sh, hg * four, sh[w],
+                                     sh[w + one], sh[w + two], sh[w + three])
+        w += four
+        acc, a1, a2, a3 = _group_fma(acc, a1, a2, a3, sh, (hg + hs) * four, sh[w],
+                                     sh[w + one], sh[w + two], sh[w + three])
         hg += hs + hs
         wq += four
     w_end += two * uint64(groups - 2 * doubled)  # the rest, a group a turn
     while wq < w_end:
-        h0 = hg * four
-        w0 = wq * two
-        acc += sh[h0] * sh[w0]
-        a1 += sh[h0 + one] * sh[w0 + one]
-        a2 += sh[h0 + two] * sh[w0 + two]
-        a3 += sh[h0 + three] * sh[w0 + three]
+        w = wq * two
+        acc, a1, a2, a3 = _group_fma(acc, a1, a2, a3, sh, hg * four, sh[w],
+                                     sh[w + one], sh[w + two], sh[w + three])
         hg += hs
         wq += two
     return (acc + a1) + (a2 + a3)
@@ -288,18 +289,10 @@ def _dot_slots_two_rows(sh, h_group, h_other, h_step, w_pair, groups):
     one, two, three, four = uint64(1), uint64(2), uint64(3), uint64(4)
     w_end = wq + two * uint64(groups)
     while wq < w_end:
-        x = hg * four
-        y = hh * four
-        w0 = wq * two
-        w_a, w_b, w_c, w_d = sh[w0], sh[w0 + one], sh[w0 + two], sh[w0 + three]
-        a0 += sh[x] * w_a
-        a1 += sh[x + one] * w_b
-        a2 += sh[x + two] * w_c
-        a3 += sh[x + three] * w_d
-        b0 += sh[y] * w_a
-        b1 += sh[y + one] * w_b
-        b2 += sh[y + two] * w_c
-        b3 += sh[y + three] * w_d
+        w = wq * two
+        w_a, w_b, w_c, w_d = sh[w], sh[w + one], sh[w + two], sh[w + three]
+        a0, a1, a2, a3 = _group_fma(a0, a1, a2, a3, sh, hg * four, w_a, w_b, w_c, w_d)
+        b0, b1, b2, b3 = _group_fma(b0, b1, b2, b3, sh, hh * four, w_a, w_b, w_c, w_d)
         hg += hs
         hh += hs
         wq += two
@@ -318,40 +311,31 @@ def _dot_spread(acc, sh, h_group, h_step, w, w_off, w_step, groups, pipelined):
     where a group per turn waits one per group (the warp stalls at the first
     multiply-add on a load, and the next turn's loads issue after it; at (32, 100, 64,
     128) that was 16 round trips per step: at about 270 cycles each, an estimated 2.3
-    of the 2.9 us a step took). The lean kernel
-    takes it; the 16 registers more spill in recur_block_l2's general kernel, and in
-    float64."""
+    of the 2.9 us a step took). The lean kernel takes it; the 16 registers more spill
+    in recur_block_l2's general kernel, and in float64."""
     zero = sh.dtype.type(0)
     a1, a2, a3 = zero, zero, zero
     hg, wp, hs, ws = uint64(h_group), uint64(w_off), uint64(h_step), uint64(w_step)
-    one, two, three, four = uint64(1), uint64(2), uint64(3), uint64(4)
+    four = uint64(4)
     h_end = hg + hs * uint64(groups)
     quads = groups // 4 if pipelined and sh.itemsize < 8 else 0
     h_quads = hg + hs * uint64(4 * quads)
     while hg < h_quads:
-        v = (w[wp], w[wp + ws], w[wp + two * ws], w[wp + three * ws],
-             w[wp + four * ws], w[wp + uint64(5) * ws], w[wp + uint64(6) * ws],
+        v = (w[wp], w[wp + ws], w[wp + uint64(2) * ws], w[wp + uint64(3) * ws],
+             w[wp + uint64(4) * ws], w[wp + uint64(5) * ws], w[wp + uint64(6) * ws],
              w[wp + uint64(7) * ws], w[wp + uint64(8) * ws], w[wp + uint64(9) * ws],
              w[wp + uint64(10) * ws], w[wp + uint64(11) * ws], w[wp + uint64(12) * ws],
              w[wp + uint64(13) * ws], w[wp + uint64(14) * ws], w[wp + uint64(15) * ws])
         for q in range(4):  # (unrolled: constant trip count, tuple indexed by it)
-            hp = (hg + uint64(q) * hs) * four
-            acc += sh[hp] * v[4 * q]
-            a1 += sh[hp + one] * v[4 * q + 1]
-            a2 += sh[hp + two] * v[4 * q + 2]
-            a3 += sh[hp + three] * v[4 * q + 3]
+            acc, a1, a2, a3 = _group_fma(acc, a1, a2, a3, sh, (hg + uint64(q) * hs) * four,
+                                         v[4 * q], v[4 * q + 1], v[4 * q + 2],
+                                         v[4 * q + 3])
         hg += four * hs
         wp += uint64(16) * ws
     while hg < h_end:  # (a while loop: not unrolled, fewer registers)
-        hp = hg * four
-        acc += sh[hp] * w[wp]
-        wp += ws
-        a1 += sh[hp + one] * w[wp]
-        wp += ws
-        a2 += sh[hp + two] * w[wp]
-        wp += ws
-        a3 += sh[hp + three] * w[wp]
-        wp += ws
+        acc, a1, a2, a3 = _group_fma(acc, a1, a2, a3, sh, hg * four, w[wp], w[wp + ws],
+                                     w[wp + uint64(2) * ws], w[wp + uint64(3) * ws])
+        wp += four * ws
         hg += hs
     return (acc + a1) + (a2 + a3)
 
@@ -472,50 +456,31 @@ def _col_slot(tid):
 
 
 @cuda.jit(device=True)
-def _fetch_row(a_next, row, drop_row, use_drop, i0, q, depth):
-    """``a_next[c] = row[i] * drop_row[i]`` at ``i = i0 + q + c * ROW_THREADS``: the
-    thread's values of the rows slice at depth ``i0``, ``row`` being one row of the
-    left operand (any real dtype, any stride). In a slice past ``depth`` (the last,
-    when ``depth`` is not a multiple of TILE_DEPTH) they are zero from ``depth`` on:
-    the padding then meets zero weights, where an inf or NaN read in its place would
-    not; the index is clamped, so no load has a branch around it."""
-    first = uint64(i0 + q)
-    step = uint64(ROW_THREADS)
-    if i0 + TILE_DEPTH <= depth:  # (the same for the whole block)
-        for c in range(A_LOADS):
-            i = first + uint64(c) * step
-            v = a_next.dtype.type(row[i])
-            if use_drop:
-                v *= drop_row[i]
-            a_next[c] = v
+def _fetch_slice(dst, src, scale, use_scale, i0, q, step, depth):
+    """``dst[c] = src[i] * scale[i]`` (``scale`` only when ``use_scale``) at ``i = i0 +
+    q + c * step``: the thread's values of the slice at depth ``i0``, ``src`` being one
+    row of the left operand or one column of the right (any real dtype, any stride).
+    In a slice past ``depth`` (the last, when ``depth`` is not a multiple of
+    TILE_DEPTH) they are zero from ``depth`` on: the padding of one operand then meets
+    zeros of the other, where an inf or NaN read in its place would not."""
+    if i0 + TILE_DEPTH <= depth:  # (the same for the whole block: no clamps)
+        _fetch_values(dst, src, scale, use_scale, i0 + q, step, depth, False)
     else:
-        last = uint64(depth - 1)
-        zero = a_next.dtype.type(0)
-        for c in range(A_LOADS):
-            i = first + uint64(c) * step
-            v = a_next.dtype.type(row[min(i, last)])
-            if use_drop:
-                v *= drop_row[min(i, last)]
-            a_next[c] = v if i <= last else zero
+        _fetch_values(dst, src, scale, use_scale, i0 + q, step, depth, True)
 
 
 @cuda.jit(device=True)
-def _fetch_col(w_next, col, i0, q, depth):
-    """``w_next[r] = col[i0 + q + r * W_DEPTH_STEP]``: the thread's values of the
-    weights slice at depth ``i0``, ``col`` being one column of the right operand; zero
-    from ``depth`` on (see :func:`_fetch_row`)."""
-    first = uint64(i0 + q)
-    step = uint64(W_DEPTH_STEP)
-    if i0 + TILE_DEPTH <= depth:
-        for r in range(W_LOADS):
-            w_next[r] = col[first + uint64(r) * step]
-    else:
-        last = uint64(depth - 1)
-        zero = w_next.dtype.type(0)
-        for r in range(W_LOADS):
-            i = first + uint64(r) * step
-            v = col[min(i, last)]
-            w_next[r] = v if i <= last else zero
+def _fetch_values(dst, src, scale, use_scale, first, step, depth, clamp):
+    """:func:`_fetch_slice`'s loads; with ``clamp`` (a constant of the caller) the
+    index is clamped into range, so no load has a branch around it."""
+    last = uint64(depth - 1)
+    for c in range(dst.shape[0]):
+        i = uint64(first) + uint64(c) * uint64(step)
+        k = min(i, last) if clamp else i
+        v = dst.dtype.type(src[k])
+        if use_scale:
+            v *= scale[k]
+        dst[c] = dst.dtype.type(0) if clamp and i > last else v
 
 
 @cuda.jit(device=True)
@@ -572,14 +537,16 @@ def _tile_product(acc, a_tile, w_tile, a_next, w_next, a_reg, w_reg, row, drop_r
     _, qa = _row_slot(tid)
     _, qw = _col_slot(tid)
     if depth > 0:
-        _fetch_row(a_next, row, drop_row, use_drop, 0, qa, depth)
-        _fetch_col(w_next, col, 0, qw, depth)
+        _fetch_slice(a_next, row, drop_row, use_drop, 0, qa, ROW_THREADS, depth)
+        _fetch_slice(w_next, col, col, False, 0, qw, W_DEPTH_STEP, depth)
     for i0 in range(0, depth, TILE_DEPTH):
         _store_slices(a_tile, a_next, w_tile, w_next, tid)
         cuda.syncthreads()
         if i0 + TILE_DEPTH < depth:
-            _fetch_row(a_next, row, drop_row, use_drop, i0 + TILE_DEPTH, qa, depth)
-            _fetch_col(w_next, col, i0 + TILE_DEPTH, qw, depth)
+            _fetch_slice(a_next, row, drop_row, use_drop, i0 + TILE_DEPTH, qa,
+                         ROW_THREADS, depth)
+            _fetch_slice(w_next, col, col, False, i0 + TILE_DEPTH, qw, W_DEPTH_STEP,
+                         depth)
         _multiply_stage(acc, a_tile, w_tile, a_reg, w_reg, tx, ty)
         cuda.syncthreads()  # the next slice (or tile) overwrites the shared slices
 
