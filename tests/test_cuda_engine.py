@@ -386,7 +386,7 @@ def test_tile_index_maps_cover_every_element_once(monkeypatch, rng, geometry, us
     zero past the inner dimension (inf beyond it in both operands is never read), and
     the threads' register tiles together are the product."""
     pytest.importorskip("numba.cuda")
-    from numbarnn.kernels import cuda_recurrence as kernels
+    from numbarnn.kernels import cuda_tiles as kernels
     if not kernels.SIMULATED:  # device functions call each other: Python only there
         pytest.skip("runs the device functions as Python, under the simulator")
     _set_tile_geometry(monkeypatch, kernels, *geometry)
