@@ -12,7 +12,8 @@ import threading
 import types
 
 __all__ = ["CustomObjectScope", "custom_object_scope", "get_custom_objects",
-           "get_registered_object", "get_registered_name", "resolve", "serialize_object", "camel_to_snake"]
+           "get_registered_object", "get_registered_name", "resolve", "serialize_object",
+           "camel_to_snake"]
 
 _GLOBAL_CUSTOM_OBJECTS = {}
 _GLOBAL_CUSTOM_NAMES = {}  # object -> the name it was registered under

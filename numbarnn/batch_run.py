@@ -233,7 +233,7 @@ def _open_array(path, argument, key=None):
         raise
     except (ValueError, OSError, EOFError, zipfile.BadZipFile) as err:
         # object arrays cannot be memory-mapped nor unpickled: same answer for both
-        raise RunError(argument, f"a readable numeric {ext} array", f"{path!r} ({err})")
+        raise RunError(argument, f"a readable numeric {ext} array", f"{path!r} ({err})") from err
 
 
 def _pick_key(keys, key, argument, path):
@@ -307,7 +307,7 @@ def _import_modules(names):
             importlib.import_module(name)
         except Exception as err:  # noqa: BLE001 - reported as the argument's fault
             raise RunError("--import", "an importable Python module",
-                           f"{name!r} ({type(err).__name__}: {err})")
+                           f"{name!r} ({type(err).__name__}: {err})") from err
 
 
 def _load_model(path):
@@ -318,7 +318,7 @@ def _load_model(path):
     try:
         open(path, "rb").close()
     except OSError as err:
-        raise RunError("MODEL", "a readable model file", f"{path!r} ({err.strerror})")
+        raise RunError("MODEL", "a readable model file", f"{path!r} ({err.strerror})") from err
     if not zipfile.is_zipfile(path):  # e.g. the INPUT .npy given first by mistake
         raise RunError("MODEL", "a model file written by numbarnn.save_model (.npz)",
                        f"{path!r} (not an .npz archive)")
@@ -328,7 +328,7 @@ def _load_model(path):
         hint = (" - a custom class or function: give the module that registers it with "
                 "--import" if "custom_objects" in str(err) else "")
         raise RunError("MODEL", "a model file written by numbarnn.save_model",
-                       f"{path!r} ({type(err).__name__}: {err}){hint}")
+                       f"{path!r} ({type(err).__name__}: {err}){hint}") from err
     if hasattr(model, "state_size") and not hasattr(model, "return_sequences"):
         raise RunError("MODEL", "a layer or model that takes (samples, time, features)",
                        f"{path!r} (a {type(model).__name__}: a cell runs one step; wrap "
@@ -388,7 +388,7 @@ def _device(nr, name):
     try:
         return _entered(nr.device(name))
     except CudaUnavailable as err:
-        raise RunError("--device", "a device that can run here", f"{name!r}: {err}")
+        raise RunError("--device", "a device that can run here", f"{name!r}: {err}") from err
 
 
 class _entered:
@@ -493,7 +493,7 @@ def _reserve(tmp, path):
     except OSError as err:
         if err.errno not in (errno.EOPNOTSUPP, errno.EINVAL):  # not supported there
             raise RunError("-o/--output", "room on its file system for the output",
-                           f"{path!r} ({err.strerror})")
+                           f"{path!r} ({err.strerror})") from err
     finally:
         os.close(fd)
 

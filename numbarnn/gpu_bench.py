@@ -268,7 +268,7 @@ def _launch_cost(shapes, launches, output_dir):
             layer(x_dev)
             seen = []
 
-            def recording(launch, kernel, *rest):
+            def recording(launch, kernel, *rest, seen=seen):
                 seen.append((kernel, rest))
                 launch(kernel, *rest)
             with _launches_through(recording):

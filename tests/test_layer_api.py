@@ -120,7 +120,7 @@ def test_nested_stateful_models_reset():
 def test_sequential_build_state_and_errors(rng):
     model = nr.Sequential([nr.Dense(4)])
     with pytest.raises(ValueError, match="have not yet been created"):
-        model.weights
+        _ = model.weights
     with pytest.raises(ValueError, match="has not yet been built"):
         model.summary()
     model(np.ones((2, 3), "float32"))

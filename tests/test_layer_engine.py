@@ -363,7 +363,7 @@ def test_sequential_input_and_output_shape_as_tf_keras():
     later call changes becoming None; an AttributeError before it is built."""
     model = nr.Sequential([nr.SimpleRNN(4, return_sequences=True), nr.Dense(2)])
     with pytest.raises(AttributeError):
-        model.output_shape
+        _ = model.output_shape
     model(np.zeros((2, 5, 3), "float32"))
     assert (model.input_shape, model.output_shape) == ((2, 5, 3), (2, 5, 2))
     model(np.zeros((3, 5, 3), "float32"))
@@ -727,10 +727,10 @@ def test_python_float_dtype_is_float32_in_variables_weights_backend_and_initiali
                      nr.SimpleRNNCell(3).get_initial_state(batch_size=2, dtype=dtype)):
             assert np.asarray(made).dtype == np.float32
     for dtype in (int, "int"):
-        for make in (lambda: nr.Variable(1, dtype=dtype),
-                     lambda: nr.Layer().add_weight("w", shape=(2,), dtype=dtype),
-                     lambda: K.zeros((2,), dtype=dtype),
-                     lambda: K.cast(np.ones(2), dtype),
-                     lambda: nr.SimpleRNN(2, dtype=dtype)):
+        for make in (lambda dtype=dtype: nr.Variable(1, dtype=dtype),
+                     lambda dtype=dtype: nr.Layer().add_weight("w", shape=(2,), dtype=dtype),
+                     lambda dtype=dtype: K.zeros((2,), dtype=dtype),
+                     lambda dtype=dtype: K.cast(np.ones(2), dtype),
+                     lambda dtype=dtype: nr.SimpleRNN(2, dtype=dtype)):
             with pytest.raises(TypeError, match="Cannot convert the argument `type_value`"):
                 make()

@@ -219,6 +219,9 @@ def test_nested_residual_wrappers_add_the_input_each_time(engine, rng):
     x = rng.standard_normal((2, 4, 3))
     seq, state = double(x)
     ref_seq, _, ref_states = rnn_forward(x, [level])
+    plain_seq, plain_state = layer(x)
+    np.testing.assert_allclose(plain_seq, ref_seq, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(plain_state, ref_states[0], rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(seq, ref_seq + 2 * x, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(state, ref_states[0], rtol=1e-10, atol=1e-12)
     seq1, _ = nr.RNN(nr.ResidualWrapper(single), return_sequences=True, return_state=True,

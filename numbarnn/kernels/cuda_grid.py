@@ -18,6 +18,7 @@ from .cuda_tiles import (A_LOADS, MICRO_COLS, MICRO_ROWS, TILE_COLS, TILE_DEPTH,
                          TILE_ROWS, TILE_ROWS_PADDED, W_LOADS, _tile_origin, _tile_product,
                          _tile_slots)
 
+
 def grid_row_sets(group_rows):
     """``(rows per thread, row sets, tile rows)`` of a recur_grid group of
     ``group_rows`` batch rows. With more than one row, a thread computes a unit of two
