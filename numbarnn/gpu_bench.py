@@ -17,6 +17,10 @@ PyTorch, and ``jax.lax.scan`` under ``jit`` (XLA) with matmul precision "highest
 ``--launch-cost`` times the host's share of a recurrence launch instead (zero steps,
 through the engine's launch path and numba-cuda's) and writes ``gpu_launch_cost.json``.
 
+``--first-call`` times the first call in a fresh process instead (import, CUDA context
+and input copy, first and second call), with an empty kernel cache and then with the
+cache the first process wrote, and writes ``gpu_first_call.json``.
+
 ``--sweep`` times the launch parameters instead (threads per block, and shared memory
 past the 48 KiB default) for each kernel and shape, and writes ``gpu_sweep.json``: the
 measurements behind the constants of :mod:`numbarnn.kernels.cuda`.
@@ -25,6 +29,9 @@ import argparse
 import contextlib
 import json
 import os
+import subprocess
+import sys
+import tempfile
 import time
 
 import numpy as np
@@ -298,6 +305,60 @@ def _launch_cost(shapes, launches, output_dir):
         json.dump(rows, f, indent=1)
 
 
+# --first-call: shapes whose recurrence runs on different kernels (recur_block_lean and
+# recur_grid), so each process compiles (or loads) another pair of kernels.
+FIRST_CALL_SHAPES = [(1, 1000, 64, 64), (64, 200, 128, 256)]
+# A fresh process's first call, timed from before its first import: seconds to import
+# numbarnn (and numba-cuda), to create the CUDA context and copy the input, and of the
+# first and second calls (each synchronises before it returns).
+_FIRST_CALL_CHILD = """
+import json, time
+t0 = time.perf_counter()
+import numpy as np
+import numbarnn as nr
+from numba import cuda
+t1 = time.perf_counter()
+batch, steps, features, units = {shape}
+x = np.random.default_rng(0).standard_normal((batch, steps, features)).astype("float32")
+x_dev = cuda.to_device(x)
+cuda.synchronize()
+t2 = time.perf_counter()
+layer = nr.SimpleRNN(units)
+layer(x_dev)
+t3 = time.perf_counter()
+layer(x_dev)
+t4 = time.perf_counter()
+print(json.dumps(dict(import_s=t1 - t0, context_s=t2 - t1, first_call_s=t3 - t2,
+                      second_call_s=t4 - t3)))
+"""
+
+
+def _first_call(shapes, output_dir, timeout=300):
+    """Per shape, two fresh processes sharing a new, empty NUMBA_CACHE_DIR: the first
+    compiles the kernels it launches and caches them ("cold"), the second loads them
+    ("warm")."""
+    rows = []
+    for shape in shapes:
+        with tempfile.TemporaryDirectory(prefix="numbarnn-cache-") as cache:
+            env = dict(os.environ, NUMBA_CACHE_DIR=cache)
+            for state in ("cold", "warm"):
+                proc = subprocess.run(
+                    [sys.executable, "-c", _FIRST_CALL_CHILD.format(shape=tuple(shape))],
+                    env=env, capture_output=True, text=True, timeout=timeout)
+                if proc.returncode != 0:
+                    raise RuntimeError(f"the first-call process for {tuple(shape)} "
+                                       f"failed:\n{proc.stderr[-3000:]}")
+                times = json.loads(proc.stdout.strip().splitlines()[-1])
+                rows.append({"shape": list(shape), "cache": state, **times})
+                print(f"{str(tuple(shape)):>24} {state} cache  import "
+                      f"{times['import_s']:6.2f} s  context and input "
+                      f"{times['context_s']:6.2f} s  first call "
+                      f"{times['first_call_s']:6.2f} s  second "
+                      f"{times['second_call_s'] * 1e3:8.2f} ms", flush=True)
+    with open(os.path.join(output_dir, "gpu_first_call.json"), "w") as f:
+        json.dump(rows, f, indent=1)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m numbarnn.gpu_bench",
                                      description=__doc__.splitlines()[0])
@@ -315,6 +376,9 @@ def main(argv=None):
                         help="host time per recur_block launch instead, engine path "
                              "and numba-cuda's (gpu_launch_cost.json; --repeats "
                              "launches each, 100 times over)")
+    parser.add_argument("--first-call", action="store_true",
+                        help="time a fresh process's import and first calls instead, "
+                             "with a cold and a warm kernel cache (gpu_first_call.json)")
     args = parser.parse_args(argv)
     if args.repeats < 1:
         parser.error(f"--repeats must be at least 1. Received: {args.repeats}")
@@ -323,6 +387,9 @@ def main(argv=None):
     shapes = QUICK_SHAPES if args.quick else GPU_SHAPES
     if args.sweep:
         _sweep(shapes, args.repeats, args.output_dir)
+        return 0
+    if args.first_call:
+        _first_call(shapes if args.quick else FIRST_CALL_SHAPES, args.output_dir)
         return 0
     if args.launch_cost:
         _launch_cost(shapes if args.quick else LAUNCH_COST_SHAPES, 100 * args.repeats,

@@ -878,3 +878,19 @@ def test_gpu_bench_launch_cost_smoke_run(tmp_path, monkeypatch):
     assert all(r["kernel"].startswith("recur_block") and r["us_per_launch"] > 0
                for r in rows)
     assert engine.FAST_LAUNCH is True
+
+
+@needs_cuda
+def test_gpu_bench_first_call_times_fresh_processes(tmp_path):
+    """``--first-call`` runs two fresh processes per shape on one new kernel cache (cold,
+    then warm) and records each one's import, context, first- and second-call seconds."""
+    import json
+
+    from numbarnn import gpu_bench
+    assert gpu_bench.main(["--first-call", "--quick", "--output-dir", str(tmp_path)]) == 0
+    rows = json.loads((tmp_path / "gpu_first_call.json").read_text())
+    assert [(r["shape"], r["cache"]) for r in rows] == [
+        (list(s), state) for s in gpu_bench.QUICK_SHAPES for state in ("cold", "warm")]
+    for row in rows:
+        assert all(row[k] > 0 for k in ("import_s", "context_s", "first_call_s",
+                                        "second_call_s"))
