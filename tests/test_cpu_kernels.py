@@ -11,7 +11,7 @@ import numbarnn as nr
 from numbarnn.kernels import threads
 from numbarnn.kernels.matmul import (matmul_acc, matmul_acc_panels, pack_panels,
                                      vector_lanes)
-from numbarnn.kernels.vector_tile import PANEL_VECTORS
+from numbarnn.kernels.vector_tile import PANEL_VECTORS, ROW_TILE_VECTORS
 from naive import rnn_forward
 
 
@@ -86,6 +86,32 @@ def test_panel_product_matches_float64_and_the_unpacked_form(m, k, n, pad, dtype
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("rows", [1, 3, 6])
+def test_leftover_rows_run_every_row_tile_width(rows, dtype):
+    """The rows after the blocks of four run in the one-row tile, over every number of
+    vectors it takes (1 to ROW_TILE_VECTORS), several runs of it, and with columns past
+    the last whole vector: the same bits as the loop form, within the float64 bound,
+    nothing written outside ``c``."""
+    rng = np.random.default_rng(rows)
+    lanes = vector_lanes(np.zeros(1, dtype))
+    k = 37
+    for vectors in range(1, 2 * ROW_TILE_VECTORS + 2):
+        for tail in (0, lanes - 1):
+            n = vectors * lanes + tail
+            a = rng.standard_normal((rows, k)).astype(dtype)
+            b = rng.standard_normal((k, n)).astype(dtype)
+            c_wide = rng.standard_normal((rows, n + 3)).astype(dtype)
+            c = c_wide[:, :n]
+            c_before, right_of_c = c.copy(), c_wide[:, n:].copy()
+            unpacked = c.copy()
+            matmul_acc(unpacked, a, b)
+            assert _panels_product(c, a, b) == vectors * lanes
+            np.testing.assert_array_equal(c, unpacked)
+            _assert_product_close(c, c_before, a, b)
+            np.testing.assert_array_equal(c_wide[:, n:], right_of_c)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_pack_panels_layout(dtype):
     lanes = vector_lanes(np.zeros(1, dtype))
     k, n = 3, 2 * PANEL_VECTORS * lanes + 2 * lanes + 1  # two full panels, one of 2 vectors
@@ -100,14 +126,18 @@ def test_pack_panels_layout(dtype):
     assert (out[len(expected):] == -1).all()
 
 
-def test_panel_product_propagates_nan_and_inf_as_ieee():
+@pytest.mark.parametrize("rows", [9, 1])
+def test_panel_product_propagates_nan_and_inf_as_ieee(rows):
+    """In the four-row tile and in the one-row tile (a batch of one)."""
     rng = np.random.default_rng(3)
     a = rng.standard_normal((9, 5)).astype(np.float32)
     b = rng.standard_normal((5, 40)).astype(np.float32)
     a[0, 1], a[5, 4], b[2, 7], b[0, 33] = np.inf, np.nan, np.inf, np.nan
     b[3, 11] = 0.0
     a[2, 3] = np.inf  # times b[3, 11] == 0: NaN
-    c = np.zeros((9, 40), np.float32)
+    if rows == 1:
+        a = a[2:3]  # its inf meets a zero weight: NaN; b's inf and NaN reach it too
+    c = np.zeros((rows, 40), np.float32)
     _panels_product(c, a, b)
     with np.errstate(invalid="ignore"):
         expected = (a.astype(np.float64) @ b.astype(np.float64)).astype(np.float32)

@@ -21,8 +21,10 @@ class MatmulAcc:
     params = ([str(p) for p in PRODUCTS], ["panels", "unpacked"])
     param_names = ["(M, K, N)", "form"]
 
+    shapes = PRODUCTS
+
     def setup(self, shape_name, form):
-        m, k, n = PRODUCTS[[str(p) for p in PRODUCTS].index(shape_name)]
+        m, k, n = self.shapes[[str(p) for p in self.shapes].index(shape_name)]
         rng = np.random.default_rng(0)
         self.a = rng.standard_normal((m, k)).astype(np.float32)
         self.b = (rng.standard_normal((k, n)) / np.sqrt(k)).astype(np.float32)
@@ -36,6 +38,38 @@ class MatmulAcc:
             matmul_acc_panels(self.c, self.a, self.b, self.panels, self.packed)
         else:
             matmul_acc(self.c, self.a, self.b)
+
+
+# (M, K, N) of the recurrent product at batch 1-3, where every row runs in the one-row
+# tile: one call is 10-600 ns, so each sample times a compiled loop of ROW_CALLS calls.
+ROW_PRODUCTS = [(1, 16, 16), (1, 64, 64), (3, 64, 64), (1, 128, 128)]
+ROW_CALLS = 1000
+
+
+@numba.njit(cache=True)
+def _panels_calls(c, a, b, panels, packed, calls):
+    for _ in range(calls):
+        matmul_acc_panels(c, a, b, panels, packed)
+
+
+@numba.njit(cache=True)
+def _unpacked_calls(c, a, b, calls):
+    for _ in range(calls):
+        matmul_acc(c, a, b)
+
+
+class RowProduct(MatmulAcc):
+    """:class:`MatmulAcc` for batches of one to three rows (the one-row tile against the
+    loop form), ROW_CALLS calls per sample from compiled code, not Python."""
+
+    params = ([str(p) for p in ROW_PRODUCTS], ["panels", "unpacked"])
+    shapes = ROW_PRODUCTS
+
+    def time_matmul_acc(self, shape_name, form):
+        if form == "panels":
+            _panels_calls(self.c, self.a, self.b, self.panels, self.packed, ROW_CALLS)
+        else:
+            _unpacked_calls(self.c, self.a, self.b, ROW_CALLS)
 
 
 class BatchSplit:

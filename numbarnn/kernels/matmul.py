@@ -11,10 +11,11 @@ oversubscribing the cores.
   :mod:`vector_tile`, reading ``b`` from panels made by :func:`pack_panels` (once per
   weight matrix). Packing makes each panel one contiguous stream: read in place, the
   rows of a 256-wide ``b`` are 1 KiB apart and fall into a few L1 cache sets, which
-  evict each other (measured on AVX2, 32x256x256: 62-72 us in place, 50-57 us packed);
-- the rows left over after the blocks of four, and the columns that do not fill a
-  vector, run in vectorised AXPY loops over ``b`` itself. :func:`matmul_acc` is this
-  form alone.
+  evict each other (measured on AVX2, 32x256x256: 62-72 us in place, 50-57 us packed).
+  The rows left over after the blocks of four (all of them at batch 1) run one at a
+  time over up to four panels (:func:`~.vector_tile.row_tile`);
+- the columns that do not fill a vector run in vectorised AXPY loops over ``b``
+  itself. :func:`matmul_acc` is this form alone.
 
 Every output element is summed over the inner dimension in order, with fused
 multiply-adds and no other fast-math, in both forms: a row gives the same bits whichever
@@ -24,7 +25,8 @@ import numpy as np
 from numba import njit
 
 from .scalar_math import CPU_JIT
-from .vector_tile import PANEL_VECTORS, TILE_ROWS, VECTOR_BYTES, tile_1, tile_2, tile_3
+from .vector_tile import (PANEL_VECTORS, ROW_TILE_VECTORS, TILE_ROWS, VECTOR_BYTES, row_tile,
+                          tile_1, tile_2, tile_3)
 
 # ``contract`` lets LLVM fuse multiply-adds; no reassociation (fixed summation order) and
 # no nnan/ninf.
@@ -70,23 +72,22 @@ def _rows4_acc(c, a, b, r, j_lo, j_hi):
 
 
 @njit(**_MATMUL_JIT)
-def _row1_acc(c, a, b, r):
-    """c[r] += a[r] @ b, four terms of the inner dimension per pass over the row."""
+def _row1_acc(c, a, b, r, j_lo, j_hi):
+    """c[r, j_lo:j_hi] += a[r] @ b[:, j_lo:j_hi], four inner terms per pass over the row."""
     depth = a.shape[1]
-    n = b.shape[1]
     c0 = c[r]
     x0 = a[r]
     i = 0
     while i + 4 <= depth:
         p0, p1, p2, p3 = x0[i], x0[i + 1], x0[i + 2], x0[i + 3]
         b0, b1, b2, b3 = b[i], b[i + 1], b[i + 2], b[i + 3]
-        for j in range(n):
+        for j in range(j_lo, j_hi):
             c0[j] = c0[j] + p0 * b0[j] + p1 * b1[j] + p2 * b2[j] + p3 * b3[j]
         i += 4
     while i < depth:
         p0 = x0[i]
         b0 = b[i]
-        for j in range(n):
+        for j in range(j_lo, j_hi):
             c0[j] += p0 * b0[j]
         i += 1
 
@@ -126,8 +127,9 @@ def matmul_acc_panels(c, a, b, panels, packed):
     """``c += a @ b`` with ``panels, packed`` from ``pack_panels(b, panels)``.
 
     ``c (M, N)`` and ``a (M, K)`` need contiguous rows. Blocks of four rows by one panel
-    run in the vector tile; the leftover rows and the unpacked columns (all of them when
-    ``packed`` is 0) run in vectorised loops over ``b``.
+    run in the vector tile, the leftover rows in the one-row tile over up to four
+    panels; the unpacked columns (all of them when ``packed`` is 0) run in vectorised
+    loops over ``b``.
     """
     m = c.shape[0]
     n = c.shape[1]
@@ -151,7 +153,13 @@ def matmul_acc_panels(c, a, b, panels, packed):
         for r in range(0, m4, TILE_ROWS):
             _rows4_acc(c, a, b, r, packed, n)
     for r in range(m4, m):
-        _row1_acc(c, a, b, r)
+        j0 = 0
+        while j0 < packed:  # (runs of four panels start on a panel, as the tile needs)
+            vectors = min(ROW_TILE_VECTORS, (packed - j0) // lanes)
+            row_tile(c, a, panels, r, j0, j0 * depth, vectors)
+            j0 += vectors * lanes
+        if packed < n:
+            _row1_acc(c, a, b, r, packed, n)
 
 
 @njit(**CPU_JIT)

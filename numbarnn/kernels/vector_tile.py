@@ -5,6 +5,8 @@
 is 1, 2 or 3 hardware vectors. The 4 x w block of ``c`` stays in vector registers for
 the whole loop over ``K``: per step of that loop, ``w / lanes`` vector loads of the
 panel, four broadcasts of ``a`` and ``4 * w / lanes`` fused multiply-adds, no stores.
+:func:`row_tile` is the same for one row over up to three consecutive panels (the rows
+left over after the blocks of four).
 
 Why IR: numba compiles Python loops to scalar code that LLVM's loop vectoriser then
 widens along one loop only; it cannot keep a two-dimensional block of accumulators in
@@ -47,6 +49,10 @@ TILE_ROWS = 4
 #: Vectors per full panel: 4 x 3 accumulators plus 3 panel loads and a broadcast fill
 #: the 16 AVX2 registers (measured: 4 x 3 beat 4 x 2, 6 x 2, 3 x 4 and 8 x 1).
 PANEL_VECTORS = 3
+#: Vectors of one row that :func:`row_tile` keeps in registers: three panels, nine
+#: accumulators (with an FMA latency of four cycles and two FMAs per cycle, eight hide
+#: it; 64 units are 8 vectors of float64 on AVX-512 and of float32 on AVX2).
+ROW_TILE_VECTORS = 3 * PANEL_VECTORS
 
 
 def _is_float_matrix(ty, ndim):
@@ -63,22 +69,56 @@ def _make_tile(nvec):
 
     @intrinsic
     def tile(typingctx, c, a, panels, r, j, offset):
-        if not (_is_float_matrix(c, 2) and _is_float_matrix(a, 2)
-                and _is_float_matrix(panels, 1) and c.dtype == a.dtype == panels.dtype):
+        if not _tile_types(c, a, panels):
             return None
         sig = types.void(c, a, panels, types.intp, types.intp, types.intp)
         return sig, lambda context, builder, sig, args: _emit_tile(
-            context, builder, sig, args, nvec)
+            context, builder, sig, args, TILE_ROWS, nvec)
 
     return tile
 
 
-def _emit_tile(context, builder, sig, args, nvec):
+@intrinsic
+def row_tile(typingctx, c, a, panels, r, j, offset, vectors):
+    """``c[r, j:j + w] += a[r] @ b[:, j:j + w]`` for ``w = vectors * lanes`` columns
+    (``vectors`` from 1 to ROW_TILE_VECTORS) that start a panel: the panels are
+    consecutive in ``panels`` from ``offset``, every one full (PANEL_VECTORS vectors)
+    but the last. One row alone is a chain of ``K`` multiply-adds per output vector, so
+    a single panel waits on the FMA latency; this keeps three panels' outputs in
+    registers in one loop over ``K`` (one branch per ``vectors``, taken once per call).
+    """
+    if not (_tile_types(c, a, panels) and isinstance(vectors, types.Integer)):
+        return None
+    sig = types.void(c, a, panels, types.intp, types.intp, types.intp, types.intp)
+
+    def codegen(context, builder, sig, args):
+        done = builder.append_basic_block("row_tile.done")
+        switch = builder.switch(args[6], done)
+        for count in range(1, ROW_TILE_VECTORS + 1):
+            block = builder.append_basic_block(f"row_tile.{count}")
+            switch.add_case(ir.Constant(args[6].type, count), block)
+            builder.position_at_end(block)
+            _emit_tile(context, builder, sig, args, 1, count)
+            builder.branch(done)
+        builder.position_at_end(done)
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+def _tile_types(c, a, panels):
+    return (_is_float_matrix(c, 2) and _is_float_matrix(a, 2)
+            and _is_float_matrix(panels, 1) and c.dtype == a.dtype == panels.dtype)
+
+
+def _emit_tile(context, builder, sig, args, rows, vectors):
+    """``c[r:r + rows, j:j + vectors * lanes] += a[r:r + rows] @ panels`` (see
+    :func:`row_tile` for panels past the first); the first six of ``args`` are ``(c, a,
+    panels, r, j, offset)``."""
     cty, aty, pty = sig.args[:3]
     fty = context.get_value_type(cty.dtype)
     itemsize = context.get_abi_sizeof(fty)
     lanes = VECTOR_BYTES // itemsize
-    width = nvec * lanes
     vty = ir.VectorType(fty, lanes)
     intp = context.get_value_type(types.intp)
     byte_ptr = ir.IntType(8).as_pointer()
@@ -107,33 +147,40 @@ def _emit_tile(context, builder, sig, args, nvec):
                                vty.as_pointer())
 
     # Accumulators as entry-block allocas: LLVM's mem2reg turns them into registers.
-    acc = [[cgutils.alloca_once(builder, vty) for _ in range(nvec)]
-           for _ in range(TILE_ROWS)]
-    for i in range(TILE_ROWS):
-        for v in range(nvec):
+    acc = [[cgutils.alloca_once(builder, vty) for _ in range(vectors)]
+           for _ in range(rows)]
+    for i in range(rows):
+        for v in range(vectors):
             builder.store(builder.load(c_vector_ptr(i, v), align=itemsize), acc[i][v])
     a_rows = [builder.bitcast(builder.gep(a_data, [builder.mul(
         builder.add(row0, const(i)), a_stride)]), fty.as_pointer())
-        for i in range(TILE_ROWS)]
-    panel = builder.gep(p_data, [builder.mul(offset, const(itemsize))])
+        for i in range(rows)]
+    # Panel p holds vectors p * PANEL_VECTORS onwards, after p full panels of K rows.
+    widths = [min(PANEL_VECTORS, vectors - v0) for v0 in range(0, vectors, PANEL_VECTORS)]
+    full_bytes = builder.mul(depth, const(PANEL_VECTORS * lanes * itemsize))
+    first = builder.gep(p_data, [builder.mul(offset, const(itemsize))])
+    panels = [builder.gep(first, [builder.mul(full_bytes, const(p))])
+              for p in range(len(widths))]
     splat_mask = ir.Constant(ir.VectorType(ir.IntType(32), lanes), [0] * lanes)
     undef = ir.Constant(vty, ir.Undefined)
     with cgutils.for_range(builder, depth) as loop:
         k = loop.index
-        panel_row = builder.gep(panel, [builder.mul(k, const(width * itemsize))])
-        b_vecs = [builder.load(builder.bitcast(
-            builder.gep(panel_row, [const(v * lanes * itemsize)]), vty.as_pointer()),
-            align=itemsize) for v in range(nvec)]
-        for i in range(TILE_ROWS):
+        b_vecs = []
+        for panel, width in zip(panels, widths):
+            panel_row = builder.gep(panel, [builder.mul(k, const(width * lanes * itemsize))])
+            b_vecs += [builder.load(builder.bitcast(
+                builder.gep(panel_row, [const(v * lanes * itemsize)]), vty.as_pointer()),
+                align=itemsize) for v in range(width)]
+        for i in range(rows):
             scalar = builder.load(builder.gep(a_rows[i], [k]))
             splat = builder.shuffle_vector(
                 builder.insert_element(undef, scalar, ir.Constant(ir.IntType(32), 0)),
                 undef, splat_mask)
-            for v in range(nvec):
+            for v in range(vectors):
                 builder.store(builder.call(fmuladd, [splat, b_vecs[v],
                                                      builder.load(acc[i][v])]), acc[i][v])
-    for i in range(TILE_ROWS):
-        for v in range(nvec):
+    for i in range(rows):
+        for v in range(vectors):
             builder.store(builder.load(acc[i][v]), c_vector_ptr(i, v), align=itemsize)
     return context.get_dummy_value()
 
