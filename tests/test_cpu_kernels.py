@@ -289,18 +289,28 @@ print("ok")
 """
 
 
-@pytest.mark.parametrize("width", [16, 64])
-def test_vector_tile_at_other_register_widths(width, tmp_path):
+def test_vector_tile_at_other_register_widths(tmp_path):
     """SSE-wide and AVX-512-wide tiles (LLVM splits or scalarises what this CPU lacks),
-    compiled fresh in a subprocess: the panel widths and edges change with the lanes."""
+    compiled fresh in two subprocesses at once (each compile is single-threaded): the
+    panel widths and edges change with the lanes."""
     import subprocess
     import sys
-    env = dict(os.environ, NUMBARNN_VECTOR_BYTES=str(width), NUMBA_CACHE_DIR=str(tmp_path),
-               PYTHONPATH=os.pathsep.join([os.path.dirname(__file__),
-                                           os.environ.get("PYTHONPATH", "")]))
-    proc = subprocess.run([sys.executable, "-c", _OTHER_WIDTH_CHECK.format(width=width)],
-                          env=env, capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr[-3000:]
+    procs = {}
+    for width in (16, 64):
+        env = dict(os.environ, NUMBARNN_VECTOR_BYTES=str(width),
+                   NUMBA_CACHE_DIR=str(tmp_path / str(width)),
+                   PYTHONPATH=os.pathsep.join([os.path.dirname(__file__),
+                                               os.environ.get("PYTHONPATH", "")]))
+        procs[width] = subprocess.Popen(
+            [sys.executable, "-c", _OTHER_WIDTH_CHECK.format(width=width)], env=env,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        results = {width: proc.communicate(timeout=600) for width, proc in procs.items()}
+    finally:
+        for proc in procs.values():
+            proc.kill()  # (a no-op once it has exited)
+    for width, (out, err) in results.items():
+        assert procs[width].returncode == 0 and out.strip() == "ok", (width, err[-3000:])
 
 
 def test_vector_bytes_override_is_checked(monkeypatch):
