@@ -13,7 +13,7 @@ oversubscribing the cores.
   rows of a 256-wide ``b`` are 1 KiB apart and fall into a few L1 cache sets, which
   evict each other (measured on AVX2, 32x256x256: 62-72 us in place, 50-57 us packed).
   The rows left over after the blocks of four (all of them at batch 1) run one at a
-  time over up to four panels (:func:`~.vector_tile.row_tile`);
+  time over up to three panels (:func:`~.vector_tile.row_tile`);
 - the columns that do not fill a vector run in vectorised AXPY loops over ``b``
   itself. :func:`matmul_acc` is this form alone.
 
@@ -127,7 +127,7 @@ def matmul_acc_panels(c, a, b, panels, packed):
     """``c += a @ b`` with ``panels, packed`` from ``pack_panels(b, panels)``.
 
     ``c (M, N)`` and ``a (M, K)`` need contiguous rows. Blocks of four rows by one panel
-    run in the vector tile, the leftover rows in the one-row tile over up to four
+    run in the vector tile, the leftover rows in the one-row tile over up to three
     panels; the unpacked columns (all of them when ``packed`` is 0) run in vectorised
     loops over ``b``.
     """
@@ -154,7 +154,7 @@ def matmul_acc_panels(c, a, b, panels, packed):
             _rows4_acc(c, a, b, r, packed, n)
     for r in range(m4, m):
         j0 = 0
-        while j0 < packed:  # (runs of four panels start on a panel, as the tile needs)
+        while j0 < packed:  # (runs of whole panels start on a panel, as the tile needs)
             vectors = min(ROW_TILE_VECTORS, (packed - j0) // lanes)
             row_tile(c, a, panels, r, j0, j0 * depth, vectors)
             j0 += vectors * lanes
