@@ -56,34 +56,30 @@ class FirstCall:
     """Import plus first call in a fresh process (with the on-disk cache as it is)."""
 
     timeout = 600
+    code = ("import numpy as np, numbarnn as nr; "
+            "nr.SimpleRNN(16)(np.zeros((4, 10, 8), 'float32'))")
 
     def setup(self):
-        self.code = ("import numpy as np, numbarnn as nr; "
-                     "nr.SimpleRNN(16)(np.zeros((4, 10, 8), 'float32'))")
         subprocess.run([sys.executable, "-c", self.code], check=True)  # warm the cache
 
     def time_first_call(self):
         subprocess.run([sys.executable, "-c", self.code], check=True)
 
 
-class CudaFirstCall:
-    """Import plus first CUDA call in a fresh process (with the on-disk cache as it is;
-    CUDA context creation included); skipped where no GPU is usable."""
+class CudaFirstCall(FirstCall):
+    """:class:`FirstCall` on the GPU (CUDA context creation included); skipped where no
+    GPU is usable."""
 
-    timeout = 600
+    code = ("import numpy as np, numbarnn as nr\n"
+            "with nr.device('cuda'):\n"
+            "    nr.SimpleRNN(16)(np.zeros((4, 10, 8), 'float32'))")
 
     def setup(self):
         from numbarnn.kernels.cuda_support import cuda_status
         ok, _ = cuda_status()
         if not ok:
             raise NotImplementedError("no usable CUDA device")
-        self.code = ("import numpy as np, numbarnn as nr\n"
-                     "with nr.device('cuda'):\n"
-                     "    nr.SimpleRNN(16)(np.zeros((4, 10, 8), 'float32'))")
-        subprocess.run([sys.executable, "-c", self.code], check=True)  # warm the cache
-
-    def time_first_call(self):
-        subprocess.run([sys.executable, "-c", self.code], check=True)
+        super().setup()
 
 
 class CudaForward:

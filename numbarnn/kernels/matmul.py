@@ -13,7 +13,7 @@ oversubscribing the cores.
   rows of a 256-wide ``b`` are 1 KiB apart and fall into a few L1 cache sets, which
   evict each other (measured on AVX2, 32x256x256: 62-72 us in place, 50-57 us packed).
   The rows left over after the blocks of four (all of them at batch 1) run one at a
-  time over up to three panels (:func:`~.vector_tile.row_tile`);
+  time over up to three panels (``vector_tile.row_tile``);
 - the columns that do not fill a vector run in vectorised AXPY loops over ``b``
   itself. :func:`matmul_acc` is this form alone.
 
@@ -25,8 +25,8 @@ import numpy as np
 from numba import njit
 
 from .scalar_math import CPU_JIT
-from .vector_tile import (PANEL_VECTORS, ROW_TILE_VECTORS, TILE_ROWS, VECTOR_BYTES, row_tile,
-                          tile_1, tile_2, tile_3)
+from .vector_tile import (PANEL_VECTORS, ROW_TILE_VECTORS, TILE_ROWS, VECTOR_BYTES,
+                          block_tile, row_tile)
 
 # ``contract`` lets LLVM fuse multiply-adds; no reassociation (fixed summation order) and
 # no nnan/ninf.
@@ -142,12 +142,7 @@ def matmul_acc_panels(c, a, b, panels, packed):
         width = min(full, packed - j0)
         offset = j0 * depth
         for r in range(0, m4, TILE_ROWS):
-            if width == full:
-                tile_3(c, a, panels, r, j0, offset)
-            elif width == 2 * lanes:
-                tile_2(c, a, panels, r, j0, offset)
-            else:
-                tile_1(c, a, panels, r, j0, offset)
+            block_tile(c, a, panels, r, j0, offset, width // lanes)
         j0 += width
     if packed < n:
         for r in range(0, m4, TILE_ROWS):

@@ -5,7 +5,7 @@
 is 1, 2 or 3 hardware vectors. The 4 x w block of ``c`` stays in vector registers for
 the whole loop over ``K``: per step of that loop, ``w / lanes`` vector loads of the
 panel, four broadcasts of ``a`` and ``4 * w / lanes`` fused multiply-adds, no stores.
-:func:`row_tile` is the same for one row over up to three consecutive panels (the rows
+``row_tile`` is the same for one row over up to three consecutive panels (the rows
 left over after the blocks of four).
 
 Why IR: numba compiles Python loops to scalar code that LLVM's loop vectoriser then
@@ -49,7 +49,7 @@ TILE_ROWS = 4
 #: Vectors per full panel: 4 x 3 accumulators plus 3 panel loads and a broadcast fill
 #: the 16 AVX2 registers (measured: 4 x 3 beat 4 x 2, 6 x 2, 3 x 4 and 8 x 1).
 PANEL_VECTORS = 3
-#: Vectors of one row that :func:`row_tile` keeps in registers: three panels, nine
+#: Vectors of one row that ``row_tile`` keeps in registers: three panels, nine
 #: accumulators (with an FMA latency of four cycles and two FMAs per cycle, eight hide
 #: it; 64 units are 8 vectors of float64 on AVX-512 and of float32 on AVX2).
 ROW_TILE_VECTORS = 3 * PANEL_VECTORS
@@ -60,50 +60,39 @@ def _is_float_matrix(ty, ndim):
             and ty.dtype in (types.float32, types.float64))
 
 
-def _make_tile(nvec):
-    """The intrinsic ``tile(c, a, panels, r, j, offset)`` for panels of ``nvec`` vectors.
+def _make_tile(rows, most_vectors):
+    """The intrinsic ``tile(c, a, panels, r, j, offset, vectors)``: ``c[r:r + rows, j:j +
+    w] += a[r:r + rows] @ b[:, j:j + w]`` for ``w = vectors * lanes`` columns
+    (``vectors`` from 1 to ``most_vectors``) that start a panel.
 
     ``c (M, N)`` and ``a (M, K)`` are 2-D with contiguous rows; ``panels`` is 1-D and
-    holds the panel's element ``(k, q)`` at ``panels[offset + k * width + q]``.
+    holds element ``(k, q)`` of the panel at column ``j`` at ``panels[offset + k *
+    width + q]``, the next panel right after it: every panel full (PANEL_VECTORS
+    vectors) but the last. Each ``vectors`` compiles to its own loop over ``K``; a
+    switch picks it, once per call.
     """
 
     @intrinsic
-    def tile(typingctx, c, a, panels, r, j, offset):
-        if not _tile_types(c, a, panels):
+    def tile(typingctx, c, a, panels, r, j, offset, vectors):
+        if not (_tile_types(c, a, panels) and isinstance(vectors, types.Integer)):
             return None
-        sig = types.void(c, a, panels, types.intp, types.intp, types.intp)
-        return sig, lambda context, builder, sig, args: _emit_tile(
-            context, builder, sig, args, TILE_ROWS, nvec)
+        sig = types.void(c, a, panels, types.intp, types.intp, types.intp, types.intp)
+
+        def codegen(context, builder, sig, args):
+            done = builder.append_basic_block("tile.done")
+            switch = builder.switch(args[6], done)
+            for count in range(1, most_vectors + 1):
+                block = builder.append_basic_block(f"tile.{count}")
+                switch.add_case(ir.Constant(args[6].type, count), block)
+                builder.position_at_end(block)
+                _emit_tile(context, builder, sig, args, rows, count)
+                builder.branch(done)
+            builder.position_at_end(done)
+            return context.get_dummy_value()
+
+        return sig, codegen
 
     return tile
-
-
-@intrinsic
-def row_tile(typingctx, c, a, panels, r, j, offset, vectors):
-    """``c[r, j:j + w] += a[r] @ b[:, j:j + w]`` for ``w = vectors * lanes`` columns
-    (``vectors`` from 1 to ROW_TILE_VECTORS) that start a panel: the panels are
-    consecutive in ``panels`` from ``offset``, every one full (PANEL_VECTORS vectors)
-    but the last. One row alone is a chain of ``K`` multiply-adds per output vector, so
-    a single panel waits on the FMA latency; this keeps three panels' outputs in
-    registers in one loop over ``K`` (one branch per ``vectors``, taken once per call).
-    """
-    if not (_tile_types(c, a, panels) and isinstance(vectors, types.Integer)):
-        return None
-    sig = types.void(c, a, panels, types.intp, types.intp, types.intp, types.intp)
-
-    def codegen(context, builder, sig, args):
-        done = builder.append_basic_block("row_tile.done")
-        switch = builder.switch(args[6], done)
-        for count in range(1, ROW_TILE_VECTORS + 1):
-            block = builder.append_basic_block(f"row_tile.{count}")
-            switch.add_case(ir.Constant(args[6].type, count), block)
-            builder.position_at_end(block)
-            _emit_tile(context, builder, sig, args, 1, count)
-            builder.branch(done)
-        builder.position_at_end(done)
-        return context.get_dummy_value()
-
-    return sig, codegen
 
 
 def _tile_types(c, a, panels):
@@ -113,8 +102,8 @@ def _tile_types(c, a, panels):
 
 def _emit_tile(context, builder, sig, args, rows, vectors):
     """``c[r:r + rows, j:j + vectors * lanes] += a[r:r + rows] @ panels`` (see
-    :func:`row_tile` for panels past the first); the first six of ``args`` are ``(c, a,
-    panels, r, j, offset)``."""
+    :func:`_make_tile`); the first six of ``args`` are ``(c, a, panels, r, j,
+    offset)``."""
     cty, aty, pty = sig.args[:3]
     fty = context.get_value_type(cty.dtype)
     itemsize = context.get_abi_sizeof(fty)
@@ -185,6 +174,9 @@ def _emit_tile(context, builder, sig, args, rows, vectors):
     return context.get_dummy_value()
 
 
-tile_1 = _make_tile(1)
-tile_2 = _make_tile(2)
-tile_3 = _make_tile(3)
+#: Four rows by one panel of 1 to PANEL_VECTORS vectors (the blocks of four rows).
+block_tile = _make_tile(TILE_ROWS, PANEL_VECTORS)
+#: One row by 1 to ROW_TILE_VECTORS vectors over consecutive panels (the rows left over
+#: after the blocks of four, all of them at batch 1). One row alone is a chain of ``K``
+#: multiply-adds per output vector, so a single panel would wait on the FMA latency.
+row_tile = _make_tile(1, ROW_TILE_VECTORS)
