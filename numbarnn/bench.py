@@ -257,12 +257,19 @@ def main(argv=None):
     if args.repeats < 1:
         parser.error(f"argument --repeats: expected a positive number, received "
                      f"{args.repeats}")
+    if args.output_dir:  # before the timings, which would be lost on a bad folder
+        try:
+            os.makedirs(args.output_dir, exist_ok=True)
+            if not os.access(args.output_dir, os.W_OK):
+                raise PermissionError("not writable")
+        except OSError as err:
+            parser.error(f"argument --output-dir: cannot write to {args.output_dir!r} "
+                         f"({err.strerror or err})")
     rows, missing, rate = run(shapes, args.repeats, peers,
                               gemm_size=4096 if args.shapes == "full" else 512)
     text = format_table(rows, missing, rate, first_call_latency())
     print(text)
     if args.output_dir:
-        os.makedirs(args.output_dir, exist_ok=True)
         with open(os.path.join(args.output_dir, "bench.txt"), "w") as f:
             f.write(text + "\n")
         print(_chart(rows, os.path.join(args.output_dir, "bench.png")))

@@ -14,6 +14,9 @@ def _check_demo(parser, args):
         value = getattr(args, name)
         if value < 1:
             parser.error(f"argument --{name}: expected a positive number, received {value}")
+    if args.seed < 0:  # numpy's own error names no argument
+        parser.error(f"argument --seed: expected a non-negative integer, received "
+                     f"{args.seed}")
 
 
 def _demo(args):

@@ -5,6 +5,7 @@ As in tf-keras, an instance is stateless: calling it twice returns the same valu
 fresh instance each time, so two layers get different weights.
 """
 import math
+import warnings
 
 import numpy as np
 
@@ -21,6 +22,13 @@ def _float_dtype(dtype):
     dtype = as_dtype(dtype or "float32")  # float is float32, as tf.as_dtype reads it
     if dtype.kind != "f":
         raise ValueError(f"Expected floating point type, got {dtype.name}.")
+    return dtype
+
+
+def _numeric_dtype(dtype):
+    dtype = as_dtype(dtype or "float32")
+    if dtype.kind not in "biufc":
+        raise ValueError(f"Expected numeric or boolean dtype, got {dtype.name}.")
     return dtype
 
 
@@ -57,6 +65,18 @@ class _Seeded(Initializer):
         self._seed = seed if seed is not None else int(np.random.SeedSequence().entropy % 2**63)
 
     def _rng(self):
+        """The generator of one call: the same draw every call, as tf-keras's stateless
+        one; an unseeded instance warns from its second call, as tf-keras's does."""
+        if getattr(self, "_used", False):
+            if self.seed is None:
+                warnings.warn(
+                    f"The initializer {type(self).__name__} is unseeded and being called "
+                    "multiple times, which will return identical values each time (even "
+                    "if the initializer is unseeded). Please update your code to provide "
+                    "a seed to the initializer, or avoid using the same initializer "
+                    "instance more than once.", stacklevel=3)
+        else:
+            self._used = True
         return np.random.default_rng(self._seed)
 
     def get_config(self):
@@ -67,14 +87,14 @@ class Zeros(Initializer):
     """All zeros."""
 
     def __call__(self, shape, dtype=None, **kwargs):
-        return np.zeros(shape, as_dtype(dtype or "float32"))
+        return np.zeros(shape, _numeric_dtype(dtype))
 
 
 class Ones(Initializer):
     """All ones."""
 
     def __call__(self, shape, dtype=None, **kwargs):
-        return np.ones(shape, as_dtype(dtype or "float32"))
+        return np.ones(shape, _numeric_dtype(dtype))
 
 
 class Constant(Initializer):

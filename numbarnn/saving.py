@@ -89,9 +89,17 @@ def _weights_dict(layer):
     return {f"w{i}": w for i, w in enumerate(layer.get_weights())}
 
 
-def _weights_list(arrays):
-    n = sum(1 for k in arrays if k.startswith("w") and k[1:].isdigit())
-    return [arrays[f"w{i}"] for i in range(n)]
+def _weights_list(arrays, path, kind):
+    """The arrays ``w0, w1, ...`` of a file: numbered without a gap, or the file is
+    damaged (an entry lost or added)."""
+    keys = [k for k in arrays if k.startswith("w") and k[1:].isdigit()]
+    names = [f"w{i}" for i in range(len(keys))]
+    if set(keys) != set(names):
+        raise ValueError(f"{os.fspath(path)!r} is not a readable numbarnn {kind} file "
+                         f"(truncated, corrupted or another format): its weight entries "
+                         f"are {sorted(keys, key=lambda k: (len(k), k))}, not w0 to "
+                         f"w{len(keys) - 1}.")
+    return [arrays[name] for name in names]
 
 
 def save_weights(layer, path):
@@ -102,7 +110,7 @@ def save_weights(layer, path):
 
 def load_weights(layer, path):
     """Set ``layer``'s weights from a file written by :func:`save_weights`."""
-    layer.set_weights(_weights_list(_read(path, "weights")))
+    layer.set_weights(_weights_list(_read(path, "weights"), path, "weights"))
 
 
 def save_model(model, path):
@@ -143,7 +151,7 @@ def load_model(path, custom_objects=None, safe_mode=True):
         raise ValueError(f"{os.fspath(path)!r} has a corrupted model config: {err}") from None
     model = serialization.deserialize(config, custom_objects=custom_objects,
                                       safe_mode=safe_mode)
-    weights = _weights_list(arrays)
+    weights = _weights_list(arrays, path, "model")
     shape = config.get("build_input_shape")
     if shape is not None:
         _build(model, shape_from_json(shape), len(weights))

@@ -1,4 +1,6 @@
 """The side-by-side benchmark runs, and its peers agree with numbarnn (no timing asserts)."""
+import pytest
+
 from numbarnn import bench
 
 
@@ -17,3 +19,12 @@ def test_quick_bench_writes_table(tmp_path, capsys):
 def test_missing_peer_is_reported_not_fatal():
     rows, missing, _ = bench.run([(1, 3, 2, 2)], 1, ["numbarnn", "no_such_peer"], 64)
     assert "no_such_peer" in missing and "numbarnn" in rows[0]["ms"]
+
+
+def test_an_unwritable_output_dir_fails_before_the_timings(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(bench, "run", lambda *args, **kwargs: pytest.fail("timed"))
+    (tmp_path / "a_file").write_text("")
+    with pytest.raises(SystemExit) as exit_:
+        bench.main(["--shapes", "quick", "--output-dir", str(tmp_path / "a_file" / "x")])
+    assert exit_.value.code == 2
+    assert "argument --output-dir: cannot write to" in capsys.readouterr().err

@@ -32,6 +32,10 @@ def test_demo_arguments_are_checked(capsys):
             main(["demo", name, "0"])
         assert exit_.value.code == 2
         assert f"argument {name}: expected a positive number" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_:
+        main(["demo", "--seed", "-1"])
+    assert exit_.value.code == 2
+    assert "argument --seed: expected a non-negative integer" in capsys.readouterr().err
 
 
 def test_info_names_the_threading_layer(capsys):

@@ -45,8 +45,29 @@ def test_initial_state_count_and_shape():
     with pytest.raises(ValueError, match=r"state 0 has shape \(2, 4\), expected \(2, 3\)"):
         layer(x, initial_state=[np.zeros((2, 4))])
     fresh = nr.SimpleRNN(3)
-    with pytest.raises(ValueError, match="however `cell.state_size` is 3"):
+    # tf-keras's text: the state specs as InputSpecs, the state sizes as a list
+    with pytest.raises(ValueError, match=re.escape(
+            "Received `state_spec`=[InputSpec(shape=(2, 4), ndim=2)]; however "
+            "`cell.state_size` is [3]")):
         fresh(x, initial_state=[np.zeros((2, 4))])
+    # the rejected first call left the layer as it was
+    assert fresh.state_spec is None and not fresh.built
+    assert fresh(x).shape == (2, 3)
+    stack = nr.RNN([nr.SimpleRNNCell(3), nr.SimpleRNNCell(2)])
+    with pytest.raises(ValueError, match=re.escape("`cell.state_size` is [3, 2]")):
+        stack(x, initial_state=[np.zeros((2, 3)), np.zeros((2, 3))])
+    assert stack(x, initial_state=[np.zeros((2, 3)), np.zeros((2, 2))]).shape == (2, 2)
+
+
+def test_rejected_constants_leave_the_layer_as_it_was():
+    layer = nr.RNN(nr.SimpleRNNCell(3))
+    x, h0 = np.zeros((2, 4, 5), "float32"), np.ones((2, 3), "float32")
+    with pytest.raises(ValueError, match="does not support constants"):
+        layer(x, constants=[np.zeros((2, 2))])
+    assert layer._num_constants == 0 and "num_constants" not in layer.get_config()
+    # [x, h0] is still [x, *initial_states]
+    expected = nr.RNN(nr.SimpleRNNCell(3), weights=layer.get_weights())(x, initial_state=h0)
+    np.testing.assert_array_equal(layer([x, h0]), expected)
 
 
 def test_set_weights_wrong_count_and_shape():

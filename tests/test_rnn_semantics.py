@@ -198,6 +198,17 @@ def test_nan_stays_in_its_row_and_masked_nan_does_not_leak(engine, rng):
     assert not np.isnan(out).any()
 
 
+@pytest.mark.parametrize("units", [1, 3])
+def test_nan_times_a_zero_weight_is_nan(engine, units):
+    """IEEE (and tf's matmul): NaN * 0 is NaN, also in a product of one unit, where
+    numpy's np.dot gives 0 (the generic engine's cell once did)."""
+    layer = nr.SimpleRNN(units, return_sequences=True)
+    layer.build((None, None, 1))
+    layer.set_weights([np.ones((1, units)), np.zeros((units, units)), np.zeros(units)])
+    x = np.array([[[np.nan], [1.0]], [[np.nan], [1.0]]], np.float32)
+    assert np.isnan(layer(x)).all()
+
+
 def test_inputs_are_not_modified(engine, rng):
     layer = nr.SimpleRNN(3, return_sequences=True, return_state=True, go_backwards=True)
     x = rng.standard_normal((2, 5, 3)).astype(np.float32)

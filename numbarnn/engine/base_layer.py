@@ -4,18 +4,20 @@ import functools
 import operator
 import re
 import threading
+import warnings
 
 import numpy as np
 
 from .. import constraints as constraints_mod
 from .. import initializers as initializers_mod
 from .. import regularizers as regularizers_mod
+from ..backend.config import floatx
 from .._registry import CustomObjectScope
 from ..kernels.cuda_support import is_device_array, require_cuda
 from .call_args import (accepts, init_parameters, input_masks, plain_arguments,
                         resolve_training)
 from .dtype_policy import Policy, as_dtype, as_policy, numpy_compute_dtype
-from .input_spec import InputSpec, assert_input_compatibility
+from .input_spec import InputSpec, assert_input_compatibility, flatten_leaves
 from .keras_mask import mask_of, with_mask
 from .tensor_shape import TensorShape
 from .variables import Variable
@@ -241,7 +243,7 @@ class Layer:
 
     @input_spec.setter
     def input_spec(self, value):
-        for spec in _flat_specs(value):
+        for spec in flatten_leaves(value):
             if spec is not None and not isinstance(spec, InputSpec):
                 raise TypeError("Layer input_spec must be an instance of InputSpec. Got: "
                                 f"{spec}")
@@ -398,7 +400,10 @@ class Layer:
             if kw not in _ALLOWED_WEIGHT_KWARGS:
                 raise TypeError("Unknown keyword argument:", kw)
         shape = _weight_shape(name, shape)
-        dtype = as_dtype(dtype or self.variable_dtype or "float32")
+        dtype = as_dtype(dtype or self.variable_dtype or floatx())
+        if self._dtype_policy.variable_dtype is None:
+            # An "_infer" policy is fixed by the first weight, as in tf-keras.
+            self._dtype_policy = Policy(dtype.name)
         if initializer is None:
             if dtype.kind == "f":
                 initializer = "glorot_uniform"
@@ -511,18 +516,27 @@ class Layer:
     def add_loss(self, losses, **kwargs):
         """Add a loss: a zero-argument callable (evaluated on each read) or a value.
 
-        Values are eager losses, cleared at the start of the next outermost call.
+        Values are eager losses, cleared at the start of the next outermost call; as
+        in tf-keras, a value may only be added inside a call (a ``ValueError``
+        otherwise), and a plain Python number becomes a ``floatx`` array.
         """
         for kw in kwargs:
             if kw != "inputs":
                 raise TypeError(f"Unknown keyword argument: {kw}")
-        for loss in (losses if isinstance(losses, (list, tuple)) else [losses]):
+        values = []
+        for loss in flatten_leaves(losses):
             if loss is None:
                 continue
             if callable(loss):
                 self._callable_losses.append(loss)
             else:
-                self._eager_losses.append(np.asarray(loss))
+                values.append(np.asarray(loss) if hasattr(loss, "dtype")
+                              else np.asarray(loss, dtype=floatx()))
+        if values and not getattr(_scope, "in_call", False):
+            raise ValueError("Expected a symbolic Tensors or a callable for the loss value. "
+                             "Please wrap your loss computation in a zero argument "
+                             "`lambda`.")
+        self._eager_losses.extend(values)
 
     @property
     def losses(self):
@@ -574,8 +588,12 @@ class Layer:
         if self._dtype_policy.name == "_infer":
             first = _first_leaf(inputs)
             self._dtype_policy = Policy(np.dtype(first.dtype).name)
-        # A list gives a list of shapes; a (named)tuple input keeps its structure.
-        self._build_from_shapes(_map_nested(lambda x: TensorShape(x.shape), inputs))
+        # A list gives a list of shapes; a (named)tuple input keeps its structure. As
+        # in tf-keras, a leaf with no shape (None for an optional input) builds with None.
+        shapes = None
+        if all(hasattr(x, "shape") for x in flatten_leaves(inputs)):
+            shapes = _map_nested(lambda x: TensorShape(x.shape), inputs)
+        self._build_from_shapes(shapes)
 
     def _build_from_shapes(self, shapes):
         """``build(shapes)`` under the layer's name scope, then the bookkeeping of a
@@ -678,6 +696,59 @@ class Layer:
                 for o, m in zip(flat, masks)] + flat[len(masks):]
         return type(outputs)(flat) if several else flat[0]
 
+    @property
+    def input_shape(self):
+        """The input shape of this layer in the Sequential model it belongs to (the
+        model's input shape taken through the layers before it), as in tf-keras.
+
+        Raises
+        ------
+        AttributeError
+            For a layer only ever called on data itself (tf-keras: "only available for
+            Functional and Sequential models").
+        """
+        shapes = self.__dict__.get("_node_shapes")
+        if shapes is None:
+            raise AttributeError(
+                f'The layer "{self.name}" has never been called and thus has no defined '
+                "input shape. Note that the `input_shape` property is only available for "
+                "Functional and Sequential models.")
+        return shapes[0]
+
+    @property
+    def output_shape(self):
+        """The output shape of this layer in its Sequential model (see
+        :attr:`input_shape`).
+
+        Raises
+        ------
+        AttributeError
+            For a layer only ever called on data itself.
+        """
+        shapes = self.__dict__.get("_node_shapes")
+        if shapes is None:
+            raise AttributeError(f'The layer "{self.name}" has never been called and thus '
+                                 "has no defined output shape.")
+        return shapes[1]
+
+    @property
+    def updates(self):
+        """Always empty, as in tf-keras 2 (which warns that it is deprecated)."""
+        warnings.warn("`layer.updates` will be removed in a future version. This "
+                      "property should not be used in TensorFlow 2.0, as `updates` are "
+                      "applied automatically.", stacklevel=2)
+        return []
+
+    @property
+    def metrics(self):
+        """Metrics added with ``add_metric``: none (numbarnn has no metrics)."""
+        return []
+
+    @property
+    def submodules(self):
+        """Every layer inside this one, at any depth (``tf.Module.submodules``)."""
+        return tuple(self._flatten_layers(include_self=False))
+
     def compute_mask(self, inputs, mask=None):
         if not self.supports_masking and mask is not None:
             raise TypeError(f"Layer {self.name} does not support masking, but was passed "
@@ -775,13 +846,18 @@ class Layer:
 
     def _base_config(self):
         config = {"name": self.name, "trainable": self.trainable}
+        policy = self._dtype_policy
+        # tf-keras's policy.serialize: a plain dtype's name, None for "_infer", a
+        # Policy config for the mixed ones.
+        if policy.name == "_infer":
+            config["dtype"] = None
+        elif policy.name == policy.variable_dtype:
+            config["dtype"] = policy.name
+        else:
+            config["dtype"] = {"module": "keras.mixed_precision", "class_name": "Policy",
+                               "config": {"name": policy.name}, "registered_name": None}
         if self._batch_input_shape is not None:
             config["batch_input_shape"] = self._batch_input_shape
-        policy = self._dtype_policy
-        config["dtype"] = (policy.name if policy.name == policy.variable_dtype
-                           or policy.name == "_infer"
-                           else {"module": "keras.mixed_precision", "class_name": "Policy",
-                                 "config": {"name": policy.name}, "registered_name": None})
         return config
 
     def save_weights(self, path):
@@ -806,7 +882,23 @@ class Layer:
             User activations, initializers, regularizers and constraints the config
             names; they are in scope (:func:`numbarnn.utils.custom_object_scope`) while
             the layer is created.
+
+        Raises
+        ------
+        TypeError
+            Whatever the constructor raised, as tf-keras's base ``from_config`` reports
+            it: "Error when deserializing class ..." with the config and the error.
         """
+        try:
+            return cls._from_plain_config(config, custom_objects)
+        except Exception as err:
+            raise TypeError(f"Error when deserializing class '{cls.__name__}' using "
+                            f"config={config}.\n\nException encountered: {err}") from err
+
+    @classmethod
+    def _from_plain_config(cls, config, custom_objects=None):
+        """``cls(**config)`` with ``custom_objects`` in scope, errors as they come (the
+        ``from_config`` of tf-keras's SimpleRNN, which does not wrap them)."""
         with CustomObjectScope(custom_objects):
             return cls(**config)
 
@@ -825,12 +917,6 @@ def _map_nested(fn, inputs):
     if hasattr(inputs, "_fields"):  # namedtuple
         return type(inputs)(*items)
     return type(inputs)(items)
-
-
-def _flat_specs(value):
-    if isinstance(value, (list, tuple)):
-        return [s for item in value for s in _flat_specs(item)]
-    return [value]
 
 
 def _plain_shapes(shapes):
@@ -898,7 +984,7 @@ _BOOKKEEPING_NAMES = frozenset({
     "_nr_tracked", "_nr_tracked_order", "_trainable_weights", "_non_trainable_weights",
     "_callable_losses", "_eager_losses", "_states", "_initial_weights", "_auto_config",
     "_packed_cache", "_masks", "_build_input_shape", "_batch_input_shape",
-    "_dtype_policy", "_input_spec"})
+    "_dtype_policy", "_input_spec", "_node_shapes"})
 
 
 def _found_in(value, kind, seen=None):

@@ -47,11 +47,12 @@ def accepts(fn, arg, var_keyword=True):
                for p in params)
 
 
-def cell_call_kwargs(call_fn, training):
+def cell_call_kwargs(call_fn, training, var_keyword=True):
     """The ``training`` keyword a cell's ``call`` gets from RNN, StackedRNNCells or a
-    wrapper: none where it takes none; where the mode is None, the default of its
-    ``training`` parameter, as the cell's ``__call__`` (which tf-keras runs) sets."""
-    if not accepts(call_fn, "training"):
+    wrapper: none where it takes none (``var_keyword``: does ``**kwargs`` count); where
+    the mode is None, the default of its ``training`` parameter, as the cell's
+    ``__call__`` (which tf-keras runs) sets."""
+    if not accepts(call_fn, "training", var_keyword):
         return {}
     if training is None:
         training = _training_parameter(call_fn)[2]

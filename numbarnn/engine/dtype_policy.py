@@ -36,6 +36,16 @@ def as_dtype(dtype):
     return np.dtype(dtype)
 
 
+# What tf-keras suggests instead of each removed '..._float32_vars' policy.
+_FLOAT32_VARS_ADVICE = {
+    "infer_float32_vars": " Please use the 'mixed_float16' or 'mixed_bfloat16' policy "
+                          "instead.",
+    "infer_with_float32_vars": " Please use the 'mixed_float16' or 'mixed_bfloat16' "
+                               "policy instead.",
+    "float16_with_float32_vars": " Please use the 'mixed_float16' policy instead.",
+    "bfloat16_with_float32_vars": " Please use the 'mixed_bfloat16' policy instead."}
+
+
 class Policy:
     """A dtype policy.
 
@@ -62,8 +72,9 @@ class Policy:
         elif name == "_infer":
             self._compute = self._variable = None
         elif name.endswith("_float32_vars"):
-            raise ValueError(f"Policies ending in '_float32_vars' have been removed "
-                             f"from TensorFlow. Received: {name!r}")
+            raise ValueError("Policies ending in '_float32_vars' have been removed from "
+                             f"TensorFlow.{_FLOAT32_VARS_ADVICE.get(name, '')} Got policy "
+                             f"name: '{name}'")
         else:
             try:
                 dtype = np.dtype(name)
@@ -116,9 +127,16 @@ def global_policy():
 
 
 def set_global_policy(policy):
-    """Set the global dtype policy (a name or a :class:`Policy`)."""
+    """Set the global dtype policy (a name or a :class:`Policy`; None restores
+    float32). As in tf-keras, only floating-point (or "_infer") policies."""
     global _global
-    _global = as_policy(policy) if policy is not None else Policy("float32")
+    policy = as_policy(policy) if policy is not None else Policy("float32")
+    compute = policy.compute_dtype
+    if compute is not None and compute != "bfloat16" and np.dtype(compute).kind != "f":
+        raise ValueError("set_global_policy can only be used to set the global policy to "
+                         'floating-point policies, such as "float32" and '
+                         f'"mixed_float16", but got policy: {policy.name}')
+    _global = policy
 
 
 def as_policy(dtype):

@@ -75,14 +75,14 @@ def _shape_of(x):
     return tuple(shape)
 
 
-def _flatten(inputs):
+def flatten_leaves(inputs):
     """The leaves of nested lists/tuples (namedtuples included), in order; a dict's
     in sorted key order, as tf.nest flattens them."""
     if isinstance(inputs, dict):
-        return [leaf for key in sorted(inputs) for leaf in _flatten(inputs[key])]
+        return [leaf for key in sorted(inputs) for leaf in flatten_leaves(inputs[key])]
     if not isinstance(inputs, (list, tuple)):
         return [inputs]
-    return [leaf for x in inputs for leaf in _flatten(x)]
+    return [leaf for x in inputs for leaf in flatten_leaves(x)]
 
 
 def assert_input_compatibility(input_spec, inputs, layer_name):
@@ -96,9 +96,20 @@ def assert_input_compatibility(input_spec, inputs, layer_name):
     """
     if not input_spec:
         return
-    specs = list(input_spec) if isinstance(input_spec, (list, tuple)) else [input_spec]
-    flat = _flatten(inputs)
-    for x in flat:
+    specs = flatten_leaves(input_spec)
+    if isinstance(inputs, dict) and all(spec is not None and spec.name for spec in specs):
+        # Named specs take a dict's values by name, in the specs' order.
+        names = [spec.name for spec in specs]
+        missing = [name for name in names if name not in inputs]
+        if missing:
+            raise ValueError(f'Missing data for input "{missing[0]}". You passed a data '
+                             f"dictionary with keys {list(inputs.keys())}. Expected the "
+                             f"following keys: {names}")
+        inputs = [inputs[name] for name in names]
+    flat = flatten_leaves(inputs)
+    for x, spec in zip(flat, specs):
+        if spec is None or (x is None and spec.optional):
+            continue
         if not hasattr(x, "shape"):
             raise TypeError(f"Inputs to a layer should be tensors. Got '{x}' (of type "
                             f"{type(x)}) as input for layer '{layer_name}'.")
@@ -106,7 +117,7 @@ def assert_input_compatibility(input_spec, inputs, layer_name):
         raise ValueError(f'Layer "{layer_name}" expects {len(specs)} input(s), but it '
                          f"received {len(flat)} input tensors. Inputs received: {inputs}")
     for i, (x, spec) in enumerate(zip(flat, specs)):
-        if spec is None:
+        if spec is None or (x is None and spec.optional):
             continue
         shape = _shape_of(x)
         rank = len(shape)
@@ -135,6 +146,7 @@ def assert_input_compatibility(input_spec, inputs, layer_name):
                     got = got[:-1]
                 if want and want[-1] == 1:
                     want = want[:-1]
-            if len(want) != len(got) or any(
-                    w is not None and g is not None and w != g for w, g in zip(want, got)):
+            # Compared axis by axis over the shorter of the two, as tf-keras does: with
+            # the squeeze allowed, ranks that differ by more than the axis pass.
+            if any(w is not None and g is not None and w != g for w, g in zip(want, got)):
                 raise ValueError(head + f"expected shape={spec.shape}, found shape={shape}")

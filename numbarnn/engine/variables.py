@@ -45,9 +45,10 @@ def _tf_dtype(value):
 
 
 def _check_no_truncation(value, dtype):
-    """A float into an integer (or bool) variable: TensorFlow refuses it rather than
-    truncate 1.7 to 1."""
-    if dtype.kind in "biu" and np.asarray(_unwrap(value)).dtype.kind in "fc":
+    """A float into an integer (or bool) variable, or a complex value into a real one:
+    TensorFlow refuses them rather than truncate 1.7 to 1 or drop an imaginary part."""
+    kind = np.asarray(_unwrap(value)).dtype.kind
+    if (dtype.kind in "biu" and kind in "fc") or (dtype.kind == "f" and kind == "c"):
         raise TypeError(f"Cannot convert {value!r} to EagerTensor of dtype {dtype.name}")
 
 

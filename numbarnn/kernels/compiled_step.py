@@ -5,6 +5,7 @@ step function in each process (numba cannot cache it across processes).
 """
 import numpy as np
 from numba import njit
+from numba.core.dispatcher import Dispatcher
 
 from .scalar_math import CPU_JIT
 
@@ -42,6 +43,11 @@ def user_step_forward(step, params, x, mask, state, go_backwards, zero_output_fo
 def run_user_step(step, params, x, mask, state, go_backwards, zero_output_for_mask,
                   return_sequences, time_major, output_size):
     """Arrange arrays for :func:`user_step_forward` and undo the layout afterwards."""
+    if not isinstance(step, Dispatcher):
+        # numba would fail typing the loop, with a message that names neither
+        raise TypeError("The cell's `compiled_step` must be a numba `@njit` function "
+                        "(the compiled loop calls it). Received: "
+                        f"{type(step).__name__} {step!r}")
     dtype = x.dtype
     # always a copy: the step gets views of it, and may write to them
     xt = np.array(x if time_major else np.swapaxes(x, 0, 1), order="C", copy=True)

@@ -9,10 +9,9 @@ import numpy as np
 
 from .._registry import get_registered_object
 from ..engine import serialization
-from ..engine.call_args import cell_call_kwargs
 from ..engine.numerics import ieee_float
 from .abstract_rnn_cell import AbstractRNNCell
-from .rnn_utils import cell_step_function, flatten
+from .rnn_utils import cell_step_function, cell_step_kwargs, flatten
 
 __all__ = ["ResidualWrapper"]
 
@@ -111,6 +110,11 @@ class ResidualWrapper(AbstractRNNCell):
     # whose wrappers do not forward it: a wrapped cell's own initial state is not used,
     # and a cell without one (a plain Layer) works.
 
+    def zero_state(self, batch_size, dtype):
+        """The wrapped cell's ``zero_state`` (tf-keras's wrappers forward it; the
+        built-in cells have none, so there it is an AttributeError, as there)."""
+        return self.cell.zero_state(batch_size, dtype)
+
     def build(self, input_shape):
         self._build_input_shape = input_shape
         if hasattr(self.cell, "build") and not getattr(self.cell, "built", True):
@@ -126,7 +130,7 @@ class ResidualWrapper(AbstractRNNCell):
         self.built = True
 
     def call(self, inputs, states, training=None, **kwargs):
-        kw = cell_call_kwargs(self.cell.call, training)
+        kw = cell_step_kwargs(self.cell, training)
         outputs, new_state = cell_step_function(self.cell)(inputs, states, **kw)
         fn = self._residual_fn or _default_residual
         return fn(inputs, outputs), new_state

@@ -7,6 +7,7 @@ from ..engine.dtype_policy import check_floating
 from ..engine.input_spec import InputSpec
 from ..engine.numerics import ieee_float
 from ..engine.tensor_shape import TensorShape
+from .host_compute import device_in_device_out
 
 __all__ = ["Dense"]
 
@@ -74,6 +75,7 @@ class Dense(Layer):
                      if self.use_bias else None)
         self.built = True
 
+    @device_in_device_out
     @ieee_float
     def call(self, inputs):
         x = np.asarray(inputs)

@@ -4,6 +4,7 @@ import numpy as np
 from ..engine.base_layer import Layer
 from ..engine.keras_mask import with_mask
 from ..engine.numerics import ieee_float
+from .host_compute import device_in_device_out
 
 __all__ = ["Masking"]
 
@@ -76,6 +77,7 @@ class Masking(Layer):
     def compute_mask(self, inputs, mask=None):
         return self._keep(inputs)
 
+    @device_in_device_out
     @ieee_float  # inf * 0 is NaN, as in tf-keras
     def call(self, inputs):
         x = np.asarray(inputs)

@@ -5,15 +5,15 @@ import numpy as np
 from .. import kernels
 from ..device import get_device
 from ..engine.base_layer import Layer, _check_declared_shape, name_scope
-from ..engine.call_args import accepts, cell_call_kwargs
+from ..engine.call_args import accepts
 from ..engine.input_spec import InputSpec
 from ..engine.numerics import ieee_arithmetic
 from ..engine.variables import Variable
 from ..engine import serialization
 from ..kernels.cuda_support import is_device_array
-from .rnn_utils import (TensorShape, _items, cell_step_function, flatten, flatten_shapes,
-                        is_nested, is_shape, map_shapes, map_structure, pack_sequence_as,
-                        state_shapes, zero_state)
+from .rnn_utils import (TensorShape, _items, cell_step_function, cell_step_kwargs, flatten,
+                        flatten_shapes, is_nested, is_shape, map_shapes, map_structure,
+                        pack_sequence_as, state_shapes, zero_state)
 
 __all__ = ["RNN"]
 
@@ -113,6 +113,15 @@ def _top_level(initial_state):
     state."""
     return list(initial_state) if isinstance(initial_state, (list, tuple)) else [
         initial_state]
+
+
+def _declares_output_size(cell):
+    """Does ``cell`` say its output size (or go without one: state_size stands in)?"""
+    try:
+        getattr(cell, "output_size", None)
+    except NotImplementedError:
+        return False
+    return True
 
 
 class RNN(Layer):
@@ -415,7 +424,9 @@ class RNN(Layer):
             mask = mask[0] if mask else None
         output_mask = mask if self.return_sequences else None
         if self.return_state:
-            return [output_mask] + [None] * len(self._flat_state_shapes)
+            # One None per top-level state, as call returns them (a stacked cell's or a
+            # nested state's group is one entry), as tf-keras counts self.states.
+            return [output_mask] + [None] * len(self.states)
         return output_mask
 
     # -- build ---------------------------------------------------------------------
@@ -476,14 +487,17 @@ class RNN(Layer):
         spec_shape[batch_axis] = shape[batch_axis] if self.stateful else None
         return tuple(spec_shape)
 
-    def _validate_state_spec(self, shapes):
+    def _validate_state_spec(self, specs):
         expected = self._flat_state_shapes
+        shapes = [spec.shape for spec in flatten(specs)]
         if len(shapes) != len(expected) or any(
                 tuple(s[1:]) != e for s, e in zip(shapes, expected)):
+            size = self.cell.state_size
+            sizes = list(size) if is_nested(size) else [size]
             raise ValueError(
                 "An `initial_state` was passed that is not compatible with "
-                f"`cell.state_size`. Received `state_spec`={shapes}; however "
-                f"`cell.state_size` is {self.cell.state_size}")
+                f"`cell.state_size`. Received `state_spec`={specs}; however "
+                f"`cell.state_size` is {sizes}")
 
     # -- call ----------------------------------------------------------------------
     def __call__(self, inputs, initial_state=None, constants=None, **kwargs):
@@ -495,15 +509,23 @@ class RNN(Layer):
         initial_state = _numbers_as_state_arrays(initial_state, shapes)
         inputs, initial_state, constants = _standardize_args(
             inputs, initial_state, constants, self._num_constants)
+        # A call that fails leaves the layer as it was (tf-keras keeps what a rejected
+        # call set: every later call would fail on the first one's state_spec).
+        saved = self._num_constants, self.state_spec
         if constants is not None:
             self._num_constants = len(constants)
         if initial_state is not None and not self.built:
-            self.state_spec = [tuple(np.shape(s)) for s in flatten(initial_state)]
+            self.state_spec = map_structure(lambda s: InputSpec(shape=np.shape(s)),
+                                            initial_state)
         if initial_state is not None:
             kwargs["initial_state"] = initial_state
         if constants is not None:
             kwargs["constants"] = constants
-        return super().__call__(inputs, **kwargs)
+        try:
+            return super().__call__(inputs, **kwargs)
+        except BaseException:
+            self._num_constants, self.state_spec = saved
+            raise
 
     def _cast_inputs(self, inputs):
         return inputs  # call() casts, integers included
@@ -658,10 +680,12 @@ class RNN(Layer):
                 levels = None
         step = getattr(self.cell, "compiled_step", None)
         # compiled_step has no training argument: a training call of a cell whose call
-        # takes one (dropout...) runs the call
+        # takes one (dropout...) runs the call; nor does it say its output's width: a
+        # cell without an output_size (AbstractRNNCell's raises) runs the call too.
         if (levels is None and step is not None and engine == "cpu" and constants is None
                 and len(states) == 1 and states[0].ndim == 2
-                and not (training and accepts(self.cell.call, "training"))):
+                and not (training and accepts(self.cell.call, "training"))
+                and _declares_output_size(self.cell)):
             from ..kernels.compiled_step import run_user_step
             params = (self.cell.compiled_params() if hasattr(self.cell, "compiled_params")
                       else tuple(w.value().astype(dtype, copy=False)
@@ -727,7 +751,7 @@ class RNN(Layer):
         be nested, and so may the output (it keeps the structure the cell returns)."""
         cell = self.cell
         call = cell_step_function(cell)
-        kwargs = cell_call_kwargs(cell.call, training)
+        kwargs = cell_step_kwargs(cell, training)
         n_constants = len(constants) if constants else 0
         structure = self.cell.state_size
 

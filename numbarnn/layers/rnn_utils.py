@@ -2,6 +2,7 @@
 import numpy as np
 
 from ..engine.base_layer import Layer
+from ..engine.call_args import cell_call_kwargs
 from ..engine.dtype_policy import as_dtype
 from ..engine.tensor_shape import TensorShape
 
@@ -161,3 +162,12 @@ def cell_step_function(cell):
     if isinstance(cell, Layer) or not callable(cell):
         return cell.call
     return cell
+
+
+def cell_step_kwargs(cell, training):
+    """The ``training`` keyword :func:`cell_step_function`'s step gets, as tf-keras
+    passes it: to a cell whose ``call`` names ``training`` (``has_arg``); and to a
+    Layer cell whose ``call`` takes ``**kwargs``, which its ``__call__`` hands the
+    mode of the call it runs in (the step calls ``call`` itself, so it does that
+    here). A non-Layer cell's ``**kwargs`` gets nothing."""
+    return cell_call_kwargs(cell.call, training, var_keyword=isinstance(cell, Layer))

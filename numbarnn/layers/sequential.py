@@ -186,23 +186,32 @@ class Sequential(Layer):
                 raise ValueError("You must provide an `input_shape` argument.")
         shape = _as_shape(input_shape)
         self._build_input_shape = shape
+        if self._pass_shapes(shape, build=True):
+            self.built = True
+
+    def _pass_shapes(self, shape, build=False):
+        """Take ``shape`` through the layers (``build``: building each, with the checks
+        of tf-keras's symbolic call), and give each layer the input and output shape
+        tf-keras's ``layer.input_shape`` and ``layer.output_shape`` report for a layer
+        of a Sequential model. False where a layer cannot say its output shape: the
+        later layers build on the first call, which builds the model."""
         for layer in self._stack:
-            # the checks of tf-keras's symbolic call of each layer (an unrolled RNN
-            # needs the time dimension)
-            check = getattr(layer, "_check_symbolic_input_shape", None)
-            if check is not None:
-                check(shape)
-            if not layer.built:
-                layer._build_from_shapes(shape)
+            if build:
+                # an unrolled RNN needs the time dimension
+                check = getattr(layer, "_check_symbolic_input_shape", None)
+                if check is not None:
+                    check(shape)
+                if not layer.built:
+                    layer._build_from_shapes(shape)
             try:
                 out = layer.compute_output_shape(shape)
             except NotImplementedError:
-                # the later layers build on the first call, which builds the model
-                return
+                return False
             if isinstance(out, list):
                 raise ValueError(_SINGLE_OUTPUT)
+            layer._node_shapes = (tuple(shape), tuple(out))
             shape = tuple(out)
-        self.built = True
+        return True
 
     def __call__(self, inputs, *args, **kwargs):
         if not self.built and hasattr(inputs, "dtype"):
@@ -225,6 +234,7 @@ class Sequential(Layer):
         relaxed = tuple(k if k == d else None for k, d in zip(known, shape))
         if relaxed != tuple(known):
             self._build_input_shape = TensorShape(relaxed)
+            self._pass_shapes(relaxed)
 
     @property
     def input_shape(self):
@@ -411,7 +421,11 @@ class Sequential(Layer):
         """The model a config describes; tf-keras configs are read too: their leading
         ``InputLayer`` entry builds the model for its ``batch_input_shape``."""
         layers, input_shape = [], None
-        for c in config.get("layers", []):
+        entries = config.get("layers", [])
+        if not isinstance(entries, (list, tuple)):
+            raise ValueError("A Sequential config's 'layers' must be a list of layer "
+                             f"configs. Received: {type(entries).__name__} {entries!r}")
+        for c in entries:
             if isinstance(c, dict) and c.get("class_name") == "InputLayer":
                 input_shape = c.get("config", {}).get("batch_input_shape")
                 continue

@@ -1,4 +1,6 @@
 """SimpleRNNCell and the SimpleRNN layer (tf-keras ``simple_rnn.py``)."""
+import logging
+
 import numpy as np
 
 from .. import activations, constraints, initializers, regularizers
@@ -142,12 +144,14 @@ class SimpleRNNCell(DropoutRNNCellMixin, Layer):
         rec_dp_mask = (self.get_recurrent_dropout_mask_for_cell(prev, training)
                        if training else None)
         x = inputs * dp_mask if dp_mask is not None else inputs
-        h = np.dot(x, kernel)
+        # np.matmul, not np.dot: numpy's dot of a (B, 1) by (1, 1) product gives 0 for
+        # NaN times 0 (IEEE, and tf's matmul, give NaN)
+        h = np.matmul(x, kernel)
         if self.bias is not None:
             h = h + self.bias.value()
         if rec_dp_mask is not None:
             prev = prev * rec_dp_mask
-        output = self.activation(h + np.dot(prev, self.recurrent_kernel.value()))
+        output = self.activation(h + np.matmul(prev, self.recurrent_kernel.value()))
         output = np.asarray(output, dtype=np.result_type(h.dtype, np.float32))
         return output, ([output] if is_nested(states) else output)
 
@@ -258,6 +262,10 @@ class SimpleRNN(RNN):
                  go_backwards=False, stateful=False, unroll=False, seed=None, **kwargs):
         if "implementation" in kwargs:
             kwargs.pop("implementation")
+            # tf-keras logs this (absl logging), it does not warn
+            logging.getLogger("numbarnn").warning(
+                "The `implementation` argument in `SimpleRNN` has been deprecated. "
+                "Please remove it from your layer call.")
         cell_kwargs = ({"enable_caching_device": kwargs.pop("enable_caching_device")}
                        if "enable_caching_device" in kwargs else {})
         cell = SimpleRNNCell(
@@ -297,8 +305,9 @@ class SimpleRNN(RNN):
     def from_config(cls, config, custom_objects=None):
         config = dict(config)
         config.pop("implementation", None)
-        # Layer.from_config (cls(**config)), not RNN's, which expects a "cell" entry
-        return super(RNN, cls).from_config(config, custom_objects=custom_objects)
+        # cls(**config), not RNN's, which expects a "cell" entry; constructor errors come
+        # through as they are (tf-keras's SimpleRNN.from_config does not wrap them)
+        return cls._from_plain_config(config, custom_objects)
 
 
 def _proxy(attr):

@@ -2,9 +2,9 @@
 import warnings
 
 from ..engine.base_layer import Layer, name_scope
-from ..engine.call_args import accepts, cell_call_kwargs
+from ..engine.call_args import accepts
 from ..engine import serialization
-from .rnn_utils import (TensorShape, cell_step_function, flatten,
+from .rnn_utils import (TensorShape, cell_step_function, cell_step_kwargs, flatten,
                         generate_zero_filled_state_for_cell, is_nested, pack_sequence_as,
                         state_shapes)
 
@@ -107,7 +107,7 @@ class StackedRNNCells(Layer):
         new_nested = []
         for cell, cell_states in zip(self.cells, nested):
             cell_states = cell_states if is_nested(cell_states) else [cell_states]
-            kw = cell_call_kwargs(cell.call, training)
+            kw = cell_step_kwargs(cell, training)
             if constants is not None and accepts(cell.call, "constants",
                                                  var_keyword=False):
                 kw["constants"] = constants

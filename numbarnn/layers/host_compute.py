@@ -1,0 +1,34 @@
+"""Layers that compute on the host (Dense, Masking), given device arrays.
+
+A device array in gives a device array out, as the recurrent layers do, so that a model
+such as ``Sequential([Masking(), SimpleRNN(64), Dense(3)])`` keeps its data on the GPU
+between layers and its recurrence runs there. These layers have no CUDA kernel: their
+input is copied to the host, computed there, and the result copied back (their work is
+one elementwise pass or one product, small next to the recurrence).
+"""
+import functools
+
+import numpy as np
+
+from ..engine.keras_mask import mask_of
+from ..kernels.cuda_support import is_device_array
+
+__all__ = ["device_in_device_out"]
+
+
+def device_in_device_out(call):
+    """Wrap a layer's ``call(self, inputs, ...)`` so that a device-array ``inputs``
+    runs on a host copy and the result, with the mask it carries (a host array, which
+    the recurrent layers take as it is), comes back as a numba device array."""
+    @functools.wraps(call)
+    def wrapper(self, inputs, *args, **kwargs):
+        if not is_device_array(inputs):
+            return call(self, inputs, *args, **kwargs)
+        from ..kernels.cuda import as_device_array, to_device, to_host
+        out = call(self, to_host(as_device_array(inputs)), *args, **kwargs)
+        mask = mask_of(out)
+        out = to_device(np.asarray(out).view(np.ndarray))
+        if mask is not None:
+            out._keras_mask = mask
+        return out
+    return wrapper

@@ -1,0 +1,191 @@
+"""Details of the tf-keras Layer contract (reference §6) that Keras users run into:
+losses added outside a call, from_config errors, "_infer" policies, InputSpec
+matching of dicts, optional inputs and squeezed axes, the global policy, and the
+attributes a ported model reads (input_shape, output_shape, updates, metrics,
+submodules)."""
+import re
+import warnings
+
+import numpy as np
+import pytest
+
+import numbarnn as nr
+from numbarnn import InputSpec
+
+
+class Identity(nr.Layer):
+    def __init__(self, spec=None, **kwargs):
+        super().__init__(**kwargs)
+        self.input_spec = spec
+
+    def call(self, inputs):
+        return inputs
+
+
+class AddsLosses(nr.Layer):
+    def call(self, inputs):
+        self.add_loss(0.5)                                  # a Python number
+        self.add_loss([np.sum(inputs), None])               # a list, None skipped
+        return inputs
+
+
+def test_a_loss_value_only_inside_a_call():
+    layer = Identity()
+    with pytest.raises(ValueError, match="Expected a symbolic Tensors or a callable for "
+                                         "the loss value"):
+        layer.add_loss(np.float32(1.0))
+    assert layer.losses == []
+    layer.add_loss(lambda: 2.0)                            # a callable may come any time
+    assert [float(v) for v in layer.losses] == [2.0]
+    adds = AddsLosses()
+    adds(np.full(3, 2.0, "float32"))
+    assert [(float(v), v.dtype) for v in adds.losses] == [(0.5, np.float32),
+                                                           (6.0, np.float32)]
+
+
+@pytest.mark.parametrize("cls,config,message", [
+    (nr.Dense, {"units": -1}, "expected a positive integer"),
+    (nr.SimpleRNNCell, {"units": 0}, "expected a positive integer"),
+    (nr.Masking, {"bogus": 1}, "Keyword argument not understood"),
+])
+def test_from_config_reports_constructor_errors_as_tf_keras(cls, config, message):
+    with pytest.raises(TypeError, match=re.escape(
+            f"Error when deserializing class '{cls.__name__}' using config={config}.")) \
+            as info:
+        cls.from_config(config)
+    assert message in str(info.value)
+
+
+def test_simple_rnn_from_config_errors_come_through_as_they_are():
+    # tf-keras's SimpleRNN.from_config (and RNN's) do not wrap them
+    with pytest.raises(ValueError, match="expected a positive integer"):
+        nr.SimpleRNN.from_config({"units": 0})
+
+
+def test_an_infer_policy_is_fixed_by_the_first_weight():
+    layer = Identity(dtype="_infer")
+    assert layer.get_config()["dtype"] == "_infer"         # the auto-config keeps it
+    layer.add_weight("w", (2,))
+    assert layer.dtype_policy.name == "float32"
+    assert layer(np.zeros(2, "float64")).dtype == np.float32   # autocast from then on
+    f64 = Identity(dtype="_infer")
+    f64.add_weight("w", (2,), dtype="float64")
+    assert f64.dtype_policy.name == "float64"
+
+
+class WithConfig(nr.Layer):
+    def get_config(self):
+        return super().get_config()
+
+
+def test_base_config_serialises_policies_as_tf_keras():
+    assert WithConfig(dtype="_infer").get_config()["dtype"] is None
+    assert WithConfig(dtype="float64").get_config()["dtype"] == "float64"
+    mixed = WithConfig(dtype="mixed_float16").get_config()["dtype"]
+    assert mixed["class_name"] == "Policy" and mixed["config"] == {"name": "mixed_float16"}
+    # keys in tf-keras's order: the declared shape after the dtype
+    config = nr.SimpleRNN(2, input_shape=(None, 3)).get_config()
+    keys = list(config)
+    assert keys.index("dtype") < keys.index("batch_input_shape")
+
+
+def test_dict_inputs_meet_named_specs_in_the_specs_order():
+    vec, mat = np.zeros(3, "float32"), np.zeros((2, 3), "float32")
+    layer = Identity([InputSpec(ndim=2, name="b"), InputSpec(ndim=1, name="a")])
+    out = layer({"a": vec, "b": mat})
+    assert out["a"] is not None and out["b"].shape == (2, 3)
+    with pytest.raises(ValueError, match=re.escape(
+            "Missing data for input \"a\". You passed a data dictionary with keys "
+            "['b', 'z']. Expected the following keys: ['b', 'a']")):
+        Identity([InputSpec(ndim=2, name="b"), InputSpec(ndim=1, name="a")])(
+            {"b": mat, "z": vec})
+    # unnamed specs: the dict's values in sorted key order, as tf.nest flattens them
+    with pytest.raises(ValueError, match="expected ndim=2, found ndim=1"):
+        Identity([InputSpec(ndim=2), InputSpec(ndim=1)])({"a": vec, "b": mat})
+
+
+def test_an_optional_input_may_be_none():
+    x = np.ones((2, 3), "float32")
+    layer = Identity([InputSpec(ndim=2), InputSpec(ndim=2, optional=True)])
+    out = layer([x, None])
+    assert out[1] is None
+    np.testing.assert_array_equal(out[0], x)
+    with pytest.raises(TypeError, match="Inputs to a layer should be tensors"):
+        Identity([InputSpec(ndim=2), InputSpec(ndim=2)])([x, None])
+
+
+def test_squeezed_shapes_compare_over_the_shorter_rank():
+    # tf-keras zips the two shapes: with the squeeze allowed, the ranks may differ
+    spec = InputSpec(shape=(None, 4), allow_last_axis_squeeze=True)
+    assert Identity(spec)(np.zeros((3, 4, 5), "float32")).shape == (3, 4, 5)
+    assert Identity(spec)(np.zeros((3, 4, 1), "float32")).shape == (3, 4, 1)
+    with pytest.raises(ValueError, match=re.escape("expected shape=(None, 4)")):
+        Identity(spec)(np.zeros((3, 5), "float32"))
+    with pytest.raises(ValueError, match="expected ndim=2, found ndim=3"):
+        Identity(InputSpec(shape=(None, 4)))(np.zeros((3, 4, 5), "float32"))
+
+
+def test_the_global_policy_must_be_floating_point():
+    with pytest.raises(ValueError, match="set_global_policy can only be used to set the "
+                                         "global policy to floating-point policies.*int32"):
+        nr.set_global_policy("int32")
+    assert nr.global_policy().name == "float32"
+    try:
+        nr.set_global_policy("mixed_bfloat16")
+        assert nr.global_policy().name == "mixed_bfloat16"
+        nr.set_global_policy("_infer")
+        assert nr.global_policy().name == "_infer"
+    finally:
+        nr.set_global_policy(None)
+    assert nr.global_policy().name == "float32"
+
+
+@pytest.mark.parametrize("name,advice", [
+    ("float16_with_float32_vars", "Please use the 'mixed_float16' policy instead."),
+    ("bfloat16_with_float32_vars", "Please use the 'mixed_bfloat16' policy instead."),
+    ("infer_float32_vars", "Please use the 'mixed_float16' or 'mixed_bfloat16' policy "
+                           "instead."),
+    ("int32_with_float32_vars", ""),
+])
+def test_removed_float32_vars_policies_say_what_to_use(name, advice):
+    expected = ("Policies ending in '_float32_vars' have been removed from TensorFlow."
+                + (" " + advice if advice else "") + f" Got policy name: '{name}'")
+    with pytest.raises(ValueError, match=re.escape(expected) + "$"):
+        nr.Policy(name)
+
+
+def test_layers_of_a_sequential_model_report_their_shapes():
+    model = nr.Sequential([nr.SimpleRNN(5, input_shape=(None, 4)), nr.Dense(1)])
+    rnn, dense = model.layers
+    assert (rnn.input_shape, rnn.output_shape) == ((None, None, 4), (None, 5))
+    assert (dense.input_shape, dense.output_shape) == ((None, 5), (None, 1))
+    # a model built by its first call: that call's shape, then relaxed by the next
+    model = nr.Sequential([nr.SimpleRNN(5, return_sequences=True), nr.Dense(1)])
+    model(np.zeros((2, 3, 4), "float32"))
+    assert model.layers[0].input_shape == (2, 3, 4)
+    assert model.layers[1].output_shape == (2, 3, 1)
+    model(np.zeros((3, 3, 4), "float32"))
+    assert model.layers[0].input_shape == (None, 3, 4)
+    assert model.layers[1].output_shape == (None, 3, 1)
+
+
+def test_a_layer_called_on_data_alone_has_no_shape_attributes():
+    layer = nr.SimpleRNN(3)
+    layer(np.zeros((2, 3, 4), "float32"))
+    with pytest.raises(AttributeError, match="has never been called and thus has no "
+                                             "defined input shape"):
+        _ = layer.input_shape
+    with pytest.raises(AttributeError, match="no defined output shape"):
+        _ = layer.output_shape
+
+
+def test_updates_metrics_and_submodules():
+    model = nr.Sequential([nr.SimpleRNN(2), nr.Dense(1)])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert model.updates == []
+    assert "will be removed in a future version" in str(caught[0].message)
+    assert model.metrics == [] and model.layers[0].metrics == []
+    rnn, dense = model.layers
+    assert model.submodules == (rnn, rnn.cell, dense)
+    assert dense.submodules == ()

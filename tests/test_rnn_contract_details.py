@@ -1,0 +1,226 @@
+"""Details of the RNN layer, its cells and their files that users run into: masks of
+nested states, the training argument of plain cells, rejected calls, user compiled
+steps, damaged files, and host layers given device arrays."""
+import logging
+import warnings
+
+import numpy as np
+import pytest
+from numba import njit
+
+import numbarnn as nr
+from conftest import cuda_ready
+
+
+class TwoStates(nr.AbstractRNNCell):
+    """out = x[:, :1] + state0; both states take out."""
+
+    @property
+    def state_size(self):
+        return [1, 1]
+
+    @property
+    def output_size(self):
+        return 1
+
+    def call(self, inputs, states):
+        out = inputs[:, :1] + states[0]
+        return out, [out, out]
+
+
+def test_compute_mask_gives_one_mask_per_top_level_state():
+    x, mask = np.ones((2, 3, 1), np.float32), np.ones((2, 3), bool)
+    for cell, n_states in [([TwoStates(), TwoStates()], 2), (TwoStates(), 2),
+                           (nr.SimpleRNNCell(2), 1)]:
+        layer = nr.RNN(cell, return_sequences=True, return_state=True)
+        outputs = layer(x, mask=mask)
+        masks = layer.compute_mask(x, mask)
+        assert len(masks) == len(outputs) == 1 + n_states
+        assert masks[0] is mask and masks[1:] == [None] * n_states
+
+
+class PlainCell:
+    """Not a Layer: RNN passes ``training`` only to a call that names it."""
+
+    state_size = 2
+
+    def __init__(self):
+        self.seen = []
+
+    def call(self, inputs, states, **kwargs):
+        self.seen.append(kwargs)
+        return states[0], [states[0]]
+
+
+class KwargsLayerCell(nr.Layer):
+    """A Layer: its __call__ hands ``**kwargs`` the mode of the call it runs in."""
+
+    state_size = 2
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.seen = []
+
+    def call(self, inputs, states, **kwargs):
+        self.seen.append(kwargs)
+        return states[0], [states[0]]
+
+
+def test_training_reaches_a_cell_as_tf_keras_passes_it():
+    x = np.ones((1, 2, 3), np.float32)
+    plain, layer_cell = PlainCell(), KwargsLayerCell()
+    nr.RNN(plain)(x, training=True)
+    nr.RNN(layer_cell)(x, training=True)
+    assert plain.seen == [{}, {}]
+    assert layer_cell.seen == [{"training": True}] * 2
+    stacked_plain, stacked_layer = PlainCell(), KwargsLayerCell()
+    nr.RNN([stacked_layer, stacked_plain])(x)
+    assert stacked_plain.seen == [{}, {}]
+    assert stacked_layer.seen == [{"training": None}] * 2
+    wrapped = KwargsLayerCell()
+    nr.RNN(nr.ResidualWrapper(wrapped))(np.ones((1, 2, 2), np.float32), training=False)
+    assert wrapped.seen == [{"training": False}] * 2
+
+
+class ZeroStateCell(nr.SimpleRNNCell):
+    def zero_state(self, batch_size, dtype):
+        return [np.zeros((batch_size, self.units), dtype)]
+
+
+def test_residual_wrapper_forwards_zero_state():
+    state = nr.ResidualWrapper(ZeroStateCell(3)).zero_state(2, "float32")
+    assert state[0].shape == (2, 3) and state[0].dtype == np.float32
+    with pytest.raises(AttributeError):
+        nr.ResidualWrapper(nr.SimpleRNNCell(3)).zero_state(2, "float32")
+
+
+def test_the_implementation_argument_is_logged_as_deprecated(caplog):
+    with caplog.at_level(logging.WARNING, logger="numbarnn"):
+        layer = nr.SimpleRNN(3, implementation=1)
+    assert "The `implementation` argument in `SimpleRNN` has been deprecated" in caplog.text
+    assert "implementation" not in layer.get_config()
+
+
+@njit
+def _tanh_step(x_t, h, params):
+    out = np.tanh(x_t @ params[0] + h @ params[1])
+    return out, out.copy()
+
+
+class NoOutputSizeCell(nr.AbstractRNNCell):
+    """A compiled step and no output_size (AbstractRNNCell's raises)."""
+
+    compiled_step = staticmethod(_tanh_step)
+    state_size = 3
+
+    def build(self, input_shape):
+        self.kernel = self.add_weight("kernel", (input_shape[-1], 3))
+        self.recurrent = self.add_weight("recurrent", (3, 3))
+
+    def call(self, inputs, states):
+        h = np.tanh(inputs @ self.kernel.value() + states[0] @ self.recurrent.value())
+        return h, [h]
+
+
+def test_a_compiled_step_cell_without_output_size_runs_its_call(rng):
+    layer = nr.RNN(NoOutputSizeCell(), return_sequences=True)
+    x = rng.standard_normal((2, 4, 2))
+    with nr.device("python"):
+        expected = layer(x)
+    np.testing.assert_allclose(layer(x), expected, rtol=1e-6, atol=1e-7)
+
+
+def _python_step(x_t, h, params):
+    out = np.tanh(x_t @ params[0] + h @ params[1])
+    return out, out.copy()
+
+
+@pytest.mark.parametrize("step", [staticmethod(_python_step), 3])
+def test_compiled_step_must_be_an_njit_function(step):
+    cell_class = type("BadStepCell", (NoOutputSizeCell,),
+                      {"compiled_step": step, "output_size": 3})
+    with pytest.raises(TypeError, match="`compiled_step` must be a numba `@njit` "
+                                        "function"):
+        nr.RNN(cell_class())(np.ones((2, 4, 2)))
+
+
+def test_damaged_weight_entries_are_a_clear_error(tmp_path):
+    model = nr.Sequential([nr.SimpleRNN(3), nr.Dense(2)])
+    model(np.zeros((2, 4, 5), "float32"))
+    nr.save_model(model, tmp_path / "m.npz")
+    arrays = dict(np.load(tmp_path / "m.npz"))
+    lost = {k: v for k, v in arrays.items() if k != "w1"}
+    np.savez(tmp_path / "lost.npz", **lost)
+    with pytest.raises(ValueError, match=r"not a readable numbarnn model file .*its "
+                                         r"weight entries are \['w0', 'w2', 'w3', 'w4'\]"):
+        nr.load_model(tmp_path / "lost.npz")
+    model.save_weights(tmp_path / "w.npz")
+    extra = dict(np.load(tmp_path / "w.npz"))
+    extra["w99"] = extra["w0"]
+    np.savez(tmp_path / "extra.npz", **extra)
+    with pytest.raises(ValueError, match="not a readable numbarnn weights file"):
+        model.load_weights(tmp_path / "extra.npz")
+    assert len(nr.load_model(tmp_path / "m.npz").get_weights()) == 5
+
+
+def test_a_sequential_config_whose_layers_are_not_a_list():
+    with pytest.raises(ValueError, match="'layers' must be a list of layer configs"):
+        nr.Sequential.from_config({"name": "s", "layers": 5})
+
+
+def test_a_complex_value_is_not_assigned_to_a_float_variable():
+    layer = nr.SimpleRNN(3)
+    layer.build((None, None, 4))
+    before = layer.cell.kernel.numpy()
+    with pytest.raises(TypeError, match="Cannot convert"):
+        layer.cell.kernel.assign(np.full((4, 3), 1 + 2j))
+    np.testing.assert_array_equal(layer.cell.kernel.numpy(), before)
+
+
+@pytest.mark.parametrize("initializer", [nr.initializers.Zeros(), nr.initializers.Ones()])
+def test_zeros_and_ones_need_a_numeric_dtype(initializer):
+    assert initializer((2,), dtype="int32").dtype == np.int32
+    assert initializer((2,), dtype="bool").dtype == np.bool_
+    for dtype in ("str", "object"):
+        with pytest.raises(ValueError, match="Expected numeric or boolean dtype"):
+            initializer((2,), dtype=dtype)
+
+
+def test_an_unseeded_initializer_called_again_warns():
+    unseeded = nr.initializers.GlorotUniform()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        first = unseeded((3, 3))
+        assert not caught
+        np.testing.assert_array_equal(unseeded((3, 3)), first)   # the same values
+    assert "GlorotUniform is unseeded and being called multiple times" in str(
+        caught[0].message)
+    seeded = nr.initializers.Orthogonal(seed=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        seeded((3, 3))
+        seeded((3, 3))
+        # string identifiers make a new instance per layer: no warning
+        for _ in range(2):
+            nr.SimpleRNN(3)(np.ones((1, 2, 3), "float32"))
+
+
+@pytest.mark.skipif(not cuda_ready()[0], reason="needs the CUDA engine (GPU or simulator)")
+def test_dense_and_masking_give_device_arrays_for_device_arrays(rng):
+    from numba import cuda
+    from numbarnn.kernels.cuda_support import is_device_array
+    x = rng.standard_normal((3, 4, 2)).astype("float32")
+    x[0, 2:] = 0.0
+    dense = nr.Dense(2)
+    out = dense(cuda.to_device(x))
+    assert is_device_array(out)
+    np.testing.assert_allclose(out.copy_to_host(), dense(x), rtol=1e-6)
+    masked = nr.Masking(0.0)(cuda.to_device(x))
+    assert is_device_array(masked)
+    assert masked._keras_mask.tolist() == [[True, True, False, False]] + [[True] * 4] * 2
+    model = nr.Sequential([nr.Masking(0.0), nr.SimpleRNN(2, return_sequences=True),
+                           nr.Dense(1)])
+    expected = model(x)
+    out = model(cuda.to_device(x))
+    assert is_device_array(out)
+    np.testing.assert_allclose(out.copy_to_host(), expected, rtol=1e-5, atol=1e-6)
