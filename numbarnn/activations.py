@@ -125,7 +125,7 @@ def exponential(x):
 @ieee_float
 def softmax(x, axis=-1):
     x = _f(x)
-    if x.ndim == 1:  # as tf-keras: a 1-D softmax is almost always a missing batch axis
+    if x.ndim <= 1:  # as tf-keras: a 1-D softmax is almost always a missing batch axis
         raise ValueError("Cannot apply softmax to a tensor that is 1D. "
                          f"Received input: shape={x.shape}")
     e = np.exp(x - np.max(x, axis=axis, keepdims=True))

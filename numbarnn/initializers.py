@@ -10,6 +10,7 @@ import warnings
 import numpy as np
 
 from ._registry import resolve, serialize_object
+from .backend.config import floatx
 from .engine.dtype_policy import as_dtype
 
 __all__ = ["Initializer", "Zeros", "Ones", "Constant", "RandomNormal", "RandomUniform",
@@ -19,14 +20,14 @@ __all__ = ["Initializer", "Zeros", "Ones", "Constant", "RandomNormal", "RandomUn
 
 
 def _float_dtype(dtype):
-    dtype = as_dtype(dtype or "float32")  # float is float32, as tf.as_dtype reads it
+    dtype = as_dtype(dtype or floatx())  # float is float32, as tf.as_dtype reads it
     if dtype.kind != "f":
         raise ValueError(f"Expected floating point type, got {dtype.name}.")
     return dtype
 
 
 def _numeric_dtype(dtype):
-    dtype = as_dtype(dtype or "float32")
+    dtype = as_dtype(dtype or floatx())
     if dtype.kind not in "biufc":
         raise ValueError(f"Expected numeric or boolean dtype, got {dtype.name}.")
     return dtype
@@ -113,7 +114,7 @@ class Constant(Initializer):
             If ``value`` has neither one element nor as many as ``shape`` (tf-keras's
             eager ``tf.constant`` raises a TypeError there too).
         """
-        value = np.asarray(self.value, as_dtype(dtype or "float32"))
+        value = np.asarray(self.value, as_dtype(dtype or floatx()))
         shape = tuple(shape)
         size = math.prod(shape)
         if value.size == 1:
@@ -151,7 +152,7 @@ class RandomUniform(_Seeded):
         self.minval, self.maxval = minval, maxval
 
     def __call__(self, shape, dtype=None, **kwargs):
-        dtype = as_dtype(dtype or "float32")
+        dtype = as_dtype(dtype or floatx())
         rng = self._rng()
         if dtype.kind in "iu":
             return rng.integers(self.minval, self.maxval, shape).astype(dtype)
@@ -162,7 +163,9 @@ class RandomUniform(_Seeded):
         return {"minval": self.minval, "maxval": self.maxval, "seed": self.seed}
 
 
-def _truncated(rng, mean, std, shape):
+def draw_truncated_normal(rng, mean, std, shape):
+    """Normal(mean, std) values from ``rng``, each beyond two standard deviations drawn
+    again (``tf.random.truncated_normal``); float64."""
     out = rng.normal(0.0, 1.0, shape)
     bad = np.abs(out) > 2.0
     while bad.any():
@@ -180,7 +183,7 @@ class TruncatedNormal(_Seeded):
 
     def __call__(self, shape, dtype=None, **kwargs):
         dtype = _float_dtype(dtype)
-        return _truncated(self._rng(), self.mean, self.stddev, shape).astype(dtype)
+        return draw_truncated_normal(self._rng(), self.mean, self.stddev, shape).astype(dtype)
 
     def get_config(self):
         return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed}
@@ -217,7 +220,8 @@ class VarianceScaling(_Seeded):
             limit = math.sqrt(3.0 * scale)
             values = rng.uniform(-limit, limit, shape)
         elif self.distribution == "truncated_normal":
-            values = _truncated(rng, 0.0, math.sqrt(scale) / 0.87962566103423978, shape)
+            values = draw_truncated_normal(rng, 0.0, math.sqrt(scale) / 0.87962566103423978,
+                                           shape)
         else:
             values = rng.normal(0.0, math.sqrt(scale), shape)
         return values.astype(dtype)

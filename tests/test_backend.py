@@ -438,7 +438,6 @@ def test_random_functions():
     a = K.random_uniform((300, 200), -2.0, 3.0, seed=4)
     assert a.dtype == np.float32 and a.shape == (300, 200)
     assert a.min() >= -2 and a.max() < 3 and abs(a.mean() - 0.5) < 0.05
-    np.testing.assert_array_equal(a, K.random_uniform((300, 200), -2.0, 3.0, seed=4))
     assert not np.array_equal(a, K.random_uniform((300, 200), -2.0, 3.0, seed=5))
     assert K.random_uniform((4,), dtype="float64", seed=1).dtype == np.float64
     h = K.random_uniform((1000,), dtype="float16", seed=1)
@@ -460,6 +459,87 @@ def test_random_functions():
         K.random_uniform((2,), dtype="bool")
     with pytest.raises(TypeError, match="float16, float32 or float64"):
         K.random_normal((2,), dtype="int32")
+
+
+def test_a_seed_draws_a_sequence_as_a_seeded_tf_op(monkeypatch):
+    """tf.random ops with an op seed give new values at each eager call (A1, A2, ...),
+    the same sequence in every process."""
+    from numbarnn.backend import creation
+
+    def draws():
+        monkeypatch.setattr(creation, "_SEED_CALLS", {})  # as a new process starts
+        return [K.random_uniform((5,), seed=4), K.random_uniform((5,), seed=4),
+                K.random_normal((5,), seed=4), K.dropout(np.ones((5, 5)), 0.5, seed=4),
+                K.truncated_normal((5,), seed=-3), K.random_uniform((5,), seed=-3)]
+
+    first = draws()
+    assert not np.array_equal(first[0], first[1])
+    for a, b in zip(first, draws()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_truncated_normal_and_bernoulli():
+    t = K.truncated_normal((20000,), 1.0, 2.0, seed=1)
+    assert t.dtype == np.float32 and t.min() >= -3 and t.max() <= 5
+    assert abs(t.mean() - 1) < 0.05 and abs(t.std() - 2 * 0.8796) < 0.05
+    b = K.random_bernoulli((20000,), 0.3, seed=1)
+    assert b.dtype == np.float32 and set(np.unique(b).tolist()) == {0.0, 1.0}
+    assert abs(b.mean() - 0.3) < 0.02
+    with pytest.warns(UserWarning, match="random_binomial` is deprecated"):
+        assert K.random_binomial((3,), 1.0, dtype="float64").tolist() == [1.0] * 3
+    with pytest.raises(TypeError, match="float16, float32 or float64"):
+        K.truncated_normal((2,), dtype="int32")
+
+
+def test_set_floatx_sets_the_default_dtype_of_layers_weights_and_the_backend():
+    try:
+        K.set_floatx("float64")
+        assert K.floatx() == "float64" and nr.global_policy().name == "float64"
+        layer = nr.SimpleRNN(2)
+        assert layer.dtype == "float64"
+        assert layer(np.ones((1, 3, 2), np.float32)).dtype == np.float64
+        assert K.zeros((2,)).dtype == np.float64
+        assert nr.initializers.GlorotUniform(seed=1)((2, 2)).dtype == np.float64
+        nr.set_global_policy("float32")           # an explicit policy wins
+        assert nr.SimpleRNN(2).dtype == "float32"
+        nr.set_global_policy(None)
+        assert nr.SimpleRNN(2).dtype == "float64"
+    finally:
+        K.set_floatx("float32")
+        nr.set_global_policy(None)
+    with pytest.raises(ValueError, match="Unknown `floatx` value: float8"):
+        K.set_floatx("float8")
+
+
+def test_dot_contracts_as_tf_keras_for_more_than_two_axes(rng):
+    x, y = rng.standard_normal((2, 3)), rng.standard_normal((4, 3, 5))
+    assert K.dot(x, y).shape == (2, 4, 5)            # tf-keras's docstring example
+    np.testing.assert_allclose(K.dot(x, y), np.einsum("ij,kjl->ikl", x, y))
+    x, y = rng.standard_normal((2, 3, 4)), rng.standard_normal((2, 4, 5))
+    np.testing.assert_allclose(K.dot(x, y), np.einsum("abi,cid->abcd", x, y))
+    np.testing.assert_allclose(K.dot(x, y[0]), x @ y[0])
+    np.testing.assert_allclose(K.dot(x, y[0, :, 0]), x @ y[0, :, 0])
+    nan = np.array([[[np.nan]]])
+    assert np.isnan(K.dot(nan, np.zeros((1, 1)))).all()
+    with pytest.raises(ValueError, match="Cannot do dot on inputs with shapes"):
+        K.dot(x, rng.standard_normal((2, 3, 5)))
+
+
+def test_zeros_ones_are_variables_and_shape_is_an_array():
+    z = K.zeros((2, 3), dtype="float64")
+    assert isinstance(z, nr.Variable) and z.dtype == np.float64
+    K.set_value(z, np.ones((2, 3)))
+    np.testing.assert_array_equal(K.get_value(z), np.ones((2, 3)))
+    assert isinstance(K.ones((2,)), nr.Variable)
+    assert isinstance(K.zeros((0, 2)), np.ndarray)        # a zero-size shape: an array
+    s = K.shape(np.zeros((2, 3)))
+    assert s.dtype == np.int32 and (s * 2).tolist() == [4, 6]
+    assert K.int_shape(np.zeros((2, 3))) == (2, 3)
+
+
+def test_softmax_of_a_scalar_is_refused():
+    with pytest.raises(ValueError, match="Cannot apply softmax to a tensor that is 1D"):
+        K.softmax(np.float32(2.0))
 
 
 # -- control flow and training --------------------------------------------------------
@@ -534,7 +614,7 @@ def test_dropout():
     assert d.dtype == np.float32 and d.shape == x.shape
     assert set(np.unique(d).tolist()) == {0.0, float(np.float32(1 / 0.7))}
     assert abs((d == 0).mean() - 0.3) < 0.01
-    np.testing.assert_array_equal(d, K.dropout(x, 0.3, seed=2))
+    assert not np.array_equal(d, K.dropout(x, 0.3, seed=2))   # the seed's next draw
     rows = K.dropout(x, 0.5, noise_shape=(300, 1), seed=1)
     assert ((rows == 0).all(axis=1) | (rows != 0).all(axis=1)).all()
     cols = K.dropout(x, 0.5, noise_shape=(None, 1), seed=1)  # None: x's length

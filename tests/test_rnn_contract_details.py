@@ -224,3 +224,51 @@ def test_dense_and_masking_give_device_arrays_for_device_arrays(rng):
     out = model(cuda.to_device(x))
     assert is_device_array(out)
     np.testing.assert_allclose(out.copy_to_host(), expected, rtol=1e-5, atol=1e-6)
+
+
+def test_reverse_state_order_reverses_state_size_only(rng):
+    """tf-keras: the deprecated flag reverses state_size and get_initial_state; call
+    reads and returns the states in the cells' order."""
+    x = rng.standard_normal((2, 3, 4)).astype("float32")
+    with pytest.warns(UserWarning, match="reverse_state_order"):
+        stack = nr.StackedRNNCells([nr.SimpleRNNCell(4), nr.SimpleRNNCell(4)],
+                                   reverse_state_order=True)
+    plain = nr.StackedRNNCells([nr.SimpleRNNCell(4), nr.SimpleRNNCell(4)])
+    layer = nr.RNN(stack, return_state=True)
+    layer.build(x.shape)
+    reference = nr.RNN(plain, return_state=True, weights=layer.get_weights())
+    out, first, second = layer(x)
+    want_out, want_first, want_second = reference(x)
+    np.testing.assert_array_equal(second, out)          # the last cell's state last
+    # (the flag keeps the stack on the generic loop: float32 rounding differs)
+    for got, want in [(out, want_out), (first, want_first), (second, want_second)]:
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    h0, h1 = (rng.standard_normal((2, 4)).astype("float32") for _ in range(2))
+    _, (a, b) = stack(x[:, 0], [h0, h1])
+    _, (want_a, want_b) = plain(x[:, 0], [h0, h1])
+    np.testing.assert_array_equal(a, want_a)
+    np.testing.assert_array_equal(b, want_b)
+
+
+@pytest.mark.parametrize("policy", ["float16", "mixed_float16"])
+def test_a_float16_cell_called_alone_gives_float16(policy, rng):
+    cell = nr.SimpleRNNCell(4, dtype=policy)
+    x = rng.standard_normal((2, 3)).astype("float16")
+    h = rng.standard_normal((2, 4)).astype("float16")
+    out, (state,) = cell(x, [h])
+    assert out.dtype == state.dtype == np.float16
+    kernel, recurrent, bias = (w.astype(np.float64) for w in cell.get_weights())
+    want = np.tanh(x.astype(np.float64) @ kernel + bias + h.astype(np.float64) @ recurrent)
+    np.testing.assert_allclose(out, want, rtol=2e-3, atol=2e-3)
+    # the layer's loop keeps its state in float32, its result in float16
+    layer = nr.SimpleRNN(4, dtype=policy)
+    assert layer(rng.standard_normal((2, 5, 3)).astype("float16")).dtype == np.float16
+
+
+def test_numbas_built_in_cuda_target_asks_for_numba_cuda(monkeypatch):
+    from numba import cuda
+    from numbarnn.kernels.cuda_support import cuda_status
+    monkeypatch.setattr(cuda, "implementation", "Built-in", raising=False)
+    ok, reason = cuda_status()
+    assert not ok
+    assert "numba-cuda is not installed" in reason and "numbarnn[cuda]" in reason

@@ -18,16 +18,20 @@ the results, dtypes and argument checks of ``tf_keras.backend`` 2.x:
   list or tuple of them.
 * Floating-point arithmetic is IEEE and silent, as TensorFlow's: ``log(0)`` is
   ``-inf``, overflow gives ``inf``, with no numpy warning.
-* The random functions draw from numpy's generator (``np.random.default_rng``): the
-  same ``seed`` gives the same values here, but not TensorFlow's values. As in
-  tf-keras, ``seed=None`` draws the seed from numpy's global generator
+* The random functions draw from numpy's generator (``np.random.default_rng``). As a
+  seeded TensorFlow op in eager mode, the calls with one ``seed`` draw a sequence:
+  new values at each call, the same sequence in every process (but not TensorFlow's
+  values). As in tf-keras, ``seed=None`` draws the seed from numpy's global generator
   (``np.random.randint(10e6)``), so ``np.random.seed`` makes them repeatable.
+* :func:`zeros`, :func:`ones` and :func:`eye` return :class:`numbarnn.Variable`
+  objects (tf-keras returns variables), :func:`shape` an int32 array (``tf.shape``).
 """
 from ..kernels.python_loop import rnn
 from .config import (cast_to_floatx, clear_session, epsilon, floatx, image_data_format,
-                     learning_phase, set_epsilon, set_image_data_format)
-from .creation import (arange, constant, eye, ones, ones_like, random_normal,
-                       random_uniform, zeros, zeros_like)
+                     learning_phase, set_epsilon, set_floatx, set_image_data_format)
+from .creation import (arange, constant, eye, ones, ones_like, random_bernoulli,
+                       random_binomial, random_normal, random_uniform, truncated_normal,
+                       zeros, zeros_like)
 from .variables import batch_get_value, batch_set_value, get_value, set_value, variable
 from .shapes import (batch_flatten, cast, concatenate, count_params, dtype, expand_dims,
                      flatten, gather, int_shape, ndim, permute_dimensions, repeat,
@@ -49,10 +53,12 @@ __all__ = ["dot", "zeros", "ones", "zeros_like", "ones_like", "sigmoid", "tanh",
            "hard_sigmoid", "dtype", "get_value", "set_value", "batch_get_value",
            "batch_set_value",
            # configuration
-           "set_epsilon", "image_data_format", "set_image_data_format", "cast_to_floatx",
+           "set_epsilon", "set_floatx", "image_data_format", "set_image_data_format",
+           "cast_to_floatx",
            "learning_phase", "clear_session",
            # creation
            "constant", "variable", "eye", "arange", "random_uniform", "random_normal",
+           "truncated_normal", "random_bernoulli", "random_binomial",
            # shapes
            "ndim", "count_params", "squeeze", "flatten", "batch_flatten", "tile",
            "repeat", "repeat_elements", "permute_dimensions", "reverse", "gather",

@@ -12,6 +12,26 @@ def floatx():
     return _FLOATX[0]
 
 
+def set_floatx(value):
+    """Set the default float dtype: of the backend's functions, of the weights, and of
+    the layers made while no global policy is set (:func:`numbarnn.set_global_policy`),
+    as in tf-keras.
+
+    Parameters
+    ----------
+    value : {"float16", "float32", "float64"}
+
+    Raises
+    ------
+    ValueError
+        For any other value ("bfloat16" too: numpy has no bfloat16).
+    """
+    accepted = {"float16", "float32", "float64"}
+    if value not in accepted:
+        raise ValueError(f"Unknown `floatx` value: {value}. Expected one of {accepted}")
+    _FLOATX[0] = str(value)
+
+
 def epsilon():
     """The fuzz factor used in numeric expressions (1e-7 unless :func:`set_epsilon`)."""
     return _EPSILON[0]

@@ -1,6 +1,9 @@
 """Arrays made from nothing or from a value: constants, ranges, identities and random
 values."""
 import builtins
+import operator
+import threading
+import warnings
 
 import numpy as np
 
@@ -13,11 +16,18 @@ from .variables import variable
 
 # dtype arguments are read as tf.as_dtype reads them (as_dtype): float is float32.
 def zeros(shape, dtype=None, name=None):
-    return np.zeros(shape, as_dtype(dtype or floatx()))
+    """Zeros of ``shape``: a :class:`numbarnn.Variable` (tf-keras returns a variable
+    when no dimension is 0), else an array. ``dtype`` defaults to :func:`floatx`."""
+    return _filled(np.zeros(shape, as_dtype(dtype or floatx())), name)
 
 
 def ones(shape, dtype=None, name=None):
-    return np.ones(shape, as_dtype(dtype or floatx()))
+    """Ones of ``shape``, a :class:`numbarnn.Variable` as :func:`zeros` returns."""
+    return _filled(np.ones(shape, as_dtype(dtype or floatx())), name)
+
+
+def _filled(values, name):
+    return variable(values, values.dtype, name) if builtins.all(values.shape) else values
 
 
 def zeros_like(x, dtype=None, name=None):
@@ -151,10 +161,23 @@ def arange(start, stop=None, step=1, dtype="int32"):
     return result
 
 
+# Calls so far per op seed: as a seeded TensorFlow op in eager mode (its kernel keeps a
+# counter), the calls with one seed draw a sequence (A1, A2, ...), the same sequence in
+# every process, and not the same values each time.
+_SEED_CALLS = {}
+_SEED_LOCK = threading.Lock()
+
+
 def _seeded(seed):
+    """The generator of one random call with ``seed`` (None: one drawn from numpy's
+    global generator, as tf-keras draws it)."""
     if seed is None:
-        seed = np.random.randint(10e6)
-    return np.random.default_rng(seed)
+        return np.random.default_rng(np.random.randint(10e6))
+    seed = operator.index(seed) % 2 ** 64
+    with _SEED_LOCK:
+        calls = _SEED_CALLS.get(seed, 0)
+        _SEED_CALLS[seed] = calls + 1
+    return np.random.default_rng([seed, calls])
 
 
 _RANDOM_DTYPES = ("float16", "float32", "float64", "int32", "int64")
@@ -236,3 +259,50 @@ def random_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
     rng = _seeded(seed)
     draw = np.float32 if dtype == np.float16 else dtype
     return rng.standard_normal(size=shape, dtype=draw).astype(dtype) * stddev + mean
+
+
+def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
+    """Normal random values, each beyond two standard deviations from ``mean`` drawn
+    again (``tf.random.truncated_normal``); the arguments are :func:`random_normal`'s.
+
+    Returns
+    -------
+    numpy.ndarray
+
+    Raises
+    ------
+    TypeError
+        For an integer ``dtype``.
+    """
+    from ..initializers import draw_truncated_normal
+    dtype = _float_dtype(dtype, "truncated_normal")
+    mean, stddev = _convert(mean, dtype), _convert(stddev, dtype)
+    return draw_truncated_normal(_seeded(seed), mean, stddev, shape).astype(dtype)
+
+
+def random_bernoulli(shape, p=0.0, dtype=None, seed=None):
+    """1 with probability ``p``, else 0 (tf-keras: a uniform draw ``<= p``).
+
+    Parameters
+    ----------
+    shape : tuple of int
+    p : float
+    dtype : str or numpy.dtype, optional
+        A float dtype; defaults to :func:`floatx`.
+    seed : int, optional
+        See :func:`random_uniform`.
+
+    Returns
+    -------
+    numpy.ndarray
+    """
+    dtype = _float_dtype(dtype, "random_bernoulli")
+    return (random_uniform(shape, dtype=dtype, seed=seed) <= p).astype(dtype)
+
+
+def random_binomial(shape, p=0.0, dtype=None, seed=None):
+    """:func:`random_bernoulli`, under its deprecated tf-keras name (it warns)."""
+    warnings.warn("`tf.keras.backend.random_binomial` is deprecated, and will be removed "
+                  "in a future version.Please use `tf.keras.backend.random_bernoulli` "
+                  "instead.", stacklevel=2)
+    return random_bernoulli(shape, p, dtype, seed)

@@ -11,8 +11,25 @@ from .config import image_data_format
 
 @ieee_float
 def dot(x, y):
-    """Matrix product over the last axis of ``x`` and the first (or second-to-last) of ``y``."""
-    return np.matmul(*_pair(x, y))
+    """The product over the last axis of ``x`` and the second-to-last of ``y`` (the
+    only one of a 1-D ``y``), as tf-keras's.
+
+    For more than two axes the result has the shape ``x.shape[:-1] + y.shape[:-2] +
+    y.shape[-1:]``, as ``np.dot`` (not the batched ``np.matmul``) gives it: shapes
+    (2, 3) and (4, 3, 5) give (2, 4, 5).
+    """
+    x, y = _pair(x, y)
+    if (x.ndim <= 2 and y.ndim <= 2) or y.ndim == 1:
+        return np.matmul(x, y)
+    # y's contracted axis first, then one matrix product (np.matmul: np.dot gives 0
+    # for NaN * 0 in some shapes); tf-keras reshapes the same way
+    if x.shape[-1] != y.shape[-2]:
+        raise ValueError(f"Cannot do dot on inputs with shapes {x.shape} and {y.shape}: "
+                         f"the last axis of x ({x.shape[-1]}) and the second-to-last of "
+                         f"y ({y.shape[-2]}) differ.")
+    ym = np.moveaxis(y, -2, 0).reshape(y.shape[-2], -1)
+    out = np.matmul(x.reshape(-1, x.shape[-1]), ym)
+    return out.reshape(x.shape[:-1] + y.shape[:-2] + y.shape[-1:])
 
 
 @ieee_float

@@ -28,7 +28,9 @@ def expand_dims(x, axis=-1):
 
 
 def shape(x):
-    return np.shape(x)
+    """The shape of ``x`` as an int32 array (``tf.shape`` gives a tensor: ``shape(x) *
+    2`` doubles each dimension); :func:`int_shape` gives a tuple."""
+    return np.asarray(np.shape(x), dtype=np.int32)
 
 
 def int_shape(x):

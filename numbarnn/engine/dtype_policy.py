@@ -118,31 +118,38 @@ class Policy:
         return cls(**config)
 
 
-_global = Policy("float32")
+_global = None  # None: the policy of the backend's floatx
 
 
 def global_policy():
-    """Return the policy layers get when constructed with ``dtype=None``."""
-    return _global
+    """Return the policy layers get when constructed with ``dtype=None``: the one set
+    by :func:`set_global_policy`, else that of ``backend.floatx()`` (as in tf-keras)."""
+    if _global is not None:
+        return _global
+    from ..backend.config import floatx  # (the backend package imports this module)
+    return Policy(floatx())
 
 
 def set_global_policy(policy):
-    """Set the global dtype policy (a name or a :class:`Policy`; None restores
-    float32). As in tf-keras, only floating-point (or "_infer") policies."""
+    """Set the global dtype policy (a name or a :class:`Policy`; None goes back to
+    ``backend.floatx()``). As in tf-keras, only floating-point (or "_infer")
+    policies."""
     global _global
-    policy = as_policy(policy) if policy is not None else Policy("float32")
-    compute = policy.compute_dtype
-    if compute is not None and compute != "bfloat16" and np.dtype(compute).kind != "f":
-        raise ValueError("set_global_policy can only be used to set the global policy to "
-                         'floating-point policies, such as "float32" and '
-                         f'"mixed_float16", but got policy: {policy.name}')
+    if policy is not None:
+        policy = as_policy(policy)
+        compute = policy.compute_dtype
+        if (compute is not None and compute != "bfloat16"
+                and np.dtype(compute).kind != "f"):
+            raise ValueError("set_global_policy can only be used to set the global policy "
+                             'to floating-point policies, such as "float32" and '
+                             f'"mixed_float16", but got policy: {policy.name}')
     _global = policy
 
 
 def as_policy(dtype):
     """Turn a ``dtype=`` argument (None, str, numpy dtype, Policy, config dict) into a Policy."""
     if dtype is None:
-        return _global
+        return global_policy()
     if isinstance(dtype, Policy):
         return dtype
     if isinstance(dtype, dict):

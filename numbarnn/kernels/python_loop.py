@@ -230,7 +230,8 @@ def rnn(step_function, inputs, initial_states, go_backwards=False, mask=None,
         x_t = (_nest().pack_sequence_as(inputs, [x[t] for x in leaves]) if nested
                else leaves[0][t])
         structure, outputs, new_states, first_shapes = _check_step_result(
-            step_function(x_t, as_given(states) + constants), states, batch,
+            # a tuple, as tf-keras's backend.rnn hands it: tuple(states) + constants
+            step_function(x_t, tuple(as_given(states)) + tuple(constants)), states, batch,
             first_shapes, step_name)
         if mask is not None:
             outputs = _mask_outputs(mask[t], outputs, prev, zero_output_for_mask)

@@ -5,7 +5,7 @@ import numpy as np
 
 from .. import activations, constraints, initializers, regularizers
 from ..engine.base_layer import Layer
-from ..engine.dtype_policy import check_floating
+from ..engine.dtype_policy import check_floating, numpy_compute_dtype
 from ..engine.input_spec import InputSpec, assert_input_compatibility
 from ..engine.numerics import ieee_float
 from ..kernels.plan import LevelSpec
@@ -144,15 +144,26 @@ class SimpleRNNCell(DropoutRNNCellMixin, Layer):
         rec_dp_mask = (self.get_recurrent_dropout_mask_for_cell(prev, training)
                        if training else None)
         x = inputs * dp_mask if dp_mask is not None else inputs
-        # np.matmul, not np.dot: numpy's dot of a (B, 1) by (1, 1) product gives 0 for
-        # NaN times 0 (IEEE, and tf's matmul, give NaN)
-        h = np.matmul(x, kernel)
-        if self.bias is not None:
-            h = h + self.bias.value()
         if rec_dp_mask is not None:
             prev = prev * rec_dp_mask
-        output = self.activation(h + np.matmul(prev, self.recurrent_kernel.value()))
-        output = np.asarray(output, dtype=np.result_type(h.dtype, np.float32))
+        # The result in the dtype of the call (float16 for a float16 cell called on
+        # float16 arrays, as tf-keras gives; the RNN's loop hands float32 steps to a
+        # float16 cell, and keeps its state in float32 as the fused kernels do),
+        # computed in float32 at least (float16 products would round every term).
+        out_dtype = np.result_type(inputs.dtype, prev.dtype,
+                                   numpy_compute_dtype(self.dtype_policy) or kernel.dtype)
+        work = np.promote_types(np.promote_types(out_dtype, kernel.dtype), np.float32)
+
+        def product(a, weights):
+            # np.matmul, not np.dot: numpy's dot of a (B, 1) by (1, 1) product gives 0
+            # for NaN times 0 (IEEE, and tf's matmul, give NaN)
+            return np.matmul(a.astype(work, copy=False), weights.astype(work, copy=False))
+
+        h = product(x, kernel)
+        if self.bias is not None:
+            h = h + self.bias.value()
+        output = self.activation(h + product(prev, self.recurrent_kernel.value()))
+        output = np.asarray(output, dtype=out_dtype)
         return output, ([output] if is_nested(states) else output)
 
     def _check_step(self, inputs, prev):

@@ -22,7 +22,10 @@ class StackedRNNCells(Layer):
         an ``RNN`` around it outputs its input sequence (or last step) under the usual
         masking rules.
     **kwargs
-        Base Layer arguments.
+        Base Layer arguments, and the deprecated ``reverse_state_order`` (it warns):
+        as in tf-keras it reverses ``state_size`` and :meth:`get_initial_state` only,
+        while ``call`` reads and returns the states in the cells' order (a tf-keras
+        bug: cells whose states differ in size then fail on their initial states).
 
     Raises
     ------
@@ -101,9 +104,12 @@ class StackedRNNCells(Layer):
             raise ValueError(f'Layer "{self.name}" expects {expected} states (its '
                              f"`state_size` is {self.state_size}), but it received "
                              f"{len(flat)} state values.")
-        nested = pack_sequence_as(self.state_size, flat)
-        if self.reverse_state_order:
-            nested = nested[::-1]
+        # tf-keras reads and returns the states in the cells' order even with
+        # reverse_state_order (which reverses only state_size and get_initial_state):
+        # cells of different state sizes then get states of the wrong shapes, an error
+        # there as here.
+        in_order = tuple(cell.state_size for cell in self.cells)
+        nested = pack_sequence_as(in_order, flat)
         new_nested = []
         for cell, cell_states in zip(self.cells, nested):
             cell_states = cell_states if is_nested(cell_states) else [cell_states]
@@ -117,9 +123,7 @@ class StackedRNNCells(Layer):
                 inputs, cell_states = cell_step_function(cell)(inputs, cell_states,
                                                                **kw)
             new_nested.append(cell_states)
-        if self.reverse_state_order:
-            new_nested = new_nested[::-1]
-        return inputs, pack_sequence_as(self.state_size, flatten(new_nested))
+        return inputs, pack_sequence_as(in_order, flatten(new_nested))
 
     def build(self, input_shape):
         self._build_input_shape = input_shape
