@@ -1,10 +1,11 @@
 """``numbarnn run MODEL INPUT -o OUTPUT``: run a saved model over a dataset file.
 
 The input is read ``--batch-size`` rows at a time from a memory-mapped ``.npy`` (so a
-dataset larger than memory streams through; an ``.npz`` is read whole). A ``.npy`` output
-is written chunk by chunk into a memory-mapped temporary ``.npy`` next to OUTPUT (an
-``.npz`` output is held in memory and written at the end), which is renamed onto OUTPUT
-only once every row is done: an error, Ctrl-C, SIGTERM or SIGHUP leaves OUTPUT as it was.
+dataset larger than memory streams through; an ``.npz`` is read whole). The output is
+written chunk by chunk into a memory-mapped temporary ``.npy`` next to OUTPUT (for an
+``.npz`` OUTPUT, then stored in a temporary archive as its array ``output``), which is
+renamed onto OUTPUT only once every row is done: an error, Ctrl-C, SIGTERM or SIGHUP
+leaves OUTPUT as it was.
 """
 import errno
 import importlib
@@ -21,7 +22,7 @@ __all__ = ["add_arguments", "run", "RunError"]
 
 PROG = "numbarnn run"
 _EXTENSIONS = (".npy", ".npz")
-_NUMERIC = "biuf"  # bool, signed, unsigned, float: all cast to float32 exactly enough
+_NUMERIC = "biuf"  # bool, signed, unsigned, float
 
 
 
@@ -50,11 +51,12 @@ def add_arguments(parser):
                         help="model file written by numbarnn.save_model (.npz)")
     parser.add_argument("input", metavar="INPUT",
                         help="input array (samples, time, features): .npy (memory-mapped, "
-                             "streamed) or .npz; float or int, cast to float32")
+                             "streamed) or .npz; float (read in its dtype, which the "
+                             "model casts to its own) or int/bool (read as float32)")
     parser.add_argument("-o", "--output", metavar="OUTPUT", required=True,
-                        help="where to write the float32 outputs: .npy (streamed to disk) "
-                             "or .npz (array 'output', held in memory); written to a "
-                             "temporary file and renamed onto OUTPUT only when complete")
+                        help="where to write the outputs, in the model's output dtype: "
+                             ".npy, or .npz (one array, 'output'); written to a temporary "
+                             "file and renamed onto OUTPUT only when complete")
     parser.add_argument("--batch-size", type=int, default=256, metavar="N",
                         help="rows per chunk; one chunk is in memory at a time "
                              "(default: %(default)s)")
@@ -177,7 +179,7 @@ def _run(args):
     _check_output(args)
     _import_modules(args.imports)
     model = _load_model(args.model)
-    _check_features(model, x.shape, args.input)
+    _check_input_shape(model, x.shape, args.input)
     _check_stateful_batch(model, len(x), args.batch_size)
     if args.return_sequences:
         _set_return_sequences(model)
@@ -185,8 +187,9 @@ def _run(args):
         start = time.perf_counter()
         shape, chunks = _stream(model, x, mask, args)
     seconds = time.perf_counter() - start
+    shape, dtype = shape
     print(f"{PROG}: {len(x)} samples in {chunks} chunks of up to {args.batch_size}, "
-          f"{seconds:.2f} s -> {args.output} {shape} float32", file=sys.stderr)
+          f"{seconds:.2f} s -> {args.output} {shape} {dtype}", file=sys.stderr)
 
 
 def _check_options(args):
@@ -259,8 +262,6 @@ def _check_input(x, path):
     if x.dtype.kind not in _NUMERIC:
         raise RunError("INPUT", "a numeric (float, int or bool) array",
                        f"{path!r} of dtype {x.dtype}")
-    if x.shape[0] == 0:
-        raise RunError("INPUT", "at least one sample", f"{path!r} with shape {x.shape}")
     if x.shape[1] == 0:
         raise RunError("INPUT", "at least one timestep", f"{path!r} with shape {x.shape}")
 
@@ -273,6 +274,15 @@ def _open_mask(args, x_shape):
     if mask.dtype.kind not in "biu":
         raise RunError("--mask", "a bool or 0/1 integer array",
                        f"{args.mask!r} of dtype {mask.dtype}")
+    if mask.dtype.kind != "b":  # checked before any work, a block of rows at a time
+        rows = max(1, (1 << 22) // max(1, mask.shape[1]))
+        for lo in range(0, len(mask), rows):
+            block = np.asarray(mask[lo:lo + rows])
+            bad = ~((block == 0) | (block == 1)).all(axis=1)
+            if bad.any():
+                first = lo + int(np.argmax(bad))
+                raise RunError("--mask", "only 0 and 1 values",
+                               f"{args.mask!r} with other values in row {first}")
     return mask
 
 
@@ -288,6 +298,10 @@ def _check_output(args):
                        f"{path!r} (folder {folder!r} does not exist)")
     if os.path.isdir(path):
         raise RunError("-o/--output", "a file path", f"{path!r} (a folder)")
+    if os.path.exists(path) and not os.access(path, os.W_OK):
+        # the final rename would replace it regardless of its mode
+        raise RunError("-o/--output", "a file this user may overwrite",
+                       f"{path!r} (write-protected)")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise RunError("-o/--output", "a path in a folder this user can write to",
                        f"{path!r} (folder {folder!r} is not writable)")
@@ -336,15 +350,20 @@ def _load_model(path):
     return model
 
 
-def _check_features(model, x_shape, path):
-    """Reject a feature count the model was not built for before any output is written."""
+def _check_input_shape(model, x_shape, path):
+    """Reject a feature or timestep count the model was built for another of (a fixed
+    time axis: its first layer's ``input_shape``) before any output is written."""
     built = getattr(model, "_build_input_shape", None)
     if isinstance(built, list) and built and isinstance(built[0], (list, tuple)):
         built = built[0]
-    if not built or built[-1] is None or built[-1] == x_shape[-1]:
+    if not built or len(built) != 3:
         return
-    raise RunError("INPUT", f"{built[-1]} features per timestep (the model was built for "
-                   f"input shape {tuple(built)})", f"{path!r} with shape {tuple(x_shape)}")
+    time_axis = 0 if _time_major(model) else 1
+    for what, want, got in (("features per timestep", built[-1], x_shape[-1]),
+                            ("timesteps", built[time_axis], x_shape[1])):
+        if want is not None and want != got:
+            raise RunError("INPUT", f"{want} {what} (the model was built for input shape "
+                           f"{tuple(built)})", f"{path!r} with shape {tuple(x_shape)}")
 
 
 def _layers_in_order(model):
@@ -406,19 +425,23 @@ class _entered:
 
 
 def _stream(model, x, mask, args):
-    """Run every chunk and write it; return the output shape and the chunk count."""
+    """Run every chunk and write it; return ``(output shape, dtype)`` and the chunk
+    count. An empty INPUT gives an empty OUTPUT (the model's output for zero rows)."""
     n, size = len(x), args.batch_size
     writer = (_NpyWriter if _extension(args.output) == ".npy" else _NpzWriter)(
         args.output, n)
     bar = _progress(n, enabled=not args.no_progress)
+    # float data in its own dtype (the model casts it to its compute dtype: a float64
+    # model gets float64); integers and bools as float32
+    dtype = x.dtype if x.dtype.kind == "f" else np.float32
     try:
         chunks = 0
-        for lo in range(0, n, size):
+        for lo in range(0, max(n, 1), size):
             hi = min(lo + size, n)
-            xs = np.array(x[lo:hi], dtype=np.float32)  # a private, writable copy
+            xs = np.array(x[lo:hi], dtype=dtype)  # a private, writable copy
             ms = _chunk_mask(xs, mask, args, lo, hi)
             writer.write(lo, _call(model, xs, ms, lo, hi))
-            chunks += 1
+            chunks += 1 if hi > lo else 0
             bar.update(hi - lo)
         shape = writer.commit()
     except BaseException:
@@ -431,14 +454,10 @@ def _stream(model, x, mask, args):
 
 def _chunk_mask(xs, mask, args, lo, hi):
     if args.mask_value is not None:
-        return np.any(xs != np.float32(args.mask_value), axis=-1)
+        return np.any(xs != xs.dtype.type(args.mask_value), axis=-1)
     if mask is None:
         return None
-    ms = np.asarray(mask[lo:hi])
-    if ms.dtype.kind != "b" and not ((ms == 0) | (ms == 1)).all():
-        raise RunError("--mask", "only 0 and 1 values",
-                       f"{args.mask!r} with other values in rows {lo}..{hi - 1}")
-    return ms.astype(bool)
+    return np.asarray(mask[lo:hi]).astype(bool)  # values checked by _open_mask
 
 
 def _time_major(model):
@@ -506,7 +525,7 @@ def _remove(path):
 class _NpyWriter:
     """Rows written into a memory-mapped temporary .npy, renamed onto ``path`` at the end.
 
-    The file is created on the first chunk, whose shape gives the output's.
+    The file is created on the first chunk, whose shape and dtype give the output's.
     """
 
     def __init__(self, path, n):
@@ -516,18 +535,29 @@ class _NpyWriter:
     def write(self, lo, out):
         if self.array is None:
             self.tmp = _temp_path(self.path, ".npy")
-            self.array = np.lib.format.open_memmap(
-                self.tmp, mode="w+", dtype=np.float32, shape=(self.n,) + out.shape[1:])
+            shape = (self.n,) + out.shape[1:]
+            if self.n == 0:  # nothing to map: the header is the file
+                np.save(self.tmp, out)
+                self.array = out
+                return
+            self.array = np.lib.format.open_memmap(self.tmp, mode="w+", dtype=out.dtype,
+                                                   shape=shape)
             _reserve(self.tmp, self.path)
         self.array[lo:lo + len(out)] = out
 
-    def commit(self):
-        shape = self.array.shape
-        self.array.flush()
+    def _finish(self):
+        """Flush and unmap the temporary .npy; its shape and dtype."""
+        shape, dtype = self.array.shape, self.array.dtype
+        if isinstance(self.array, np.memmap):
+            self.array.flush()
         self.array = None  # unmap before the rename
+        return shape, dtype
+
+    def commit(self):
+        done = self._finish()
         os.replace(self.tmp, self.path)
         self.tmp = None
-        return shape
+        return done
 
     def discard(self):
         self.array = None
@@ -535,31 +565,28 @@ class _NpyWriter:
         self.tmp = None
 
 
-class _NpzWriter:
-    """Rows collected in memory, saved as array ``output`` via a temporary .npz."""
-
-    def __init__(self, path, n):
-        self.path, self.parts, self.tmp = path, [], None
-
-    def write(self, lo, out):
-        self.parts.append(out.astype(np.float32, copy=False))
+class _NpzWriter(_NpyWriter):
+    """A temporary .npy as :class:`_NpyWriter` writes it, then stored (not compressed,
+    as ``np.savez`` stores) as the array ``output`` of a temporary .npz renamed onto
+    ``path``: the rows are never all in memory."""
 
     def commit(self):
-        output = np.concatenate(self.parts)
-        self.parts = []
-        self.tmp = _temp_path(self.path, ".npz")
-        with open(self.tmp, "wb") as f:
-            np.savez(f, output=output)
-            f.flush()
-            os.fsync(f.fileno())
+        done = self._finish()
+        npy, self.tmp = self.tmp, _temp_path(self.path, ".npz")
+        try:
+            with zipfile.ZipFile(self.tmp, "w", zipfile.ZIP_STORED,
+                                 allowZip64=True) as archive:
+                archive.write(npy, arcname="output.npy")
+            with open(self.tmp, "rb+") as f:
+                os.fsync(f.fileno())
+        except OSError as err:
+            _remove(npy)
+            raise RunError("-o/--output", "room on its file system for the output",
+                           f"{self.path!r} ({err.strerror or err})") from err
+        _remove(npy)
         os.replace(self.tmp, self.path)
         self.tmp = None
-        return output.shape
-
-    def discard(self):
-        self.parts = []
-        _remove(self.tmp)
-        self.tmp = None
+        return done
 
 
 # -- progress -------------------------------------------------------------------------

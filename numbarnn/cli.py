@@ -25,10 +25,19 @@ def _demo(args):
     x = rng.standard_normal((args.batch, args.timesteps, args.features)).astype(np.float32)
     lengths = rng.integers(args.timesteps // 2, args.timesteps + 1, size=args.batch)
     mask = np.arange(args.timesteps)[None, :] < lengths[:, None]
+    # The weights follow --seed too: the same seed gives the same output.
+    def glorot(k):
+        return nr.initializers.GlorotUniform(seed=5 * args.seed + k)
+
+    def orthogonal(k):
+        return nr.initializers.Orthogonal(seed=5 * args.seed + k)
+
     model = nr.Sequential([
-        nr.SimpleRNN(args.units, return_sequences=True, name="encoder"),
-        nr.SimpleRNN(args.units, name="summary"),
-        nr.Dense(3, activation="softmax", name="readout"),
+        nr.SimpleRNN(args.units, return_sequences=True, name="encoder",
+                     kernel_initializer=glorot(0), recurrent_initializer=orthogonal(1)),
+        nr.SimpleRNN(args.units, name="summary", kernel_initializer=glorot(2),
+                     recurrent_initializer=orthogonal(3)),
+        nr.Dense(3, activation="softmax", name="readout", kernel_initializer=glorot(4)),
     ], name="demo")
     with nr.device(args.device):
         t0 = time.perf_counter()

@@ -11,6 +11,14 @@ def test_demo_prints_what_it_ran(capsys):
     assert "device 'cpu'" in out and "M sequence-steps/s" in out and "output (4, 3)" in out
 
 
+def test_demo_seed_fixes_data_and_weights(capsys):
+    def counts(seed):
+        assert main(["demo", "--batch", "64", "--timesteps", "6", "--features", "3",
+                     "--units", "5", "--repeats", "1", "--seed", str(seed)]) == 0
+        return capsys.readouterr().out.split("class counts")[1]
+    assert counts(3) == counts(3)
+
+
 def test_info(capsys):
     assert main(["info"]) == 0
     out = capsys.readouterr().out

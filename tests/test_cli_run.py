@@ -76,6 +76,45 @@ def test_npz_input_and_output(files):
     assert leftovers(files["dir"]) == []
 
 
+def test_an_empty_input_gives_an_empty_output(files, capsys):
+    path = files["dir"] / "empty.npy"
+    np.save(path, np.zeros((0, TIME, FEATURES), np.float32))
+    for out in (files["out"], files["dir"] / "out.npz"):
+        assert run(files["model_path"], path, "-o", out) == 0
+        got = np.load(out)
+        got = got["output"] if hasattr(got, "files") else got
+        assert got.shape == (0, UNITS) and got.dtype == np.float32
+        assert "0 samples in 0 chunks" in capsys.readouterr().err
+    assert leftovers(files["dir"]) == []
+
+
+def test_a_float64_model_writes_float64(files, tmp_path):
+    x = files["x"].astype(np.float64)
+    model = nr.SimpleRNN(UNITS, dtype="float64", return_sequences=True)
+    model(x)
+    nr.save_model(model, tmp_path / "m64.npz")
+    np.save(tmp_path / "x64.npy", x)
+    for out in (tmp_path / "o.npy", tmp_path / "o.npz"):
+        assert run(tmp_path / "m64.npz", tmp_path / "x64.npy", "-o", out,
+                   "--batch-size", 4) == 0
+        got = np.load(out)
+        got = got["output"] if hasattr(got, "files") else got
+        assert got.dtype == np.float64
+        np.testing.assert_array_equal(got, model(x))
+
+
+def test_an_npz_output_is_streamed_not_held(files, monkeypatch):
+    """The rows go to a memory-mapped temporary .npy, then into the archive: no
+    concatenation of all the rows in memory."""
+    monkeypatch.setattr(np, "savez", lambda *a, **k: pytest.fail("held in memory"))
+    out = files["dir"] / "out.npz"
+    assert run(files["model_path"], files["x_path"], "-o", out, "--batch-size", 3) == 0
+    with np.load(out) as archive:
+        np.testing.assert_allclose(archive["output"], files["model"](files["x"]),
+                                   rtol=1e-6)
+    assert leftovers(files["dir"]) == []
+
+
 def test_npz_input_key_picks_among_several(files):
     path = files["dir"] / "several.npz"
     np.savez(path, other=np.zeros((2, 2)), data=files["x"])
@@ -218,9 +257,16 @@ def _case(name, files):
     if name == "input features":
         return [m, _save(d / "f.npy", np.zeros((2, TIME, 5), np.float32)), "-o", out], \
             ["INPUT", "3 features", "(2, 7, 5)"]
-    if name == "input empty":
-        return [m, _save(d / "e.npy", np.zeros((0, TIME, 3), np.float32)), "-o", out], \
-            ["INPUT", "at least one sample"]
+    if name == "input timesteps":
+        fixed = nr.SimpleRNN(UNITS, input_shape=(TIME, FEATURES))
+        fixed(files["x"])
+        nr.save_model(fixed, d / "fixed.npz")
+        return [d / "fixed.npz", _save(d / "t.npy", np.zeros((2, TIME + 1, 3))), "-o", out], \
+            ["INPUT", f"{TIME} timesteps", f"(2, {TIME + 1}, 3)"]
+    if name == "output write-protected":
+        np.save(out, np.zeros(1))
+        os.chmod(out, 0o444)
+        return [m, x, "-o", out], ["-o/--output", "write-protected"]
     if name == "npz several arrays":
         np.savez(d / "two.npz", a=files["x"], b=files["x"])
         return [m, d / "two.npz", "-o", out], ["--input-key", "'a'", "'b'"]
@@ -242,8 +288,10 @@ def _case(name, files):
         return [m, x, "-o", out, "--mask", _save(d / "mk.npy", files["mask"] * 0.5)], \
             ["--mask", "float64"]
     if name == "mask values":
-        return [m, x, "-o", out, "--mask", _save(d / "mk.npy", files["mask"] * 2)], \
-            ["--mask", "0 and 1"]
+        late = files["mask"].astype(np.int8)
+        late[-1, -1] = 2  # in the last chunk: found before the first
+        return [m, x, "-o", out, "--mask", _save(d / "mk.npy", late), "--batch-size", 2], \
+            ["--mask", "0 and 1", f"row {SAMPLES - 1}"]
     if name == "mask and mask value":
         return [m, x, "-o", out, "--mask", _save(d / "mk.npy", files["mask"]),
                 "--mask-value", 0], ["--mask-value", "--mask"]
@@ -266,19 +314,25 @@ def _case(name, files):
 
 ERROR_CASES = ["missing model", "not a model", "model is another npz", "missing input",
                "input extension", "input 2-D", "input strings", "input objects",
-               "input complex", "input features", "input empty", "npz several arrays",
+               "input complex", "input features", "input timesteps", "npz several arrays",
                "npz unknown key", "input key on npy", "missing mask",
                "mask npz several arrays", "mask shape", "mask dtype", "mask values",
                "mask and mask value", "output folder", "output extension",
-               "output is input", "batch size", "return sequences without rnn"]
+               "output is input", "output write-protected", "batch size",
+               "return sequences without rnn"]
 
 
 @pytest.mark.parametrize("name", ERROR_CASES)
-def test_bad_arguments_exit_2_with_one_line(files, name, capsys):
+def test_bad_arguments_exit_2_with_one_line(files, name, capsys, monkeypatch):
+    if name == "output write-protected" and os.geteuid() == 0:
+        pytest.skip("root may write any file")
     argv, words = _case(name, files)
+    if name == "mask values":  # no chunk may run before the error
+        import numbarnn.batch_run as batch_run
+        monkeypatch.setattr(batch_run, "_call", lambda *a: pytest.fail("a chunk ran"))
     assert run(*argv) == 2
     one_error_line(capsys, *map(str, words))
-    if name != "output is input":
+    if name not in ("output is input", "output write-protected"):
         assert not os.path.exists(files["out"])
     assert leftovers(files["dir"]) == []
 

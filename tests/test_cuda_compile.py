@@ -42,8 +42,14 @@ def _start_compile_check():
     proc = subprocess.Popen([sys.executable, "-m", "numbarnn.kernels.cuda_check", "--cc",
                              "9.0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, env=_real_target_env())
-    atexit.register(lambda: proc.poll() is None and proc.kill())  # (when deselected)
+    atexit.register(_stop, proc)  # (when deselected)
     return proc
+
+
+def _stop(proc):
+    if proc.poll() is None:
+        proc.kill()
+    proc.communicate()  # reaps it and closes its pipes
 
 
 # Started when this module is collected: the check (about 140 s of compiling, on one

@@ -12,12 +12,18 @@ class CudaUnavailable(RuntimeError):
 
 def cuda_status():
     """Return ``(ok, reason)``: can numba-cuda run kernels here (real GPU or simulator)?"""
+    install = ("Install the CUDA extra: pip install 'numbarnn[cuda]' (numba-cuda with a "
+               "numpy it supports, numpy<2.5).")
     try:
         from numba import cuda
     except Exception as err:  # numba-cuda missing or incompatible with this numpy
         return False, (f"numba's CUDA target cannot be imported ({type(err).__name__}: "
-                       f"{err}). Install the CUDA extra: pip install 'numbarnn[cuda]' "
-                       "(numba-cuda with a numpy it supports, numpy<2.5).")
+                       f"{err}). {install}")
+    if getattr(cuda, "implementation", "NVIDIA") == "Built-in":
+        # numba's own deprecated target: numba-cuda is not installed (the engine needs
+        # its launch path and its fixes)
+        return False, ("numba-cuda is not installed (numba's built-in CUDA target is). "
+                       + install)
     if os.environ.get("NUMBA_ENABLE_CUDASIM") == "1":
         return True, "CUDA simulator (NUMBA_ENABLE_CUDASIM=1)"
     try:
