@@ -116,7 +116,7 @@ def dropout(x, level, noise_shape=None, seed=None):
         The shape of the keep/drop draw, broadcast against ``x``; None entries take the
         length of ``x``'s axis.
     seed : int, optional
-        Seed of numpy's generator: reproducible, but not TensorFlow's draw.
+        An op seed, as :func:`random_uniform`'s: a reproducible sequence of draws.
 
     Returns
     -------

@@ -202,8 +202,8 @@ def random_uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None):
     dtype : str or numpy.dtype, optional
         float16, float32, float64 (default :func:`floatx`), int32 or int64.
     seed : int, optional
-        Seed of numpy's generator: the values are reproducible but differ from
-        TensorFlow's for the same seed.
+        An op seed: the calls with one seed draw a reproducible sequence, new values
+        at each call (as a seeded TensorFlow op's), though not TensorFlow's values.
 
     Returns
     -------
@@ -242,8 +242,8 @@ def random_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
     dtype : str or numpy.dtype, optional
         float16, float32 or float64; defaults to :func:`floatx`.
     seed : int, optional
-        Seed of numpy's generator: the values are reproducible but differ from
-        TensorFlow's for the same seed.
+        An op seed: the calls with one seed draw a reproducible sequence, new values
+        at each call (as a seeded TensorFlow op's), though not TensorFlow's values.
 
     Returns
     -------
