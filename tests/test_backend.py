@@ -681,3 +681,10 @@ def test_sum_sqrt_clip_follow_tf_keras():
     assert K.sum(ints).dtype == np.int32 and K.sum(ints) == 0
     np.testing.assert_array_equal(K.sqrt(np.array([-1.0, 4.0], "float32")), [0.0, 2.0])
     np.testing.assert_array_equal(K.clip(np.array([0.0, 3.0]), 2.0, 1.0), [2.0, 2.0])
+
+
+def test_numpy_functions_take_variables_inside_lists():
+    z, x = K.zeros((2, 3)), np.ones((2, 3), np.float32)
+    np.testing.assert_array_equal(np.concatenate([z, x]), np.r_[np.zeros((2, 3)), x])
+    assert np.stack((z, [x[0], x[1]])).shape == (2, 2, 3)
+    assert K.concatenate([z, x]).shape == (2, 6)

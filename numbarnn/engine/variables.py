@@ -29,7 +29,14 @@ def read_only_view(array):
 
 
 def _unwrap(value):
-    return value._read_only_view() if isinstance(value, Variable) else value
+    """``value`` with every Variable in it (itself, or inside lists and tuples, as
+    ``np.concatenate([v, x])`` gets them) a read-only view of its array."""
+    if isinstance(value, Variable):
+        return value._read_only_view()
+    if (type(value) in (list, tuple)
+            and any(isinstance(v, (Variable, list, tuple)) for v in value)):
+        return type(value)(_unwrap(v) for v in value)
+    return value
 
 
 def _tf_dtype(value):
