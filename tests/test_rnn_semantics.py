@@ -198,6 +198,48 @@ def test_nan_stays_in_its_row_and_masked_nan_does_not_leak(engine, rng):
     assert not np.isnan(out).any()
 
 
+def _tf_keras_unrolled(x, mask, W, R, b, go_backwards, zero_output_for_mask):
+    """tf-keras's backend.rnn(unroll=True) for a SimpleRNN, float64, batch-major: a
+    masked step carries the previous output, and zero_output_for_mask zeroes the
+    processing-order sequence by the mask in *input* order (its bug)."""
+    xs, ms = (x[:, ::-1], mask[:, ::-1]) if go_backwards else (x, mask)
+    h = prev = np.zeros((x.shape[0], R.shape[0]))
+    outs = []
+    for k in range(x.shape[1]):
+        y = np.tanh(xs[:, k] @ W + h @ R + b)
+        m = ms[:, k, None]
+        prev = np.where(m, y, prev)
+        h = np.where(m, y, h)
+        outs.append(prev)
+    seq = np.stack(outs, 1)
+    return np.where(mask[..., None], seq, 0.0) if zero_output_for_mask else seq
+
+
+@pytest.mark.parametrize("time_major", [False, True])
+@pytest.mark.parametrize("go_backwards", [False, True])
+def test_unrolled_zero_output_follows_tf_keras_unrolled_loop(engine, rng, go_backwards,
+                                                             time_major):
+    x = rng.standard_normal((3, 6, 2))
+    mask = rng.random((3, 6)) > 0.4
+    mask[0, -1] = mask[1, 0] = False
+    layer = nr.SimpleRNN(4, return_sequences=True, go_backwards=go_backwards, unroll=True,
+                         zero_output_for_mask=True, time_major=time_major,
+                         dtype="float64")
+    layer.build((None, None, 2))
+    want = _tf_keras_unrolled(x, mask, *layer.get_weights(), go_backwards, True)
+    if time_major:
+        got = np.swapaxes(layer(np.swapaxes(x, 0, 1), mask=mask.T), 0, 1)
+    else:
+        got = layer(x, mask=mask)
+    np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+    # the loop path (unroll=False) zeroes each masked step: the same forwards only
+    loop = nr.SimpleRNN(4, return_sequences=True, go_backwards=go_backwards,
+                        zero_output_for_mask=True, dtype="float64",
+                        weights=layer.get_weights())
+    same = np.allclose(loop(x, mask=mask), want, rtol=1e-10, atol=1e-12)
+    assert same == (not go_backwards)
+
+
 @pytest.mark.parametrize("units", [1, 3])
 def test_nan_times_a_zero_weight_is_nan(engine, units):
     """IEEE (and tf's matmul): NaN * 0 is NaN, also in a product of one unit, where

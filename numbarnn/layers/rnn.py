@@ -115,6 +115,17 @@ def _top_level(initial_state):
         initial_state]
 
 
+def _zero_where_masked(output, mask):
+    """``output`` (its first two axes those of ``mask``) with zeros where ``mask`` is
+    False; a device array is done on the host and handed back on the device."""
+    if is_device_array(output):
+        from ..kernels.cuda import to_device
+        return to_device(_zero_where_masked(np.asarray(to_host_array(output)), mask))
+    output = np.array(output)
+    output[~np.asarray(mask, bool)] = 0
+    return output
+
+
 def _declares_output_size(cell):
     """Does ``cell`` say its output size (or go without one: state_size stands in)?"""
     try:
@@ -141,8 +152,13 @@ class RNN(Layer):
     stateful : bool
         Carry the final states of a call into the next one (fixed batch size).
     unroll : bool
-        Accepted for compatibility; results are identical either way. As in tf-keras,
-        a model built from an input shape whose time dimension is ``None`` (a
+        Accepted for compatibility; results are identical either way but in one case,
+        where tf-keras's unrolled loop has a bug that is followed here: with
+        ``go_backwards``, ``zero_output_for_mask``, ``return_sequences`` and a mask, it
+        zeroes the output sequence (which is in processing order) where the mask in
+        *input* order is False, and carries the previous output through the masked
+        steps before that (its loop path zeroes each masked step). As in tf-keras, a
+        model built from an input shape whose time dimension is ``None`` (a
         :class:`Sequential` with ``input_shape=(None, features)``) cannot hold an
         unrolled layer: that raises ``ValueError``.
     time_major : bool
@@ -678,6 +694,11 @@ class RNN(Layer):
             levels = self.cell._fused_levels(batch, dtype, bool(training))
             if levels is not None and len(levels) != len(states):
                 levels = None
+        # tf-keras's unrolled loop (see the class docstring): carry, then zero by the
+        # mask in input order
+        unrolled_quirk = (self.unroll and self.go_backwards and self.zero_output_for_mask
+                          and self.return_sequences and mask is not None)
+        zero_output = self.zero_output_for_mask and not unrolled_quirk
         step = getattr(self.cell, "compiled_step", None)
         # compiled_step has no training argument: a training call of a cell whose call
         # takes one (dropout...) runs the call; nor does it say its output's width: a
@@ -692,13 +713,13 @@ class RNN(Layer):
                                  for w in getattr(self.cell, "weights", [])))
             output, state = run_user_step(
                 step, tuple(params), x, mask, states[0], self.go_backwards,
-                self.zero_output_for_mask, self.return_sequences, self.time_major,
+                zero_output, self.return_sequences, self.time_major,
                 state_shapes(self._output_size())[0][0])
             new_states = [state]
         elif levels is not None:
             output, new_states = kernels.run_stack(
                 levels, x, mask, states, go_backwards=self.go_backwards,
-                zero_output_for_mask=self.zero_output_for_mask,
+                zero_output_for_mask=zero_output,
                 return_sequences=self.return_sequences, time_major=self.time_major,
                 engine=engine, packed=self._packed_weights(levels, dtype, engine),
                 dtype=dtype, layer_name=self.name)
@@ -706,11 +727,15 @@ class RNN(Layer):
             # No CUDA kernel for this cell: run on the host, hand back device arrays.
             from ..kernels.cuda import to_device
             host = map_structure(lambda a: np.asarray(to_host_array(a)).astype(dtype), x)
-            output, new_states = self._python_loop(host, mask, training, states, constants)
+            output, new_states = self._python_loop(host, mask, training, states, constants,
+                                                   zero_output)
             output = map_structure(to_device, output)
             new_states = [to_device(s) for s in new_states]
         else:
-            output, new_states = self._python_loop(x, mask, training, states, constants)
+            output, new_states = self._python_loop(x, mask, training, states, constants,
+                                                   zero_output)
+        if unrolled_quirk:
+            output = map_structure(lambda o: _zero_where_masked(o, mask), output)
         if self.stateful:
             self._store_states(new_states)
         out_dtype = np.dtype(self.compute_dtype) if self.compute_dtype == "float16" else None
@@ -746,7 +771,7 @@ class RNN(Layer):
             self._packed_cache = (key, packed)
         return packed
 
-    def _python_loop(self, x, mask, training, states, constants):
+    def _python_loop(self, x, mask, training, states, constants, zero_output_for_mask):
         """Run the cell's ``call`` step by step (:func:`numbarnn.kernels.rnn`); ``x`` may
         be nested, and so may the output (it keeps the structure the cell returns)."""
         cell = self.cell
@@ -773,7 +798,7 @@ class RNN(Layer):
             last, outputs, new_states = kernels.rnn(
                 step, x, states, go_backwards=self.go_backwards, mask=mask,
                 constants=constants, time_major=self.time_major,
-                zero_output_for_mask=self.zero_output_for_mask,
+                zero_output_for_mask=zero_output_for_mask,
                 return_all_outputs=self.return_sequences,
                 step_name=f'{who} of layer "{self.name}"')
         dtype = flatten(x)[0].dtype
