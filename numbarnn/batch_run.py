@@ -351,19 +351,22 @@ def _load_model(path):
 
 
 def _check_input_shape(model, x_shape, path):
-    """Reject a feature or timestep count the model was built for another of (a fixed
-    time axis: its first layer's ``input_shape``) before any output is written."""
+    """Reject, before any output is written, a feature count the model was built for
+    another of, and a timestep count other than a declared one (its first layer's
+    ``input_shape``: the time axis a call built it with is no constraint)."""
     built = getattr(model, "_build_input_shape", None)
     if isinstance(built, list) and built and isinstance(built[0], (list, tuple)):
         built = built[0]
-    if not built or len(built) != 3:
-        return
-    time_axis = 0 if _time_major(model) else 1
-    for what, want, got in (("features per timestep", built[-1], x_shape[-1]),
-                            ("timesteps", built[time_axis], x_shape[1])):
-        if want is not None and want != got:
-            raise RunError("INPUT", f"{want} {what} (the model was built for input shape "
-                           f"{tuple(built)})", f"{path!r} with shape {tuple(x_shape)}")
+    if built and built[-1] is not None and built[-1] != x_shape[-1]:
+        raise RunError("INPUT", f"{built[-1]} features per timestep (the model was built "
+                       f"for input shape {tuple(built)})",
+                       f"{path!r} with shape {tuple(x_shape)}")
+    declared = getattr(_layers_in_order(model)[0], "_batch_input_shape", None)
+    if declared and len(declared) == 3:
+        steps = declared[0 if _time_major(model) else 1]
+        if steps is not None and steps != x_shape[1]:
+            raise RunError("INPUT", f"{steps} timesteps (the model declares input shape "
+                           f"{tuple(declared)})", f"{path!r} with shape {tuple(x_shape)}")
 
 
 def _layers_in_order(model):

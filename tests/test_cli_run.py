@@ -88,6 +88,16 @@ def test_an_empty_input_gives_an_empty_output(files, capsys):
     assert leftovers(files["dir"]) == []
 
 
+def test_the_time_axis_of_the_building_call_is_no_constraint(files, tmp_path):
+    """A model built by a call on 7 steps runs on 9 (only a declared input_shape fixes
+    the timesteps)."""
+    x = np.random.default_rng(1).standard_normal((4, TIME + 2, FEATURES))
+    np.save(tmp_path / "long.npy", x.astype(np.float32))
+    assert run(files["model_path"], tmp_path / "long.npy", "-o", files["out"]) == 0
+    np.testing.assert_allclose(np.load(files["out"]),
+                               files["model"](x.astype(np.float32)), rtol=1e-6)
+
+
 def test_a_float64_model_writes_float64(files, tmp_path):
     x = files["x"].astype(np.float64)
     model = nr.SimpleRNN(UNITS, dtype="float64", return_sequences=True)
