@@ -234,7 +234,10 @@ class Sequential(Layer):
         relaxed = tuple(k if k == d else None for k, d in zip(known, shape))
         if relaxed != tuple(known):
             self._build_input_shape = TensorShape(relaxed)
-            self._pass_shapes(relaxed)
+            try:  # the layers' shapes for input_shape/output_shape; the call succeeded
+                self._pass_shapes(relaxed)
+            except Exception:  # a layer that cannot say its shape for None dimensions
+                pass
 
     @property
     def input_shape(self):
