@@ -46,13 +46,17 @@ ROW_PRODUCTS = [(1, 16, 16), (1, 64, 64), (3, 64, 64), (1, 128, 128)]
 ROW_CALLS = 1000
 
 
-@numba.njit(cache=True)
+# Not cached: this file is imported under other module names by asv
+# ("benchmarks.bench_cpu_kernels") and by the test suite, and numba's cache of a function
+# records its module's name; a cache written under one name fails to load under the
+# other (ModuleNotFoundError). Compiling the two loops takes about a second, in setup.
+@numba.njit
 def _panels_calls(c, a, b, panels, packed, calls):
     for _ in range(calls):
         matmul_acc_panels(c, a, b, panels, packed)
 
 
-@numba.njit(cache=True)
+@numba.njit
 def _unpacked_calls(c, a, b, calls):
     for _ in range(calls):
         matmul_acc(c, a, b)
