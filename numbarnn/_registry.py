@@ -11,9 +11,11 @@ import re
 import threading
 import types
 
+import numpy as np
+
 __all__ = ["CustomObjectScope", "custom_object_scope", "get_custom_objects",
            "get_registered_object", "get_registered_name", "resolve", "serialize_object",
-           "camel_to_snake"]
+           "camel_to_snake", "plain_config", "numpy_from_config"]
 
 _GLOBAL_CUSTOM_OBJECTS = {}
 _GLOBAL_CUSTOM_NAMES = {}  # object -> the name it was registered under
@@ -133,8 +135,34 @@ def _from_config(obj, config):
     """An instance of class ``obj`` built from ``config``; a function is returned as is."""
     if not isinstance(obj, type):
         return obj
-    config = dict(config) if isinstance(config, dict) else {}
+    config = numpy_from_config(config) if isinstance(config, dict) else {}
     return obj.from_config(config) if hasattr(obj, "from_config") else obj(**config)
+
+
+def plain_config(value):
+    """``value`` with numpy scalars as Python numbers and arrays as tf-keras writes them
+    (``{"class_name": "__numpy__", "config": {"value", "dtype"}}``), in nested dicts,
+    lists and tuples: a config that ``json.dumps`` takes, as tf-keras serialises one."""
+    if isinstance(value, dict):
+        return {key: plain_config(v) for key, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(plain_config(v) for v in value)
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return {"class_name": "__numpy__",
+                "config": {"value": value.tolist(), "dtype": value.dtype.name}}
+    return value
+
+
+def numpy_from_config(config):
+    """``config`` (a dict) with each top-level ``__numpy__`` entry an array again."""
+    def value(v):
+        if isinstance(v, dict) and v.get("class_name") == "__numpy__":
+            inner = v.get("config", {})
+            return np.array(inner.get("value"), dtype=inner.get("dtype"))
+        return v
+    return {key: value(v) for key, v in config.items()}
 
 
 def _examples(module_objects):
@@ -162,7 +190,13 @@ def resolve(identifier, module_objects, kind, module, base=(), custom_objects=No
         return identifier
     if isinstance(identifier, (dict, str)):
         name = _config_name(identifier) if isinstance(identifier, dict) else identifier
-        obj = (get_registered_object(name, custom_objects, module_objects)
+        # a user class by the name it was registered under (tf-keras writes
+        # "package>Name"), then by its class name
+        registered = identifier.get("registered_name") if isinstance(identifier,
+                                                                     dict) else None
+        obj = ((get_registered_object(registered, custom_objects)
+                if registered and registered != "function" else None)
+               or get_registered_object(name, custom_objects, module_objects)
                or get_registered_object(camel_to_snake(name), custom_objects,
                                         module_objects))
         if obj is None:
@@ -181,12 +215,24 @@ def resolve(identifier, module_objects, kind, module, base=(), custom_objects=No
 
 
 def serialize_object(obj, module):
+    """An initializer's, regularizer's or constraint's config as tf-keras writes it:
+    a built-in class under ``module`` (``"keras.initializers"``...), a user class
+    under its own module (None for ``__main__``) with the name it is registered under,
+    which is what loading it looks up first."""
     if obj is None:
         return None
+    if is_user_function(obj):  # as tf-keras writes a function it is given
+        return serialize_function(obj)
     if not hasattr(obj, "get_config"):
         return getattr(obj, "__name__", repr(obj))
-    return {"module": module, "class_name": type(obj).__name__,
-            "config": obj.get_config(), "registered_name": None}
+    cls = type(obj)
+    config = plain_config(obj.get_config())
+    if cls.__module__.split(".")[0] == "numbarnn":
+        return {"module": module, "class_name": cls.__name__, "config": config,
+                "registered_name": None}
+    return {"module": None if cls.__module__ == "__main__" else cls.__module__,
+            "class_name": cls.__name__, "config": config,
+            "registered_name": get_registered_name(cls)}
 
 
 def serialize_function(fn):

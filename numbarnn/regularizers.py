@@ -47,7 +47,8 @@ class Regularizer:
         return 0.0
 
     def get_config(self):
-        return {}
+        """The constructor arguments; a subclass must say them (tf-keras raises too)."""
+        raise NotImplementedError(f"{self} does not implement get_config()")
 
     @classmethod
     def from_config(cls, config):

@@ -10,8 +10,9 @@ or ``nr.load_model(path, custom_objects={"myact": myact})``, or register the obj
 once with :func:`register_serializable`.
 """
 from ._registry import (CustomObjectScope, custom_object_scope, get_custom_objects,
-                        get_registered_object)
+                        get_registered_name, get_registered_object)
 from .engine.serialization import register_keras_serializable, register_serializable
 
 __all__ = ["CustomObjectScope", "custom_object_scope", "get_custom_objects",
-           "get_registered_object", "register_serializable", "register_keras_serializable"]
+           "get_registered_object", "get_registered_name", "register_serializable",
+           "register_keras_serializable"]

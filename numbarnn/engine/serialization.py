@@ -9,7 +9,8 @@ run Python bytecode stored in a config, as tf-keras's does.
 import threading
 
 from .._registry import (CustomObjectScope, get_custom_objects, get_registered_name,
-                         get_registered_object, register_object)
+                         get_registered_object, numpy_from_config, plain_config,
+                         register_object)
 
 __all__ = ["serialize", "deserialize", "register_serializable",
            "register_keras_serializable", "SafeModeScope", "in_safe_mode",
@@ -81,6 +82,9 @@ def register_keras_serializable(package="Custom", name=None):
     registered there load here too.
     """
     def wrap(obj):
+        if isinstance(obj, type) and not hasattr(obj, "get_config"):
+            raise ValueError("Cannot register a class that does not have a get_config() "
+                             "method.")
         register_object(obj, f"{package}>{name or obj.__name__}")
         return obj
     return wrap
@@ -117,7 +121,7 @@ def serialize(obj):
         raise TypeError(f"Cannot serialize {obj!r}: it has no `get_config` method.")
     module, registered_name = _public_module_and_name(type(obj))
     out = {"module": module, "class_name": type(obj).__name__,
-           "config": obj.get_config(), "registered_name": registered_name}
+           "config": plain_config(obj.get_config()), "registered_name": registered_name}
     build_config = obj.get_build_config() if hasattr(obj, "get_build_config") else None
     if build_config is not None:
         out["build_config"] = build_config
@@ -160,7 +164,7 @@ def deserialize(config, custom_objects=None, safe_mode=True):
         raise ValueError(f"Unknown layer: '{name}'. Please ensure you are using a "
                          "`numbarnn.layers` class, or pass your class in "
                          "`custom_objects` or inside `numbarnn.utils.custom_object_scope`.")
-    inner = dict(config.get("config", {}))
+    inner = numpy_from_config(dict(config.get("config", {})))
     from .call_args import accepts
     outer = in_safe_mode()
     with CustomObjectScope(custom_objects), SafeModeScope(
