@@ -145,8 +145,9 @@ def plain_config(value):
     lists and tuples: a config that ``json.dumps`` takes, as tf-keras serialises one."""
     if isinstance(value, dict):
         return {key: plain_config(v) for key, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return type(value)(plain_config(v) for v in value)
+    if isinstance(value, (list, tuple)):  # a namedtuple becomes a tuple, as in tf-keras
+        items = [plain_config(v) for v in value]
+        return items if isinstance(value, list) else tuple(items)
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, np.ndarray):
@@ -156,13 +157,15 @@ def plain_config(value):
 
 
 def numpy_from_config(config):
-    """``config`` (a dict) with each top-level ``__numpy__`` entry an array again."""
-    def value(v):
-        if isinstance(v, dict) and v.get("class_name") == "__numpy__":
-            inner = v.get("config", {})
+    """``config`` with each ``__numpy__`` entry, at any depth, an array again."""
+    if isinstance(config, dict):
+        if config.get("class_name") == "__numpy__":
+            inner = config.get("config", {})
             return np.array(inner.get("value"), dtype=inner.get("dtype"))
-        return v
-    return {key: value(v) for key, v in config.items()}
+        return {key: numpy_from_config(v) for key, v in config.items()}
+    if isinstance(config, (list, tuple)) and not hasattr(config, "_fields"):
+        return type(config)(numpy_from_config(v) for v in config)
+    return config
 
 
 def _examples(module_objects):

@@ -175,6 +175,7 @@ def _run(args):
     _check_options(args)
     x = _open_array(args.input, "INPUT", args.input_key)
     _check_input(x, args.input)
+    _check_mask_value(args, x)
     mask = _open_mask(args, x.shape) if args.mask else None
     _check_output(args)
     _import_modules(args.imports)
@@ -204,9 +205,22 @@ def _check_options(args):
     if args.mask_value is not None and not (
             np.isfinite(args.mask_value)
             and abs(args.mask_value) <= float(np.finfo(np.float32).max)):
-        # NaN equals nothing (it would mask no step), and the inputs are float32
+        # NaN equals nothing (it would mask no step); integer and bool INPUT is read
+        # as float32 (float INPUT in its dtype: _check_mask_value)
         raise RunError("--mask-value", "a number that is finite in float32",
                        str(args.mask_value))
+
+
+def _check_mask_value(args, x):
+    """--mask-value is compared in a float INPUT's own dtype: it must be finite there
+    (70000 is inf in float16, and would mask nothing or every inf step)."""
+    if args.mask_value is None or x.dtype.kind != "f":
+        return
+    with np.errstate(over="ignore"):
+        value = x.dtype.type(args.mask_value)
+    if not np.isfinite(value):
+        raise RunError("--mask-value", f"a number that is finite in the INPUT's dtype "
+                       f"({x.dtype})", str(args.mask_value))
 
 
 def _extension(path):
@@ -383,6 +397,9 @@ def _check_stateful_batch(model, n_samples, batch_size):
     for layer in _layers_in_order(model):
         if not getattr(layer, "stateful", False):
             continue
+        if n_samples == 0:
+            raise RunError("INPUT", f"at least one sample for stateful layer "
+                           f"{layer.name!r} (its batch size is fixed)", "0 samples")
         spec = layer.input_spec[0] if getattr(layer, "input_spec", None) else None
         batch = spec.shape[1 if layer.time_major else 0] if spec and spec.shape else None
         if batch is None:
@@ -576,17 +593,17 @@ class _NpzWriter(_NpyWriter):
     def commit(self):
         done = self._finish()
         npy, self.tmp = self.tmp, _temp_path(self.path, ".npz")
-        try:
+        try:  # (discard() removes the archive; the .npy goes whatever happens)
             with zipfile.ZipFile(self.tmp, "w", zipfile.ZIP_STORED,
                                  allowZip64=True) as archive:
                 archive.write(npy, arcname="output.npy")
             with open(self.tmp, "rb+") as f:
                 os.fsync(f.fileno())
         except OSError as err:
-            _remove(npy)
             raise RunError("-o/--output", "room on its file system for the output",
                            f"{self.path!r} ({err.strerror or err})") from err
-        _remove(npy)
+        finally:
+            _remove(npy)
         os.replace(self.tmp, self.path)
         self.tmp = None
         return done

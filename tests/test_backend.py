@@ -461,13 +461,11 @@ def test_random_functions():
         K.random_normal((2,), dtype="int32")
 
 
-def test_a_seed_draws_a_sequence_as_a_seeded_tf_op(monkeypatch):
+def test_a_seed_draws_a_sequence_as_a_seeded_tf_op():
     """tf.random ops with an op seed give new values at each eager call (A1, A2, ...),
     the same sequence in every process."""
-    from numbarnn.backend import creation
-
     def draws():
-        monkeypatch.setattr(creation, "_SEED_CALLS", {})  # as a new process starts
+        K.clear_session()  # as in a new process: each (op, seed) sequence from its start
         return [K.random_uniform((5,), seed=4), K.random_uniform((5,), seed=4),
                 K.random_normal((5,), seed=4), K.dropout(np.ones((5, 5)), 0.5, seed=4),
                 K.truncated_normal((5,), seed=-3), K.random_uniform((5,), seed=-3)]
@@ -476,6 +474,12 @@ def test_a_seed_draws_a_sequence_as_a_seeded_tf_op(monkeypatch):
     assert not np.array_equal(first[0], first[1])
     for a, b in zip(first, draws()):
         np.testing.assert_array_equal(a, b)
+    # each op has its own sequence: a normal draw does not depend on uniform ones
+    K.clear_session()
+    normal = K.random_normal((5,), seed=9)
+    K.clear_session()
+    K.random_uniform((5,), seed=9)
+    np.testing.assert_array_equal(K.random_normal((5,), seed=9), normal)
 
 
 def test_truncated_normal_and_bernoulli():

@@ -559,3 +559,31 @@ def test_sigterm_removes_the_partial_output(files, monkeypatch, capsys):
     assert "terminated by signal" in capsys.readouterr().err
     assert leftovers(files["dir"]) == [] and not os.path.exists(files["out"])
     assert signal.getsignal(signal.SIGTERM) == before
+
+
+def test_an_interrupted_npz_archive_leaves_no_temporary_file(files, monkeypatch):
+    import zipfile
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(zipfile.ZipFile, "write", interrupted)
+    assert run(files["model_path"], files["x_path"], "-o",
+               files["dir"] / "out.npz") == 130
+    assert leftovers(files["dir"]) == [] and not (files["dir"] / "out.npz").exists()
+
+
+def test_a_mask_value_is_checked_in_the_inputs_dtype(files, capsys):
+    path = files["dir"] / "x16.npy"
+    np.save(path, files["x"].astype(np.float16))
+    assert run(files["model_path"], path, "-o", files["out"], "--mask-value", 70000) == 2
+    one_error_line(capsys, "--mask-value", "finite in the INPUT's dtype (float16)")
+
+
+def test_an_empty_input_for_a_stateful_model_is_refused_up_front(files, tmp_path, capsys):
+    model = nr.SimpleRNN(UNITS, stateful=True)
+    model(files["x"][:2])
+    nr.save_model(model, tmp_path / "stateful.npz")
+    np.save(tmp_path / "empty.npy", np.zeros((0, TIME, FEATURES), np.float32))
+    assert run(tmp_path / "stateful.npz", tmp_path / "empty.npy", "-o", files["out"],
+               "--batch-size", 2) == 2
+    one_error_line(capsys, "INPUT", "at least one sample for stateful layer")

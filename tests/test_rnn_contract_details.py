@@ -351,3 +351,46 @@ def test_plain_functions_in_configs_and_registering_classes():
     assert nr.utils.get_registered_name(ScaledL1) == "audit>ScaledL1"
     with pytest.raises(ValueError, match="does not have a get_config"):
         nr.utils.register_keras_serializable()(type("NoConfig", (), {}))
+
+
+@pytest.mark.skipif(not cuda_ready()[0], reason="needs the CUDA engine (GPU or simulator)")
+def test_device_outputs_pass_masks_on_layer_by_layer(rng):
+    from numba import cuda
+    x = rng.standard_normal((2, 5, 3)).astype("float32")
+    x[0, 2:] = 0.0
+    masking, dense, rnn = nr.Masking(0.0), nr.Dense(3), nr.SimpleRNN(4)
+    expected = rnn(dense(masking(x)))
+    hidden = dense(masking(cuda.to_device(x)))
+    assert hidden._keras_mask.tolist()[0] == [True, True, False, False, False]
+    np.testing.assert_allclose(rnn(hidden).copy_to_host(), expected, rtol=1e-5, atol=1e-6)
+
+
+class _Pair(tuple):
+    """A namedtuple-like value in a config."""
+    _fields = ("a", "b")
+
+    def __new__(cls, a, b):
+        return super().__new__(cls, (a, b))
+
+
+@nr.utils.register_keras_serializable(package="audit")
+class ArrayInit(nr.initializers.Initializer):
+    def __init__(self, values, pair=None):
+        self.values, self.pair = values, pair
+
+    def __call__(self, shape, dtype=None, **kwargs):
+        return np.broadcast_to(np.asarray(self.values[0], dtype or "float32"), shape).copy()
+
+    def get_config(self):
+        return {"values": self.values, "pair": self.pair}
+
+
+def test_nested_numpy_values_and_namedtuples_in_configs():
+    import json
+    init = ArrayInit([np.arange(3.0), 2.0], pair=_Pair(np.float32(1), 2))
+    written = nr.initializers.serialize(init)
+    json.dumps(written)
+    assert written["config"]["pair"] == (1.0, 2)             # a tuple, as tf-keras
+    again = nr.initializers.deserialize(written)
+    np.testing.assert_array_equal(again.values[0], np.arange(3.0))
+    assert again((3,)).tolist() == [0.0, 1.0, 2.0]

@@ -79,10 +79,14 @@ def cast_to_floatx(x):
 
 
 def clear_session():
-    """Restart default layer naming (``dense``, ``dense_1``, ... from zero), as
-    tf-keras's ``clear_session`` does; numbarnn holds no graph or session to free."""
+    """Restart default layer naming (``dense``, ``dense_1``, ... from zero) and the
+    sequences of the seeded random functions, as tf-keras's ``clear_session`` does
+    (it clears TensorFlow's kernel cache); numbarnn holds no graph or session to
+    free."""
     from ..engine.base_layer import reset_uids
+    from .creation import reset_seed_sequences
     reset_uids()
+    reset_seed_sequences()
 
 
 def learning_phase():

@@ -152,7 +152,7 @@ def dropout(x, level, noise_shape=None, seed=None):
         noise_shape = tuple(noise_shape)
         if len(noise_shape) == x.ndim:
             noise_shape = tuple(d if n is None else n for n, d in zip(noise_shape, x.shape))
-    keep = _uniform01(_seeded(seed), noise_shape, x.dtype) >= rate
+    keep = _uniform01(_seeded(seed, "dropout"), noise_shape, x.dtype) >= rate
     return np.where(keep, kept, x.dtype.type(0))
 
 

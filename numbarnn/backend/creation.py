@@ -161,23 +161,33 @@ def arange(start, stop=None, step=1, dtype="int32"):
     return result
 
 
-# Calls so far per op seed: as a seeded TensorFlow op in eager mode (its kernel keeps a
-# counter), the calls with one seed draw a sequence (A1, A2, ...), the same sequence in
-# every process, and not the same values each time.
+# Calls so far per (op, seed): as a seeded TensorFlow op in eager mode (its kernel
+# keeps a counter), the calls of one op with one seed draw a sequence (A1, A2, ...), the
+# same sequence in every process, and not the same values each time; clear_session
+# starts them again (tf-keras's clears the kernel cache).
 _SEED_CALLS = {}
 _SEED_LOCK = threading.Lock()
 
 
-def _seeded(seed):
-    """The generator of one random call with ``seed`` (None: one drawn from numpy's
-    global generator, as tf-keras draws it)."""
+def _seeded(seed, op):
+    """The generator of one call of random ``op`` with ``seed`` (None: one drawn from
+    numpy's global generator, as tf-keras draws it)."""
     if seed is None:
         return np.random.default_rng(np.random.randint(10e6))
     seed = operator.index(seed) % 2 ** 64
     with _SEED_LOCK:
-        calls = _SEED_CALLS.get(seed, 0)
-        _SEED_CALLS[seed] = calls + 1
-    return np.random.default_rng([seed, calls])
+        calls = _SEED_CALLS.get((op, seed), 0)
+        _SEED_CALLS[(op, seed)] = calls + 1
+    return np.random.default_rng([seed, calls, _OPS.index(op)])
+
+
+_OPS = ("random_uniform", "random_normal", "truncated_normal", "dropout")
+
+
+def reset_seed_sequences():
+    """Start every op seed's sequence again (what :func:`clear_session` does)."""
+    with _SEED_LOCK:
+        _SEED_CALLS.clear()
 
 
 _RANDOM_DTYPES = ("float16", "float32", "float64", "int32", "int64")
@@ -221,7 +231,7 @@ def random_uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None):
         raise ValueError(f"Argument `dtype` got invalid value {dtype.name}. Accepted "
                          f"dtypes are {_RANDOM_DTYPES}.")
     low, high = _convert(minval, dtype), _convert(maxval, dtype)
-    rng = _seeded(seed)
+    rng = _seeded(seed, "random_uniform")
     if dtype.kind == "i":
         if np.ndim(low) or np.ndim(high):
             raise ValueError("Integer `minval` and `maxval` must be scalars.")
@@ -256,7 +266,7 @@ def random_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
     """
     dtype = _float_dtype(dtype, "random_normal")
     mean, stddev = _convert(mean, dtype), _convert(stddev, dtype)
-    rng = _seeded(seed)
+    rng = _seeded(seed, "random_normal")
     draw = np.float32 if dtype == np.float16 else dtype
     return rng.standard_normal(size=shape, dtype=draw).astype(dtype) * stddev + mean
 
@@ -277,7 +287,8 @@ def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
     from ..initializers import draw_truncated_normal
     dtype = _float_dtype(dtype, "truncated_normal")
     mean, stddev = _convert(mean, dtype), _convert(stddev, dtype)
-    return draw_truncated_normal(_seeded(seed), mean, stddev, shape).astype(dtype)
+    return draw_truncated_normal(_seeded(seed, "truncated_normal"), mean, stddev,
+                                 shape).astype(dtype)
 
 
 def random_bernoulli(shape, p=0.0, dtype=None, seed=None):

@@ -186,6 +186,12 @@ class Sequential(Layer):
                 raise ValueError("You must provide an `input_shape` argument.")
         shape = _as_shape(input_shape)
         self._build_input_shape = shape
+        # the layers see the first layer's declared shape (its batch free), as the
+        # model tf-keras builds from it
+        declared = getattr(self._stack[0], "_batch_input_shape", None) if self._stack \
+            else None
+        if declared is not None and len(declared) == len(shape):
+            shape = tuple(declared)
         if self._pass_shapes(shape, build=True):
             self.built = True
 
@@ -280,6 +286,10 @@ class Sequential(Layer):
             if isinstance(out, (list, tuple)):
                 raise ValueError(_SINGLE_OUTPUT + f" Layer {layer.name} returned "
                                  f"{len(out)} outputs.")
+            if "_node_shapes" not in layer.__dict__:
+                # a layer after one that could not say its output shape: the shapes
+                # of this call, for layer.input_shape / output_shape
+                layer._node_shapes = (tuple(x.shape), tuple(out.shape))
             # tf-keras: a layer that supports masking passes on its compute_mask (a
             # Masking layer makes one); any other layer drops the mask.
             if not getattr(layer, "supports_masking", False):
