@@ -219,6 +219,9 @@ def _tf_keras_unrolled(x, mask, W, R, b, go_backwards, zero_output_for_mask):
 @pytest.mark.parametrize("go_backwards", [False, True])
 def test_unrolled_zero_output_follows_tf_keras_unrolled_loop(engine, rng, go_backwards,
                                                              time_major):
+    if engine.startswith("cuda") and (time_major or not go_backwards):
+        pytest.skip("simulator time: the unrolled loop's zeroing runs after any engine; "
+                    "the CUDA kernels run the backwards batch-major case")
     x = rng.standard_normal((3, 6, 2))
     mask = rng.random((3, 6)) > 0.4
     mask[0, -1] = mask[1, 0] = False
