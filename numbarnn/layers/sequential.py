@@ -188,8 +188,8 @@ class Sequential(Layer):
         self._build_input_shape = shape
         # the layers see the first layer's declared shape (its batch free), as the
         # model tf-keras builds from it
-        declared = getattr(self._stack[0], "_batch_input_shape", None) if self._stack \
-            else None
+        first = self._stack[0] if self._stack else None
+        declared = getattr(first, "_batch_input_shape", None)
         if declared is not None and len(declared) == len(shape):
             shape = tuple(declared)
         if self._pass_shapes(shape, build=True):
@@ -286,7 +286,8 @@ class Sequential(Layer):
             if isinstance(out, (list, tuple)):
                 raise ValueError(_SINGLE_OUTPUT + f" Layer {layer.name} returned "
                                  f"{len(out)} outputs.")
-            if "_node_shapes" not in layer.__dict__:
+            if ("_node_shapes" not in layer.__dict__ and hasattr(x, "shape")
+                    and hasattr(out, "shape")):
                 # a layer after one that could not say its output shape: the shapes
                 # of this call, for layer.input_shape / output_shape
                 layer._node_shapes = (tuple(x.shape), tuple(out.shape))
