@@ -264,31 +264,26 @@ def random_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
     TypeError
         For an integer ``dtype``.
     """
-    dtype = _float_dtype(dtype, "random_normal")
-    mean, stddev = _convert(mean, dtype), _convert(stddev, dtype)
-    rng = _seeded(seed, "random_normal")
-    draw = np.float32 if dtype == np.float16 else dtype
-    return rng.standard_normal(size=shape, dtype=draw).astype(dtype) * stddev + mean
+    return _normal(shape, mean, stddev, dtype, seed, "random_normal")
 
 
 def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
-    """Normal random values, each beyond two standard deviations from ``mean`` drawn
-    again (``tf.random.truncated_normal``); the arguments are :func:`random_normal`'s.
+    """:func:`random_normal` with each value beyond two standard deviations from
+    ``mean`` drawn again (``tf.random.truncated_normal``): the same arguments, result
+    and errors."""
+    return _normal(shape, mean, stddev, dtype, seed, "truncated_normal")
 
-    Returns
-    -------
-    numpy.ndarray
 
-    Raises
-    ------
-    TypeError
-        For an integer ``dtype``.
-    """
-    from ..initializers import draw_truncated_normal
-    dtype = _float_dtype(dtype, "truncated_normal")
+def _normal(shape, mean, stddev, dtype, seed, op):
+    """The draw of :func:`random_normal` (``op``) or :func:`truncated_normal`."""
+    dtype = _float_dtype(dtype, op)
     mean, stddev = _convert(mean, dtype), _convert(stddev, dtype)
-    return draw_truncated_normal(_seeded(seed, "truncated_normal"), mean, stddev,
-                                 shape).astype(dtype)
+    rng = _seeded(seed, op)
+    if op == "truncated_normal":
+        from ..initializers import draw_truncated_normal
+        return draw_truncated_normal(rng, mean, stddev, shape).astype(dtype)
+    draw = np.float32 if dtype == np.float16 else dtype
+    return rng.standard_normal(size=shape, dtype=draw).astype(dtype) * stddev + mean
 
 
 def random_bernoulli(shape, p=0.0, dtype=None, seed=None):

@@ -692,7 +692,7 @@ class Layer:
         flat = list(outputs) if several else [outputs]
         if all(m is None for m in masks) or all(mask_of(o) is not None for o in flat):
             return outputs
-        flat = [_with_mask(o, m) for o, m in zip(flat, masks)] + flat[len(masks):]
+        flat = [with_mask(o, m) for o, m in zip(flat, masks)] + flat[len(masks):]
         return type(outputs)(flat) if several else flat[0]
 
     @property
@@ -967,21 +967,6 @@ def _map_nested2(fn, a, b):
         return type(a)(_map_nested2(fn, x, y) for x, y in zip(a, b)) if not hasattr(
             a, "_fields") else type(a)(*(_map_nested2(fn, x, y) for x, y in zip(a, b)))
     return fn(a, b)
-
-
-def _with_mask(output, mask):
-    """``output`` carrying ``mask``: a numpy output as an ArrayWithMask view, a device
-    array (a numba one: the layers hand back numba arrays) in its ``_keras_mask``."""
-    if mask is None:
-        return output
-    if isinstance(output, np.ndarray):
-        return with_mask(output, mask)
-    if is_device_array(output):
-        try:
-            output._keras_mask = mask
-        except AttributeError:  # an object that takes no attributes
-            pass
-    return output
 
 
 def _first_leaf(inputs):

@@ -7,6 +7,8 @@ returned as an :class:`ArrayWithMask` view of it instead.
 """
 import numpy as np
 
+from ..kernels.cuda_support import is_device_array
+
 __all__ = ["ArrayWithMask", "with_mask", "mask_of"]
 
 
@@ -47,10 +49,21 @@ class ArrayWithMask(np.ndarray):
 
 
 def with_mask(array, mask):
-    """``array`` (a numpy array) as an :class:`ArrayWithMask` view carrying ``mask``."""
-    out = np.asarray(array).view(ArrayWithMask)
-    out._keras_mask = mask
-    return out
+    """``array`` carrying ``mask``: a numpy array as an :class:`ArrayWithMask` view, a
+    device array (the layers hand back numba ones) in its ``_keras_mask`` attribute, as
+    a tf tensor carries it. Anything else, or a None mask, comes back as it is."""
+    if mask is None:
+        return array
+    if isinstance(array, np.ndarray):
+        out = array.view(ArrayWithMask)
+        out._keras_mask = mask
+        return out
+    if is_device_array(array):
+        try:
+            array._keras_mask = mask
+        except AttributeError:  # an array object that takes no attributes
+            pass
+    return array
 
 
 def mask_of(value):

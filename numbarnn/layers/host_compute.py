@@ -10,7 +10,7 @@ import functools
 
 import numpy as np
 
-from ..engine.keras_mask import mask_of
+from ..engine.keras_mask import mask_of, with_mask
 from ..kernels.cuda_support import is_device_array
 
 __all__ = ["device_in_device_out"]
@@ -26,9 +26,5 @@ def device_in_device_out(call):
             return call(self, inputs, *args, **kwargs)
         from ..kernels.cuda import as_device_array, to_device, to_host
         out = call(self, to_host(as_device_array(inputs)), *args, **kwargs)
-        mask = mask_of(out)
-        out = to_device(np.asarray(out).view(np.ndarray))
-        if mask is not None:
-            out._keras_mask = mask
-        return out
+        return with_mask(to_device(np.asarray(out).view(np.ndarray)), mask_of(out))
     return wrapper

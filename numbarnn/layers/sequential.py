@@ -301,7 +301,7 @@ class Sequential(Layer):
                 mask = layer.compute_mask(x, mask)
             x = out
         self._masks.pending = mask
-        return x if mask is None or not isinstance(x, np.ndarray) else with_mask(x, mask)
+        return with_mask(x, mask)
 
     def compute_mask(self, inputs, mask=None):
         """The mask of the model's output for ``inputs``: its last layer's (None when a
