@@ -99,6 +99,23 @@ def test_a_compiled_step_returning_wrong_shapes_is_an_error(rng, step, match):
 
 
 @njit
+def shrinking_step(x_t, h, params):
+    new_h = 0.5 * h + np.tanh(x_t @ params[0])
+    # a full-length output at the first step only (x_t[0] is 0 there, 1 later)
+    return (new_h if x_t[0] < 0.5 else new_h[:1]), new_h
+
+
+def test_a_compiled_step_whose_output_length_changes_later_is_an_error():
+    cell = LeakyCell(3)
+    cell.compiled_step = shrinking_step
+    x = np.ones((2, 4, 2), "float32")
+    x[:, 0] = 0.0
+    with nr.device("cpu"), pytest.raises(ValueError, match="another length than at the "
+                                                             "first step"):
+        nr.RNN(cell)(x)
+
+
+@njit
 def scribbling_step(x_t, h, params):
     x_t[:] = 99.0
     new_h = 0.5 * h + np.tanh(x_t @ params[0])

@@ -13,6 +13,19 @@ _JIT = {k: v for k, v in CPU_JIT.items() if k != "cache"}
 
 
 @njit(**_JIT)
+def _store(dst, src):
+    """``dst[:] = src``, refusing another length with a fixed message. numba's slice
+    assignment would broadcast a length-1 result, and formats its shape error with
+    string code that costs seconds of compile in every process (this loop is not
+    cached: it is specialised per step function)."""
+    if src.shape[0] != dst.shape[0]:
+        raise ValueError("The cell's `compiled_step` returned an array of another length "
+                         "than at the first step.")
+    for j in range(dst.shape[0]):
+        dst[j] = src[j]
+
+
+@njit(**_JIT)
 def user_step_forward(step, params, x, mask, state, go_backwards, zero_output_for_mask,
                       out_seq, out_last):
     """Run ``out, new_state = step(x_t, state_row, params)`` over rows and steps.
@@ -33,11 +46,11 @@ def user_step_forward(step, params, x, mask, state, go_backwards, zero_output_fo
                     carry[:] = 0.0
             else:
                 out, new_state = step(x[t, b], state[b], params)
-                state[b] = new_state
-                carry[:] = out
+                _store(state[b], new_state)
+                _store(carry, out)
             if want_seq:
-                out_seq[k, b] = carry
-        out_last[b] = carry
+                _store(out_seq[k, b], carry)
+        _store(out_last[b], carry)
 
 
 def run_user_step(step, params, x, mask, state, go_backwards, zero_output_for_mask,

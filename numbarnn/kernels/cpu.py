@@ -24,6 +24,22 @@ from .scalar_math import CPU_JIT, SOFTMAX, activate_row
 
 
 @njit(**CPU_JIT)
+def _copy_vector(dst, src):
+    """``dst[:] = src`` for arrays of one length, as a loop: numba's array-to-array slice
+    assignment builds a formatted shape-mismatch message, whose string code is about a
+    third of a cold compile of this module."""
+    for j in range(dst.shape[0]):
+        dst[j] = src[j]
+
+
+@njit(**CPU_JIT)
+def _copy_matrix(dst, src):
+    """``dst[:, :] = src`` for arrays of one shape (see :func:`_copy_vector`)."""
+    for i in range(dst.shape[0]):
+        _copy_vector(dst[i], src[i])
+
+
+@njit(**CPU_JIT)
 def _layer_chunk(inp, proj, h, rec, rec_panels, rec_packed, act, residual, use_rdp, rdp,
                  mask, has_mask, is_last, zero_output_for_mask, carry, out, out_row0,
                  hbuf):
@@ -77,12 +93,12 @@ def _layer_chunk(inp, proj, h, rec, rec_panels, rec_packed, act, residual, use_r
             elif zero_output_for_mask:
                 ob[:] = 0.0
             else:
-                ob[:] = carry[b]
+                _copy_vector(ob, carry[b])
             if is_last and has_mask:
-                carry[b] = ob
+                _copy_vector(carry[b], ob)
         if is_last and not has_mask and k == steps - 1:
             for b in range(batch):
-                carry[b] = out[k, out_row0 + b]
+                _copy_vector(carry[b], out[k, out_row0 + b])
 
 
 @njit(**CPU_JIT)
@@ -102,8 +118,8 @@ def _split_levels(side_by_side, row0, row1, dims):
     u_off = 0
     for l in range(dims.shape[0]):
         units = dims[l, 1]
-        _level_block(store, rows, u_off, units)[:] = side_by_side[row0:row1,
-                                                                  u_off:u_off + units]
+        _copy_matrix(_level_block(store, rows, u_off, units),
+                     side_by_side[row0:row1, u_off:u_off + units])
         u_off += units
     return store
 
@@ -208,7 +224,7 @@ def simple_rnn_stack_forward(x, batch_major, mask, states, kernels, recurrents, 
                 for i in range(in_width):
                     dst[i] = src[i]
             if has_mask:
-                step_mask[k] = mask[t, row0:row1]
+                _copy_vector(step_mask[k], mask[t, row0:row1])
         inp = seq_in[:n]
         k_off = 0
         r_off = 0
@@ -258,6 +274,7 @@ def simple_rnn_stack_forward(x, batch_major, mask, states, kernels, recurrents, 
     u_off = 0
     for l in range(n_layers):
         units = dims[l, 1]
-        states[row0:row1, u_off:u_off + units] = _level_block(h_store, batch, u_off, units)
+        _copy_matrix(states[row0:row1, u_off:u_off + units],
+                     _level_block(h_store, batch, u_off, units))
         u_off += units
-    out_last[row0:row1] = carry
+    _copy_matrix(out_last[row0:row1], carry)
