@@ -31,8 +31,13 @@ def relu(x, alpha=0.0, max_value=None, threshold=0.0):
     """``max(x, 0)``, with a leaky slope ``alpha`` below ``threshold`` and a cap.
 
     Computed as tf-keras's ``backend.relu``, non-finite values included: NaN stays NaN,
-    ``-inf`` gives 0 (and NaN with a non-zero ``threshold``, as in tf-keras).
+    ``-inf`` gives 0 (and NaN with a non-zero ``threshold``, as in tf-keras). Integer
+    input stays integer where tf-keras's does (no ``alpha``, no ``threshold``:
+    ``tf.nn.relu`` and ``tf.clip_by_value`` keep the dtype).
     """
+    x = np.asarray(x)
+    if x.dtype.kind in "iu" and not alpha and not threshold:
+        return _integer_relu(x, max_value)
     x = _f(x)
     if alpha and max_value is None and not threshold:
         return np.where(x > 0, x, alpha * x).astype(x.dtype)  # tf.nn.leaky_relu
@@ -47,6 +52,19 @@ def relu(x, alpha=0.0, max_value=None, threshold=0.0):
         negative = threshold - x
         out = out - alpha * np.where(negative < 0, 0, negative)
     return out.astype(x.dtype)
+
+
+def _integer_relu(x, max_value):
+    out = np.maximum(x, x.dtype.type(0))
+    if max_value is None:
+        return out
+    cap = np.asarray(max_value)
+    if cap.ndim or not np.isfinite(cap) or cap != np.trunc(cap):
+        # tf-keras makes a tensor of the input's dtype from the cap
+        raise TypeError(f"relu: `max_value` must be a whole number for an integer input "
+                        f"of dtype {x.dtype}. Received: max_value={max_value!r}")
+    cap = int(cap)
+    return np.where(out > cap, x.dtype.type(max(cap, 0)), out).astype(x.dtype)
 
 
 @ieee_float

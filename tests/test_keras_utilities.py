@@ -120,6 +120,23 @@ def test_relu_matches_tf_keras_on_non_finite_values(kwargs, expected):
     np.testing.assert_array_equal(np.signbit(got[3]), np.signbit(np.float32(expected[3])))
 
 
+@pytest.mark.parametrize("dtype", ["int32", "int64", "uint8"])
+def test_relu_keeps_an_integer_dtype_as_tf_nn_relu(dtype):
+    x = np.array([0, 3, 9, 100], dtype) if dtype == "uint8" else \
+        np.array([-3, 0, 2, 9], dtype)
+    got = activations.relu(x)
+    assert got.dtype == np.dtype(dtype)
+    np.testing.assert_array_equal(got, np.maximum(x, 0))
+    capped = activations.relu(x, max_value=6)
+    assert capped.dtype == np.dtype(dtype)
+    np.testing.assert_array_equal(capped, np.clip(x, 0, 6))
+    np.testing.assert_array_equal(activations.relu(x, max_value=-2), np.zeros(4, dtype))
+    with pytest.raises(TypeError, match="max_value.*whole number.*6.5"):
+        activations.relu(x, max_value=6.5)
+    # a leaky slope or a threshold needs float arithmetic: float32, as before
+    assert activations.relu(x, alpha=0.1).dtype == np.float32
+
+
 def test_activation_lookup_and_serialize():
     assert activations.get(None) is activations.linear
     assert activations.serialize(None) == "linear"
