@@ -189,3 +189,55 @@ def test_updates_metrics_and_submodules():
     rnn, dense = model.layers
     assert model.submodules == (rnn, rnn.cell, dense)
     assert dense.submodules == ()
+
+
+class ScalarMaskLayer(nr.Layer):
+    """tf-keras core_test test_compute_mask_with_positional_mask_arg's layer."""
+
+    def call(self, inputs, mask=None):
+        return inputs
+
+    def compute_mask(self, inputs, mask=None):
+        return np.ones(()) if mask is not None else np.zeros(())
+
+
+def test_a_layer_with_its_own_compute_mask_supports_masking():
+    # tf-keras: supports_masking = not is_default(self.compute_mask)
+    assert ScalarMaskLayer().supports_masking
+    assert not nr.Layer().supports_masking
+    assert not nr.SimpleRNNCell(2).supports_masking
+    x = np.ones((1, 1))
+    assert float(ScalarMaskLayer()(x)._keras_mask) == 0.0
+
+
+@pytest.mark.parametrize("how", ["positional", "keyword"])
+def test_a_mask_passed_by_position_is_the_mask(how):
+    layer = ScalarMaskLayer()
+    x, mask = np.ones((1, 1)), np.ones((1, 1))
+    y = layer(x, mask) if how == "positional" else layer(x, mask=mask)
+    assert float(y._keras_mask) == 1.0
+
+
+def test_a_positional_mask_replaces_the_one_the_input_carries():
+    seen = []
+
+    class Recorder(nr.Layer):
+        def __init__(self):
+            super().__init__()
+            self.supports_masking = True
+
+        def call(self, inputs, mask=None):
+            seen.append(None if mask is None else np.asarray(mask).copy())
+            return inputs
+
+    x = np.ones((2, 3, 1), "float32")
+    x[1, 2] = 0.0
+    masked = nr.Masking(0.0)(x)
+    Recorder()(masked)
+    np.testing.assert_array_equal(seen[-1], [[True, True, True], [True, True, False]])
+    given = np.zeros((2, 3), bool)
+    out = Recorder()(masked, given)
+    np.testing.assert_array_equal(seen[-1], given)
+    # an output that already carries a mask keeps it (tf-keras's _set_mask_metadata:
+    # "mask already computed"); here the output is the masked input itself
+    np.testing.assert_array_equal(out._keras_mask, masked._keras_mask)

@@ -324,3 +324,31 @@ def test_backend_rnn_nested(rng):
     np.testing.assert_allclose(states[0], want[:, -1], rtol=1e-5, atol=1e-5)
     with pytest.raises(ValueError, match="rank >= 3"):
         nr.backend.rnn(step, (x1, x2[:, :, 0, 0]), [np.zeros((B, 1))])
+
+
+def test_a_stack_of_nested_cells_builds_each_on_the_outputs_before_it(rng):
+    """tf-keras ``test_stacked_rnn_with_nested_cell``: the second cell is built with the
+    first's nested output shapes, with the batch of the input (it got ``((B, O1), 2)``)."""
+    first, second = NestedCell(O1, O2, O3), NestedCell(5, 2, 3)
+    layer = nr.RNN([first, second], return_sequences=True, return_state=True)
+    x1, x2 = make_inputs(rng)
+    seq_1, seq_2, *states = layer((x1, x2))
+    assert first.build_shape == ((B, I1), (B, I2, I3))
+    assert second.build_shape == ((B, O1), (B, O2, O3))
+    assert seq_1.shape == (B, T, 5) and seq_2.shape == (B, T, 2, 3)
+    w1, w2 = ([w.numpy().astype(np.float64) for w in cell.weights]
+              for cell in (first, second))
+    a = (np.zeros((B, O1)), np.zeros((B, O2, O3)))
+    b = (np.zeros((B, 5)), np.zeros((B, 2, 3)))
+    want_1, want_2 = [], []
+    for t in range(T):
+        a = nested_step(x1[:, t].astype(np.float64), x2[:, t].astype(np.float64), *a, *w1)
+        b = nested_step(*a, *b, *w2)
+        want_1.append(b[0])
+        want_2.append(b[1])
+    np.testing.assert_allclose(seq_1, np.stack(want_1, 1), **TOL)
+    np.testing.assert_allclose(seq_2, np.stack(want_2, 1), **TOL)
+    flat_states = nr.layers.rnn_utils.flatten(states)
+    for got, want in zip(flat_states, [*a, *b]):
+        np.testing.assert_allclose(got, want, **TOL)
+    assert len(flat_states) == 4

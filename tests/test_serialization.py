@@ -114,6 +114,32 @@ def test_safe_mode_refuses_stored_bytecode(tmp_path, rng):
     assert wrapper._residual_fn(1.0, 2.0) == 5.0
 
 
+def test_a_local_def_residual_fn_round_trips_as_tf_keras_saves_it(rng, tmp_path):
+    """tf-keras cell_wrappers_test testResidualWrapperSerialization: every Python
+    function (``types.LambdaType``) is saved as bytecode, a nested ``def`` included."""
+    def make(scale):
+        def residual_fn(inputs, outputs):
+            return inputs * scale + outputs
+        return nr.ResidualWrapper(nr.SimpleRNNCell(3), residual_fn=residual_fn)
+
+    wrapper = make(3)
+    config = wrapper.get_config()
+    assert config["residual_fn_type"] == "lambda"
+    assert config["residual_fn_module"] == __name__
+    again = nr.ResidualWrapper.from_config(config)
+    assert again._residual_fn(1, 2) == 5  # the closure's scale came along
+    layer = nr.RNN(wrapper)
+    x = x_of(rng, (2, 4, 3))
+    y = layer(x)
+    nr.save_model(layer, tmp_path / "m.npz")
+    np.testing.assert_array_equal(nr.load_model(tmp_path / "m.npz", safe_mode=False)(x), y)
+    # a callable that is not a Python function is saved by name, as in tf-keras
+    ufunc = nr.ResidualWrapper(nr.SimpleRNNCell(3), residual_fn=np.add).get_config()
+    assert (ufunc["residual_fn"], ufunc["residual_fn_type"]) == ("add", "function")
+    assert nr.ResidualWrapper.from_config(
+        ufunc, custom_objects={"add": np.add})._residual_fn is np.add
+
+
 def double_tanh(x):
     return 2 * np.tanh(x)
 

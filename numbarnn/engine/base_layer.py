@@ -14,8 +14,8 @@ from .. import regularizers as regularizers_mod
 from ..backend.config import floatx
 from .._registry import CustomObjectScope
 from ..kernels.cuda_support import is_device_array, require_cuda
-from .call_args import (accepts, init_parameters, input_masks, plain_arguments,
-                        resolve_training)
+from .call_args import (accepts, arg_position, init_parameters, input_masks,
+                        plain_arguments, resolve_training)
 from .dtype_policy import Policy, as_dtype, as_policy, numpy_compute_dtype
 from .input_spec import InputSpec, assert_input_compatibility, flatten_leaves
 from .keras_mask import mask_of, with_mask
@@ -212,7 +212,8 @@ class Layer:
         self._trainable = _check_trainable(trainable)
         self.built = False
         self.dynamic = dynamic
-        self.supports_masking = False
+        # tf-keras: a layer that defines its own compute_mask supports masking
+        self.supports_masking = type(self).compute_mask is not Layer.compute_mask
         self.input_spec = None
         self._dtype_policy = as_policy(dtype)
         self._autocast = kwargs.get("autocast", True)
@@ -630,8 +631,10 @@ class Layer:
         outer_training = getattr(_scope, "training", None)
         try:
             call_fn = self.call
-            explicit_mask = "mask" in kwargs
-            previous_mask = kwargs.get("mask")
+            position = arg_position(call_fn, "mask")
+            positional_mask = position is not None and position < len(args)
+            explicit_mask = "mask" in kwargs or positional_mask
+            previous_mask = args[position] if positional_mask else kwargs.get("mask")
             if not explicit_mask and (self.supports_masking or accepts(call_fn, "mask")):
                 # tf-keras: the mask an input carries from the layer that made it
                 previous_mask = input_masks(inputs)

@@ -8,8 +8,8 @@ import numpy as np
 
 from .keras_mask import mask_of
 
-__all__ = ["parameters", "init_parameters", "accepts", "cell_call_kwargs", "resolve_training",
-           "check_training", "plain_arguments", "input_masks"]
+__all__ = ["parameters", "init_parameters", "accepts", "arg_position", "cell_call_kwargs",
+           "resolve_training", "check_training", "plain_arguments", "input_masks"]
 
 
 @functools.lru_cache(maxsize=1024)
@@ -45,6 +45,29 @@ def accepts(fn, arg, var_keyword=True):
         return False
     return any(p.name == arg or (var_keyword and p.kind == p.VAR_KEYWORD)
                for p in params)
+
+
+def arg_position(fn, arg):
+    """The position of ``fn``'s parameter ``arg`` among the arguments after the inputs,
+    or None where it cannot be passed by position (keyword-only, or absent): a mask or
+    training mode passed by position counts as passed (tf-keras's ``arg_was_passed``)."""
+    func = getattr(fn, "__func__", None)
+    try:
+        return (_position_in(func, True, arg) if func is not None
+                else _position_in(fn, False, arg))
+    except (TypeError, ValueError):  # no signature, or not hashable
+        return None
+
+
+@functools.lru_cache(maxsize=1024)
+def _position_in(fn, bound, arg):
+    params = _signature(fn, bound)
+    for index, param in enumerate(params):
+        if param.name == arg:
+            if index and param.kind == param.POSITIONAL_OR_KEYWORD:
+                return index - 1
+            return None
+    return None
 
 
 def cell_call_kwargs(call_fn, training, var_keyword=True):
@@ -103,8 +126,7 @@ def _training_in(fn, bound):
     if "training" not in names:
         return any(p.kind == p.VAR_KEYWORD for p in params), None, None  # **kwargs
     param = params[names.index("training")]
-    position = (names.index("training") - 1
-                if param.kind == param.POSITIONAL_OR_KEYWORD else None)
+    position = _position_in(fn, bound, "training")
     return True, position, None if param.default is param.empty else param.default
 
 

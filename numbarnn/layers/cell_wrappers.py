@@ -73,10 +73,12 @@ class ResidualWrapper(AbstractRNNCell):
     cell keeps the masks of its first training call for ever; numbarnn does not copy
     that.
 
-    A ``lambda`` ``residual_fn`` is saved as bytecode, which loads only outside safe
-    mode (``load_model(path, safe_mode=False)``), as in tf-keras; a named function is
-    saved by name and looked up in ``custom_objects`` (tf-keras saves it as bytecode
-    too, and reads both forms).
+    A Python function as ``residual_fn`` (a ``lambda`` or a ``def``, local ones
+    included) is saved as bytecode with its defaults and closure values, as tf-keras
+    saves every ``types.LambdaType``; it loads in ``from_config`` and, outside safe
+    mode, in ``load_model(path, safe_mode=False)``. Other callables (numpy ufuncs,
+    builtins, callable objects) are saved by name and looked up in ``custom_objects``,
+    then in the module they came from.
     """
 
     def __init__(self, cell, residual_fn=None, **kwargs):
@@ -120,13 +122,8 @@ class ResidualWrapper(AbstractRNNCell):
         if hasattr(self.cell, "build") and not getattr(self.cell, "built", True):
             self.cell.build(input_shape)
             self.cell.built = True
-        out = self.output_size
-        if self._residual_fn is None and input_shape[-1] is not None and (
-                isinstance(out, int) and input_shape[-1] != out):
-            raise ValueError(
-                f"ResidualWrapper requires the input feature size to equal the wrapped "
-                f"cell's output size: got input shape {tuple(input_shape)} and "
-                f"output size {out}. Pass a `residual_fn` to combine other shapes.")
+        # Like tf-keras, no check of the input width against the cell's output here:
+        # a mismatch is an error at the first step (or in the fused engine's plan).
         self.built = True
 
     def call(self, inputs, states, training=None, **kwargs):
@@ -164,7 +161,7 @@ class ResidualWrapper(AbstractRNNCell):
                            "config": self.cell.get_config()}}
         fn = self._residual_fn
         if fn is not None:
-            if isinstance(fn, types.LambdaType) and fn.__name__ == "<lambda>":
+            if isinstance(fn, types.LambdaType):  # any Python function, as tf-keras
                 config["residual_fn"] = _func_dump(fn)
                 config["residual_fn_type"] = "lambda"
             elif callable(fn):
@@ -195,7 +192,7 @@ class ResidualWrapper(AbstractRNNCell):
                                      "`custom_objects`.")
             elif fn_type == "lambda":
                 serialization.check_unsafe_allowed("a layer with a Python `lambda` inside it")
-                fn = _func_load(value, globs=globs)
+                fn = _func_load(value, globs={**globs, **(custom_objects or {})})
             else:
                 raise TypeError(f"Unknown function type: {fn_type}")
             config["residual_fn"] = fn

@@ -471,16 +471,24 @@ class RNN(Layer):
             self.reset_states()
 
     def _check_symbolic_input_shape(self, input_shape):
-        """What tf-keras checks when the layer is called on a symbolic input (a model
-        built from an input shape, here :meth:`Sequential.build`): ``unroll`` needs the
-        time dimension.
+        """What tf-keras's call on a symbolic input (a model built from an input shape,
+        here :meth:`Sequential.build`, after building the layer) finds: ``unroll`` needs
+        the time dimension, and the built cells must take the input's width (a
+        ResidualWrapper adds its input to its cell's output).
 
         Raises
         ------
         ValueError
-            If ``unroll`` and the time dimension of ``input_shape`` is ``None``.
+            If ``unroll`` and the time dimension of ``input_shape`` is ``None``, or the
+            width does not fit the cells the fused engines would run.
         """
         shape = flatten_shapes(_unwrap_list_shape(input_shape))[0]
+        fused = getattr(self.cell, "_fused_levels", None)
+        if (fused is not None and getattr(self.cell, "built", False) and len(shape) == 3
+                and shape[-1] is not None):
+            levels = fused(1, np.dtype(self.dtype or "float32"), False)
+            if levels:
+                kernels.plan.check_stack(levels, (1, 1, shape[-1]), self.name)
         if self.unroll and len(shape) > 1 and shape[1 - self._batch_axis()] is None:
             raise ValueError(
                 "Cannot unroll a RNN if the time dimension is undefined. \n- If using a "

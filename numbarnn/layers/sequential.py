@@ -203,12 +203,13 @@ class Sequential(Layer):
         later layers build on the first call, which builds the model."""
         for layer in self._stack:
             if build:
-                # an unrolled RNN needs the time dimension
+                if not layer.built:
+                    layer._build_from_shapes(shape)
+                # what tf-keras's call on a symbolic input finds (after the build, as
+                # there): an unrolled RNN without a time dimension, mismatched widths
                 check = getattr(layer, "_check_symbolic_input_shape", None)
                 if check is not None:
                     check(shape)
-                if not layer.built:
-                    layer._build_from_shapes(shape)
             try:
                 out = layer.compute_output_shape(shape)
             except NotImplementedError:

@@ -5,8 +5,8 @@ from ..engine.base_layer import Layer, name_scope
 from ..engine.call_args import accepts
 from ..engine import serialization
 from .rnn_utils import (TensorShape, cell_step_function, cell_step_kwargs, flatten,
-                        generate_zero_filled_state_for_cell, is_nested, pack_sequence_as,
-                        state_shapes)
+                        flatten_shapes, generate_zero_filled_state_for_cell, is_nested,
+                        map_structure, pack_sequence_as, state_shapes)
 
 __all__ = ["StackedRNNCells"]
 
@@ -135,10 +135,18 @@ class StackedRNNCells(Layer):
                 with name_scope(cell.name):
                     cell.build(input_shape)
                     cell.built = True
+            # the next cell's input: this cell's output, nested as its output_size
+            # (else its first state's size), with the batch of the first input shape
             size = getattr(cell, "output_size", None)
             if size is None:
-                size = flatten(cell.state_size)[0]
-            input_shape = (input_shape[0],) + state_shapes(size)[0]
+                size = cell.state_size[0] if is_nested(cell.state_size) else \
+                    cell.state_size
+            batch = flatten_shapes(input_shape)[0][0]
+            if is_nested(size):
+                input_shape = tuple(map_structure(
+                    lambda d, batch=batch: (batch,) + state_shapes(d)[0], size))
+            else:
+                input_shape = (batch,) + state_shapes(size)[0]
         self.built = True
 
     def _fused_levels(self, batch_size, dtype, training):
