@@ -44,8 +44,43 @@ def _fans(shape):
     return shape[-2] * receptive, shape[-1] * receptive
 
 
+_PARTITION_SHAPE, _PARTITION_OFFSET, _LAYOUT = "partition_shape", "partition_offset", "layout"
+_ALLOWED_CALL_KWARGS = [_PARTITION_SHAPE, _PARTITION_OFFSET, _LAYOUT]
+
+
+def _call_shape(initializer, shape, kwargs, partitions=True):
+    """The shape a call fills, and the partition offset (or None), from its keywords as
+    tf-keras reads them: ``partition_shape`` replaces ``shape`` (the caller fills one
+    partition of a larger variable; fans are those of the partition, as in tf-keras).
+
+    Raises
+    ------
+    TypeError
+        For a keyword tf-keras does not allow.
+    ValueError
+        For partition arguments to an initializer that has none (Orthogonal,
+        Identity), or a DTensor ``layout`` (numbarnn has none).
+    """
+    unknown = [k for k in kwargs if k not in _ALLOWED_CALL_KWARGS]
+    if unknown:
+        raise TypeError(f"Unknown keyword arguments: {unknown}. Allowed keyword "
+                        f"arguments: {_ALLOWED_CALL_KWARGS}.")
+    if not partitions and (_PARTITION_SHAPE in kwargs or _PARTITION_OFFSET in kwargs):
+        raise ValueError(f"{type(initializer).__name__} initializer doesn't support "
+                         "partition-related arguments.")
+    if kwargs.get(_LAYOUT) is not None:
+        raise ValueError("Argument `layout` (a DTensor layout) is not supported: numbarnn "
+                         f"has no DTensor. Received: layout={kwargs[_LAYOUT]!r}")
+    return kwargs.get(_PARTITION_SHAPE, shape), kwargs.get(_PARTITION_OFFSET)
+
+
 class Initializer:
-    """Base class: ``initializer(shape, dtype) -> array``."""
+    """Base class: ``initializer(shape, dtype, **kwargs) -> array``.
+
+    The keywords are tf-keras's: ``partition_shape`` (fill that shape, one partition
+    of the variable) and ``partition_offset`` (where it lies: seeded random
+    initializers give each offset its own values), and ``layout`` (None only).
+    """
 
     def __call__(self, shape, dtype=None, **kwargs):
         raise NotImplementedError
@@ -65,9 +100,19 @@ class _Seeded(Initializer):
         self.seed = seed
         self._seed = seed if seed is not None else int(np.random.SeedSequence().entropy % 2**63)
 
-    def _rng(self):
+    def _rng(self, partition_offset=None):
         """The generator of one call: the same draw every call, as tf-keras's stateless
-        one; an unseeded instance warns from its second call, as tf-keras's does."""
+        one; an unseeded instance warns from its second call, as tf-keras's does. A
+        partition offset gives its own draw (tf-keras's ``nonce = hash(offset)``), and
+        no warning: each partition of a variable calls the initializer."""
+        if partition_offset is None:
+            self._warn_reuse()
+        seed = self._seed % 2**64  # numpy takes no negative seed; tf-keras does
+        if partition_offset:
+            return np.random.default_rng([seed, hash(tuple(partition_offset)) % 2**64])
+        return np.random.default_rng(seed)
+
+    def _warn_reuse(self):
         if getattr(self, "_used", False):
             if self.seed is None:
                 warnings.warn(
@@ -75,10 +120,9 @@ class _Seeded(Initializer):
                     "multiple times, which will return identical values each time (even "
                     "if the initializer is unseeded). Please update your code to provide "
                     "a seed to the initializer, or avoid using the same initializer "
-                    "instance more than once.", stacklevel=3)
+                    "instance more than once.", stacklevel=4)
         else:
             self._used = True
-        return np.random.default_rng(self._seed)
 
     def get_config(self):
         return {"seed": self.seed}
@@ -88,6 +132,7 @@ class Zeros(Initializer):
     """All zeros."""
 
     def __call__(self, shape, dtype=None, **kwargs):
+        shape, _ = _call_shape(self, shape, kwargs)
         return np.zeros(shape, _numeric_dtype(dtype))
 
 
@@ -95,6 +140,7 @@ class Ones(Initializer):
     """All ones."""
 
     def __call__(self, shape, dtype=None, **kwargs):
+        shape, _ = _call_shape(self, shape, kwargs)
         return np.ones(shape, _numeric_dtype(dtype))
 
 
@@ -114,6 +160,7 @@ class Constant(Initializer):
             If ``value`` has neither one element nor as many as ``shape`` (tf-keras's
             eager ``tf.constant`` raises a TypeError there too).
         """
+        shape, _ = _call_shape(self, shape, kwargs)
         value = np.asarray(self.value, as_dtype(dtype or floatx()))
         shape = tuple(shape)
         size = math.prod(shape)
@@ -137,8 +184,9 @@ class RandomNormal(_Seeded):
         self.mean, self.stddev = mean, stddev
 
     def __call__(self, shape, dtype=None, **kwargs):
+        shape, offset = _call_shape(self, shape, kwargs)
         dtype = _float_dtype(dtype)
-        return self._rng().normal(self.mean, self.stddev, shape).astype(dtype)
+        return self._rng(offset).normal(self.mean, self.stddev, shape).astype(dtype)
 
     def get_config(self):
         return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed}
@@ -152,8 +200,9 @@ class RandomUniform(_Seeded):
         self.minval, self.maxval = minval, maxval
 
     def __call__(self, shape, dtype=None, **kwargs):
+        shape, offset = _call_shape(self, shape, kwargs)
         dtype = as_dtype(dtype or floatx())
-        rng = self._rng()
+        rng = self._rng(offset)
         if dtype.kind in "iu":
             return rng.integers(self.minval, self.maxval, shape).astype(dtype)
         dtype = _float_dtype(dtype)
@@ -182,8 +231,10 @@ class TruncatedNormal(_Seeded):
         self.mean, self.stddev = mean, stddev
 
     def __call__(self, shape, dtype=None, **kwargs):
+        shape, offset = _call_shape(self, shape, kwargs)
         dtype = _float_dtype(dtype)
-        return draw_truncated_normal(self._rng(), self.mean, self.stddev, shape).astype(dtype)
+        return draw_truncated_normal(self._rng(offset), self.mean, self.stddev,
+                                     shape).astype(dtype)
 
     def get_config(self):
         return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed}
@@ -210,12 +261,13 @@ class VarianceScaling(_Seeded):
         self.scale, self.mode, self.distribution = scale, mode, distribution
 
     def __call__(self, shape, dtype=None, **kwargs):
+        shape, offset = _call_shape(self, shape, kwargs)
         dtype = _float_dtype(dtype)
         fan_in, fan_out = _fans(tuple(shape))
         fan = {"fan_in": fan_in, "fan_out": fan_out,
                "fan_avg": (fan_in + fan_out) / 2.0}[self.mode]
         scale = self.scale / max(1.0, fan)
-        rng = self._rng()
+        rng = self._rng(offset)
         if self.distribution == "uniform":
             limit = math.sqrt(3.0 * scale)
             values = rng.uniform(-limit, limit, shape)
@@ -262,6 +314,7 @@ class Orthogonal(_Seeded):
         self.gain = gain
 
     def __call__(self, shape, dtype=None, **kwargs):
+        _call_shape(self, shape, kwargs, partitions=False)
         dtype = _float_dtype(dtype)
         shape = tuple(shape)
         if len(shape) < 2:
@@ -286,6 +339,7 @@ class Identity(Initializer):
         self.gain = gain
 
     def __call__(self, shape, dtype=None, **kwargs):
+        _call_shape(self, shape, kwargs, partitions=False)
         dtype = _float_dtype(dtype)
         if len(shape) != 2:
             raise ValueError("Identity matrix initializer can only be used for 2D matrices. "

@@ -55,6 +55,18 @@ class Regularizer:
         return cls(**config)
 
 
+@ieee_float
+def _penalty(x, l1, l2):
+    """``l1 * sum(|x|) + l2 * sum(x**2)``, in ``x``'s float dtype (float32 otherwise)."""
+    x = np.asarray(x)
+    total = 0.0
+    if l1:
+        total += l1 * np.sum(np.abs(x))
+    if l2:
+        total += l2 * np.sum(np.square(x))
+    return np.asarray(total, dtype=x.dtype if x.dtype.kind == "f" else "float32")
+
+
 class L1L2(Regularizer):
     """``l1 * sum(|x|) + l2 * sum(x**2)``."""
 
@@ -62,35 +74,36 @@ class L1L2(Regularizer):
         self.l1 = _factor("l1", l1)
         self.l2 = _factor("l2", l2)
 
-    @ieee_float
     def __call__(self, x):
-        x = np.asarray(x)
-        total = 0.0
-        if self.l1:
-            total += self.l1 * np.sum(np.abs(x))
-        if self.l2:
-            total += self.l2 * np.sum(np.square(x))
-        return np.asarray(total, dtype=x.dtype if x.dtype.kind == "f" else "float32")
+        return _penalty(x, self.l1, self.l2)
 
     def get_config(self):
         return {"l1": self.l1, "l2": self.l2}
 
 
-class L1(L1L2):
+# L1 and L2 are not L1L2s, and have only their own factor, as in tf-keras (whose
+# regularizers_test reads `l2` wherever the regularizer has one).
+class L1(Regularizer):
     """``l1 * sum(|x|)``."""
 
     def __init__(self, l1=0.01, **kwargs):
-        super().__init__(l1=_factor("l1", _legacy_l(kwargs, l1), 0.01))
+        self.l1 = _factor("l1", _legacy_l(kwargs, l1), 0.01)
+
+    def __call__(self, x):
+        return _penalty(x, self.l1, 0.0)
 
     def get_config(self):
         return {"l1": self.l1}
 
 
-class L2(L1L2):
+class L2(Regularizer):
     """``l2 * sum(x**2)``."""
 
     def __init__(self, l2=0.01, **kwargs):
-        super().__init__(l2=_factor("l2", _legacy_l(kwargs, l2), 0.01))
+        self.l2 = _factor("l2", _legacy_l(kwargs, l2), 0.01)
+
+    def __call__(self, x):
+        return _penalty(x, 0.0, self.l2)
 
     def get_config(self):
         return {"l2": self.l2}

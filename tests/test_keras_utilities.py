@@ -82,6 +82,49 @@ def test_initializer_serialization_roundtrip(name):
                              "config": config["config"]}).get_config() == init.get_config()
 
 
+PARTITIONED = ["zeros", "ones", "constant", "random_normal", "random_uniform",
+               "truncated_normal", "glorot_uniform", "glorot_normal", "he_normal",
+               "he_uniform", "lecun_normal", "lecun_uniform", "variance_scaling"]
+
+
+@pytest.mark.parametrize("name", PARTITIONED)
+def test_initializers_fill_one_partition_as_tf_keras(name):
+    """tf-keras initializers_test test_partition: ``partition_shape`` is the shape
+    filled; a seeded random initializer gives each ``partition_offset`` its own values
+    and the same offset the same ones."""
+    cls = type(initializers.get(name))
+    seeded = "seed" in cls().get_config()
+    init = cls(seed=7) if seeded else cls()
+    part = dict(partition_shape=(2, 2))
+    first = init((4, 2), partition_offset=(0, 0), **part)
+    assert first.shape == (2, 2) and first.dtype == np.float32
+    np.testing.assert_array_equal(init((4, 2), partition_offset=(0, 0), **part), first)
+    other = init((4, 2), partition_offset=(2, 0), **part)
+    assert (not np.allclose(other, first)) if seeded else np.array_equal(other, first)
+    if name == "glorot_uniform":  # the fans are the partition's, as in tf-keras
+        values = init((400, 2), partition_shape=(50, 2), partition_offset=(50, 0))
+        assert np.sqrt(6 / 402) < np.abs(values).max() <= np.sqrt(6 / 52)
+    with pytest.raises(TypeError, match=r"Unknown keyword arguments: \['foo'\]. "
+                                        r"Allowed keyword arguments: \['partition_shape'"):
+        init((2, 2), foo=1)
+
+
+@pytest.mark.parametrize("name", ["orthogonal", "identity"])
+def test_orthogonal_and_identity_have_no_partitions(name):
+    init = initializers.get(name)
+    with pytest.raises(ValueError, match="initializer doesn't support partition-related "
+                                         "arguments"):
+        init((4, 2), partition_shape=(2, 2), partition_offset=(0, 0))
+
+
+def test_partitions_of_an_unseeded_initializer_do_not_warn():
+    init = initializers.RandomNormal()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for offset in [(0, 0), (2, 0), (0, 0)]:
+            init((4, 2), partition_shape=(2, 2), partition_offset=offset)
+
+
 def test_activation_values():
     a = activations
     assert float(a.hard_sigmoid(np.float32(1.0))) == pytest.approx(0.7)
@@ -160,6 +203,11 @@ def test_regularizers():
     # infinities are not; the function's name in a config builds L1L2 from its config
     assert float(regularizers.L2(-1)(w)) == pytest.approx(-14.0)
     assert regularizers.L1(None).l1 == float(np.float32(0.01))
+    # tf-keras regularizers_test test_default_value_when_init_with_none reads the other
+    # factor where there is one: L1 has no l2, L2 no l1, and neither is an L1L2
+    assert not hasattr(regularizers.L1(None), "l2")
+    assert not hasattr(regularizers.L2(None), "l1")
+    assert not isinstance(regularizers.L1(), regularizers.L1L2)
     assert regularizers.L1L2(None, None).get_config() == {"l1": 0.0, "l2": 0.0}
     for bad in ("0.1", float("inf"), float("nan")):
         with pytest.raises(ValueError, match="not a valid regularization penalty.*l2="):
