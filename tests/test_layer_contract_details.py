@@ -241,3 +241,42 @@ def test_a_positional_mask_replaces_the_one_the_input_carries():
     # an output that already carries a mask keeps it (tf-keras's _set_mask_metadata:
     # "mask already computed"); here the output is the masked input itself
     np.testing.assert_array_equal(out._keras_mask, masked._keras_mask)
+
+
+def test_a_float64_sequential_does_not_round_its_input_to_float32():
+    """tf-keras: a model never casts its inputs (Functional sets autocast=False); each
+    layer casts its own. 1e-50 became 0 in float32, and Masking masked that step."""
+    x = np.array([[[1.0], [1e-50]]])
+    model = nr.Sequential([
+        nr.Masking(0.0, dtype="float64"),
+        nr.SimpleRNN(1, activation="linear", use_bias=False, kernel_initializer="ones",
+                     recurrent_initializer="zeros", dtype="float64")])
+    out = model(x)
+    assert out.dtype == np.float64
+    np.testing.assert_array_equal(out, [[1e-50]])
+    dense = nr.Sequential([nr.Dense(1, kernel_initializer="ones", dtype="float64")])
+    assert dense(np.array([[1 + 1e-9]]))[0, 0] - 1 == pytest.approx(1e-9, rel=1e-6)
+
+
+def test_sequential_construction_as_tf_keras_sequential_test():
+    # test_single_layer_in_init
+    assert len(nr.Sequential(nr.Dense(1)).layers) == 1
+    # test_nested_sequential_trainability: a built inner model gives its input shape
+    inner = nr.Sequential([nr.Dense(10, input_shape=(20,))])
+    model = nr.Sequential([inner, nr.Dense(2)])
+    assert model.built and len(model.trainable_weights) == 4
+    # test_input_assumptions_propagation: the input spec is checked before the build
+    with pytest.raises(ValueError, match="expected min_ndim=2, found ndim=0"):
+        nr.Sequential([nr.Dense(1)])(1.0)
+
+    # test_multi_output_layer_not_accepted: at construction, with an input shape
+    class TwoOutputs(nr.Layer):
+        def call(self, x):
+            return x, x
+    with pytest.raises(ValueError, match="should have a single output tensor"):
+        nr.Sequential([TwoOutputs(input_shape=(3,))])
+    # test_build_empty_network: popping the last layer leaves an unbuilt model
+    model = nr.Sequential([nr.Dense(5, input_shape=(6,))])
+    assert model.built
+    model.pop()
+    assert not model.built

@@ -5,7 +5,7 @@ import numpy as np
 
 from ..engine.base_layer import Layer, unique_variables
 from ..engine.call_args import accepts
-from ..engine.input_spec import InputSpec
+from ..engine.input_spec import InputSpec, assert_input_compatibility
 from ..engine.keras_mask import mask_of, with_mask
 from ..engine import serialization
 from .rnn_utils import TensorShape, is_shape
@@ -27,6 +27,23 @@ _SINGLE_OUTPUT = ("All layers in a Sequential model should have a single output 
                   "For multi-output layers, use the functional API.")
 
 
+class _SymbolicInput:
+    """What an InputSpec check needs of a symbolic input: its shape and dtype."""
+
+    def __init__(self, shape, dtype):
+        self.shape, self.dtype = tuple(shape), dtype
+
+
+def _declared_shape(layer):
+    """The batch input shape ``layer`` declares (tf-keras's
+    ``get_input_shape_and_dtype``): a nested Sequential's is its first layer's."""
+    while isinstance(layer, Sequential):
+        if not layer._stack:
+            return None
+        layer = layer._stack[0]
+    return getattr(layer, "_batch_input_shape", None)
+
+
 class Sequential(Layer):
     """A plain stack of layers, each feeding the next (tf-keras ``Sequential``).
 
@@ -40,10 +57,15 @@ class Sequential(Layer):
     _compute_output_and_mask_jointly = True  # call attaches its last layer's mask
 
     def __init__(self, layers=None, name=None, **kwargs):
-        super().__init__(name=name or None, **kwargs)  # tf-keras: "" is the default
+        # tf-keras: "" is the default name; a model never casts its inputs (each layer
+        # casts its own: a float64 model must not see float32 data)
+        kwargs["autocast"] = False
+        super().__init__(name=name or None, **kwargs)
         self.supports_masking = True  # its output mask is its last layer's
         self._masks = threading.local()  # the output mask of this thread's last call
         self._stack = []
+        if layers is not None and not isinstance(layers, (list, tuple)):
+            layers = [layers]  # one layer, as tf-keras takes it
         for layer in layers or []:
             self.add(layer)
 
@@ -140,7 +162,7 @@ class Sequential(Layer):
         # tf-keras builds the model as layers are added once the first layer knows its
         # input shape (so `set_weights` works before a call); a layer that cannot
         # compute its output shape is built on the first call instead.
-        known = getattr(self._stack[0], "_batch_input_shape", None)
+        known = _declared_shape(self._stack[0])
         if known is None and len(self._stack) > 1:
             known = self._build_input_shape  # of an earlier build or call
         if known is not None:
@@ -154,10 +176,15 @@ class Sequential(Layer):
                 raise
         self._set_input_spec()
 
+    def _symbolic_dtype(self):
+        """The dtype of the model's input, as its InputLayer would have it."""
+        return (getattr(self, "_input_dtype", None)
+                or (self._stack[0].dtype if self._stack else None) or "float32")
+
     def _set_input_spec(self):
         """The first layer's declared input shape (batch left free), checked on every
         call as tf-keras's Input layer does."""
-        known = getattr(self._stack[0], "_batch_input_shape", None) if self._stack else None
+        known = _declared_shape(self._stack[0]) if self._stack else None
         self.input_spec = (None if known is None else [InputSpec(
             shape=(None,) + tuple(known[1:]), allow_last_axis_squeeze=True)])
 
@@ -172,6 +199,9 @@ class Sequential(Layer):
         if not self._stack:
             raise TypeError("There are no layers in the model.")
         layer = self._stack.pop()
+        if not self._stack:  # tf-keras: an empty model is unbuilt, its shape forgotten
+            self.built = False
+            self._build_input_shape = None
         self._set_input_spec()
         return layer
 
@@ -181,7 +211,7 @@ class Sequential(Layer):
         ``None`` raises its own ``ValueError``, as in tf-keras)."""
         if input_shape is None:
             first = self._stack[0] if self._stack else None
-            input_shape = getattr(first, "_batch_input_shape", None)
+            input_shape = _declared_shape(first)
             if input_shape is None:
                 raise ValueError("You must provide an `input_shape` argument.")
         shape = _as_shape(input_shape)
@@ -189,7 +219,7 @@ class Sequential(Layer):
         # the layers see the first layer's declared shape (its batch free), as the
         # model tf-keras builds from it
         first = self._stack[0] if self._stack else None
-        declared = getattr(first, "_batch_input_shape", None)
+        declared = _declared_shape(first)
         if declared is not None and len(declared) == len(shape):
             shape = tuple(declared)
         if self._pass_shapes(shape, build=True):
@@ -203,6 +233,10 @@ class Sequential(Layer):
         later layers build on the first call, which builds the model."""
         for layer in self._stack:
             if build:
+                if is_shape(shape):  # the input spec check of tf-keras's symbolic call
+                    assert_input_compatibility(
+                        layer.input_spec, _SymbolicInput(shape, self._symbolic_dtype()),
+                        layer.name)
                 if not layer.built:
                     layer._build_from_shapes(shape)
                 # what tf-keras's call on a symbolic input finds (after the build, as
@@ -214,7 +248,7 @@ class Sequential(Layer):
                 out = layer.compute_output_shape(shape)
             except NotImplementedError:
                 return False
-            if isinstance(out, list):
+            if not is_shape(out):
                 raise ValueError(_SINGLE_OUTPUT)
             layer._node_shapes = (tuple(shape), tuple(out))
             shape = tuple(out)
@@ -234,9 +268,8 @@ class Sequential(Layer):
         becoming unknown (``(2, 5, 3)`` then ``(3, 5, 3)`` gives ``(None, 5, 3)``)."""
         known = self._build_input_shape
         shape = getattr(inputs, "shape", None)
-        if (not self._stack or getattr(self._stack[0], "_batch_input_shape", None)
-                is not None or not is_shape(known) or shape is None
-                or len(shape) != len(known)):
+        if (not self._stack or _declared_shape(self._stack[0]) is not None
+                or not is_shape(known) or shape is None or len(shape) != len(known)):
             return
         relaxed = tuple(k if k == d else None for k, d in zip(known, shape))
         if relaxed != tuple(known):
@@ -421,8 +454,7 @@ class Sequential(Layer):
         layers = [serialization.serialize(l) for l in self._stack]
         shape = self._build_input_shape if self.built and self._stack else None
         if is_shape(shape):
-            dtype = (getattr(self, "_input_dtype", None) or self._stack[0].dtype
-                     or "float32")
+            dtype = self._symbolic_dtype()
             layers.insert(0, {
                 "module": "keras.layers", "class_name": "InputLayer",
                 "config": {"batch_input_shape": tuple(shape), "dtype": dtype,
