@@ -394,3 +394,28 @@ def test_nested_numpy_values_and_namedtuples_in_configs():
     again = nr.initializers.deserialize(written)
     np.testing.assert_array_equal(again.values[0], np.arange(3.0))
     assert again((3,)).tolist() == [0.0, 1.0, 2.0]
+
+
+def test_a_float64_rnn_of_a_cell_list_rounds_its_inputs_as_tf_keras(engine, rng):
+    """tf-keras wraps a list of cells in a StackedRNNCells of the default policy
+    (float32, whatever the RNN's dtype), and the wrapper's __call__ casts each step's
+    input to float32: float64 cells then compute on float32-rounded inputs (a fuzz
+    against tf-keras 2.21 found the 1e-9 kept here)."""
+    def cell():
+        return nr.SimpleRNNCell(1, activation="linear", use_bias=False,
+                                kernel_initializer="ones", recurrent_initializer="zeros",
+                                dtype="float64")
+    x = np.full((1, 2, 1), 1 + 1e-9)
+    layer = nr.RNN([cell(), cell()], dtype="float64")
+    assert layer.cell.dtype == "float32"
+    assert layer.get_config()["cell"]["config"]["dtype"] == "float32"
+    out = layer(x)
+    assert out.dtype == np.float64
+    np.testing.assert_array_equal(out, [[1.0]])
+    again = nr.RNN.from_config(layer.get_config())
+    again.build(x.shape)
+    np.testing.assert_array_equal(again(x), [[1.0]])
+    # a float64 StackedRNNCells keeps float64 throughout; the input is not modified
+    exact = nr.RNN(nr.StackedRNNCells([cell(), cell()], dtype="float64"), dtype="float64")
+    assert exact(x)[0, 0] - 1 == pytest.approx(1e-9, rel=1e-6)
+    assert x[0, 0, 0] - 1 == pytest.approx(1e-9, rel=1e-6)

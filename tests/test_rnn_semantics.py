@@ -86,8 +86,10 @@ def test_stack_with_residual_matches_reference(engine, rng, time_major, go_backw
     c0, l0 = make_cell(4, feat, rng, activation="relu")
     c1, l1 = make_cell(4, 4, rng, residual=True)
     c2, l2 = make_cell(2, 4, rng, activation="sigmoid", use_bias=False)
-    layer = nr.RNN([c0, c1, c2], return_sequences=True, return_state=True,
-                   go_backwards=go_backwards, time_major=time_major, dtype="float64")
+    # a float64 stack: a plain list is wrapped with the float32 default, as in tf-keras
+    layer = nr.RNN(nr.StackedRNNCells([c0, c1, c2], dtype="float64"),
+                   return_sequences=True, return_state=True, go_backwards=go_backwards,
+                   time_major=time_major, dtype="float64")
     x = rng.standard_normal((batch, steps, feat))
     mask = random_mask(rng, batch, steps, "random")
     xin = x.transpose(1, 0, 2) if time_major else x
@@ -142,7 +144,8 @@ def test_random_configurations(batch, steps, feat, units, go_backwards, zofm,
         cells.append(c)
         levels.append(lv)
         in_dim = u
-    layer = nr.RNN(cells if len(cells) > 1 else cells[0], return_sequences=return_sequences,
+    layer = nr.RNN(nr.StackedRNNCells(cells, dtype="float64") if len(cells) > 1 else cells[0],
+                   return_sequences=return_sequences,
                    go_backwards=go_backwards, zero_output_for_mask=zofm, dtype="float64")
     x = rng.standard_normal((batch, steps, feat))
     mask = random_mask(rng, batch, steps, mask_kind)
@@ -296,7 +299,8 @@ def test_overflow_and_infinities_are_silent_and_stay_in_their_rows(engine, rng):
     x[2, 0] = 1e308  # the products overflow
     x[3, 2] = np.nan
     with float_warnings_are_errors(engine):
-        seq = nr.RNN([first, second], return_sequences=True, dtype="float64")(x)
+        seq = nr.RNN(nr.StackedRNNCells([first, second], dtype="float64"),
+                     return_sequences=True, dtype="float64")(x)
     with np.errstate(all="ignore"):
         want, _, _ = rnn_forward(x, [level1, level2])
     np.testing.assert_allclose(seq, want, rtol=1e-10, atol=1e-12)  # NaN, inf included

@@ -6,6 +6,7 @@ from .. import kernels
 from ..device import get_device
 from ..engine.base_layer import Layer, _check_declared_shape, name_scope
 from ..engine.call_args import accepts
+from ..engine.dtype_policy import numpy_compute_dtype
 from ..engine.input_spec import InputSpec
 from ..engine.numerics import ieee_arithmetic
 from ..engine.variables import Variable
@@ -200,16 +201,22 @@ class RNN(Layer):
     ``(batch, *state_size)``, and outputs with the batch axis first.
 
     The layer computes in a floating dtype only: an integer or bool ``dtype`` raises
-    ``TypeError`` (as tf-keras ``Dense`` does). Under ``mixed_float16`` the results are
-    float16, as in tf-keras, except for device-array inputs: those give float32 device
-    arrays (the computation's dtype; no rounding pass on the device).
+    ``TypeError`` (as tf-keras ``Dense`` does). A list of cells is wrapped in a
+    :class:`StackedRNNCells` of the default policy, as tf-keras wraps it: with
+    ``dtype="float64"`` (and float64 cells) each step's input is then rounded to
+    float32, as tf-keras's float32 wrapper casts it; pass
+    ``StackedRNNCells(cells, dtype="float64")`` to keep float64 throughout. Under
+    ``mixed_float16`` the results are float16, as in tf-keras, except for device-array
+    inputs: those give float32 device arrays (the computation's dtype; no rounding pass
+    on the device).
     """
 
     def __init__(self, cell, return_sequences=False, return_state=False, go_backwards=False,
                  stateful=False, unroll=False, time_major=False, **kwargs):
         if isinstance(cell, (list, tuple)):
             from .stacked_rnn_cells import StackedRNNCells
-            cell = StackedRNNCells(cell, dtype=kwargs.get("dtype"))
+            # with the default policy, as tf-keras wraps the list (see _prepare_input)
+            cell = StackedRNNCells(cell)
         if "call" not in dir(cell):
             raise ValueError("Argument `cell` should have a `call` method. "
                              f"The RNN was passed: cell={cell}")
@@ -626,7 +633,7 @@ class RNN(Layer):
     def _compute_dtype(self):
         """The dtype the recurrence runs in: float16 runs in float32 (numba has no
         float16 arithmetic) and the outputs are cast back, see :meth:`call`."""
-        from ..engine.dtype_policy import check_floating, numpy_compute_dtype
+        from ..engine.dtype_policy import check_floating
         check_floating(self)
         dtype = numpy_compute_dtype(self.dtype_policy) or np.dtype("float32")
         return np.dtype("float32") if dtype == np.float16 else dtype
@@ -641,8 +648,30 @@ class RNN(Layer):
                             f"array of dtype {x.dtype} with shape {x.shape}.")
         self._check_rank(index, x.shape)
         if not on_device:
-            x = x.astype(dtype, copy=False)
+            x = self._round_to_cell_dtype(x.astype(dtype, copy=False))
         return x, on_device
+
+    def _round_to_cell_dtype(self, x):
+        """``x`` with the precision of the cell's compute dtype where that is narrower.
+
+        tf-keras calls a Layer cell through its ``__call__``, which casts each step's
+        input to the cell's compute dtype. So ``RNN([cells], dtype="float64")``, whose
+        list tf-keras wraps in a ``StackedRNNCells`` of the default (float32) policy,
+        sees its inputs rounded to float32 at every step, although its cells compute
+        in float64: numbarnn rounds them the same way, once for the whole sequence.
+        (Other narrower cells fail in tf-keras, on a float32 by float64 product or
+        sum; numbarnn runs them without rounding.)
+        """
+        from .stacked_rnn_cells import StackedRNNCells
+        cell = self.cell
+        if not isinstance(cell, StackedRNNCells) or not cell._autocast:
+            return x
+        narrow = numpy_compute_dtype(cell.dtype_policy)
+        if (narrow is None or narrow.kind != "f" or x.dtype.kind != "f"
+                or narrow.itemsize >= x.dtype.itemsize):
+            return x
+        with np.errstate(over="ignore"):  # tf's cast: beyond float32's range is inf
+            return x.astype(narrow).astype(x.dtype)
 
     def _prepare_inputs(self, inputs, dtype):
         """The inputs (an array, or a tuple/namedtuple nest of them) checked and cast.
