@@ -280,3 +280,45 @@ def test_sequential_construction_as_tf_keras_sequential_test():
     assert model.built
     model.pop()
     assert not model.built
+
+
+def test_base_layer_details_from_tf_keras_base_layer_test():
+    # test_dynamic_not_boolean
+    with pytest.raises(TypeError, match="Expected `dynamic` argument to be a boolean"):
+        nr.Layer(dynamic=0)
+
+    # test_super_not_called
+    class NoSuper(nr.Layer):
+        def __init__(self):
+            pass
+
+        def call(self, x):
+            return x
+    with pytest.raises(RuntimeError, match=r"You must call `super\(\).__init__\(\)`"):
+        NoSuper()(np.ones(2))
+
+    # test_build_input_shape_list_with_none: a None leaf builds with None
+    class Record(nr.Layer):
+        def build(self, shape):
+            self.seen = shape
+
+        def call(self, x):
+            return x
+    layer = Record()
+    layer([np.array([1.0]), None, np.array([2.0])])
+    assert layer.seen == [(1,), None, (1,)]
+
+    # input_cast_to_dtype: inputs are not cast to a non-floating layer dtype
+    class Identity(nr.Layer):
+        def call(self, x):
+            return x
+    out = Identity(dtype="int32")(np.array([1.5]))
+    assert out.dtype == np.float64 and out[0] == 1.5
+
+    # test_variable_resetting: a replaced trainable Variable takes the old one's place
+    dense = nr.Dense(1)
+    dense.build([8, 2])
+    dense.bias = nr.Variable(np.zeros(1, np.float32))
+    dense.kernel = nr.Variable(np.zeros((2, 1), np.float32))
+    assert dense.trainable_variables[0] is dense.kernel
+    assert dense.trainable_variables[1] is dense.bias

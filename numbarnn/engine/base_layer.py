@@ -211,6 +211,9 @@ class Layer:
         self._eager_losses = []
         self._trainable = _check_trainable(trainable)
         self.built = False
+        if not isinstance(dynamic, bool):
+            raise TypeError("Expected `dynamic` argument to be a boolean, but got: "
+                            f"{dynamic}")
         self.dynamic = dynamic
         # tf-keras: a layer that defines its own compute_mask supports masking
         self.supports_masking = type(self).compute_mask is not Layer.compute_mask
@@ -273,6 +276,12 @@ class Layer:
             reserved and not any(True for _ in _found_in(value, Layer)))
         if track:
             self._add_reference(value)  # first: the same value keeps its place
+        # tf-keras: a trainable Variable replaced by a Variable gives it its place
+        old = tracked.get(name)
+        position = None
+        if isinstance(value, Variable) and isinstance(old, Variable) and old.trainable:
+            position = next((i for i, w in enumerate(self._trainable_weights)
+                             if w is old), None)
         if name in tracked:
             self._drop_reference(tracked.pop(name))
         if track:
@@ -281,8 +290,11 @@ class Layer:
                 own = self._trainable_weights + self._non_trainable_weights
                 for v in _found_in(value, Variable):
                     if not any(v is w for w in own):
-                        (self._trainable_weights if v.trainable
-                         else self._non_trainable_weights).append(v)
+                        if v.trainable and position is not None:
+                            self._trainable_weights.insert(position, v)
+                        else:
+                            (self._trainable_weights if v.trainable
+                             else self._non_trainable_weights).append(v)
                         own.append(v)
         object.__setattr__(self, name, value)
 
@@ -568,8 +580,8 @@ class Layer:
 
     def _cast_inputs(self, inputs):
         dtype = numpy_compute_dtype(self._dtype_policy)
-        if not self._autocast or dtype is None:
-            return inputs
+        if not self._autocast or dtype is None or dtype.kind != "f":
+            return inputs  # tf-keras casts to a floating compute dtype only
 
         def cast(x):
             if is_device_array(x):  # cast on the device by the engine, never copied here
@@ -592,8 +604,9 @@ class Layer:
         # A list gives a list of shapes; a (named)tuple input keeps its structure. As
         # in tf-keras, a leaf with no shape (None for an optional input) builds with None.
         shapes = None
-        if all(hasattr(x, "shape") for x in flatten_leaves(inputs)):
-            shapes = _map_nested(lambda x: TensorShape(x.shape), inputs)
+        if any(hasattr(x, "shape") for x in flatten_leaves(inputs)):
+            shapes = _map_nested(
+                lambda x: TensorShape(x.shape) if hasattr(x, "shape") else None, inputs)
         self._build_from_shapes(shapes)
 
     def _build_from_shapes(self, shapes):
@@ -623,6 +636,9 @@ class Layer:
 
     def __call__(self, inputs, *args, **kwargs):
         """Check the input spec, build on first use, autocast, then ``call``."""
+        if "_eager_losses" not in self.__dict__:
+            raise RuntimeError("You must call `super().__init__()` in the layer "
+                               "constructor.")
         inputs = self._convert_inputs(inputs)
         outermost = not getattr(_scope, "in_call", False)
         if outermost:
