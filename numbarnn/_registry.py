@@ -142,7 +142,17 @@ def _from_config(obj, config):
 def plain_config(value):
     """``value`` with numpy scalars as Python numbers and arrays as tf-keras writes them
     (``{"class_name": "__numpy__", "config": {"value", "dtype"}}``), in nested dicts,
-    lists and tuples: a config that ``json.dumps`` takes, as tf-keras serialises one."""
+    lists and tuples: a config that ``json.dumps`` takes, as tf-keras serialises one.
+
+    An object with a ``get_config`` in it (a layer or initializer a custom layer's
+    config holds) is serialised as tf-keras's JSON encoder does it, marked
+    ``"__passive_serialization__": True`` (deserialising the config makes it an
+    object again); a function is written by name, as there.
+    """
+    if hasattr(value, "get_config") and not isinstance(value, type):
+        return {**serialize_keras_object(value), "__passive_serialization__": True}
+    if callable(value) and not isinstance(value, (type, np.ndarray)):
+        return getattr(value, "__name__", repr(value))
     if isinstance(value, dict):
         return {key: plain_config(v) for key, v in value.items()}
     if isinstance(value, (list, tuple)):  # a namedtuple becomes a tuple, as in tf-keras
@@ -154,6 +164,65 @@ def plain_config(value):
         return {"class_name": "__numpy__",
                 "config": {"value": value.tolist(), "dtype": value.dtype.name}}
     return value
+
+
+def serialize_keras_object(obj):
+    """The config dict of any Keras object, as tf-keras's
+    ``utils.serialize_keras_object`` writes it: a layer or cell, an initializer,
+    regularizer or constraint, or a (registered) function; None for None."""
+    if obj is None:
+        return None
+    if is_user_function(obj):
+        return serialize_function(obj)
+    from . import constraints, initializers, regularizers
+    for base, module in ((initializers.Initializer, "keras.initializers"),
+                         (regularizers.Regularizer, "keras.regularizers"),
+                         (constraints.Constraint, "keras.constraints")):
+        if isinstance(obj, base):
+            return serialize_object(obj, module)
+    from .engine import serialization
+    return serialization.serialize(obj)
+
+
+def deserialize_keras_object(config, custom_objects=None):
+    """The object a config from :func:`serialize_keras_object` describes (tf-keras's
+    ``utils.deserialize_keras_object``); a name is looked up among the registered
+    and custom objects.
+
+    Raises
+    ------
+    ValueError
+        For a name or class nothing registered or built in answers to.
+    """
+    if config is None:
+        return None
+    if isinstance(config, str):
+        obj = get_registered_object(config, custom_objects)
+        if obj is None:
+            raise ValueError(f"Unknown object: '{config}'. Pass it in `custom_objects` or "
+                             "register it with `numbarnn.utils.register_keras_serializable`.")
+        return obj
+    from . import constraints, initializers, regularizers
+    module = config.get("module") or ""
+    for kind, mod in (("keras.initializers", initializers),
+                      ("keras.regularizers", regularizers),
+                      ("keras.constraints", constraints)):
+        if module.startswith(kind):
+            return mod.deserialize(config, custom_objects=custom_objects)
+    from .engine import serialization  # a layer, a function, or a registered class
+    return serialization.deserialize(config, custom_objects=custom_objects)
+
+
+def revive_passive(config, custom_objects=None):
+    """``config`` with each top-level entry that :func:`plain_config` serialised from
+    an object (``__passive_serialization__``) made an object again, as tf-keras's
+    legacy deserialisation does before ``from_config``."""
+    out = dict(config)
+    for key, item in config.items():
+        if isinstance(item, dict) and item.get("__passive_serialization__"):
+            item = {k: v for k, v in item.items() if k != "__passive_serialization__"}
+            out[key] = deserialize_keras_object(item, custom_objects)
+    return out
 
 
 def numpy_from_config(config):

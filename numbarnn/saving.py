@@ -11,6 +11,7 @@ import zipfile
 
 import numpy as np
 
+from ._registry import plain_config
 from .engine import serialization
 from .engine.base_layer import shape_from_json
 
@@ -122,7 +123,8 @@ def save_model(model, path):
         raise ValueError(f"Cannot save {model.name}: the input shape it was built with is "
                          "unknown (its `build` did not call `super().build(input_shape)`). "
                          "Call it on data once, or call `super().build` in `build`.")
-    config = {"class_name": type(model).__name__, "config": model.get_config(),
+    config = {"class_name": type(model).__name__,
+              "config": plain_config(model.get_config()),
               "build_input_shape": _jsonable(model._build_input_shape)}
     blob = np.frombuffer(json.dumps(config).encode("utf-8"), dtype=np.uint8)
     _atomic_savez(path, {"__numbarnn_format__": np.array(FORMAT_VERSION),

@@ -9,10 +9,12 @@ cells by their name; these make the names resolvable when a model is re-created:
 or ``nr.load_model(path, custom_objects={"myact": myact})``, or register the object
 once with :func:`register_serializable`.
 """
-from ._registry import (CustomObjectScope, custom_object_scope, get_custom_objects,
-                        get_registered_name, get_registered_object)
+from ._registry import (CustomObjectScope, custom_object_scope, deserialize_keras_object,
+                        get_custom_objects, get_registered_name, get_registered_object,
+                        serialize_keras_object)
 from .engine.serialization import register_keras_serializable, register_serializable
 
 __all__ = ["CustomObjectScope", "custom_object_scope", "get_custom_objects",
            "get_registered_object", "get_registered_name", "register_serializable",
-           "register_keras_serializable"]
+           "register_keras_serializable", "serialize_keras_object",
+           "deserialize_keras_object"]

@@ -273,3 +273,56 @@ def test_sequential_get_layer():
                           ({"name": "a", "index": 0}, "Provide only a layer name")]:
         with pytest.raises(ValueError, match=match):
             model.get_layer(**kwargs)
+
+
+@nr.utils.register_keras_serializable("Passive")
+class HoldsObjects(nr.Layer):
+    """A custom layer whose config holds a layer and an initializer themselves (tf-keras
+    serialization_lib_test test_serialize_deserialize_custom_layer_json)."""
+
+    def __init__(self, inner, init=None, **kwargs):
+        super().__init__(**kwargs)
+        self.inner, self.init = inner, init
+
+    def get_config(self):
+        return {**super().get_config(), "inner": self.inner, "init": self.init}
+
+    def call(self, x):
+        return self.inner(x)
+
+
+def test_objects_inside_a_custom_config_round_trip_through_json(rng, tmp_path):
+    model = nr.Sequential([HoldsObjects(nr.Dense(3), nr.initializers.Constant(2.0),
+                                        input_shape=(4,))])
+    text = model.to_json()
+    again = nr.model_from_json(text)
+    assert again.to_json() == text
+    layer = again.layers[0]
+    assert isinstance(layer.inner, nr.Dense) and layer.inner.units == 3
+    assert isinstance(layer.init, nr.initializers.Constant) and layer.init.value == 2.0
+    entry = json.loads(text)["config"]["layers"][1]["config"]["inner"]
+    assert entry["class_name"] == "Dense" and entry["__passive_serialization__"] is True
+    x = x_of(rng, (2, 4))
+    y = model(x)
+    nr.save_model(model, tmp_path / "m.npz")
+    np.testing.assert_array_equal(nr.load_model(tmp_path / "m.npz")(x), y)
+
+
+@nr.utils.register_keras_serializable("Passive")
+def registered_fn(x):
+    return x
+
+
+def test_serializing_a_registered_function_as_tf_keras():
+    # object_registration_test test_serialize_custom_function
+    config = nr.layers.serialize(registered_fn)
+    assert config == {"module": "builtins", "class_name": "function",
+                      "config": "Passive>registered_fn", "registered_name": "function"}
+    assert nr.utils.serialize_keras_object(registered_fn) == config
+    assert nr.layers.deserialize(config) is registered_fn
+    assert nr.utils.deserialize_keras_object(config) is registered_fn
+    constant = nr.utils.serialize_keras_object(nr.initializers.Constant(3))
+    assert constant["module"] == "keras.initializers"
+    assert nr.utils.deserialize_keras_object(constant).value == 3
+    assert nr.utils.deserialize_keras_object(
+        nr.utils.serialize_keras_object(nr.Dense(4))).units == 4

@@ -9,8 +9,9 @@ run Python bytecode stored in a config, as tf-keras's does.
 import threading
 
 from .._registry import (CustomObjectScope, get_custom_objects, get_registered_name,
-                         get_registered_object, numpy_from_config, plain_config,
-                         register_object)
+                         get_registered_object, is_user_function, numpy_from_config,
+                         plain_config, register_object, revive_passive,
+                         serialize_function)
 
 __all__ = ["serialize", "deserialize", "register_serializable",
            "register_keras_serializable", "SafeModeScope", "in_safe_mode",
@@ -117,6 +118,8 @@ def serialize(obj):
     ``registered_name``, and ``build_config`` for a built layer."""
     if obj is None:
         return None
+    if is_user_function(obj):  # tf-keras writes a function's registered name
+        return serialize_function(obj)
     if not hasattr(obj, "get_config"):
         raise TypeError(f"Cannot serialize {obj!r}: it has no `get_config` method.")
     module, registered_name = _public_module_and_name(type(obj))
@@ -150,6 +153,12 @@ def deserialize(config, custom_objects=None, safe_mode=True):
         raise ValueError("Argument `config` must be a dict with keys 'class_name' and "
                          f"'config'. Received: {config!r}")
     name = config["class_name"]
+    if name == "function":  # a function, as serialize writes one (tf-keras's form)
+        fn = get_registered_object(config.get("config"), custom_objects)
+        if fn is None:
+            raise ValueError(f"Unknown function: '{config.get('config')}'. Pass it in "
+                             "`custom_objects` or register it.")
+        return fn
     builtins = _builtin_classes()
     registered = config.get("registered_name")
     cls = None
@@ -164,7 +173,8 @@ def deserialize(config, custom_objects=None, safe_mode=True):
         raise ValueError(f"Unknown layer: '{name}'. Please ensure you are using a "
                          "`numbarnn.layers` class, or pass your class in "
                          "`custom_objects` or inside `numbarnn.utils.custom_object_scope`.")
-    inner = numpy_from_config(dict(config.get("config", {})))
+    inner = revive_passive(numpy_from_config(dict(config.get("config", {}))),
+                           custom_objects)
     from .call_args import accepts
     outer = in_safe_mode()
     with CustomObjectScope(custom_objects), SafeModeScope(
