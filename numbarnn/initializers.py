@@ -204,7 +204,13 @@ class RandomUniform(_Seeded):
         dtype = as_dtype(dtype or floatx())
         rng = self._rng(offset)
         if dtype.kind in "iu":
-            return rng.integers(self.minval, self.maxval, shape).astype(dtype)
+            bounds = (self.minval, self.maxval)
+            if any(float(b) != int(b) for b in bounds):
+                # tf.random.uniform makes tensors of the dtype from the bounds
+                raise TypeError(f"RandomUniform: the bounds must be whole numbers for the "
+                                f"integer dtype {dtype.name}. Received: minval="
+                                f"{self.minval}, maxval={self.maxval}")
+            return rng.integers(int(self.minval), int(self.maxval), shape).astype(dtype)
         dtype = _float_dtype(dtype)
         return rng.uniform(self.minval, self.maxval, shape).astype(dtype)
 

@@ -103,10 +103,16 @@ def test_non_numeric_input():
         nr.SimpleRNN(2)("hello")
 
 
-@pytest.mark.parametrize("units", [0, -1, 2.5, None, True])
-def test_bad_units(units):
-    with pytest.raises(ValueError, match="expected a positive integer"):
+@pytest.mark.parametrize("units,error", [(0, ValueError), (-1, ValueError),
+                                         (2.5, TypeError), (3.0, TypeError),
+                                         (None, TypeError), ("3", TypeError),
+                                         (True, TypeError)])
+def test_bad_units(units, error):
+    # tf-keras: a non-positive number is a ValueError, another type a TypeError
+    with pytest.raises(error, match="expected a positive integer"):
         nr.SimpleRNN(units)
+    with pytest.raises(error, match="expected a positive integer"):
+        nr.SimpleRNNCell(units)
 
 
 def test_unknown_names_and_kwargs():

@@ -109,6 +109,15 @@ def test_initializers_fill_one_partition_as_tf_keras(name):
         init((2, 2), foo=1)
 
 
+def test_random_uniform_of_an_integer_dtype_needs_whole_bounds():
+    values = initializers.RandomUniform(0, 5, seed=1)((50,), dtype="int32")
+    assert values.dtype == np.int32 and values.min() >= 0 and values.max() <= 4
+    # tf-keras: "Cannot convert -0.05 to EagerTensor of dtype int32" (was numpy's
+    # ValueError "high <= 0")
+    with pytest.raises(TypeError, match="whole numbers for the integer dtype int32"):
+        initializers.RandomUniform()((3, 3), dtype="int32")
+
+
 @pytest.mark.parametrize("name", ["orthogonal", "identity"])
 def test_orthogonal_and_identity_have_no_partitions(name):
     init = initializers.get(name)

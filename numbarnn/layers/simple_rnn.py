@@ -18,7 +18,12 @@ __all__ = ["SimpleRNNCell", "SimpleRNN"]
 
 
 def _check_units(units):
-    if isinstance(units, bool) or not isinstance(units, (int, np.integer)) or units <= 0:
+    """``units`` as an int: a value of another type is a TypeError (tf-keras fails on
+    it with one, at the comparison or the build), a number below 1 a ValueError."""
+    if isinstance(units, bool) or not isinstance(units, (int, np.integer)):
+        raise TypeError("Received an invalid value for argument `units`, expected a "
+                        f"positive integer, got {units!r} of type {type(units).__name__}.")
+    if units <= 0:
         raise ValueError("Received an invalid value for argument `units`, expected a "
                          f"positive integer, got {units!r}.")
     return int(units)
