@@ -128,7 +128,7 @@ _ALIASES = {"max_norm": MaxNorm, "non_neg": NonNeg, "unit_norm": UnitNorm,
             # legacy names tf-keras still reads
             "maxnorm": MaxNorm, "nonneg": NonNeg, "unitnorm": UnitNorm}
 globals().update(_ALIASES)
-_BUILTINS = {**_CLASSES, **_ALIASES}
+_BUILTINS = {**_CLASSES, **_ALIASES, "Constraint": Constraint}
 
 
 def get(identifier):

@@ -162,7 +162,7 @@ _CLASSES = {"L1": L1, "L2": L2, "L1L2": L1L2,
             "OrthogonalRegularizer": OrthogonalRegularizer}
 _ALIASES = {"l1": L1, "l2": L2, "l1_l2": l1_l2,
             "orthogonal_regularizer": OrthogonalRegularizer}
-_BUILTINS = {**_CLASSES, **_ALIASES}
+_BUILTINS = {**_CLASSES, **_ALIASES, "Regularizer": Regularizer}
 
 
 def get(identifier):

@@ -217,6 +217,11 @@ def test_regularizers():
     assert not hasattr(regularizers.L1(None), "l2")
     assert not hasattr(regularizers.L2(None), "l1")
     assert not isinstance(regularizers.L1(), regularizers.L1L2)
+    # the base classes by name, as tf-keras's get and deserialize give them
+    assert type(regularizers.get("Regularizer")) is regularizers.Regularizer
+    assert float(regularizers.get("Regularizer")(w)) == 0.0
+    assert type(constraints.get("Constraint")) is constraints.Constraint
+    np.testing.assert_array_equal(constraints.get("Constraint")(w), w)
     assert regularizers.L1L2(None, None).get_config() == {"l1": 0.0, "l2": 0.0}
     for bad in ("0.1", float("inf"), float("nan")):
         with pytest.raises(ValueError, match="not a valid regularization penalty.*l2="):
