@@ -322,3 +322,17 @@ def test_base_layer_details_from_tf_keras_base_layer_test():
     dense.kernel = nr.Variable(np.zeros((2, 1), np.float32))
     assert dense.trainable_variables[0] is dense.kernel
     assert dense.trainable_variables[1] is dense.bias
+
+
+def test_the_inputs_may_be_given_by_the_name_of_calls_first_parameter():
+    """tf-keras base_layer_test test_first_arg_not_called_inputs."""
+    class AddTwo(nr.Layer):
+        def call(self, x=None, y=None):
+            return x + y
+    a = np.ones(2)
+    np.testing.assert_array_equal(AddTwo()(x=a, y=a), [2.0, 2.0])
+    np.testing.assert_array_equal(AddTwo()(a, y=a), [2.0, 2.0])
+    with pytest.raises(ValueError, match="The first argument to `Layer.call` must always "
+                                         "be passed"):
+        AddTwo()(y=a)
+    assert nr.SimpleRNN(2)(inputs=np.ones((1, 2, 3), "float32")).shape == (1, 2)

@@ -15,7 +15,7 @@ from ..backend.config import floatx
 from .._registry import CustomObjectScope
 from ..kernels.cuda_support import is_device_array, require_cuda
 from .call_args import (accepts, arg_position, init_parameters, input_masks,
-                        plain_arguments, resolve_training)
+                        parameters, plain_arguments, resolve_training)
 from .dtype_policy import Policy, as_dtype, as_policy, numpy_compute_dtype
 from .input_spec import InputSpec, assert_input_compatibility, flatten_leaves
 from .keras_mask import mask_of, with_mask
@@ -634,11 +634,16 @@ class Layer:
             return as_device_array(inputs)
         return inputs
 
-    def __call__(self, inputs, *args, **kwargs):
-        """Check the input spec, build on first use, autocast, then ``call``."""
+    def __call__(self, *args, **kwargs):
+        """Check the input spec, build on first use, autocast, then ``call``.
+
+        The inputs are the first argument, or ``call``'s first parameter given by name
+        (``layer(x=a, y=b)`` for ``call(self, x=None, y=None)``), as in tf-keras.
+        """
         if "_eager_losses" not in self.__dict__:
             raise RuntimeError("You must call `super().__init__()` in the layer "
                                "constructor.")
+        inputs, args, kwargs = self._split_inputs(args, kwargs)
         inputs = self._convert_inputs(inputs)
         outermost = not getattr(_scope, "in_call", False)
         if outermost:
@@ -697,6 +702,17 @@ class Layer:
             _scope.training = outer_training
             if outermost:
                 _scope.in_call = False
+
+    def _split_inputs(self, args, kwargs):
+        """``(inputs, args, kwargs)`` of a call (tf-keras's ``split_out_first_arg``)."""
+        if args:
+            return args[0], args[1:], kwargs
+        params = parameters(self.call)
+        first = params[0].name if params else None
+        if first is not None and first in kwargs:
+            kwargs = dict(kwargs)
+            return kwargs.pop(first), args, kwargs
+        raise ValueError("The first argument to `Layer.call` must always be passed.")
 
     def _attach_masks(self, inputs, outputs, previous_mask):
         """``outputs`` carrying ``compute_mask(inputs, previous_mask)`` (tf-keras's
