@@ -42,7 +42,8 @@ def _stack(rng, units, features, residual=False, dtype="float64"):
 @pytest.mark.parametrize("return_sequences", [False, True])
 def test_device_arrays_in_device_arrays_out(rng, time_major, return_sequences):
     cells, levels = _stack(rng, [5, 4], 3)
-    layer = nr.RNN(cells, return_sequences=return_sequences, return_state=True,
+    layer = nr.RNN(nr.StackedRNNCells(cells, dtype="float64"),
+                   return_sequences=return_sequences, return_state=True,
                    time_major=time_major, go_backwards=True, dtype="float64")
     xb = rng.standard_normal((4, 6, 3))  # (B, T, I)
     mb = random_mask(rng, 4, 6, "random")
@@ -94,7 +95,8 @@ def test_chunked_time_matches_one_chunk(rng, monkeypatch, steps, chunk_elements,
     first, level0 = make_cell(3, 2, rng)
     second, level1 = make_cell(3, 3, rng, residual=True)
     cells, levels = [first, second], [level0, level1]
-    layer = nr.RNN(cells, return_sequences=True, go_backwards=True, dtype="float64")
+    layer = nr.RNN(nr.StackedRNNCells(cells, dtype="float64"), return_sequences=True,
+                   go_backwards=True, dtype="float64")
     x = rng.standard_normal((4, steps, 2))
     mask = random_mask(rng, 4, steps, "random")
     with nr.device("cuda"):
@@ -316,8 +318,8 @@ def test_grid_kernel_with_its_own_sizing_over_many_blocks(rng, monkeypatch, batc
     first, level0 = make_cell(5, 2, rng)
     second, level1 = make_cell(5, 5, rng, residual=True)
     cells, levels = [first, second], [level0, level1]
-    layer = nr.RNN(cells, return_sequences=True, return_state=True, go_backwards=True,
-                   dtype="float64")
+    layer = nr.RNN(nr.StackedRNNCells(cells, dtype="float64"), return_sequences=True,
+                   return_state=True, go_backwards=True, dtype="float64")
     x = rng.standard_normal((batch, 4, 2))
     mask = random_mask(rng, batch, 4, "random")
     h0 = [rng.standard_normal((batch, 5)), rng.standard_normal((batch, 5))]
@@ -344,8 +346,9 @@ def test_tiled_kernel_walks_many_tiles_per_block(rng, monkeypatch, blocks):
     first, level0 = make_cell(units, 3, rng)
     second, level1 = make_cell(units, units, rng, residual=True)
     second.cell.dropout, second.cell.recurrent_dropout, second.cell.seed = 0.2, 0.3, 3
-    layer = nr.RNN([first, second], return_sequences=True, return_state=True,
-                   go_backwards=True, dtype="float64")
+    layer = nr.RNN(nr.StackedRNNCells([first, second], dtype="float64"),
+                   return_sequences=True, return_state=True, go_backwards=True,
+                   dtype="float64")
     x = rng.standard_normal((batch, 3, 3))
     mask = random_mask(rng, batch, 3, "random")
     h0 = [rng.standard_normal((batch, units)) for _ in range(2)]
@@ -696,7 +699,8 @@ def test_work_buffers_are_reused_by_shorter_sequences(rng):
     the step count); the answers stay those of the reference."""
     first, level0 = make_cell(4, 3, rng)
     second, level1 = make_cell(4, 4, rng, residual=True)
-    layer = nr.RNN([first, second], return_sequences=True, dtype="float64")
+    layer = nr.RNN(nr.StackedRNNCells([first, second], dtype="float64"),
+                   return_sequences=True, dtype="float64")
     x = rng.standard_normal((2, 6, 3))
     with nr.device("cuda"):
         layer(x)
@@ -803,7 +807,8 @@ def test_lean_block_kernels_match_the_general_ones_and_the_reference(
         cells.append(c)
         levels.append(lv)
         in_dim = u
-    layer = nr.RNN(cells if len(cells) > 1 else cells[0], return_sequences=sequences,
+    layer = nr.RNN(nr.StackedRNNCells(cells, dtype=dtype) if len(cells) > 1 else cells[0],
+                   return_sequences=sequences,
                    return_state=True, go_backwards=backwards, time_major=time_major,
                    zero_output_for_mask=zofm, dtype=dtype)
     x = rng.standard_normal((batch, steps, 4))
@@ -844,7 +849,8 @@ def test_fast_launches_give_numba_cudas_own_results(rng, monkeypatch, dtype):
                             compiled, *rest)))
     cells, _ = _stack(rng, (6, 6), 5, residual=True, dtype=dtype)
     cells[0] = make_cell(6, 5, rng, dtype=dtype)[0]  # (no residual from 5 features)
-    layer = nr.RNN(cells, return_sequences=True, return_state=True, dtype=dtype)
+    layer = nr.RNN(nr.StackedRNNCells(cells, dtype=dtype), return_sequences=True,
+                   return_state=True, dtype=dtype)
     x = _dev().to_device(rng.standard_normal((9, 4, 5)))[::2]  # strided, float64
     mask = random_mask(rng, 5, 4, "random")
     h0 = [rng.standard_normal((5, 6)) for _ in cells]
