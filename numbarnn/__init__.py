@@ -9,7 +9,7 @@ The public API mirrors tf-keras 2.x::
 __version__ = "0.1.0"
 
 from . import activations, backend, constraints, initializers, regularizers  # noqa: E402
-from . import layers, utils  # noqa: E402
+from . import layers, mixed_precision, utils  # noqa: E402
 from .device import device, get_device, set_device  # noqa: E402
 from .engine import (InputSpec, Layer, Policy, Variable, global_policy,  # noqa: E402
                      set_global_policy)
@@ -22,5 +22,6 @@ __all__ = ["Layer", "InputSpec", "Variable", "Policy", "AbstractRNNCell", "Simpl
            "SimpleRNN", "RNN", "StackedRNNCells", "ResidualWrapper", "Dense", "Masking",
            "Sequential",
            "activations", "backend", "constraints", "initializers", "regularizers",
-           "layers", "utils", "device", "set_device", "get_device", "global_policy",
-           "set_global_policy", "save_model", "load_model", "model_from_json", "__version__"]
+           "layers", "mixed_precision", "utils", "device", "set_device", "get_device",
+           "global_policy", "set_global_policy", "save_model", "load_model", "model_from_json",
+           "__version__"]

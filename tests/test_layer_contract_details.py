@@ -336,3 +336,26 @@ def test_the_inputs_may_be_given_by_the_name_of_calls_first_parameter():
                                          "be passed"):
         AddTwo()(y=a)
     assert nr.SimpleRNN(2)(inputs=np.ones((1, 2, 3), "float32")).shape == (1, 2)
+
+
+def test_sequential_configs_keep_the_input_dtype_and_tf_keras_module():
+    x = np.ones((2, 3, 4), np.float16)
+    model = nr.Sequential([nr.SimpleRNN(2)])
+    model(x)
+    config = model.get_config()
+    assert config["layers"][0]["config"]["dtype"] == "float16"
+    assert nr.Sequential.from_config(config).get_config() == config
+    outer = nr.Sequential([nr.Sequential([nr.SimpleRNN(4, return_sequences=True,
+                                                        input_shape=(5, 3))]), nr.Dense(2)])
+    entry = outer.get_config()["layers"][1]
+    assert (entry["module"], entry["registered_name"]) == ("keras", None)  # keras.Sequential
+
+
+def test_mixed_precision_names_as_keras_mixed_precision():
+    assert nr.mixed_precision.Policy is nr.Policy
+    try:
+        nr.mixed_precision.set_global_policy("mixed_float16")
+        assert nr.mixed_precision.global_policy().name == "mixed_float16"
+        assert nr.SimpleRNN(2).compute_dtype == "float16"
+    finally:
+        nr.mixed_precision.set_global_policy("float32")

@@ -107,7 +107,8 @@ def _public_module_and_name(cls):
     if _builtin_classes().get(cls.__name__) is cls:
         if cls.__name__ in _TF_MODULES:
             return _TF_MODULES[cls.__name__], cls.__name__
-        return "keras.layers", None
+        # tf-keras exports Sequential as keras.Sequential
+        return ("keras" if cls.__name__ == "Sequential" else "keras.layers"), None
     module = cls.__module__
     return (None if module == "__main__" else module), get_registered_name(cls)
 

@@ -472,12 +472,16 @@ class Sequential(Layer):
         if not isinstance(entries, (list, tuple)):
             raise ValueError("A Sequential config's 'layers' must be a list of layer "
                              f"configs. Received: {type(entries).__name__} {entries!r}")
+        input_dtype = None
         for c in entries:
             if isinstance(c, dict) and c.get("class_name") == "InputLayer":
                 input_shape = c.get("config", {}).get("batch_input_shape")
+                input_dtype = c.get("config", {}).get("dtype")
                 continue
             layers.append(serialization.deserialize(c, custom_objects=custom_objects))
         model = cls(layers, name=config.get("name"))
+        if input_dtype is not None:  # the InputLayer's dtype, written back by get_config
+            model._input_dtype = input_dtype
         if input_shape is not None and layers:
             model.build(tuple(input_shape))
         return model
