@@ -146,6 +146,8 @@ def softmax(x, axis=-1):
     if x.ndim <= 1:  # as tf-keras: a 1-D softmax is almost always a missing batch axis
         raise ValueError("Cannot apply softmax to a tensor that is 1D. "
                          f"Received input: shape={x.shape}")
+    if x.size == 0:  # nothing to normalise (np.max has no identity)
+        return x.copy()
     e = np.exp(x - np.max(x, axis=axis, keepdims=True))
     return (e / np.sum(e, axis=axis, keepdims=True)).astype(x.dtype)
 

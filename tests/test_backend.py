@@ -692,3 +692,52 @@ def test_numpy_functions_take_variables_inside_lists():
     np.testing.assert_array_equal(np.concatenate([z, x]), np.r_[np.zeros((2, 3)), x])
     assert np.stack((z, [x[0], x[1]])).shape == (2, 2, 3)
     assert K.concatenate([z, x]).shape == (2, 6)
+
+
+def _running_sum(x_t, states):
+    total = states[0] + x_t
+    return total, [total]
+
+
+@pytest.mark.parametrize("unroll,want", [(False, [0.0, 1.0]), (True, [0.0, 0.0])])
+def test_rnn_unrolled_backwards_zeroing_follows_tf_keras(unroll, want):
+    """tf-keras's unrolled loop zeroes the (processing-order) outputs by the mask in
+    input order; its while_loop by the processing order (differential fuzz against
+    tf-keras 2.21: x = [1, 2], mask = [True, False], go_backwards)."""
+    x = np.array([[[1.0], [2.0]]])
+    mask = np.array([[True, False]])
+    last, outputs, states = K.rnn(_running_sum, x, [np.zeros((1, 1))], go_backwards=True,
+                                  mask=mask, unroll=unroll, zero_output_for_mask=True)
+    np.testing.assert_array_equal(outputs.ravel(), want)
+    np.testing.assert_array_equal(last.ravel(), [1.0])  # the last processed step's mask
+    np.testing.assert_array_equal(states[0].ravel(), [1.0])
+
+
+def test_float_only_functions_refuse_integers_as_tensorflow():
+    ints = np.array([1, 2], "int32")
+    for fn in (K.exp, K.tanh, K.sigmoid, K.hard_sigmoid, K.sqrt):
+        with pytest.raises(TypeError, match="does not support dtype int32"):
+            fn(ints)
+    with pytest.raises(TypeError, match="does not support dtype bool"):
+        K.exp(np.array([True]))  # numpy gives float16
+    with pytest.raises(TypeError, match="does not support dtype int32"):
+        K.softmax(ints.reshape(1, 2))
+    for fn in (K.square, K.abs):
+        with pytest.raises(TypeError, match="does not support dtype bool"):
+            fn(np.array([True]))
+        assert fn(np.array([-2])).dtype == np.int64
+
+
+def test_mean_of_integers_keeps_the_dtype_as_tf_reduce_mean():
+    got = K.mean(np.array([1, 2], "int32"))
+    assert got.dtype == np.int32 and got == 1
+    np.testing.assert_array_equal(K.mean(np.array([[-1, -2], [3, 4]]), axis=1), [-1, 3])
+    assert K.mean(np.array([True, False])).dtype == np.float32  # bool: floatx
+    assert K.mean(np.array([True, False])) == 0.5
+
+
+def test_empty_axes_in_products_and_softmax():
+    assert K.dot(np.zeros((3, 0)), np.zeros((1, 0, 2))).shape == (3, 1, 2)
+    np.testing.assert_array_equal(K.dot(np.zeros((3, 0)), np.zeros((1, 0, 2))), 0.0)
+    assert K.batch_dot(np.zeros((0, 2, 2)), np.zeros((0, 2)), axes=(2, 1)).shape == (0, 2)
+    assert K.softmax(np.zeros((2, 0))).shape == (2, 0)

@@ -1,11 +1,12 @@
 """The backend's element-wise maths, activations, comparisons and matrix products."""
+import math
 import operator
 
 import numpy as np
 
 from ..engine.numerics import ieee_float
-from ._convert import (_FLOAT, _INEXACT, _REAL, _SIGNED, _a, _axis, _check_kind, _pair,
-                       _tensor)
+from ._convert import (_FLOAT, _INEXACT, _NUMERIC, _REAL, _SIGNED, _a, _axis, _check_kind,
+                       _pair, _tensor)
 from .config import image_data_format
 
 
@@ -27,8 +28,9 @@ def dot(x, y):
         raise ValueError(f"Cannot do dot on inputs with shapes {x.shape} and {y.shape}: "
                          f"the last axis of x ({x.shape[-1]}) and the second-to-last of "
                          f"y ({y.shape[-2]}) differ.")
-    ym = np.moveaxis(y, -2, 0).reshape(y.shape[-2], -1)
-    out = np.matmul(x.reshape(-1, x.shape[-1]), ym)
+    # sizes spelled out: -1 cannot be inferred when an axis is empty
+    ym = np.moveaxis(y, -2, 0).reshape(y.shape[-2], math.prod(y.shape[:-2]) * y.shape[-1])
+    out = np.matmul(x.reshape(math.prod(x.shape[:-1]), x.shape[-1]), ym)
     return out.reshape(x.shape[:-1] + y.shape[:-2] + y.shape[-1:])
 
 
@@ -72,28 +74,29 @@ def batch_dot(x, y, axes=None):
     xm = np.moveaxis(x, ax_x, -1)  # (batch, x-rest..., k)
     ym = np.moveaxis(y, ax_y, 1)  # (batch, k, y-rest...)
     batch, k = x.shape[0], x.shape[ax_x]
-    out = np.matmul(xm.reshape(batch, -1, k), ym.reshape(batch, k, -1))
+    out = np.matmul(xm.reshape(batch, math.prod(xm.shape[1:-1]), k),
+                    ym.reshape(batch, k, math.prod(ym.shape[2:])))
     out = out.reshape((batch,) + xm.shape[1:-1] + ym.shape[2:])
     return out[:, None] if out.ndim == 1 else out
 
 
 def sigmoid(x):
     from ..activations import sigmoid as f
-    return f(_a(x))
+    return f(_check_kind(_a(x), _FLOAT, "sigmoid"))  # tf.sigmoid takes no integers
 
 
 def hard_sigmoid(x):
     from ..activations import hard_sigmoid as f
-    return f(_a(x))
+    return f(_check_kind(_a(x), _FLOAT, "hard_sigmoid"))
 
 
 def softmax(x, axis=-1):
     from ..activations import softmax as f
-    return f(_a(x), axis=axis)
+    return f(_check_kind(_a(x), _FLOAT, "softmax"), axis=axis)
 
 
 def tanh(x):
-    return np.tanh(_a(x))
+    return np.tanh(_check_kind(_a(x), _INEXACT, "tanh"))
 
 
 def relu(x, alpha=0.0, max_value=None, threshold=0.0):
@@ -103,23 +106,23 @@ def relu(x, alpha=0.0, max_value=None, threshold=0.0):
 
 @ieee_float
 def square(x):
-    return np.square(_a(x))
+    return np.square(_check_kind(_a(x), _NUMERIC, "square"))
 
 
 @ieee_float
 def sqrt(x):
     """``sqrt(max(x, 0))``: negative values give 0, as in tf-keras."""
-    x = _a(x)
+    x = _check_kind(_a(x), _FLOAT, "sqrt")  # tf-keras: a 0.0 of x's dtype
     return np.sqrt(np.maximum(x, x.dtype.type(0)))
 
 
 @ieee_float
 def exp(x):
-    return np.exp(_a(x))
+    return np.exp(_check_kind(_a(x), _INEXACT, "exp"))  # np.exp(bool) is float16
 
 
 def abs(x):  # noqa: A001 - Keras name
-    return np.abs(_a(x))
+    return np.abs(_check_kind(_a(x), _NUMERIC, "abs"))
 
 
 def maximum(x, y):

@@ -16,7 +16,17 @@ def sum(x, axis=None, keepdims=False):  # noqa: A001 - Keras name
 
 @ieee_float
 def mean(x, axis=None, keepdims=False):
-    return np.mean(_a(x), axis=_axis(axis), keepdims=keepdims)
+    """The mean along ``axis``, as tf-keras's: bool counts as ``floatx()``, and an
+    integer ``x`` keeps its dtype (``tf.reduce_mean``: the sum divided by the count,
+    truncated toward zero)."""
+    x = _a(x)
+    if x.dtype == np.bool_:
+        x = x.astype(floatx())
+    if x.dtype.kind not in "iu":
+        return np.mean(x, axis=_axis(axis), keepdims=keepdims)
+    total = np.sum(x, axis=_axis(axis), keepdims=keepdims, dtype=x.dtype)
+    count = x.size // np.size(total) if x.size else 1  # the elements per mean
+    return (np.sign(total) * (np.abs(total) // count)).astype(x.dtype)
 
 
 def _extreme(fn, x, axis, keepdims, lowest):

@@ -171,7 +171,14 @@ def rnn(step_function, inputs, initial_states, go_backwards=False, mask=None,
         Applied to every leaf of the outputs and of the states. A trailing axis of
         size 1, ``(B, T, 1)``, is dropped; a batch of 1 broadcasts.
     constants : list of arrays, optional
-    unroll, input_length : accepted for signature compatibility; unused.
+    unroll : bool
+        The loop is the same either way, except where tf-keras's unrolled loop has a
+        bug that is followed here (as the RNN layer follows it): with
+        ``go_backwards``, ``zero_output_for_mask`` and a mask, the unrolled loop
+        carries the previous output through masked steps, then zeroes the outputs
+        (in processing order) where the mask *in input order* is False; the last
+        output is zeroed by the last processed step's mask.
+    input_length : accepted for signature compatibility; unused.
     time_major : bool
     zero_output_for_mask : bool
         Masked steps output zeros instead of the previous output (the last one too).
@@ -196,7 +203,7 @@ def rnn(step_function, inputs, initial_states, go_backwards=False, mask=None,
         of states than it was given, a state of another shape, or an output without
         the batch axis or of a changing shape.
     """
-    del unroll, input_length
+    del input_length
     nested = _nest().is_nested(inputs)
     leaves = _time_major_leaves(inputs, time_major)
     steps, batch = leaves[0].shape[:2]
@@ -209,6 +216,12 @@ def rnn(step_function, inputs, initial_states, go_backwards=False, mask=None,
     if mask is not None:
         mask = _check_mask(mask, batch, steps, time_major)
     order = range(steps - 1, -1, -1) if go_backwards else range(steps)
+    # tf-keras's unrolled loop (see unroll above); without go_backwards the two
+    # orders agree and so do the loops
+    unrolled_quirk = (unroll and go_backwards and zero_output_for_mask
+                      and mask is not None and return_all_outputs)
+    if unrolled_quirk:
+        zero_output_for_mask = False
     constants = [read_only_view(np.asarray(c)) if isinstance(c, np.ndarray) else c
                  for c in constants or []]
     # An initial state may be a nest (``[[h0, c0]]``): as in tf-keras the step gets
@@ -240,5 +253,12 @@ def rnn(step_function, inputs, initial_states, go_backwards=False, mask=None,
         prev = outputs
         if return_all_outputs or t == order[-1]:
             collected.append(outputs)
+    if unrolled_quirk:
+        last_leaves = [_select(mask[order[-1]], o, np.zeros_like(o)) for o in collected[-1]]
+        collected = [[_select(mask[k], o, np.zeros_like(o)) for o in outs]
+                     for k, outs in enumerate(collected)]
     last, outputs = _stack_outputs(collected, structure, time_major)
+    if unrolled_quirk:
+        last = (_nest().pack_sequence_as(structure, last_leaves)
+                if _nest().is_nested(structure) else last_leaves[0])
     return last, outputs, as_given([np.array(s) for s in states])
