@@ -40,7 +40,9 @@ def relu(x, alpha=0.0, max_value=None, threshold=0.0):
         return _integer_relu(x, max_value)
     x = _f(x)
     if alpha and max_value is None and not threshold:
-        return np.where(x > 0, x, alpha * x).astype(x.dtype)  # tf.nn.leaky_relu
+        # tf.nn.leaky_relu: its alpha is a float32 attribute, for float64 x too
+        alpha = float(np.float32(alpha))
+        return np.where(x > 0, x, alpha * x).astype(x.dtype)
     if threshold:
         out = x * (x > threshold)  # inf * 0 is NaN, as in tf-keras
     else:

@@ -741,3 +741,20 @@ def test_empty_axes_in_products_and_softmax():
     np.testing.assert_array_equal(K.dot(np.zeros((3, 0)), np.zeros((1, 0, 2))), 0.0)
     assert K.batch_dot(np.zeros((0, 2, 2)), np.zeros((0, 2)), axes=(2, 1)).shape == (0, 2)
     assert K.softmax(np.zeros((2, 0))).shape == (2, 0)
+
+
+def test_clip_concatenate_and_leaky_relu_details_as_tf_keras():
+    # array bounds broadcast (tf-keras compares the bounds only for Python numbers)
+    np.testing.assert_array_equal(
+        K.clip(np.array([-1.0, 0.3, 2.0]), np.array([0.0, 0.5, 0.0]), 1.0), [0, 0.5, 1])
+    # an integer x keeps its dtype; its bounds must be whole numbers
+    got = K.clip(np.array([-2, 5], "int32"), np.float32(0.2), 1)
+    assert got.dtype == np.int32 and list(got) == [0, 1]
+    for bounds in [(0, None), (0.5, 1)]:
+        with pytest.raises(TypeError, match="whole numbers for an integer x"):
+            K.clip(np.array([1, 2]), *bounds)
+    np.testing.assert_array_equal(K.clip(np.array([1.0, 5.0]), None, 2), [1.0, 2.0])
+    # concatenate: axis %= rank
+    assert K.concatenate([np.ones((1, 2))] * 2, axis=-3).shape == (1, 4)
+    # leaky relu's alpha is float32 in tf.nn.leaky_relu, for float64 too
+    assert K.relu(np.array([-3.0]), alpha=0.1)[0] == -3.0 * float(np.float32(0.1))

@@ -396,7 +396,8 @@ def test_activations_tf_keras_takes_from_tf_nn():
         want = {
             "mish": x * np.tanh(np.log1p(np.exp(x))),
             "relu6": np.where(np.isnan(x), np.nan, np.clip(x, 0, 6)),
-            "leaky_relu": np.where(x > 0, x, 0.2 * x),
+            # tf.nn.leaky_relu's alpha is a float32 attribute, for float64 x too
+            "leaky_relu": np.where(x > 0, x, float(np.float32(0.2)) * x),
             "log_softmax": x - np.log(np.exp(x).sum(-1, keepdims=True))}
     for name, expected in want.items():
         fn = activations.get(name)

@@ -134,11 +134,32 @@ def minimum(x, y):
 
 
 def clip(x, min_value, max_value):
-    """``x`` clipped to ``[min_value, max_value]`` (a ``max_value`` below
-    ``min_value`` is raised to it, as in tf-keras)."""
-    if max_value is not None and min_value is not None and max_value < min_value:
+    """``x`` clipped to ``[min_value, max_value]``, in ``x``'s dtype, as tf-keras's
+    ``clip``: a Python-number ``max_value`` below a Python-number ``min_value`` is
+    raised to it; None is no bound; the bounds may be arrays that broadcast.
+
+    Raises
+    ------
+    TypeError
+        For bool ``x``, or integer ``x`` with a bound that is not a whole number
+        (tf-keras converts the bounds to ``x``'s dtype; None is an infinite bound).
+    """
+    x = _check_kind(_a(x), _REAL, "clip")
+    if (isinstance(min_value, (int, float)) and isinstance(max_value, (int, float))
+            and max_value < min_value):
         max_value = min_value
-    return np.clip(_a(x), min_value, max_value)
+    lo = -np.inf if min_value is None else min_value
+    hi = np.inf if max_value is None else max_value
+    if x.dtype.kind in "iu":
+        for bound in (lo, hi):
+            values = np.asarray(bound)
+            if isinstance(bound, (float, int)) or values.ndim:  # Python numbers, arrays
+                if not np.all(np.isfinite(values)) or np.any(values != np.trunc(values)):
+                    raise TypeError(f"clip: the bounds must be whole numbers for an "
+                                    f"integer x of dtype {x.dtype}. Received: "
+                                    f"min_value={min_value!r}, max_value={max_value!r}")
+        lo, hi = (np.asarray(b).astype(x.dtype) for b in (lo, hi))  # numpy scalars cast
+    return np.clip(x, lo, hi).astype(x.dtype, copy=False)
 
 
 @ieee_float

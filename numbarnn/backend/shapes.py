@@ -8,7 +8,12 @@ from ._convert import _a, _index, _tensor
 
 
 def concatenate(tensors, axis=-1):
-    return np.concatenate([_a(t) for t in tensors], axis=axis)
+    """The ``tensors`` joined along ``axis``; a negative axis counts from the end modulo
+    the rank, as tf-keras's (``axis %= rank``: -3 of rank-2 arrays is axis 1)."""
+    arrays = [_a(t) for t in tensors]
+    if axis < 0 and arrays and arrays[0].ndim:
+        axis %= arrays[0].ndim
+    return np.concatenate(arrays, axis=axis)
 
 
 def stack(x, axis=0):
