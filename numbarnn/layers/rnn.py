@@ -215,7 +215,7 @@ class RNN(Layer):
                  stateful=False, unroll=False, time_major=False, **kwargs):
         if isinstance(cell, (list, tuple)):
             from .stacked_rnn_cells import StackedRNNCells
-            # with the default policy, as tf-keras wraps the list (see _prepare_input)
+            # with the default policy, as tf-keras wraps the list (_round_to_cell_dtype)
             cell = StackedRNNCells(cell)
         if "call" not in dir(cell):
             raise ValueError("Argument `cell` should have a `call` method. "
