@@ -359,3 +359,26 @@ def test_mixed_precision_names_as_keras_mixed_precision():
         assert nr.SimpleRNN(2).compute_dtype == "float16"
     finally:
         nr.mixed_precision.set_global_policy("float32")
+
+
+def test_mixed_precision_variables_read_in_the_compute_dtype_inside_a_call():
+    """tf-keras's AutoCastVariable (mixed_precision/layer_test test_mixed_policies_):
+    inside a mixed_float16 layer's call, arithmetic on its float32 weights is float16;
+    outside, and for add_weight(autocast=False), they read as float32."""
+    class Scale(nr.Layer):
+        def build(self, shape):
+            self.v = self.add_weight("v", (), initializer="ones")
+            self.kept = self.add_weight("kept", (), initializer="ones", autocast=False)
+
+        def call(self, x):
+            self.seen = (np.asarray(self.v).dtype, (x * self.kept).dtype,
+                         nr.backend.dot(x[None], self.v[None, None]).dtype)
+            return x * self.v
+
+    layer = Scale(dtype="mixed_float16")
+    y = layer(np.array([1.0], "float32"))
+    assert y.dtype == np.float16 and layer.v.dtype == np.float32
+    assert layer.seen == (np.float16, np.float32, np.float16)
+    assert np.asarray(layer.v).dtype == np.float32  # outside a call
+    plain = Scale()
+    assert plain(np.array([1.0], "float32")).dtype == np.float32

@@ -20,7 +20,7 @@ from .dtype_policy import Policy, as_dtype, as_policy, numpy_compute_dtype
 from .input_spec import InputSpec, assert_input_compatibility, flatten_leaves
 from .keras_mask import mask_of, with_mask
 from .tensor_shape import TensorShape
-from .variables import Variable
+from .variables import Variable, swap_autocast_dtype
 
 __all__ = ["Layer", "name_scope", "reset_uids"]
 
@@ -437,6 +437,12 @@ class Layer:
         full_name = f"{scope}/{name}:0" if scope else f"{name}:0"
         var = Variable(value, name=full_name, dtype=dtype, trainable=trainable,
                        constraint=constraint)
+        policy = self._dtype_policy
+        if (kwargs.get("autocast", True) and dtype.kind == "f"
+                and policy.compute_dtype != policy.variable_dtype):
+            # tf-keras's AutoCastVariable: inside a layer call, arithmetic on it reads
+            # it in that layer's compute dtype (mixed_float16: float16)
+            var._autocast = True
         (self._trainable_weights if trainable else self._non_trainable_weights).append(var)
         if regularizer is not None:
             # A partial, not a closure: deepcopy and pickle then reach the variable.
@@ -682,9 +688,13 @@ class Layer:
             stack = _scope_stack() if scope is not None else None
             if stack is not None:
                 stack.append(scope)
+            compute = numpy_compute_dtype(self._dtype_policy)
+            outer_cast = swap_autocast_dtype(
+                compute if compute is not None and compute.kind == "f" else None)
             try:
                 outputs = call_fn(inputs, *args, **kwargs)
             finally:
+                swap_autocast_dtype(outer_cast)
                 if stack is not None:
                     stack.pop()
             if self.activity_regularizer is not None:

@@ -11,12 +11,25 @@ cache packed copies of the weights keyed on :attr:`Variable.version`, so a write
 could not see would leave them computing with stale weights.
 """
 import re
+import threading
 
 import numpy as np
 
 from .dtype_policy import as_dtype
 
-__all__ = ["Variable"]
+__all__ = ["Variable", "swap_autocast_dtype"]
+
+_AUTOCAST = threading.local()
+
+
+def swap_autocast_dtype(dtype):
+    """Make arithmetic on an autocast Variable (one a mixed-precision layer created, see
+    ``Layer.add_weight``) read it as ``dtype`` (None: as it is) in this thread, as
+    tf-keras's ``enable_auto_cast_variables`` around a layer's ``call``; returns the
+    dtype before, to restore."""
+    previous = getattr(_AUTOCAST, "dtype", None)
+    _AUTOCAST.dtype = dtype
+    return previous
 
 _FULL_NAME = re.compile(r".*:\d+$")  # already "scope/name:0"
 
@@ -32,7 +45,7 @@ def _unwrap(value):
     """``value`` with every Variable in it (itself, or inside lists and tuples, as
     ``np.concatenate([v, x])`` gets them) a read-only view of its array."""
     if isinstance(value, Variable):
-        return value._read_only_view()
+        return value._operand()
     if (type(value) in (list, tuple)
             and any(isinstance(v, (Variable, list, tuple)) for v in value)):
         return type(value)(_unwrap(v) for v in value)
@@ -111,10 +124,31 @@ class Variable:
 
     # -- array protocol -------------------------------------------------------------
     def __array__(self, dtype=None, copy=None):
-        """A copy (as ``tf.Variable``), or a read-only view where ``copy=False``."""
+        """A copy (as ``tf.Variable``), or a read-only view where ``copy=False``; an
+        autocast variable inside a mixed-precision layer's call reads as the compute
+        dtype."""
+        if dtype is None:
+            cast = self._autocast_dtype()
+            if cast is not None:
+                return self._value.astype(cast)
         if dtype is not None and np.dtype(dtype) != self._value.dtype:
             return self._value.astype(dtype)
         return self._read_only_view() if copy is False else self._value.copy()
+
+    _autocast = False  # set by Layer.add_weight under a mixed-precision policy
+
+    def _autocast_dtype(self):
+        """The dtype arithmetic reads this variable as, where that is another dtype."""
+        if not self._autocast:
+            return None
+        dtype = getattr(_AUTOCAST, "dtype", None)
+        return dtype if dtype is not None and dtype != self._value.dtype else None
+
+    def _operand(self):
+        """The value as numpy arithmetic gets it: a read-only view, or in an autocast
+        scope a copy in the compute dtype."""
+        cast = self._autocast_dtype()
+        return self._read_only_view() if cast is None else self._value.astype(cast)
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         inputs = tuple(_unwrap(x) for x in inputs)
@@ -227,7 +261,7 @@ class Variable:
         return len(self._value)
 
     def __getitem__(self, item):
-        return self._read_only_view()[item]
+        return self._operand()[item]
 
     def __repr__(self):
         return (f"<numbarnn.Variable '{self.name}' shape={self.shape} "
@@ -245,10 +279,10 @@ class Variable:
 
 def _binary(op):
     def forward(self, other):
-        return op(self._value, _unwrap(other))
+        return op(self._operand(), _unwrap(other))
 
     def reverse(self, other):
-        return op(_unwrap(other), self._value)
+        return op(_unwrap(other), self._operand())
     return forward, reverse
 
 
@@ -266,6 +300,6 @@ for _name, _op in [("lt", np.less), ("le", np.less_equal), ("gt", np.greater),
     setattr(Variable, f"__{_name}__", _binary(_op)[0])
 Variable.__hash__ = object.__hash__
 
-Variable.__neg__ = lambda self: -self._value
-Variable.__abs__ = lambda self: np.abs(self._value)
-Variable.__pos__ = lambda self: +self._value
+Variable.__neg__ = lambda self: -self._operand()
+Variable.__abs__ = lambda self: np.abs(self._operand())
+Variable.__pos__ = lambda self: +self._operand()
