@@ -396,7 +396,7 @@ def test_nested_numpy_values_and_namedtuples_in_configs():
     assert again((3,)).tolist() == [0.0, 1.0, 2.0]
 
 
-def test_a_float64_rnn_of_a_cell_list_rounds_its_inputs_as_tf_keras(engine, rng):
+def test_a_float64_rnn_of_a_cell_list_rounds_its_inputs_as_tf_keras(engine):
     """tf-keras wraps a list of cells in a StackedRNNCells of the default policy
     (float32, whatever the RNN's dtype), and the wrapper's __call__ casts each step's
     input to float32: float64 cells then compute on float32-rounded inputs (a fuzz
