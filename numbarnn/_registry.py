@@ -151,7 +151,7 @@ def plain_config(value):
     """
     if hasattr(value, "get_config") and not isinstance(value, type):
         return {**serialize_keras_object(value), "__passive_serialization__": True}
-    if callable(value) and not isinstance(value, (type, np.ndarray)):
+    if callable(value) and not isinstance(value, type):
         return getattr(value, "__name__", repr(value))
     if isinstance(value, dict):
         return {key: plain_config(v) for key, v in value.items()}
@@ -172,16 +172,20 @@ def serialize_keras_object(obj):
     regularizer or constraint, or a (registered) function; None for None."""
     if obj is None:
         return None
-    if is_user_function(obj):
-        return serialize_function(obj)
-    from . import constraints, initializers, regularizers
-    for base, module in ((initializers.Initializer, "keras.initializers"),
-                         (regularizers.Regularizer, "keras.regularizers"),
-                         (constraints.Constraint, "keras.constraints")):
+    for module, _, base in _utility_kinds():
         if isinstance(obj, base):
             return serialize_object(obj, module)
-    from .engine import serialization
+    from .engine import serialization  # a layer, a cell or a function
     return serialization.serialize(obj)
+
+
+def _utility_kinds():
+    """``(tf-keras module, numbarnn module, base class)`` of the objects that are not
+    layers: initializers, regularizers, constraints."""
+    from . import constraints, initializers, regularizers
+    return (("keras.initializers", initializers, initializers.Initializer),
+            ("keras.regularizers", regularizers, regularizers.Regularizer),
+            ("keras.constraints", constraints, constraints.Constraint))
 
 
 def deserialize_keras_object(config, custom_objects=None):
@@ -202,13 +206,10 @@ def deserialize_keras_object(config, custom_objects=None):
             raise ValueError(f"Unknown object: '{config}'. Pass it in `custom_objects` or "
                              "register it with `numbarnn.utils.register_keras_serializable`.")
         return obj
-    from . import constraints, initializers, regularizers
-    module = config.get("module") or ""
-    for kind, mod in (("keras.initializers", initializers),
-                      ("keras.regularizers", regularizers),
-                      ("keras.constraints", constraints)):
-        if module.startswith(kind):
-            return mod.deserialize(config, custom_objects=custom_objects)
+    written_under = config.get("module") or ""
+    for module, kind, _ in _utility_kinds():
+        if written_under.startswith(module):
+            return kind.deserialize(config, custom_objects=custom_objects)
     from .engine import serialization  # a layer, a function, or a registered class
     return serialization.deserialize(config, custom_objects=custom_objects)
 

@@ -584,10 +584,18 @@ class Layer:
         """The layer's computation; the identity by default."""
         return inputs
 
-    def _cast_inputs(self, inputs):
+    def _floating_compute_dtype(self):
+        """The compute dtype as numpy's, where it is a floating one (else None): what
+        inputs are cast to and autocast weights read as (tf-keras casts to no other)."""
         dtype = numpy_compute_dtype(self._dtype_policy)
-        if not self._autocast or dtype is None or dtype.kind != "f":
-            return inputs  # tf-keras casts to a floating compute dtype only
+        return dtype if dtype is not None and dtype.kind == "f" else None
+
+    def _cast_inputs(self, inputs, dtype=None):
+        """``inputs`` with their floating arrays in ``dtype`` (default: the floating
+        compute dtype), as tf-keras's ``_maybe_cast_inputs``."""
+        dtype = dtype or self._floating_compute_dtype()
+        if not self._autocast or dtype is None:
+            return inputs
 
         def cast(x):
             if is_device_array(x):  # cast on the device by the engine, never copied here
@@ -680,7 +688,8 @@ class Layer:
             if not self.built:
                 with _build_lock:  # threads making the first call at once build once
                     self._maybe_build(inputs)
-            inputs = self._cast_inputs(inputs)
+            compute = self._floating_compute_dtype()
+            inputs = self._cast_inputs(inputs, compute)
             # Layers first built inside the call name their weights under this one
             # (pushed by hand: a context manager costs more than the rest of the
             # bookkeeping of a call).
@@ -688,9 +697,7 @@ class Layer:
             stack = _scope_stack() if scope is not None else None
             if stack is not None:
                 stack.append(scope)
-            compute = numpy_compute_dtype(self._dtype_policy)
-            outer_cast = swap_autocast_dtype(
-                compute if compute is not None and compute.kind == "f" else None)
+            outer_cast = swap_autocast_dtype(compute)
             try:
                 outputs = call_fn(inputs, *args, **kwargs)
             finally:

@@ -6,7 +6,6 @@ from .. import kernels
 from ..device import get_device
 from ..engine.base_layer import Layer, _check_declared_shape, name_scope
 from ..engine.call_args import accepts
-from ..engine.dtype_policy import numpy_compute_dtype
 from ..engine.input_spec import InputSpec
 from ..engine.numerics import ieee_arithmetic
 from ..engine.variables import Variable
@@ -558,7 +557,7 @@ class RNN(Layer):
             self._num_constants, self.state_spec = saved
             raise
 
-    def _cast_inputs(self, inputs):
+    def _cast_inputs(self, inputs, dtype=None):
         return inputs  # call() casts, integers included
 
     def _resolve_initial_state(self, inputs, initial_state, dtype, batch):
@@ -633,7 +632,7 @@ class RNN(Layer):
     def _compute_dtype(self):
         """The dtype the recurrence runs in: float16 runs in float32 (numba has no
         float16 arithmetic) and the outputs are cast back, see :meth:`call`."""
-        from ..engine.dtype_policy import check_floating
+        from ..engine.dtype_policy import check_floating, numpy_compute_dtype
         check_floating(self)
         dtype = numpy_compute_dtype(self.dtype_policy) or np.dtype("float32")
         return np.dtype("float32") if dtype == np.float16 else dtype
@@ -664,14 +663,12 @@ class RNN(Layer):
         """
         from .stacked_rnn_cells import StackedRNNCells
         cell = self.cell
-        if not isinstance(cell, StackedRNNCells) or not cell._autocast:
-            return x
-        narrow = numpy_compute_dtype(cell.dtype_policy)
-        if (narrow is None or narrow.kind != "f" or x.dtype.kind != "f"
-                or narrow.itemsize >= x.dtype.itemsize):
+        narrow = cell._floating_compute_dtype() if isinstance(cell, StackedRNNCells) \
+            else None
+        if narrow is None or x.dtype.kind != "f" or narrow.itemsize >= x.dtype.itemsize:
             return x
         with np.errstate(over="ignore"):  # tf's cast: beyond float32's range is inf
-            return x.astype(narrow).astype(x.dtype)
+            return cell._cast_inputs(x, narrow).astype(x.dtype)  # the cell's own cast
 
     def _prepare_inputs(self, inputs, dtype):
         """The inputs (an array, or a tuple/namedtuple nest of them) checked and cast.
