@@ -63,12 +63,11 @@ def test_simple_rnn_from_config_errors_come_through_as_they_are():
 
 
 def test_an_infer_policy_is_fixed_by_the_first_weight():
-    layer = Identity(dtype="_infer")
-    assert layer.get_config()["dtype"] == "_infer"         # the auto-config keeps it
+    layer = Identity(dtype=nr.Policy("_infer"))   # a string "_infer" is no dtype (below)
     layer.add_weight("w", (2,))
     assert layer.dtype_policy.name == "float32"
     assert layer(np.zeros(2, "float64")).dtype == np.float32   # autocast from then on
-    f64 = Identity(dtype="_infer")
+    f64 = Identity(dtype=nr.Policy("_infer"))
     f64.add_weight("w", (2,), dtype="float64")
     assert f64.dtype_policy.name == "float64"
 
@@ -79,7 +78,7 @@ class WithConfig(nr.Layer):
 
 
 def test_base_config_serialises_policies_as_tf_keras():
-    assert WithConfig(dtype="_infer").get_config()["dtype"] is None
+    assert WithConfig(dtype=nr.Policy("_infer")).get_config()["dtype"] is None
     assert WithConfig(dtype="float64").get_config()["dtype"] == "float64"
     mixed = WithConfig(dtype="mixed_float16").get_config()["dtype"]
     assert mixed["class_name"] == "Policy" and mixed["config"] == {"name": "mixed_float16"}
@@ -87,6 +86,31 @@ def test_base_config_serialises_policies_as_tf_keras():
     config = nr.SimpleRNN(2, input_shape=(None, 3)).get_config()
     keys = list(config)
     assert keys.index("dtype") < keys.index("batch_input_shape")
+
+
+def test_policies_keep_their_names_and_layers_read_dtypes_as_tf_as_dtype():
+    # tf-keras: Policy keeps the name it is given; a layer's dtype= string goes through
+    # tf.as_dtype first (mixed names apart), so "foo" and "_infer" are TypeErrors there.
+    for alias, dtype in [("float", "float32"), ("double", "float64"), ("half", "float16")]:
+        policy = nr.Policy(alias)
+        assert (policy.name, policy.compute_dtype, policy.variable_dtype) == (
+            alias, dtype, dtype)
+        assert policy.get_config() == {"name": alias} and repr(policy) == f'<Policy "{alias}">'
+        assert WithConfig(dtype=policy).get_config()["dtype"] == alias
+        layer = nr.Dense(2, dtype=alias)
+        assert layer.dtype_policy.name == dtype and layer.get_config()["dtype"] == dtype
+        assert Identity(dtype=alias).get_config()["dtype"] == alias   # the auto-config
+    for bad in ["foo", "_infer"]:
+        with pytest.raises(TypeError, match=re.escape(
+                f"Cannot convert the argument `type_value`: '{bad}' to a TensorFlow DType.")):
+            nr.Dense(2, dtype=bad)
+    try:
+        nr.set_global_policy("_infer")     # a Policy name, as tf-keras takes it here
+        assert nr.global_policy().name == "_infer"
+        nr.set_global_policy("float")
+        assert nr.global_policy().name == "float" and nr.Dense(2).dtype == "float32"
+    finally:
+        nr.set_global_policy(None)
 
 
 def test_dict_inputs_meet_named_specs_in_the_specs_order():

@@ -16,7 +16,7 @@ from .._registry import CustomObjectScope
 from ..kernels.cuda_support import is_device_array, require_cuda
 from .call_args import (accepts, arg_position, init_parameters, input_masks,
                         parameters, plain_arguments, resolve_training)
-from .dtype_policy import Policy, as_dtype, as_policy, numpy_compute_dtype
+from .dtype_policy import MIXED, Policy, as_dtype, as_policy, numpy_compute_dtype
 from .input_spec import InputSpec, assert_input_compatibility, flatten_leaves
 from .keras_mask import mask_of, with_mask
 from .tensor_shape import TensorShape
@@ -902,7 +902,7 @@ class Layer:
         # Policy config for the mixed ones.
         if policy.name == "_infer":
             config["dtype"] = None
-        elif policy.name == policy.variable_dtype:
+        elif policy.name not in MIXED:
             config["dtype"] = policy.name
         else:
             config["dtype"] = {"module": "keras.mixed_precision", "class_name": "Policy",

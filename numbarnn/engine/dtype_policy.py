@@ -6,9 +6,10 @@ numpy has no bfloat16: under ``mixed_bfloat16`` the CPU computes and returns flo
 import numpy as np
 
 __all__ = ["Policy", "global_policy", "set_global_policy", "as_policy", "check_floating",
-           "as_dtype"]
+           "as_dtype", "MIXED"]
 
-_MIXED = {"mixed_float16": ("float16", "float32"),
+# The mixed policies: (compute dtype, variable dtype).
+MIXED = {"mixed_float16": ("float16", "float32"),
           "mixed_bfloat16": ("bfloat16", "float32")}
 
 
@@ -33,7 +34,11 @@ def as_dtype(dtype):
         if dtype is float:
             return np.dtype("float32")
         dtype = _TF_DTYPE_ALIASES.get(dtype, dtype) if isinstance(dtype, str) else dtype
-    return np.dtype(dtype)
+    try:
+        return np.dtype(dtype)
+    except TypeError:
+        raise TypeError("Cannot convert the argument `type_value`: "
+                        f"{dtype!r} to a TensorFlow DType.") from None
 
 
 # What tf-keras suggests instead of each removed '..._float32_vars' policy.
@@ -62,13 +67,14 @@ class Policy:
         if not isinstance(name, str):
             raise TypeError(f"'name' must be a string, not a {type(name).__name__}. "
                             f"Received: name={name!r}")
+        self._name = name  # as given: tf-keras's Policy("float").name is "float"
         name = _TF_DTYPE_ALIASES.get(name, name)
         if name == "bfloat16":
             raise ValueError("dtype 'bfloat16' is not supported: numpy has no bfloat16. "
                              "Use 'mixed_bfloat16' (computed in float32 here) or "
                              "'float32'.")
-        if name in _MIXED:
-            self._compute, self._variable = _MIXED[name]
+        if name in MIXED:
+            self._compute, self._variable = MIXED[name]
         elif name == "_infer":
             self._compute = self._variable = None
         elif name.endswith("_float32_vars"):
@@ -85,9 +91,7 @@ class Policy:
                     f"Cannot convert value {name} to a mixed precision Policy. Valid "
                     "policies include 'mixed_float16', 'mixed_bfloat16', and the name "
                     "of any dtype such as 'float32'.")
-            name = dtype.name  # 'f4' and np.float32 are 'float32', as tf.as_dtype names them
-            self._compute = self._variable = name
-        self._name = name
+            self._compute = self._variable = dtype.name  # 'f4' reads as 'float32'
 
     @property
     def name(self):
@@ -135,8 +139,8 @@ def set_global_policy(policy):
     ``backend.floatx()``). As in tf-keras, only floating-point (or "_infer")
     policies."""
     global _global
-    if policy is not None:
-        policy = as_policy(policy)
+    if policy is not None and not isinstance(policy, Policy):
+        policy = Policy(policy)
         compute = policy.compute_dtype
         if (compute is not None and compute != "bfloat16"
                 and np.dtype(compute).kind != "f"):
@@ -154,11 +158,12 @@ def as_policy(dtype):
         return dtype
     if isinstance(dtype, dict):
         return Policy(dtype.get("config", dtype).get("name"))
-    # A layer reads a type (or the name 'int') with tf.as_dtype: Python's float is
-    # float32 there (numpy reads it as float64), and Python's int is no TensorFlow dtype.
-    if isinstance(dtype, type) or dtype == "int":
-        return Policy(as_dtype(dtype).name)
-    return Policy(dtype)
+    # tf-keras's get_policy: a layer reads any other dtype with tf.as_dtype (Python's
+    # float is float32 there, "double" float64; "foo", "_infer" and Python's int are a
+    # TypeError), so its policy is named by the dtype.
+    if isinstance(dtype, str) and (dtype in MIXED or dtype == "bfloat16"):
+        return Policy(dtype)
+    return Policy(as_dtype(dtype).name)
 
 
 def numpy_compute_dtype(policy):
