@@ -71,7 +71,11 @@ def _call_shape(initializer, shape, kwargs, partitions=True):
     if kwargs.get(_LAYOUT) is not None:
         raise ValueError("Argument `layout` (a DTensor layout) is not supported: numbarnn "
                          f"has no DTensor. Received: layout={kwargs[_LAYOUT]!r}")
-    return kwargs.get(_PARTITION_SHAPE, shape), kwargs.get(_PARTITION_OFFSET)
+    shape = kwargs.get(_PARTITION_SHAPE, shape)
+    if shape is None:  # tf-keras: tf.constant(None) fails with a ValueError
+        raise ValueError(f"{type(initializer).__name__} initializer: argument `shape` must "
+                         "be a tuple of integers. Received: shape=None")
+    return shape, kwargs.get(_PARTITION_OFFSET)
 
 
 class Initializer:
@@ -107,7 +111,10 @@ class _Seeded(Initializer):
         no warning: each partition of a variable calls the initializer."""
         if partition_offset is None:
             self._warn_reuse()
-        seed = self._seed % 2**64  # numpy takes no negative seed; tf-keras does
+        if not isinstance(self._seed, (int, np.integer)):
+            raise ValueError(f"{type(self).__name__} initializer: argument `seed` must be "
+                             f"an integer. Received: seed={self._seed!r}")
+        seed = int(self._seed) % 2**64  # numpy takes no negative seed; tf-keras does
         if partition_offset:
             return np.random.default_rng([seed, hash(tuple(partition_offset)) % 2**64])
         return np.random.default_rng(seed)
@@ -161,8 +168,12 @@ class Constant(Initializer):
             eager ``tf.constant`` raises a TypeError there too).
         """
         shape, _ = _call_shape(self, shape, kwargs)
+        if self.value is None:  # numpy would read None as nan
+            raise ValueError("Constant initializer: argument `value` must be a number or "
+                             "an array-like of numbers. Received: value=None")
         value = np.asarray(self.value, as_dtype(dtype or floatx()))
-        shape = tuple(shape)
+        # tf.constant(value, shape=3) takes a bare length, as add_weight does
+        shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
         size = math.prod(shape)
         if value.size == 1:
             return np.full(shape, value.reshape(()))
@@ -186,7 +197,9 @@ class RandomNormal(_Seeded):
     def __call__(self, shape, dtype=None, **kwargs):
         shape, offset = _call_shape(self, shape, kwargs)
         dtype = _float_dtype(dtype)
-        return self._rng(offset).normal(self.mean, self.stddev, shape).astype(dtype)
+        # tf's formula (numpy's normal() refuses a negative stddev; tf flips the sign)
+        normal = self._rng(offset).standard_normal(shape)
+        return (self.mean + self.stddev * normal).astype(dtype)
 
     def get_config(self):
         return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed}
@@ -212,7 +225,8 @@ class RandomUniform(_Seeded):
                                 f"{self.minval}, maxval={self.maxval}")
             return rng.integers(int(self.minval), int(self.maxval), shape).astype(dtype)
         dtype = _float_dtype(dtype)
-        return rng.uniform(self.minval, self.maxval, shape).astype(dtype)
+        # tf's formula: minval > maxval is no error there (numpy's uniform() refuses it)
+        return (self.minval + (self.maxval - self.minval) * rng.random(shape)).astype(dtype)
 
     def get_config(self):
         return {"minval": self.minval, "maxval": self.maxval, "seed": self.seed}

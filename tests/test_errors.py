@@ -259,10 +259,12 @@ def test_4d_input_to_builtin_cell(engine_name):
 
 @pytest.mark.parametrize("dtype", ["int32", "bool"])
 def test_non_float_layer_dtype(dtype):
-    # tf-keras: TypeError "A Dense layer can only be built with a floating-point dtype"
+    # tf-keras: TypeError "A Dense layer can only be built with a floating-point dtype";
+    # a SimpleRNN's glorot initializer raises ValueError "Expected floating point type"
     x = np.ones((1, 2, 2), dtype)
-    with pytest.raises(TypeError, match=f"SimpleRNNCell layer can only be built with a "
-                                        f"floating-point dtype. Received: dtype={dtype}"):
+    with pytest.raises(ValueError, match=re.escape(
+            f"Expected floating point type, got <dtype: '{dtype}'>. A SimpleRNNCell layer "
+            "can only be built with a floating-point dtype.")):
         nr.SimpleRNN(2, dtype=dtype, kernel_initializer="ones",
                      recurrent_initializer="zeros")(x)
     with pytest.raises(TypeError, match="Dense layer can only be built with a "
@@ -440,12 +442,6 @@ def test_masking_rejects_a_scalar():
 def test_ragged_mask_names_the_argument():
     with pytest.raises(ValueError, match=r"Argument `mask` must be an array of shape \(2, 5\)"):
         nr.SimpleRNN(3)(np.zeros((2, 5, 2), "float32"), mask=[[1, 0, 1, 1, 1], [1]])
-
-
-def test_empty_initial_state_list_means_none_given(rng):
-    layer = nr.SimpleRNN(3)
-    x = rng.standard_normal((2, 5, 2)).astype("float32")
-    np.testing.assert_array_equal(layer(x, initial_state=[]), layer(x))
 
 
 @pytest.mark.parametrize("value", [0.0, 1.0, np.float32(1)])
@@ -671,3 +667,60 @@ def test_states_setter_checks_what_it_is_given(rng):
     _, from_none = layer(x)
     layer.reset_states()
     np.testing.assert_array_equal(from_none, layer(x)[1])
+
+
+def test_arguments_tf_keras_refuses_or_takes_in_its_own_way():
+    x = np.ones((2, 3, 4), "float32")
+    # an empty initial_state is a state list that does not match the cell's
+    for empty in ([], ()):
+        with pytest.raises(ValueError, match=re.escape(
+                "An `initial_state` was passed that is not compatible with "
+                "`cell.state_size`. Received `state_spec`=[]; however `cell.state_size` "
+                "is [3]")):
+            nr.SimpleRNN(3)(x, initial_state=empty)
+    with pytest.raises(ValueError, match="expected a positive integer, got False."):
+        nr.SimpleRNN(False)
+    with pytest.raises(TypeError, match="Argument `dropout` must be a float in"):
+        nr.SimpleRNN(3, dropout="0.5")
+    # numbarnn's own dropout seed is checked at construction, not at the first training
+    # call (numpy's SeedSequence error)
+    with pytest.raises(ValueError, match="`seed` must be None or a non-negative integer"):
+        nr.SimpleRNN(3, dropout=0.5, seed=-1)
+    for bad in (1.5, "a", True):
+        with pytest.raises(TypeError, match="`seed` must be None or a non-negative"):
+            nr.SimpleRNNCell(3, seed=bad)
+    assert nr.SimpleRNN(3, seed=np.int64(7)).cell.get_config()["seed"] == 7
+    # input_shape wins over input_dim and may be empty; None is refused
+    assert nr.Dense(3, input_shape=())._batch_input_shape == (None,)
+    assert nr.Dense(3, input_shape=(4,), input_dim=9)._batch_input_shape == (None, 4)
+    with pytest.raises(TypeError, match="Received: input_shape=None"):
+        nr.SimpleRNN(3, input_shape=None)
+    with pytest.raises(ValueError, match="last dimension of the inputs to a Dense layer "
+                                         "should be defined. Found None."):
+        nr.Dense(3).build(None)
+
+
+class _Weights(nr.Layer):
+    def __init__(self, shape, initializer="zeros"):
+        super().__init__()
+        self.shape, self.init = shape, initializer
+
+    def build(self, input_shape):
+        self.w = self.add_weight("w", shape=self.shape, initializer=self.init)
+
+    def call(self, x):
+        return x
+
+
+def test_add_weight_shapes_as_tf_variable_reads_them():
+    for shape in (2, np.int64(2)):   # tf.TensorShape(2) is (2,)
+        layer = _Weights(shape)
+        layer(np.zeros(1))
+        assert layer.w.shape == (2,)
+    # an initializer's value must have the weight's shape: tf.Variable refuses a
+    # broadcastable one too
+    for value in (np.arange(3.0), np.zeros((1, 3)), np.float32(1.0)):
+        with pytest.raises(ValueError, match=re.escape(
+                f"the initial value's shape ({np.shape(value)}) is not compatible with the "
+                "explicitly supplied `shape` argument ((2, 3))")):
+            _Weights((2, 3), lambda shape, dtype=None, v=value: v)(np.zeros(1))

@@ -118,6 +118,33 @@ def test_random_uniform_of_an_integer_dtype_needs_whole_bounds():
         initializers.RandomUniform()((3, 3), dtype="int32")
 
 
+def test_initializer_arguments_tf_keras_takes_or_refuses():
+    # numpy integer seeds (OverflowError in `seed % 2**64` before)
+    for seed in (np.int64(3), np.int32(3), np.uint64(3)):
+        np.testing.assert_array_equal(initializers.GlorotUniform(seed=seed)((2, 2)),
+                                      initializers.GlorotUniform(seed=3)((2, 2)))
+    with pytest.raises(ValueError, match="argument `seed` must be an integer. "
+                                         "Received: seed='a'"):
+        initializers.GlorotUniform(seed="a")((2, 2))
+    # tf's formulas: mean + stddev * normal, minval + (maxval - minval) * uniform, so a
+    # negative stddev or reversed bounds are no error (numpy's normal/uniform refuse them)
+    flipped = initializers.RandomNormal(1.0, -2.0, seed=4)((1000,))
+    np.testing.assert_allclose(flipped, 2.0 - initializers.RandomNormal(1.0, 2.0, seed=4)(
+        (1000,)), rtol=1e-6, atol=1e-6)
+    reversed_bounds = initializers.RandomUniform(1.0, 0.0, seed=5)((1000,))
+    assert 0.0 <= reversed_bounds.min() and reversed_bounds.max() <= 1.0
+    np.testing.assert_allclose(reversed_bounds, 1.0 - initializers.RandomUniform(
+        0.0, 1.0, seed=5)((1000,)), rtol=1e-6, atol=1e-7)
+    # Constant(value)(3): tf.constant takes a bare length; None is no number
+    np.testing.assert_array_equal(initializers.Constant(2)(3), [2.0, 2.0, 2.0])
+    with pytest.raises(ValueError, match="Received: value=None"):
+        initializers.Constant(None)((2,))
+    for init in (initializers.RandomNormal(seed=1), initializers.TruncatedNormal(seed=1),
+                 initializers.Zeros()):
+        with pytest.raises(ValueError, match="Received: shape=None"):
+            init(None)
+
+
 @pytest.mark.parametrize("name", ["orthogonal", "identity"])
 def test_orthogonal_and_identity_have_no_partitions(name):
     init = initializers.get(name)

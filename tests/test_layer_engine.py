@@ -1,4 +1,6 @@
 """The Layer contract (reference §6) and the Keras Layer doc examples."""
+import re
+
 import numpy as np
 import pytest
 
@@ -240,7 +242,7 @@ def test_dense_and_sequential_summary(capsys, rng):
     (("2",), TypeError, "got value '2'"),
     ((None, 3), TypeError, "got value None"),
     ((True,), TypeError, "got value True"),
-    (3, TypeError, r"`shape` of weight 'w' must be a tuple of integers. Received: shape=3"),
+    ("3", TypeError, r"got value '3'"),
     ((-1,), ValueError, "Dimension -1 must be >= 0"),
 ])
 def test_add_weight_shape_must_be_integers(shape, error, message):
@@ -344,6 +346,36 @@ def test_sequential_predict_signature(rng):
         model.predict(x, batch_size=2.5)
     with pytest.raises(TypeError, match="unexpected keyword argument 'training'"):
         model.predict(x, training=True)
+
+
+def test_sequential_predict_steps_and_single_input_lists_as_tf_keras(rng, capsys):
+    # tf-keras Model.predict: `steps` batches only (32 rows each without batch_size), a
+    # one-element list/tuple is the single input, max_queue_size must be positive
+    model = nr.Sequential([nr.SimpleRNN(3, input_shape=(4, 2))])
+    x = rng.standard_normal((70, 4, 2)).astype("float32")
+    whole = model.predict(x)
+    np.testing.assert_allclose(model.predict(x, batch_size=2, steps=1), whole[:2],
+                               rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(model.predict(x, batch_size=3, steps=np.int64(2)),
+                               whole[:6], rtol=1e-6, atol=1e-7)
+    assert model.predict(x, steps=1).shape == (32, 3)
+    assert model.predict(x, batch_size=2, steps=50).shape == (70, 3)  # runs out of data
+    assert model.predict(x, steps=-1).shape == (70, 3)
+    np.testing.assert_array_equal(model.predict([x]), whole)
+    np.testing.assert_array_equal(model.predict((x,)), whole)
+    np.testing.assert_array_equal(model.predict_on_batch(x[:5]), whole[:5])
+    np.testing.assert_array_equal(model.predict_on_batch([x[:5]]), whole[:5])
+    with pytest.raises(ValueError, match=re.escape(
+            "steps_per_epoch must be positive, None or -1. Received 0.")):
+        model.predict(x, steps=0)
+    with pytest.raises(TypeError, match="`steps` must be a positive integer"):
+        model.predict(x, steps="1")
+    with pytest.raises(ValueError, match="Expected max_queue_size to be positive. "
+                                         "Received is 0."):
+        model.predict(x, max_queue_size=0)
+    model.summary(print_fn=None)     # tf-keras's defaults: print, 65 columns
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == f'Model: "{model.name}"' and len(lines[1]) == 65
 
 
 def test_sequential_with_an_input_shape_is_built_as_layers_are_added():

@@ -65,6 +65,22 @@ def test_a_nan_step_is_not_masked():
     np.testing.assert_array_equal(nr.Masking(0.0).compute_mask(x), [[False, True, False]])
 
 
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+def test_mask_value_is_compared_in_the_inputs_dtype(dtype):
+    # tf.not_equal converts mask_value to the inputs' dtype: 0.1 masks float32 steps of
+    # 0.1 there (compared in float64, float32(0.1) != 0.1 and nothing was masked)
+    x = np.array([[[0.1, 0.1], [1.0, 2.0], [0.1, 0.2]]], dtype)
+    np.testing.assert_array_equal(nr.Masking(0.1).compute_mask(x), [[False, True, True]])
+    np.testing.assert_array_equal(nr.Masking([0.1, 0.2]).compute_mask(x),
+                                  [[True, True, False]])
+    out = nr.Masking(0.1, dtype=dtype)(x)   # (the default float32 layer casts first)
+    assert out.dtype == np.dtype(dtype)
+    np.testing.assert_array_equal(out[0, 0], [0.0, 0.0])
+    # a value beyond the dtype's range becomes inf there, as tf's conversion rounds it
+    big = np.full((1, 1, 2), np.inf, "float32")
+    np.testing.assert_array_equal(nr.Masking(1e300).compute_mask(big), [[False]])
+
+
 def test_sequential_mask_stops_at_a_sequence_reducing_layer():
     """SimpleRNN without return_sequences outputs no mask: the Dense after it gets
     none; with return_sequences the mask reaches it (Dense passes masks on)."""

@@ -275,5 +275,11 @@ def test_stateful_with_initial_state_rule(engine):
     p2 = layer(x, initial_state=h0)
     np.testing.assert_allclose(p1, np.tanh([[1.0, 1.0]]), rtol=1e-6)
     np.testing.assert_allclose(p2, p1)  # recurrent kernel zero: same value, state reused
+    # ... and, running from its stored states, the layer ignores the given ones unchecked
+    # (tf-keras's cond picks the stored states before it counts the given ones)
+    np.testing.assert_allclose(layer(x, initial_state=[h0, h0]), p1)
+    np.testing.assert_allclose(layer(x, initial_state=np.zeros((1, 5))), p1)
     layer.reset_states()
     assert not np.count_nonzero(layer.states[0])
+    with pytest.raises(ValueError, match="Layer has 1 states but was passed 2 initial"):
+        layer(x, initial_state=[h0, h0])  # zero stored states: the given ones count

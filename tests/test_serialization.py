@@ -82,6 +82,13 @@ def test_stateful_state_variables_are_named_under_the_layer(rng):
     layer = nr.SimpleRNN(2, stateful=True, name="s")
     layer(x_of(rng, (2, 3, 4)))
     assert [v.name for v in layer.states] == ["s/Variable:0"]
+    # created outside a call (a build, reset_states after `states = None`), they take
+    # the name scope there: none (tf-keras's backend.variable)
+    built = nr.SimpleRNN(2, stateful=True)
+    built.build((2, 3, 4))
+    layer.states = None
+    layer.reset_states()
+    assert built.states[0].name == layer.states[0].name == "Variable:0"
 
 
 def _lambda_model(rng):

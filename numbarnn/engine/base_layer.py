@@ -138,11 +138,13 @@ def _check_declared_shape(argument, shape):
 
 
 def _weight_shape(name, shape):
-    """``shape`` of weight ``name`` as a tuple of ints (``None`` is a scalar); a float,
-    a string or an unknown (None) dimension is a TypeError, as in tf-keras, rather than
-    being truncated."""
+    """``shape`` of weight ``name`` as a tuple of ints (``None`` is a scalar, a bare
+    integer a length, as tf.TensorShape reads them); a float, a string or an unknown
+    (None) dimension is a TypeError, as in tf-keras, rather than being truncated."""
     if shape is None:
         return ()
+    if hasattr(shape, "__index__") and not isinstance(shape, (bool, np.bool_)):
+        shape = (shape,)
     try:
         dims = tuple(shape)
     except TypeError:
@@ -231,8 +233,11 @@ class Layer:
         if batch_input_shape is not None:
             _check_declared_shape("batch_input_shape", batch_input_shape)
         elif "input_shape" in kwargs or "input_dim" in kwargs:
-            name = "input_shape" if kwargs.get("input_shape") else "input_dim"
-            input_shape = kwargs.get("input_shape") or (kwargs["input_dim"],)
+            # input_shape wins over input_dim, even when empty: () declares a batch of
+            # scalars (tf-keras's (None,)), None is refused
+            name = "input_shape" if "input_shape" in kwargs else "input_dim"
+            input_shape = (kwargs["input_shape"] if name == "input_shape"
+                           else (kwargs["input_dim"],))
             _check_declared_shape(name, input_shape)
             _check_declared_shape("batch_size", (kwargs.get("batch_size"),))
             batch_input_shape = (kwargs.get("batch_size"),) + tuple(input_shape)
@@ -430,8 +435,11 @@ class Layer:
         constraint = constraints_mod.get(constraint)
         trainable = True if trainable is None else bool(trainable)
         value = np.asarray(initializer(shape, dtype=dtype), dtype=dtype)
-        if value.shape != shape:
-            value = np.broadcast_to(value, shape)
+        if value.shape != shape:  # tf.Variable(initial_value, shape=shape) checks it too
+            raise ValueError(f"In this `tf.Variable` creation, the initial value's shape "
+                             f"({value.shape}) is not compatible with the explicitly "
+                             f"supplied `shape` argument ({shape}). (The initializer of "
+                             f"weight {name!r} of layer {self.name!r} returned it.)")
         scope = _current_scope()
         name = "Variable" if name is None else name  # tf.Variable's default name
         full_name = f"{scope}/{name}:0" if scope else f"{name}:0"

@@ -6,7 +6,7 @@ numpy has no bfloat16: under ``mixed_bfloat16`` the CPU computes and returns flo
 import numpy as np
 
 __all__ = ["Policy", "global_policy", "set_global_policy", "as_policy", "check_floating",
-           "as_dtype", "MIXED"]
+           "non_floating_dtype", "as_dtype", "MIXED"]
 
 # The mixed policies: (compute dtype, variable dtype).
 MIXED = {"mixed_float16": ("float16", "float32"),
@@ -181,7 +181,13 @@ def check_floating(layer):
     kernels and activations are defined for floats only (an integer or bool policy
     would otherwise fail deep inside numba).
     """
-    dtype = numpy_compute_dtype(layer.dtype_policy)
-    if dtype is not None and dtype.kind != "f":
+    dtype = non_floating_dtype(layer)
+    if dtype is not None:
         raise TypeError(f"A {type(layer).__name__} layer can only be built with a "
-                        f"floating-point dtype. Received: dtype={dtype.name}")
+                        f"floating-point dtype. Received: dtype={dtype}")
+
+
+def non_floating_dtype(layer):
+    """The name of ``layer``'s compute dtype where it is not floating, else None."""
+    dtype = numpy_compute_dtype(layer.dtype_policy)
+    return dtype.name if dtype is not None and dtype.kind != "f" else None

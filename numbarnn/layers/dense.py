@@ -59,7 +59,7 @@ class Dense(Layer):
     def build(self, input_shape):
         check_floating(self)
         self._build_input_shape = input_shape
-        last = input_shape[-1]
+        last = input_shape[-1] if input_shape else None  # None: a shape of unknown rank
         if last is None:
             raise ValueError("The last dimension of the inputs to a Dense layer should be "
                              f"defined. Found None. Full input shape received: {input_shape}")

@@ -66,6 +66,11 @@ class Masking(Layer):
             raise ValueError("Masking expects `inputs` with a feature axis (at least 1 "
                              f"dimension). Received: inputs.shape={x.shape}")
         value = np.asarray(self.mask_value)
+        if x.dtype.kind == "f":
+            # tf.not_equal converts the value to the inputs' dtype: Masking(0.1) masks
+            # float32 steps of 0.1 (in float64, 0.1 != float32(0.1))
+            with np.errstate(over="ignore"):
+                value = value.astype(x.dtype)
         if value.ndim and value.shape[-1] not in (1, x.shape[-1]):
             # numpy's (and tf's) broadcasting error would name neither
             raise ValueError(f"Argument `mask_value` of layer \"{self.name}\" has "

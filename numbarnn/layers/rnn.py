@@ -4,7 +4,7 @@ import numpy as np
 
 from .. import kernels
 from ..device import get_device
-from ..engine.base_layer import Layer, _check_declared_shape, name_scope
+from ..engine.base_layer import Layer, _check_declared_shape, _current_scope, name_scope
 from ..engine.call_args import accepts
 from ..engine.input_spec import InputSpec
 from ..engine.numerics import ieee_arithmetic
@@ -32,13 +32,15 @@ def _standardize_args(inputs, initial_state, constants, num_constants):
             initial_state = inputs[1:]
         inputs = inputs[0]
 
-    def to_list(x):  # an empty list is none given, as in tf-keras
+    def to_list(x):
         if x is None or isinstance(x, list):
-            return x or None
+            return x
         if isinstance(x, tuple):
-            return list(x) or None
+            return list(x)
         return [x]
-    return inputs, to_list(initial_state), to_list(constants)
+    # As in tf-keras, an empty initial_state is a state list that does not match the
+    # cell's (a ValueError later); empty constants are none given.
+    return inputs, to_list(initial_state), to_list(constants) or None
 
 
 def _unwrap_list_shape(input_shape):
@@ -317,8 +319,11 @@ class RNN(Layer):
         return spec.shape[self._batch_axis()] if spec is not None and spec.shape else None
 
     def _state_variable(self, value, dtype):
-        # tf-keras creates them under the layer's name scope: "simple_rnn/Variable:0".
-        return Variable(value, name=f"{self.name}/Variable:0", dtype=dtype)
+        # tf-keras's backend.variable takes the current name scope: "simple_rnn/Variable:0"
+        # inside a call, "Variable:0" from a build or reset_states outside one.
+        scope = _current_scope()
+        return Variable(value, name=f"{scope}/Variable:0" if scope else "Variable:0",
+                        dtype=dtype)
 
     def _store_states(self, values):
         """Keep a stateful call's final states, in the state variables where they fit."""
@@ -708,7 +713,9 @@ class RNN(Layer):
         mask = self._check_mask(mask, first.shape)
         states, from_given = self._resolve_initial_state(first, initial_state, dtype,
                                                          batch)
-        self._check_states(states, batch, initial_state)
+        # a stateful layer running from its stored states ignores `initial_state`
+        # unchecked, as tf-keras's (its count too)
+        self._check_states(states, batch, initial_state if from_given else None)
         for layer in ([self.cell] + list(getattr(self.cell, "_flatten_layers",
                                                  lambda: [])())):
             if hasattr(layer, "reset_dropout_mask"):

@@ -44,6 +44,14 @@ def _declared_shape(layer):
     return getattr(layer, "_batch_input_shape", None)
 
 
+def _single_input(x):
+    """tf-keras's ``predict`` unpacks a one-element list or tuple of arrays: the structure
+    of a single-input model."""
+    if isinstance(x, (list, tuple)) and len(x) == 1 and hasattr(x[0], "shape"):
+        return x[0]
+    return x
+
+
 class Sequential(Layer):
     """A plain stack of layers, each feeding the next (tf-keras ``Sequential``).
 
@@ -351,25 +359,31 @@ class Sequential(Layer):
                 max_queue_size=10, workers=1, use_multiprocessing=False):
         """Run the model over ``x`` in inference mode, ``batch_size`` rows at a time.
 
-        The signature is tf-keras ``Model.predict``'s; ``verbose``, ``steps``,
-        ``callbacks``, ``max_queue_size``, ``workers`` and ``use_multiprocessing`` are
-        accepted and ignored (there is no progress bar or input pipeline here).
+        The signature is tf-keras ``Model.predict``'s; ``verbose``, ``callbacks``,
+        ``workers`` and ``use_multiprocessing`` are accepted and ignored (there is no
+        progress bar or input pipeline here).
 
         Parameters
         ----------
         x : array
+            Or a list / tuple holding the one input array, as tf-keras takes it.
         batch_size : int, optional
-            Positive; ``None`` runs the whole of ``x`` at once.
+            Positive; ``None`` runs the whole of ``x`` at once (or, with ``steps``, 32
+            rows per step, tf-keras's default).
+        steps : int, optional
+            Run only the first ``steps`` batches; ``None`` or -1 runs all of ``x``.
+        max_queue_size : int, default 10
+            Checked as tf-keras checks it (positive), else unused.
 
         Raises
         ------
         ValueError
-            If ``batch_size`` is not positive.
+            If ``batch_size``, ``steps`` or ``max_queue_size`` is not positive.
         TypeError
-            If ``batch_size`` is not an integer.
+            If ``batch_size`` or ``steps`` is not an integer.
         """
-        del verbose, steps, callbacks, max_queue_size, workers, use_multiprocessing
-        x = np.asarray(x)
+        del verbose, callbacks, workers, use_multiprocessing
+        x = np.asarray(_single_input(x))
         if x.ndim == 0:
             raise ValueError("Argument `x` of `predict` must have a batch axis. Received "
                              f"a scalar: x={x!r}")
@@ -383,11 +397,27 @@ class Sequential(Layer):
             if batch_size <= 0:
                 raise ValueError("Expected batch_size to be positive. Received is "
                                  f"{batch_size}.")
+        if max_queue_size is not None and max_queue_size <= 0:
+            raise ValueError("Expected max_queue_size to be positive. Received is "
+                             f"{max_queue_size}.")
+        if steps is not None and steps != -1:
+            if isinstance(steps, (bool, np.bool_)) or not isinstance(steps, (int, np.integer)):
+                raise TypeError("Argument `steps` must be a positive integer, None or -1. "
+                                f"Received: steps={steps!r}")
+            if steps <= 0:
+                raise ValueError("steps_per_epoch must be positive, None or -1. Received "
+                                 f"{steps}. See `Model.fit`.")
+            x = x[:steps * (batch_size or 32)]
         if batch_size is None or batch_size >= len(x):
             return self(x, training=False)
         parts = [self(x[i:i + batch_size], training=False)
                  for i in range(0, len(x), batch_size)]
         return np.concatenate(parts)
+
+    def predict_on_batch(self, x):
+        """The model's output for one batch ``x``, in inference mode (tf-keras
+        ``Model.predict_on_batch``)."""
+        return self(_single_input(x), training=False)
 
     def reset_states(self):
         """Reset the states of the stateful layers, nested models' included."""
@@ -402,12 +432,13 @@ class Sequential(Layer):
             shape = tuple(out[0]) if isinstance(out, list) else tuple(out)
         return TensorShape(shape)  # tf-keras returns a tf.TensorShape
 
-    def summary(self, line_length=65, positions=None, print_fn=print, expand_nested=False,
+    def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
                 show_trainable=False, layer_range=None):
         """Print a table of the layers, output shapes and parameter counts.
 
-        The layout is tf-keras's: ``line_length`` and ``positions`` (fractions or
-        columns) place the columns, ``show_trainable`` adds one, ``expand_nested`` lists
+        The layout is tf-keras's: ``line_length`` (65 by default) and ``positions``
+        (fractions or columns) place the columns, ``print_fn`` (``print`` by default)
+        takes each line, ``show_trainable`` adds one column, ``expand_nested`` lists
         the layers of nested models and ``layer_range`` (two name patterns) picks the
         rows.
 

@@ -5,7 +5,7 @@ import numpy as np
 
 from .. import activations, constraints, initializers, regularizers
 from ..engine.base_layer import Layer
-from ..engine.dtype_policy import check_floating, numpy_compute_dtype
+from ..engine.dtype_policy import non_floating_dtype, numpy_compute_dtype
 from ..engine.input_spec import InputSpec, assert_input_compatibility
 from ..engine.numerics import ieee_float
 from ..kernels.plan import LevelSpec
@@ -20,6 +20,9 @@ __all__ = ["SimpleRNNCell", "SimpleRNN"]
 def _check_units(units):
     """``units`` as an int: a value of another type is a TypeError (tf-keras fails on
     it with one, at the comparison or the build), a number below 1 a ValueError."""
+    if isinstance(units, (bool, np.bool_)) and not units:  # tf-keras: False <= 0
+        raise ValueError("Received an invalid value for argument `units`, expected a "
+                         f"positive integer, got {units!r}.")
     if isinstance(units, bool) or not isinstance(units, (int, np.integer)):
         raise TypeError("Received an invalid value for argument `units`, expected a "
                         f"positive integer, got {units!r} of type {type(units).__name__}.")
@@ -29,8 +32,24 @@ def _check_units(units):
     return int(units)
 
 
+def _check_seed(seed):
+    """``seed`` (numbarnn's, for the dropout masks: tf-keras 2.x has none) as None or a
+    non-negative int, checked here rather than at the first training call."""
+    if seed is None:
+        return None
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
+        raise TypeError("Argument `seed` must be None or a non-negative integer. "
+                        f"Received: seed={seed!r}")
+    if seed < 0:
+        raise ValueError("Argument `seed` must be None or a non-negative integer. "
+                         f"Received: seed={seed!r}")
+    return int(seed)
+
+
 def _check_rate(name, value):
     try:
+        if isinstance(value, (str, bytes)):  # tf-keras compares it with a float
+            raise TypeError
         value = float(value)
     except (TypeError, ValueError):
         raise TypeError(f"Argument `{name}` must be a float in [0, 1]. "
@@ -100,12 +119,16 @@ class SimpleRNNCell(DropoutRNNCellMixin, Layer):
         self.bias_constraint = constraints.get(bias_constraint)
         self.dropout = _check_rate("dropout", dropout)
         self.recurrent_dropout = _check_rate("recurrent_dropout", recurrent_dropout)
-        self.seed = seed
+        self.seed = _check_seed(seed)
         self.state_size = self.units
         self.output_size = self.units
 
     def build(self, input_shape):
-        check_floating(self)
+        dtype = non_floating_dtype(self)
+        if dtype is not None:  # tf-keras's weight initializers refuse it with this error
+            raise ValueError(f"Expected floating point type, got <dtype: '{dtype}'>. A "
+                             f"{type(self).__name__} layer can only be built with a "
+                             "floating-point dtype.")
         self._build_input_shape = input_shape
         input_dim = input_shape[-1]
         if input_dim is None:

@@ -67,11 +67,12 @@ def _layer_range(layers, layer_range):
     return first[0], last[-1] + 1
 
 
-def print_summary(model, output_shapes, line_length=None, positions=None, print_fn=print,
+def print_summary(model, output_shapes, line_length=None, positions=None, print_fn=None,
                   expand_nested=False, show_trainable=False, layer_range=None):
     """Print ``model``'s table; ``output_shapes`` maps each layer (by ``id``) to the
     shape shown (a string for one that is unknown)."""
     line_length = line_length or 65
+    print_fn = print_fn or print
     positions = list(positions or [0.45, 0.85, 1.0])
     if positions[-1] <= 1:
         positions = [int(line_length * p) for p in positions]
