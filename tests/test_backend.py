@@ -758,3 +758,26 @@ def test_clip_concatenate_and_leaky_relu_details_as_tf_keras():
     assert K.concatenate([np.ones((1, 2))] * 2, axis=-3).shape == (1, 4)
     # leaky relu's alpha is float32 in tf.nn.leaky_relu, for float64 too
     assert K.relu(np.array([-3.0]), alpha=0.1)[0] == -3.0 * float(np.float32(0.1))
+
+
+def test_value_helpers_as_tf_keras_backend(capsys):
+    np.testing.assert_array_equal(K.eval(K.zeros((2, 2))), np.zeros((2, 2)))
+    assert not K.is_sparse(np.ones(2)) and K.to_dense(np.ones(2)).shape == (2,)
+    first, second = K.get_uid("numbarnn_test_prefix"), K.get_uid("numbarnn_test_prefix")
+    assert second == first + 1
+    out = K.print_tensor(np.arange(10), message="x:")
+    assert capsys.readouterr().out == "x: [0 1 2 ... 7 8 9]\n"
+    np.testing.assert_array_equal(out, np.arange(10))
+    uniform = K.random_uniform_variable((50,), 2.0, 3.0, seed=1)
+    assert isinstance(uniform, nr.Variable) and uniform.dtype == np.float32
+    assert 2.0 <= uniform.numpy().min() and uniform.numpy().max() < 3.0
+    normal = K.random_normal_variable((2, 3), 0.0, 1.0, dtype="float64", name="n")
+    assert normal.name == "n:0" and normal.dtype == np.float64 and normal.shape == (2, 3)
+
+
+@pytest.mark.parametrize("value", [None, print, object()])
+def test_shapes_of_things_that_are_not_arrays_are_attribute_errors(value):
+    # tf-keras reads x.shape; np.shape would say () for an object scalar
+    for fn in (K.int_shape, K.ndim, K.shape, K.count_params):
+        with pytest.raises(AttributeError, match="object has no attribute 'shape'"):
+            fn(value)

@@ -159,3 +159,22 @@ def test_training_calls_of_a_cell_whose_call_takes_training_run_the_call(rng):
     layer.cell.reset_dropout_mask()
     mask = layer.cell.get_dropout_mask_for_cell(x[:, 0], True)
     assert set(np.unique(mask)) <= {0.0, 2.0}
+
+
+@njit
+def _two_argument_step(x_t, h):
+    return h, h
+
+
+class _TwoArgumentCell(LeakyCell):
+    compiled_step = staticmethod(_two_argument_step)
+
+
+def test_a_step_the_loop_cannot_call_names_how_the_loop_calls_it(rng):
+    x = rng.standard_normal((2, 3, 2)).astype("float32")
+    with nr.device("cpu"), pytest.raises(TypeError, match=r"`compiled_step` cannot be "
+                                         r"called as the compiled loop calls it, "
+                                         r"step\(x_t, h, params\), with x_t float32\[2\], "
+                                         r"h float32\[3\] and params \(float32\[2, 3\], "
+                                         r"float32\[1\]\).*too many arguments"):
+        nr.RNN(_TwoArgumentCell(3))(x)

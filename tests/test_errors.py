@@ -317,9 +317,9 @@ class _StepCell(nr.AbstractRNNCell):
                                          r"of shape \(batch=2, \.\.\.\)"),
     (lambda x, s: (s[0][:1], s), ValueError, r"returned an array of shape \(1, 2\) as "
                                              r"output 0"),
-    (lambda x, s: s[0], TypeError, r"must return a pair \(output, new_states\), but "
-                                   r"returned an array of shape \(2, 2\)"),
-    (lambda x, s: [], TypeError, "must return a pair .* a list of length 0"),
+    (lambda x, s: s[0], ValueError, r"must return a pair \(output, new_states\), but "
+                                    r"returned an array of shape \(2, 2\)"),
+    (lambda x, s: [], ValueError, "must return a pair .* a list of length 0"),
 ])
 @pytest.mark.parametrize("masked", [False, True])
 def test_custom_cell_results_are_checked(result, error, message, masked):
@@ -334,9 +334,9 @@ def test_custom_cell_results_are_checked(result, error, message, masked):
 def test_output_shape_must_not_change_between_steps():
     steps = iter(range(10))
 
-    def result(x, s):
+    def result(x, s):  # (2, 2) at the discarded shape-probing call, then (2, 3), ...
         return np.zeros((2, 2 + next(steps))), s
-    with pytest.raises(ValueError, match=r"outputs of shapes \[\(2, 3\)\], but \[\(2, 2\)\] "
+    with pytest.raises(ValueError, match=r"outputs of shapes \[\(2, 4\)\], but \[\(2, 3\)\] "
                                          "at the first step"):
         nr.RNN(_StepCell(result))(np.ones((2, 3, 4), "float32"))
 

@@ -415,3 +415,81 @@ def test_compute_output_shape_returns_tensor_shapes_as_tf_keras():
     assert [type(s) for s in shapes] == [TS, TS]
     assert [s.as_list() for s in shapes] == [[None, 4], [None, 1]]
     assert type(nr.Masking().compute_output_shape((None, 5, 4))) is tuple
+
+
+def test_variables_print_as_tf_variables():
+    # tf's repr: a scalar as a number, a line break only before a multi-line array
+    assert repr(nr.Variable(2.0, name="s")) == (
+        "<numbarnn.Variable 's:0' shape=() dtype=float32, numpy=2.0>")
+    assert repr(nr.Variable(np.ones((1, 3), "float32"), name="k")) == (
+        "<numbarnn.Variable 'k:0' shape=(1, 3) dtype=float32, numpy=array([[1., 1., 1.]], "
+        "dtype=float32)>")
+    assert repr(nr.Variable(np.ones((2, 2), "float32"), name="k")).startswith(
+        "<numbarnn.Variable 'k:0' shape=(2, 2) dtype=float32, numpy=\narray([[1., 1.],")
+
+
+class _WithMetric(nr.Layer):
+    def build(self, input_shape):
+        self.w = self.add_variable("w", shape=(input_shape[-1],), initializer="ones")
+
+    def call(self, x):
+        self.add_metric(x * 2.0, name="doubled")
+        self.add_update(lambda: self.w.assign(self.w + 1.0))
+        return x
+
+
+def test_add_metric_keeps_a_mean_per_name_as_tf_keras():
+    layer = _WithMetric()
+    with pytest.warns(UserWarning, match="`layer.add_variable` is deprecated"):
+        layer(np.arange(4.0, dtype="float32").reshape(2, 2))
+    layer(np.ones((1, 2), "float32"))
+    (metric,) = layer.metrics
+    # the mean of every element given: (0 + 2 + 4 + 6 + 2 + 2) / 6 (tf-keras: 2.6666667)
+    assert metric.name == "doubled" and metric.result() == np.float32(16 / 6)
+    assert metric.result().dtype == np.float32
+    np.testing.assert_array_equal(layer.w.numpy(), [3.0, 3.0])  # add_update ran twice
+    assert nr.Sequential([layer]).metrics == [metric]
+    with pytest.raises(ValueError, match="Expected a symbolic Tensor for the metric value"):
+        layer.add_metric(1.0, name="z")
+    with pytest.raises(ValueError, match="Please provide a name for your metric"):
+        _NoName()(np.ones(2))
+
+
+class _NoName(nr.Layer):
+    def call(self, x):
+        self.add_metric(x)
+        return x
+
+
+def test_summary_checks_its_layer_range_before_printing(capsys):
+    model = nr.Sequential([nr.Dense(2, input_shape=(3,), name="a")])
+    with pytest.raises(ValueError):
+        model.summary(layer_range=["nope", "a"])
+    assert capsys.readouterr().out == ""
+
+
+class ModuleLevelLayer(nr.Layer):
+    pass
+
+
+def test_unregistered_user_classes_in_configs_as_tf_keras_finds_them():
+    # tf-keras's serialization_lib imports the module a config names and takes the
+    # class from it: no custom_objects needed for a class defined at module level
+    config = nr.layers.serialize(ModuleLevelLayer(name="m"))
+    assert config["module"] == __name__
+    again = nr.layers.deserialize(config)
+    assert type(again) is ModuleLevelLayer and again.name == "m"
+
+    class Local(nr.Layer):
+        pass
+    with pytest.raises(TypeError, match="Could not locate class 'Local'"):
+        nr.layers.deserialize(nr.layers.serialize(Local()))
+    with pytest.raises(TypeError, match="parent module no_such_module cannot be imported"):
+        nr.layers.deserialize({**config, "module": "no_such_module"})
+    # module None (a class of __main__): tf-keras's TypeError
+    with pytest.raises(TypeError, match="Cannot deserialize object of type "
+                                        "`ModuleLevelLayer`. If `ModuleLevelLayer` is a "
+                                        "custom class, please register it"):
+        nr.layers.deserialize({**config, "module": None})
+    with pytest.raises(ValueError, match="Unknown layer: 'Linear'"):  # the legacy form
+        nr.layers.deserialize({"class_name": "Linear", "config": {}})

@@ -71,15 +71,20 @@ def test_training_reaches_a_cell_as_tf_keras_passes_it():
     plain, layer_cell = PlainCell(), KwargsLayerCell()
     nr.RNN(plain)(x, training=True)
     nr.RNN(layer_cell)(x, training=True)
-    assert plain.seen == [{}, {}]
-    assert layer_cell.seen == [{"training": True}] * 2
+    # three calls for two steps: tf-keras's while-loop path calls the step once more on
+    # the first timestep (to learn the output's shape); the unrolled loop does not
+    assert plain.seen == [{}, {}, {}]
+    assert layer_cell.seen == [{"training": True}] * 3
     stacked_plain, stacked_layer = PlainCell(), KwargsLayerCell()
     nr.RNN([stacked_layer, stacked_plain])(x)
-    assert stacked_plain.seen == [{}, {}]
-    assert stacked_layer.seen == [{"training": None}] * 2
+    assert stacked_plain.seen == [{}, {}, {}]
+    assert stacked_layer.seen == [{"training": None}] * 3
     wrapped = KwargsLayerCell()
     nr.RNN(nr.ResidualWrapper(wrapped))(np.ones((1, 2, 2), np.float32), training=False)
-    assert wrapped.seen == [{"training": False}] * 2
+    assert wrapped.seen == [{"training": False}] * 3
+    unrolled = KwargsLayerCell()
+    nr.RNN(unrolled, unroll=True)(x)
+    assert unrolled.seen == [{"training": None}] * 2
 
 
 class ZeroStateCell(nr.SimpleRNNCell):
@@ -419,3 +424,92 @@ def test_a_float64_rnn_of_a_cell_list_rounds_its_inputs_as_tf_keras(engine):
     exact = nr.RNN(nr.StackedRNNCells([cell(), cell()], dtype="float64"), dtype="float64")
     assert exact(x)[0, 0] - 1 == pytest.approx(1e-9, rel=1e-6)
     assert x[0, 0, 0] - 1 == pytest.approx(1e-9, rel=1e-6)
+
+
+class _RegularizedCell(nr.Layer):
+    state_size = 2
+
+    def build(self, input_shape):
+        self.k = self.add_weight("k", shape=(input_shape[-1], 2), initializer="ones")
+
+    def call(self, inputs, states):
+        out = np.tanh(inputs @ self.k + states[0])
+        return out, [out]
+
+
+@pytest.mark.parametrize("unroll", [False, True])
+def test_a_cells_activity_regularizer_runs_at_every_step_as_tf_keras(unroll):
+    """tf-keras's RNN calls the cell's __call__ at each step (plus once more, on the
+    first step, in its while-loop path): each call adds one loss per output array,
+    ``l2(a) / batch``. Values from tf-keras 2.21 for the SimpleRNNCell case."""
+    x = np.random.default_rng(0).standard_normal((2, 4, 3)).astype("float32")
+    layer = nr.RNN(_RegularizedCell(activity_regularizer="l2"), unroll=unroll)
+    layer(x)
+    h, expected = np.zeros((2, 2)), [] if unroll else [None, None]
+    for t in range(4):
+        h = np.tanh(x[:, t].astype(np.float64) @ np.ones((3, 2)) + h)
+        expected += [0.01 * np.sum(h ** 2) / 2] * 2
+    if not unroll:
+        first = np.tanh(x[:, 0].astype(np.float64) @ np.ones((3, 2)))
+        expected[:2] = [0.01 * np.sum(first ** 2) / 2] * 2
+    np.testing.assert_allclose([float(v) for v in layer.losses], expected, rtol=1e-5)
+    fused = nr.RNN(nr.SimpleRNNCell(2, activity_regularizer="l2",
+                                    kernel_initializer="ones",
+                                    recurrent_initializer="zeros"), unroll=unroll)
+    fused(x)
+    losses = [round(float(v), 4) for v in fused.losses]
+    assert losses == ([0.0131] * 4 if not unroll else [0.0131] * 2) + [
+        0.0085, 0.0085, 0.0159, 0.0159, 0.0152, 0.0152]
+
+
+def test_a_cells_own_input_spec_is_checked_at_each_step():
+    class Picky(_RegularizedCell):
+        def __init__(self):
+            super().__init__()
+            self.input_spec = nr.InputSpec(ndim=2, axes={-1: 5})
+    with pytest.raises(ValueError, match='Input 0 of layer "picky" is incompatible with '
+                                         "the layer: expected axis -1 of input shape to "
+                                         "have value 5"):
+        nr.RNN(Picky())(np.ones((2, 4, 3), "float32"))
+
+
+@pytest.mark.parametrize("size,error,message", [
+    (3.0, TypeError, "Dimension value must be integer or None or have an __index__ "
+                     "method, got value 3.0"),
+    ("3", TypeError, "got value '3' with type <class 'str'>"),
+    (None, ValueError, "a state of unknown size \\(None\\) cannot start from zeros"),
+    (-2, ValueError, "must be non-negative"),
+])
+def test_a_state_size_tf_shape_would_refuse_is_refused(size, error, message):
+    class Cell(nr.Layer):
+        state_size = size
+
+        def call(self, inputs, states):
+            return states[0], states
+    with pytest.raises(error, match=message):
+        nr.RNN(Cell())(np.ones((2, 3, 4), "float32"))
+
+
+def test_compiled_params_must_be_a_tuple():
+    @njit
+    def step(x_t, h, params):
+        (b,) = params
+        out = np.tanh(h + b)
+        return out, out
+
+    class BiasCell(nr.Layer):
+        state_size = output_size = 2
+        compiled_step = staticmethod(step)
+
+        def build(self, input_shape):
+            self.b = self.add_weight("b", shape=(2,), initializer="ones")
+
+        def call(self, inputs, states):
+            out = np.tanh(states[0] + self.b)
+            return out, [out]
+
+        def compiled_params(self):
+            return self.b.value()  # not `(self.b.value(),)`: tuple() would split it
+    with nr.device("cpu"), pytest.raises(TypeError, match="compiled_params\\(\\) must "
+                                                          "return a tuple"):
+        nr.RNN(BiasCell())(np.ones((2, 3, 4), "float32"))

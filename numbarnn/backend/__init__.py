@@ -27,11 +27,13 @@ the results, dtypes and argument checks of ``tf_keras.backend`` 2.x:
   objects (tf-keras returns variables), :func:`shape` an int32 array (``tf.shape``).
 """
 from ..kernels.python_loop import rnn
-from .config import (cast_to_floatx, clear_session, epsilon, floatx, image_data_format,
-                     learning_phase, set_epsilon, set_floatx, set_image_data_format)
+from .config import (cast_to_floatx, clear_session, epsilon, floatx, get_uid,
+                     image_data_format, learning_phase, set_epsilon, set_floatx,
+                     set_image_data_format)
 from .creation import (arange, constant, eye, ones, ones_like, random_bernoulli,
-                       random_binomial, random_normal, random_uniform, truncated_normal,
-                       zeros, zeros_like)
+                       random_binomial, random_normal, random_normal_variable,
+                       random_uniform, random_uniform_variable, truncated_normal, zeros,
+                       zeros_like)
 from .variables import batch_get_value, batch_set_value, get_value, set_value, variable
 from .shapes import (batch_flatten, cast, concatenate, count_params, dtype, expand_dims,
                      flatten, gather, int_shape, ndim, permute_dimensions, repeat,
@@ -45,6 +47,7 @@ from .elementwise import (abs, batch_dot, bias_add, clip, cos, dot, elu, equal, 
                           sigmoid, sign, sin, softmax, softplus, softsign, sqrt, square,
                           tanh)
 from .control import dropout, in_test_phase, in_train_phase, stop_gradient, switch
+from .tensors import eval, is_keras_tensor, is_sparse, print_tensor, to_dense
 
 __all__ = ["dot", "zeros", "ones", "zeros_like", "ones_like", "sigmoid", "tanh", "relu",
            "concatenate", "stack", "sum", "mean", "square", "sqrt", "exp", "abs",
@@ -59,6 +62,7 @@ __all__ = ["dot", "zeros", "ones", "zeros_like", "ones_like", "sigmoid", "tanh",
            # creation
            "constant", "variable", "eye", "arange", "random_uniform", "random_normal",
            "truncated_normal", "random_bernoulli", "random_binomial",
+           "random_uniform_variable", "random_normal_variable",
            # shapes
            "ndim", "count_params", "squeeze", "flatten", "batch_flatten", "tile",
            "repeat", "repeat_elements", "permute_dimensions", "reverse", "gather",
@@ -70,4 +74,6 @@ __all__ = ["dot", "zeros", "ones", "zeros_like", "ones_like", "sigmoid", "tanh",
            "l2_normalize", "bias_add", "equal", "not_equal", "greater", "greater_equal",
            "less", "less_equal",
            # control flow and training
-           "switch", "in_train_phase", "in_test_phase", "dropout", "stop_gradient"]
+           "switch", "in_train_phase", "in_test_phase", "dropout", "stop_gradient",
+           # values
+           "eval", "is_keras_tensor", "is_sparse", "to_dense", "print_tensor", "get_uid"]

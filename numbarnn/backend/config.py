@@ -89,6 +89,13 @@ def clear_session():
     reset_seed_sequences()
 
 
+def get_uid(prefix=""):
+    """The next number for ``prefix``, from 1, restarted by :func:`clear_session`
+    (tf-keras's; the default ``Input`` names ``input_1``, ``input_2``, ... use it)."""
+    from ..engine.base_layer import get_uid as next_uid  # (the engine imports this module)
+    return next_uid(prefix)
+
+
 def learning_phase():
     """The global learning phase: 0 (test), as tf-keras's in eager mode.
 

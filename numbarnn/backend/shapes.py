@@ -32,14 +32,25 @@ def expand_dims(x, axis=-1):
     return np.expand_dims(_a(x), axis)
 
 
+def _shape(x):
+    """The shape of an array (or of nested lists of numbers, or a number); anything
+    else (None, a function) is the AttributeError tf-keras's ``x.shape`` raises, not
+    numpy's shape ``()`` of an object scalar."""
+    if hasattr(x, "shape"):
+        return tuple(x.shape)
+    if isinstance(x, (list, tuple, bool, int, float, complex, np.generic)):
+        return np.shape(x)
+    raise AttributeError(f"'{type(x).__name__}' object has no attribute 'shape'")
+
+
 def shape(x):
     """The shape of ``x`` as an int32 array (``tf.shape`` gives a tensor: ``shape(x) *
     2`` doubles each dimension); :func:`int_shape` gives a tuple."""
-    return np.asarray(np.shape(x), dtype=np.int32)
+    return np.asarray(_shape(x), dtype=np.int32)
 
 
 def int_shape(x):
-    return tuple(np.shape(x))
+    return tuple(_shape(x))
 
 
 def dtype(x):
@@ -52,13 +63,13 @@ def cast(x, dtype):
 
 def ndim(x):
     """The number of axes of ``x``, a Python int."""
-    return int(np.ndim(x))
+    return len(_shape(x))
 
 
 def count_params(x):
     """The number of elements of ``x`` (``np.prod`` of its shape, as in tf-keras: a
     numpy int, or the float 1.0 for a scalar)."""
-    return np.prod(list(np.shape(x)))
+    return np.prod(list(_shape(x)))
 
 
 def squeeze(x, axis):

@@ -51,6 +51,15 @@ def _unique_name(base):
     return base if n == 0 else f"{base}_{n}"
 
 
+def get_uid(prefix=""):
+    """The next number for ``prefix``, from 1 (tf-keras's ``backend.get_uid``: the
+    default ``Input`` names ``input_1``, ``input_2``, ...)."""
+    with _uid_lock:
+        n = _uids.get(prefix, 0) + 1
+        _uids[prefix] = n
+    return n
+
+
 def reset_uids():
     """Restart default layer naming (``simple_rnn``, ``simple_rnn_1``, ...) from zero."""
     with _uid_lock:
@@ -654,6 +663,12 @@ class Layer:
             require_cuda()
             from ..kernels.cuda import as_device_array
             return as_device_array(inputs)
+        if hasattr(inputs, "_keras_history") and not isinstance(inputs, np.ndarray):
+            raise TypeError(
+                f"Layer {self.name!r} was called on the symbolic input {inputs!r}: "
+                "numbarnn runs layers on arrays and has no functional API. Start a "
+                "Sequential with it instead (`Sequential([Input(shape=...), ...])`), or "
+                "call the layer on an array.")
         return inputs
 
     def __call__(self, *args, **kwargs):
@@ -713,8 +728,9 @@ class Layer:
                 if stack is not None:
                     stack.pop()
             if self.activity_regularizer is not None:
-                flat = outputs if isinstance(outputs, (list, tuple)) else [outputs]
-                for out in flat:
+                # one loss per output array, at any depth (tf.nest.flatten): a cell's
+                # (output, [state]) gives two
+                for out in flatten_leaves(outputs):
                     out = np.asarray(out)
                     batch = out.shape[0] if out.ndim else 1
                     value = self.activity_regularizer(out)
@@ -800,8 +816,54 @@ class Layer:
 
     @property
     def metrics(self):
-        """Metrics added with ``add_metric``: none (numbarnn has no metrics)."""
-        return []
+        """The ``Mean`` metrics ``add_metric`` added, this
+        layer's and its sublayers'."""
+        return [m for layer in self._flatten_layers()
+                for m in layer.__dict__.get("_added_metrics", ())]
+
+    def add_metric(self, value, name=None, **kwargs):
+        """Track the running mean of ``value`` as the metric ``name`` (tf-keras's
+        eager ``add_metric``: one ``Mean`` per name, updated at each call; read it
+        with ``layer.metrics``).
+
+        Raises
+        ------
+        TypeError
+            For a keyword other than ``aggregation``.
+        ValueError
+            Without a name, or outside a call (as in tf-keras).
+        """
+        if any(k != "aggregation" for k in kwargs):
+            raise TypeError(f"Unknown keyword arguments: {kwargs.keys()}. Expected "
+                            "`aggregation`.")
+        if name is None:
+            raise ValueError("Please provide a name for your metric like "
+                             "`self.add_metric(tf.reduce_sum(inputs), "
+                             "name='mean_activation')`")
+        if not getattr(_scope, "in_call", False):
+            raise ValueError("Expected a symbolic Tensor for the metric value, received: "
+                             f"{value}")
+        from .metrics import Mean
+        own = self.__dict__.setdefault("_added_metrics", [])
+        metric = next((m for m in self.metrics if m.name == name), None)
+        if metric is None:
+            metric = Mean(name, dtype=getattr(value, "dtype", None))
+            own.append(metric)
+        metric.update_state(value)
+
+    def add_update(self, updates):
+        """Run each callable in ``updates`` now (tf-keras 2's eager ``add_update``;
+        anything else was already computed)."""
+        for update in flatten_leaves(updates):
+            if callable(update):
+                update()
+
+    def add_variable(self, *args, **kwargs):
+        """Deprecated alias of :meth:`add_weight`, as in tf-keras."""
+        warnings.warn("`layer.add_variable` is deprecated and will be removed in a future "
+                      "version. Please use the `layer.add_weight()` method instead.",
+                      stacklevel=2)
+        return self.add_weight(*args, **kwargs)
 
     @property
     def submodules(self):

@@ -133,7 +133,7 @@ def assert_input_compatibility(input_spec, inputs, layer_name):
                              f"Full shape received: {shape}")
         if spec.dtype is not None and np.dtype(x.dtype).name != spec.dtype:
             raise ValueError(head + f"expected dtype={spec.dtype}, "
-                             f"found dtype={np.dtype(x.dtype).name}")
+                             f"found dtype=<dtype: '{np.dtype(x.dtype).name}'>")  # tf's
         for axis, value in spec.axes.items():
             if value is not None and (axis >= rank or axis < -rank
                                       or shape[axis] not in (value, None)):

@@ -113,6 +113,34 @@ def _public_module_and_name(cls):
     return (None if module == "__main__" else module), get_registered_name(cls)
 
 
+def _class_from_module(module, name, registered, config):
+    """A user class a config names with its module, found as tf-keras's
+    serialization_lib finds it: by importing the module (so a model whose layers are
+    defined in an importable module loads without ``custom_objects``).
+
+    Raises
+    ------
+    TypeError
+        If the module cannot be imported or does not hold the class.
+    """
+    import importlib
+    try:
+        mod = importlib.import_module(module)
+    except ModuleNotFoundError:
+        raise TypeError(f"Could not deserialize class '{name}' because its parent module "
+                        f"{module} cannot be imported. Full object config: {config}"
+                        ) from None
+    cls = vars(mod).get(name) or (vars(mod).get(registered) if registered else None)
+    if cls is None and name.count(".") == 1:  # a __qualname__
+        outer, inner = name.split(".")
+        cls = getattr(vars(mod).get(outer), inner, None)
+    if cls is None:
+        raise TypeError(f"Could not locate class '{name}'. Make sure custom classes are "
+                        "decorated with `@numbarnn.utils.register_keras_serializable()`. "
+                        f"Full object config: {config}")
+    return cls
+
+
 def serialize(obj):
     """The config dict of a layer, as tf-keras's ``keras.layers.serialize`` writes it:
     ``module``, ``class_name``, ``config`` (``obj.get_config()``),
@@ -170,6 +198,17 @@ def deserialize(config, custom_objects=None, safe_mode=True):
     if cls is None:  # a config that names a class registered under a package by its name
         packaged = [obj for key, obj in _registered_items() if key.endswith(f">{name}")]
         cls = packaged[0] if len(packaged) == 1 else None
+    module = config.get("module")
+    if cls is None and isinstance(module, str) and module.split(".")[0] not in (
+            "keras", "tf_keras", "numbarnn"):
+        cls = _class_from_module(module, name, registered, config)
+    if cls is None and "module" in config and config["module"] is None:
+        # tf-keras's serialization_lib: a config of the new format whose class has no
+        # module is an unregistered user class
+        raise TypeError(f"Cannot deserialize object of type `{name}`. If `{name}` is a "
+                        "custom class, please register it using the "
+                        "`@numbarnn.utils.register_keras_serializable()` decorator (or "
+                        "pass it in `custom_objects`).")
     if cls is None:
         raise ValueError(f"Unknown layer: '{name}'. Please ensure you are using a "
                          "`numbarnn.layers` class, or pass your class in "

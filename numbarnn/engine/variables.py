@@ -264,8 +264,13 @@ class Variable:
         return self._operand()[item]
 
     def __repr__(self):
+        # tf.Variable's: a scalar as a number, a line break only before a
+        # multi-line array
+        text = repr(self._value.item()) if self._value.ndim == 0 else repr(self._value)
+        if "\n" in text:
+            text = "\n" + text
         return (f"<numbarnn.Variable '{self.name}' shape={self.shape} "
-                f"dtype={self.dtype.name}, numpy=\n{self._value!r}>")
+                f"dtype={self.dtype.name}, numpy={text}>")
 
     def __float__(self):
         return float(self._value)

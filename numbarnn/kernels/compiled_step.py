@@ -6,6 +6,7 @@ step function in each process (numba cannot cache it across processes).
 import numpy as np
 from numba import njit
 from numba.core.dispatcher import Dispatcher
+from numba.core.errors import TypingError
 
 from .scalar_math import CPU_JIT
 
@@ -84,7 +85,18 @@ def _check_first_step(step, params, xt, state, output_size):
     with a message that names neither the cell nor the step)."""
     if xt.shape[0] == 0 or xt.shape[1] == 0:
         return
-    result = step(xt[0, 0].copy(), state[0].copy(), params)
+    try:
+        result = step(xt[0, 0].copy(), state[0].copy(), params)
+    except (TypingError, TypeError) as err:
+        # numba's message points at the step's line but names neither the cell nor
+        # how the loop calls it
+        types = ", ".join(type(p).__name__ if not isinstance(p, np.ndarray)
+                          else f"{p.dtype}{list(p.shape)}" for p in params)
+        raise TypeError("The cell's `compiled_step` cannot be called as the compiled loop "
+                        f"calls it, step(x_t, h, params), with x_t {xt.dtype}"
+                        f"[{xt.shape[2]}], h {state.dtype}[{state.shape[1]}] and params "
+                        f"({types}) (the cell's compiled_params()). numba said: "
+                        f"{err}") from err
     expected = f"(output ({output_size},), new_state ({state.shape[1]},))"
     if not (isinstance(result, tuple) and len(result) == 2):
         raise ValueError(f"The cell's `compiled_step` must return {expected}. "

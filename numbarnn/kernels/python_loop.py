@@ -96,8 +96,9 @@ def _check_step_result(result, states, batch, first_shapes, who):
     output_shapes : list of tuples, to pass as ``first_shapes`` to later steps
     """
     if not isinstance(result, (tuple, list)) or len(result) != 2:
-        raise TypeError(f"{who} must return a pair (output, new_states), but returned "
-                        f"{_describe(result)}.")
+        # a ValueError, as tf-keras's `output, new_states = cell(...)` unpacking raises
+        raise ValueError(f"{who} must return a pair (output, new_states), but returned "
+                         f"{_describe(result)}.")
     output, new_states = result
     new_states = _nest().flatten(new_states)  # a nest like the initial states, or one
     if len(new_states) != len(states):
@@ -172,8 +173,11 @@ def rnn(step_function, inputs, initial_states, go_backwards=False, mask=None,
         size 1, ``(B, T, 1)``, is dropped; a batch of 1 broadcasts.
     constants : list of arrays, optional
     unroll : bool
-        The loop is the same either way, except where tf-keras's unrolled loop has a
-        bug that is followed here (as the RNN layer follows it): with
+        The loop is the same either way, except that without ``unroll`` the step is
+        first called once more on the first timestep, its result discarded, as
+        tf-keras's while-loop path calls it (to learn the output's shape), and where
+        tf-keras's unrolled loop has a bug that is followed here (as the RNN layer
+        follows it): with
         ``go_backwards``, ``zero_output_for_mask`` and a mask, the unrolled loop
         carries the previous output through masked steps, then zeroes the outputs
         (in processing order) where the mask *in input order* is False; the last
@@ -195,10 +199,9 @@ def rnn(step_function, inputs, initial_states, go_backwards=False, mask=None,
 
     Raises
     ------
-    TypeError
-        If a step does not return a pair ``(output, new_states)``.
     ValueError
-        If ``inputs`` has no timestep (the last output would be undefined); if
+        If a step does not return a pair ``(output, new_states)``; if ``inputs`` has
+        no timestep (the last output would be undefined); if
         ``mask`` does not have the shape above; if a step returns another number
         of states than it was given, a state of another shape, or an output without
         the batch axis or of a changing shape.
@@ -235,6 +238,14 @@ def rnn(step_function, inputs, initial_states, go_backwards=False, mask=None,
     # Copies: a cell may update its states in place or hand back an array it was
     # given (a state, a view of the input); the caller's arrays stay the caller's.
     states = [np.array(s) for s in _nest().flatten(initial_states)]
+    if not unroll:
+        # tf-keras's while-loop path first calls the step on the first timestep (in
+        # input order) from the initial states to learn the output's shape and dtype,
+        # and discards the result; a step's side effects (add_loss, an activity
+        # regularizer, a counter) happen once more, as there.
+        x_0 = (_nest().pack_sequence_as(inputs, [x[0] for x in leaves]) if nested
+               else leaves[0][0])
+        step_function(x_0, tuple(as_given([np.array(s) for s in states])) + tuple(constants))
     prev = None
     structure = None
     first_shapes = None

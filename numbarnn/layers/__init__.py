@@ -1,4 +1,4 @@
-"""Public layers: the RNN family, Dense, Masking and Sequential."""
+"""Public layers: the RNN family, Dense, Masking, Sequential and its Input."""
 from ..engine.base_layer import Layer
 from ..engine.input_spec import InputSpec
 from ..engine.serialization import deserialize, serialize
@@ -6,6 +6,7 @@ from .abstract_rnn_cell import AbstractRNNCell
 from .cell_wrappers import ResidualWrapper
 from .dense import Dense
 from .dropout_rnn_cell import DropoutRNNCellMixin
+from .input_layer import Input, InputLayer
 from .masking import Masking
 from .rnn import RNN
 from .rnn_utils import TensorShape
@@ -15,4 +16,5 @@ from .stacked_rnn_cells import StackedRNNCells
 
 __all__ = ["Layer", "InputSpec", "AbstractRNNCell", "SimpleRNNCell", "SimpleRNN", "RNN",
            "StackedRNNCells", "ResidualWrapper", "DropoutRNNCellMixin", "Dense",
-           "Masking", "Sequential", "TensorShape", "serialize", "deserialize"]
+           "Masking", "Sequential", "Input", "InputLayer", "TensorShape", "serialize",
+           "deserialize"]

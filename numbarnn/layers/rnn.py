@@ -13,7 +13,7 @@ from ..engine import serialization
 from ..kernels.cuda_support import is_device_array
 from .rnn_utils import (TensorShape, _items, cell_step_function, cell_step_kwargs, flatten,
                         flatten_shapes, is_nested, is_shape, map_shapes, map_structure,
-                        pack_sequence_as, state_shapes, zero_state)
+                        pack_sequence_as, state_shapes, steps_through_call, zero_state)
 
 __all__ = ["RNN"]
 
@@ -747,11 +747,16 @@ class RNN(Layer):
         if (levels is None and step is not None and engine == "cpu" and constants is None
                 and len(states) == 1 and states[0].ndim == 2
                 and not (training and accepts(self.cell.call, "training"))
-                and _declares_output_size(self.cell)):
+                and _declares_output_size(self.cell) and not steps_through_call(self.cell)):
             from ..kernels.compiled_step import run_user_step
             params = (self.cell.compiled_params() if hasattr(self.cell, "compiled_params")
                       else tuple(w.value().astype(dtype, copy=False)
                                  for w in getattr(self.cell, "weights", [])))
+            if not isinstance(params, (tuple, list)):
+                # tuple() of one array would split it into its rows: wrong numbers
+                raise TypeError(f"The cell {type(self.cell).__name__}'s compiled_params() "
+                                "must return a tuple (or list) of the step's parameters, "
+                                f"e.g. `(array,)` for one. Received: {type(params).__name__}")
             output, state = run_user_step(
                 step, tuple(params), x, mask, states[0], self.go_backwards,
                 zero_output, self.return_sequences, self.time_major,
@@ -816,7 +821,7 @@ class RNN(Layer):
         """Run the cell's ``call`` step by step (:func:`numbarnn.kernels.rnn`); ``x`` may
         be nested, and so may the output (it keeps the structure the cell returns)."""
         cell = self.cell
-        call = cell_step_function(cell)
+        call = cell_step_function(cell, layer_call=True)
         kwargs = cell_step_kwargs(cell, training)
         n_constants = len(constants) if constants else 0
         structure = self.cell.state_size
@@ -838,7 +843,7 @@ class RNN(Layer):
         with name_scope(name or None), ieee_arithmetic():
             last, outputs, new_states = kernels.rnn(
                 step, x, states, go_backwards=self.go_backwards, mask=mask,
-                constants=constants, time_major=self.time_major,
+                constants=constants, unroll=self.unroll, time_major=self.time_major,
                 zero_output_for_mask=zero_output_for_mask,
                 return_all_outputs=self.return_sequences,
                 step_name=f'{who} of layer "{self.name}"')

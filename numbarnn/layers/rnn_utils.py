@@ -117,16 +117,33 @@ def map_shapes(fn, structure, argument="input_shape"):
 
 
 def state_shapes(state_size):
-    """The per-state shapes (without batch) of a (nested) ``state_size``, flattened."""
-    out = []
-    for s in flatten(state_size):
-        if s is None:
-            out.append(())
-        elif isinstance(s, TensorShape):
-            out.append(tuple(s))
-        else:
-            out.append((int(s),))
-    return out
+    """The per-state shapes (without batch) of a (nested) ``state_size``, flattened.
+
+    Raises
+    ------
+    TypeError
+        For a size that is not an integer (``3.0``, ``"3"``), as tf.TensorShape.
+    ValueError
+        For an unknown (None) or negative size.
+    """
+    return [tuple(_state_dim(d, state_size) for d in
+                  (tuple(s) if isinstance(s, TensorShape) else (s,)))
+            for s in flatten(state_size)]
+
+
+def _state_dim(dim, state_size):
+    if dim is None:  # tf-keras: "as_list() is not defined on an unknown TensorShape"
+        raise ValueError("A cell's state_size (and output_size) must give every size: a "
+                         f"state of unknown size (None) cannot start from zeros. "
+                         f"Received: state_size={state_size!r}")
+    if isinstance(dim, (bool, np.bool_)) or not hasattr(dim, "__index__"):
+        raise TypeError("Dimension value must be integer or None or have an __index__ "
+                        f"method, got value {dim!r} with type {type(dim)} in a cell's "
+                        f"state_size (or output_size). Received: state_size={state_size!r}")
+    if dim < 0:
+        raise ValueError(f"A cell's state_size (and output_size) must be non-negative. "
+                         f"Received: state_size={state_size!r}")
+    return int(dim)
 
 
 def zero_state(state_size, batch_size, dtype):
@@ -154,14 +171,27 @@ def generate_zero_filled_state_for_cell(cell, inputs, batch_size, dtype):
     return zero_state(cell.state_size, batch_size, dtype)
 
 
-def cell_step_function(cell):
+def cell_step_function(cell, layer_call=False):
     """What a step calls: a Layer cell's ``call`` (its ``__call__`` would redo the
     per-call bookkeeping at every step, the cell being built), a callable non-Layer
     cell's ``__call__`` (tf-keras calls ``cell.__call__ if callable(cell)``), else
-    its ``call``."""
-    if isinstance(cell, Layer) or not callable(cell):
-        return cell.call
-    return cell
+    its ``call``.
+
+    ``layer_call``: the caller is one that tf-keras runs through the cell's
+    ``__call__`` (RNN, StackedRNNCells; the wrappers use ``call``). A Layer cell with an
+    ``input_spec`` or an ``activity_regularizer`` is then called so, as those checks
+    and losses come from ``__call__``."""
+    if isinstance(cell, Layer):
+        return cell.__call__ if layer_call and steps_through_call(cell) else cell.call
+    return cell if callable(cell) else cell.call
+
+
+def steps_through_call(cell):
+    """True for a Layer cell whose ``__call__`` adds to each step: an ``input_spec``
+    check or an activity regularizer's losses (tf-keras's RNN calls a cell's
+    ``__call__`` at every step). Such a cell runs in the generic loop."""
+    return isinstance(cell, Layer) and (cell.input_spec is not None
+                                        or cell.activity_regularizer is not None)
 
 
 def cell_step_kwargs(cell, training):

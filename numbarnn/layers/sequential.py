@@ -8,6 +8,7 @@ from ..engine.call_args import accepts
 from ..engine.input_spec import InputSpec, assert_input_compatibility
 from ..engine.keras_mask import mask_of, with_mask
 from ..engine import serialization
+from .input_layer import InputLayer
 from .rnn_utils import TensorShape, is_shape
 from .summary import print_summary
 
@@ -36,8 +37,11 @@ class _SymbolicInput:
 
 def _declared_shape(layer):
     """The batch input shape ``layer`` declares (tf-keras's
-    ``get_input_shape_and_dtype``): a nested Sequential's is its first layer's."""
+    ``get_input_shape_and_dtype``): a Sequential's is its InputLayer's, else its first
+    layer's."""
     while isinstance(layer, Sequential):
+        if layer._input_layer is not None:
+            return layer._input_layer._batch_input_shape
         if not layer._stack:
             return None
         layer = layer._stack[0]
@@ -72,6 +76,7 @@ class Sequential(Layer):
         self.supports_masking = True  # its output mask is its last layer's
         self._masks = threading.local()  # the output mask of this thread's last call
         self._stack = []
+        self._input_layer = None  # an InputLayer (Input) added first, as in tf-keras
         if layers is not None and not isinstance(layers, (list, tuple)):
             layers = [layers]  # one layer, as tf-keras takes it
         for layer in layers or []:
@@ -150,27 +155,39 @@ class Sequential(Layer):
     def add(self, layer):
         """Append a layer; with a known input shape, build it on the model's output.
 
+        ``layer`` may also be :func:`~numbarnn.Input`'s tensor (or an
+        :class:`~numbarnn.InputLayer`), first: it declares the model's input
+        shape and dtype and is not one of ``model.layers``.
+
         Raises
         ------
         TypeError
             If ``layer`` is not a Layer.
         ValueError
-            On a duplicate name, or from the layer's build; the layer is then not added.
+            On a duplicate name, an Input after the first layer, or from the layer's
+            build; the layer is then not added.
         """
+        history = getattr(layer, "_keras_history", None)
+        if isinstance(history, tuple) and history and isinstance(history[0], InputLayer):
+            layer = history[0]  # Input(...)'s tensor stands for its InputLayer
+        if isinstance(layer, InputLayer):
+            self._add_input_layer(layer)
+            return
         if not isinstance(layer, Layer):
             raise TypeError("The added layer must be an instance of class Layer. "
                             f"Received: layer={layer} of type {type(layer)}.")
         if any(layer.name == l.name for l in self._stack):
             raise ValueError(f'All layers added to a Sequential model should have unique '
                              f'names. Name "{layer.name}" is already the name of a layer '
-                             "in this model.")
+                             "in this model. Update the `name` argument to pass a unique "
+                             "name.")
         was_built = self.built
         self._stack.append(layer)
         self.built = False
         # tf-keras builds the model as layers are added once the first layer knows its
         # input shape (so `set_weights` works before a call); a layer that cannot
         # compute its output shape is built on the first call instead.
-        known = _declared_shape(self._stack[0])
+        known = _declared_shape(self)
         if known is None and len(self._stack) > 1:
             known = self._build_input_shape  # of an earlier build or call
         if known is not None:
@@ -184,6 +201,15 @@ class Sequential(Layer):
                 raise
         self._set_input_spec()
 
+    def _add_input_layer(self, layer):
+        if self._stack or self._input_layer is not None:
+            raise ValueError("An Input (InputLayer) can only be the first entry of a "
+                             f"Sequential model, once. Received: {layer.name!r} after "
+                             f"{[l.name for l in self._stack] or [self._input_layer.name]}")
+        self._input_layer = layer
+        self._input_dtype = layer.dtype
+        self._set_input_spec()
+
     def _symbolic_dtype(self):
         """The dtype of the model's input, as its InputLayer would have it."""
         return (getattr(self, "_input_dtype", None)
@@ -192,7 +218,7 @@ class Sequential(Layer):
     def _set_input_spec(self):
         """The first layer's declared input shape (batch left free), checked on every
         call as tf-keras's Input layer does."""
-        known = _declared_shape(self._stack[0]) if self._stack else None
+        known = _declared_shape(self)
         self.input_spec = (None if known is None else [InputSpec(
             shape=(None,) + tuple(known[1:]), allow_last_axis_squeeze=True)])
 
@@ -218,16 +244,14 @@ class Sequential(Layer):
         shape (``None`` dimensions stay unknown: a layer whose feature axis is
         ``None`` raises its own ``ValueError``, as in tf-keras)."""
         if input_shape is None:
-            first = self._stack[0] if self._stack else None
-            input_shape = _declared_shape(first)
+            input_shape = _declared_shape(self)
             if input_shape is None:
                 raise ValueError("You must provide an `input_shape` argument.")
         shape = _as_shape(input_shape)
         self._build_input_shape = shape
         # the layers see the first layer's declared shape (its batch free), as the
         # model tf-keras builds from it
-        first = self._stack[0] if self._stack else None
-        declared = _declared_shape(first)
+        declared = _declared_shape(self)
         if declared is not None and len(declared) == len(shape):
             shape = tuple(declared)
         if self._pass_shapes(shape, build=True):
@@ -263,7 +287,7 @@ class Sequential(Layer):
         return True
 
     def __call__(self, inputs, *args, **kwargs):
-        if not self.built and hasattr(inputs, "dtype"):
+        if not self.built and self._input_layer is None and hasattr(inputs, "dtype"):
             self._input_dtype = np.dtype(inputs.dtype).name  # its InputLayer's dtype
         outputs = super().__call__(inputs, *args, **kwargs)
         self._masks.last = (inputs, self._masks.__dict__.pop("pending", None))
@@ -276,7 +300,7 @@ class Sequential(Layer):
         becoming unknown (``(2, 5, 3)`` then ``(3, 5, 3)`` gives ``(None, 5, 3)``)."""
         known = self._build_input_shape
         shape = getattr(inputs, "shape", None)
-        if (not self._stack or _declared_shape(self._stack[0]) is not None
+        if (not self._stack or _declared_shape(self) is not None
                 or not is_shape(known) or shape is None or len(shape) != len(known)):
             return
         relaxed = tuple(k if k == d else None for k, d in zip(known, shape))
@@ -484,7 +508,9 @@ class Sequential(Layer):
         first layer or of the data the model was first called on)."""
         layers = [serialization.serialize(l) for l in self._stack]
         shape = self._build_input_shape if self.built and self._stack else None
-        if is_shape(shape):
+        if self._input_layer is not None:
+            layers.insert(0, serialization.serialize(self._input_layer))
+        elif is_shape(shape):
             dtype = self._symbolic_dtype()
             layers.insert(0, {
                 "module": "keras.layers", "class_name": "InputLayer",
@@ -498,12 +524,15 @@ class Sequential(Layer):
     def from_config(cls, config, custom_objects=None):
         """The model a config describes; tf-keras configs are read too: their leading
         ``InputLayer`` entry builds the model for its ``batch_input_shape``."""
-        layers, input_shape = [], None
         entries = config.get("layers", [])
         if not isinstance(entries, (list, tuple)):
             raise ValueError("A Sequential config's 'layers' must be a list of layer "
                              f"configs. Received: {type(entries).__name__} {entries!r}")
-        input_dtype = None
+        # The InputLayer entry (tf-keras writes one for every built model, from the
+        # shape it was first called with where no Input declared one) builds the model
+        # for its shape, its dtype kept; unlike tf-keras's, the loaded model does not
+        # then refuse other shapes (a time-major model's batch is its second axis).
+        layers, input_shape, input_dtype = [], None, None
         for c in entries:
             if isinstance(c, dict) and c.get("class_name") == "InputLayer":
                 input_shape = c.get("config", {}).get("batch_input_shape")
@@ -511,7 +540,7 @@ class Sequential(Layer):
                 continue
             layers.append(serialization.deserialize(c, custom_objects=custom_objects))
         model = cls(layers, name=config.get("name"))
-        if input_dtype is not None:  # the InputLayer's dtype, written back by get_config
+        if input_dtype is not None:
             model._input_dtype = input_dtype
         if input_shape is not None and layers:
             model.build(tuple(input_shape))

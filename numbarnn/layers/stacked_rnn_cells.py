@@ -6,7 +6,7 @@ from ..engine.call_args import accepts
 from ..engine import serialization
 from .rnn_utils import (TensorShape, cell_step_function, cell_step_kwargs, flatten,
                         flatten_shapes, generate_zero_filled_state_for_cell, is_nested,
-                        map_structure, pack_sequence_as, state_shapes)
+                        map_structure, pack_sequence_as, state_shapes, steps_through_call)
 
 __all__ = ["StackedRNNCells"]
 
@@ -120,8 +120,8 @@ class StackedRNNCells(Layer):
             # under the cell's name, as tf-keras's call of the cell: what the cell
             # builds in its call is named "stacked_rnn_cells/<cell>/..."
             with name_scope(cell.name if isinstance(cell, Layer) else None):
-                inputs, cell_states = cell_step_function(cell)(inputs, cell_states,
-                                                               **kw)
+                inputs, cell_states = cell_step_function(cell, layer_call=True)(
+                    inputs, cell_states, **kw)
             new_nested.append(cell_states)
         return inputs, pack_sequence_as(in_order, flatten(new_nested))
 
@@ -150,7 +150,7 @@ class StackedRNNCells(Layer):
         self.built = True
 
     def _fused_levels(self, batch_size, dtype, training):
-        if (self.reverse_state_order or not self.cells
+        if (self.reverse_state_order or not self.cells or steps_through_call(self)
                 or type(self).call is not StackedRNNCells.call):  # a subclass's own step
             return None
         levels = []

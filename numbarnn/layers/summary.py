@@ -101,12 +101,12 @@ def print_summary(model, output_shapes, line_length=None, positions=None, print_
         if not last_in_group:
             print_fn("|" * depth + " " * (line_length - 2 * depth) + "|" * depth)
 
+    start, stop = _layer_range(model.layers, layer_range)  # before any line, as tf-keras
     print_fn(f'Model: "{model.name}"')
     print_fn("_" * line_length)
     for line in _row_lines(header, positions):
         print_fn(line)
     print_fn("=" * line_length)
-    start, stop = _layer_range(model.layers, layer_range)
     for layer in model.layers[start:stop]:
         emit(layer, 0, False)
     print_fn("=" * line_length)

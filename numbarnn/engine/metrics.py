@@ -1,0 +1,46 @@
+"""``Mean``: the metric ``Layer.add_metric`` keeps per name (tf-keras's eager
+``add_metric`` wraps each value in a ``keras.metrics.Mean``)."""
+import numpy as np
+
+__all__ = ["Mean"]
+
+
+class Mean:
+    """The running mean of every value it is given (all their elements, or weighted
+    by ``sample_weight``), as ``keras.metrics.Mean``.
+
+    Parameters
+    ----------
+    name : str
+    dtype : str or numpy.dtype, optional
+        The dtype of :meth:`result` (default float32).
+    """
+
+    def __init__(self, name="mean", dtype=None):
+        self.name = name
+        self.dtype = np.dtype(dtype or "float32")
+        self.reset_state()
+
+    def update_state(self, values, sample_weight=None):
+        values = np.asarray(values, dtype=np.float64)
+        if sample_weight is None:
+            self._total += float(values.sum())
+            self._count += values.size
+        else:
+            weight = np.broadcast_to(np.asarray(sample_weight, np.float64), values.shape)
+            self._total += float((values * weight).sum())
+            self._count += float(weight.sum())
+
+    def result(self):
+        """The mean so far; 0 before any value (tf's ``divide_no_nan``)."""
+        return np.asarray(self._total / self._count if self._count else 0.0, self.dtype)
+
+    def reset_state(self):
+        self._total, self._count = 0.0, 0
+
+    def __call__(self, values, sample_weight=None):
+        self.update_state(values, sample_weight)
+        return self.result()
+
+    def __repr__(self):
+        return f"<numbarnn Mean metric {self.name!r}: {float(self.result())}>"

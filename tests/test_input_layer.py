@@ -1,0 +1,76 @@
+"""``Input`` / ``InputLayer`` starting a Sequential, as tf-keras's (values checked against
+tf-keras 2.21's behaviour: names, configs, errors)."""
+import re
+
+import numpy as np
+import pytest
+
+import numbarnn as nr
+from numbarnn import backend as K
+
+
+def test_input_starts_a_sequential_as_tf_keras():
+    nr.backend.clear_session()
+    x = nr.Input(shape=(10, 8))
+    assert tuple(x.shape) == (None, 10, 8) and x.dtype == "float32" and x.name == "input_1"
+    assert repr(x) == ("<KerasTensor: shape=(None, 10, 8) dtype=float32 (created by layer "
+                       "'input_1')>")
+    model = nr.Sequential([x, nr.SimpleRNN(4)])
+    assert [layer.name for layer in model.layers] == ["simple_rnn"]  # not the InputLayer
+    assert model.built and model.input_shape == (None, 10, 8)
+    assert model.output_shape == (None, 4)
+    entry = model.get_config()["layers"][0]
+    assert entry == {"module": "keras.layers", "class_name": "InputLayer",
+                     "config": {"batch_input_shape": (None, 10, 8), "dtype": "float32",
+                                "sparse": False, "ragged": False, "name": "input_1",
+                                "optional": False},
+                     "registered_name": None}
+    batch = nr.Input(batch_shape=(4, 3), dtype="float64", name="x")
+    assert tuple(batch.shape) == (4, 3) and batch.dtype == "float64"
+    assert tuple(nr.Input(shape=3).shape) == (None, 3)  # a bare length, as tf.TensorShape
+    # the declared shape is checked on every call (batch free), weights exist at once
+    with pytest.raises(ValueError, match=r"expected shape=\(None, 10, 8\), found shape="):
+        model(np.zeros((2, 10, 5), "float32"))
+    assert [w.shape for w in model.get_weights()] == [(8, 4), (4, 4), (4,)]
+    again = nr.Sequential.from_config(model.get_config())
+    again.set_weights(model.get_weights())
+    data = np.random.default_rng(0).standard_normal((3, 10, 8)).astype("float32")
+    np.testing.assert_allclose(again(data), model(data), rtol=1e-6)
+
+
+def test_an_input_layer_keeps_its_dtype_and_an_input_comes_first():
+    model = nr.Sequential()
+    model.add(nr.layers.InputLayer(input_shape=(4,), dtype="float64", name="inp"))
+    assert not model.built and model.layers == []
+    model.add(nr.Dense(2))
+    assert model.built and model.get_config()["layers"][0]["config"]["dtype"] == "float64"
+    assert model.get_config()["layers"][0]["config"]["name"] == "inp"
+    with pytest.raises(ValueError, match="can only be the first entry of a Sequential"):
+        nr.Sequential([nr.Dense(2, input_shape=(3,)), nr.Input(shape=(3,))])
+    with pytest.raises(ValueError, match="can only be the first entry of a Sequential"):
+        nr.Sequential([nr.Input(shape=(3,)), nr.Input(shape=(3,))])
+
+
+@pytest.mark.parametrize("make,message", [
+    (lambda: nr.Input(), "Please provide to Input a `shape` or a `tensor` or a "
+                         "`type_spec` argument."),
+    (lambda: nr.Input(shape=(3,), batch_shape=(2, 3)), "Only provide the `shape` OR "
+                                                       "`batch_input_shape` argument"),
+    (lambda: nr.layers.InputLayer(input_shape=(3,), batch_input_shape=(2, 3)),
+     "Only provide the input_shape OR batch_input_shape argument to InputLayer"),
+    (lambda: nr.Input(shape=(3,), sparse=True), "Argument `sparse` of InputLayer is not "
+                                                "supported"),
+])
+def test_input_errors(make, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        make()
+
+
+def test_a_layer_called_on_a_symbolic_input_says_there_is_no_functional_api():
+    x = nr.Input(shape=(3, 4))
+    with pytest.raises(TypeError, match="has no functional API"):
+        nr.SimpleRNN(2)(x)
+    assert K.is_keras_tensor(x) and not K.is_keras_tensor(np.ones(2))
+    assert not K.is_keras_tensor(K.variable(1.0))
+    with pytest.raises(ValueError, match="Expected a symbolic tensor instance"):
+        K.is_keras_tensor("x")
