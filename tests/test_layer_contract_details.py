@@ -397,12 +397,18 @@ def test_mixed_precision_variables_read_in_the_compute_dtype_inside_a_call():
         def call(self, x):
             self.seen = (np.asarray(self.v).dtype, (x * self.kept).dtype,
                          nr.backend.dot(x[None], self.v[None, None]).dtype)
+            # what the variable reports there: tf-keras's AutoCastVariable's
+            self.reported = (self.v.dtype, self.v.true_dtype, self.v.read_value().dtype,
+                             self.kept.dtype)
+            nr.backend.set_value(self.v, 1.0 + 2 ** -13)  # stored in float32, not float16
             return x * self.v
 
     layer = Scale(dtype="mixed_float16")
     y = layer(np.array([1.0], "float32"))
     assert y.dtype == np.float16 and layer.v.dtype == np.float32
     assert layer.seen == (np.float16, np.float32, np.float16)
+    assert layer.reported == (np.float16, np.float32, np.float16, np.float32)
+    assert layer.v.numpy() == np.float32(1.0 + 2 ** -13)
     assert np.asarray(layer.v).dtype == np.float32  # outside a call
     plain = Scale()
     assert plain(np.array([1.0], "float32")).dtype == np.float32

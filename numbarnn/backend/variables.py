@@ -14,7 +14,7 @@ def get_value(x):
 def set_value(x, value):
     """Assign ``value``, cast to the variable's dtype, to the variable ``x`` (its shape
     must match), as tf-keras's ``set_value``."""
-    x.assign(np.asarray(value, dtype=x.dtype))
+    x.assign(np.asarray(value, dtype=getattr(x, "true_dtype", x.dtype)))
 
 
 def batch_get_value(tensors):

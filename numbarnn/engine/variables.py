@@ -174,6 +174,15 @@ class Variable:
 
     @property
     def dtype(self):
+        """The value's dtype; inside a mixed-precision layer's call, an autocast
+        variable's compute dtype (float16), as tf-keras's ``AutoCastVariable``
+        reports it (:attr:`true_dtype` is the stored one)."""
+        cast = self._autocast_dtype()
+        return self._value.dtype if cast is None else np.dtype(cast)
+
+    @property
+    def true_dtype(self):
+        """The dtype of the stored value (float32 for a mixed-precision layer's)."""
         return self._value.dtype
 
     @property
@@ -214,8 +223,12 @@ class Variable:
         return state
 
     def read_value(self):
-        """A copy of the value (as :meth:`numpy`)."""
-        return self._value.copy()
+        """A copy of the value (as :meth:`numpy`); inside a mixed-precision layer's
+        call, an autocast variable's in the compute dtype (tf-keras's
+        ``AutoCastVariable.read_value``). :meth:`value` stays uncast: the built-in
+        layers compute with the float32 weights."""
+        cast = self._autocast_dtype()
+        return self._value.copy() if cast is None else self._value.astype(cast)
 
     def get_shape(self):
         return self._value.shape
@@ -270,7 +283,7 @@ class Variable:
         if "\n" in text:
             text = "\n" + text
         return (f"<numbarnn.Variable '{self.name}' shape={self.shape} "
-                f"dtype={self.dtype.name}, numpy={text}>")
+                f"dtype={self._value.dtype.name}, numpy={text}>")
 
     def __float__(self):
         return float(self._value)
