@@ -382,7 +382,7 @@ def test_mixed_precision_names_as_keras_mixed_precision():
         assert nr.mixed_precision.global_policy().name == "mixed_float16"
         assert nr.SimpleRNN(2).compute_dtype == "float16"
     finally:
-        nr.mixed_precision.set_global_policy("float32")
+        nr.mixed_precision.set_global_policy(None)  # back to floatx, as at the start
 
 
 def test_mixed_precision_variables_read_in_the_compute_dtype_inside_a_call():
