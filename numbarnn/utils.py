@@ -1,4 +1,5 @@
-"""Keras utilities (``keras.utils``): custom objects for deserialization.
+"""Keras utilities (``keras.utils``): custom objects for deserialization, and
+:func:`pad_sequences`.
 
 A config names user activations, initializers, regularizers, constraints, layers and
 cells by their name; these make the names resolvable when a model is re-created::
@@ -13,8 +14,9 @@ from ._registry import (CustomObjectScope, custom_object_scope, deserialize_kera
                         get_custom_objects, get_registered_name, get_registered_object,
                         serialize_keras_object)
 from .engine.serialization import register_keras_serializable, register_serializable
+from .padding import pad_sequences
 
 __all__ = ["CustomObjectScope", "custom_object_scope", "get_custom_objects",
            "get_registered_object", "get_registered_name", "register_serializable",
            "register_keras_serializable", "serialize_keras_object",
-           "deserialize_keras_object"]
+           "deserialize_keras_object", "pad_sequences"]

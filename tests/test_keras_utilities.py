@@ -510,3 +510,31 @@ def test_activation_edges_as_tf_keras():
         activations.softmax(x)
     with pytest.raises(ValueError, match="'relu' cannot be serialized"):
         activations.serialize("relu")
+
+
+def test_pad_sequences_as_tf_keras():
+    # values from tf-keras 2.21's keras.utils.pad_sequences (its docstring examples)
+    seqs = [[1], [2, 3], [4, 5, 6]]
+    np.testing.assert_array_equal(nr.utils.pad_sequences(seqs),
+                                  [[0, 0, 1], [0, 2, 3], [4, 5, 6]])
+    post = nr.utils.pad_sequences(seqs, padding="post", value=-1)
+    np.testing.assert_array_equal(post, [[1, -1, -1], [2, 3, -1], [4, 5, 6]])
+    assert post.dtype == np.int32
+    np.testing.assert_array_equal(nr.utils.pad_sequences(seqs, maxlen=2),
+                                  [[0, 1], [2, 3], [5, 6]])
+    np.testing.assert_array_equal(nr.utils.pad_sequences(seqs, maxlen=2, truncating="post"),
+                                  [[0, 1], [2, 3], [4, 5]])
+    steps = [np.ones((2, 3)), np.zeros((0, 3)), 2 * np.ones((1, 3))]
+    padded = nr.utils.pad_sequences(steps, dtype="float32", padding="post")
+    assert padded.shape == (3, 2, 3) and padded.dtype == np.float32
+    np.testing.assert_array_equal(padded[2], [[2, 2, 2], [0, 0, 0]])
+    for kwargs, message in [({"padding": "mid"}, 'Padding type "mid" not understood'),
+                            ({"truncating": "x"}, 'Truncating type "x" not understood'),
+                            ({"value": "a"}, "is not compatible with `value`'s type")]:
+        with pytest.raises(ValueError, match=message):
+            nr.utils.pad_sequences(seqs, **kwargs)
+    with pytest.raises(ValueError, match="must be a list of iterables. Found non-iterable"):
+        nr.utils.pad_sequences([1, 2])
+    with pytest.raises(ValueError, match=r"Shape of sample \(1, 2\) of sequence at position "
+                                         r"1 is different from expected shape \(2,\)"):
+        nr.utils.pad_sequences([[[1, 2]], [[[1, 2]]]])
