@@ -12,6 +12,7 @@ import numpy as np
 from ._registry import resolve, serialize_object
 from .backend.config import floatx
 from .engine.dtype_policy import as_dtype
+from .engine.tensor_shape import shape_tuple
 
 __all__ = ["Initializer", "Zeros", "Ones", "Constant", "RandomNormal", "RandomUniform",
            "TruncatedNormal", "VarianceScaling", "GlorotUniform", "GlorotNormal",
@@ -172,8 +173,7 @@ class Constant(Initializer):
             raise ValueError("Constant initializer: argument `value` must be a number or "
                              "an array-like of numbers. Received: value=None")
         value = np.asarray(self.value, as_dtype(dtype or floatx()))
-        # tf.constant(value, shape=3) takes a bare length, as add_weight does
-        shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+        shape = shape_tuple(shape)  # tf.constant(value, shape=3) takes a bare length
         size = math.prod(shape)
         if value.size == 1:
             return np.full(shape, value.reshape(()))

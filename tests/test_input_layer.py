@@ -74,3 +74,32 @@ def test_a_layer_called_on_a_symbolic_input_says_there_is_no_functional_api():
     assert not K.is_keras_tensor(K.variable(1.0))
     with pytest.raises(ValueError, match="Expected a symbolic tensor instance"):
         K.is_keras_tensor("x")
+
+
+def test_a_declared_input_survives_a_config_round_trip():
+    model = nr.Sequential([nr.Input(shape=(5, 3), name="inp"), nr.SimpleRNN(2)])
+    again = nr.Sequential.from_config(model.get_config())
+    assert again.get_config()["layers"][0]["config"]["name"] == "inp"
+    with pytest.raises(ValueError, match=r"expected shape=\(None, 5, 3\), found shape="):
+        again(np.zeros((1, 7, 3), "float32"))  # the Input's timesteps, as in tf-keras
+    inferred = nr.Sequential([nr.SimpleRNN(2)])
+    inferred(np.zeros((1, 5, 3), "float32"))
+    entry = inferred.get_config()["layers"][0]["config"]
+    assert entry["name"] == f"{inferred.layers[0].name}_input"
+    loose = nr.Sequential.from_config(inferred.get_config())
+    assert loose(np.zeros((1, 7, 3), "float32")).shape == (1, 2)  # no Input: not refused
+
+
+def test_an_input_name_counts_among_the_layer_names():
+    with pytest.raises(ValueError, match='The name "d" is used 2 times in the model. All '
+                                         "layer names should be unique."):
+        nr.Sequential([nr.Input(shape=(3,), name="d"), nr.Dense(2, name="d")])
+
+
+def test_input_numbering_is_apart_from_layer_names():
+    nr.backend.clear_session()
+    nr.Dense(2)
+    assert K.get_uid("dense") == 1          # tf-keras: its own counter
+    assert nr.Dense(2).name == "dense_1"
+    assert nr.Input(shape=(2,)).name == "input_1"
+    assert nr.Input(shape=np.int64(3)).shape == (None, 3)

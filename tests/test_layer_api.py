@@ -493,3 +493,38 @@ def test_unregistered_user_classes_in_configs_as_tf_keras_finds_them():
         nr.layers.deserialize({**config, "module": None})
     with pytest.raises(ValueError, match="Unknown layer: 'Linear'"):  # the legacy form
         nr.layers.deserialize({"class_name": "Linear", "config": {}})
+
+
+class _Observed(nr.Layer):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.updates_run = 0
+
+    def call(self, x):
+        self.add_metric(x, name="seen")
+        self.add_update(lambda: setattr(self, "updates_run", self.updates_run + 1))
+        return x
+
+
+def test_shape_finding_calls_leave_metrics_and_updates_alone():
+    # tf-keras traces the output shape symbolically: only real calls count
+    observed = _Observed()
+    model = nr.Sequential([nr.Input(shape=(2,)), nr.Dense(2, kernel_initializer="ones"),
+                           observed])
+    assert observed.updates_run == 0 and observed.metrics == []
+    model.predict(np.ones((3, 2), "float32"))
+    model.summary(print_fn=lambda line: None)
+    _ = model.output_shape
+    (metric,) = observed.metrics
+    assert metric.result() == 2.0 and observed.updates_run == 1   # tf-keras: 2.0
+    observed.trainable = False     # a frozen layer's updates do not run (tf-keras)
+    model.predict(np.ones((3, 2), "float32"))
+    assert observed.updates_run == 1
+
+
+def test_set_global_policy_refuses_a_non_float_policy_object():
+    with pytest.raises(ValueError, match="can only be used to set the global policy to "
+                                         "floating-point policies"):
+        nr.set_global_policy(nr.Policy("int32"))
+    assert nr.global_policy().name == "float32"
+    assert nr.Policy("f4").name == "float32"  # a numpy spelling (tf refuses it) is renamed

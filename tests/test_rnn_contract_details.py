@@ -478,7 +478,7 @@ def test_a_cells_own_input_spec_is_checked_at_each_step():
                      "method, got value 3.0"),
     ("3", TypeError, "got value '3' with type <class 'str'>"),
     (None, ValueError, "a state of unknown size \\(None\\) cannot start from zeros"),
-    (-2, ValueError, "must be non-negative"),
+    (-2, ValueError, "Dimension -2 must be >= 0 in a cell.s state_size"),
 ])
 def test_a_state_size_tf_shape_would_refuse_is_refused(size, error, message):
     class Cell(nr.Layer):

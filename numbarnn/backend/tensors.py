@@ -4,6 +4,7 @@ import sys
 
 import numpy as np
 
+from ..engine.keras_tensor import is_keras_tensor as symbolic
 from ..engine.variables import Variable
 from .variables import get_value
 
@@ -33,7 +34,7 @@ def is_keras_tensor(x):
     ValueError
         For anything else, as tf-keras (which takes tensors and variables only).
     """
-    if hasattr(x, "_keras_history") and not isinstance(x, np.ndarray):
+    if symbolic(x):
         return True
     if isinstance(x, (np.ndarray, np.generic, Variable)):
         return False
@@ -42,8 +43,9 @@ def is_keras_tensor(x):
 
 
 def print_tensor(x, message="", summarize=3):
-    """Print ``message`` and ``x`` (``summarize`` leading and trailing entries per
-    axis, as ``tf.print``) to stdout; return ``x``."""
+    """Print ``message`` and ``x`` to stdout, ``summarize`` leading and trailing
+    entries per axis as ``tf.print`` shows them (numpy's number formatting); return
+    ``x``."""
     with np.printoptions(threshold=0 if summarize >= 0 else sys.maxsize,
                          edgeitems=max(summarize, 1)):
         text = np.array2string(np.asarray(x), separator=" ")

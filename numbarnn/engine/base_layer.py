@@ -1,7 +1,6 @@
 """The Keras ``Layer`` contract: naming, weights, build-on-first-call, losses, config."""
 import contextlib
 import functools
-import operator
 import re
 import threading
 import warnings
@@ -19,7 +18,8 @@ from .call_args import (accepts, arg_position, init_parameters, input_masks,
 from .dtype_policy import MIXED, Policy, as_dtype, as_policy, numpy_compute_dtype
 from .input_spec import InputSpec, assert_input_compatibility, flatten_leaves
 from .keras_mask import mask_of, with_mask
-from .tensor_shape import TensorShape
+from .keras_tensor import is_keras_tensor
+from .tensor_shape import TensorShape, as_dimension, shape_tuple
 from .variables import Variable, swap_autocast_dtype
 
 __all__ = ["Layer", "name_scope", "reset_uids"]
@@ -31,11 +31,13 @@ _ALLOWED_WEIGHT_KWARGS = {"autocast", "collections", "experimental_autocast",
                           "experimental_enable_variable_lifting", "use_resource",
                           "synchronization", "aggregation", "partitioner"}
 
-_uids = {}
+_uids = {}  # default layer names: dense, dense_1, ...
+_backend_uids = {}  # backend.get_uid's counters (Input's input_1, input_2, ...)
 _uid_lock = threading.Lock()
 # Reentrant: building a layer may call (and build) its sublayers.
 _build_lock = threading.RLock()
 _scope = threading.local()
+_metrics_lock = threading.Lock()
 
 
 def _snake_case(name):
@@ -53,17 +55,20 @@ def _unique_name(base):
 
 def get_uid(prefix=""):
     """The next number for ``prefix``, from 1 (tf-keras's ``backend.get_uid``: the
-    default ``Input`` names ``input_1``, ``input_2``, ...)."""
+    default ``Input`` names ``input_1``, ``input_2``, ...); counted apart from the
+    default layer names, as there."""
     with _uid_lock:
-        n = _uids.get(prefix, 0) + 1
-        _uids[prefix] = n
+        n = _backend_uids.get(prefix, 0) + 1
+        _backend_uids[prefix] = n
     return n
 
 
 def reset_uids():
-    """Restart default layer naming (``simple_rnn``, ``simple_rnn_1``, ...) from zero."""
+    """Restart default layer naming (``simple_rnn``, ``simple_rnn_1``, ...) and
+    :func:`get_uid`'s counters from zero."""
     with _uid_lock:
         _uids.clear()
+        _backend_uids.clear()
 
 
 @contextlib.contextmanager
@@ -152,25 +157,12 @@ def _weight_shape(name, shape):
     (None) dimension is a TypeError, as in tf-keras, rather than being truncated."""
     if shape is None:
         return ()
-    if hasattr(shape, "__index__") and not isinstance(shape, (bool, np.bool_)):
-        shape = (shape,)
     try:
-        dims = tuple(shape)
+        dims = shape_tuple(shape)
     except TypeError:
         raise TypeError(f"Argument `shape` of weight {name!r} must be a tuple of "
                         f"integers. Received: shape={shape!r}") from None
-    out = []
-    for d in dims:
-        if isinstance(d, (bool, np.bool_)) or not hasattr(d, "__index__"):
-            raise TypeError(f"Dimension value must be integer or have an __index__ method, "
-                            f"got value {d!r} with type {type(d)} in shape={shape!r} of "
-                            f"weight {name!r}.")
-        d = operator.index(d)
-        if d < 0:
-            raise ValueError(f"Dimension {d} must be >= 0 in shape={shape!r} of weight "
-                             f"{name!r}.")
-        out.append(d)
-    return tuple(out)
+    return tuple(as_dimension(d, f"in shape={shape!r} of weight {name!r}") for d in dims)
 
 
 class Layer:
@@ -663,7 +655,7 @@ class Layer:
             require_cuda()
             from ..kernels.cuda import as_device_array
             return as_device_array(inputs)
-        if hasattr(inputs, "_keras_history") and not isinstance(inputs, np.ndarray):
+        if is_keras_tensor(inputs):
             raise TypeError(
                 f"Layer {self.name!r} was called on the symbolic input {inputs!r}: "
                 "numbarnn runs layers on arrays and has no functional API. Start a "
@@ -843,17 +835,22 @@ class Layer:
         if not getattr(_scope, "in_call", False):
             raise ValueError("Expected a symbolic Tensor for the metric value, received: "
                              f"{value}")
+        if getattr(_scope, "probing", False):
+            return  # a shape-finding call on zeros (tf-keras traces it: nothing runs)
         from .metrics import Mean
-        own = self.__dict__.setdefault("_added_metrics", [])
-        metric = next((m for m in self.metrics if m.name == name), None)
-        if metric is None:
-            metric = Mean(name, dtype=getattr(value, "dtype", None))
-            own.append(metric)
+        with _metrics_lock:  # threads calling the layer at once make one metric
+            metric = next((m for m in self.metrics if m.name == name), None)
+            if metric is None:
+                metric = Mean(name, dtype=getattr(value, "dtype", None))
+                self.__dict__.setdefault("_added_metrics", []).append(metric)
         metric.update_state(value)
 
     def add_update(self, updates):
         """Run each callable in ``updates`` now (tf-keras 2's eager ``add_update``;
-        anything else was already computed)."""
+        anything else was already computed), unless the layer is frozen
+        (``trainable=False``) or the call only finds an output shape, as there."""
+        if not self.trainable or getattr(_scope, "probing", False):
+            return
         for update in flatten_leaves(updates):
             if callable(update):
                 update()
@@ -899,10 +896,13 @@ class Layer:
             with _build_lock:
                 if not self.built:
                     self._build_from_shapes(_map_shapes_nested(input_shape, TensorShape))
-        # The calls must leave nothing behind: no losses, no stateful layer's state.
+        # The calls must leave nothing behind: no losses, no stateful layer's state, no
+        # metric value or update (add_metric / add_update skip while probing).
         layers = list(self._flatten_layers())
         losses = [list(layer._eager_losses) for layer in layers]
         states = [_state_values(layer) for layer in layers]
+        outer_probing = getattr(_scope, "probing", False)
+        _scope.probing = True
         try:
             outputs = [self(_map_shapes_nested(input_shape, lambda s, f=fill: zeros(s, f)),
                             training=False) for fill in (1, 2)]
@@ -912,6 +912,7 @@ class Layer:
                 f"on zeros of shape {input_shape} ({type(err).__name__}: {err}); implement "
                 "`compute_output_shape` on the layer.") from err
         finally:
+            _scope.probing = outer_probing
             for layer, saved_losses, saved_states in zip(layers, losses, states):
                 layer._eager_losses = saved_losses
                 _restore_states(layer, saved_states)

@@ -67,7 +67,9 @@ class Policy:
         if not isinstance(name, str):
             raise TypeError(f"'name' must be a string, not a {type(name).__name__}. "
                             f"Received: name={name!r}")
-        self._name = name  # as given: tf-keras's Policy("float").name is "float"
+        # tf-keras's Policy("float").name is "float" (numpy spellings such as "f4",
+        # which tf refuses, are named by their dtype below)
+        self._name = name
         name = _TF_DTYPE_ALIASES.get(name, name)
         if name == "bfloat16":
             raise ValueError("dtype 'bfloat16' is not supported: numpy has no bfloat16. "
@@ -91,7 +93,9 @@ class Policy:
                     f"Cannot convert value {name} to a mixed precision Policy. Valid "
                     "policies include 'mixed_float16', 'mixed_bfloat16', and the name "
                     "of any dtype such as 'float32'.")
-            self._compute = self._variable = dtype.name  # 'f4' reads as 'float32'
+            self._compute = self._variable = dtype.name
+            if self._name not in _TF_DTYPE_ALIASES:
+                self._name = dtype.name
 
     @property
     def name(self):
@@ -139,8 +143,8 @@ def set_global_policy(policy):
     ``backend.floatx()``). As in tf-keras, only floating-point (or "_infer")
     policies."""
     global _global
-    if policy is not None and not isinstance(policy, Policy):
-        policy = Policy(policy)
+    if policy is not None:
+        policy = policy if isinstance(policy, Policy) else Policy(policy)
         compute = policy.compute_dtype
         if (compute is not None and compute != "bfloat16"
                 and np.dtype(compute).kind != "f"):

@@ -1,5 +1,7 @@
 """``Mean``: the metric ``Layer.add_metric`` keeps per name (tf-keras's eager
 ``add_metric`` wraps each value in a ``keras.metrics.Mean``)."""
+import threading
+
 import numpy as np
 
 __all__ = ["Mean"]
@@ -19,17 +21,28 @@ class Mean:
     def __init__(self, name="mean", dtype=None):
         self.name = name
         self.dtype = np.dtype(dtype or "float32")
+        self._lock = threading.Lock()  # calls from several threads add up
         self.reset_state()
 
     def update_state(self, values, sample_weight=None):
         values = np.asarray(values, dtype=np.float64)
         if sample_weight is None:
-            self._total += float(values.sum())
-            self._count += values.size
+            total, count = float(values.sum()), values.size
         else:
             weight = np.broadcast_to(np.asarray(sample_weight, np.float64), values.shape)
-            self._total += float((values * weight).sum())
-            self._count += float(weight.sum())
+            total, count = float((values * weight).sum()), float(weight.sum())
+        with self._lock:
+            self._total += total
+            self._count += count
+
+    def __getstate__(self):  # copy.deepcopy and pickle: a lock cannot be copied
+        state = dict(self.__dict__)
+        del state["_lock"]
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
 
     def result(self):
         """The mean so far; 0 before any value (tf's ``divide_no_nan``)."""

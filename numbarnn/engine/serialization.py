@@ -134,7 +134,7 @@ def _class_from_module(module, name, registered, config):
     if cls is None and name.count(".") == 1:  # a __qualname__
         outer, inner = name.split(".")
         cls = getattr(vars(mod).get(outer), inner, None)
-    if cls is None:
+    if not isinstance(cls, type):  # (a function or a value of that name is no class)
         raise TypeError(f"Could not locate class '{name}'. Make sure custom classes are "
                         "decorated with `@numbarnn.utils.register_keras_serializable()`. "
                         f"Full object config: {config}")

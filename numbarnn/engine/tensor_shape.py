@@ -1,6 +1,39 @@
-"""``TensorShape``: a shape tuple with tf.TensorShape's common methods."""
+"""``TensorShape``: a shape tuple with tf.TensorShape's common methods; and the
+dimension rules tf.TensorShape applies to what it is given."""
+import operator
 
-__all__ = ["TensorShape"]
+import numpy as np
+
+__all__ = ["TensorShape", "as_dimension", "shape_tuple"]
+
+
+def shape_tuple(shape):
+    """``shape`` as a tuple; a bare length (an int or numpy integer, not a bool) is a
+    1-D shape, as ``tf.TensorShape(3)`` reads it."""
+    if isinstance(shape, (int, np.integer)) and not isinstance(shape, (bool, np.bool_)):
+        return (int(shape),)
+    return tuple(shape)
+
+
+def as_dimension(value, context):
+    """``value`` as a dimension, as tf.TensorShape takes one: an int, a numpy integer,
+    anything with ``__index__`` (not a bool), non-negative.
+
+    Raises
+    ------
+    TypeError
+        For anything else (a float, a string, None), with tf's message; ``context``
+        ends it (e.g. "in shape=(2.5,) of weight 'w'").
+    ValueError
+        For a negative value.
+    """
+    if isinstance(value, (bool, np.bool_)) or not hasattr(value, "__index__"):
+        raise TypeError(f"Dimension value must be integer or None or have an __index__ "
+                        f"method, got value {value!r} with type {type(value)} {context}.")
+    value = operator.index(value)
+    if value < 0:
+        raise ValueError(f"Dimension {value} must be >= 0 {context}.")
+    return value
 
 
 class TensorShape(tuple):

@@ -177,6 +177,8 @@ class Variable:
         """The value's dtype; inside a mixed-precision layer's call, an autocast
         variable's compute dtype (float16), as tf-keras's ``AutoCastVariable``
         reports it (:attr:`true_dtype` is the stored one)."""
+        if not self._autocast:  # (the common case, read on hot paths)
+            return self._value.dtype
         cast = self._autocast_dtype()
         return self._value.dtype if cast is None else np.dtype(cast)
 

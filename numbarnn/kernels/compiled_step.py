@@ -95,7 +95,7 @@ def _check_first_step(step, params, xt, state, output_size):
         raise TypeError("The cell's `compiled_step` cannot be called as the compiled loop "
                         f"calls it, step(x_t, h, params), with x_t {xt.dtype}"
                         f"[{xt.shape[2]}], h {state.dtype}[{state.shape[1]}] and params "
-                        f"({types}) (the cell's compiled_params()). numba said: "
+                        f"({types}) (the cell's compiled_params()); the call failed with: "
                         f"{err}") from err
     expected = f"(output ({output_size},), new_state ({state.shape[1]},))"
     if not (isinstance(result, tuple) and len(result) == 2):

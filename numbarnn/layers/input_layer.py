@@ -8,41 +8,19 @@ error that says so.
 """
 from ..engine.base_layer import Layer, _check_declared_shape, get_uid
 from ..engine.dtype_policy import as_dtype
-from ..engine.tensor_shape import TensorShape
+from ..engine.keras_tensor import KerasTensor
+from ..engine.tensor_shape import shape_tuple
 
-__all__ = ["InputLayer", "Input", "KerasTensor"]
-
-
-class KerasTensor:
-    """The symbolic tensor :func:`Input` returns: the batch shape (batch axis included,
-    None where unknown), dtype and name of a model's input, and the
-    :class:`InputLayer` that declares it (``_keras_history[0]``, as in tf-keras)."""
-
-    def __init__(self, layer):
-        self._keras_history = (layer, 0, 0)
-
-    @property
-    def shape(self):
-        return TensorShape(self._keras_history[0]._batch_input_shape or ())
-
-    @property
-    def dtype(self):
-        return self._keras_history[0].dtype
-
-    @property
-    def name(self):
-        return self._keras_history[0].name
-
-    def __repr__(self):
-        return (f"<KerasTensor: shape={tuple(self.shape)} dtype={self.dtype} (created by "
-                f"layer '{self.name}')>")
+__all__ = ["InputLayer", "Input"]
 
 
-def _as_shape(argument, shape):
-    """A declared shape as a tuple; a bare length (``shape=3``) is ``(3,)``, as
-    tf.TensorShape reads it."""
-    if isinstance(shape, int) and not isinstance(shape, bool):
-        shape = (shape,)
+def _declared(argument, shape):
+    """A declared shape as a tuple (a bare length is 1-D, as tf.TensorShape reads
+    it), checked as a layer's ``input_shape`` is."""
+    try:
+        shape = shape_tuple(shape)
+    except TypeError:
+        pass  # not a sequence: the check below names it
     _check_declared_shape(argument, shape)
     return tuple(shape)
 
@@ -94,10 +72,10 @@ class InputLayer(Layer):
         from ..backend.config import floatx
         super().__init__(name=name, dtype=as_dtype(dtype or floatx()).name, **kwargs)
         if batch_input_shape is not None:
-            self._batch_input_shape = _as_shape("batch_input_shape", batch_input_shape)
+            self._batch_input_shape = _declared("batch_input_shape", batch_input_shape)
         elif input_shape is not None:
             _check_declared_shape("batch_size", (batch_size,))
-            self._batch_input_shape = (batch_size,) + _as_shape("input_shape", input_shape)
+            self._batch_input_shape = (batch_size,) + _declared("input_shape", input_shape)
         self.built = True
         self._output = KerasTensor(self)
 

@@ -4,7 +4,7 @@ import numpy as np
 from ..engine.base_layer import Layer
 from ..engine.call_args import cell_call_kwargs
 from ..engine.dtype_policy import as_dtype
-from ..engine.tensor_shape import TensorShape
+from ..engine.tensor_shape import TensorShape, as_dimension
 
 __all__ = ["TensorShape", "flatten", "pack_sequence_as", "is_nested", "map_structure",
            "is_shape", "flatten_shapes", "map_shapes", "state_shapes", "zero_state"]
@@ -126,9 +126,14 @@ def state_shapes(state_size):
     ValueError
         For an unknown (None) or negative size.
     """
-    return [tuple(_state_dim(d, state_size) for d in
-                  (tuple(s) if isinstance(s, TensorShape) else (s,)))
-            for s in flatten(state_size)]
+    out = []
+    for s in flatten(state_size):
+        if type(s) is int and s >= 0:  # the common case, on every call
+            out.append((s,))
+        else:
+            dims = tuple(s) if isinstance(s, TensorShape) else (s,)
+            out.append(tuple(_state_dim(d, state_size) for d in dims))
+    return out
 
 
 def _state_dim(dim, state_size):
@@ -136,14 +141,7 @@ def _state_dim(dim, state_size):
         raise ValueError("A cell's state_size (and output_size) must give every size: a "
                          f"state of unknown size (None) cannot start from zeros. "
                          f"Received: state_size={state_size!r}")
-    if isinstance(dim, (bool, np.bool_)) or not hasattr(dim, "__index__"):
-        raise TypeError("Dimension value must be integer or None or have an __index__ "
-                        f"method, got value {dim!r} with type {type(dim)} in a cell's "
-                        f"state_size (or output_size). Received: state_size={state_size!r}")
-    if dim < 0:
-        raise ValueError(f"A cell's state_size (and output_size) must be non-negative. "
-                         f"Received: state_size={state_size!r}")
-    return int(dim)
+    return as_dimension(dim, f"in a cell's state_size (or output_size) {state_size!r}")
 
 
 def zero_state(state_size, batch_size, dtype):

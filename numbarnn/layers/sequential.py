@@ -7,6 +7,7 @@ from ..engine.base_layer import Layer, unique_variables
 from ..engine.call_args import accepts
 from ..engine.input_spec import InputSpec, assert_input_compatibility
 from ..engine.keras_mask import mask_of, with_mask
+from ..engine.keras_tensor import is_keras_tensor
 from ..engine import serialization
 from .input_layer import InputLayer
 from .rnn_utils import TensorShape, is_shape
@@ -46,6 +47,16 @@ def _declared_shape(layer):
             return None
         layer = layer._stack[0]
     return getattr(layer, "_batch_input_shape", None)
+
+
+def _is_inferred_input_entry(entry, following):
+    """Whether a config entry is the InputLayer tf-keras (and :meth:`get_config`) write
+    for a model that no Input started: named ``<first layer>_input``."""
+    if not (isinstance(entry, dict) and entry.get("class_name") == "InputLayer"):
+        return False
+    first = following[0].get("config", {}).get("name") if following and isinstance(
+        following[0], dict) else None
+    return first is None or entry.get("config", {}).get("name") == f"{first}_input"
 
 
 def _single_input(x):
@@ -167,15 +178,17 @@ class Sequential(Layer):
             On a duplicate name, an Input after the first layer, or from the layer's
             build; the layer is then not added.
         """
-        history = getattr(layer, "_keras_history", None)
-        if isinstance(history, tuple) and history and isinstance(history[0], InputLayer):
-            layer = history[0]  # Input(...)'s tensor stands for its InputLayer
+        if is_keras_tensor(layer):
+            layer = layer._keras_history[0]  # Input(...)'s tensor stands for its InputLayer
         if isinstance(layer, InputLayer):
             self._add_input_layer(layer)
             return
         if not isinstance(layer, Layer):
             raise TypeError("The added layer must be an instance of class Layer. "
                             f"Received: layer={layer} of type {type(layer)}.")
+        if self._input_layer is not None and layer.name == self._input_layer.name:
+            raise ValueError(f'The name "{layer.name}" is used 2 times in the model. All '
+                             "layer names should be unique.")
         if any(layer.name == l.name for l in self._stack):
             raise ValueError(f'All layers added to a Sequential model should have unique '
                              f'names. Name "{layer.name}" is already the name of a layer '
@@ -528,13 +541,14 @@ class Sequential(Layer):
         if not isinstance(entries, (list, tuple)):
             raise ValueError("A Sequential config's 'layers' must be a list of layer "
                              f"configs. Received: {type(entries).__name__} {entries!r}")
-        # The InputLayer entry (tf-keras writes one for every built model, from the
-        # shape it was first called with where no Input declared one) builds the model
-        # for its shape, its dtype kept; unlike tf-keras's, the loaded model does not
-        # then refuse other shapes (a time-major model's batch is its second axis).
+        # An InputLayer entry that an Input declared comes back as that InputLayer. The
+        # one tf-keras writes for a model without (named after the first layer, from
+        # the shape it was built or first called with) builds the model for its
+        # shape, its dtype kept; unlike tf-keras's, the loaded model does not then
+        # refuse other shapes (a time-major model's batch is its second axis).
         layers, input_shape, input_dtype = [], None, None
-        for c in entries:
-            if isinstance(c, dict) and c.get("class_name") == "InputLayer":
+        for i, c in enumerate(entries):
+            if _is_inferred_input_entry(c, entries[i + 1:i + 2]):
                 input_shape = c.get("config", {}).get("batch_input_shape")
                 input_dtype = c.get("config", {}).get("dtype")
                 continue
