@@ -35,6 +35,10 @@ def _numeric_dtype(dtype):
 
 
 def _fans(shape):
+    if isinstance(shape, (int, np.integer)):  # tf-keras: len() of a bare length fails
+        raise TypeError("The fan-based initializers need a shape tuple, not a bare length. "
+                        f"Received: shape={shape!r}")
+    shape = tuple(shape)
     if len(shape) < 1:
         return 1, 1
     if len(shape) == 1:
@@ -73,9 +77,13 @@ def _call_shape(initializer, shape, kwargs, partitions=True):
         raise ValueError("Argument `layout` (a DTensor layout) is not supported: numbarnn "
                          f"has no DTensor. Received: layout={kwargs[_LAYOUT]!r}")
     shape = kwargs.get(_PARTITION_SHAPE, shape)
-    if shape is None:  # tf-keras: tf.constant(None) fails with a ValueError
-        raise ValueError(f"{type(initializer).__name__} initializer: argument `shape` must "
-                         "be a tuple of integers. Received: shape=None")
+    if shape is None:
+        # tf-keras: the fan-based initializers fail on len(None) (TypeError), the
+        # others on tf.constant(None) (ValueError)
+        error = TypeError if isinstance(initializer, (VarianceScaling, Orthogonal,
+                                                      Identity)) else ValueError
+        raise error(f"{type(initializer).__name__} initializer: argument `shape` must be "
+                    "a tuple of integers. Received: shape=None")
     return shape, kwargs.get(_PARTITION_OFFSET)
 
 
@@ -112,7 +120,7 @@ class _Seeded(Initializer):
         no warning: each partition of a variable calls the initializer."""
         if partition_offset is None:
             self._warn_reuse()
-        if not isinstance(self._seed, (int, np.integer)):
+        if not isinstance(self._seed, (int, np.integer)) or isinstance(self._seed, bool):
             raise ValueError(f"{type(self).__name__} initializer: argument `seed` must be "
                              f"an integer. Received: seed={self._seed!r}")
         seed = int(self._seed) % 2**64  # numpy takes no negative seed; tf-keras does
@@ -168,11 +176,13 @@ class Constant(Initializer):
             If ``value`` has neither one element nor as many as ``shape`` (tf-keras's
             eager ``tf.constant`` raises a TypeError there too).
         """
-        shape, _ = _call_shape(self, shape, kwargs)
         if self.value is None:  # numpy would read None as nan
             raise ValueError("Constant initializer: argument `value` must be a number or "
                              "an array-like of numbers. Received: value=None")
         value = np.asarray(self.value, as_dtype(dtype or floatx()))
+        if shape is None and _PARTITION_SHAPE not in kwargs:
+            return value.copy()  # tf.constant(value, shape=None): the value's own shape
+        shape, _ = _call_shape(self, shape, kwargs)
         shape = shape_tuple(shape)  # tf.constant(value, shape=3) takes a bare length
         size = math.prod(shape)
         if value.size == 1:
@@ -283,7 +293,7 @@ class VarianceScaling(_Seeded):
     def __call__(self, shape, dtype=None, **kwargs):
         shape, offset = _call_shape(self, shape, kwargs)
         dtype = _float_dtype(dtype)
-        fan_in, fan_out = _fans(tuple(shape))
+        fan_in, fan_out = _fans(shape)
         fan = {"fan_in": fan_in, "fan_out": fan_out,
                "fan_avg": (fan_in + fan_out) / 2.0}[self.mode]
         scale = self.scale / max(1.0, fan)

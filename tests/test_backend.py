@@ -781,3 +781,10 @@ def test_shapes_of_things_that_are_not_arrays_are_attribute_errors(value):
     for fn in (K.int_shape, K.ndim, K.shape, K.count_params):
         with pytest.raises(AttributeError, match="object has no attribute 'shape'"):
             fn(value)
+
+
+def test_clip_takes_tf_clip_by_value_order_where_array_bounds_cross():
+    # max(min(x, hi), lo): tf-keras gives lo where lo > hi (np.clip gives hi)
+    x = np.array([-15.0, -112.6, 0.2])
+    np.testing.assert_array_equal(K.clip(x, np.array([-0.001, 1.5, 0.0]), 0.3),
+                                  [-0.001, 1.5, 0.2])

@@ -671,13 +671,17 @@ def test_states_setter_checks_what_it_is_given(rng):
 
 def test_arguments_tf_keras_refuses_or_takes_in_its_own_way():
     x = np.ones((2, 3, 4), "float32")
-    # an empty initial_state is a state list that does not match the cell's
+    # an empty initial_state: an unbuilt layer's build refuses it as a state list that
+    # does not match the cell's; a built layer's call reads it as none given
     for empty in ([], ()):
         with pytest.raises(ValueError, match=re.escape(
                 "An `initial_state` was passed that is not compatible with "
                 "`cell.state_size`. Received `state_spec`=[]; however `cell.state_size` "
                 "is [3]")):
             nr.SimpleRNN(3)(x, initial_state=empty)
+        built = nr.SimpleRNN(3)
+        plain = built(x)
+        np.testing.assert_array_equal(built(x, initial_state=empty), plain)
     with pytest.raises(ValueError, match="expected a positive integer, got False."):
         nr.SimpleRNN(False)
     with pytest.raises(TypeError, match="Argument `dropout` must be a float in"):
@@ -717,6 +721,10 @@ def test_add_weight_shapes_as_tf_variable_reads_them():
         layer = _Weights(shape)
         layer(np.zeros(1))
         assert layer.w.shape == (2,)
+    # ... handed to the initializer as given: the fan-based ones need a tuple (tf-keras:
+    # "object of type 'int' has no len()")
+    with pytest.raises(TypeError, match="need a shape tuple, not a bare length"):
+        _Weights(2, "glorot_uniform")(np.zeros(1))
     # an initializer's value must have the weight's shape: tf.Variable refuses a
     # broadcastable one too
     for value in (np.arange(3.0), np.zeros((1, 3)), np.float32(1.0)):

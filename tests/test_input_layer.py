@@ -103,3 +103,16 @@ def test_input_numbering_is_apart_from_layer_names():
     assert nr.Dense(2).name == "dense_1"
     assert nr.Input(shape=(2,)).name == "input_1"
     assert nr.Input(shape=np.int64(3)).shape == (None, 3)
+
+
+def test_data_is_cast_to_the_dtype_an_input_declares():
+    # tf-keras's functional model conforms each input to its Input's dtype
+    x = np.array([[0.6, 1.7, -0.4]], "float32")
+    model = nr.Sequential([nr.Input(shape=(3,), dtype="int32"),
+                           nr.Dense(1, kernel_initializer="ones")])
+    np.testing.assert_array_equal(model(x), [[1.0]])        # int32: [0, 1, 0]
+    half = nr.Sequential([nr.Input(shape=(3,), dtype="float16"),
+                          nr.Dense(1, kernel_initializer="ones", dtype="float64")])
+    np.testing.assert_array_equal(half(np.array([[0.1, 0.2, 0.3]])),
+                                  [[np.float64(np.float16(0.1)) + np.float16(0.2)
+                                    + np.float16(0.3)]])    # tf-keras: 0.59997559

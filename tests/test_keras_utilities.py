@@ -123,9 +123,10 @@ def test_initializer_arguments_tf_keras_takes_or_refuses():
     for seed in (np.int64(3), np.int32(3), np.uint64(3)):
         np.testing.assert_array_equal(initializers.GlorotUniform(seed=seed)((2, 2)),
                                       initializers.GlorotUniform(seed=3)((2, 2)))
-    with pytest.raises(ValueError, match="argument `seed` must be an integer. "
-                                         "Received: seed='a'"):
-        initializers.GlorotUniform(seed="a")((2, 2))
+    for bad in ("a", True):   # tf-keras: ValueError for both
+        with pytest.raises(ValueError, match=f"argument `seed` must be an integer. "
+                                             f"Received: seed={bad!r}"):
+            initializers.GlorotUniform(seed=bad)((2, 2))
     # tf's formulas: mean + stddev * normal, minval + (maxval - minval) * uniform, so a
     # negative stddev or reversed bounds are no error (numpy's normal/uniform refuse them)
     flipped = initializers.RandomNormal(1.0, -2.0, seed=4)((1000,))
@@ -142,7 +143,13 @@ def test_initializer_arguments_tf_keras_takes_or_refuses():
     for init in (initializers.RandomNormal(seed=1), initializers.TruncatedNormal(seed=1),
                  initializers.Zeros()):
         with pytest.raises(ValueError, match="Received: shape=None"):
-            init(None)
+            init(None)   # tf-keras: tf.constant(None) fails
+    for init in (initializers.GlorotUniform(seed=1), initializers.Orthogonal(seed=1)):
+        with pytest.raises(TypeError, match="Received: shape=None"):
+            init(None)   # tf-keras: len(None) fails
+    constant = initializers.Constant([1.0, 2.0])(None)   # tf.constant(value, shape=None)
+    np.testing.assert_array_equal(constant, [1.0, 2.0])
+    assert constant.dtype == np.float32
 
 
 @pytest.mark.parametrize("name", ["orthogonal", "identity"])

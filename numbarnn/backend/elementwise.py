@@ -159,7 +159,9 @@ def clip(x, min_value, max_value):
                                     f"integer x of dtype {x.dtype}. Received: "
                                     f"min_value={min_value!r}, max_value={max_value!r}")
         lo, hi = (np.asarray(b).astype(x.dtype) for b in (lo, hi))  # numpy scalars cast
-    return np.clip(x, lo, hi).astype(x.dtype, copy=False)
+    # tf.clip_by_value's order, max(min(x, hi), lo): where an array bound has lo > hi
+    # that gives lo (np.clip would give hi)
+    return np.maximum(np.minimum(x, hi), lo).astype(x.dtype, copy=False)
 
 
 @ieee_float

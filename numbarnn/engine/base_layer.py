@@ -418,7 +418,10 @@ class Layer:
         for kw in kwargs:
             if kw not in _ALLOWED_WEIGHT_KWARGS:
                 raise TypeError("Unknown keyword argument:", kw)
-        shape = _weight_shape(name, shape)
+        # a bare length reaches the initializer as given: tf-keras's zeros / ones /
+        # constant take it, the fan-based ones refuse it (TypeError)
+        given, shape = shape, _weight_shape(name, shape)
+        init_shape = given if isinstance(given, (int, np.integer)) else shape
         dtype = as_dtype(dtype or self.variable_dtype or floatx())
         if self._dtype_policy.variable_dtype is None:
             # An "_infer" policy is fixed by the first weight, as in tf-keras.
@@ -435,7 +438,7 @@ class Layer:
         regularizer = regularizers_mod.get(regularizer)
         constraint = constraints_mod.get(constraint)
         trainable = True if trainable is None else bool(trainable)
-        value = np.asarray(initializer(shape, dtype=dtype), dtype=dtype)
+        value = np.asarray(initializer(init_shape, dtype=dtype), dtype=dtype)
         if value.shape != shape:  # tf.Variable(initial_value, shape=shape) checks it too
             raise ValueError(f"In this `tf.Variable` creation, the initial value's shape "
                              f"({value.shape}) is not compatible with the explicitly "

@@ -38,8 +38,8 @@ def _standardize_args(inputs, initial_state, constants, num_constants):
         if isinstance(x, tuple):
             return list(x)
         return [x]
-    # As in tf-keras, an empty initial_state is a state list that does not match the
-    # cell's (a ValueError later); empty constants are none given.
+    # An empty initial_state stays a list (see RNN.__call__); empty constants are none
+    # given.
     return inputs, to_list(initial_state), to_list(constants) or None
 
 
@@ -544,6 +544,10 @@ class RNN(Layer):
         initial_state = _numbers_as_state_arrays(initial_state, shapes)
         inputs, initial_state, constants = _standardize_args(
             inputs, initial_state, constants, self._num_constants)
+        if initial_state == [] and self.built:
+            # tf-keras: a built layer's call reads an empty state list as none given
+            # (an unbuilt one's build refuses it as a state_spec that does not match)
+            initial_state = None
         # A call that fails leaves the layer as it was (tf-keras keeps what a rejected
         # call set: every later call would fail on the first one's state_spec).
         saved = self._num_constants, self.state_spec

@@ -59,6 +59,14 @@ def _is_inferred_input_entry(entry, following):
     return first is None or entry.get("config", {}).get("name") == f"{first}_input"
 
 
+def _as_declared_dtype(inputs, dtype):
+    """Host data cast to the dtype an Input declared, as tf-keras's functional model
+    conforms each input to its Input (``Input(dtype="int32")`` truncates floats)."""
+    if isinstance(inputs, np.ndarray) and inputs.dtype != dtype:
+        return inputs.astype(dtype)
+    return inputs
+
+
 def _single_input(x):
     """tf-keras's ``predict`` unpacks a one-element list or tuple of arrays: the structure
     of a single-input model."""
@@ -302,6 +310,8 @@ class Sequential(Layer):
     def __call__(self, inputs, *args, **kwargs):
         if not self.built and self._input_layer is None and hasattr(inputs, "dtype"):
             self._input_dtype = np.dtype(inputs.dtype).name  # its InputLayer's dtype
+        if self._input_layer is not None:
+            inputs = _as_declared_dtype(inputs, self._input_layer.dtype)
         outputs = super().__call__(inputs, *args, **kwargs)
         self._masks.last = (inputs, self._masks.__dict__.pop("pending", None))
         self._relax_input_shape(inputs)
