@@ -35,9 +35,6 @@ def _numeric_dtype(dtype):
 
 
 def _fans(shape):
-    if isinstance(shape, (int, np.integer)):  # tf-keras: len() of a bare length fails
-        raise TypeError("The fan-based initializers need a shape tuple, not a bare length. "
-                        f"Received: shape={shape!r}")
     shape = tuple(shape)
     if len(shape) < 1:
         return 1, 1
@@ -77,13 +74,21 @@ def _call_shape(initializer, shape, kwargs, partitions=True):
         raise ValueError("Argument `layout` (a DTensor layout) is not supported: numbarnn "
                          f"has no DTensor. Received: layout={kwargs[_LAYOUT]!r}")
     shape = kwargs.get(_PARTITION_SHAPE, shape)
-    if shape is None:
+    name = type(initializer).__name__
+    fan_based = isinstance(initializer, (VarianceScaling, Orthogonal, Identity))
+    if shape is None and not isinstance(initializer, Constant):
         # tf-keras: the fan-based initializers fail on len(None) (TypeError), the
-        # others on tf.constant(None) (ValueError)
-        error = TypeError if isinstance(initializer, (VarianceScaling, Orthogonal,
-                                                      Identity)) else ValueError
-        raise error(f"{type(initializer).__name__} initializer: argument `shape` must be "
-                    "a tuple of integers. Received: shape=None")
+        # others on tf.constant(None) (ValueError); tf.constant(value, shape=None) is
+        # the value
+        raise (TypeError if fan_based else ValueError)(
+            f"{name} initializer: argument `shape` must be a tuple of integers. "
+            "Received: shape=None")
+    if isinstance(shape, (int, np.integer)) and not isinstance(
+            initializer, (Zeros, Ones, Constant)):
+        # tf-keras: zeros, ones and constant take a bare length (tf.zeros(3)); the
+        # others fail on len() or on a scalar shape tensor
+        raise TypeError(f"{name} initializer needs a shape tuple, not a bare length. "
+                        f"Received: shape={shape!r}")
     return shape, kwargs.get(_PARTITION_OFFSET)
 
 
@@ -176,13 +181,19 @@ class Constant(Initializer):
             If ``value`` has neither one element nor as many as ``shape`` (tf-keras's
             eager ``tf.constant`` raises a TypeError there too).
         """
+        shape, _ = _call_shape(self, shape, kwargs)
         if self.value is None:  # numpy would read None as nan
             raise ValueError("Constant initializer: argument `value` must be a number or "
                              "an array-like of numbers. Received: value=None")
-        value = np.asarray(self.value, as_dtype(dtype or floatx()))
-        if shape is None and _PARTITION_SHAPE not in kwargs:
+        dtype = as_dtype(dtype or floatx())
+        value = np.asarray(self.value)
+        if dtype.kind in "iu" and value.dtype.kind == "f" and np.any(value != np.trunc(value)):
+            # tf.constant refuses it (numpy would truncate silently)
+            raise TypeError(f"Cannot convert {self.value!r} to EagerTensor of dtype "
+                            f"{dtype.name}")
+        value = value.astype(dtype)
+        if shape is None:
             return value.copy()  # tf.constant(value, shape=None): the value's own shape
-        shape, _ = _call_shape(self, shape, kwargs)
         shape = shape_tuple(shape)  # tf.constant(value, shape=3) takes a bare length
         size = math.prod(shape)
         if value.size == 1:

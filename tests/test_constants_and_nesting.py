@@ -40,6 +40,9 @@ def test_constants_reach_every_step(rng):
     again = nr.RNN.from_config(layer.get_config(),
                                custom_objects={"CellWithConstants": CellWithConstants})
     assert again._num_constants == 1
+    # an empty initial_state with constants is refused even by a built layer (tf-keras)
+    with pytest.raises(ValueError, match="Layer has 1 states but was passed 0 initial"):
+        layer(x, initial_state=[], constants=c)
 
 
 def test_stacked_state_sizes_and_initial_state(rng):

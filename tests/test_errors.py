@@ -723,7 +723,7 @@ def test_add_weight_shapes_as_tf_variable_reads_them():
         assert layer.w.shape == (2,)
     # ... handed to the initializer as given: the fan-based ones need a tuple (tf-keras:
     # "object of type 'int' has no len()")
-    with pytest.raises(TypeError, match="need a shape tuple, not a bare length"):
+    with pytest.raises(TypeError, match="needs a shape tuple, not a bare length"):
         _Weights(2, "glorot_uniform")(np.zeros(1))
     # an initializer's value must have the weight's shape: tf.Variable refuses a
     # broadcastable one too

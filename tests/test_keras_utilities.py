@@ -150,6 +150,19 @@ def test_initializer_arguments_tf_keras_takes_or_refuses():
     constant = initializers.Constant([1.0, 2.0])(None)   # tf.constant(value, shape=None)
     np.testing.assert_array_equal(constant, [1.0, 2.0])
     assert constant.dtype == np.float32
+    with pytest.raises(TypeError, match="Unknown keyword arguments: \\['foo'\\]"):
+        initializers.Constant(1.0)(None, foo=1)
+    # a bare length: zeros / ones / constant take it (tf.zeros(3)), the others refuse it
+    for init in (initializers.RandomNormal(seed=1), initializers.RandomUniform(seed=1),
+                 initializers.TruncatedNormal(seed=1), initializers.GlorotUniform(seed=1),
+                 initializers.Orthogonal(seed=1)):
+        with pytest.raises(TypeError, match="needs a shape tuple, not a bare length"):
+            init(3)
+    assert initializers.Ones()(3).shape == (3,)
+    # tf.constant refuses to truncate (numpy would)
+    with pytest.raises(TypeError, match="Cannot convert 1.5 to EagerTensor of dtype int32"):
+        initializers.Constant(1.5)((2,), dtype="int32")
+    np.testing.assert_array_equal(initializers.Constant(2.0)((2,), dtype="int32"), [2, 2])
 
 
 @pytest.mark.parametrize("name", ["orthogonal", "identity"])

@@ -419,7 +419,7 @@ class Layer:
             if kw not in _ALLOWED_WEIGHT_KWARGS:
                 raise TypeError("Unknown keyword argument:", kw)
         # a bare length reaches the initializer as given: tf-keras's zeros / ones /
-        # constant take it, the fan-based ones refuse it (TypeError)
+        # constant take it, the others refuse it (TypeError here)
         given, shape = shape, _weight_shape(name, shape)
         init_shape = given if isinstance(given, (int, np.integer)) else shape
         dtype = as_dtype(dtype or self.variable_dtype or floatx())

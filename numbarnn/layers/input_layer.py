@@ -38,7 +38,8 @@ class InputLayer(Layer):
         The shape of one sample (no batch axis).
     batch_size : int, optional
     dtype : str, optional
-        The input's dtype (default ``backend.floatx()``).
+        The input's dtype (default ``backend.floatx()``): a Sequential it starts casts
+        its data to it.
     name : str, optional
         Default ``input_1``, ``input_2``, ... as in tf-keras.
     batch_input_shape : tuple, optional
@@ -112,7 +113,8 @@ def Input(shape=None, batch_size=None, name=None, dtype=None, sparse=None, tenso
     batch_size : int, optional
         A fixed batch size (stateful layers need one).
     name, dtype
-        As :class:`InputLayer`'s.
+        As :class:`InputLayer`'s; a Sequential it starts casts its data to ``dtype``
+        (as a tf-keras functional model conforms its inputs).
     **kwargs
         ``batch_shape`` (the shape with its batch axis, instead of ``shape``) or
         ``batch_input_shape``.

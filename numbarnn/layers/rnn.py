@@ -544,9 +544,10 @@ class RNN(Layer):
         initial_state = _numbers_as_state_arrays(initial_state, shapes)
         inputs, initial_state, constants = _standardize_args(
             inputs, initial_state, constants, self._num_constants)
-        if initial_state == [] and self.built:
+        if initial_state == [] and self.built and constants is None:
             # tf-keras: a built layer's call reads an empty state list as none given
-            # (an unbuilt one's build refuses it as a state_spec that does not match)
+            # (an unbuilt one's build refuses it as a state_spec that does not match,
+            # and so does a call with constants)
             initial_state = None
         # A call that fails leaves the layer as it was (tf-keras keeps what a rejected
         # call set: every later call would fail on the first one's state_spec).

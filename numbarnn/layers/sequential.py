@@ -9,6 +9,7 @@ from ..engine.input_spec import InputSpec, assert_input_compatibility
 from ..engine.keras_mask import mask_of, with_mask
 from ..engine.keras_tensor import is_keras_tensor
 from ..engine import serialization
+from ..kernels.cuda_support import is_device_array
 from .input_layer import InputLayer
 from .rnn_utils import TensorShape, is_shape
 from .summary import print_summary
@@ -60,16 +61,28 @@ def _is_inferred_input_entry(entry, following):
 
 
 def _as_declared_dtype(inputs, dtype):
-    """Host data cast to the dtype an Input declared, as tf-keras's functional model
-    conforms each input to its Input (``Input(dtype="int32")`` truncates floats)."""
-    if isinstance(inputs, np.ndarray) and inputs.dtype != dtype:
-        return inputs.astype(dtype)
-    return inputs
+    """Data cast to the dtype an Input declared, as tf-keras's functional model
+    conforms each input to its Input (``Input(dtype="int32")`` truncates floats).
+
+    Raises
+    ------
+    TypeError
+        For a device array of another dtype (cast it on the device first).
+    """
+    if isinstance(inputs, (list, tuple)):
+        return type(inputs)(_as_declared_dtype(x, dtype) for x in inputs)
+    if not hasattr(inputs, "dtype") or np.dtype(inputs.dtype) == dtype:
+        return inputs
+    if is_device_array(inputs):
+        raise TypeError(f"The model's Input declares dtype {dtype}, but received a device "
+                        f"array of dtype {np.dtype(inputs.dtype)}: cast it on the device "
+                        "first (numbarnn casts host arrays only).")
+    return np.asarray(inputs).astype(dtype)
 
 
 def _single_input(x):
-    """tf-keras's ``predict`` unpacks a one-element list or tuple of arrays: the structure
-    of a single-input model."""
+    """tf-keras unpacks a one-element list or tuple of arrays given to a model (its
+    call, ``predict``): the structure of a single-input model."""
     if isinstance(x, (list, tuple)) and len(x) == 1 and hasattr(x[0], "shape"):
         return x[0]
     return x
@@ -88,8 +101,9 @@ class Sequential(Layer):
     _compute_output_and_mask_jointly = True  # call attaches its last layer's mask
 
     def __init__(self, layers=None, name=None, **kwargs):
-        # tf-keras: "" is the default name; a model never casts its inputs (each layer
-        # casts its own: a float64 model must not see float32 data)
+        # tf-keras: "" is the default name; a model does not autocast its inputs (each
+        # layer casts its own: a float64 model must not see float32 data), only a
+        # declared Input's dtype casts them (see call)
         kwargs["autocast"] = False
         super().__init__(name=name or None, **kwargs)
         self.supports_masking = True  # its output mask is its last layer's
@@ -308,10 +322,9 @@ class Sequential(Layer):
         return True
 
     def __call__(self, inputs, *args, **kwargs):
+        inputs = _single_input(inputs)  # model([x]) is model(x), as in tf-keras
         if not self.built and self._input_layer is None and hasattr(inputs, "dtype"):
             self._input_dtype = np.dtype(inputs.dtype).name  # its InputLayer's dtype
-        if self._input_layer is not None:
-            inputs = _as_declared_dtype(inputs, self._input_layer.dtype)
         outputs = super().__call__(inputs, *args, **kwargs)
         self._masks.last = (inputs, self._masks.__dict__.pop("pending", None))
         self._relax_input_shape(inputs)
@@ -365,6 +378,8 @@ class Sequential(Layer):
 
     def call(self, inputs, training=None, mask=None):
         x = inputs
+        if self._input_layer is not None:
+            x = _as_declared_dtype(x, self._input_layer.dtype)
         for layer in self._stack:
             kwargs = {}
             if accepts(layer.call, "training"):
