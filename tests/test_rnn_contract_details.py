@@ -488,6 +488,9 @@ def test_a_state_size_tf_shape_would_refuse_is_refused(size, error, message):
             return states[0], states
     with pytest.raises(error, match=message):
         nr.RNN(Cell())(np.ones((2, 3, 4), "float32"))
+    Cell.state_size = True   # tf.TensorShape([True]) is [1]
+    out, h = nr.RNN(Cell(), return_state=True)(np.ones((2, 3, 4), "float32"))
+    assert out.shape == h.shape == (2, 1)
 
 
 def test_compiled_params_must_be_a_tuple():

@@ -141,6 +141,8 @@ def _state_dim(dim, state_size):
         raise ValueError("A cell's state_size (and output_size) must give every size: a "
                          f"state of unknown size (None) cannot start from zeros. "
                          f"Received: state_size={state_size!r}")
+    if isinstance(dim, (bool, np.bool_)):
+        return int(dim)  # tf.TensorShape([True]) is [1] (a weight's shape refuses it)
     return as_dimension(dim, f"in a cell's state_size (or output_size) {state_size!r}")
 
 
