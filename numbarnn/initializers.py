@@ -75,18 +75,11 @@ def _call_shape(initializer, shape, kwargs, partitions=True):
                          f"has no DTensor. Received: layout={kwargs[_LAYOUT]!r}")
     shape = kwargs.get(_PARTITION_SHAPE, shape)
     name = type(initializer).__name__
-    fan_based = isinstance(initializer, (VarianceScaling, Orthogonal, Identity))
-    if shape is None and not isinstance(initializer, Constant):
-        # tf-keras: the fan-based initializers fail on len(None) (TypeError), the
-        # others on tf.constant(None) (ValueError); tf.constant(value, shape=None) is
-        # the value
-        raise (TypeError if fan_based else ValueError)(
+    if shape is None and initializer._no_shape_error is not None:
+        raise initializer._no_shape_error(
             f"{name} initializer: argument `shape` must be a tuple of integers. "
             "Received: shape=None")
-    if isinstance(shape, (int, np.integer)) and not isinstance(
-            initializer, (Zeros, Ones, Constant)):
-        # tf-keras: zeros, ones and constant take a bare length (tf.zeros(3)); the
-        # others fail on len() or on a scalar shape tensor
+    if isinstance(shape, (int, np.integer)) and not initializer._takes_a_length:
         raise TypeError(f"{name} initializer needs a shape tuple, not a bare length. "
                         f"Received: shape={shape!r}")
     return shape, kwargs.get(_PARTITION_OFFSET)
@@ -99,6 +92,13 @@ class Initializer:
     of the variable) and ``partition_offset`` (where it lies: seeded random
     initializers give each offset its own values), and ``layout`` (None only).
     """
+
+    # How a call takes shape=None and a bare length, as tf-keras's: tf.constant(None)
+    # fails with a ValueError (the fan-based initializers' len(None) with a TypeError;
+    # Constant's tf.constant(value, shape=None) is the value); tf.zeros(3) takes a
+    # length, the others fail on len() or on a scalar shape tensor.
+    _no_shape_error = ValueError
+    _takes_a_length = False
 
     def __call__(self, shape, dtype=None, **kwargs):
         raise NotImplementedError
@@ -152,6 +152,8 @@ class _Seeded(Initializer):
 class Zeros(Initializer):
     """All zeros."""
 
+    _takes_a_length = True
+
     def __call__(self, shape, dtype=None, **kwargs):
         shape, _ = _call_shape(self, shape, kwargs)
         return np.zeros(shape, _numeric_dtype(dtype))
@@ -159,6 +161,8 @@ class Zeros(Initializer):
 
 class Ones(Initializer):
     """All ones."""
+
+    _takes_a_length = True
 
     def __call__(self, shape, dtype=None, **kwargs):
         shape, _ = _call_shape(self, shape, kwargs)
@@ -168,6 +172,9 @@ class Ones(Initializer):
 class Constant(Initializer):
     """All ``value``; or, as ``tf.constant(value, shape=shape)`` in tf-keras, an
     array-like ``value`` with as many elements as ``shape`` reshaped to it."""
+
+    _no_shape_error = None
+    _takes_a_length = True
 
     def __init__(self, value=0):
         self.value = value
@@ -284,6 +291,8 @@ class TruncatedNormal(_Seeded):
 class VarianceScaling(_Seeded):
     """Scale the variance to ``scale / fan`` (fan_in, fan_out or their mean)."""
 
+    _no_shape_error = TypeError
+
     def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None):
         if scale <= 0.0:
             raise ValueError("Argument `scale` must be positive float. "
@@ -350,6 +359,8 @@ LecunUniform = _fixed("LecunUniform", 1.0, "fan_in", "uniform",
 class Orthogonal(_Seeded):
     """A random orthogonal matrix (QR of a Gaussian, sign-corrected), times ``gain``."""
 
+    _no_shape_error = TypeError
+
     def __init__(self, gain=1.0, seed=None):
         super().__init__(seed)
         self.gain = gain
@@ -375,6 +386,8 @@ class Orthogonal(_Seeded):
 
 class Identity(Initializer):
     """``gain`` times the identity matrix (2-D only)."""
+
+    _no_shape_error = TypeError
 
     def __init__(self, gain=1.0):
         self.gain = gain

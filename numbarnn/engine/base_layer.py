@@ -811,8 +811,8 @@ class Layer:
 
     @property
     def metrics(self):
-        """The ``Mean`` metrics ``add_metric`` added, this
-        layer's and its sublayers'."""
+        """The ``Mean`` metrics ``add_metric`` added, this layer's and its
+        sublayers'."""
         return [m for layer in self._flatten_layers()
                 for m in layer.__dict__.get("_added_metrics", ())]
 
@@ -842,10 +842,11 @@ class Layer:
             return  # a shape-finding call on zeros (tf-keras traces it: nothing runs)
         from .metrics import Mean
         with _metrics_lock:  # threads calling the layer at once make one metric
-            metric = next((m for m in self.metrics if m.name == name), None)
+            own = self.__dict__.setdefault("_added_metrics", [])
+            metric = next((m for m in own if m.name == name), None)  # this layer's only
             if metric is None:
                 metric = Mean(name, dtype=getattr(value, "dtype", None))
-                self.__dict__.setdefault("_added_metrics", []).append(metric)
+                own.append(metric)
         metric.update_state(value)
 
     def add_update(self, updates):
