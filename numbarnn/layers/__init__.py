@@ -1,8 +1,10 @@
-"""Public layers: the RNN family, Dense, Masking, Sequential and its Input."""
+"""Public layers: the RNN family and its Bidirectional wrapper, Dense, Masking,
+Sequential and its Input."""
 from ..engine.base_layer import Layer
 from ..engine.input_spec import InputSpec
 from ..engine.serialization import deserialize, serialize
 from .abstract_rnn_cell import AbstractRNNCell
+from .bidirectional import Bidirectional
 from .cell_wrappers import ResidualWrapper
 from .dense import Dense
 from .dropout_rnn_cell import DropoutRNNCellMixin
@@ -15,6 +17,6 @@ from .simple_rnn import SimpleRNN, SimpleRNNCell
 from .stacked_rnn_cells import StackedRNNCells
 
 __all__ = ["Layer", "InputSpec", "AbstractRNNCell", "SimpleRNNCell", "SimpleRNN", "RNN",
-           "StackedRNNCells", "ResidualWrapper", "DropoutRNNCellMixin", "Dense",
-           "Masking", "Sequential", "Input", "InputLayer", "TensorShape", "serialize",
+           "StackedRNNCells", "ResidualWrapper", "Bidirectional", "DropoutRNNCellMixin",
+           "Dense", "Masking", "Sequential", "Input", "InputLayer", "TensorShape", "serialize",
            "deserialize"]
