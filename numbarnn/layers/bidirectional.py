@@ -110,12 +110,12 @@ class Bidirectional(Layer):
     >>> import numpy as np
     >>> import numbarnn as nr
     >>> x = np.ones((2, 5, 3), "float32")
-    >>> layer = nr.Bidirectional(nr.SimpleRNN(4, return_sequences=True))
+    >>> layer = nr.Bidirectional(nr.SimpleRNN(4, return_sequences=True, name="rnn"),
+    ...                          name="bi")
     >>> layer(x).shape
     (2, 5, 8)
-    >>> [w.name for w in layer.weights][:2]
-    ['bidirectional/forward_simple_rnn/simple_rnn_cell/kernel:0', \
-'bidirectional/forward_simple_rnn/simple_rnn_cell/recurrent_kernel:0']
+    >>> layer.weights[0].name
+    'bi/forward_rnn/simple_rnn_cell/kernel:0'
     """
 
     def __init__(self, layer, merge_mode="concat", weights=None, backward_layer=None,
