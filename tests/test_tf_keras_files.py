@@ -90,6 +90,17 @@ def test_load_model_built_by_its_first_call_in_float64():
     np.testing.assert_allclose(out, REFERENCE["y_unbuilt_at_first"], rtol=1e-12, atol=1e-12)
 
 
+def test_load_text_classifier_with_embedding_and_dropout():
+    """Embedding(mask_zero) with left, right and no padding, Dropout, SimpleRNN, Dense:
+    tf-keras's outputs (inference: Dropout passes the values and the mask)."""
+    model = nr.load_model(os.path.join(HERE, "text_classifier.keras"))
+    assert [type(layer).__name__ for layer in model.layers] == [
+        "Embedding", "Dropout", "SimpleRNN", "Dense"]
+    assert model.layers[0].mask_zero and model.layers[1].rate == 0.5
+    np.testing.assert_allclose(model(REFERENCE["tokens"]), REFERENCE["y_text_classifier"],
+                               atol=1e-6)
+
+
 @pytest.mark.parametrize("name", ["stack.weights.h5", "stack.keras", "stack.h5"])
 def test_load_weights_saved_by_tf_keras(name):
     model = built(stack())

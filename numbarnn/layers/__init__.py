@@ -1,11 +1,14 @@
-"""Public layers: the RNN family, Dense, Masking, Sequential and its Input."""
+"""Public layers: the RNN family, Dense, Masking, Embedding, Dropout, Sequential and its
+Input."""
 from ..engine.base_layer import Layer
 from ..engine.input_spec import InputSpec
 from ..engine.serialization import deserialize, serialize
 from .abstract_rnn_cell import AbstractRNNCell
 from .cell_wrappers import ResidualWrapper
 from .dense import Dense
+from .dropout import Dropout
 from .dropout_rnn_cell import DropoutRNNCellMixin
+from .embedding import Embedding
 from .input_layer import Input, InputLayer
 from .masking import Masking
 from .rnn import RNN
@@ -16,5 +19,5 @@ from .stacked_rnn_cells import StackedRNNCells
 
 __all__ = ["Layer", "InputSpec", "AbstractRNNCell", "SimpleRNNCell", "SimpleRNN", "RNN",
            "StackedRNNCells", "ResidualWrapper", "DropoutRNNCellMixin", "Dense",
-           "Masking", "Sequential", "Input", "InputLayer", "TensorShape", "serialize",
-           "deserialize"]
+           "Masking", "Embedding", "Dropout", "Sequential", "Input", "InputLayer",
+           "TensorShape", "serialize", "deserialize"]

@@ -3,8 +3,9 @@ tests/test_tf_keras_files.py (run where tf_keras and h5py are):
 
     python tests/data/make_tf_keras_files.py   # writes tests/data/tf_keras_files/
 
-``reference.npz`` holds the input ``x`` and, for each model, tf-keras's output on it
-(``y_<model>``), computed right after the model was saved.
+``reference.npz`` holds the inputs ``x`` (and ``tokens`` for the text classifier) and,
+for each model, tf-keras's output on them (``y_<model>``), computed right after the
+model was saved.
 """
 import os
 import warnings
@@ -63,6 +64,12 @@ def unbuilt_at_first():
                              L.Dense(1, dtype="float64")])
 
 
+def text_classifier():
+    """The tutorials' model: Embedding with mask_zero, Dropout, SimpleRNN, Dense."""
+    return keras.Sequential([L.Embedding(20, 4, mask_zero=True), L.Dropout(0.5),
+                             L.SimpleRNN(3), L.Dense(1, activation="sigmoid")])
+
+
 def main():
     os.makedirs(HERE, exist_ok=True)
     rng = np.random.default_rng(7)
@@ -86,6 +93,13 @@ def main():
     model = unbuilt_at_first()
     reference["y_unbuilt_at_first"] = model(x.astype("float64")).numpy()
     model.save(os.path.join(HERE, "unbuilt_at_first.keras"))
+    tokens = rng.integers(1, 20, size=(3, 6))
+    tokens[0, 4:] = 0  # right padding
+    tokens[1, :2] = 0  # left padding
+    reference["tokens"] = tokens
+    model = text_classifier()
+    reference["y_text_classifier"] = model(tokens).numpy()
+    model.save(os.path.join(HERE, "text_classifier.keras"))
     np.savez(os.path.join(HERE, "reference.npz"), **reference)
 
 
