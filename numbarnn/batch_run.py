@@ -18,6 +18,8 @@ import zipfile
 
 import numpy as np
 
+from .tf_keras_files import tf_keras_file_kind
+
 __all__ = ["add_arguments", "run", "RunError"]
 
 PROG = "numbarnn run"
@@ -48,7 +50,8 @@ class RunError(Exception):
 def add_arguments(parser):
     """Add the ``run`` arguments to ``parser`` (the ``run`` subparser of the CLI)."""
     parser.add_argument("model", metavar="MODEL",
-                        help="model file written by numbarnn.save_model (.npz)")
+                        help="model file written by numbarnn.save_model (.npz) or by "
+                             "tf-keras's model.save (.keras, .h5)")
     parser.add_argument("input", metavar="INPUT",
                         help="input array (samples, time, features): .npy (memory-mapped, "
                              "streamed) or .npz; float (read in its dtype, which the "
@@ -347,16 +350,18 @@ def _load_model(path):
         open(path, "rb").close()
     except OSError as err:
         raise RunError("MODEL", "a readable model file", f"{path!r} ({err.strerror})") from err
-    if not zipfile.is_zipfile(path):  # e.g. the INPUT .npy given first by mistake
-        raise RunError("MODEL", "a model file written by numbarnn.save_model (.npz)",
-                       f"{path!r} (not an .npz archive)")
+    if not zipfile.is_zipfile(path) and tf_keras_file_kind(path) is None:
+        # e.g. the INPUT .npy given first by mistake
+        raise RunError("MODEL", "a model file written by numbarnn.save_model (.npz) or "
+                       "tf-keras's model.save (.keras, .h5)",
+                       f"{path!r} (neither an .npz / .keras archive nor an HDF5 file)")
     try:
         model = nr.load_model(path)
     except (ValueError, TypeError, KeyError) as err:
         hint = (" - a custom class or function: give the module that registers it with "
                 "--import" if "custom_objects" in str(err) else "")
-        raise RunError("MODEL", "a model file written by numbarnn.save_model",
-                       f"{path!r} ({type(err).__name__}: {err}){hint}") from err
+        raise RunError("MODEL", "a model file written by numbarnn.save_model or tf-keras's "
+                       "model.save", f"{path!r} ({type(err).__name__}: {err}){hint}") from err
     if hasattr(model, "state_size") and not hasattr(model, "return_sequences"):
         raise RunError("MODEL", "a layer or model that takes (samples, time, features)",
                        f"{path!r} (a {type(model).__name__}: a cell runs one step; wrap "

@@ -1,4 +1,5 @@
-"""Weights and model files: ``.npz`` archives written atomically (temp file + rename).
+"""Weights and model files, written atomically (temp file + rename): numbarnn's
+``.npz`` archives, or tf-keras's formats (numbarnn.tf_keras_files) by the file name.
 
 A model file holds the JSON config (``__config__``), a format version
 (``__numbarnn_format__``) and the weights ``w0, w1, ...`` in ``layer.weights`` order. A
@@ -14,6 +15,9 @@ import numpy as np
 from ._registry import plain_config
 from .engine import serialization
 from .engine.base_layer import shape_from_json
+from .tf_keras_files import (load_tf_keras_model, load_tf_keras_weights,
+                             save_tf_keras_model, save_tf_keras_weights, tf_keras_file_kind,
+                             tf_keras_format_for)
 
 __all__ = ["save_model", "load_model", "save_weights", "load_weights", "model_from_json",
            "FORMAT_VERSION"]
@@ -32,7 +36,9 @@ def _file_mode():
 NEW_FILE_MODE = _file_mode()  # read once, at import: os.umask is process-wide
 
 
-def _atomic_savez(path, arrays):
+def _atomic_write(path, write):
+    """Call ``write(file)`` on a new temporary file beside ``path`` (opened ``w+b``:
+    h5py reads back what it writes), then rename it to ``path``."""
     path = os.fspath(path)
     if not path or os.path.isdir(path):
         raise ValueError(f"Argument `path` must name a file. Received: path={path!r}")
@@ -42,8 +48,8 @@ def _atomic_savez(path, arrays):
     fd, tmp = tempfile.mkstemp(prefix=".numbarnn-", suffix=".tmp", dir=folder)
     try:
         os.chmod(tmp, NEW_FILE_MODE)
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
+        with os.fdopen(fd, "w+b") as f:
+            write(f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -51,6 +57,10 @@ def _atomic_savez(path, arrays):
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def _atomic_savez(path, arrays):
+    _atomic_write(path, lambda f: np.savez(f, **arrays))
 
 
 def _load_npz(path):
@@ -104,18 +114,39 @@ def _weights_list(arrays, path, kind):
 
 
 def save_weights(layer, path):
-    """Write ``layer.get_weights()`` to ``path`` (npz), atomically."""
+    """Write ``layer.get_weights()`` to ``path``, atomically: as tf-keras does for a
+    name ending in ``.weights.h5`` (its current layout) or ``.h5`` / ``.hdf5`` (its
+    legacy one), so that tf-keras loads them; else as numbarnn's ``.npz``."""
+    kind = tf_keras_format_for(path, "weights")
+    if kind is not None:
+        _atomic_write(path, lambda f: save_tf_keras_weights(layer, f, kind))
+        return
     _atomic_savez(path, {"__numbarnn_format__": np.array(FORMAT_VERSION),
                          **_weights_dict(layer)})
 
 
-def load_weights(layer, path):
-    """Set ``layer``'s weights from a file written by :func:`save_weights`."""
+def load_weights(layer, path, skip_mismatch=False, by_name=False):
+    """Set ``layer``'s weights from a file written by :func:`save_weights`, or by
+    tf-keras (``.weights.h5``, ``.keras`` or legacy ``.h5``; see
+    :meth:`numbarnn.layers.Layer.load_weights`)."""
+    kind = tf_keras_file_kind(path)
+    if kind is not None:
+        load_tf_keras_weights(layer, path, kind, skip_mismatch=skip_mismatch,
+                              by_name=by_name)
+        return
+    for name, value in (("skip_mismatch", skip_mismatch), ("by_name", by_name)):
+        if value:
+            raise ValueError(f"Argument `{name}=True` applies to tf-keras's .h5 / .keras "
+                             f"files only; {os.fspath(path)!r} is not one (numbarnn's "
+                             "weights files hold every weight of the layer, in order).")
     layer.set_weights(_weights_list(_read(path, "weights"), path, "weights"))
 
 
-def save_model(model, path):
-    """Write a built layer or model (config and weights) to ``path``, atomically."""
+def save_model(model, path, file_format=None):
+    """Write a built layer or model (config and weights) to ``path``, atomically: as
+    tf-keras's ``model.save`` does for a name ending in ``.keras`` or ``.h5`` /
+    ``.hdf5`` (or a ``file_format`` of ``".keras"`` / ``".h5"``), so that tf-keras loads
+    it; else as numbarnn's ``.npz``."""
     if not model.built:
         raise ValueError(f"Cannot save {model.name}: it is not built. Call it on data or "
                          "`build(input_shape)` first.")
@@ -123,6 +154,10 @@ def save_model(model, path):
         raise ValueError(f"Cannot save {model.name}: the input shape it was built with is "
                          "unknown (its `build` did not call `super().build(input_shape)`). "
                          "Call it on data once, or call `super().build` in `build`.")
+    kind = tf_keras_format_for(file_format or path, "model")
+    if kind is not None:
+        _atomic_write(path, lambda f: save_tf_keras_model(model, f, kind))
+        return
     config = {"class_name": type(model).__name__,
               "config": plain_config(model.get_config()),
               "build_input_shape": _jsonable(model._build_input_shape)}
@@ -132,7 +167,8 @@ def save_model(model, path):
 
 
 def load_model(path, custom_objects=None, safe_mode=True):
-    """Re-create a layer or model saved by :func:`save_model`, with its weights.
+    """Re-create a layer or model saved by :func:`save_model`, with its weights; or a
+    model tf-keras saved with ``model.save`` (``.keras`` or ``.h5``; needs h5py).
 
     Parameters
     ----------
@@ -143,6 +179,10 @@ def load_model(path, custom_objects=None, safe_mode=True):
         Refuse to run Python bytecode stored in the file (a ``lambda``
         ``residual_fn``), as tf-keras does; pass False only for files you trust.
     """
+    kind = tf_keras_file_kind(path)
+    if kind is not None:
+        return load_tf_keras_model(path, kind, custom_objects=custom_objects,
+                                   safe_mode=safe_mode)
     arrays = _read(path, "model")
     if "__config__" not in arrays:
         raise ValueError(f"{os.fspath(path)!r} holds weights only, not a model: use "

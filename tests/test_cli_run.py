@@ -63,6 +63,16 @@ def test_npy_matches_direct_call_for_any_chunking(files, batch_size, capsys):
     assert leftovers(files["dir"]) == []
 
 
+@pytest.mark.parametrize("name", ["stack.h5", "stack.keras"])
+def test_a_model_tf_keras_saved_runs(tmp_path, name):
+    folder = os.path.join(os.path.dirname(__file__), "data", "tf_keras_files")
+    reference = np.load(os.path.join(folder, "reference.npz"))
+    np.save(tmp_path / "x.npy", reference["x"])
+    assert run(os.path.join(folder, name), tmp_path / "x.npy", "-o", tmp_path / "y.npy",
+               "--batch-size", 1) == 0
+    np.testing.assert_allclose(np.load(tmp_path / "y.npy"), reference["y_stack"], atol=1e-6)
+
+
 def test_npz_input_and_output(files):
     path = files["dir"] / "x.npz"
     np.savez(path, data=files["x"])

@@ -349,6 +349,14 @@ class Layer:
         """The direct sublayers, in tracking order (repeats possible)."""
         return [child for child in self._children() if isinstance(child, Layer)]
 
+    def _saved_children(self):
+        """``(attribute name, layer or container of layers)`` pairs by which tf-keras's
+        file format reaches this layer's sublayers (its saving_lib walks attributes;
+        see numbarnn.tf_keras_files). A class whose attribute differs from tf-keras's
+        adds tf-keras's name."""
+        return [(name, value) for name, value in self._nr_tracked.items()
+                if any(True for _ in _found_in(value, Layer))]
+
     def _own_weights(self):
         """``(trainable, non_trainable)``: the layer's own Variables, then those found
         in its tracked containers since (tf-keras appends them to its own)."""
@@ -991,10 +999,25 @@ class Layer:
         from ..saving import save_weights
         save_weights(self, path)
 
-    def load_weights(self, path):
-        """Load weights written by :meth:`save_weights`."""
+    def load_weights(self, path, skip_mismatch=False, by_name=False):
+        """Load weights written by :meth:`save_weights`, or by tf-keras.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            A numbarnn ``.npz`` weights file, or a tf-keras file: ``.weights.h5`` or
+            ``.keras`` (weights found by the model's structure), a legacy ``.h5``
+            (weights matched to the top-level layers by order). The format is read
+            from the contents; tf-keras's need h5py.
+        skip_mismatch : bool, default False
+            tf-keras files only: skip (with a warning) what does not fit, instead of
+            raising.
+        by_name : bool, default False
+            Legacy ``.h5`` files only: match the top-level layers by name; layers the
+            file does not name keep their weights.
+        """
         from ..saving import load_weights
-        load_weights(self, path)
+        load_weights(self, path, skip_mismatch=skip_mismatch, by_name=by_name)
 
     @classmethod
     def from_config(cls, config, custom_objects=None):

@@ -210,9 +210,14 @@ def deserialize(config, custom_objects=None, safe_mode=True):
                         "`@numbarnn.utils.register_keras_serializable()` decorator (or "
                         "pass it in `custom_objects`).")
     if cls is None:
+        hint = (" It is a tf-keras functional or subclassed model: numbarnn has no "
+                "functional API; rebuild the model as a `Sequential` (whose config and "
+                "weights numbarnn loads), or load its layers' weights one by one with "
+                "`set_weights`." if name in ("Functional", "Model") else "")
         raise ValueError(f"Unknown layer: '{name}'. Please ensure you are using a "
                          "`numbarnn.layers` class, or pass your class in "
-                         "`custom_objects` or inside `numbarnn.utils.custom_object_scope`.")
+                         "`custom_objects` or inside `numbarnn.utils.custom_object_scope`."
+                         + hint)
     inner = revive_passive(numpy_from_config(dict(config.get("config", {}))),
                            custom_objects)
     from .call_args import accepts

@@ -1,5 +1,5 @@
 """Public layers: the RNN family and its Bidirectional wrapper, Dense, Masking,
-Sequential and its Input."""
+Embedding, Dropout, Sequential and its Input."""
 from ..engine.base_layer import Layer
 from ..engine.input_spec import InputSpec
 from ..engine.serialization import deserialize, serialize
@@ -7,7 +7,9 @@ from .abstract_rnn_cell import AbstractRNNCell
 from .bidirectional import Bidirectional
 from .cell_wrappers import ResidualWrapper
 from .dense import Dense
+from .dropout import Dropout
 from .dropout_rnn_cell import DropoutRNNCellMixin
+from .embedding import Embedding
 from .input_layer import Input, InputLayer
 from .masking import Masking
 from .rnn import RNN
@@ -18,5 +20,5 @@ from .stacked_rnn_cells import StackedRNNCells
 
 __all__ = ["Layer", "InputSpec", "AbstractRNNCell", "SimpleRNNCell", "SimpleRNN", "RNN",
            "StackedRNNCells", "ResidualWrapper", "Bidirectional", "DropoutRNNCellMixin",
-           "Dense", "Masking", "Sequential", "Input", "InputLayer", "TensorShape", "serialize",
-           "deserialize"]
+           "Dense", "Masking", "Embedding", "Dropout", "Sequential", "Input", "InputLayer",
+           "TensorShape", "serialize", "deserialize"]

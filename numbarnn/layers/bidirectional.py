@@ -159,6 +159,11 @@ class Bidirectional(Layer):
         self._num_constants = 0
         self.input_spec = layer.input_spec
 
+    def _saved_children(self):
+        # tf-keras's files reach the wrapped layer (never built: no variables) as
+        # `layer`, first, then the two that run
+        return [("layer", self.layer)] + super()._saved_children()
+
     def _verify_layer_config(self):
         forward, backward = self.forward_layer, self.backward_layer
         if forward.go_backwards == backward.go_backwards:

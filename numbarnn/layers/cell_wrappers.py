@@ -100,6 +100,10 @@ class ResidualWrapper(AbstractRNNCell):
     def wrapped_cell(self):
         return self.cell
 
+    def _saved_children(self):
+        # tf-keras's files reach the cell as `wrapped_cell`, which its walk meets first
+        return [("wrapped_cell", self.cell)] + super()._saved_children()
+
     @property
     def state_size(self):
         return self.cell.state_size

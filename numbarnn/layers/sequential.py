@@ -129,6 +129,9 @@ class Sequential(Layer):
     def layers(self):
         return list(self._stack)
 
+    def _saved_children(self):
+        return [("layers", self.layers)] + super()._saved_children()
+
     def get_layer(self, name=None, index=None):
         """The layer called ``name``, or the one at ``index`` (tf-keras
         ``Model.get_layer``).
@@ -153,6 +156,33 @@ class Sequential(Layer):
             raise ValueError(f"No such layer: {name}. Existing layers are: "
                              f"{[layer.name for layer in self._stack]}.")
         raise ValueError("Provide either a layer name or layer index at `get_layer`.")
+
+    def save(self, filepath, overwrite=True, save_format=None):
+        """Write the model (config and weights), as tf-keras's ``Model.save``: a
+        ``.keras`` archive or legacy ``.h5`` file that tf-keras loads, chosen by the
+        name or ``save_format`` (``"keras"`` or ``"h5"``); other names get numbarnn's
+        ``.npz`` format. See :func:`numbarnn.saving.save_model`.
+
+        Raises
+        ------
+        FileExistsError
+            With ``overwrite=False`` when ``filepath`` exists (tf-keras asks on the
+            terminal instead).
+        ValueError
+            For ``save_format="tf"`` (TensorFlow's SavedModel; numbarnn writes none) or
+            another unknown format.
+        """
+        import os
+
+        from ..saving import save_model
+        formats = {None: None, "keras": ".keras", "h5": ".h5"}
+        if save_format not in formats:
+            raise ValueError(f"Unknown `save_format` argument. Expected one of 'keras' or "
+                             f"'h5' (numbarnn writes no TensorFlow SavedModel). Received: "
+                             f"save_format={save_format!r}")
+        if not overwrite and os.path.exists(filepath):
+            raise FileExistsError(f"{os.fspath(filepath)!r} exists and `overwrite=False`.")
+        save_model(self, filepath, file_format=formats[save_format])
 
     def to_json(self, **kwargs):
         """The model's config as a JSON string, in tf-keras's ``Model.to_json`` layout

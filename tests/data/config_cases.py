@@ -44,6 +44,13 @@ CASES = [
      "bias_constraint='unit_norm', name='d')", ("build", (None, 7))),
     ("masking", "L.Masking(mask_value=-1.0, name='m')", ("call", (2, 3, 4))),
     ("mixed_policy", "L.SimpleRNN(3, dtype='mixed_float16', name='s')", None),
+    ("embedding_defaults", "L.Embedding(10, 3, name='e')", None),
+    ("embedding_options",
+     "L.Embedding(50, 4, mask_zero=True, input_length=6, embeddings_regularizer='l2', "
+     "embeddings_constraint=C.NonNeg(), embeddings_initializer='ones', name='e')",
+     ("call", (2, 6))),
+    ("dropout", "L.Dropout(0.3, noise_shape=(None, 1, 4), seed=5, name='dr')",
+     ("call", (2, 3, 4))),
 ]
 
 

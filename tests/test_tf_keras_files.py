@@ -1,0 +1,280 @@
+"""Files of tf-keras's formats: models and weights that tf-keras saved
+(tests/data/tf_keras_files, written by make_tf_keras_files.py) load with the outputs
+tf-keras computed; what numbarnn writes has tf-keras's layout, entry for entry."""
+import io
+import os
+import sys
+import warnings
+import zipfile
+
+import h5py
+import numpy as np
+import pytest
+
+import numbarnn as nr
+
+HERE = os.path.join(os.path.dirname(__file__), "data", "tf_keras_files")
+REFERENCE = dict(np.load(os.path.join(HERE, "reference.npz")))
+L = nr.layers
+
+
+class Custom(L.Layer):
+    """The user layer of make_tf_keras_files.py, in numbarnn."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.zeta = L.Dense(2)
+        self.alpha = [L.Dense(3), L.Dense(2)]
+
+    def build(self, input_shape):
+        self.w = self.add_weight("w", shape=(2,), initializer="random_normal")
+        super().build(input_shape)
+
+    def call(self, x):
+        return self.zeta(self.alpha[1](self.alpha[0](x))) + self.w
+
+
+def stack():
+    return nr.Sequential([
+        L.Masking(0.0, input_shape=(5, 3)),
+        L.SimpleRNN(4, return_sequences=True),
+        L.RNN([L.SimpleRNNCell(3), L.SimpleRNNCell(2)]),
+        L.Dense(2)])
+
+
+def nested():
+    return nr.Sequential([
+        L.SimpleRNN(4, return_sequences=True, stateful=True, batch_input_shape=(2, 5, 3)),
+        L.SimpleRNN(6, return_sequences=True, activation="relu"),
+        L.Bidirectional(L.SimpleRNN(3, return_sequences=True), merge_mode="sum"),
+        L.RNN(L.ResidualWrapper(L.SimpleRNNCell(3)), return_sequences=True),
+        nr.Sequential([L.SimpleRNN(2, return_sequences=True),
+                       L.Dense(2, trainable=False)]),
+        L.RNN([L.SimpleRNNCell(3), L.ResidualWrapper(L.SimpleRNNCell(3))]),
+        Custom()])
+
+
+def built(model):
+    model(REFERENCE["x"])
+    if model.stateful:
+        model.reset_states()
+    return model
+
+
+def h5_tree(path_or_file):
+    """Every group and dataset of an HDF5 file: (path, shape or None, the list
+    attributes that name layers and weights)."""
+    def names(obj):
+        return tuple((key, tuple(np.asarray(obj.attrs[key]).tolist()))
+                     for key in ("layer_names", "weight_names") if key in obj.attrs)
+
+    with h5py.File(path_or_file, "r") as f:
+        entries = [("/", None, names(f))]
+        f.visititems(lambda name, obj: entries.append(
+            (name, obj.shape if isinstance(obj, h5py.Dataset) else None, names(obj))))
+    return sorted(entries)
+
+
+@pytest.mark.parametrize("name", ["stack.keras", "stack.h5"])
+def test_load_model_saved_by_tf_keras(name):
+    model = nr.load_model(os.path.join(HERE, name))
+    assert [layer.name for layer in model.layers] == ["masking", "simple_rnn", "rnn", "dense"]
+    assert model.built and model.layers[0].mask_value == 0.0
+    np.testing.assert_allclose(model(REFERENCE["x"]), REFERENCE["y_stack"], atol=1e-6)
+
+
+def test_load_model_built_by_its_first_call_in_float64():
+    model = nr.load_model(os.path.join(HERE, "unbuilt_at_first.keras"))
+    assert model.built and model.layers[0].go_backwards
+    out = model(REFERENCE["x"].astype("float64"))
+    assert out.dtype == np.float64
+    np.testing.assert_allclose(out, REFERENCE["y_unbuilt_at_first"], rtol=1e-12, atol=1e-12)
+
+
+def test_load_text_classifier_with_embedding_and_dropout():
+    """Embedding(mask_zero) with left, right and no padding, Dropout, SimpleRNN, Dense:
+    tf-keras's outputs (inference: Dropout passes the values and the mask)."""
+    model = nr.load_model(os.path.join(HERE, "text_classifier.keras"))
+    assert [type(layer).__name__ for layer in model.layers] == [
+        "Embedding", "Dropout", "SimpleRNN", "Dense"]
+    assert model.layers[0].mask_zero and model.layers[1].rate == 0.5
+    np.testing.assert_allclose(model(REFERENCE["tokens"]), REFERENCE["y_text_classifier"],
+                               atol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["stack.weights.h5", "stack.keras", "stack.h5"])
+def test_load_weights_saved_by_tf_keras(name):
+    model = built(stack())
+    model.load_weights(os.path.join(HERE, name))
+    np.testing.assert_allclose(model(REFERENCE["x"]), REFERENCE["y_stack"], atol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["nested.weights.h5", "nested_legacy.h5"])
+def test_load_weights_of_every_kind_of_sublayer(name):
+    """Stateful, residual, stacked, nested Sequential with a frozen layer, two layers
+    of a class, a user layer with a list of sublayers: each weight finds its place."""
+    model = built(nested())
+    model.load_weights(os.path.join(HERE, name))
+    np.testing.assert_allclose(model(REFERENCE["x"]), REFERENCE["y_nested"], atol=2e-6)
+
+
+@pytest.mark.parametrize("name", ["w.weights.h5", "w.h5"])
+def test_saved_weights_have_tf_keras_layout(tmp_path, name):
+    """What numbarnn writes holds the entries tf-keras writes for the same model
+    (tf-keras's legacy groups are named after the layers and weights: the layers are
+    made in the order of make_tf_keras_files.py, so that the names match too)."""
+    stack()
+    model = built(nested())
+    theirs = "nested.weights.h5" if name == "w.weights.h5" else "nested_legacy.h5"
+    model.save_weights(tmp_path / name)
+    assert h5_tree(tmp_path / name) == h5_tree(os.path.join(HERE, theirs))
+    again = built(nested())
+    again.load_weights(tmp_path / name)
+    for ours, back in zip(model.get_weights(), again.get_weights()):
+        np.testing.assert_array_equal(back, ours)
+
+
+@pytest.mark.parametrize("name", ["m.keras", "m.h5", "m.hdf5"])
+def test_saved_model_round_trip_and_layout(tmp_path, name):
+    model = built(stack())
+    model.layers[1].set_weights([w + 0.5 for w in model.layers[1].get_weights()])
+    nr.save_model(model, tmp_path / name)
+    loaded = nr.load_model(tmp_path / name)
+    assert [layer.name for layer in loaded.layers] == [layer.name for layer in model.layers]
+    np.testing.assert_array_equal(loaded(REFERENCE["x"]), model(REFERENCE["x"]))
+    if name.endswith(".keras"):
+        with zipfile.ZipFile(tmp_path / name) as ours, \
+                zipfile.ZipFile(os.path.join(HERE, "stack.keras")) as theirs:
+            assert sorted(ours.namelist()) == sorted(theirs.namelist())
+            assert h5_tree(ours.open("model.weights.h5")) == h5_tree(
+                theirs.open("model.weights.h5"))
+    else:
+        assert h5_tree(tmp_path / name) == h5_tree(os.path.join(HERE, "stack.h5"))
+
+
+def test_numbarnn_files_are_unchanged_by_other_names(tmp_path):
+    model = built(stack())
+    model.save_weights(tmp_path / "w.npz")
+    nr.save_model(model, tmp_path / "m.npz")
+    assert not h5py.is_hdf5(tmp_path / "w.npz")
+    assert "__numbarnn_format__.npy" in zipfile.ZipFile(tmp_path / "m.npz").namelist()
+
+
+def test_load_weights_into_an_unbuilt_model_says_build_first():
+    with pytest.raises(ValueError, match=r"expected 0 variables, but received 3 "
+                       r".*not built: call the model on data"):
+        nr.Sequential([L.Masking(0.0), L.SimpleRNN(4, return_sequences=True),
+                       L.RNN([L.SimpleRNNCell(3), L.SimpleRNNCell(2)]),
+                       L.Dense(2)]).load_weights(os.path.join(HERE, "stack.weights.h5"))
+    with pytest.raises(ValueError, match="has not created its variables yet. Call the "
+                       "model first"):
+        nr.Sequential([L.SimpleRNN(4)]).load_weights(os.path.join(HERE, "stack.h5"))
+
+
+@pytest.mark.parametrize("name", ["stack.weights.h5", "stack.h5"])
+def test_a_wrong_size_changes_nothing(name):
+    model = built(nr.Sequential([
+        L.Masking(0.0, input_shape=(5, 3)), L.SimpleRNN(5, return_sequences=True),
+        L.RNN([L.SimpleRNNCell(3), L.SimpleRNNCell(2)]), L.Dense(2)]))
+    before = model.get_weights()
+    with pytest.raises(ValueError, match=r"Shape mismatch. The variable shape \(3, 5\), "
+                       r"and the assigned value shape \(3, 4\) are incompatible"):
+        model.load_weights(os.path.join(HERE, name))
+    for old, now in zip(before, model.get_weights()):
+        np.testing.assert_array_equal(now, old)
+
+
+def test_skip_mismatch_loads_what_fits():
+    """tf-keras's skip_mismatch: a layer whose variables do not fit keeps its own, with
+    a warning; the others load."""
+    model = built(nr.Sequential([
+        L.Masking(0.0, input_shape=(5, 3)), L.SimpleRNN(5, return_sequences=True),
+        L.RNN([L.SimpleRNNCell(3), L.SimpleRNNCell(2)]), L.Dense(2)]))
+    before = model.get_weights()
+    with pytest.warns(UserWarning, match="Could not load weights in object"):
+        model.load_weights(os.path.join(HERE, "stack.weights.h5"), skip_mismatch=True)
+    after = model.get_weights()
+    for i in range(6):  # SimpleRNN(5) and the first stacked cell (input 5): not loaded
+        np.testing.assert_array_equal(after[i], before[i])
+    with h5py.File(os.path.join(HERE, "stack.weights.h5")) as f:
+        np.testing.assert_array_equal(after[6], f["layers/rnn/cell/cells/simple_rnn_cell_1"
+                                                  "/vars/0"][()])
+        np.testing.assert_array_equal(after[-1], f["layers/dense/vars/1"][()])
+
+
+def test_legacy_by_name_loads_the_layers_of_that_name(tmp_path):
+    source = built(stack())
+    source.save_weights(tmp_path / "w.h5")
+    target = built(nr.Sequential([L.Masking(0.0, input_shape=(5, 3)),
+                                  L.SimpleRNN(4, return_sequences=True, name="other"),
+                                  L.SimpleRNN(2, name=source.layers[2].name),
+                                  L.Dense(2, name=source.layers[3].name)]))
+    before = target.get_weights()
+    with pytest.raises(ValueError, match=r"Weight count mismatch for layer #2 \(named "):
+        target.load_weights(tmp_path / "w.h5", by_name=True)
+    with pytest.warns(UserWarning, match="due to mismatch in number of weights"):
+        target.load_weights(tmp_path / "w.h5", by_name=True, skip_mismatch=True)
+    after = target.get_weights()
+    for i in range(6):  # "other" is not in the file; the RNN has 6 weights there
+        np.testing.assert_array_equal(after[i], before[i])
+    for ours, theirs in zip(after[6:], source.layers[3].get_weights()):
+        np.testing.assert_array_equal(ours, theirs)
+
+
+def test_load_model_of_a_weights_file_says_so():
+    for name in ("stack.weights.h5", "nested_legacy.h5"):
+        with pytest.raises(ValueError, match="No model config found in the file at .* "
+                           "holds weights only; use `model.load_weights`"):
+            nr.load_model(os.path.join(HERE, name))
+
+
+def test_numbarnn_weights_file_refuses_tf_keras_only_arguments(tmp_path):
+    model = built(stack())
+    model.save_weights(tmp_path / "w.npz")
+    with pytest.raises(ValueError, match=r"`by_name=True` applies to tf-keras's .h5"):
+        model.load_weights(tmp_path / "w.npz", by_name=True)
+
+
+def test_functional_model_config_explains_the_missing_api():
+    config = {"class_name": "Functional", "config": {"name": "model", "layers": []}}
+    with pytest.raises(ValueError, match="Unknown layer: 'Functional'.* numbarnn has no "
+                       "functional API"):
+        nr.layers.deserialize(config)
+
+
+def test_missing_h5py_names_the_package(monkeypatch):
+    monkeypatch.setitem(sys.modules, "h5py", None)
+    with pytest.raises(ImportError, match="needs h5py, which is not installed"):
+        nr.load_model(os.path.join(HERE, "stack.keras"))
+
+
+def test_tf_keras_files_do_not_warn():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        nr.load_model(os.path.join(HERE, "stack.h5"))
+
+
+def test_long_name_lists_are_chunked_as_tf_keras_does():
+    """An HDF5 attribute holds at most 64 KiB: tf-keras splits a longer list into
+    ``name0``, ``name1``... and reads them back in order."""
+    from numbarnn.tf_keras_files import _attribute_list, _save_attribute_list
+    names = [f"layer_{i:05d}/kernel:0".encode() for i in range(5000)]  # ~100 KB
+    with h5py.File(io.BytesIO(), "w") as f:
+        _save_attribute_list(f, "weight_names", names)
+        assert "weight_names" not in f.attrs and "weight_names1" in f.attrs
+        assert _attribute_list(f, "weight_names") == [n.decode() for n in names]
+
+
+def test_sequential_save_as_tf_keras_model_save(tmp_path):
+    model = built(stack())
+    model.save(tmp_path / "m.keras")
+    model.save(tmp_path / "m", save_format="h5")
+    assert h5py.is_hdf5(tmp_path / "m")
+    for name in ("m.keras", "m"):
+        np.testing.assert_array_equal(nr.load_model(tmp_path / name)(REFERENCE["x"]),
+                                      model(REFERENCE["x"]))
+    with pytest.raises(FileExistsError, match="exists and `overwrite=False`"):
+        model.save(tmp_path / "m.keras", overwrite=False)
+    with pytest.raises(ValueError, match="Unknown `save_format` argument.*"
+                       "save_format='tf'"):
+        model.save(tmp_path / "saved", save_format="tf")
