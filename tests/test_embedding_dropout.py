@@ -59,6 +59,14 @@ def test_dtypes_follow_the_policy():
     np.testing.assert_array_equal(out[0, 0], layer.get_weights()[0][1].astype(np.float16))
 
 
+@pytest.mark.parametrize("dtype", ["float16", "mixed_float16"])
+def test_float_indices_are_not_cast_to_the_compute_dtype(dtype):
+    layer = nr.Embedding(5000, 2, dtype=dtype)
+    out = layer(np.array([[4097.0, 4099.0]]))  # float16 holds neither
+    np.testing.assert_array_equal(out[0], layer.get_weights()[0][[4097, 4099]].astype(
+        np.float16))
+
+
 def test_mask_is_where_the_index_is_not_zero():
     layer = nr.Embedding(5, 2, mask_zero=True)
     tokens = np.array([[3, 0, 1], [0, 0, 4]])

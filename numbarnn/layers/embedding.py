@@ -79,6 +79,9 @@ class Embedding(Layer):
             raise ValueError("Argument `sparse=True` of Embedding makes sparse outputs "
                              "for sparse inputs; numbarnn has no sparse arrays. Pass "
                              "`sparse=False`.")
+        # tf-keras's: indices are not cast to the compute dtype (float16 would round
+        # 4097 to 4096)
+        kwargs["autocast"] = False
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         self.input_dim = input_dim
         self.output_dim = output_dim
