@@ -17,11 +17,12 @@ from .layers import (RNN, AbstractRNNCell, Bidirectional, Dense, Dropout,  # noq
                      Embedding, Input, InputLayer, Masking, ResidualWrapper, Sequential,
                      SimpleRNN, SimpleRNNCell, StackedRNNCells)
 from .saving import load_model, model_from_json, save_model  # noqa: E402
+from . import models  # noqa: E402  (after saving: it re-exports those functions)
 
 __all__ = ["Layer", "InputSpec", "Variable", "Policy", "AbstractRNNCell", "SimpleRNNCell",
            "SimpleRNN", "RNN", "StackedRNNCells", "ResidualWrapper", "Bidirectional",
            "Dense", "Masking", "Embedding", "Dropout", "Sequential", "Input", "InputLayer",
            "activations", "backend", "constraints", "initializers", "regularizers",
-           "layers", "mixed_precision", "utils", "device", "set_device", "get_device",
+           "layers", "mixed_precision", "models", "utils", "device", "set_device", "get_device",
            "global_policy", "set_global_policy", "save_model", "load_model", "model_from_json",
            "__version__"]

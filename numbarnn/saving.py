@@ -113,27 +113,50 @@ def _weights_list(arrays, path, kind):
     return [arrays[name] for name in names]
 
 
-def save_weights(layer, path):
+def _check_overwrite(path, overwrite):
+    if not overwrite and os.path.exists(path):
+        raise FileExistsError(f"{os.fspath(path)!r} exists and `overwrite=False` (tf-keras "
+                              "asks on the terminal; numbarnn does not write it).")
+
+
+def save_weights(layer, path, overwrite=True, save_format=None, options=None):
     """Write ``layer.get_weights()`` to ``path``, atomically: as tf-keras does for a
-    name ending in ``.weights.h5`` (its current layout) or ``.h5`` / ``.hdf5`` (its
-    legacy one), so that tf-keras loads them; else as numbarnn's ``.npz``."""
-    kind = tf_keras_format_for(path, "weights")
+    name ending in ``.weights.h5`` (its current layout), ``.h5``, ``.hdf5`` or
+    ``.keras``, or for ``save_format="h5"`` (its legacy layout), so that tf-keras loads
+    them; else as numbarnn's ``.npz``. ``options`` (TensorFlow's) does nothing here.
+
+    Raises
+    ------
+    FileExistsError
+        With ``overwrite=False`` when ``path`` exists.
+    ValueError
+        For an unbuilt layer in the legacy layout (which names the weights), and for a
+        ``save_format`` other than None and ``"h5"``.
+    """
+    kind = tf_keras_format_for(path, "weights", save_format)
+    _check_overwrite(path, overwrite)
     if kind is not None:
+        if kind == "legacy" and not layer.built:
+            raise ValueError(f"Weights for model '{layer.name}' have not yet been created. "
+                             "Weights are created when the model is first called on "
+                             "inputs or `build()` is called with an `input_shape`.")
         _atomic_write(path, lambda f: save_tf_keras_weights(layer, f, kind))
         return
     _atomic_savez(path, {"__numbarnn_format__": np.array(FORMAT_VERSION),
                          **_weights_dict(layer)})
 
 
-def load_weights(layer, path, skip_mismatch=False, by_name=False):
+def load_weights(layer, path, skip_mismatch=False, by_name=False, options=None):
     """Set ``layer``'s weights from a file written by :func:`save_weights`, or by
     tf-keras (``.weights.h5``, ``.keras`` or legacy ``.h5``; see
-    :meth:`numbarnn.layers.Layer.load_weights`)."""
+    :meth:`numbarnn.layers.Layer.load_weights`). ``options`` (TensorFlow's) does
+    nothing here."""
     kind = tf_keras_file_kind(path)
     if kind is not None:
         load_tf_keras_weights(layer, path, kind, skip_mismatch=skip_mismatch,
                               by_name=by_name)
         return
+    _refuse_unreadable_tf_keras_name(path)
     for name, value in (("skip_mismatch", skip_mismatch), ("by_name", by_name)):
         if value:
             raise ValueError(f"Argument `{name}=True` applies to tf-keras's .h5 / .keras "
@@ -142,11 +165,31 @@ def load_weights(layer, path, skip_mismatch=False, by_name=False):
     layer.set_weights(_weights_list(_read(path, "weights"), path, "weights"))
 
 
-def save_model(model, path, file_format=None):
+_TF_ONLY_SAVE_ARGUMENTS = ("include_optimizer", "signatures", "options", "save_traces")
+
+
+def save_model(model, path, overwrite=True, save_format=None, **kwargs):
     """Write a built layer or model (config and weights) to ``path``, atomically: as
-    tf-keras's ``model.save`` does for a name ending in ``.keras`` or ``.h5`` /
-    ``.hdf5`` (or a ``file_format`` of ``".keras"`` / ``".h5"``), so that tf-keras loads
-    it; else as numbarnn's ``.npz``."""
+    tf-keras's ``model.save`` does for a name ending in ``.keras``, ``.h5`` or
+    ``.hdf5`` (or ``save_format="keras"`` / ``"h5"``), so that tf-keras loads it; else
+    as numbarnn's ``.npz``.
+
+    Parameters
+    ----------
+    model : Layer
+    path : str or os.PathLike
+    overwrite : bool, default True
+        False: refuse (``FileExistsError``) to replace an existing file.
+    save_format : {None, "keras", "h5"}
+    **kwargs
+        tf-keras's ``include_optimizer``, ``signatures``, ``options``, ``save_traces``:
+        taken and unused (numbarnn has no optimizer and writes no SavedModel).
+    """
+    unknown = sorted(set(kwargs) - set(_TF_ONLY_SAVE_ARGUMENTS))
+    if unknown:
+        raise TypeError(f"save_model() got unexpected keyword argument(s) {unknown}.")
+    kind = tf_keras_format_for(path, "model", save_format)
+    _check_overwrite(path, overwrite)
     if not model.built:
         raise ValueError(f"Cannot save {model.name}: it is not built. Call it on data or "
                          "`build(input_shape)` first.")
@@ -154,7 +197,6 @@ def save_model(model, path, file_format=None):
         raise ValueError(f"Cannot save {model.name}: the input shape it was built with is "
                          "unknown (its `build` did not call `super().build(input_shape)`). "
                          "Call it on data once, or call `super().build` in `build`.")
-    kind = tf_keras_format_for(file_format or path, "model")
     if kind is not None:
         _atomic_write(path, lambda f: save_tf_keras_model(model, f, kind))
         return
@@ -166,23 +208,29 @@ def save_model(model, path, file_format=None):
                          "__config__": blob, **_weights_dict(model)})
 
 
-def load_model(path, custom_objects=None, safe_mode=True):
+def load_model(path, custom_objects=None, compile=True, safe_mode=True, options=None):
     """Re-create a layer or model saved by :func:`save_model`, with its weights; or a
-    model tf-keras saved with ``model.save`` (``.keras`` or ``.h5``; needs h5py).
+    model tf-keras saved with ``model.save`` (``.keras`` or ``.h5``).
 
     Parameters
     ----------
     path : str or os.PathLike
     custom_objects : dict, optional
         Name -> object mapping for the user classes and functions the config names.
+    compile : bool, default True
+        tf-keras's (whether to restore the training setup): numbarnn has none, so it
+        does nothing.
     safe_mode : bool, default True
         Refuse to run Python bytecode stored in the file (a ``lambda``
         ``residual_fn``), as tf-keras does; pass False only for files you trust.
+    options : optional
+        TensorFlow's load options: nothing to do here.
     """
     kind = tf_keras_file_kind(path)
     if kind is not None:
         return load_tf_keras_model(path, kind, custom_objects=custom_objects,
-                                   safe_mode=safe_mode)
+                                   safe_mode=safe_mode, build=_build)
+    _refuse_unreadable_tf_keras_name(path)
     arrays = _read(path, "model")
     if "__config__" not in arrays:
         raise ValueError(f"{os.fspath(path)!r} holds weights only, not a model: use "
@@ -199,6 +247,16 @@ def load_model(path, custom_objects=None, safe_mode=True):
         _build(model, shape_from_json(shape), len(weights))
     model.set_weights(weights)
     return model
+
+
+def _refuse_unreadable_tf_keras_name(path):
+    """A file named as tf-keras names its files that is neither a zip archive nor an
+    HDF5 file: truncated or damaged (tf-keras's OSError), not one of numbarnn's."""
+    name = os.fspath(path)
+    if (isinstance(name, str) and name.endswith((".keras", ".h5", ".hdf5"))
+            and os.path.isfile(name) and not zipfile.is_zipfile(name)):
+        raise OSError(f"{name!r} is not a readable tf-keras file (truncated or damaged): "
+                      "it is neither a .keras zip archive nor an HDF5 file.")
 
 
 def model_from_json(json_string, custom_objects=None):
@@ -219,11 +277,7 @@ def _build(model, shape, weight_count):
     their first call, by calling it on zeros."""
     model._build_from_shapes(shape)
     if len(model.weights) < weight_count:
-        first = shape[0] if isinstance(shape, list) else shape
-        dtype = model.compute_dtype
-        dummy = np.zeros(tuple(1 if d is None else d for d in first),
-                         dtype if dtype not in (None, "bfloat16") else "float32")
-        model(dummy)
+        model._probe_calls(shape, fills=(1,))
     if getattr(model, "stateful", False) or (hasattr(model, "reset_states")
                                              and hasattr(model, "layers")):
         model.reset_states()

@@ -37,12 +37,13 @@ _HDF5_ATTRIBUTE_LIMIT = 64512  # bytes; tf-keras splits longer list attributes i
 
 
 def tf_keras_file_kind(path):
-    """``"keras"`` for a tf-keras ``.keras`` archive, ``"h5"`` for an HDF5 file, else
-    None (numbarnn's own ``.npz`` files among them)."""
+    """``"keras"`` for a tf-keras ``.keras`` archive (a zip with its ``config.json`` or
+    ``model.weights.h5``), ``"h5"`` for an HDF5 file, else None (numbarnn's own
+    ``.npz`` files among them)."""
     try:
         with open(path, "rb") as f:
             head = f.read(8)
-    except OSError:
+    except (OSError, TypeError, ValueError):
         return None
     if head == _HDF5_SIGNATURE:
         return "h5"
@@ -52,22 +53,44 @@ def tf_keras_file_kind(path):
                 names = set(archive.namelist())
         except (zipfile.BadZipFile, OSError):
             return None
-        if all(member in names for member in _KERAS_ARCHIVE_MEMBERS):
+        if names & set(_KERAS_ARCHIVE_MEMBERS):
             return "keras"
     return None
 
 
-def tf_keras_format_for(path, what):
-    """The tf-keras format a file of this name gets, as tf-keras's ``save_weights``
-    (``what="weights"``: ``"current"`` for ``.weights.h5``, ``"legacy"`` for ``.h5``,
-    ``.hdf5`` or ``.keras``) or ``model.save`` (``what="model"``: ``"keras"`` for
-    ``.keras``, ``"legacy"`` for ``.h5`` or ``.hdf5``) chooses it; None for others."""
+def tf_keras_format_for(path, what, save_format=None):
+    """The tf-keras format tf-keras's ``save_weights`` (``what="weights"``) or
+    ``model.save`` (``what="model"``) writes for this name and ``save_format``: for
+    weights ``"current"`` (``.weights.h5``) or ``"legacy"`` (``.h5``, ``.hdf5``,
+    ``.keras``, or ``save_format="h5"``); for a model ``"keras"`` (``.keras``) or
+    ``"legacy"`` (``.h5``, ``.hdf5``, or ``save_format="h5"``). None where tf-keras
+    would write TensorFlow's own format (a SavedModel or checkpoint), for which
+    numbarnn writes its ``.npz``.
+
+    Raises
+    ------
+    ValueError
+        For ``save_format="tf"`` (numbarnn writes no TensorFlow format), another
+        unknown ``save_format``, or ``save_format="keras"`` without a ``.keras`` name.
+    """
     name = os.fspath(path)
+    if isinstance(name, bytes):
+        name = name.decode()
+    known = ("h5",) if what == "weights" else ("keras", "h5")
+    if save_format is not None and save_format not in known:
+        raise ValueError(f"Unknown `save_format` argument. Expected one of "
+                         f"{' or '.join(map(repr, known))} (numbarnn writes no TensorFlow "
+                         "SavedModel or checkpoint: leave it None for numbarnn's .npz). "
+                         f"Received: save_format={save_format!r}")
     if what == "weights" and name.endswith(".weights.h5"):
         return "current"
-    if what == "model" and name.endswith(".keras"):
+    if what == "model" and (save_format == "keras" or (
+            save_format is None and name.endswith(".keras"))):
+        if not name.endswith(".keras"):
+            raise ValueError("Invalid `filepath` argument: expected a `.keras` extension. "
+                             f"Received: filepath={name}")
         return "keras"
-    if name.endswith((".h5", ".hdf5")) or name.endswith(".keras"):
+    if save_format == "h5" or name.endswith((".h5", ".hdf5", ".keras")):
         return "legacy"
     return None
 
@@ -89,46 +112,82 @@ def _text(value):
 def _open_weights(path, kind):
     """The open h5py File with the weights of a ``.keras`` archive or an HDF5 file."""
     h5py = _h5py()
-    try:
-        if kind == "keras":
-            with zipfile.ZipFile(path) as archive:
-                data = archive.read("model.weights.h5")
-            return h5py.File(io.BytesIO(data), "r")
-        return h5py.File(path, "r")
-    except (OSError, zipfile.BadZipFile) as err:
-        raise ValueError(f"{os.fspath(path)!r} is not a readable tf-keras file (truncated "
-                         f"or corrupted): {err}") from None
-
-
-def load_tf_keras_model(path, kind, custom_objects=None, safe_mode=True):
-    """A model re-created from a tf-keras ``.keras`` archive or full-model ``.h5`` file,
-    with its weights."""
     path = os.fspath(path)
     if kind == "keras":
         with zipfile.ZipFile(path) as archive:
+            if "model.weights.h5" not in archive.namelist():
+                raise ValueError(f"{path!r} is a .keras archive without weights: Expected "
+                                 "a model.weights.h5 or model.weights.npz file.")
+            try:
+                data = archive.read("model.weights.h5")
+            except zipfile.BadZipFile as err:  # tf-keras's error class
+                raise zipfile.BadZipFile(f"{path!r}: {err}") from None
+        file = io.BytesIO(data)
+    else:
+        file = path
+    try:
+        return h5py.File(file, "r")
+    except OSError as err:  # tf-keras's error class, with the file named
+        raise OSError(f"{path!r} is not a readable tf-keras file (truncated or damaged): "
+                      f"{err}") from None
+
+
+def _count_saved_weights(f):
+    """How many weights an HDF5 file of either layout holds."""
+    if "layer_names" in f.attrs or "model_weights" in f:
+        group = f if "layer_names" in f.attrs else f["model_weights"]
+        names = _attribute_list(group, "layer_names")
+        return sum(len(_attribute_list(group[name], "weight_names")) for name in names
+                   if name in group)
+    count = [0]
+
+    def visit(name, obj):
+        if name.rsplit("/", 1)[-1] == "vars" and hasattr(obj, "keys"):
+            count[0] += len(obj)
+
+    f.visititems(visit)
+    count[0] += len(f["vars"]) if "vars" in f else 0
+    return count[0]
+
+
+def load_tf_keras_model(path, kind, custom_objects=None, safe_mode=True, build=None):
+    """A model re-created from a tf-keras ``.keras`` archive or full-model ``.h5`` file,
+    with its weights. ``build(model, input_shape, weight_count)``, when given, builds
+    the model as it was built when saved."""
+    path = os.fspath(path)
+    if kind == "keras":
+        with zipfile.ZipFile(path) as archive:
+            if "config.json" not in archive.namelist():
+                raise ValueError(f"{path!r} is a .keras archive without config.json: it "
+                                 "holds no model config; use `model.load_weights`.")
             config = json.loads(archive.read("config.json").decode("utf-8"))
-        with _open_weights(path, kind) as weights:
-            model = _model_from_config(config, custom_objects, safe_mode)
-            _load_by_path(model, weights, skip_mismatch=False)
-        return model
     with _open_weights(path, kind) as f:
-        if "model_config" not in f.attrs:
-            raise ValueError(f"No model config found in the file at {path!r}: it holds "
-                             "weights only; use `model.load_weights`.")
-        config = json.loads(_text(f.attrs["model_config"]))
-        model = _model_from_config(config, custom_objects, safe_mode)
-        _load_by_order(model, f["model_weights"] if "model_weights" in f else f)
+        if kind != "keras":
+            if "model_config" not in f.attrs:
+                raise ValueError(f"No model config found in the file at {path!r}: it "
+                                 "holds weights only; use `model.load_weights`.")
+            config = json.loads(_text(f.attrs["model_config"]))
+        model = _model_from_config(config, custom_objects, safe_mode, build,
+                                   _count_saved_weights(f))
+        if kind == "keras":
+            _load_by_path(model, f, skip_mismatch=False)
+        else:
+            _load_by_order(model, f["model_weights"] if "model_weights" in f else f)
     return model
 
 
-def _model_from_config(config, custom_objects, safe_mode):
+def _model_from_config(config, custom_objects, safe_mode, build, weight_count):
     from .engine import serialization
     from .engine.base_layer import shape_from_json
     model = serialization.deserialize(config, custom_objects=custom_objects,
                                       safe_mode=safe_mode)
     shape = (config.get("build_config") or {}).get("input_shape")
-    if not model.built and shape is not None:
-        model.build(shape_from_json(shape))
+    shape = shape_from_json(shape) if shape is not None else model._build_input_shape
+    if shape is not None:
+        if build is not None:
+            build(model, shape, weight_count)
+        elif not model.built:
+            model.build(shape)
     return model
 
 
@@ -138,6 +197,9 @@ def load_tf_keras_weights(layer, path, kind, skip_mismatch=False, by_name=False)
     tf-keras, the current layout ignores it (its weights are found by structure)."""
     with _open_weights(path, kind) as f:
         if "layer_names" in f.attrs or "model_weights" in f:  # the legacy layout
+            if skip_mismatch and not by_name:
+                raise ValueError("When calling model.load_weights, skip_mismatch can only "
+                                 "be set to True when by_name is True.")
             group = f if "layer_names" in f.attrs else f["model_weights"]
             _load_by_order(layer, group, skip_mismatch=skip_mismatch, by_name=by_name)
             return
@@ -270,8 +332,22 @@ def _load_by_order(model, f, skip_mismatch=False, by_name=False):
                 f"model, {name} in the save file). Layer expects {len(expected)} "
                 f"weight(s). Received {len(values)} saved weight(s)")
         pairs += zip(expected, values)
+    pairs += _top_level_pairs(model, f)
     _check_pairs(pairs)
     _assign_all(pairs)
+
+
+def _top_level_pairs(model, f):
+    """The model's own weights (not its layers'), from ``top_level_model_weights``."""
+    if "top_level_model_weights" not in f:
+        return []
+    expected = [] if _top_layers(model) == [model] else _own_variables(model)
+    values = _saved_values(f["top_level_model_weights"])
+    if len(values) != len(expected):
+        raise ValueError("Weight count mismatch for top-level weights when loading weights "
+                         f"from file. Model expects {len(expected)} top-level weight(s). "
+                         f"Received {len(values)} saved top-level weight(s)")
+    return list(zip(expected, values))
 
 
 def _load_by_name(model, f, skip_mismatch):
@@ -310,6 +386,7 @@ def _load_by_name(model, f, skip_mismatch):
                         f"{variable.name}. Weight expects shape {variable.shape}. Received "
                         f"saved weight with shape {value.shape}")
                 pairs.append((variable, value))
+    pairs += _top_level_pairs(model, f)
     _check_pairs(pairs)
     _assign_all(pairs)
 

@@ -84,6 +84,21 @@ def test_float64_device_input_to_float32_layer(rng):
 
 
 @needs_cuda
+def test_float64_list_of_cells_rounds_device_input_as_numpy_input(rng):
+    """tf-keras wraps a list of cells in a float32 StackedRNNCells, whose __call__
+    rounds each step's input to float32: device inputs too."""
+    layer = nr.RNN([nr.SimpleRNNCell(3, dtype="float64")], dtype="float64")
+    x = rng.standard_normal((2, 3, 4))
+    with nr.device("cuda"):
+        from_host = layer(x)
+    from_device = _host(layer(_dev().to_device(x)))
+    np.testing.assert_array_equal(from_device, from_host)
+    with nr.device("cpu"):
+        np.testing.assert_allclose(from_device, layer(x.astype("float32").astype("float64")),
+                                   rtol=1e-12, atol=1e-12)
+
+
+@needs_cuda
 @pytest.mark.parametrize("recurrence", ["block", "grid", "tiled"])
 @pytest.mark.parametrize("steps,chunk_elements", [(9, 24), (10, 24), (7, 1)])
 def test_chunked_time_matches_one_chunk(rng, monkeypatch, steps, chunk_elements,

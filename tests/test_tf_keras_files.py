@@ -278,3 +278,106 @@ def test_sequential_save_as_tf_keras_model_save(tmp_path):
     with pytest.raises(ValueError, match="Unknown `save_format` argument.*"
                        "save_format='tf'"):
         model.save(tmp_path / "saved", save_format="tf")
+
+
+def test_tf_keras_arguments_of_saving_and_loading_are_taken(tmp_path):
+    """Code written for tf-keras passes these; they have nothing to do here."""
+    model = built(stack())
+    model.save(tmp_path / "m.keras", include_optimizer=False, save_traces=True)
+    nr.models.save_model(model, tmp_path / "m2", overwrite=True, save_format="h5")
+    assert h5py.is_hdf5(tmp_path / "m2")
+    model.save_weights(tmp_path / "w", save_format="h5", options=None)
+    assert h5py.is_hdf5(tmp_path / "w")
+    loaded = nr.models.load_model(tmp_path / "m.keras", compile=False, options=None)
+    loaded.load_weights(tmp_path / "w", options=None)
+    np.testing.assert_array_equal(loaded(REFERENCE["x"]), model(REFERENCE["x"]))
+    with pytest.raises(TypeError, match=r"unexpected keyword argument\(s\) \['compile'\]"):
+        nr.save_model(model, tmp_path / "m3.keras", compile=True)
+    with pytest.raises(ValueError, match="expected a `.keras` extension. Received: "
+                       "filepath=.*m.h5"):
+        model.save(tmp_path / "m.h5", save_format="keras")
+    with pytest.raises(ValueError, match="Unknown `save_format` argument. Expected one "
+                       "of 'h5'.*Received: save_format='tf'"):
+        model.save_weights(tmp_path / "w2", save_format="tf")
+    with pytest.raises(ValueError, match="Weights for model 'unbuilt' have not yet "
+                       "been created"):
+        nr.Sequential([L.SimpleRNN(2)], name="unbuilt").save_weights(tmp_path / "w3.h5")
+
+
+def test_a_layer_whose_sublayers_build_in_call_is_built_by_the_model():
+    """tf-keras builds a Sequential by a symbolic call of each layer, which builds the
+    sublayers a custom layer or cell makes in ``__init__`` and builds in ``call``: their
+    weights exist, and load, before the first real call."""
+    class DenseCell(L.Layer):
+        def __init__(self, units, **kwargs):
+            super().__init__(**kwargs)
+            self.units = self.state_size = units
+            self.inner = L.Dense(units, activation="tanh")
+
+        def call(self, inputs, states):
+            h = self.inner(inputs) + states[0]
+            return h, [h]
+
+        def get_config(self):
+            return {**super().get_config(), "units": self.units}
+
+    model = nr.Sequential([L.RNN(DenseCell(2), input_shape=(4, 3))])
+    assert [w.shape for w in model.weights] == [(3, 2), (2,)]
+    assert model.losses == [] and model.layers[0].cell.inner.built
+
+
+def test_a_model_started_by_input_writes_no_input_layer_entry(tmp_path):
+    model = nr.Sequential([nr.Input((5, 3)), L.Masking(0.0), L.SimpleRNN(
+        4, return_sequences=True), L.RNN([L.SimpleRNNCell(3), L.SimpleRNNCell(2)]),
+        L.Dense(2)])
+    model.save_weights(tmp_path / "w.weights.h5")
+    assert h5_tree(tmp_path / "w.weights.h5") == h5_tree(
+        os.path.join(HERE, "stack.weights.h5"))
+
+
+def test_legacy_skip_mismatch_needs_by_name():
+    with pytest.raises(ValueError, match="skip_mismatch can only be set to True when "
+                       "by_name is True"):
+        built(stack()).load_weights(os.path.join(HERE, "stack.h5"), skip_mismatch=True)
+
+
+@pytest.mark.parametrize("name", ["stack.keras", "stack.h5"])
+def test_a_truncated_file_is_tf_keras_os_error(tmp_path, name):
+    data = open(os.path.join(HERE, name), "rb").read()
+    (tmp_path / name).write_bytes(data[:len(data) // 2])
+    with pytest.raises(OSError, match="is not a readable tf-keras file"):
+        nr.load_model(tmp_path / name)
+
+
+def test_a_keras_archive_without_one_of_its_members(tmp_path):
+    with zipfile.ZipFile(os.path.join(HERE, "stack.keras")) as source:
+        for missing in ("config.json", "model.weights.h5"):
+            with zipfile.ZipFile(tmp_path / f"no_{missing}.keras", "w") as target:
+                for item in source.namelist():
+                    if item != missing:
+                        target.writestr(item, source.read(item))
+    model = built(stack())
+    model.load_weights(tmp_path / "no_config.json.keras")  # the weights are there
+    np.testing.assert_allclose(model(REFERENCE["x"]), REFERENCE["y_stack"], atol=1e-6)
+    with pytest.raises(ValueError, match="archive without config.json"):
+        nr.load_model(tmp_path / "no_config.json.keras")
+    with pytest.raises(ValueError, match="Expected a model.weights.h5 or "
+                       "model.weights.npz file"):
+        model.load_weights(tmp_path / "no_model.weights.h5.keras")
+
+
+def test_a_models_own_weights_go_through_top_level_model_weights(tmp_path):
+    class Scaled(nr.Sequential):
+        def build(self, input_shape):
+            self.scale = self.add_weight("scale", shape=(), initializer="ones")
+            super().build(input_shape)
+
+    model = Scaled([L.SimpleRNN(2, input_shape=(4, 3))])
+    model.scale.assign(3.0)
+    model.save_weights(tmp_path / "w.h5")
+    again = Scaled([L.SimpleRNN(2, input_shape=(4, 3))])
+    again.load_weights(tmp_path / "w.h5")
+    assert float(again.scale.numpy()) == 3.0
+    with pytest.raises(ValueError, match="Model expects 0 top-level weight\\(s\\). "
+                       "Received 1 saved top-level weight\\(s\\)"):
+        nr.Sequential([L.SimpleRNN(2, input_shape=(4, 3))]).load_weights(tmp_path / "w.h5")

@@ -21,7 +21,7 @@ class Forward:
     """The plain layer and its variants, over the four target shapes."""
 
     params = (SHAPE_NAMES, ["plain", "masked", "stacked", "residual", "float64",
-                            "sequences"])
+                            "sequences", "bidirectional"])
     param_names = ["shape (B, T, I, U)", "variant"]
     timeout = 300
 
@@ -34,6 +34,9 @@ class Forward:
             self.x = _inputs(shape, "float64")
         elif variant == "stacked":
             self.layer = nr.RNN([nr.SimpleRNNCell(units), nr.SimpleRNNCell(units)])
+            self.x = _inputs(shape)
+        elif variant == "bidirectional":  # two directions, merged by concatenation
+            self.layer = nr.Bidirectional(nr.SimpleRNN(units))
             self.x = _inputs(shape)
         elif variant == "residual":
             self.layer = nr.RNN(nr.ResidualWrapper(nr.SimpleRNNCell(units)))

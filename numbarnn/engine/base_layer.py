@@ -897,10 +897,6 @@ class Layer:
         NotImplementedError
             If the layer cannot be called on zeros of that shape.
         """
-        def zeros(shape, fill):
-            return np.zeros(tuple(fill if d is None else d for d in shape),
-                            numpy_compute_dtype(self._dtype_policy) or "float32")
-
         def shape_of(x):
             return tuple(np.shape(x))
 
@@ -908,29 +904,40 @@ class Layer:
             with _build_lock:
                 if not self.built:
                     self._build_from_shapes(_map_shapes_nested(input_shape, TensorShape))
-        # The calls must leave nothing behind: no losses, no stateful layer's state, no
-        # metric value or update (add_metric / add_update skip while probing).
+        try:
+            outputs = self._probe_calls(input_shape, fills=(1, 2))
+        except Exception as err:
+            raise NotImplementedError(
+                f"Could not infer the output shape of {type(self).__name__} by calling it "
+                f"on zeros of shape {input_shape} ({type(err).__name__}: {err}); implement "
+                "`compute_output_shape` on the layer.") from err
+        return _map_nested2(lambda a, b: TensorShape(
+            x if x == y else None for x, y in zip(shape_of(a), shape_of(b))),
+            outputs[0], outputs[1])
+
+    def _probe_calls(self, input_shape, fills):
+        """The outputs of calls on zeros of ``input_shape`` (its unknown dimensions
+        ``fill``, one call per fill), which leave nothing behind: no losses, no
+        stateful layer's state, no metric value or update (add_metric / add_update
+        skip while probing). tf-keras's symbolic call, for what it finds out: the
+        output shape, and the sublayers that build only in ``call``."""
+        def zeros(shape, fill):
+            return np.zeros(tuple(fill if d is None else d for d in shape),
+                            numpy_compute_dtype(self._dtype_policy) or "float32")
+
         layers = list(self._flatten_layers())
         losses = [list(layer._eager_losses) for layer in layers]
         states = [_state_values(layer) for layer in layers]
         outer_probing = getattr(_scope, "probing", False)
         _scope.probing = True
         try:
-            outputs = [self(_map_shapes_nested(input_shape, lambda s, f=fill: zeros(s, f)),
-                            training=False) for fill in (1, 2)]
-        except Exception as err:
-            raise NotImplementedError(
-                f"Could not infer the output shape of {type(self).__name__} by calling it "
-                f"on zeros of shape {input_shape} ({type(err).__name__}: {err}); implement "
-                "`compute_output_shape` on the layer.") from err
+            return [self(_map_shapes_nested(input_shape, lambda s, f=fill: zeros(s, f)),
+                         training=False) for fill in fills]
         finally:
             _scope.probing = outer_probing
             for layer, saved_losses, saved_states in zip(layers, losses, states):
                 layer._eager_losses = saved_losses
                 _restore_states(layer, saved_states)
-        return _map_nested2(lambda a, b: TensorShape(
-            x if x == y else None for x, y in zip(shape_of(a), shape_of(b))),
-            outputs[0], outputs[1])
 
     # -- config --------------------------------------------------------------------
     def get_build_config(self):
@@ -994,12 +1001,15 @@ class Layer:
             config["batch_input_shape"] = self._batch_input_shape
         return config
 
-    def save_weights(self, path):
-        """Write the weights to ``path`` (npz), atomically."""
+    def save_weights(self, path, overwrite=True, save_format=None, options=None):
+        """Write the weights to ``path``, atomically: numbarnn's ``.npz``, or the
+        tf-keras format a ``.weights.h5`` / ``.h5`` / ``.keras`` name or
+        ``save_format="h5"`` asks for (see :func:`numbarnn.saving.save_weights`)."""
         from ..saving import save_weights
-        save_weights(self, path)
+        save_weights(self, path, overwrite=overwrite, save_format=save_format,
+                     options=options)
 
-    def load_weights(self, path, skip_mismatch=False, by_name=False):
+    def load_weights(self, path, skip_mismatch=False, by_name=False, options=None):
         """Load weights written by :meth:`save_weights`, or by tf-keras.
 
         Parameters
@@ -1014,10 +1024,14 @@ class Layer:
             raising.
         by_name : bool, default False
             Legacy ``.h5`` files only: match the top-level layers by name; layers the
-            file does not name keep their weights.
+            file does not name keep their weights (tf-keras allows ``skip_mismatch``
+            with the legacy layout only so).
+        options : optional
+            TensorFlow's load options: nothing to do here.
         """
         from ..saving import load_weights
-        load_weights(self, path, skip_mismatch=skip_mismatch, by_name=by_name)
+        load_weights(self, path, skip_mismatch=skip_mismatch, by_name=by_name,
+                     options=options)
 
     @classmethod
     def from_config(cls, config, custom_objects=None):

@@ -207,9 +207,9 @@ class RNN(Layer):
     ``dtype="float64"`` (and float64 cells) each step's input is then rounded to
     float32, as tf-keras's float32 wrapper casts it; pass
     ``StackedRNNCells(cells, dtype="float64")`` to keep float64 throughout. Under
-    ``mixed_float16`` the results are float16, as in tf-keras, except for device-array
-    inputs: those give float32 device arrays (the computation's dtype; no rounding pass
-    on the device).
+    ``mixed_float16`` (or ``float16``) the results are float16, as in tf-keras, except
+    for device-array inputs: those give float32 device arrays (the computation's dtype;
+    no rounding pass on the device).
     """
 
     def __init__(self, cell, return_sequences=False, return_state=False, go_backwards=False,
@@ -658,7 +658,20 @@ class RNN(Layer):
         self._check_rank(index, x.shape)
         if not on_device:
             x = self._round_to_cell_dtype(x.astype(dtype, copy=False))
+        elif self._narrow_cell_dtype(np.dtype(x.dtype)) is not None:
+            # rare (a float64 list of cells fed float64 device data): rounded on the host
+            from ..kernels.cuda import to_device, to_host
+            x = to_device(self._round_to_cell_dtype(np.asarray(to_host(x))))
         return x, on_device
+
+    def _narrow_cell_dtype(self, dtype):
+        """The compute dtype of a list of cells (tf-keras's float32 StackedRNNCells)
+        where it is a float narrower than ``dtype``, else None."""
+        from .stacked_rnn_cells import StackedRNNCells
+        if not isinstance(self.cell, StackedRNNCells) or dtype.kind != "f":
+            return None
+        narrow = self.cell._floating_compute_dtype()
+        return narrow if narrow is not None and narrow.itemsize < dtype.itemsize else None
 
     def _round_to_cell_dtype(self, x):
         """``x`` with the precision of the cell's compute dtype where that is narrower.
@@ -671,14 +684,11 @@ class RNN(Layer):
         (Other narrower cells fail in tf-keras, on a float32 by float64 product or
         sum; numbarnn runs them without rounding.)
         """
-        from .stacked_rnn_cells import StackedRNNCells
-        cell = self.cell
-        narrow = cell._floating_compute_dtype() if isinstance(cell, StackedRNNCells) \
-            else None
-        if narrow is None or x.dtype.kind != "f" or narrow.itemsize >= x.dtype.itemsize:
+        narrow = self._narrow_cell_dtype(x.dtype)
+        if narrow is None:
             return x
         with np.errstate(over="ignore"):  # tf's cast: beyond float32's range is inf
-            return cell._cast_inputs(x, narrow).astype(x.dtype)  # the cell's own cast
+            return self.cell._cast_inputs(x, narrow).astype(x.dtype)  # the cell's own
 
     def _prepare_inputs(self, inputs, dtype):
         """The inputs (an array, or a tuple/namedtuple nest of them) checked and cast.

@@ -130,7 +130,10 @@ class Sequential(Layer):
         return list(self._stack)
 
     def _saved_children(self):
-        return [("layers", self.layers)] + super()._saved_children()
+        # tf-keras's files reach the layers as `layers`; its InputLayer is not one
+        return [("layers", self.layers)] + [
+            (name, value) for name, value in super()._saved_children()
+            if name not in ("_stack", "_input_layer")]
 
     def get_layer(self, name=None, index=None):
         """The layer called ``name``, or the one at ``index`` (tf-keras
@@ -157,32 +160,15 @@ class Sequential(Layer):
                              f"{[layer.name for layer in self._stack]}.")
         raise ValueError("Provide either a layer name or layer index at `get_layer`.")
 
-    def save(self, filepath, overwrite=True, save_format=None):
+    def save(self, filepath, overwrite=True, save_format=None, **kwargs):
         """Write the model (config and weights), as tf-keras's ``Model.save``: a
         ``.keras`` archive or legacy ``.h5`` file that tf-keras loads, chosen by the
         name or ``save_format`` (``"keras"`` or ``"h5"``); other names get numbarnn's
-        ``.npz`` format. See :func:`numbarnn.saving.save_model`.
-
-        Raises
-        ------
-        FileExistsError
-            With ``overwrite=False`` when ``filepath`` exists (tf-keras asks on the
-            terminal instead).
-        ValueError
-            For ``save_format="tf"`` (TensorFlow's SavedModel; numbarnn writes none) or
-            another unknown format.
+        ``.npz`` format. See :func:`numbarnn.saving.save_model` for the arguments and
+        errors.
         """
-        import os
-
         from ..saving import save_model
-        formats = {None: None, "keras": ".keras", "h5": ".h5"}
-        if save_format not in formats:
-            raise ValueError(f"Unknown `save_format` argument. Expected one of 'keras' or "
-                             f"'h5' (numbarnn writes no TensorFlow SavedModel). Received: "
-                             f"save_format={save_format!r}")
-        if not overwrite and os.path.exists(filepath):
-            raise FileExistsError(f"{os.fspath(filepath)!r} exists and `overwrite=False`.")
-        save_model(self, filepath, file_format=formats[save_format])
+        save_model(self, filepath, overwrite=overwrite, save_format=save_format, **kwargs)
 
     def to_json(self, **kwargs):
         """The model's config as a JSON string, in tf-keras's ``Model.to_json`` layout
@@ -336,6 +322,14 @@ class Sequential(Layer):
                         layer.name)
                 if not layer.built:
                     layer._build_from_shapes(shape)
+                if is_shape(shape) and any(not sub.built for sub in
+                                           layer._flatten_layers(include_self=False)):
+                    # tf-keras builds a model by calling each layer on a symbolic
+                    # input, which builds the sublayers a layer builds in `call`
+                    try:
+                        layer._probe_calls(shape, fills=(1,))
+                    except Exception:  # noqa: BLE001 - they build on the first call
+                        pass
                 # what tf-keras's call on a symbolic input finds (after the build, as
                 # there): an unrolled RNN without a time dimension, mismatched widths
                 check = getattr(layer, "_check_symbolic_input_shape", None)
