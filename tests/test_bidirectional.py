@@ -7,6 +7,7 @@ import os
 import numpy as np
 import pytest
 from naive import rnn_forward
+from recorded import check_calls, load_recordings, numbered
 
 import numbarnn as nr
 from numbarnn.kernels.cuda_support import is_device_array
@@ -134,41 +135,23 @@ def test_stateful_carries_both_directions_and_resets(layer_engine, rng):
 
 
 # -- recorded tf-keras outputs ----------------------------------------------------------
-RECORDED_PATH = os.path.join(os.path.dirname(__file__), "data", "tf_keras_bidirectional.npz")
-with np.load(RECORDED_PATH) as _data:
-    RECORDED = {k: _data[k] for k in _data.files}
-RECORDED_CASES = sorted({k.split("/")[0] for k in RECORDED if "/" in k})
+RECORDED = load_recordings(os.path.join(os.path.dirname(__file__), "data",
+                                       "tf_keras_bidirectional.npz"))
 
 
-@pytest.mark.parametrize("case", RECORDED_CASES)
+@pytest.mark.parametrize("case", sorted(RECORDED))
 def test_matches_recorded_tf_keras(case):
-    spec = json.loads(RECORDED[f"{case}/__spec__"].tobytes())
-    get = lambda key: RECORDED.get(f"{case}/{key}")  # noqa: E731
+    spec, arrays = RECORDED[case]
     options = {k: spec[k] for k in ("return_sequences", "return_state", "go_backwards",
                                     "time_major", "stateful") if k in spec}
     inner = (nr.SimpleRNN(spec["units"], **options) if spec["kind"] == "SimpleRNN"
              else nr.RNN([nr.SimpleRNNCell(u) for u in spec["units"]], **options))
-    x = get("x")
+    x = arrays["x"]
     extra = {"batch_input_shape": x.shape} if spec.get("stateful") else {}
     layer = nr.Bidirectional(inner, merge_mode=spec["merge_mode"], **extra)
     layer.build(x.shape)
-    layer.set_weights([get(f"w_{i}") for i in range(12) if get(f"w_{i}") is not None])
-    kwargs = {}
-    if get("mask") is not None:
-        kwargs["mask"] = get("mask")
-    h0 = [get(f"h0_{i}") for i in range(4) if get(f"h0_{i}") is not None]
-    if h0:
-        kwargs["initial_state"] = h0
-    call = 0
-    while get(f"out_{call}_0") is not None:
-        out = _as_list(layer(x, **kwargs))
-        want = [get(f"out_{call}_{i}") for i in range(len(out) + 1)
-                if get(f"out_{call}_{i}") is not None]
-        assert len(out) == len(want)
-        for g, w in zip(out, want):
-            assert g.dtype == w.dtype and g.shape == w.shape
-            np.testing.assert_allclose(g, w, rtol=2e-6, atol=2e-6)
-        call += 1
+    layer.set_weights(numbered(arrays, "w_"))
+    check_calls(layer, arrays, tol=2e-6)
 
 
 # -- the wrapper's contract ---------------------------------------------------------------

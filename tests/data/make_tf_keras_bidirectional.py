@@ -6,13 +6,13 @@ tf_keras is), as make_tf_keras_reference.py does for the recurrent layers.
 Each case stores the spec, inputs, mask, initial states, the layer's weights
 (get_weights order: forward layer's, then backward layer's) and tf-keras's outputs.
 """
-import json
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 import tf_keras as keras  # noqa: E402
+from recording import save_cases  # noqa: E402
 
 rng = np.random.default_rng(2025)
 cases = {}
@@ -80,13 +80,4 @@ record("stacked", {"kind": "stacked", "units": [3, 2], "merge_mode": "sum",
 record("stateful", {"kind": "SimpleRNN", "units": 3, "merge_mode": "ave",
                     "return_sequences": True, "stateful": True}, data((2, 4, 2)), calls=2)
 
-out = {}
-for name, case in cases.items():
-    out[f"{name}/__spec__"] = np.frombuffer(json.dumps(case["spec"]).encode(), np.uint8)
-    for key, value in case["arrays"].items():
-        out[f"{name}/{key}"] = value
-out["__versions__"] = np.frombuffer(json.dumps(
-    {"tensorflow": tf.__version__, "tf_keras": keras.__version__}).encode(), np.uint8)
-path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "tf_keras_bidirectional.npz")
-np.savez_compressed(path, **out)
-print(f"wrote {len(cases)} cases to {path}")
+save_cases(cases, "tf_keras_bidirectional.npz", tf, keras)

@@ -6,13 +6,13 @@ Each case stores the inputs, mask, initial state, the layer's weights (get_weigh
 and tf-keras's outputs; the test rebuilds the same layer in numbarnn, sets the weights and
 compares.
 """
-import json
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 import tf_keras as keras  # noqa: E402
+from recording import save_cases  # noqa: E402
 from tf_keras.src.layers.rnn.cell_wrappers import ResidualWrapper  # noqa: E402
 
 rng = np.random.default_rng(2024)
@@ -93,13 +93,4 @@ layer = keras.layers.RNN(cells, return_sequences=True, go_backwards=True)
 record("residual", {"kind": "residual", "units": 3, "return_sequences": True,
                     "go_backwards": True}, layer, data((3, 5, 3)), mask=random_mask(3, 5))
 
-out = {}
-for name, case in cases.items():
-    out[f"{name}/__spec__"] = np.frombuffer(json.dumps(case["spec"]).encode(), np.uint8)
-    for key, value in case["arrays"].items():
-        out[f"{name}/{key}"] = value
-out["__versions__"] = np.frombuffer(json.dumps(
-    {"tensorflow": tf.__version__, "tf_keras": keras.__version__}).encode(), np.uint8)
-path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "tf_keras_reference.npz")
-np.savez_compressed(path, **out)
-print(f"wrote {len(cases)} cases to {path}")
+save_cases(cases, "tf_keras_reference.npz", tf, keras)
