@@ -528,3 +528,14 @@ def test_set_global_policy_refuses_a_non_float_policy_object():
         nr.set_global_policy(nr.Policy("int32"))
     assert nr.global_policy().name == "float32"
     assert nr.Policy("f4").name == "float32"  # a numpy spelling (tf refuses it) is renamed
+
+
+def test_training_methods_say_numbarnn_runs_inference_only():
+    x = np.random.default_rng(0).standard_normal((2, 4, 3)).astype("float32")
+    model = nr.Sequential([nr.SimpleRNN(2), nr.Dense(1)])
+    model.compile(optimizer="adam", loss="mse", metrics=["mae"])  # accepted: nothing to do
+    np.testing.assert_allclose(model.predict(x, verbose=0), model(x))
+    for method in ("fit", "evaluate", "train_on_batch", "test_on_batch"):
+        with pytest.raises(NotImplementedError, match=f"`{method}` trains or evaluates a "
+                           "model: numbarnn runs inference only"):
+            getattr(model, method)(x, np.zeros((2, 1)))

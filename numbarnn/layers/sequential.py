@@ -505,6 +505,34 @@ class Sequential(Layer):
         ``Model.predict_on_batch``)."""
         return self(_single_input(x), training=False)
 
+    def compile(self, optimizer="rmsprop", loss=None, metrics=None, **kwargs):
+        """Accepted and does nothing: numbarnn has no training, so there is nothing to
+        configure (code written for tf-keras that compiles before ``predict`` runs).
+        :meth:`fit` and the other training methods raise ``NotImplementedError``."""
+
+    def _no_training(self, name):
+        raise NotImplementedError(
+            f"`{name}` trains or evaluates a model: numbarnn runs inference only (no "
+            "gradients or optimizers). Train in tf-keras, save the model "
+            "(`model.save('model.keras')`) and load it here with "
+            "`numbarnn.load_model('model.keras')`; then use `predict` or call the model.")
+
+    def fit(self, *args, **kwargs):
+        """Not available: see :meth:`compile`."""
+        self._no_training("fit")
+
+    def evaluate(self, *args, **kwargs):
+        """Not available: see :meth:`compile`."""
+        self._no_training("evaluate")
+
+    def train_on_batch(self, *args, **kwargs):
+        """Not available: see :meth:`compile`."""
+        self._no_training("train_on_batch")
+
+    def test_on_batch(self, *args, **kwargs):
+        """Not available: see :meth:`compile`."""
+        self._no_training("test_on_batch")
+
     def reset_states(self):
         """Reset the states of the stateful layers, nested models' included."""
         for layer in self._stack:
