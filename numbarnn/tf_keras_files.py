@@ -430,8 +430,9 @@ def save_tf_keras_model(model, file, kind):
     """Write ``model`` (config and weights) into the open binary ``file`` as tf-keras's
     ``model.save`` does: a ``"keras"`` archive or a ``"legacy"`` HDF5 file."""
     from . import __version__
+    from ._registry import plain_config
     from .engine import serialization
-    config = serialization.serialize(model)
+    config = plain_config(serialization.serialize(model))  # numpy scalars as numbers
     if kind == "keras":
         weights = io.BytesIO()
         with _h5py().File(weights, "w") as f:

@@ -352,3 +352,19 @@ def test_a_failed_call_leaves_the_layer_as_it_was():
         layer(x, initial_state=[np.zeros((2, 4))] * 2)
     assert layer.forward_layer.state_spec is None
     assert layer(x, initial_state=[np.zeros((2, 3))] * 2).shape == (2, 6)
+
+
+def test_a_backward_layer_of_other_units_sets_the_models_shapes():
+    """tf-keras's models take the call's shape (forward + backward units), not its
+    compute_output_shape's (twice the forward units): the Dense after it fits."""
+    model = nr.Sequential([
+        nr.Bidirectional(nr.SimpleRNN(5), backward_layer=nr.SimpleRNN(3, go_backwards=True),
+                         input_shape=(6, 3)),
+        nr.Dense(2)])
+    assert model.layers[0].output_shape == (None, 8)
+    assert model.layers[1].kernel.shape == (8, 2)
+    assert model(np.ones((1, 6, 3), "float32")).shape == (1, 2)
+    with pytest.raises(ValueError, match="Dimensions must be equal, but are 5 and 3"):
+        nr.Sequential([nr.Bidirectional(
+            nr.SimpleRNN(5), backward_layer=nr.SimpleRNN(3, go_backwards=True),
+            merge_mode="sum", input_shape=(6, 3))])

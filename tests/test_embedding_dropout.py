@@ -178,3 +178,19 @@ def test_dropout_training_errors_are_tf_nn_dropouts():
         nr.Dropout(0.5)(np.ones((2, 3), "int32"), training=True)
     with pytest.raises(ValueError, match="Argument `seed` of Dropout"):
         nr.Dropout(0.5, seed=-2)
+
+
+def test_build_keeps_the_declared_input_shape_and_numpy_sizes_serialise(tmp_path):
+    """The tutorials' ``model.build((None, 100))`` after an Embedding (which declares
+    ``(None,)``) leaves the model's input shape unknown in time, as tf-keras's build
+    ignores the argument then; numpy integers in a config are written as numbers."""
+    model = nr.Sequential([nr.Embedding(1000, 8, input_length=np.int64(20)),
+                           nr.Bidirectional(nr.SimpleRNN(4)), nr.Dense(1)])
+    assert model.input_shape == (None, 20)
+    free = nr.Sequential([nr.Embedding(1000, 8), nr.SimpleRNN(4)])
+    free.build((None, 100))
+    assert free.input_shape == (None, None)
+    assert free.get_config()["layers"][0]["config"]["batch_input_shape"] == (None, None)
+    assert '"input_length": 20' in model.to_json()
+    model.save(tmp_path / "m.keras")
+    assert nr.load_model(tmp_path / "m.keras").layers[0].input_length == 20

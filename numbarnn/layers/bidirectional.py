@@ -183,19 +183,41 @@ class Bidirectional(Layer):
     # -- shapes and masks ----------------------------------------------------------
     def compute_output_shape(self, input_shape):
         """The merged output's shape (a list of shapes with ``return_state`` or
-        ``merge_mode=None``), from the forward layer's."""
-        output_shape = self.forward_layer.compute_output_shape(input_shape)
-        state_shape = []
-        if self.return_state:
-            output_shape, state_shape = output_shape[0], list(output_shape[1:])
+        ``merge_mode=None``), from the two layers' own.
+
+        tf-keras's method doubles the forward layer's shape, also for a
+        ``backward_layer`` of other units, while its models take the shape of the call
+        (forward units + backward units for ``"concat"``); numbarnn's models take this
+        method's shape, so it gives the call's, and for the other merge modes refuses
+        units that differ, as tf-keras's model building does.
+        """
+        def split(shape):
+            if self.return_state:
+                return shape[0], list(shape[1:])
+            return shape, []
+
+        forward, forward_states = split(self.forward_layer.compute_output_shape(
+            input_shape))
+        backward, backward_states = split(self.backward_layer.compute_output_shape(
+            input_shape))
         if self.merge_mode == "concat":
-            output_shape = TensorShape(tuple(output_shape[:-1]) + (output_shape[-1] * 2,))
+            units = (None if forward[-1] is None or backward[-1] is None
+                     else forward[-1] + backward[-1])
+            output_shape = TensorShape(tuple(forward[:-1]) + (units,))
         elif self.merge_mode is None:
-            output_shape = [output_shape, copy.copy(output_shape)]
+            output_shape = [forward, backward]
+        else:
+            if None not in (forward[-1], backward[-1]) and forward[-1] != backward[-1]:
+                raise ValueError(f"Dimensions must be equal, but are {forward[-1]} and "
+                                 f"{backward[-1]}: merge_mode=\"{self.merge_mode}\" of "
+                                 f"layer \"{self.name}\" combines the forward and backward "
+                                 "outputs element by element, so both layers need the same "
+                                 "units.")
+            output_shape = forward
         if not self.return_state:
             return output_shape
         head = output_shape if self.merge_mode is None else [output_shape]
-        return head + state_shape + copy.copy(state_shape)
+        return head + forward_states + backward_states
 
     def compute_mask(self, inputs, mask):
         if isinstance(mask, list):

@@ -25,7 +25,9 @@ class Dropout(Layer):
         features at every timestep).
     seed : int, optional
         Seeds this layer's own generator: the same sequence of masks from call to
-        call in every run (not tf-keras's numbers: TensorFlow's generator differs).
+        call in every run (not tf-keras's numbers: TensorFlow's generator differs;
+        and two layers given one seed draw the same masks, where tf-keras's differ). A
+        non-negative integer (tf-keras also takes others).
     **kwargs
         Base layer arguments.
 
@@ -67,7 +69,10 @@ class Dropout(Layer):
         if (isinstance(self.rate, numbers.Real) and self.rate == 0) or not training:
             return x.copy()  # tf.identity: writing into the output leaves the input
         rate = self.rate
-        if not isinstance(rate, numbers.Real) or isinstance(rate, bool) or not 0 <= rate < 1:
+        if not isinstance(rate, numbers.Real) or isinstance(rate, bool):
+            raise ValueError("`rate` must be a scalar or scalar tensor, a float in the "
+                             f"range [0, 1). Received: rate={rate!r}")
+        if not 0 <= rate < 1:
             raise ValueError("`rate` must be a scalar tensor or a float in the range "
                              f"[0, 1). Received: rate={rate}")
         if x.dtype.kind != "f":

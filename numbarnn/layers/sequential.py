@@ -175,7 +175,10 @@ class Sequential(Layer):
         (read back by :func:`numbarnn.saving.model_from_json`, or by tf-keras's
         ``keras.models.model_from_json``); ``kwargs`` go to ``json.dumps``."""
         import json
-        return json.dumps({"class_name": type(self).__name__, "config": self.get_config(),
+
+        from .._registry import plain_config
+        return json.dumps({"class_name": type(self).__name__,
+                           "config": plain_config(self.get_config()),
                            "backend": "numbarnn"}, **kwargs)
 
     @property
@@ -299,13 +302,14 @@ class Sequential(Layer):
             if input_shape is None:
                 raise ValueError("You must provide an `input_shape` argument.")
         shape = _as_shape(input_shape)
-        self._build_input_shape = shape
         # the layers see the first layer's declared shape (its batch free), as the
-        # model tf-keras builds from it
+        # model tf-keras builds from it; tf-keras's build then ignores the argument, so
+        # the model's input shape (and config) stays the declared one
         declared = _declared_shape(self)
         if declared is not None and len(declared) == len(shape):
-            shape = tuple(declared)
-        if self._pass_shapes(shape, build=True):
+            shape = _as_shape(declared)
+        self._build_input_shape = shape
+        if self._pass_shapes(tuple(shape), build=True):
             self.built = True
 
     def _pass_shapes(self, shape, build=False):
