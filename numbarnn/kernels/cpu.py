@@ -164,7 +164,7 @@ def simple_rnn_stack_forward(x, batch_major, mask, states, kernels, recurrents, 
     ----------
     x : (T, B, I0) C-contiguous float array in input order, or (B, T, I0) when
         ``batch_major`` (read in place: no transposed copy).
-    batch_major : bool, the layout of ``x``.
+    batch_major : bool, the layout of ``x`` and ``out_seq``.
     mask : (T, B) bool array in input order, or shape (0, B) for no mask.
     states : (B, sum(U)) state of every layer side by side; rows ``row0:row1`` are
         updated in place.
@@ -180,7 +180,10 @@ def simple_rnn_stack_forward(x, batch_major, mask, states, kernels, recurrents, 
     rec_drop : (B, sum(U)) recurrent dropout masks, or (B, 0); ``use_rec_drop`` (L,) bool.
     go_backwards : bool, process the sequence from the last step to the first.
     zero_output_for_mask : bool
-    out_seq : (T, B, U_last) output in processing order, or (0, B, U_last) to skip it.
+    out_seq : (T, B, U_last) output in processing order, (B, T, U_last) when
+        ``batch_major`` (written so, rather than transposed after the call: a copy of
+        the whole sequence that cost as much as the recurrence at 32 x 100 x 128), or
+        an empty array to skip it.
     out_last : (B, U_last) receives the last output (rows ``row0:row1``).
     chunk : int, steps per chunk (bounds the projection buffers).
     row0, row1 : int, the batch rows this call computes. Calls on disjoint row ranges
@@ -191,7 +194,7 @@ def simple_rnn_stack_forward(x, batch_major, mask, states, kernels, recurrents, 
     batch = row1 - row0
     n_layers = dims.shape[0]
     has_mask = mask.shape[0] > 0
-    want_seq = out_seq.shape[0] > 0
+    want_seq = out_seq.size > 0
     dtype = x.dtype
     u_last = dims[n_layers - 1, 1]
     carry = np.zeros((batch, u_last), dtype)
@@ -252,7 +255,7 @@ def simple_rnn_stack_forward(x, batch_major, mask, states, kernels, recurrents, 
             matmul_acc_panels(proj, flat_in, kernel,
                               kernel_panels[k_off:k_off + in_dim * units], kernel_packed[l])
             is_last = l == n_layers - 1
-            if is_last and want_seq:
+            if is_last and want_seq and not batch_major:
                 out = out_seq[k0:k0 + n]
                 out_row0 = row0
             else:
@@ -266,6 +269,10 @@ def simple_rnn_stack_forward(x, batch_major, mask, states, kernels, recurrents, 
                          residuals[l], use_rec_drop[l], rdp, step_mask, has_mask,
                          is_last, zero_output_for_mask, carry, out, out_row0,
                          hbuf[:batch * units].reshape((batch, units)))
+            if is_last and want_seq and batch_major:  # the chunk, still in cache
+                for k in range(n):
+                    for b in range(batch):
+                        _copy_vector(out_seq[row0 + b, k0 + k], out[k, b])
             inp = out
             k_off += in_dim * units
             r_off += units * units

@@ -57,7 +57,8 @@ def run_stack(levels, x, mask, states, go_backwards=False, zero_output_for_mask=
         [np.asarray(s, dtype) for s in states], axis=1))
     in_drop, use_in, rec_drop, use_rec = plan.dropout_arrays(levels, batch, dtype)
     units = levels[-1].units
-    out_seq = np.empty((steps if return_sequences else 0, batch, units), dtype)
+    seq_shape = (steps, batch) if time_major else (batch, steps)  # the layout of x
+    out_seq = np.empty(seq_shape + (units,) if return_sequences else (0, 0, units), dtype)
     out_last = np.zeros((batch, units), dtype)
     from .cpu import pack_stack_panels, simple_rnn_stack_forward
     if packed.cpu_panels is None:
@@ -75,11 +76,7 @@ def run_stack(levels, x, mask, states, go_backwards=False, zero_output_for_mask=
     for s in levels:
         new_states.append(state_arr[:, off:off + s.units].copy())
         off += s.units
-    if return_sequences:
-        output = out_seq if time_major else np.ascontiguousarray(np.swapaxes(out_seq, 0, 1))
-    else:
-        output = out_last
-    return output, new_states
+    return (out_seq if return_sequences else out_last), new_states
 
 
 def _run_cuda(levels, x, mask, states, go_backwards, zero_output_for_mask,
