@@ -15,7 +15,7 @@ import numpy as np
 
 __all__ = ["CustomObjectScope", "custom_object_scope", "get_custom_objects",
            "get_registered_object", "get_registered_name", "resolve", "serialize_object",
-           "camel_to_snake", "plain_config", "numpy_from_config"]
+           "camel_to_snake", "to_snake_case", "plain_config", "numpy_from_config"]
 
 _GLOBAL_CUSTOM_OBJECTS = {}
 _GLOBAL_CUSTOM_NAMES = {}  # object -> the name it was registered under
@@ -113,7 +113,18 @@ def get_registered_object(name, custom_objects=None, module_objects=None):
     return None
 
 
+def to_snake_case(name):
+    """tf-keras's generic_utils.to_snake_case: a class name as its layers' default
+    names and its files' entries spell it (``SimpleRNN`` -> ``simple_rnn``; a private
+    class gets a ``private`` prefix)."""
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    name = re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
+    return name if name[0] != "_" else "private" + name
+
+
 def camel_to_snake(name):
+    """A class name as a lookup alias: like :func:`to_snake_case`, also splitting after
+    a digit (``L1L2`` -> ``l1_l2``, the function of that name)."""
     name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
     return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
 

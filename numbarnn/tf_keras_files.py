@@ -21,12 +21,13 @@ fits: a failed load leaves the model as it was.
 import io
 import json
 import os
-import re
 import time
 import warnings
 import zipfile
 
 import numpy as np
+
+from ._registry import to_snake_case
 
 __all__ = ["tf_keras_file_kind", "tf_keras_format_for", "load_tf_keras_model",
            "load_tf_keras_weights", "save_tf_keras_model", "save_tf_keras_weights"]
@@ -61,36 +62,42 @@ def tf_keras_file_kind(path):
 def tf_keras_format_for(path, what, save_format=None):
     """The tf-keras format tf-keras's ``save_weights`` (``what="weights"``) or
     ``model.save`` (``what="model"``) writes for this name and ``save_format``: for
-    weights ``"current"`` (``.weights.h5``) or ``"legacy"`` (``.h5``, ``.hdf5``,
-    ``.keras``, or ``save_format="h5"``); for a model ``"keras"`` (``.keras``) or
-    ``"legacy"`` (``.h5``, ``.hdf5``, or ``save_format="h5"``). None where tf-keras
-    would write TensorFlow's own format (a SavedModel or checkpoint), for which
-    numbarnn writes its ``.npz``.
+    weights ``"current"`` (``.weights.h5``, whatever ``save_format``) or ``"legacy"``
+    (``.h5``, ``.hdf5``, ``.keras``, or ``save_format`` ``"h5"`` / ``"hdf5"`` /
+    ``"keras"``); for a model ``"keras"`` (``.keras``, or ``save_format`` ``"keras"`` /
+    ``"keras_v3"``) or ``"legacy"`` (``.h5``, ``.hdf5``, or ``"h5"`` / ``"hdf5"``).
+    ``save_format`` is read as tf-keras reads it (case and spaces ignored). None where
+    tf-keras would write TensorFlow's own format (a SavedModel or checkpoint), for
+    which numbarnn writes its ``.npz``.
 
     Raises
     ------
     ValueError
-        For ``save_format="tf"`` (numbarnn writes no TensorFlow format), another
-        unknown ``save_format``, or ``save_format="keras"`` without a ``.keras`` name.
+        For ``save_format="tf"`` / ``"tensorflow"`` (numbarnn writes no TensorFlow
+        format), another unknown ``save_format``, or a model ``save_format="keras"``
+        without a ``.keras`` name.
     """
     name = os.fspath(path)
     if isinstance(name, bytes):
         name = name.decode()
-    known = ("h5",) if what == "weights" else ("keras", "h5")
-    if save_format is not None and save_format not in known:
-        raise ValueError(f"Unknown `save_format` argument. Expected one of "
-                         f"{' or '.join(map(repr, known))} (numbarnn writes no TensorFlow "
-                         "SavedModel or checkpoint: leave it None for numbarnn's .npz). "
-                         f"Received: save_format={save_format!r}")
     if what == "weights" and name.endswith(".weights.h5"):
         return "current"
-    if what == "model" and (save_format == "keras" or (
-            save_format is None and name.endswith(".keras"))):
+    fmt = None if save_format is None else str(save_format).lower().strip()
+    fmt = {"hdf5": "h5", "keras_v3": "keras"}.get(fmt, fmt)
+    if what == "weights" and fmt == "keras":  # tf-keras writes those weights as h5
+        fmt = "h5"
+    if fmt not in (None, "h5", "keras"):
+        known = "'h5'" if what == "weights" else "'keras' or 'h5'"
+        raise ValueError(f"Unknown `save_format` argument. Expected one of {known} "
+                         "(numbarnn writes no TensorFlow SavedModel or checkpoint: leave "
+                         f"it None for numbarnn's .npz). Received: save_format="
+                         f"{save_format!r}")
+    if what == "model" and (fmt == "keras" or (fmt is None and name.endswith(".keras"))):
         if not name.endswith(".keras"):
             raise ValueError("Invalid `filepath` argument: expected a `.keras` extension. "
                              f"Received: filepath={name}")
         return "keras"
-    if save_format == "h5" or name.endswith((".h5", ".hdf5", ".keras")):
+    if fmt == "h5" or name.endswith((".h5", ".hdf5", ".keras")):
         return "legacy"
     return None
 
@@ -99,9 +106,9 @@ def _h5py():
     try:
         import h5py
     except ImportError:
-        raise ImportError("Reading tf-keras's .keras and .h5 files needs h5py, which is "
-                          "not installed: `pip install h5py` (or numbarnn's `h5` extra)."
-                          ) from None
+        raise ImportError("tf-keras's .keras and .h5 files are read and written with "
+                          "h5py (a dependency of numbarnn), which is not installed here: "
+                          "`pip install h5py`.") from None
     return h5py
 
 
@@ -207,13 +214,6 @@ def load_tf_keras_weights(layer, path, kind, skip_mismatch=False, by_name=False)
 
 
 # -- the current layout: a group per object, by attribute path ----------------------------
-def _snake_case(name):
-    """tf-keras's generic_utils.to_snake_case."""
-    intermediate = re.sub("(.)([A-Z][a-z0-9]+)", r"\1_\2", name)
-    insecure = re.sub("([a-z])([A-Z])", r"\1_\2", intermediate).lower()
-    return insecure if insecure[0] != "_" else "private" + insecure
-
-
 def _objects_by_path(root):
     """``(path, layer)`` for ``root`` and each layer under it, as tf-keras's
     saving_lib._save_state / _load_state walk them: a layer's children in reverse
@@ -236,7 +236,7 @@ def _objects_by_path(root):
             for item in (child.values() if isinstance(child, dict) else child):
                 if not isinstance(item, Layer) or id(item) in visited:
                     continue
-                name = _snake_case(type(item).__name__)
+                name = to_snake_case(type(item).__name__)
                 used[name] = used.get(name, -1) + 1
                 yield from walk(item, f"{child_path}/{name}_{used[name]}" if used[name]
                                 else f"{child_path}/{name}")
@@ -260,7 +260,7 @@ def _load_by_path(root, f, skip_mismatch):
         group = f[_vars_path(path)] if _vars_path(path) in f else {}
         try:
             if len(group) != len(own):
-                hint = ("" if own or layer.built else " (it is not built: call the model "
+                hint = ("" if own or root.built else " (the model is not built: call it "
                         "on data, or `build(input_shape)`, before loading weights)")
                 raise ValueError(
                     f"Layer '{layer.name}' expected {len(own)} variables, but received "

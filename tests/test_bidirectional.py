@@ -368,3 +368,8 @@ def test_a_backward_layer_of_other_units_sets_the_models_shapes():
         nr.Sequential([nr.Bidirectional(
             nr.SimpleRNN(5), backward_layer=nr.SimpleRNN(3, go_backwards=True),
             merge_mode="sum", input_shape=(6, 3))])
+
+
+def test_a_layer_without_go_backwards_is_named_in_the_key_error():
+    with pytest.raises(KeyError, match="Bidirectional wraps a recurrent layer"):
+        nr.Bidirectional(nr.Dense(3))

@@ -45,10 +45,12 @@ def test_lookup_is_the_table_row(indices):
     assert out.dtype == np.float32 and out.shape == np.shape(indices) + (2,)
 
 
-def test_float_indices_truncate_as_tf_cast():
+def test_float_and_bool_indices_cast_as_tf_cast():
     layer = nr.Embedding(6, 2)
     out = layer(np.array([[1.7, 2.2, -0.5]]))
     np.testing.assert_array_equal(out, layer.get_weights()[0][[[1, 2, 0]]])
+    out = layer(np.array([[True, False]]))
+    np.testing.assert_array_equal(out, layer.get_weights()[0][[[1, 0]]])
 
 
 def test_dtypes_follow_the_policy():

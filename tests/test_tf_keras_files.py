@@ -25,13 +25,18 @@ class Custom(L.Layer):
         super().__init__(**kwargs)
         self.zeta = L.Dense(2)
         self.alpha = [L.Dense(3), L.Dense(2)]
+        self._enc = L.Dense(2)  # reached through a property, in tf-keras's files
+
+    @property
+    def encoder(self):
+        return self._enc
 
     def build(self, input_shape):
         self.w = self.add_weight("w", shape=(2,), initializer="random_normal")
         super().build(input_shape)
 
     def call(self, x):
-        return self.zeta(self.alpha[1](self.alpha[0](x))) + self.w
+        return self.encoder(self.zeta(self.alpha[1](self.alpha[0](x)))) + self.w
 
 
 def stack():
@@ -152,6 +157,26 @@ def test_saved_model_round_trip_and_layout(tmp_path, name):
         assert h5_tree(tmp_path / name) == h5_tree(os.path.join(HERE, "stack.h5"))
 
 
+def test_written_config_is_tf_keras_config(tmp_path):
+    """The config.json numbarnn writes for the text classifier is the one tf-keras wrote
+    (but for tf-keras's bookkeeping of shared objects)."""
+    import json
+
+    def without_ids(tree):
+        if isinstance(tree, dict):
+            return {k: without_ids(v) for k, v in tree.items() if k != "shared_object_id"}
+        return [without_ids(v) for v in tree] if isinstance(tree, list) else tree
+
+    def config_of(path):
+        with zipfile.ZipFile(path) as archive:
+            return without_ids(json.loads(archive.read("config.json")))
+
+    model = nr.load_model(os.path.join(HERE, "text_classifier.keras"))
+    model.save(tmp_path / "m.keras")
+    assert config_of(tmp_path / "m.keras") == config_of(
+        os.path.join(HERE, "text_classifier.keras"))
+
+
 def test_numbarnn_files_are_unchanged_by_other_names(tmp_path):
     model = built(stack())
     model.save_weights(tmp_path / "w.npz")
@@ -162,7 +187,7 @@ def test_numbarnn_files_are_unchanged_by_other_names(tmp_path):
 
 def test_load_weights_into_an_unbuilt_model_says_build_first():
     with pytest.raises(ValueError, match=r"expected 0 variables, but received 3 "
-                       r".*not built: call the model on data"):
+                       r".*the model is not built: call it on data"):
         nr.Sequential([L.Masking(0.0), L.SimpleRNN(4, return_sequences=True),
                        L.RNN([L.SimpleRNNCell(3), L.SimpleRNNCell(2)]),
                        L.Dense(2)]).load_weights(os.path.join(HERE, "stack.weights.h5"))
@@ -244,7 +269,8 @@ def test_functional_model_config_explains_the_missing_api():
 
 def test_missing_h5py_names_the_package(monkeypatch):
     monkeypatch.setitem(sys.modules, "h5py", None)
-    with pytest.raises(ImportError, match="needs h5py, which is not installed"):
+    with pytest.raises(ImportError, match=r"with h5py \(a dependency of numbarnn\), "
+                       "which is not installed here: `pip install h5py`"):
         nr.load_model(os.path.join(HERE, "stack.keras"))
 
 
@@ -299,12 +325,19 @@ def test_tf_keras_arguments_of_saving_and_loading_are_taken(tmp_path):
     with pytest.raises(ValueError, match="Unknown `save_format` argument. Expected one "
                        "of 'h5'.*Received: save_format='tf'"):
         model.save_weights(tmp_path / "w2", save_format="tf")
+    for fmt in ("HDF5", " h5 ", "keras"):  # tf-keras's spellings of its h5 weights
+        model.save_weights(tmp_path / "w4", save_format=fmt)
+        assert h5py.is_hdf5(tmp_path / "w4")
+    model.save_weights(tmp_path / "w5.weights.h5", save_format="tf")  # the name wins
+    model.save(tmp_path / "m6.keras", save_format="keras_v3")
+    model.save(tmp_path / "m7", save_format="hdf5")
+    assert zipfile.is_zipfile(tmp_path / "m6.keras") and h5py.is_hdf5(tmp_path / "m7")
     with pytest.raises(ValueError, match="Weights for model 'unbuilt' have not yet "
                        "been created"):
         nr.Sequential([L.SimpleRNN(2)], name="unbuilt").save_weights(tmp_path / "w3.h5")
 
 
-def test_a_layer_whose_sublayers_build_in_call_is_built_by_the_model():
+def test_a_layer_whose_sublayers_build_in_call_is_built_by_the_model(tmp_path):
     """tf-keras builds a Sequential by a symbolic call of each layer, which builds the
     sublayers a custom layer or cell makes in ``__init__`` and builds in ``call``: their
     weights exist, and load, before the first real call."""
@@ -324,6 +357,39 @@ def test_a_layer_whose_sublayers_build_in_call_is_built_by_the_model():
     model = nr.Sequential([L.RNN(DenseCell(2), input_shape=(4, 3))])
     assert [w.shape for w in model.weights] == [(3, 2), (2,)]
     assert model.losses == [] and model.layers[0].cell.inner.built
+    source = nr.Sequential([L.RNN(DenseCell(2), input_shape=(4, 3))])
+    source.set_weights([np.full((3, 2), 0.5), np.arange(2.0)])
+    source.save_weights(tmp_path / "w.weights.h5")
+    model.load_weights(tmp_path / "w.weights.h5")  # before any call
+    x = np.ones((1, 4, 3), "float32")
+    np.testing.assert_array_equal(model(x), source(x))
+
+
+def test_the_build_probe_leaves_states_and_waits_for_unknown_dimensions():
+    class Wrapped(L.Layer):
+        """A stateful RNN and a Dense whose width is the flattened time axis, both
+        made in __init__ and built in call."""
+
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.rnn = L.SimpleRNN(2, stateful=True, return_sequences=True)
+            self.head = L.Dense(1)
+
+        def call(self, x):
+            seq = self.rnn(x)
+            return self.head(np.reshape(seq, (len(seq), -1)))
+
+        def compute_output_shape(self, input_shape):
+            return (input_shape[0], 1)
+
+    known = nr.Sequential([Wrapped(batch_input_shape=(3, 4, 2))])
+    rnn = known.layers[0].rnn
+    assert rnn.built and known.layers[0].head.kernel.shape == (8, 1)
+    np.testing.assert_array_equal(rnn.states[0].numpy(), np.zeros((3, 2)))
+    free = nr.Sequential([nr.Input((None, 2), batch_size=3), Wrapped()])
+    assert not free.layers[0].head.built  # the time axis is unknown: built by the call
+    assert free(np.ones((3, 5, 2), "float32")).shape == (3, 1)
+    assert free.layers[0].head.kernel.shape == (10, 1)
 
 
 def test_a_model_started_by_input_writes_no_input_layer_entry(tmp_path):

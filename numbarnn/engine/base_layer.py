@@ -1,7 +1,6 @@
 """The Keras ``Layer`` contract: naming, weights, build-on-first-call, losses, config."""
 import contextlib
 import functools
-import re
 import threading
 import warnings
 
@@ -11,7 +10,7 @@ from .. import constraints as constraints_mod
 from .. import initializers as initializers_mod
 from .. import regularizers as regularizers_mod
 from ..backend.config import floatx
-from .._registry import CustomObjectScope
+from .._registry import CustomObjectScope, to_snake_case
 from ..kernels.cuda_support import is_device_array, require_cuda
 from .call_args import (accepts, arg_position, init_parameters, input_masks,
                         parameters, plain_arguments, resolve_training)
@@ -38,12 +37,6 @@ _uid_lock = threading.Lock()
 _build_lock = threading.RLock()
 _scope = threading.local()
 _metrics_lock = threading.Lock()
-
-
-def _snake_case(name):
-    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
-    name = re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
-    return name if name[0] != "_" else "private" + name
 
 
 def _unique_name(base):
@@ -225,7 +218,7 @@ class Layer:
         self._autocast = kwargs.get("autocast", True)
         # tf-keras keeps an empty name (only None gets a unique default)
         self._name = (name if name is not None
-                      else _unique_name(_snake_case(type(self).__name__)))
+                      else _unique_name(to_snake_case(type(self).__name__)))
         if not isinstance(self._name, str):
             raise TypeError(f"Expected `name` argument to be a string, but got: {name}")
         self._initial_weights = kwargs.get("weights")
@@ -351,11 +344,23 @@ class Layer:
 
     def _saved_children(self):
         """``(attribute name, layer or container of layers)`` pairs by which tf-keras's
-        file format reaches this layer's sublayers (its saving_lib walks attributes;
-        see numbarnn.tf_keras_files). A class whose attribute differs from tf-keras's
-        adds tf-keras's name."""
-        return [(name, value) for name, value in self._nr_tracked.items()
-                if any(True for _ in _found_in(value, Layer))]
+        file format reaches this layer's sublayers (its saving_lib walks ``dir()``; see
+        numbarnn.tf_keras_files): the attributes set, and the properties of user
+        classes (``@property encoder`` returning ``self._enc``). A built-in class whose
+        attribute differs from tf-keras's adds tf-keras's name."""
+        children = dict(self._nr_tracked)
+        for klass in type(self).__mro__:
+            if klass.__module__.split(".")[0] == "numbarnn" or klass is object:
+                continue
+            for name, member in vars(klass).items():
+                if isinstance(member, property) and name not in children:
+                    try:
+                        children[name] = getattr(self, name)
+                    except Exception:  # noqa: BLE001 - tf-keras skips those too
+                        continue
+        return [(name, value) for name, value in children.items()
+                if isinstance(value, (Layer, list, tuple, dict))
+                and any(True for _ in _found_in(value, Layer))]
 
     def _own_weights(self):
         """``(trainable, non_trainable)``: the layer's own Variables, then those found
@@ -917,10 +922,15 @@ class Layer:
 
     def _probe_calls(self, input_shape, fills):
         """The outputs of calls on zeros of ``input_shape`` (its unknown dimensions
-        ``fill``, one call per fill), which leave nothing behind: no losses, no
-        stateful layer's state, no metric value or update (add_metric / add_update
-        skip while probing). tf-keras's symbolic call, for what it finds out: the
-        output shape, and the sublayers that build only in ``call``."""
+        ``fill``, one call per fill), which leave the framework's state as it was: no
+        losses, no stateful layer's state, no metric value or update (add_metric /
+        add_update skip while probing). tf-keras's symbolic call, for what it finds
+        out: the output shape, and the sublayers that build only in ``call``.
+
+        As with tf-keras's trace, Python attributes a ``call`` changes stay changed,
+        and a sublayer created inside ``call`` keeps its losses until the next call.
+        The states are put back by assignment: not for a layer that another thread
+        runs meanwhile (build a shared layer before sharing it)."""
         def zeros(shape, fill):
             return np.zeros(tuple(fill if d is None else d for d in shape),
                             numpy_compute_dtype(self._dtype_policy) or "float32")

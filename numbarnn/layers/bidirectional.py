@@ -24,6 +24,10 @@ def _copy_from_config(layer, go_backwards=False):
     ``custom_objects``, as tf-keras does, so that a user cell needs no registration."""
     config = layer.get_config()
     if go_backwards:
+        if "go_backwards" not in config:  # tf-keras's KeyError, saying why
+            raise KeyError(f"'go_backwards': Bidirectional wraps a recurrent layer (with "
+                           f"a `go_backwards` option, such as SimpleRNN or RNN). Received: "
+                           f"layer={layer}")
         config["go_backwards"] = not config["go_backwards"]
     if not accepts(type(layer).from_config, "custom_objects", var_keyword=False):
         return type(layer).from_config(config)

@@ -45,10 +45,11 @@ class Embedding(Layer):
 
     Notes
     -----
-    Floating-point indices are truncated to integers (tf-keras casts them to int32). An
-    index outside ``[0, input_dim)`` raises ``ValueError`` (tf-keras's CPU kernel's
-    InvalidArgumentError, with the same text). Under a mixed precision policy the
-    table stays float32 and the output is cast to the compute dtype, as tf-keras does.
+    Floating-point (and boolean) indices are cast to integers, truncating, as tf-keras
+    casts them to int32. An index outside ``[0, input_dim)`` raises ``ValueError``
+    (tf-keras's CPU kernel's InvalidArgumentError, with the same text). Under a mixed
+    precision policy the table stays float32 and the output is cast to the compute
+    dtype, as tf-keras does.
 
     Examples
     --------
@@ -105,7 +106,7 @@ class Embedding(Layer):
 
     def _indices(self, inputs):
         x = np.asarray(inputs)
-        if x.dtype.kind == "f":
+        if x.dtype.kind in "fb":  # tf-keras casts them to int32
             with np.errstate(invalid="ignore"):  # NaN / inf: out of range below
                 x = x.astype(np.int32)
         elif x.dtype.kind not in "iu":

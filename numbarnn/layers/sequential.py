@@ -326,10 +326,13 @@ class Sequential(Layer):
                         layer.name)
                 if not layer.built:
                     layer._build_from_shapes(shape)
-                if is_shape(shape) and any(not sub.built for sub in
-                                           layer._flatten_layers(include_self=False)):
+                if (is_shape(shape) and None not in tuple(shape)[1:]
+                        and any(not sub.built
+                                for sub in layer._flatten_layers(include_self=False))):
                     # tf-keras builds a model by calling each layer on a symbolic
-                    # input, which builds the sublayers a layer builds in `call`
+                    # input, which builds the sublayers a layer builds in `call`. Only
+                    # where the shape is known but for the batch: a sublayer's weights
+                    # may depend on any other dimension.
                     try:
                         layer._probe_calls(shape, fills=(1,))
                     except Exception:  # noqa: BLE001 - they build on the first call

@@ -20,20 +20,25 @@ L = keras.layers
 
 
 class Custom(L.Layer):
-    """A user layer with a weight of its own, a sublayer and a list of sublayers (the
-    test defines the same class in numbarnn)."""
+    """A user layer with a weight of its own, a sublayer, a list of sublayers and a
+    sublayer behind a property (the test defines the same class in numbarnn)."""
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.zeta = L.Dense(2)
         self.alpha = [L.Dense(3), L.Dense(2)]
+        self._enc = L.Dense(2)  # reached through a property, in tf-keras's files
+
+    @property
+    def encoder(self):
+        return self._enc
 
     def build(self, input_shape):
         self.w = self.add_weight("w", shape=(2,), initializer="random_normal")
         super().build(input_shape)
 
     def call(self, x):
-        return self.zeta(self.alpha[1](self.alpha[0](x))) + self.w
+        return self.encoder(self.zeta(self.alpha[1](self.alpha[0](x)))) + self.w
 
 
 def stack():
