@@ -283,12 +283,12 @@ def test_tf_keras_files_do_not_warn():
 def test_long_name_lists_are_chunked_as_tf_keras_does():
     """An HDF5 attribute holds at most 64 KiB: tf-keras splits a longer list into
     ``name0``, ``name1``... and reads them back in order."""
-    from numbarnn.tf_keras_files import _attribute_list, _save_attribute_list
+    from numbarnn.tf_keras_files.by_order import attribute_list, save_attribute_list
     names = [f"layer_{i:05d}/kernel:0".encode() for i in range(5000)]  # ~100 KB
     with h5py.File(io.BytesIO(), "w") as f:
-        _save_attribute_list(f, "weight_names", names)
+        save_attribute_list(f, "weight_names", names)
         assert "weight_names" not in f.attrs and "weight_names1" in f.attrs
-        assert _attribute_list(f, "weight_names") == [n.decode() for n in names]
+        assert attribute_list(f, "weight_names") == [n.decode() for n in names]
 
 
 def test_sequential_save_as_tf_keras_model_save(tmp_path):
