@@ -51,6 +51,10 @@ def test_float_and_bool_indices_cast_as_tf_cast():
     np.testing.assert_array_equal(out, layer.get_weights()[0][[[1, 2, 0]]])
     out = layer(np.array([[True, False]]))
     np.testing.assert_array_equal(out, layer.get_weights()[0][[[1, 0]]])
+    with pytest.raises(TypeError, match="with mask_zero=True expects integer indices"):
+        nr.Embedding(6, 2, mask_zero=True)(np.array([[True, False]]))  # as tf's not_equal
+    np.testing.assert_array_equal(nr.Embedding(6, 2, mask_zero=True).compute_mask(
+        np.array([[0.5, 0.0, 2.0]])), [[True, False, True]])  # of the values given
 
 
 def test_dtypes_follow_the_policy():

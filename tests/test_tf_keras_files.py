@@ -444,6 +444,12 @@ def test_a_models_own_weights_go_through_top_level_model_weights(tmp_path):
     again = Scaled([L.SimpleRNN(2, input_shape=(4, 3))])
     again.load_weights(tmp_path / "w.h5")
     assert float(again.scale.numpy()) == 3.0
+    plain = nr.Sequential([L.SimpleRNN(2, input_shape=(4, 3))])
     with pytest.raises(ValueError, match="Model expects 0 top-level weight\\(s\\). "
                        "Received 1 saved top-level weight\\(s\\)"):
-        nr.Sequential([L.SimpleRNN(2, input_shape=(4, 3))]).load_weights(tmp_path / "w.h5")
+        plain.load_weights(tmp_path / "w.h5")
+    with pytest.raises(ValueError, match="Weight count mismatch for top-level weights of "
+                       "model"):  # tf-keras's by-name message
+        plain.load_weights(tmp_path / "w.h5", by_name=True)
+    with pytest.warns(UserWarning, match="Skipping loading top-level weights"):
+        plain.load_weights(tmp_path / "w.h5", by_name=True, skip_mismatch=True)

@@ -106,6 +106,8 @@ class Embedding(Layer):
 
     def _indices(self, inputs):
         x = np.asarray(inputs)
+        if x.dtype.kind == "b" and self.mask_zero:  # tf.not_equal(bool inputs, 0) fails
+            self.compute_mask(x)
         if x.dtype.kind in "fb":  # tf-keras casts them to int32
             with np.errstate(invalid="ignore"):  # NaN / inf: out of range below
                 x = x.astype(np.int32)
@@ -123,7 +125,11 @@ class Embedding(Layer):
     def compute_mask(self, inputs, mask=None):
         if not self.mask_zero:
             return None
-        return np.asarray(inputs) != 0
+        x = np.asarray(inputs)
+        if x.dtype.kind == "b":
+            raise TypeError(f'Layer "{self.name}" with mask_zero=True expects integer '
+                            "indices (0 marks padding). Received inputs of dtype bool.")
+        return x != 0  # of the values given, as tf.not_equal (a float 0.5 is not padding)
 
     @device_in_device_out
     def call(self, inputs):

@@ -95,6 +95,39 @@ def top_level_pairs(model, f):
     return list(zip(expected, values))
 
 
+def _top_level_pairs_by_name(model, f, skip_mismatch):
+    """:func:`top_level_pairs` as tf-keras's by-name loading reads them: its own
+    messages, and ``skip_mismatch`` skipping what does not fit."""
+    if "top_level_model_weights" not in f:
+        return []
+    expected = [] if top_layers(model) == [model] else own_variables(model)
+    values = saved_values(f["top_level_model_weights"])
+    if len(values) != len(expected):
+        if skip_mismatch:
+            warnings.warn("Skipping loading top-level weights for model due to mismatch in "
+                          f"number of weights. Model expects {len(expected)} top-level "
+                          f"weight(s). Received {len(values)} saved top-level weight(s)",
+                          stacklevel=7)
+            return []
+        raise ValueError("Weight count mismatch for top-level weights of model. Model "
+                         f"expects {len(expected)} top-level weight(s). Received "
+                         f"{len(values)} saved top-level weight(s)")
+    pairs = []
+    for variable, value in zip(expected, values):
+        if value.shape != variable.shape:
+            if skip_mismatch:
+                warnings.warn("Skipping loading top-level weight for model due to mismatch "
+                              f"in shape for weight {variable.name}. Weight expects shape "
+                              f"{variable.shape}. Received saved weight with shape "
+                              f"{value.shape}", stacklevel=7)
+                continue
+            raise ValueError(f"Shape mismatch in model for top-level weight {variable.name}. "
+                             f"Weight expects shape {variable.shape}. Received saved weight "
+                             f"with shape {value.shape}")
+        pairs.append((variable, value))
+    return pairs
+
+
 def load_by_name(model, f, skip_mismatch):
     """tf-keras's load_weights_from_hdf5_group_by_name: layers without a saved group of
     their name keep their weights."""
@@ -111,7 +144,7 @@ def load_by_name(model, f, skip_mismatch):
                     warnings.warn(f"Skipping loading of weights for layer #{k} (named "
                                   f"{layer.name}) due to mismatch in number of weights. "
                                   f"Layer expects {len(expected)} weight(s). Received "
-                                  f"{len(values)} saved weight(s)", stacklevel=4)
+                                  f"{len(values)} saved weight(s)", stacklevel=6)
                     continue
                 raise ValueError(
                     f"Weight count mismatch for layer #{k} (named {layer.name}). Layer "
@@ -124,14 +157,14 @@ def load_by_name(model, f, skip_mismatch):
                                       f"{layer.name}) due to mismatch in shape for weight "
                                       f"{variable.name}. Weight expects shape "
                                       f"{variable.shape}. Received saved weight with shape "
-                                      f"{value.shape}", stacklevel=4)
+                                      f"{value.shape}", stacklevel=6)
                         continue
                     raise ValueError(
                         f"Shape mismatch in layer #{k} (named {layer.name}) for weight "
                         f"{variable.name}. Weight expects shape {variable.shape}. Received "
                         f"saved weight with shape {value.shape}")
                 pairs.append((variable, value))
-    pairs += top_level_pairs(model, f)
+    pairs += _top_level_pairs_by_name(model, f, skip_mismatch)
     check_pairs(pairs)
     assign_all(pairs)
 

@@ -73,7 +73,7 @@ def load_by_path(root, f, skip_mismatch):
             if not skip_mismatch:
                 raise
             warnings.warn(f"Could not load weights in object {layer.name}. Skipping "
-                          f"object. Exception encountered: {err}", stacklevel=4)
+                          f"object. Exception encountered: {err}", stacklevel=5)
     assign_all(pairs)
 
 
