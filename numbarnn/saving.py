@@ -130,8 +130,9 @@ def save_weights(layer, path, overwrite=True, save_format=None, options=None):
     FileExistsError
         With ``overwrite=False`` when ``path`` exists.
     ValueError
-        For an unbuilt layer in the legacy layout (which names the weights), and for a
-        ``save_format`` other than None and ``"h5"``.
+        For an unbuilt layer in the legacy layout (which names the weights), and for
+        ``save_format="tf"`` or another that is not one of tf-keras's spellings of h5
+        (see :func:`numbarnn.tf_keras_files.tf_keras_format_for`).
     """
     kind = tf_keras_format_for(path, "weights", save_format)
     _check_overwrite(path, overwrite)
@@ -181,6 +182,8 @@ def save_model(model, path, overwrite=True, save_format=None, **kwargs):
     overwrite : bool, default True
         False: refuse (``FileExistsError``) to replace an existing file.
     save_format : {None, "keras", "h5"}
+        Also tf-keras's other spellings (``"hdf5"``, ``"keras_v3"``, any case); ``"tf"``
+        is refused: numbarnn writes no SavedModel.
     **kwargs
         tf-keras's ``include_optimizer``, ``signatures``, ``options``, ``save_traces``:
         taken and unused (numbarnn has no optimizer and writes no SavedModel).
