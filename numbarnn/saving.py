@@ -15,7 +15,7 @@ import numpy as np
 from ._registry import plain_config
 from .engine import serialization
 from .engine.base_layer import shape_from_json
-from .tf_keras_files import (load_tf_keras_model, load_tf_keras_weights,
+from .tf_keras_files import (load_tf_keras_weights, read_tf_keras_model_config,
                              save_tf_keras_model, save_tf_keras_weights, tf_keras_file_kind,
                              tf_keras_format_for)
 
@@ -231,8 +231,11 @@ def load_model(path, custom_objects=None, compile=True, safe_mode=True, options=
     """
     kind = tf_keras_file_kind(path)
     if kind is not None:
-        return load_tf_keras_model(path, kind, custom_objects=custom_objects,
-                                   safe_mode=safe_mode, build=_build)
+        config, count = read_tf_keras_model_config(path, kind)
+        model = _revive(config, (config.get("build_config") or {}).get("input_shape"),
+                        count, custom_objects, safe_mode)
+        load_tf_keras_weights(model, path, kind)
+        return model
     _refuse_unreadable_tf_keras_name(path)
     arrays = _read(path, "model")
     if "__config__" not in arrays:
@@ -242,13 +245,21 @@ def load_model(path, custom_objects=None, compile=True, safe_mode=True, options=
         config = json.loads(arrays["__config__"].tobytes().decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
         raise ValueError(f"{os.fspath(path)!r} has a corrupted model config: {err}") from None
+    weights = _weights_list(arrays, path, "model")
+    model = _revive(config, config.get("build_input_shape"), len(weights),
+                    custom_objects, safe_mode)
+    model.set_weights(weights)
+    return model
+
+
+def _revive(config, shape, weight_count, custom_objects, safe_mode):
+    """The model of a saved config, built as it was when saved: from ``shape`` (JSON,
+    or None for the shape the config itself declares, if any)."""
     model = serialization.deserialize(config, custom_objects=custom_objects,
                                       safe_mode=safe_mode)
-    weights = _weights_list(arrays, path, "model")
-    shape = config.get("build_input_shape")
+    shape = shape_from_json(shape) if shape is not None else model._build_input_shape
     if shape is not None:
-        _build(model, shape_from_json(shape), len(weights))
-    model.set_weights(weights)
+        _build(model, shape, weight_count)
     return model
 
 

@@ -317,8 +317,6 @@ def random_binomial(shape, p=0.0, dtype=None, seed=None):
 def random_uniform_variable(shape, low, high, dtype=None, name=None, seed=None):
     """A variable of :func:`random_uniform` values in ``[low, high)`` (tf-keras's;
     ``seed=None`` takes one from numpy's global generator, as there)."""
-    from .variables import variable
-    seed = np.random.randint(10e8) if seed is None else seed
     return variable(random_uniform(shape, low, high, dtype or floatx(), seed),
                     dtype=dtype, name=name)
 
@@ -326,7 +324,5 @@ def random_uniform_variable(shape, low, high, dtype=None, name=None, seed=None):
 def random_normal_variable(shape, mean, scale, dtype=None, name=None, seed=None):
     """A variable of :func:`random_normal` values (tf-keras's; ``seed=None`` takes
     one from numpy's global generator, as there)."""
-    from .variables import variable
-    seed = np.random.randint(10e8) if seed is None else seed
     return variable(random_normal(shape, mean, scale, dtype or floatx(), seed),
                     dtype=dtype, name=name)

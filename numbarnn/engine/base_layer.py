@@ -18,6 +18,7 @@ from .dtype_policy import MIXED, Policy, as_dtype, as_policy, numpy_compute_dtyp
 from .input_spec import InputSpec, assert_input_compatibility, flatten_leaves
 from .keras_mask import mask_of, with_mask
 from .keras_tensor import is_keras_tensor
+from .metrics import Mean
 from .tensor_shape import TensorShape, as_dimension, shape_tuple
 from .variables import Variable, swap_autocast_dtype
 
@@ -853,7 +854,6 @@ class Layer:
                              f"{value}")
         if getattr(_scope, "probing", False):
             return  # a shape-finding call on zeros (tf-keras traces it: nothing runs)
-        from .metrics import Mean
         with _metrics_lock:  # threads calling the layer at once make one metric
             own = self.__dict__.setdefault("_added_metrics", [])
             metric = next((m for m in own if m.name == name), None)  # this layer's only

@@ -6,6 +6,8 @@ import numpy as np
 
 __all__ = ["Mean"]
 
+_UPDATE_LOCK = threading.Lock()  # calls from several threads add up (two += each)
+
 
 class Mean:
     """The running mean of every value it is given (all their elements, or weighted
@@ -21,7 +23,6 @@ class Mean:
     def __init__(self, name="mean", dtype=None):
         self.name = name
         self.dtype = np.dtype(dtype or "float32")
-        self._lock = threading.Lock()  # calls from several threads add up
         self.reset_state()
 
     def update_state(self, values, sample_weight=None):
@@ -31,18 +32,9 @@ class Mean:
         else:
             weight = np.broadcast_to(np.asarray(sample_weight, np.float64), values.shape)
             total, count = float((values * weight).sum()), float(weight.sum())
-        with self._lock:
+        with _UPDATE_LOCK:
             self._total += total
             self._count += count
-
-    def __getstate__(self):  # copy.deepcopy and pickle: a lock cannot be copied
-        state = dict(self.__dict__)
-        del state["_lock"]
-        return state
-
-    def __setstate__(self, state):
-        self.__dict__.update(state)
-        self._lock = threading.Lock()
 
     def result(self):
         """The mean so far; 0 before any value (tf's ``divide_no_nan``)."""

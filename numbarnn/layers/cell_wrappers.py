@@ -11,7 +11,7 @@ from .._registry import get_registered_object
 from ..engine import serialization
 from ..engine.numerics import ieee_float
 from .abstract_rnn_cell import AbstractRNNCell
-from .rnn_utils import cell_step_function, cell_step_kwargs, flatten, steps_through_call
+from .rnn_utils import cell_step_function, cell_step_kwargs, flatten
 
 __all__ = ["ResidualWrapper"]
 
@@ -146,7 +146,7 @@ class ResidualWrapper(AbstractRNNCell):
 
     def _fused_levels(self, batch_size, dtype, training):
         fused = getattr(self.cell, "_fused_levels", None)
-        if (self._residual_fn is not None or fused is None or steps_through_call(self)
+        if (self._residual_fn is not None or fused is None
                 or type(self).call is not ResidualWrapper.call):  # a subclass's own step
             return None
         levels = fused(batch_size, dtype, training)

@@ -6,7 +6,8 @@ tensor :func:`Input` returns is only for starting a :class:`~numbarnn.Sequential
 (``Sequential([Input(shape=(T, F)), SimpleRNN(8)])``), and calling a layer on it is an
 error that says so.
 """
-from ..engine.base_layer import Layer, _check_declared_shape, get_uid
+from ..backend.config import floatx
+from ..engine.base_layer import Layer, get_uid
 from ..engine.dtype_policy import as_dtype
 from ..engine.keras_tensor import KerasTensor
 from ..engine.tensor_shape import shape_tuple
@@ -14,15 +15,13 @@ from ..engine.tensor_shape import shape_tuple
 __all__ = ["InputLayer", "Input"]
 
 
-def _declared(argument, shape):
-    """A declared shape as a tuple (a bare length is 1-D, as tf.TensorShape reads
-    it), checked as a layer's ``input_shape`` is."""
+def _as_shape(shape):
+    """A declared shape with a bare length read as 1-D, as tf.TensorShape reads it;
+    anything else as given, for the base Layer's check of its shape arguments."""
     try:
-        shape = shape_tuple(shape)
+        return shape_tuple(shape)
     except TypeError:
-        pass  # not a sequence: the check below names it
-    _check_declared_shape(argument, shape)
-    return tuple(shape)
+        return shape  # not a sequence: the check names it
 
 
 class InputLayer(Layer):
@@ -70,13 +69,11 @@ class InputLayer(Layer):
                                  f"tensor inputs). Received: {argument}={value!r}")
         if name is None:
             name = f"input_{get_uid('input')}"
-        from ..backend.config import floatx
-        super().__init__(name=name, dtype=as_dtype(dtype or floatx()).name, **kwargs)
         if batch_input_shape is not None:
-            self._batch_input_shape = _declared("batch_input_shape", batch_input_shape)
+            kwargs["batch_input_shape"] = _as_shape(batch_input_shape)
         elif input_shape is not None:
-            _check_declared_shape("batch_size", (batch_size,))
-            self._batch_input_shape = (batch_size,) + _declared("input_shape", input_shape)
+            kwargs.update(input_shape=_as_shape(input_shape), batch_size=batch_size)
+        super().__init__(name=name, dtype=as_dtype(dtype or floatx()).name, **kwargs)
         self.built = True
         self._output = KerasTensor(self)
 
@@ -94,10 +91,6 @@ class InputLayer(Layer):
     def get_config(self):
         return {"batch_input_shape": self._batch_input_shape, "dtype": self.dtype,
                 "sparse": False, "ragged": False, "name": self.name, "optional": False}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
 
 
 def Input(shape=None, batch_size=None, name=None, dtype=None, sparse=None, tensor=None,

@@ -746,7 +746,11 @@ class RNN(Layer):
         # nested inputs always run in the generic Python loop
         engine = "python" if nested else "cuda" if on_device else get_device()
         levels = None
-        if engine != "python" and constants is None and hasattr(self.cell, "_fused_levels"):
+        # a cell stepped through its __call__ (input_spec, activity regularizer) runs in
+        # the generic loop, which calls it so
+        through_call = steps_through_call(self.cell)
+        if (engine != "python" and constants is None and not through_call
+                and hasattr(self.cell, "_fused_levels")):
             levels = self.cell._fused_levels(batch, dtype, bool(training))
             if levels is not None and len(levels) != len(states):
                 levels = None
@@ -762,7 +766,7 @@ class RNN(Layer):
         if (levels is None and step is not None and engine == "cpu" and constants is None
                 and len(states) == 1 and states[0].ndim == 2
                 and not (training and accepts(self.cell.call, "training"))
-                and _declares_output_size(self.cell) and not steps_through_call(self.cell)):
+                and _declares_output_size(self.cell) and not through_call):
             from ..kernels.compiled_step import run_user_step
             params = (self.cell.compiled_params() if hasattr(self.cell, "compiled_params")
                       else tuple(w.value().astype(dtype, copy=False)

@@ -11,7 +11,7 @@ from ..engine.keras_tensor import is_keras_tensor
 from ..engine import serialization
 from ..kernels.cuda_support import is_device_array
 from .input_layer import InputLayer
-from .rnn_utils import TensorShape, is_shape
+from .rnn_utils import TensorShape, is_shape, map_structure
 from .summary import print_summary
 
 __all__ = ["Sequential"]
@@ -69,15 +69,16 @@ def _as_declared_dtype(inputs, dtype):
     TypeError
         For a device array of another dtype (cast it on the device first).
     """
-    if isinstance(inputs, (list, tuple)):
-        return type(inputs)(_as_declared_dtype(x, dtype) for x in inputs)
-    if not hasattr(inputs, "dtype") or np.dtype(inputs.dtype) == dtype:
-        return inputs
-    if is_device_array(inputs):
-        raise TypeError(f"The model's Input declares dtype {dtype}, but received a device "
-                        f"array of dtype {np.dtype(inputs.dtype)}: cast it on the device "
-                        "first (numbarnn casts host arrays only).")
-    return np.asarray(inputs).astype(dtype)
+    def cast(x):
+        if not hasattr(x, "dtype") or np.dtype(x.dtype) == dtype:
+            return x
+        if is_device_array(x):
+            raise TypeError(f"The model's Input declares dtype {dtype}, but received a "
+                            f"device array of dtype {np.dtype(x.dtype)}: cast it on the "
+                            "device first (numbarnn casts host arrays only).")
+        return np.asarray(x).astype(dtype)
+
+    return map_structure(cast, inputs)
 
 
 def _single_input(x):
@@ -261,11 +262,12 @@ class Sequential(Layer):
                              f"Sequential model, once. Received: {layer.name!r} after "
                              f"{[l.name for l in self._stack] or [self._input_layer.name]}")
         self._input_layer = layer
-        self._input_dtype = layer.dtype
         self._set_input_spec()
 
     def _symbolic_dtype(self):
         """The dtype of the model's input, as its InputLayer would have it."""
+        if self._input_layer is not None:
+            return self._input_layer.dtype
         return (getattr(self, "_input_dtype", None)
                 or (self._stack[0].dtype if self._stack else None) or "float32")
 
@@ -354,7 +356,7 @@ class Sequential(Layer):
 
     def __call__(self, inputs, *args, **kwargs):
         inputs = _single_input(inputs)  # model([x]) is model(x), as in tf-keras
-        if not self.built and self._input_layer is None and hasattr(inputs, "dtype"):
+        if not self.built and hasattr(inputs, "dtype"):
             self._input_dtype = np.dtype(inputs.dtype).name  # its InputLayer's dtype
         outputs = super().__call__(inputs, *args, **kwargs)
         self._masks.last = (inputs, self._masks.__dict__.pop("pending", None))
@@ -510,7 +512,7 @@ class Sequential(Layer):
     def predict_on_batch(self, x):
         """The model's output for one batch ``x``, in inference mode (tf-keras
         ``Model.predict_on_batch``)."""
-        return self(_single_input(x), training=False)
+        return self(x, training=False)  # __call__ unpacks [x]
 
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, **kwargs):
         """Accepted and does nothing: numbarnn has no training, so there is nothing to

@@ -12,7 +12,7 @@ from ..kernels.plan import LevelSpec
 from ..kernels.scalar_math import ACTIVATION_CODES
 from .dropout_rnn_cell import DropoutRNNCellMixin
 from .rnn import RNN
-from .rnn_utils import generate_zero_filled_state_for_cell, is_nested, steps_through_call
+from .rnn_utils import generate_zero_filled_state_for_cell, is_nested
 
 __all__ = ["SimpleRNNCell", "SimpleRNN"]
 
@@ -217,8 +217,7 @@ class SimpleRNNCell(DropoutRNNCellMixin, Layer):
         """Describe this cell for the fused kernels, or None if it cannot be compiled
         (an activation they lack, or a subclass with a ``call`` of its own)."""
         name = activations.name_of(self.activation)
-        if (name not in ACTIVATION_CODES or type(self).call is not SimpleRNNCell.call
-                or steps_through_call(self)):
+        if name not in ACTIVATION_CODES or type(self).call is not SimpleRNNCell.call:
             return None
         in_mask = rec_mask = None
         if self.dropout > 0 and training:

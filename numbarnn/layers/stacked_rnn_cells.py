@@ -150,7 +150,9 @@ class StackedRNNCells(Layer):
         self.built = True
 
     def _fused_levels(self, batch_size, dtype, training):
-        if (self.reverse_state_order or not self.cells or steps_through_call(self)
+        # a cell the stack steps through its __call__ (see RNN.call) needs the loop
+        if (self.reverse_state_order or not self.cells
+                or any(steps_through_call(cell) for cell in self.cells)
                 or type(self).call is not StackedRNNCells.call):  # a subclass's own step
             return None
         levels = []

@@ -24,15 +24,16 @@ from . import by_order, by_structure
 from .formats import (h5py_module, legacy_group, open_weights, text, tf_keras_file_kind,
                       tf_keras_format_for)
 
-__all__ = ["tf_keras_file_kind", "tf_keras_format_for", "load_tf_keras_model",
+__all__ = ["tf_keras_file_kind", "tf_keras_format_for", "read_tf_keras_model_config",
            "load_tf_keras_weights", "save_tf_keras_model", "save_tf_keras_weights"]
 
 
-def load_tf_keras_model(path, kind, custom_objects=None, safe_mode=True, build=None):
-    """A model re-created from a tf-keras ``.keras`` archive or full-model ``.h5`` file,
-    with its weights. ``build(model, input_shape, weight_count)``, when given, builds
-    the model as it was built when saved."""
+def read_tf_keras_model_config(path, kind):
+    """``(config, weight_count)`` of a tf-keras ``.keras`` archive or full-model ``.h5``
+    file: the model's config, and how many weights the file holds (for building the
+    model as it was built when saved; :func:`load_tf_keras_weights` then loads them)."""
     path = os.fspath(path)
+    config = None
     if kind == "keras":
         with zipfile.ZipFile(path) as archive:
             if "config.json" not in archive.namelist():
@@ -40,7 +41,7 @@ def load_tf_keras_model(path, kind, custom_objects=None, safe_mode=True, build=N
                                  "holds no model config; use `model.load_weights`.")
             config = json.loads(archive.read("config.json").decode("utf-8"))
     with open_weights(path, kind) as f:
-        if kind != "keras":
+        if config is None:
             if "model_config" not in f.attrs:
                 raise ValueError(f"No model config found in the file at {path!r}: it "
                                  "holds weights only; use `model.load_weights`.")
@@ -48,27 +49,7 @@ def load_tf_keras_model(path, kind, custom_objects=None, safe_mode=True, build=N
         legacy = legacy_group(f)
         count = (by_structure.count_by_path(f) if legacy is None
                  else by_order.count_by_order(legacy))
-        model = _model_from_config(config, custom_objects, safe_mode, build, count)
-        if legacy is None:
-            by_structure.load_by_path(model, f, skip_mismatch=False)
-        else:
-            by_order.load_by_order(model, legacy)
-    return model
-
-
-def _model_from_config(config, custom_objects, safe_mode, build, weight_count):
-    from ..engine import serialization
-    from ..engine.base_layer import shape_from_json
-    model = serialization.deserialize(config, custom_objects=custom_objects,
-                                      safe_mode=safe_mode)
-    shape = (config.get("build_config") or {}).get("input_shape")
-    shape = shape_from_json(shape) if shape is not None else model._build_input_shape
-    if shape is not None:
-        if build is not None:
-            build(model, shape, weight_count)
-        elif not model.built:
-            model.build(shape)
-    return model
+    return config, count
 
 
 def load_tf_keras_weights(layer, path, kind, skip_mismatch=False, by_name=False):

@@ -82,12 +82,21 @@ def load_by_order(model, f, skip_mismatch=False, by_name=False):
     assign_all(pairs)
 
 
-def top_level_pairs(model, f):
-    """The model's own weights (not its layers'), from ``top_level_model_weights``."""
+def _top_level(model, f):
+    """``(variables, saved values)`` of the model's own weights (not its layers'), from
+    ``top_level_model_weights``; None when the file has no such group."""
     if "top_level_model_weights" not in f:
-        return []
+        return None
     expected = [] if top_layers(model) == [model] else own_variables(model)
-    values = saved_values(f["top_level_model_weights"])
+    return expected, saved_values(f["top_level_model_weights"])
+
+
+def top_level_pairs(model, f):
+    """The top-level weights' ``(variable, value)`` pairs, by order."""
+    top = _top_level(model, f)
+    if top is None:
+        return []
+    expected, values = top
     if len(values) != len(expected):
         raise ValueError("Weight count mismatch for top-level weights when loading weights "
                          f"from file. Model expects {len(expected)} top-level weight(s). "
@@ -95,36 +104,32 @@ def top_level_pairs(model, f):
     return list(zip(expected, values))
 
 
-def _top_level_pairs_by_name(model, f, skip_mismatch):
-    """:func:`top_level_pairs` as tf-keras's by-name loading reads them: its own
-    messages, and ``skip_mismatch`` skipping what does not fit."""
-    if "top_level_model_weights" not in f:
-        return []
-    expected = [] if top_layers(model) == [model] else own_variables(model)
-    values = saved_values(f["top_level_model_weights"])
+def _fitting_pairs(expected, values, skip_mismatch, subject, skip_count, skip_shape,
+                   mismatch, counts):
+    """The ``(variable, value)`` pairs of tf-keras's by-name loading: a count or shape
+    that does not fit is skipped with a warning under ``skip_mismatch``, else a
+    ValueError. ``subject``, ``skip_count``, ``skip_shape`` and ``mismatch`` are the
+    parts of tf-keras's messages that name the layer (or the model's top-level weights);
+    ``counts`` spells the expected and saved counts as its message does."""
     if len(values) != len(expected):
+        counts = counts.format(expected=len(expected), saved=len(values))
         if skip_mismatch:
-            warnings.warn("Skipping loading top-level weights for model due to mismatch in "
-                          f"number of weights. Model expects {len(expected)} top-level "
-                          f"weight(s). Received {len(values)} saved top-level weight(s)",
+            warnings.warn(f"{skip_count} due to mismatch in number of weights. {counts}",
                           stacklevel=7)
             return []
-        raise ValueError("Weight count mismatch for top-level weights of model. Model "
-                         f"expects {len(expected)} top-level weight(s). Received "
-                         f"{len(values)} saved top-level weight(s)")
+        raise ValueError(f"Weight count mismatch for {subject}. {counts}")
     pairs = []
     for variable, value in zip(expected, values):
-        if value.shape != variable.shape:
-            if skip_mismatch:
-                warnings.warn("Skipping loading top-level weight for model due to mismatch "
-                              f"in shape for weight {variable.name}. Weight expects shape "
-                              f"{variable.shape}. Received saved weight with shape "
-                              f"{value.shape}", stacklevel=7)
-                continue
-            raise ValueError(f"Shape mismatch in model for top-level weight {variable.name}. "
-                             f"Weight expects shape {variable.shape}. Received saved weight "
-                             f"with shape {value.shape}")
-        pairs.append((variable, value))
+        if value.shape == variable.shape:
+            pairs.append((variable, value))
+            continue
+        detail = (f"Weight expects shape {variable.shape}. Received saved weight with "
+                  f"shape {value.shape}")
+        if skip_mismatch:
+            warnings.warn(f"{skip_shape} due to mismatch in shape for weight {variable.name}"
+                          f". {detail}", stacklevel=7)
+            continue
+        raise ValueError(f"{mismatch.format(weight=variable.name)}. {detail}")
     return pairs
 
 
@@ -138,33 +143,23 @@ def load_by_name(model, f, skip_mismatch):
     for k, name in enumerate(attribute_list(f, "layer_names")):
         values = saved_values(f[name])
         for layer in by_name.get(name, []):
-            expected = legacy_weights(layer)
-            if len(values) != len(expected):
-                if skip_mismatch:
-                    warnings.warn(f"Skipping loading of weights for layer #{k} (named "
-                                  f"{layer.name}) due to mismatch in number of weights. "
-                                  f"Layer expects {len(expected)} weight(s). Received "
-                                  f"{len(values)} saved weight(s)", stacklevel=6)
-                    continue
-                raise ValueError(
-                    f"Weight count mismatch for layer #{k} (named {layer.name}). Layer "
-                    f"expects {len(expected)} weight(s). Received {len(values)} saved "
-                    "weight(s)")
-            for variable, value in zip(expected, values):
-                if value.shape != variable.shape:
-                    if skip_mismatch:
-                        warnings.warn(f"Skipping loading weights for layer #{k} (named "
-                                      f"{layer.name}) due to mismatch in shape for weight "
-                                      f"{variable.name}. Weight expects shape "
-                                      f"{variable.shape}. Received saved weight with shape "
-                                      f"{value.shape}", stacklevel=6)
-                        continue
-                    raise ValueError(
-                        f"Shape mismatch in layer #{k} (named {layer.name}) for weight "
-                        f"{variable.name}. Weight expects shape {variable.shape}. Received "
-                        f"saved weight with shape {value.shape}")
-                pairs.append((variable, value))
-    pairs += _top_level_pairs_by_name(model, f, skip_mismatch)
+            named = f"layer #{k} (named {layer.name})"
+            pairs += _fitting_pairs(
+                legacy_weights(layer), values, skip_mismatch, subject=named,
+                skip_count=f"Skipping loading of weights for {named}",
+                skip_shape=f"Skipping loading weights for {named}",
+                mismatch=f"Shape mismatch in {named} for weight {{weight}}",
+                counts="Layer expects {expected} weight(s). Received {saved} saved "
+                       "weight(s)")
+    top = _top_level(model, f)
+    if top is not None:
+        pairs += _fitting_pairs(
+            *top, skip_mismatch, subject="top-level weights of model",
+            skip_count="Skipping loading top-level weights for model",
+            skip_shape="Skipping loading top-level weight for model",
+            mismatch="Shape mismatch in model for top-level weight {weight}",
+            counts="Model expects {expected} top-level weight(s). Received {saved} saved "
+                   "top-level weight(s)")
     check_pairs(pairs)
     assign_all(pairs)
 
