@@ -362,7 +362,8 @@ def test_a_failed_call_leaves_the_layer_as_it_was():
 
 def test_a_backward_layer_of_other_units_sets_the_models_shapes():
     """tf-keras's models take the call's shape (forward + backward units), not its
-    compute_output_shape's (twice the forward units): the Dense after it fits."""
+    compute_output_shape's (twice the forward units, in numbarnn too): the Dense after
+    it fits."""
     model = nr.Sequential([
         nr.Bidirectional(nr.SimpleRNN(5), backward_layer=nr.SimpleRNN(3, go_backwards=True),
                          input_shape=(6, 3)),
@@ -370,6 +371,17 @@ def test_a_backward_layer_of_other_units_sets_the_models_shapes():
     assert model.layers[0].output_shape == (None, 8)
     assert model.layers[1].kernel.shape == (8, 2)
     assert model(np.ones((1, 6, 3), "float32")).shape == (1, 2)
+    # the method itself answers as tf-keras's: twice the forward units, the forward
+    # layer's state shapes repeated
+    assert model.layers[0].compute_output_shape((None, 6, 3)) == (None, 10)
+    with_states = nr.Bidirectional(
+        nr.SimpleRNN(5, return_state=True, return_sequences=True),
+        backward_layer=nr.SimpleRNN(3, go_backwards=True, return_state=True,
+                                    return_sequences=True), merge_mode=None)
+    assert with_states.compute_output_shape((None, 6, 3)) == [(None, 6, 5)] * 2 + [
+        (None, 5)] * 2
+    assert with_states._call_output_shape((None, 6, 3)) == [
+        (None, 6, 5), (None, 6, 3), (None, 5), (None, 3)]
     with pytest.raises(ValueError, match="Dimensions must be equal, but are 5 and 3"):
         nr.Sequential([nr.Bidirectional(
             nr.SimpleRNN(5), backward_layer=nr.SimpleRNN(3, go_backwards=True),
@@ -379,3 +391,18 @@ def test_a_backward_layer_of_other_units_sets_the_models_shapes():
 def test_a_layer_without_go_backwards_is_named_in_the_key_error():
     with pytest.raises(KeyError, match="Bidirectional wraps a recurrent layer"):
         nr.Bidirectional(nr.Dense(3))
+
+
+def test_constraints_merge_the_wrapped_layers():
+    """tf-keras's property: empty for the recurrent layers (no `constraints` of their
+    own); a wrapped layer with one has both directions' merged."""
+    assert nr.Bidirectional(nr.SimpleRNN(2)).constraints == {}
+
+    class Constrained(nr.SimpleRNN):
+        @property
+        def constraints(self):
+            return {f"{self.name}/kernel": "non_neg"}
+
+    layer = nr.Bidirectional(Constrained(2), name="bi")
+    assert layer.constraints == {"forward_constrained/kernel": "non_neg",
+                                 "backward_constrained/kernel": "non_neg"}

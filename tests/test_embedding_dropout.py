@@ -124,6 +124,18 @@ def test_input_length_completes_and_checks_the_output_shape():
     assert model.built and model.layers[0].input_shape == (None, None)
 
 
+def test_a_model_takes_the_lookups_shape_whatever_the_input_length():
+    """tf-keras's model builds from the call, which reads no input_length: an
+    input_shape of other length builds and runs on it (its own input check stays)."""
+    model = nr.Sequential([nr.Embedding(10, 3, input_length=5, input_shape=(6,))])
+    assert model.output_shape == (None, 6, 3)
+    out = model(np.arange(12).reshape(2, 6) % 10)
+    assert out.shape == (2, 6, 3)
+    np.testing.assert_array_equal(out[1, 0], model.layers[0].get_weights()[0][6])
+    with pytest.raises(ValueError, match=r"expected shape=\(None, 6\), found shape=\(2, 5\)"):
+        model(np.zeros((2, 5), "int32"))
+
+
 def test_dropout_is_the_identity_outside_training():
     x = np.random.default_rng(0).standard_normal((2, 3, 4)).astype("float32")
     layer = nr.Dropout(0.5)

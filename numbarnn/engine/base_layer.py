@@ -920,6 +920,15 @@ class Layer:
             x if x == y else None for x, y in zip(shape_of(a), shape_of(b))),
             outputs[0], outputs[1])
 
+    def _call_output_shape(self, input_shape):
+        """The output shape that a call on inputs of ``input_shape`` gives: what
+        tf-keras's models take from their symbolic call of the layer (summary,
+        ``output_shape``, the next layer's build). That is :meth:`compute_output_shape`
+        but for the layers whose method, in tf-keras too, answers otherwise
+        (``Embedding`` with an ``input_length``, ``Bidirectional`` with a
+        ``backward_layer`` of other units): they override this."""
+        return self.compute_output_shape(input_shape)
+
     def _probe_calls(self, input_shape, fills):
         """The outputs of calls on zeros of ``input_shape`` (its unknown dimensions
         ``fill``, one call per fill), which leave the framework's state as it was: no

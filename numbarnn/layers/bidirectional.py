@@ -187,22 +187,41 @@ class Bidirectional(Layer):
     # -- shapes and masks ----------------------------------------------------------
     def compute_output_shape(self, input_shape):
         """The merged output's shape (a list of shapes with ``return_state`` or
-        ``merge_mode=None``), from the two layers' own.
+        ``merge_mode=None``), as tf-keras's method gives it: from the forward layer's
+        shape alone, its units doubled for ``"concat"`` and its state shapes repeated
+        for the backward layer, also for a ``backward_layer`` of other units. (A model
+        takes the call's shape, forward units + backward units: see
+        ``_call_output_shape``.)"""
+        forward = self.forward_layer.compute_output_shape(input_shape)
+        states = []
+        if self.return_state:
+            forward, states = forward[0], [TensorShape(s) for s in forward[1:]]
+        forward = TensorShape(forward)
+        if self.merge_mode == "concat":
+            units = None if forward[-1] is None else 2 * forward[-1]
+            output_shape = TensorShape(tuple(forward)[:-1] + (units,))
+        elif self.merge_mode is None:
+            output_shape = [forward, TensorShape(forward)]
+        else:
+            output_shape = forward
+        if not self.return_state:
+            return output_shape
+        head = output_shape if self.merge_mode is None else [output_shape]
+        return head + states + [TensorShape(s) for s in states]
 
-        tf-keras's method doubles the forward layer's shape, also for a
-        ``backward_layer`` of other units, while its models take the shape of the call
-        (forward units + backward units for ``"concat"``); numbarnn's models take this
-        method's shape, so it gives the call's, and for the other merge modes refuses
-        units that differ, as tf-keras's model building does.
-        """
+    def _call_output_shape(self, input_shape):
+        """The shape of the call's merged output: each layer's own shapes, so a
+        ``backward_layer`` of other units adds its own units for ``"concat"`` (and for
+        the other merge modes needs the forward layer's units, as tf-keras's model
+        building does)."""
         def split(shape):
             if self.return_state:
                 return shape[0], list(shape[1:])
             return shape, []
 
-        forward, forward_states = split(self.forward_layer.compute_output_shape(
+        forward, forward_states = split(self.forward_layer._call_output_shape(
             input_shape))
-        backward, backward_states = split(self.backward_layer.compute_output_shape(
+        backward, backward_states = split(self.backward_layer._call_output_shape(
             input_shape))
         if self.merge_mode == "concat":
             units = (None if forward[-1] is None or backward[-1] is None
@@ -328,6 +347,16 @@ class Bidirectional(Layer):
             return output
         head = output if self.merge_mode is None else [output]
         return head + states
+
+    @property
+    def constraints(self):
+        """The wrapped layers' ``constraints`` mappings merged (tf-keras's property):
+        empty for the recurrent layers, which have none."""
+        merged = {}
+        if hasattr(self.forward_layer, "constraints"):
+            merged.update(self.forward_layer.constraints)
+            merged.update(self.backward_layer.constraints)
+        return merged
 
     def reset_states(self, states=None):
         """Reset both layers' states to zeros, or to ``states`` (the forward layer's

@@ -137,7 +137,20 @@ class Embedding(Layer):
         dtype = self.compute_dtype or "float32"
         return out if np.dtype(dtype) == out.dtype else out.astype(dtype)
 
+    def _call_output_shape(self, input_shape):
+        # the lookup's shape: tf-keras's models take it from the call, which reads no
+        # input_length (Embedding(5, input_shape=(6,)) builds and runs on 6 steps)
+        return TensorShape(tuple(input_shape) + (self.output_dim,))
+
     def compute_output_shape(self, input_shape):
+        """The output shape, as tf-keras's method: ``input_length`` (where known) must
+        fit ``input_shape`` and fills its unknown lengths.
+
+        Raises
+        ------
+        ValueError
+            If ``input_length`` does not fit ``input_shape``.
+        """
         input_shape = tuple(input_shape)
         if self.input_length is None:
             return TensorShape(input_shape + (self.output_dim,))

@@ -345,7 +345,7 @@ class Sequential(Layer):
                 if check is not None:
                     check(shape)
             try:
-                out = layer.compute_output_shape(shape)
+                out = layer._call_output_shape(shape)
             except NotImplementedError:
                 return False
             if not is_shape(out):
@@ -551,7 +551,7 @@ class Sequential(Layer):
     def compute_output_shape(self, input_shape):
         shape = _as_shape(input_shape)
         for layer in self._stack:
-            out = layer.compute_output_shape(shape)
+            out = layer._call_output_shape(shape)
             shape = tuple(out[0]) if isinstance(out, list) else tuple(out)
         return TensorShape(shape)  # tf-keras returns a tf.TensorShape
 
@@ -585,7 +585,7 @@ class Sequential(Layer):
         def walk(layers, shape):
             for layer in layers:
                 try:
-                    out = layer.compute_output_shape(shape)
+                    out = layer._call_output_shape(shape)
                 except Exception:  # noqa: BLE001 - shown as unknown, as tf-keras does
                     out = None
                 if isinstance(layer, Sequential):
