@@ -194,8 +194,22 @@ def test_dropout_training_errors_are_tf_nn_dropouts():
         nr.Dropout(1.0)(x, training=True)
     with pytest.raises(ValueError, match="`x.dtype` must be a floating point tensor"):
         nr.Dropout(0.5)(np.ones((2, 3), "int32"), training=True)
-    with pytest.raises(ValueError, match="Argument `seed` of Dropout"):
-        nr.Dropout(0.5, seed=-2)
+    with pytest.raises(ValueError, match="Argument `seed` of Dropout must be None or a "
+                       "finite real number. Received: seed='3'"):
+        nr.Dropout(0.5, seed="3")
+
+
+@pytest.mark.parametrize("seed", [-2, 1.5, 2**70, True, np.int64(4), 4.0])
+def test_dropout_takes_the_seeds_tf_keras_takes(seed):
+    """Negative, float, large and bool seeds: each repeats its own draws, keeps the
+    config value, and differs from its neighbour's."""
+    x = np.ones((50, 40), "float32")
+    first = nr.Dropout(0.5, seed=seed)
+    draw = first(x, training=True)
+    np.testing.assert_array_equal(nr.Dropout(0.5, seed=seed)(x, training=True), draw)
+    assert first.get_config()["seed"] == seed
+    assert not np.array_equal(nr.Dropout(0.5, seed=seed + 1)(x, training=True), draw)
+    assert set(np.unique(draw)) == {0.0, 2.0}
 
 
 def test_build_keeps_the_declared_input_shape_and_numpy_sizes_serialise(tmp_path):

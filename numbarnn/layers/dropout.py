@@ -9,6 +9,24 @@ from .host_compute import device_in_device_out
 __all__ = ["Dropout"]
 
 
+def _entropy(seed):
+    """The generator's entropy (``numpy.random.SeedSequence``'s) for a Dropout
+    ``seed``: any finite real number, as tf-keras takes negative and float seeds, each
+    distinct seed its own; None stays None (fresh entropy)."""
+    if seed is None:
+        return None
+    if (isinstance(seed, numbers.Real) and not isinstance(seed, numbers.Integral)
+            and np.isfinite(seed)):
+        if seed != int(seed):  # a fraction: its bits, tagged apart from the integers
+            return [int(np.float64(seed).view(np.uint64)), 1]
+        seed = int(seed)  # 2.0 draws as 2
+    if isinstance(seed, numbers.Integral):
+        # a second word keeps a negative seed apart from its absolute value
+        return int(seed) if seed >= 0 else [-int(seed), 2]
+    raise ValueError("Argument `seed` of Dropout must be None or a finite real number. "
+                     f"Received: seed={seed!r}")
+
+
 class Dropout(Layer):
     """Set inputs to zero with probability ``rate`` in a training call, scaling the
     others by ``1 / (1 - rate)``; pass them unchanged otherwise (tf-keras
@@ -23,11 +41,12 @@ class Dropout(Layer):
         The shape of the keep/drop draw, broadcast over the inputs; a None entry takes
         the inputs' length on that axis (``(None, 1, features)`` drops the same
         features at every timestep).
-    seed : int, optional
+    seed : int or float, optional
         Seeds this layer's own generator: the same sequence of masks from call to
         call in every run (not tf-keras's numbers: TensorFlow's generator differs;
-        and two layers given one seed draw the same masks, where tf-keras's differ). A
-        non-negative integer (tf-keras also takes others).
+        and two layers given one seed draw the same masks, where tf-keras's differ).
+        Any real number, as tf-keras takes (negative and float seeds too); kept as
+        given in the config.
     **kwargs
         Base layer arguments.
 
@@ -42,15 +61,11 @@ class Dropout(Layer):
         if isinstance(rate, (int, float)) and not 0 <= rate <= 1:
             raise ValueError(f"Invalid value {rate} received for `rate`, expected a value "
                              "between 0 and 1.")
-        if seed is not None and (isinstance(seed, (bool, np.bool_))
-                                 or not isinstance(seed, (int, np.integer)) or seed < 0):
-            raise ValueError("Argument `seed` of Dropout must be None or a non-negative "
-                             f"integer. Received: seed={seed!r}")
         self.rate = rate
         self.noise_shape = noise_shape
         self.seed = seed
         self.supports_masking = True
-        self._rng = np.random.default_rng(seed)
+        self._rng = np.random.default_rng(_entropy(seed))
 
     def _draw_shape(self, shape):
         if self.noise_shape is None:
