@@ -254,7 +254,8 @@ def _examples(module_objects):
     return names[:8] + ["..."] if len(names) > 8 else names
 
 
-def resolve(identifier, module_objects, kind, module, base=(), custom_objects=None):
+def resolve(identifier, module_objects, kind, module, base=(), custom_objects=None,
+            snake_aliases=True):
     """Turn ``identifier`` (None, name, config dict, instance, callable) into an object.
 
     Parameters
@@ -269,6 +270,10 @@ def resolve(identifier, module_objects, kind, module, base=(), custom_objects=No
     base : type or tuple of types
         Instances are returned unchanged.
     custom_objects : dict, optional
+    snake_aliases : bool
+        Whether a name not found is looked up again in snake case (``"L1L2"`` as
+        ``"l1_l2"``), as tf-keras's initializers, regularizers and constraints are;
+        its activations are not (``"Tanh"`` is unknown).
     """
     if identifier is None or isinstance(identifier, base):
         return identifier
@@ -281,8 +286,8 @@ def resolve(identifier, module_objects, kind, module, base=(), custom_objects=No
         obj = ((get_registered_object(registered, custom_objects)
                 if registered and registered != "function" else None)
                or get_registered_object(name, custom_objects, module_objects)
-               or get_registered_object(camel_to_snake(name), custom_objects,
-                                        module_objects))
+               or (get_registered_object(camel_to_snake(name), custom_objects,
+                                         module_objects) if snake_aliases else None))
         if obj is None:
             raise ValueError(
                 f"Unknown {kind}: '{name}'. Please ensure you are using a "

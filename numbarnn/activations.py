@@ -255,4 +255,4 @@ def deserialize(name, custom_objects=None):
         :func:`numbarnn.utils.custom_object_scope` and registered objects).
     """
     return resolve(name, _BY_NAME, "activation function", "activations",
-                   custom_objects=custom_objects)
+                   custom_objects=custom_objects, snake_aliases=False)

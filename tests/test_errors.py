@@ -732,3 +732,67 @@ def test_add_weight_shapes_as_tf_variable_reads_them():
                 f"the initial value's shape ({np.shape(value)}) is not compatible with the "
                 "explicitly supplied `shape` argument ((2, 3))")):
             _Weights((2, 3), lambda shape, dtype=None, v=value: v)(np.zeros(1))
+
+
+@pytest.mark.parametrize("layer, x", [
+    (nr.Dense(2), np.ones((2, 3, 4), "float32")),
+    (nr.Masking(), np.ones((2, 3, 4), "float32")),
+    (nr.Dropout(0.5), np.ones((2, 3, 4), "float32")),
+    (nr.Embedding(5, 2), np.ones((2, 3), "int32")),
+])
+def test_an_explicit_mask_to_a_call_without_one_is_refused(layer, x):
+    """As tf-keras's: the argument reaches a call that does not take it (a mask the
+    input carries is handed on by compute_mask instead, and mask=None passes)."""
+    with pytest.raises(TypeError, match=f"{type(layer).__name__}.call\\(\\) got an "
+                       "unexpected keyword argument 'mask'"):
+        layer(x, mask=np.ones((2, 3), bool))
+    assert layer(x, mask=None).shape[:2] == (2, 3)
+    if isinstance(layer, (nr.Dense, nr.Dropout)):  # a carried mask still flows through
+        padded = np.ones((2, 3, 4), "float32")
+        padded[:, 2] = 0.0
+        np.testing.assert_array_equal(layer(nr.Masking(0.0)(padded))._keras_mask,
+                                      [[True, True, False]] * 2)
+
+
+def test_activation_names_are_not_snake_cased():
+    """tf-keras's activations are looked up by their exact names ("Tanh" is unknown),
+    while initializers, regularizers and constraints also take class names."""
+    for name in ("Tanh", "Relu", "Sigmoid"):
+        with pytest.raises(ValueError, match=f"Unknown activation function: '{name}'"):
+            nr.SimpleRNN(2, activation=name)
+    assert nr.activations.get("tanh") is nr.activations.tanh
+    assert isinstance(nr.initializers.get("GlorotUniform"), nr.initializers.GlorotUniform)
+    assert isinstance(nr.regularizers.get("L1L2"), nr.regularizers.L1L2)
+
+
+def test_a_cell_called_with_no_state_names_it():
+    cell = nr.SimpleRNNCell(2)
+    for states in ([], ()):
+        with pytest.raises(IndexError, match=r'Layer "simple_rnn_cell\w*" expects 1 state '
+                           r"in `states` \(shape \(batch, 2\)\), but received an empty"):
+            cell(np.ones((2, 4), "float32"), states)
+
+
+@pytest.mark.parametrize("initial_state, entry", [([None], 0), ((None,), 0),
+                                                   ([np.zeros((2, 2)), None], 1)])
+def test_a_none_initial_state_entry_is_named(initial_state, entry):
+    layer = nr.SimpleRNN(2, return_sequences=True)
+    with pytest.raises(ValueError, match=f"`initial_state` entry {entry} is None"):
+        layer(np.ones((2, 3, 4), "float32"), initial_state=initial_state)
+    assert layer(np.ones((2, 3, 4), "float32")).shape == (2, 3, 2)  # still usable
+
+
+def test_embedding_mask_refuses_what_its_call_refuses():
+    layer = nr.Embedding(10, 4, mask_zero=True)
+    with pytest.raises(TypeError, match="expects integer indices .* dtype <U1"):
+        layer.compute_mask(np.array([["1", "0"]]))
+    np.testing.assert_array_equal(layer.compute_mask(np.array([[1, 0]])), [[True, False]])
+
+
+@pytest.mark.parametrize("layers", [[], [nr.Input((3, 4))]])
+def test_a_model_without_layers_returns_a_copy(layers):
+    x = np.ones((2, 3, 4), "float32")
+    model = nr.Sequential(layers)
+    for out in (model(x), model.predict(x), model.predict_on_batch(x)):
+        np.testing.assert_array_equal(out, x)
+        assert not np.shares_memory(out, x)

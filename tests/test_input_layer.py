@@ -41,7 +41,8 @@ def test_input_starts_a_sequential_as_tf_keras():
 def test_an_input_layer_keeps_its_dtype_and_an_input_comes_first():
     model = nr.Sequential()
     model.add(nr.layers.InputLayer(input_shape=(4,), dtype="float64", name="inp"))
-    assert not model.built and model.layers == []
+    # built, as tf-keras's: its output is the input
+    assert model.built and model.layers == [] and model.output_shape == (None, 4)
     model.add(nr.Dense(2))
     assert model.built and model.get_config()["layers"][0]["config"]["dtype"] == "float64"
     assert model.get_config()["layers"][0]["config"]["name"] == "inp"

@@ -378,6 +378,121 @@ def test_sequential_predict_steps_and_single_input_lists_as_tf_keras(rng, capsys
     assert lines[0] == f'Model: "{model.name}"' and len(lines[1]) == 65
 
 
+def test_predict_cuts_stateful_and_time_major_models_into_tf_keras_batches(rng):
+    """Without batch_size, tf-keras's 32 rows per batch: a stateful model carries its
+    states from batch to batch, a time-major model is cut along its first axis (as
+    tf-keras cuts it); other built-in models run whole, with the same numbers."""
+    stateful = nr.Sequential([nr.SimpleRNN(3, stateful=True,
+                                           batch_input_shape=(32, 4, 3))])
+    x = rng.standard_normal((64, 4, 3)).astype("float32")
+    out = stateful.predict(x)
+    stateful.reset_states()
+    np.testing.assert_array_equal(out[:32], stateful(x[:32]))
+    np.testing.assert_array_equal(out[32:], stateful(x[32:]))  # from the carried states
+    time_major = nr.Sequential([nr.SimpleRNN(3, time_major=True, input_shape=(None, 3))])
+    steps = rng.standard_normal((40, 6, 3)).astype("float32")
+    out = time_major.predict(steps)
+    assert out.shape == (12, 3)
+    np.testing.assert_array_equal(out, np.concatenate([time_major(steps[:32]),
+                                                        time_major(steps[32:])]))
+    plain = nr.Sequential([nr.Masking(), nr.SimpleRNN(3, return_sequences=True)])
+    np.testing.assert_allclose(plain.predict(x), np.concatenate(
+        [plain(x[i:i + 32]) for i in (0, 32)]), rtol=1e-6, atol=1e-7)
+    assert type(plain.predict(x)) is np.ndarray  # not the masked output's class
+
+    class RowMixing(nr.Layer):  # a user layer may mix rows: cut as tf-keras cuts
+        def call(self, inputs):
+            return inputs - inputs.mean(axis=0)
+
+    mixing = nr.Sequential([RowMixing()])
+    np.testing.assert_allclose(mixing.predict(x), np.concatenate(
+        [mixing(x[:32]), mixing(x[32:])]), rtol=1e-6)
+
+
+def test_predict_takes_iterables_of_batches(rng):
+    model = nr.Sequential([nr.SimpleRNN(2, input_shape=(4, 3))])
+    x = rng.standard_normal((15, 4, 3)).astype("float32")
+    whole = model(x)
+
+    def batches():
+        for i in range(0, 15, 5):
+            yield (x[i:i + 5],)  # (x,) tuples, as from a dataset of pairs
+
+    class Batches:  # keras.utils.Sequence-like
+        def __len__(self):
+            return 2
+
+        def __getitem__(self, i):
+            return x[i * 8:(i + 1) * 8], np.zeros(8)
+
+    np.testing.assert_allclose(model.predict(batches()), whole, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(model.predict(iter([x[:4], x[4:]])), whole, rtol=1e-6,
+                               atol=1e-7)
+    np.testing.assert_allclose(model.predict(Batches()), whole, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(model.predict(batches(), steps=2, batch_size=3),
+                               whole[:10], rtol=1e-6, atol=1e-7)
+    with pytest.raises(ValueError, match="Expected input data to be non-empty."):
+        model.predict(iter([]))
+
+
+def test_symbolic_inputs_and_outputs_of_a_sequential():
+    """tf-keras's model.inputs / outputs / input / output and layer.input / output:
+    tensors of the model's shapes (None before it is built)."""
+    model = nr.Sequential([nr.Input((4, 3), name="x"), nr.SimpleRNN(2, return_sequences=True),
+                           nr.Dense(1, dtype="float64")])
+    assert model.inputs[0] is model.input and tuple(model.input.shape) == (None, 4, 3)
+    assert model.input.name == "x" and model.input_names == ["x"]
+    assert tuple(model.output.shape) == (None, 4, 1) and model.output.dtype == "float64"
+    assert model.output.shape.as_list() == [None, 4, 1]
+    assert model.output_names == [model.layers[-1].name]
+    assert [tuple(t.shape) for t in model.outputs] == [(None, 4, 1)]
+    assert tuple(model.layers[0].input.shape) == (None, 4, 3)
+    assert tuple(model.layers[0].output.shape) == (None, 4, 2)
+    assert tuple(model.layers[1].output.shape) == (None, 4, 1)
+    unbuilt = nr.Sequential([nr.SimpleRNN(2)])
+    assert unbuilt.inputs is None and unbuilt.outputs is None
+    for what in ("input", "output"):
+        with pytest.raises(AttributeError, match=f"is not connected, no {what} to return"):
+            getattr(unbuilt, what)
+        with pytest.raises(AttributeError, match=f"is not connected, no {what} to return"):
+            getattr(nr.Dense(2), what)
+    unbuilt(np.ones((2, 4, 3), "float32"))
+    assert tuple(unbuilt.input.shape) == (2, 4, 3)  # the shape it was called with
+    assert unbuilt.input.name == f"{unbuilt.layers[0].name}_input"
+    assert tuple(unbuilt.output.shape) == (2, 2)
+    with pytest.raises(TypeError, match="no functional API"):
+        nr.Sequential([model.output])
+
+
+def test_clone_model_rebuilds_the_layers_with_weights_of_their_own(rng):
+    model = nr.Sequential([nr.Input((4, 3), name="x"), nr.SimpleRNN(3), nr.Dense(1)])
+    clone = nr.models.clone_model(model)
+    assert clone.name == model.name and clone.built
+    assert [l.name for l in clone.layers] == [l.name for l in model.layers]
+    assert clone.get_config() == model.get_config()
+    assert not any(a is b for a, b in zip(clone.layers, model.layers))
+    assert not np.array_equal(clone.get_weights()[0], model.get_weights()[0])
+    clone.set_weights(model.get_weights())
+    x = rng.standard_normal((2, 4, 3)).astype("float32")
+    np.testing.assert_array_equal(clone(x), model(x))
+    other_input = nr.models.clone_model(model, input_tensors=[nr.Input((7, 3))])
+    assert other_input.input_shape == (None, 7, 3)
+    shared = nr.models.clone_model(model, clone_function=lambda layer: layer)
+    assert all(a is b for a, b in zip(shared.layers, model.layers))
+    with pytest.raises(ValueError, match="Expected `model` argument to be a `Model`"):
+        nr.models.clone_model(nr.Dense(2))
+    with pytest.raises(ValueError, match="must be an `Input`"):
+        nr.models.clone_model(model, input_tensors=x)
+
+
+def test_variable_shapes_are_tensor_shapes():
+    layer = nr.SimpleRNN(2)
+    layer(np.ones((1, 3, 4), "float32"))
+    kernel = layer.weights[0]
+    assert kernel.shape == (4, 2) and kernel.shape.as_list() == [4, 2]
+    assert kernel.shape.rank == 2 and kernel.get_shape().as_list() == [4, 2]
+
+
 def test_sequential_with_an_input_shape_is_built_as_layers_are_added():
     """As tf-keras: weights exist before any call, so set_weights works at once."""
     model = nr.Sequential([nr.SimpleRNN(2, input_shape=(4, 3))])

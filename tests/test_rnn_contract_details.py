@@ -516,3 +516,37 @@ def test_compiled_params_must_be_a_tuple():
     with nr.device("cpu"), pytest.raises(TypeError, match="compiled_params\\(\\) must "
                                                           "return a tuple"):
         nr.RNN(BiasCell())(np.ones((2, 3, 4), "float32"))
+
+
+def test_final_states_take_the_structure_of_the_cells_initial_states():
+    """tf-keras returns the final states in the structure the call started from: a
+    cell whose get_initial_state gives a list (with an int state_size) gets its state
+    back in a list, also inside a stack."""
+    class ListStateCell(nr.Layer):
+        def __init__(self, units, **kwargs):
+            super().__init__(**kwargs)
+            self.units = self.state_size = units
+
+        def build(self, input_shape):
+            self.k = self.add_weight(name="k", shape=(input_shape[-1], self.units),
+                                     initializer="ones")
+
+        def call(self, inputs, states):
+            h = np.tanh(inputs @ self.k.value() * 0.1 + states[0] * 0.5)
+            return h, [h]
+
+        def get_initial_state(self, inputs=None, batch_size=None, dtype=None):
+            return [np.zeros((batch_size, self.units), dtype or "float32")]
+
+    x = np.random.default_rng(0).random((2, 4, 3)).astype("float32")
+    out, (h1,), (h2,) = nr.RNN([ListStateCell(2), ListStateCell(2)], return_state=True)(x)
+    np.testing.assert_array_equal(out, h2)
+    expected = np.zeros((2, 2))
+    for t in range(4):  # float64 reference of the first cell
+        expected = np.tanh(x[:, t].astype(np.float64) @ np.ones((3, 2)) * 0.1
+                           + expected * 0.5)
+    np.testing.assert_allclose(h1, expected, rtol=1e-6)
+    out, h = nr.RNN(ListStateCell(2), return_state=True)(x)  # one cell: to_list spreads it
+    assert h.shape == (2, 2)
+    mixed = nr.RNN([nr.SimpleRNNCell(2), ListStateCell(3)], return_state=True)(x)
+    assert [type(s) for s in mixed[1:]] == [np.ndarray, list]

@@ -177,6 +177,33 @@ def test_written_config_is_tf_keras_config(tmp_path):
         os.path.join(HERE, "text_classifier.keras"))
 
 
+def test_written_legacy_config_is_tf_keras_config(tmp_path):
+    """The legacy HDF5 model_config: the model's layer entries are class_name and
+    config only (a registered class by its "package>Name"), as tf-keras writes them."""
+    import json
+
+    def config_of(path):
+        with h5py.File(path, "r") as f:
+            return json.loads(f.attrs["model_config"])
+
+    model = nr.load_model(os.path.join(HERE, "stack.h5"))
+    model.save(tmp_path / "m.h5")
+    assert config_of(tmp_path / "m.h5") == config_of(os.path.join(HERE, "stack.h5"))
+
+    @nr.utils.register_keras_serializable(package="pkg")
+    class Doubled(nr.Layer):
+        def call(self, x):
+            return 2 * x
+
+    nr.Sequential([nr.Dense(2, input_shape=(3,)), Doubled()]).save(tmp_path / "d.h5")
+    entries = config_of(tmp_path / "d.h5")["config"]["layers"]
+    assert [sorted(e) for e in entries] == [["class_name", "config"]] * 3
+    assert [e["class_name"] for e in entries] == ["InputLayer", "Dense", "pkg>Doubled"]
+    assert set(entries[1]["config"]["kernel_initializer"]) == {  # nested: current form
+        "module", "class_name", "config", "registered_name"}
+    assert nr.load_model(tmp_path / "d.h5")(np.ones((1, 3), "float32")).shape == (1, 2)
+
+
 def test_numbarnn_files_are_unchanged_by_other_names(tmp_path):
     model = built(stack())
     model.save_weights(tmp_path / "w.npz")

@@ -17,7 +17,7 @@ from .call_args import (accepts, arg_position, init_parameters, input_masks,
 from .dtype_policy import MIXED, Policy, as_dtype, as_policy, numpy_compute_dtype
 from .input_spec import InputSpec, assert_input_compatibility, flatten_leaves
 from .keras_mask import mask_of, with_mask
-from .keras_tensor import is_keras_tensor
+from .keras_tensor import KerasTensor, is_keras_tensor
 from .metrics import Mean
 from .tensor_shape import TensorShape, as_dimension, shape_tuple
 from .variables import Variable, swap_autocast_dtype
@@ -710,10 +710,13 @@ class Layer:
             if "mask" in kwargs and kwargs["mask"] is None:
                 kwargs.pop("mask")
             if "mask" in kwargs and not accepts(call_fn, "mask"):
-                if not self.supports_masking:
-                    raise TypeError(f"Layer {self.name} does not support masking, but was "
-                                    f"passed an input_mask: {kwargs['mask']}")
-                kwargs.pop("mask")
+                # given explicitly to a call without the argument: tf-keras hands it
+                # on, and Python refuses it (a carried mask is passed on by
+                # compute_mask instead; an explicit None is let through)
+                raise TypeError(f"{type(self).__name__}.call() got an unexpected keyword "
+                                f"argument 'mask' (layer \"{self.name}\" takes no mask "
+                                "in its call; a mask the input carries is passed on by "
+                                "its compute_mask).")
             args, kwargs, mode = resolve_training(call_fn, args, kwargs, outer_training)
             _scope.training = mode  # for the layers called inside this call
             assert_input_compatibility(self.input_spec, inputs, self.name)
@@ -814,6 +817,39 @@ class Layer:
             raise AttributeError(f'The layer "{self.name}" has never been called and thus '
                                  "has no defined output shape.")
         return shapes[1]
+
+    @property
+    def input(self):
+        """This layer's input tensor in its Sequential model: a ``KerasTensor`` of
+        :attr:`input_shape` (tf-keras ``Layer.input``).
+
+        Raises
+        ------
+        AttributeError
+            For a layer in no built model (tf-keras: not connected).
+        """
+        return self._node_tensor(0, "input")
+
+    @property
+    def output(self):
+        """This layer's output tensor in its Sequential model: a ``KerasTensor`` of
+        :attr:`output_shape` (tf-keras ``Layer.output``).
+
+        Raises
+        ------
+        AttributeError
+            For a layer in no built model.
+        """
+        return self._node_tensor(1, "output")
+
+    def _node_tensor(self, index, what):
+        shapes = self.__dict__.get("_node_shapes")
+        if shapes is None:
+            raise AttributeError(f"Layer {self.name} is not connected, no {what} to "
+                                 "return (only a layer in a built Sequential model has "
+                                 f"one: see `{what}_shape`).")
+        dtype = (self.compute_dtype if index else self.dtype) or "float32"
+        return KerasTensor(self, shapes[index], dtype)
 
     @property
     def updates(self):

@@ -16,6 +16,7 @@ import threading
 import numpy as np
 
 from .dtype_policy import as_dtype
+from .tensor_shape import TensorShape
 
 __all__ = ["Variable", "swap_autocast_dtype"]
 
@@ -170,7 +171,9 @@ class Variable:
     # -- the tf.Variable surface ----------------------------------------------------
     @property
     def shape(self):
-        return self._value.shape
+        """The value's shape, a :class:`~numbarnn.layers.TensorShape` (a tuple with
+        tf.TensorShape's ``as_list()`` and ``rank``)."""
+        return TensorShape(self._value.shape)
 
     @property
     def dtype(self):
@@ -233,7 +236,7 @@ class Variable:
         return self._value.copy() if cast is None else self._value.astype(cast)
 
     def get_shape(self):
-        return self._value.shape
+        return TensorShape(self._value.shape)
 
     def assign(self, value, use_locking=None, name=None, read_value=True):
         """Set the value in place; the shape must match. Returns the variable, or None

@@ -126,9 +126,10 @@ class Embedding(Layer):
         if not self.mask_zero:
             return None
         x = np.asarray(inputs)
-        if x.dtype.kind == "b":
+        if x.dtype.kind not in "iuf":  # bool: tf.not_equal(bool, 0) fails; str, object
             raise TypeError(f'Layer "{self.name}" with mask_zero=True expects integer '
-                            "indices (0 marks padding). Received inputs of dtype bool.")
+                            "indices (0 marks padding). Received inputs of dtype "
+                            f"{x.dtype}.")
         return x != 0  # of the values given, as tf.not_equal (a float 0.5 is not padding)
 
     @device_in_device_out

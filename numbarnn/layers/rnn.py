@@ -544,6 +544,14 @@ class RNN(Layer):
         initial_state = _numbers_as_state_arrays(initial_state, shapes)
         inputs, initial_state, constants = _standardize_args(
             inputs, initial_state, constants, self._num_constants)
+        if initial_state is not None:
+            for i, state in enumerate(flatten(initial_state)):
+                if state is None:
+                    raise ValueError(
+                        f'Layer "{self.name}": `initial_state` entry {i} is None; each '
+                        "initial state must be an array of shape (batch, *state_size) "
+                        f"(state_size={self.cell.state_size}). Pass `initial_state=None` "
+                        "to start from zeros.")
         if initial_state == [] and self.built and constants is None:
             # tf-keras: a built layer's call reads an empty state list as none given
             # (an unbuilt one's build refuses it as a state_spec that does not match,
@@ -571,9 +579,11 @@ class RNN(Layer):
         return inputs  # call() casts, integers included
 
     def _resolve_initial_state(self, inputs, initial_state, dtype, batch):
-        """The call's flat starting states, and whether they are the ``initial_state``
+        """The call's flat starting states, and their structure: the ``initial_state``
         given (a stateful layer, as tf-keras's, runs from it only while its stored
-        states are all zero)."""
+        states are all zero), the cell's initial states (``get_initial_state``, whose
+        structure tf-keras's final states take), or None for a stateful layer's stored
+        states."""
         if self.stateful:
             if self._states is None:  # `states = None` was set: from zeros again
                 self.reset_states()
@@ -584,11 +594,13 @@ class RNN(Layer):
                 flat = flatten(initial_state) if given else flat_states
             else:
                 flat = self._states
-            return [np.asarray(s).astype(dtype, copy=False) for s in flat], given
+            return ([np.asarray(s).astype(dtype, copy=False) for s in flat],
+                    _top_level(initial_state) if given else None)
         if initial_state is None:
-            return [np.asarray(s) for s in flatten(self.get_initial_state(inputs))], False
+            initial = self.get_initial_state(inputs)
+            return [np.asarray(s) for s in flatten(initial)], initial
         return [_as_numeric_array(s, "initial_state").astype(dtype, copy=False)
-                for s in flatten(initial_state)], True
+                for s in flatten(initial_state)], _top_level(initial_state)
 
     def _check_states(self, states, batch, initial_state):
         expected = self._flat_state_shapes
@@ -726,10 +738,11 @@ class RNN(Layer):
         x, first, on_device = self._prepare_inputs(inputs, dtype)
         batch = first.shape[self._batch_axis()]
         mask = self._check_mask(mask, first.shape)
-        states, from_given = self._resolve_initial_state(first, initial_state, dtype,
+        states, structure = self._resolve_initial_state(first, initial_state, dtype,
                                                          batch)
         # a stateful layer running from its stored states ignores `initial_state`
         # unchecked, as tf-keras's (its count too)
+        from_given = initial_state is not None and structure is not None
         self._check_states(states, batch, initial_state if from_given else None)
         for layer in ([self.cell] + list(getattr(self.cell, "_flatten_layers",
                                                  lambda: [])())):
@@ -810,11 +823,12 @@ class RNN(Layer):
             output = map_structure(lambda o: o.astype(out_dtype), output)
             new_states = [s.astype(out_dtype) for s in new_states]
         if self.return_state:
-            if from_given:
+            if structure is not None:
                 # as tf-keras's backend.rnn: the final states come back in the
-                # structure of the initial states the call ran from ([[h1], [h2]] gives
-                # [h1'], [h2']; a stateful layer's stored states come back flat)
-                packed = pack_sequence_as(_top_level(initial_state), new_states)
+                # structure of the initial states the call ran from, given or the
+                # cell's own ([[h1], [h2]] gives [h1'], [h2']; a stateful layer's
+                # stored states come back in the state_size's)
+                packed = pack_sequence_as(structure, new_states)
             elif is_nested(self.cell.state_size):
                 packed = pack_sequence_as(self.cell.state_size, new_states)
             else:

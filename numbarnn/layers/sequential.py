@@ -7,7 +7,7 @@ from ..engine.base_layer import Layer, unique_variables
 from ..engine.call_args import accepts
 from ..engine.input_spec import InputSpec, assert_input_compatibility
 from ..engine.keras_mask import mask_of, with_mask
-from ..engine.keras_tensor import is_keras_tensor
+from ..engine.keras_tensor import KerasTensor, is_keras_tensor
 from ..engine import serialization
 from ..kernels.cuda_support import is_device_array
 from .input_layer import InputLayer
@@ -87,6 +87,23 @@ def _single_input(x):
     if isinstance(x, (list, tuple)) and len(x) == 1 and hasattr(x[0], "shape"):
         return x[0]
     return x
+
+
+def _batches_of(x):
+    """The batches of ``x`` when it is an iterable of batches (a generator, an
+    iterator, a ``keras.utils.Sequence``-like object), each item's first element
+    where it is a tuple ``(x, y...)``; None for an array or a list/tuple of arrays."""
+    if isinstance(x, (np.ndarray, list, tuple, str, bytes, dict)) or hasattr(
+            x, "__array__") or hasattr(x, "__cuda_array_interface__") or hasattr(
+            x, "shape"):
+        return None
+    if hasattr(x, "__next__"):
+        items = x
+    elif hasattr(x, "__len__") and hasattr(x, "__getitem__"):
+        items = (x[i] for i in range(len(x)))
+    else:
+        return None
+    return (item[0] if isinstance(item, tuple) else item for item in items)
 
 
 class Sequential(Layer):
@@ -221,6 +238,11 @@ class Sequential(Layer):
             build; the layer is then not added.
         """
         if is_keras_tensor(layer):
+            if not isinstance(layer._keras_history[0], InputLayer):
+                raise TypeError(
+                    f"The added layer must be an instance of class Layer or an Input. "
+                    f"Received the symbolic tensor {layer!r}: numbarnn has no functional "
+                    "API; add the layers themselves.")
             layer = layer._keras_history[0]  # Input(...)'s tensor stands for its InputLayer
         if isinstance(layer, InputLayer):
             self._add_input_layer(layer)
@@ -263,6 +285,9 @@ class Sequential(Layer):
                              f"{[l.name for l in self._stack] or [self._input_layer.name]}")
         self._input_layer = layer
         self._set_input_spec()
+        if layer._batch_input_shape is not None:  # tf-keras: built, its output the input
+            self._build_input_shape = TensorShape(layer._batch_input_shape)
+            self.built = True
 
     def _symbolic_dtype(self):
         """The dtype of the model's input, as its InputLayer would have it."""
@@ -398,6 +423,78 @@ class Sequential(Layer):
         return tuple(shape)
 
     @property
+    def inputs(self):
+        """The model's input as a one-item list of
+        ``KerasTensor`` (shape and dtype; its Input's own
+        tensor where an Input starts the model), or None before the model is built
+        (tf-keras ``Model.inputs``)."""
+        if not self.built or not is_shape(self._build_input_shape):
+            return None
+        if self._input_layer is not None:
+            return [self._input_layer._output]
+        # tf-keras names the InputLayer it infers "<first layer>_input"
+        inferred = InputLayer(batch_input_shape=tuple(self._build_input_shape),
+                              dtype=self._symbolic_dtype(),
+                              name=f"{self._stack[0].name}_input")
+        return [inferred._output]
+
+    @property
+    def outputs(self):
+        """The model's output as a one-item list of
+        ``KerasTensor`` (the shape of :attr:`output_shape`, the
+        last layer's dtype), or None before the model is built (tf-keras
+        ``Model.outputs``)."""
+        inputs = self.inputs
+        if inputs is None:
+            return None
+        if not self._stack:
+            return inputs
+        last = self._stack[-1]
+        return [KerasTensor(last, self.output_shape,
+                            getattr(last, "compute_dtype", None) or inputs[0].dtype)]
+
+    @property
+    def input(self):
+        """The model's one input tensor (``inputs[0]``).
+
+        Raises
+        ------
+        AttributeError
+            Before the model is built (tf-keras: not connected).
+        """
+        return self._only("inputs", "input")
+
+    @property
+    def output(self):
+        """The model's one output tensor (``outputs[0]``).
+
+        Raises
+        ------
+        AttributeError
+            Before the model is built (tf-keras: not connected).
+        """
+        return self._only("outputs", "output")
+
+    @property
+    def input_names(self):
+        """The name of the model's input, in a list (tf-keras ``Model.input_names``)."""
+        return [self._only("inputs", "input").name]
+
+    @property
+    def output_names(self):
+        """The name of the model's output (its last layer's), in a list."""
+        return [self._only("outputs", "output").name]
+
+    def _only(self, attr, what):
+        tensors = getattr(self, attr)
+        if tensors is None:
+            raise AttributeError(f"Layer {self.name} is not connected, no {what} to "
+                                 "return: the model is not built yet (give its first "
+                                 "layer an `input_shape`, start it with an `Input`, call "
+                                 "`build()` or call it on data).")
+        return tensors[0]
+
+    @property
     def output_shape(self):
         """The model's output shape for :attr:`input_shape` (tf-keras
         ``Model.output_shape``), a tuple.
@@ -437,6 +534,8 @@ class Sequential(Layer):
             else:
                 mask = layer.compute_mask(x, mask)
             x = out
+        if x is inputs and isinstance(x, np.ndarray):
+            x = x.copy()  # no layer ran (an Input alone): not the caller's own array
         self._masks.pending = mask
         return with_mask(x, mask)
 
@@ -452,7 +551,8 @@ class Sequential(Layer):
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None,
                 max_queue_size=10, workers=1, use_multiprocessing=False):
-        """Run the model over ``x`` in inference mode, ``batch_size`` rows at a time.
+        """Run the model over ``x`` in inference mode, ``batch_size`` rows at a time,
+        and join the batches' outputs (a plain ``numpy.ndarray``).
 
         The signature is tf-keras ``Model.predict``'s; ``verbose``, ``callbacks``,
         ``workers`` and ``use_multiprocessing`` are accepted and ignored (there is no
@@ -460,11 +560,18 @@ class Sequential(Layer):
 
         Parameters
         ----------
-        x : array
-            Or a list / tuple holding the one input array, as tf-keras takes it.
+        x : array, or an iterable of batches
+            An array, or a list / tuple holding the one input array, as tf-keras takes
+            it; or a generator (any iterator) or ``keras.utils.Sequence``-like object
+            (``__len__`` and ``__getitem__``) whose items are batches ``x`` or tuples
+            ``(x, ...)``: one step each.
         batch_size : int, optional
-            Positive; ``None`` runs the whole of ``x`` at once (or, with ``steps``, 32
-            rows per step, tf-keras's default).
+            Positive; 32 by default, as tf-keras's. The batches are tf-keras's: a
+            stateful model carries its states from one to the next, and a
+            ``time_major`` model is cut along its first axis, as tf-keras cuts it.
+            Where no layer can tell (built-in layers only, none stateful or
+            ``time_major``) the whole of ``x`` runs at once, which gives the same
+            numbers faster. Ignored for an iterable of batches, as tf-keras does.
         steps : int, optional
             Run only the first ``steps`` batches; ``None`` or -1 runs all of ``x``.
         max_queue_size : int, default 10
@@ -478,12 +585,6 @@ class Sequential(Layer):
             If ``batch_size`` or ``steps`` is not an integer.
         """
         del verbose, callbacks, workers, use_multiprocessing
-        x = np.asarray(_single_input(x))
-        if x.ndim == 0:
-            raise ValueError("Argument `x` of `predict` must have a batch axis. Received "
-                             f"a scalar: x={x!r}")
-        if len(x) == 0:
-            raise ValueError("Expected input data to be non-empty.")
         if batch_size is not None:
             if isinstance(batch_size, (bool, np.bool_)) or not isinstance(
                     batch_size, (int, np.integer)):
@@ -502,12 +603,42 @@ class Sequential(Layer):
             if steps <= 0:
                 raise ValueError("steps_per_epoch must be positive, None or -1. Received "
                                  f"{steps}. See `Model.fit`.")
-            x = x[:steps * (batch_size or 32)]
-        if batch_size is None or batch_size >= len(x):
-            return self(x, training=False)
-        parts = [self(x[i:i + batch_size], training=False)
-                 for i in range(0, len(x), batch_size)]
-        return np.concatenate(parts)
+        else:
+            steps = None
+        batches = _batches_of(x)
+        if batches is not None:  # batch_size does not apply: each item is a batch
+            parts = []
+            for batch in batches:
+                if steps is not None and len(parts) == steps:
+                    break
+                parts.append(np.asarray(self(batch, training=False)))
+            if not parts:
+                raise ValueError("Expected input data to be non-empty.")
+            return np.concatenate(parts)
+        x = np.asarray(_single_input(x))
+        if x.ndim == 0:
+            raise ValueError("Argument `x` of `predict` must have a batch axis. Received "
+                             f"a scalar: x={x!r}")
+        if len(x) == 0:
+            raise ValueError("Expected input data to be non-empty.")
+        size = batch_size or 32
+        if steps is not None:
+            x = x[:steps * size]
+        if size >= len(x) or (batch_size is None and self._rows_independent()):
+            return np.asarray(self(x, training=False))
+        return np.concatenate([np.asarray(self(x[i:i + size], training=False))
+                               for i in range(0, len(x), size)])
+
+    def _rows_independent(self):
+        """Whether the model's output for a row depends on that row alone, so that
+        any cut of ``x`` into batches gives the same numbers: built-in layers only
+        (a user layer may mix rows), none stateful or ``time_major``."""
+        for layer in self._flatten_layers(include_self=False):
+            if (not type(layer).__module__.startswith("numbarnn.")
+                    or getattr(layer, "stateful", False)
+                    or getattr(layer, "time_major", False)):
+                return False
+        return True
 
     def predict_on_batch(self, x):
         """The model's output for one batch ``x``, in inference mode (tf-keras

@@ -159,7 +159,14 @@ class SimpleRNNCell(DropoutRNNCellMixin, Layer):
         ValueError
             If ``inputs`` is not ``(B, I)`` with the kernel's ``I``, or the state is not
             ``(B, units)`` (numpy would broadcast them into a wrong answer).
+        IndexError
+            If ``states`` is an empty list or tuple (tf-keras's error type).
         """
+        if is_nested(states) and len(states) == 0:
+            # tf-keras's states[0] raises IndexError: the same type, saying why
+            raise IndexError(f'Layer "{self.name}" expects 1 state in `states` (shape '
+                             f"(batch, {self.units})), but received an empty "
+                             f"{type(states).__name__}.")
         prev = states[0] if is_nested(states) else states
         self._check_step(inputs, prev)
         kernel = self.kernel.value()

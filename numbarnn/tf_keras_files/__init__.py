@@ -77,6 +77,14 @@ def save_tf_keras_weights(layer, file, kind):
             by_order.save_by_order(layer, f)
 
 
+def _legacy_entry(entry):
+    """A model's layer entry as tf-keras's legacy HDF5 config writes it: only
+    ``class_name`` (a registered class's ``"package>Name"``) and ``config``; what is
+    nested in the config keeps the current form, as there."""
+    return {"class_name": entry.get("registered_name") or entry["class_name"],
+            "config": entry["config"]}
+
+
 def save_tf_keras_model(model, file, kind):
     """Write ``model`` (config and weights) into the open binary ``file`` as tf-keras's
     ``model.save`` does: a ``"keras"`` archive or a ``"legacy"`` HDF5 file."""
@@ -95,7 +103,8 @@ def save_tf_keras_model(model, file, kind):
             archive.writestr("config.json", json.dumps(config))
             archive.writestr("model.weights.h5", weights.getvalue())
         return
-    legacy_config = {"class_name": config["class_name"], "config": config["config"]}
+    legacy_config = {"class_name": config["class_name"], "config": dict(
+        config["config"], layers=[_legacy_entry(e) for e in config["config"]["layers"]])}
     with h5py_module().File(file, "w") as f:
         f.attrs["keras_version"] = f"numbarnn {__version__}".encode("utf-8")
         f.attrs["backend"] = b"numbarnn"
