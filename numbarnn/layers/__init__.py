@@ -1,9 +1,10 @@
 """Public layers: the RNN family and its Bidirectional wrapper, Dense, Masking,
-Embedding, Dropout, Sequential and its Input."""
+Embedding, Dropout, the activation layers, Sequential and its Input."""
 from ..engine.base_layer import Layer
 from ..engine.input_spec import InputSpec
 from ..engine.serialization import deserialize, serialize
 from .abstract_rnn_cell import AbstractRNNCell
+from .activation_layers import ELU, Activation, LeakyReLU, ReLU, Softmax, ThresholdedReLU
 from .bidirectional import Bidirectional
 from .cell_wrappers import ResidualWrapper
 from .dense import Dense
@@ -20,5 +21,6 @@ from .stacked_rnn_cells import StackedRNNCells
 
 __all__ = ["Layer", "InputSpec", "AbstractRNNCell", "SimpleRNNCell", "SimpleRNN", "RNN",
            "StackedRNNCells", "ResidualWrapper", "Bidirectional", "DropoutRNNCellMixin",
-           "Dense", "Masking", "Embedding", "Dropout", "Sequential", "Input", "InputLayer",
+           "Dense", "Masking", "Embedding", "Dropout", "Activation", "ReLU", "LeakyReLU",
+           "ELU", "Softmax", "ThresholdedReLU", "Sequential", "Input", "InputLayer",
            "TensorShape", "serialize", "deserialize"]

@@ -77,6 +77,28 @@ def text_classifier():
                              L.SimpleRNN(3), L.Dense(1, activation="sigmoid")])
 
 
+def activation_layers():
+    """The activation layers, alone and as a layer's ``activation`` (whose config then
+    holds that layer's)."""
+    return keras.Sequential([
+        L.SimpleRNN(4, return_sequences=True, activation=L.LeakyReLU(0.2),
+                    input_shape=(5, 3)),
+        L.Activation("tanh"), L.ReLU(max_value=0.5, negative_slope=0.1, threshold=0.05),
+        L.ELU(0.5), L.ThresholdedReLU(0.01), L.Dense(3, activation=L.ELU(0.7)),
+        L.Softmax(axis=1), L.LeakyReLU()])
+
+
+def save_activation_layers():
+    """``activations.keras`` / ``.h5`` and their own reference (``activations.npz``:
+    ``x`` and tf-keras's ``y``), written apart from the other files (main writes
+    them too)."""
+    x = np.random.default_rng(11).standard_normal((2, 5, 3)).astype("float32")
+    model = activation_layers()
+    np.savez(os.path.join(HERE, "activations.npz"), x=x, y=model(x).numpy())
+    model.save(os.path.join(HERE, "activations.keras"))
+    model.save(os.path.join(HERE, "activations.h5"))
+
+
 def main():
     os.makedirs(HERE, exist_ok=True)
     rng = np.random.default_rng(7)
@@ -108,6 +130,7 @@ def main():
     reference["y_text_classifier"] = model(tokens).numpy()
     model.save(os.path.join(HERE, "text_classifier.keras"))
     np.savez(os.path.join(HERE, "reference.npz"), **reference)
+    save_activation_layers()
 
 
 if __name__ == "__main__":

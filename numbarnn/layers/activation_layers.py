@@ -1,0 +1,236 @@
+"""Activation layers (tf-keras ``layers.Activation``, ``ReLU``, ``LeakyReLU``, ``ELU``,
+``Softmax``, ``ThresholdedReLU``): an elementwise function as a layer of its own, or
+given as another layer's ``activation`` (``Dense(8, activation=LeakyReLU(0.1))``,
+which tf-keras saves as that layer's config). They have no weights and pass masks on.
+"""
+import numpy as np
+
+from .. import activations, backend
+from ..engine.base_layer import Layer
+from ..engine.numerics import ieee_float
+from .host_compute import device_in_device_out
+
+__all__ = ["Activation", "ReLU", "LeakyReLU", "ELU", "Softmax", "ThresholdedReLU"]
+
+
+def _floatx(value):
+    """``value`` as tf-keras's ``backend.cast_to_floatx`` keeps it: a float32 scalar
+    (so 0.1 reads back as 0.10000000149011612, as in tf-keras's configs)."""
+    return np.asarray(value, dtype=backend.floatx())[()]
+
+
+class _ElementwiseLayer(Layer):
+    """A layer that applies a function elementwise: its output has the input's shape,
+    and the input's mask passes through."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+
+class Activation(_ElementwiseLayer):
+    """Apply an activation function (tf-keras ``layers.Activation``).
+
+    Parameters
+    ----------
+    activation : str, dict or callable
+        As a layer's ``activation`` argument (see :func:`numbarnn.activations.get`).
+    **kwargs
+        Base layer arguments.
+    """
+
+    def __init__(self, activation, **kwargs):
+        super().__init__(**kwargs)
+        self.activation = activations.get(activation)
+
+    @device_in_device_out
+    def call(self, inputs):
+        return self.activation(inputs)
+
+    def get_config(self):
+        return {**super().get_config(),
+                "activation": activations.serialize(self.activation)}
+
+
+class ReLU(_ElementwiseLayer):
+    """Rectified linear unit with a cap, a threshold and a slope below it (tf-keras
+    ``layers.ReLU``): ``max_value`` if ``x >= max_value``, ``x`` if ``threshold <= x <
+    max_value``, else ``negative_slope * (x - threshold)``.
+
+    Parameters
+    ----------
+    max_value : float, optional
+        Non-negative; None for no cap.
+    negative_slope : float, default 0
+        Non-negative.
+    threshold : float, default 0
+        Non-negative.
+
+    Raises
+    ------
+    ValueError
+        For a negative (or None) ``negative_slope`` or ``threshold``, or a negative
+        ``max_value`` (tf-keras's messages).
+    """
+
+    def __init__(self, max_value=None, negative_slope=0.0, threshold=0.0, **kwargs):
+        super().__init__(**kwargs)
+        if max_value is not None and max_value < 0.0:
+            raise ValueError("max_value of a ReLU layer cannot be a negative value. "
+                             f"Received: {max_value}")
+        if negative_slope is None or negative_slope < 0.0:
+            raise ValueError("negative_slope of a ReLU layer cannot be a negative value. "
+                             f"Received: {negative_slope}")
+        if threshold is None or threshold < 0.0:
+            raise ValueError("threshold of a ReLU layer cannot be a negative value. "
+                             f"Received: {threshold}")
+        self.max_value = None if max_value is None else _floatx(max_value)
+        self.negative_slope = _floatx(negative_slope)
+        self.threshold = _floatx(threshold)
+
+    @device_in_device_out
+    def call(self, inputs):
+        return backend.relu(inputs, alpha=self.negative_slope, max_value=self.max_value,
+                            threshold=self.threshold)
+
+    def get_config(self):
+        return {**super().get_config(),
+                "max_value": None if self.max_value is None else float(self.max_value),
+                "negative_slope": float(self.negative_slope),
+                "threshold": float(self.threshold)}
+
+
+class LeakyReLU(_ElementwiseLayer):
+    """``x`` above 0, ``alpha * x`` below (tf-keras ``layers.LeakyReLU``; its default
+    slope is 0.3, where the ``"leaky_relu"`` function's is 0.2).
+
+    Raises
+    ------
+    ValueError
+        If ``alpha`` is None.
+    """
+
+    def __init__(self, alpha=0.3, **kwargs):
+        super().__init__(**kwargs)
+        if alpha is None:
+            raise ValueError("The alpha value of a Leaky ReLU layer cannot be None, "
+                             f"Expecting a float. Received: {alpha}")
+        self.alpha = _floatx(alpha)
+
+    @device_in_device_out
+    def call(self, inputs):
+        return backend.relu(inputs, alpha=self.alpha)
+
+    def get_config(self):
+        return {**super().get_config(), "alpha": float(self.alpha)}
+
+
+class ELU(_ElementwiseLayer):
+    """Exponential linear unit, ``alpha * (exp(x) - 1)`` below 0 (tf-keras
+    ``layers.ELU``).
+
+    Raises
+    ------
+    ValueError
+        If ``alpha`` is None.
+    """
+
+    def __init__(self, alpha=1.0, **kwargs):
+        super().__init__(**kwargs)
+        if alpha is None:
+            raise ValueError("Alpha of an ELU layer cannot be None, expecting a float. "
+                             f"Received: {alpha}")
+        self.alpha = _floatx(alpha)
+
+    @device_in_device_out
+    def call(self, inputs):
+        return backend.elu(inputs, self.alpha)
+
+    def get_config(self):
+        return {**super().get_config(), "alpha": float(self.alpha)}
+
+
+class ThresholdedReLU(_ElementwiseLayer):
+    """``x`` where ``x > theta``, else 0 (tf-keras ``layers.ThresholdedReLU``).
+
+    Raises
+    ------
+    ValueError
+        If ``theta`` is None or negative.
+    """
+
+    def __init__(self, theta=1.0, **kwargs):
+        super().__init__(**kwargs)
+        if theta is None:
+            raise ValueError("Theta of a Thresholded ReLU layer cannot be None, expecting "
+                             f"a float. Received: {theta}")
+        if theta < 0:
+            raise ValueError("The theta value of a Thresholded ReLU layer should be >=0. "
+                             f"Received: {theta}")
+        self.theta = _floatx(theta)
+
+    @device_in_device_out
+    @ieee_float  # inf * 0 is NaN, as in TensorFlow
+    def call(self, inputs):
+        x = np.asarray(inputs)
+        dtype = np.dtype(self.compute_dtype or x.dtype)
+        return x * (x > self.theta).astype(dtype)
+
+    def get_config(self):
+        return {**super().get_config(), "theta": float(self.theta)}
+
+
+def _large_negative(dtype):
+    """What a masked entry gets before the softmax: tf-keras's ``-1e9``, or half of
+    float16's lowest (-1e9 is not a float16)."""
+    return np.finfo(np.float16).min / 2 if np.dtype(dtype) == np.float16 else -1e9
+
+
+class Softmax(_ElementwiseLayer):
+    """Softmax along ``axis`` (tf-keras ``layers.Softmax``); a ``mask`` (True where
+    kept) sends the masked entries to about zero.
+
+    Parameters
+    ----------
+    axis : int or tuple of int, default -1
+        The axis (or axes) normalised over.
+    robust_masking : bool, default False
+        Masked entries are set to a large negative number instead of having one
+        added (which can overflow), as tf-keras's flag.
+    """
+
+    def __init__(self, axis=-1, robust_masking=False, **kwargs):
+        super().__init__(**kwargs)
+        self.axis = axis
+        self.robust_masking = robust_masking
+
+    @device_in_device_out
+    @ieee_float
+    def call(self, inputs, mask=None):
+        x = np.asarray(inputs)
+        if mask is not None:
+            mask = np.asarray(mask)
+            negative = x.dtype.type(_large_negative(x.dtype))
+            if self.robust_masking:
+                keep = mask if mask.dtype == np.bool_ else mask > 0.5
+                x = np.where(keep, x, negative)
+            else:
+                x = x + (1.0 - mask.astype(x.dtype)) * negative
+        axis = self.axis
+        if isinstance(axis, (tuple, list)):
+            if len(axis) > 1:  # exp(x - logsumexp(x)) over several axes
+                axes = tuple(axis)
+                top = np.max(x, axis=axes, keepdims=True)
+                log_sum = top + np.log(np.sum(np.exp(x - top), axis=axes, keepdims=True))
+                return np.exp(x - log_sum).astype(x.dtype)
+            axis = axis[0]
+        return backend.softmax(x, axis=axis)
+
+    def get_config(self):
+        config = {**super().get_config(), "axis": self.axis}
+        if self.robust_masking:
+            config["robust_masking"] = True
+        return config
