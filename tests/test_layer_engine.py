@@ -462,6 +462,8 @@ def test_symbolic_inputs_and_outputs_of_a_sequential():
     assert tuple(unbuilt.output.shape) == (2, 2)
     with pytest.raises(TypeError, match="no functional API"):
         nr.Sequential([model.output])
+    alone = nr.models.model_from_json(nr.Sequential([nr.Input((4, 3), name="i")]).to_json())
+    assert alone.built and alone.output_shape == (None, 4, 3) and alone.input.name == "i"
 
 
 def test_clone_model_rebuilds_the_layers_with_weights_of_their_own(rng):

@@ -847,7 +847,7 @@ class Layer:
         if shapes is None:
             raise AttributeError(f"Layer {self.name} is not connected, no {what} to "
                                  "return (only a layer in a built Sequential model has "
-                                 f"one: see `{what}_shape`).")
+                                 f"one: see `{what}_shape`)")
         dtype = (self.compute_dtype if index else self.dtype) or "float32"
         return KerasTensor(self, shapes[index], dtype)
 

@@ -55,6 +55,8 @@ def _is_inferred_input_entry(entry, following):
     for a model that no Input started: named ``<first layer>_input``."""
     if not (isinstance(entry, dict) and entry.get("class_name") == "InputLayer"):
         return False
+    if not following:  # a model of an Input alone: that Input
+        return False
     first = following[0].get("config", {}).get("name") if following and isinstance(
         following[0], dict) else None
     return first is None or entry.get("config", {}).get("name") == f"{first}_input"
@@ -417,9 +419,10 @@ class Sequential(Layer):
         """
         shape = self._build_input_shape if self.built else None
         if not is_shape(shape):
+            # (no final full stop: Python may append ". Did you mean ...")
             raise AttributeError(f"The model {self.name!r} has not been built, so it has "
                                  "no input shape yet: give its first layer an "
-                                 "`input_shape`, call `build()` or call it on data.")
+                                 "`input_shape`, call `build()` or call it on data")
         return tuple(shape)
 
     @property
@@ -491,7 +494,7 @@ class Sequential(Layer):
             raise AttributeError(f"Layer {self.name} is not connected, no {what} to "
                                  "return: the model is not built yet (give its first "
                                  "layer an `input_shape`, start it with an `Input`, call "
-                                 "`build()` or call it on data).")
+                                 "`build()` or call it on data)")
         return tensors[0]
 
     @property
