@@ -788,3 +788,34 @@ def test_clip_takes_tf_clip_by_value_order_where_array_bounds_cross():
     x = np.array([-15.0, -112.6, 0.2])
     np.testing.assert_array_equal(K.clip(x, np.array([-0.001, 1.5, 0.0]), 0.3),
                                   [-0.001, 1.5, 0.2])
+
+
+def test_integer_means_do_not_wrap():
+    """tf.reduce_mean sums narrow integers in a wider accumulator; the mean keeps the
+    dtype, truncated toward zero."""
+    assert K.mean(np.array([200, 200], "uint8")) == 200
+    assert K.mean(np.array([2**30] * 4, "int32")) == 2**30
+    assert K.mean(np.array([2**31 - 1] * 2 + [1], "int32")) == 1431655765
+    assert K.mean(np.array([-7, 2], "int8")) == -2
+    means = K.mean(np.array([[1, 2], [3, 5]], "int16"), axis=1)
+    np.testing.assert_array_equal(means, [1, 4])
+    assert means.dtype == np.int16
+
+
+def test_concatenate_and_stack_keep_the_first_arrays_dtype():
+    """As TensorFlow converts a list: the first variable's dtype, else the first
+    array's (numpy would promote float32 with float64 to float64)."""
+    h = np.ones((2, 2), "float32")
+    assert K.concatenate([h, np.zeros((2, 1))]).dtype == np.float32
+    assert K.concatenate([h, [[1], [2]]]).dtype == np.float32
+    assert K.stack([h, np.ones((2, 2))]).dtype == np.float32
+    assert K.concatenate([np.zeros(2), K.variable([1.0])]).dtype == np.float32
+    assert K.concatenate([[1.0, 2.0], [3.0]]).dtype == np.float32  # Python floats
+    np.testing.assert_array_equal(K.concatenate([h, np.full((2, 1), 0.5)])[:, 2], [0.5] * 2)
+
+
+def test_cast_to_none_and_the_dtype_of_an_input():
+    with pytest.raises(TypeError, match="Cannot convert the argument `type_value`: None"):
+        K.cast(np.ones(2), None)
+    assert K.dtype(nr.Input((3,))) == "float32"
+    assert K.dtype(nr.Input((3,), dtype="int32")) == "int32"

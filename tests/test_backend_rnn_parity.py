@@ -73,7 +73,8 @@ def test_nested_initial_states_reach_the_step_and_come_back_nested(weights, kwar
     # tf-keras hands the step tuple(states) + tuple(constants): a tuple of the nests
     assert all(isinstance(s, tuple) and len(s) == 1 and isinstance(s[0], list)
                for s in seen)
-    assert isinstance(states, list) and len(states) == 1
+    # the final states: a tuple, as tf-keras's while loop returns them, of the nests
+    assert isinstance(states, tuple) and len(states) == 1
     assert isinstance(states[0], list) and len(states[0]) == 2
     np.testing.assert_allclose(states[0][0], want_states[0], rtol=1e-12)
     np.testing.assert_allclose(states[0][1], want_states[1], rtol=1e-12)
@@ -99,10 +100,62 @@ def test_mixed_nested_and_flat_states_keep_their_structure():
 
     last, outputs, states = nr.backend.rnn(step, x, [(h0, c0), k0], constants=[const])
     np.testing.assert_array_equal(outputs[..., 0], [[1, 2, 3]] * B)  # hand-computed
-    assert isinstance(states, list) and isinstance(states[0], tuple)
+    assert isinstance(states, tuple) and isinstance(states[0], tuple)
     np.testing.assert_array_equal(states[0][0], np.full((B, 1), 3.0))
     np.testing.assert_array_equal(states[0][1], np.full((B, 2), 7.0))
     np.testing.assert_array_equal(states[1], np.full((B, 1), 1.5))
+
+
+def test_final_states_are_a_tuple_but_after_an_unmasked_unrolled_loop():
+    """tf-keras 2.21: the while loop, and the unrolled loop with a mask, return the
+    states as a tuple; the unrolled loop without one, as the step gave them."""
+    x = np.ones((B, T, 1))
+
+    def step(x_t, states):
+        return states[0] + x_t, [states[0] + x_t]
+
+    mask = np.ones((B, T), bool)
+    for unroll, with_mask, kind in ((False, False, tuple), (False, True, tuple),
+                                    (True, True, tuple), (True, False, list)):
+        states = nr.backend.rnn(step, x, [np.zeros((B, 1))], unroll=unroll,
+                                mask=mask if with_mask else None)[2]
+        assert type(states) is kind
+        np.testing.assert_array_equal(states[0], np.full((B, 1), float(T)))
+
+
+@pytest.mark.parametrize("go_backwards", [False, True])
+@pytest.mark.parametrize("zero_output_for_mask", [False, True])
+def test_input_length_masks_each_row_after_its_length(go_backwards, zero_output_for_mask):
+    """Per-row lengths without a mask, as tf-keras's while loop reads a lengths tensor
+    (with go_backwards, tf-keras's formula: processing step k runs where k > max - 1 -
+    length); an int length is unused, and unroll ignores them, as there."""
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((3, 5, 2))
+    lengths = np.array([4, 2, 1])
+    weights = rng.standard_normal((2, 3))
+
+    def step(x_t, states):
+        h = np.tanh(x_t @ weights + 0.5 * states[0])
+        return h, [h]
+
+    if go_backwards:
+        keep = np.arange(5)[None, :] > (lengths.max() - 1 - lengths)[:, None]
+        mask = keep[:, ::-1]  # processing step k reads input step 4 - k
+    else:
+        mask = np.arange(5)[None, :] < lengths[:, None]
+    kwargs = dict(go_backwards=go_backwards, zero_output_for_mask=zero_output_for_mask)
+    h0 = [np.zeros((3, 3))]
+    got = nr.backend.rnn(step, x, h0, input_length=lengths, **kwargs)
+    want = nr.backend.rnn(step, x, h0, mask=mask, **kwargs)
+    for a, b in zip(got[:2] + (got[2][0],), want[:2] + (want[2][0],)):
+        np.testing.assert_array_equal(a, b)
+    plain = nr.backend.rnn(step, x, h0, **kwargs)
+    for ignored in (dict(input_length=5), dict(input_length=lengths, unroll=True)):
+        np.testing.assert_array_equal(nr.backend.rnn(step, x, h0, **kwargs, **ignored)[1],
+                                      plain[1])
+    assert not np.array_equal(got[1], plain[1])
+    with pytest.raises(ValueError, match="one length per row"):
+        nr.backend.rnn(step, x, h0, input_length=np.array([1, 2]))
 
 
 def test_dict_inputs_are_nests_in_sorted_key_order(weights):

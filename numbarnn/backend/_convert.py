@@ -106,6 +106,22 @@ def _pair(x, y):
     return x, _convert(y, x.dtype)
 
 
+def _common(values):
+    """A list of operands in one dtype, as TensorFlow converts a list (``tf.concat``,
+    ``tf.stack``): the first variable's, else the first array's, else the first
+    value's."""
+    values = list(values)
+    reference = next((v for v in values if isinstance(v, Variable)), None)
+    if reference is None:
+        reference = next((v for v in values if _has_numpy(v)), None)
+    if reference is None:
+        if not values:
+            return []
+        reference = values[0]
+    dtype = _tensor(reference).dtype
+    return [_convert(v, dtype) for v in values]
+
+
 def _check_kind(x, kinds, name):
     if x.dtype.kind not in kinds:
         raise TypeError(f"`{name}` does not support dtype {x.dtype.name}; it takes "

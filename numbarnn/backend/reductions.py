@@ -18,13 +18,15 @@ def sum(x, axis=None, keepdims=False):  # noqa: A001 - Keras name
 def mean(x, axis=None, keepdims=False):
     """The mean along ``axis``, as tf-keras's: bool counts as ``floatx()``, and an
     integer ``x`` keeps its dtype (``tf.reduce_mean``: the sum divided by the count,
-    truncated toward zero)."""
+    truncated toward zero; the sum of a narrower integer type is taken in 64 bits, as
+    TensorFlow's accumulator is wider, so uint8 data does not wrap)."""
     x = _a(x)
     if x.dtype == np.bool_:
         x = x.astype(floatx())
     if x.dtype.kind not in "iu":
         return np.mean(x, axis=_axis(axis), keepdims=keepdims)
-    total = np.sum(x, axis=_axis(axis), keepdims=keepdims, dtype=x.dtype)
+    wide = np.uint64 if x.dtype.kind == "u" else np.int64
+    total = np.sum(x, axis=_axis(axis), keepdims=keepdims, dtype=wide)
     count = x.size // np.size(total) if x.size else 1  # the elements per mean
     return (np.sign(total) * (np.abs(total) // count)).astype(x.dtype)
 

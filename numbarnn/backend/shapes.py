@@ -4,20 +4,25 @@ import builtins
 import numpy as np
 
 from ..engine.dtype_policy import as_dtype
-from ._convert import _a, _index, _tensor
+from ..engine.keras_tensor import is_keras_tensor
+from ._convert import _a, _common, _index, _tensor
 
 
 def concatenate(tensors, axis=-1):
     """The ``tensors`` joined along ``axis``; a negative axis counts from the end modulo
-    the rank, as tf-keras's (``axis %= rank``: -3 of rank-2 arrays is axis 1)."""
-    arrays = [_a(t) for t in tensors]
+    the rank, as tf-keras's (``axis %= rank``: -3 of rank-2 arrays is axis 1). Mixed
+    dtypes take the first variable's, else the first array's (as TensorFlow converts
+    the list), not numpy's promotion."""
+    arrays = _common(tensors)
     if axis < 0 and arrays and arrays[0].ndim:
         axis %= arrays[0].ndim
     return np.concatenate(arrays, axis=axis)
 
 
 def stack(x, axis=0):
-    return np.stack([_a(t) for t in x], axis=axis)
+    """The arrays of ``x`` stacked on a new ``axis``, in one dtype as
+    :func:`concatenate` chooses it."""
+    return np.stack(_common(x), axis=axis)
 
 
 def reshape(x, shape):
@@ -54,10 +59,23 @@ def int_shape(x):
 
 
 def dtype(x):
+    """The name of ``x``'s dtype (an :func:`~numbarnn.Input`'s tensor's too)."""
+    if is_keras_tensor(x):
+        return np.dtype(x.dtype).name
     return _a(x).dtype.name
 
 
 def cast(x, dtype):
+    """``x`` as ``dtype``.
+
+    Raises
+    ------
+    TypeError
+        If ``dtype`` is None or not a dtype (TensorFlow's message).
+    """
+    if dtype is None:  # numpy would read None as float64
+        raise TypeError("Cannot convert the argument `type_value`: None to a TensorFlow "
+                        "DType.")
     return _a(x).astype(as_dtype(dtype))
 
 

@@ -66,6 +66,23 @@ def _check_mask(mask, batch, steps, time_major):
     return mask.astype(bool)
 
 
+def _length_mask(input_length, batch, steps, go_backwards, time_major):
+    """The mask (in input order, laid out as ``rnn``'s ``mask`` argument) that
+    tf-keras's while loop computes from per-row lengths at each step."""
+    lengths = np.asarray(input_length).reshape(-1)
+    if lengths.dtype.kind not in "iuf" or lengths.shape[0] not in (batch, 1):
+        raise ValueError(f"Argument `input_length` must hold one length per row "
+                         f"({batch}). Received: input_length={input_length!r}")
+    step = np.arange(steps)[:, None]  # (T, 1) processing step
+    if go_backwards:
+        keep = (lengths.max() - 1 - lengths)[None, :] < step
+        keep = keep[::-1]  # processing step k reads input step T - 1 - k
+    else:
+        keep = lengths[None, :] > step
+    keep = np.broadcast_to(keep, (steps, batch))
+    return keep if time_major else keep.T
+
+
 def _shape(x):
     return x.shape if type(x) is np.ndarray else np.shape(x)  # the fast path first
 
@@ -182,7 +199,12 @@ def rnn(step_function, inputs, initial_states, go_backwards=False, mask=None,
         carries the previous output through masked steps, then zeroes the outputs
         (in processing order) where the mask *in input order* is False; the last
         output is zeroed by the last processed step's mask.
-    input_length : accepted for signature compatibility; unused.
+    input_length : int or array (B,), optional
+        Per-row lengths, as a tensor of them acts in tf-keras's while-loop path: without
+        a ``mask`` and without ``unroll``, row ``b`` is masked from step
+        ``input_length[b]`` on (with ``go_backwards``, processing step ``k`` is masked
+        unless ``k > max(input_length) - 1 - input_length[b]``, tf-keras's formula).
+        An int (tf-keras's static length) is unused.
     time_major : bool
     zero_output_for_mask : bool
         Masked steps output zeros instead of the previous output (the last one too).
@@ -195,7 +217,9 @@ def rnn(step_function, inputs, initial_states, go_backwards=False, mask=None,
     -------
     last_output : array (B, ...), or a nest of them like the step output
     outputs : array (B, T, ...) or (T, B, ...) if ``time_major``, or a nest of them
-    new_states : list of arrays, or of nests of them like ``initial_states``
+    new_states : tuple of arrays, or of nests of them like ``initial_states``
+        A list with ``unroll`` and no mask (tf-keras's unrolled loop returns what the
+        step returned, a list in the common case).
 
     Raises
     ------
@@ -206,10 +230,11 @@ def rnn(step_function, inputs, initial_states, go_backwards=False, mask=None,
         of states than it was given, a state of another shape, or an output without
         the batch axis or of a changing shape.
     """
-    del input_length
     nested = _nest().is_nested(inputs)
     leaves = _time_major_leaves(inputs, time_major)
     steps, batch = leaves[0].shape[:2]
+    if mask is None and not unroll and np.ndim(input_length) > 0:
+        mask = _length_mask(input_length, batch, steps, go_backwards, time_major)
     if steps == 0:
         # tf-keras runs the step on the first timestep (to learn the output's shape),
         # and fails on none; the last output would be undefined.
@@ -272,4 +297,6 @@ def rnn(step_function, inputs, initial_states, go_backwards=False, mask=None,
     if unrolled_quirk:
         last = (_nest().pack_sequence_as(structure, last_leaves)
                 if _nest().is_nested(structure) else last_leaves[0])
-    return last, outputs, as_given([np.array(s) for s in states])
+    final = as_given([np.array(s) for s in states])
+    # a tuple, as tf-keras's while loop (and its masked unrolled loop) returns them
+    return last, outputs, (list(final) if unroll and mask is None else tuple(final))
