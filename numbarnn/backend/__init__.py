@@ -22,7 +22,8 @@ the results, dtypes and argument checks of ``tf_keras.backend`` 2.x:
   seeded TensorFlow op in eager mode, the calls with one ``seed`` draw a sequence:
   new values at each call, the same sequence in every process (but not TensorFlow's
   values). As in tf-keras, ``seed=None`` draws the seed from numpy's global generator
-  (``np.random.randint(10e6)``), so ``np.random.seed`` makes them repeatable.
+  (``np.random.randint(10e6)``), so ``np.random.seed`` makes numbarnn's draws
+  repeatable (it does not make tf-keras's so: TensorFlow adds op seeds of its own).
 * :func:`zeros`, :func:`ones` and :func:`eye` return :class:`numbarnn.Variable`
   objects (tf-keras returns variables), :func:`shape` an int32 array (``tf.shape``).
 """
