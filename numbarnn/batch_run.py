@@ -53,9 +53,11 @@ def add_arguments(parser):
                         help="model file written by numbarnn.save_model (.npz) or by "
                              "tf-keras's model.save (.keras, .h5)")
     parser.add_argument("input", metavar="INPUT",
-                        help="input array (samples, time, features): .npy (memory-mapped, "
-                             "streamed) or .npz; float (read in its dtype, which the "
-                             "model casts to its own) or int/bool (read as float32)")
+                        help="input array (samples, time, features), or token ids "
+                             "(samples, time) for a model starting with an Embedding: "
+                             ".npy (memory-mapped, streamed) or .npz; float (read in its "
+                             "dtype, which the model casts to its own) or int/bool (cast "
+                             "to the model's compute dtype, as a call casts them)")
     parser.add_argument("-o", "--output", metavar="OUTPUT", required=True,
                         help="where to write the outputs, in the model's output dtype: "
                              ".npy, or .npz (one array, 'output'); written to a temporary "
@@ -183,6 +185,7 @@ def _run(args):
     _check_output(args)
     _import_modules(args.imports)
     model = _load_model(args.model)
+    _check_input_rank(model, x, args)
     _check_input_shape(model, x.shape, args.input)
     _check_stateful_batch(model, len(x), args.batch_size)
     if args.return_sequences:
@@ -273,8 +276,11 @@ def _pick_key(keys, key, argument, path):
 
 
 def _check_input(x, path):
-    if x.ndim != 3:
-        raise RunError("INPUT", "a 3-D array (samples, time, features)",
+    """What any model needs of INPUT; its rank is checked against the model's first
+    layer by :func:`_check_input_rank` (2-D token ids for an Embedding)."""
+    if x.ndim not in (2, 3):
+        raise RunError("INPUT", "a 3-D array (samples, time, features), or 2-D token "
+                       "ids (samples, time) for a model starting with an Embedding",
                        f"{path!r} with shape {x.shape}")
     if x.dtype.kind not in _NUMERIC:
         raise RunError("INPUT", "a numeric (float, int or bool) array",
@@ -343,9 +349,13 @@ def _import_modules(names):
 
 def _load_model(path):
     import numbarnn as nr
+    if os.path.isdir(path):
+        raise RunError("MODEL", "a model file (.npz, .keras or .h5)",
+                       f"{path!r} (a folder: a TensorFlow SavedModel? numbarnn reads "
+                       "the files of model.save('m.keras') or 'm.h5')")
     if not os.path.isfile(path):
-        raise RunError("MODEL", "an existing model file (.npz from numbarnn.save_model)",
-                       f"{path!r} (no such file)")
+        raise RunError("MODEL", "an existing model file (.npz from numbarnn.save_model, "
+                       ".keras or .h5 from tf-keras's model.save)", f"{path!r} (no such file)")
     try:
         open(path, "rb").close()
     except OSError as err:
@@ -355,11 +365,16 @@ def _load_model(path):
         raise RunError("MODEL", "a model file written by numbarnn.save_model (.npz) or "
                        "tf-keras's model.save (.keras, .h5)",
                        f"{path!r} (neither an .npz / .keras archive nor an HDF5 file)")
+    if os.getcwd() not in sys.path and "" not in sys.path:
+        sys.path.append(os.getcwd())  # a custom class's module, found as `python -m` finds it
     try:
         model = nr.load_model(path)
     except (ValueError, TypeError, KeyError) as err:
+        text = str(err)
+        custom = any(sign in text for sign in ("custom_objects", "cannot be imported",
+                                               "Could not deserialize"))
         hint = (" - a custom class or function: give the module that registers it with "
-                "--import" if "custom_objects" in str(err) else "")
+                "--import" if custom and "functional" not in text else "")
         raise RunError("MODEL", "a model file written by numbarnn.save_model or tf-keras's "
                        "model.save", f"{path!r} ({type(err).__name__}: {err}){hint}") from err
     if hasattr(model, "state_size") and not hasattr(model, "return_sequences"):
@@ -369,19 +384,44 @@ def _load_model(path):
     return model
 
 
+def _takes_tokens(model):
+    """Whether the model starts with an Embedding (its INPUT: token ids)."""
+    from .layers.embedding import Embedding
+    return isinstance(_layers_in_order(model)[0], Embedding)
+
+
+def _check_input_rank(model, x, args):
+    """INPUT as the model's first layer takes it: token ids (samples, time) for an
+    Embedding, else (samples, time, features)."""
+    if _takes_tokens(model):
+        if x.ndim != 2:
+            raise RunError("INPUT", "2-D token ids (samples, time): the model starts "
+                           "with an Embedding", f"{args.input!r} with shape {x.shape}")
+        if args.mask_value is not None:
+            raise RunError("--mask-value", "no --mask-value for token ids (the "
+                           "Embedding's mask_zero masks id 0; or give --mask)",
+                           str(args.mask_value))
+    elif x.ndim != 3:
+        raise RunError("INPUT", "a 3-D array (samples, time, features)",
+                       f"{args.input!r} with shape {x.shape}")
+
+
 def _check_input_shape(model, x_shape, path):
     """Reject, before any output is written, a feature count the model was built for
-    another of, and a timestep count other than a declared one (its first layer's
-    ``input_shape``: the time axis a call built it with is no constraint)."""
+    another of, and a timestep count other than a declared one (its ``Input``'s or
+    first layer's ``input_shape``: the time axis a call built it with is no
+    constraint)."""
+    from .layers.sequential import _declared_shape
     built = getattr(model, "_build_input_shape", None)
     if isinstance(built, list) and built and isinstance(built[0], (list, tuple)):
         built = built[0]
-    if built and built[-1] is not None and built[-1] != x_shape[-1]:
+    if (len(x_shape) == 3 and built and built[-1] is not None
+            and built[-1] != x_shape[-1]):
         raise RunError("INPUT", f"{built[-1]} features per timestep (the model was built "
                        f"for input shape {tuple(built)})",
                        f"{path!r} with shape {tuple(x_shape)}")
-    declared = getattr(_layers_in_order(model)[0], "_batch_input_shape", None)
-    if declared and len(declared) == 3:
+    declared = _declared_shape(model)
+    if declared and len(declared) == len(x_shape):
         steps = declared[0 if _time_major(model) else 1]
         if steps is not None and steps != x_shape[1]:
             raise RunError("INPUT", f"{steps} timesteps (the model declares input shape "
@@ -422,6 +462,9 @@ def _set_return_sequences(model):
     for layer in reversed(_layers_in_order(model)):
         if hasattr(layer, "return_sequences"):
             layer.return_sequences = True
+            for direction in ("forward_layer", "backward_layer"):  # a Bidirectional's
+                if hasattr(getattr(layer, direction, None), "return_sequences"):
+                    getattr(layer, direction).return_sequences = True
             return layer
     raise RunError("--return-sequences", "a model with a recurrent layer",
                    f"{type(model).__name__} {model.name!r} without one")
@@ -457,8 +500,16 @@ def _stream(model, x, mask, args):
         args.output, n)
     bar = _progress(n, enabled=not args.no_progress)
     # float data in its own dtype (the model casts it to its compute dtype: a float64
-    # model gets float64); integers and bools as float32
-    dtype = x.dtype if x.dtype.kind == "f" else np.float32
+    # model gets float64); integers and bools in the first layer's compute dtype, as
+    # the model itself casts them (float32 in 16777217 would be 16777216); token ids
+    # as they are
+    first = _layers_in_order(model)[0]
+    if x.dtype.kind == "f" or _takes_tokens(model):
+        dtype = x.dtype
+    else:
+        compute = getattr(first, "compute_dtype", None)
+        dtype = np.dtype(compute) if compute and np.dtype(compute).kind == "f" \
+            else np.dtype(np.float32)
     try:
         chunks = 0
         for lo in range(0, max(n, 1), size):

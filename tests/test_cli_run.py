@@ -597,3 +597,81 @@ def test_an_empty_input_for_a_stateful_model_is_refused_up_front(files, tmp_path
     assert run(tmp_path / "stateful.npz", tmp_path / "empty.npy", "-o", files["out"],
                "--batch-size", 2) == 2
     one_error_line(capsys, "INPUT", "at least one sample for stateful layer")
+
+
+# -- from an audit of the command line as a new user meets it ---------------------------
+def test_return_sequences_reaches_a_bidirectionals_two_layers(tmp_path, rng):
+    model = nr.Sequential([nr.Input((TIME, FEATURES)),
+                           nr.Bidirectional(nr.SimpleRNN(3)), nr.Dense(2)])
+    model.save(tmp_path / "b.keras")
+    x = rng.standard_normal((5, TIME, FEATURES)).astype("float32")
+    np.save(tmp_path / "x.npy", x)
+    assert run(tmp_path / "b.keras", tmp_path / "x.npy", "-o", tmp_path / "o.npy",
+               "--return-sequences") == 0
+    sequences = nr.Sequential([nr.Input((TIME, FEATURES)), nr.Bidirectional(
+        nr.SimpleRNN(3, return_sequences=True)), nr.Dense(2)])
+    sequences.set_weights(model.get_weights())
+    np.testing.assert_array_equal(np.load(tmp_path / "o.npy"), sequences(x))
+
+
+def test_an_embedding_model_takes_token_ids(tmp_path, rng, capsys):
+    model = nr.Sequential([nr.Embedding(20, 4, mask_zero=True), nr.SimpleRNN(5)])
+    tokens = rng.integers(0, 20, size=(6, TIME))
+    tokens[0, 4:] = 0
+    model(tokens)
+    nr.save_model(model, tmp_path / "e.npz")
+    np.save(tmp_path / "t.npy", tokens)
+    assert run(tmp_path / "e.npz", tmp_path / "t.npy", "-o", tmp_path / "o.npy") == 0
+    np.testing.assert_array_equal(np.load(tmp_path / "o.npy"), model(tokens))
+    capsys.readouterr()
+    np.save(tmp_path / "x.npy", rng.standard_normal((6, TIME, 3)).astype("float32"))
+    assert run(tmp_path / "e.npz", tmp_path / "x.npy", "-o", tmp_path / "o.npy") == 2
+    one_error_line(capsys, "INPUT", "2-D token ids (samples, time)", "(6, 7, 3)")
+    assert run(tmp_path / "e.npz", tmp_path / "t.npy", "-o", tmp_path / "o.npy",
+               "--mask-value", "0") == 2
+    one_error_line(capsys, "--mask-value", "token ids")
+    assert run(tmp_path / "e.npz", tmp_path / "t.npy", "-o", tmp_path / "o.npy",
+               "--mask", tmp_path / "t.npy") == 2
+    one_error_line(capsys, "--mask", "only 0 and 1 values")  # ids are no mask
+
+
+def test_integer_input_is_cast_as_the_model_casts_it(tmp_path):
+    """A float64 model gets integers in float64 (float32 would round 2**24 + 1)."""
+    model = nr.SimpleRNN(1, activation="linear", use_bias=False, dtype="float64")
+    model.build((None, 1, 1))
+    model.set_weights([np.ones((1, 1)), np.zeros((1, 1))])
+    nr.save_model(model, tmp_path / "m.npz")
+    np.save(tmp_path / "x.npy", np.array([[[2**24 + 1]]], "int64"))
+    assert run(tmp_path / "m.npz", tmp_path / "x.npy", "-o", tmp_path / "o.npy") == 0
+    assert np.load(tmp_path / "o.npy")[0, 0] == 2**24 + 1
+
+
+def test_an_inputs_declared_timesteps_are_checked_up_front(files, capsys):
+    model = nr.Sequential([nr.Input((TIME + 2, FEATURES)), nr.SimpleRNN(UNITS)])
+    nr.save_model(model, files["dir"] / "decl.npz")
+    assert run(files["dir"] / "decl.npz", files["x_path"], "-o", files["out"]) == 2
+    one_error_line(capsys, "INPUT", f"{TIME + 2} timesteps", "declares input shape")
+
+
+def test_a_folder_as_model_says_what_is_read(files, capsys):
+    assert run(files["dir"], files["x_path"], "-o", files["out"]) == 2
+    one_error_line(capsys, "MODEL", "a folder", "SavedModel", ".keras")
+
+
+def test_the_import_hint_follows_the_missing_module(files, capsys, monkeypatch):
+    """A user layer's module that cannot be imported gets the --import hint (the
+    loader names the module, not `custom_objects`)."""
+    module_dir = files["dir"] / "mods"
+    module_dir.mkdir()
+    (module_dir / "cli_hint_layers.py").write_text(
+        "import numbarnn as nr\n\n\nclass Twice(nr.Layer):\n"
+        "    def call(self, x):\n        return 2 * x\n")
+    monkeypatch.syspath_prepend(str(module_dir))
+    import cli_hint_layers
+    model = nr.Sequential([nr.SimpleRNN(UNITS), cli_hint_layers.Twice()])
+    model(files["x"])
+    nr.save_model(model, files["dir"] / "custom.npz")
+    monkeypatch.delitem(sys.modules, "cli_hint_layers")
+    (module_dir / "cli_hint_layers.py").unlink()
+    assert run(files["dir"] / "custom.npz", files["x_path"], "-o", files["out"]) == 2
+    one_error_line(capsys, "MODEL", "cannot be imported", "--import")
