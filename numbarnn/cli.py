@@ -90,24 +90,30 @@ def _info(args):
 
 def main(argv=None):
     from . import __version__
-    parser = argparse.ArgumentParser(prog="numbarnn", description=__doc__)
+    parser = argparse.ArgumentParser(prog="numbarnn",
+                                     description=__doc__.replace("``", ""))
     parser.add_argument("--version", action="version", version=f"numbarnn {__version__}")
     sub = parser.add_subparsers(dest="command")
     demo = sub.add_parser("demo", help="run a model on synthetic data and report speed")
-    demo.add_argument("--batch", type=int, default=64)
-    demo.add_argument("--timesteps", type=int, default=200)
-    demo.add_argument("--features", type=int, default=32)
-    demo.add_argument("--units", type=int, default=64)
-    demo.add_argument("--repeats", type=int, default=5)
-    demo.add_argument("--seed", type=int, default=0)
-    demo.add_argument("--device", default="cpu", choices=["cpu", "python", "cuda"])
+    for name, default, what in (
+            ("batch", 64, "sequences in the synthetic batch"),
+            ("timesteps", 200, "timesteps per sequence"),
+            ("features", 32, "features per timestep"),
+            ("units", 64, "units of each of the two SimpleRNN layers"),
+            ("repeats", 5, "timed calls (the best is reported)"),
+            ("seed", 0, "seed of the data and the weights")):
+        demo.add_argument(f"--{name}", type=int, default=default,
+                          help=f"{what} (default: %(default)s)")
+    demo.add_argument("--device", default="cpu", choices=["cpu", "python", "cuda"],
+                      help="engine to run on (default: %(default)s)")
     sub.add_parser("info", help="versions, threading layer, CUDA availability")
     sub.add_parser("bench", help="side-by-side timings against installed peers",
                    add_help=False)
     from . import batch_run
     batch_run.add_arguments(sub.add_parser(
         "run", help="run a saved model over a .npy/.npz dataset, in chunks",
-        description=batch_run.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter))
+        description=batch_run.__doc__.replace("``", ""),
+        formatter_class=argparse.RawDescriptionHelpFormatter))
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["bench"]:
         from .bench import main as bench_main
