@@ -24,6 +24,7 @@ __all__ = ["add_arguments", "run", "RunError"]
 
 PROG = "numbarnn run"
 _EXTENSIONS = (".npy", ".npz")
+DEFAULT_BATCH_SIZE = 256
 _NUMERIC = "biuf"  # bool, signed, unsigned, float
 
 
@@ -62,9 +63,10 @@ def add_arguments(parser):
                         help="where to write the outputs, in the model's output dtype: "
                              ".npy, or .npz (one array, 'output'); written to a temporary "
                              "file and renamed onto OUTPUT only when complete")
-    parser.add_argument("--batch-size", type=int, default=256, metavar="N",
+    parser.add_argument("--batch-size", type=int, default=None, metavar="N",
                         help="rows per chunk; one chunk is in memory at a time "
-                             "(default: %(default)s)")
+                             f"(default: {DEFAULT_BATCH_SIZE}, or a stateful layer's "
+                             "batch size)")
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda", "python"],
                         help="engine to run on (default: %(default)s)")
     parser.add_argument("--mask", metavar="PATH",
@@ -187,6 +189,8 @@ def _run(args):
     model = _load_model(args.model)
     _check_input_rank(model, x, args)
     _check_input_shape(model, x.shape, args.input)
+    if args.batch_size is None:
+        args.batch_size = _stateful_batch_size(model) or DEFAULT_BATCH_SIZE
     _check_stateful_batch(model, len(x), args.batch_size)
     if args.return_sequences:
         _set_return_sequences(model)
@@ -200,7 +204,7 @@ def _run(args):
 
 
 def _check_options(args):
-    if args.batch_size < 1:
+    if args.batch_size is not None and args.batch_size < 1:
         raise RunError("--batch-size", "a positive number of rows", str(args.batch_size))
     if args.mask is not None and args.mask_value is not None:
         raise RunError("--mask-value", "either --mask or --mask-value, not both",
@@ -434,6 +438,17 @@ def _layers_in_order(model):
     if inner is None:
         return [model]
     return [leaf for layer in inner for leaf in _layers_in_order(layer)]
+
+
+def _stateful_batch_size(model):
+    """The batch size of the model's first stateful layer whose batch size is fixed,
+    or None."""
+    for layer in _layers_in_order(model):
+        if getattr(layer, "stateful", False):
+            spec = layer.input_spec[0] if getattr(layer, "input_spec", None) else None
+            if spec and spec.shape and spec.shape[1 if layer.time_major else 0]:
+                return spec.shape[1 if layer.time_major else 0]
+    return None
 
 
 def _check_stateful_batch(model, n_samples, batch_size):

@@ -467,10 +467,11 @@ def test_stateful_models_need_their_batch_size(files, capsys):
     model(files["x"][:5])
     model.reset_states()
     nr.save_model(model, files["dir"] / "stateful.npz")
-    assert run(files["dir"] / "stateful.npz", files["x_path"], "-o", files["out"]) == 2
-    one_error_line(capsys, "--batch-size", "stateful layer", "(5)")
     assert run(files["dir"] / "stateful.npz", files["x_path"], "-o", files["out"],
-               "--batch-size", 5) == 0
+               "--batch-size", 4) == 2
+    one_error_line(capsys, "--batch-size", "stateful layer", "(5)")
+    # without --batch-size: the stateful layer's
+    assert run(files["dir"] / "stateful.npz", files["x_path"], "-o", files["out"]) == 0
     # the state carries from the first chunk to the second, as predict(batch_size=5)
     model.reset_states()
     want = np.concatenate([model(files["x"][:5]), model(files["x"][5:])])
