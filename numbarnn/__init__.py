@@ -14,8 +14,8 @@ from .device import device, get_device, set_device  # noqa: E402
 from .engine import (InputSpec, Layer, Policy, Variable, global_policy,  # noqa: E402
                      set_global_policy)
 from .layers import (ELU, RNN, AbstractRNNCell, Activation, Bidirectional,  # noqa: E402
-                     Dense, Dropout, Embedding, Input, InputLayer, LeakyReLU, Masking, ReLU,
-                     ResidualWrapper, Sequential, SimpleRNN, SimpleRNNCell, Softmax,
+                     Dense, Dropout, Embedding, Input, InputLayer, LeakyReLU, Masking, PReLU,
+                     ReLU, ResidualWrapper, Sequential, SimpleRNN, SimpleRNNCell, Softmax,
                      StackedRNNCells, ThresholdedReLU)
 from .saving import load_model, model_from_json, save_model  # noqa: E402
 from . import models  # noqa: E402  (after saving: it re-exports those functions)
@@ -23,8 +23,8 @@ from . import models  # noqa: E402  (after saving: it re-exports those functions
 __all__ = ["Layer", "InputSpec", "Variable", "Policy", "AbstractRNNCell", "SimpleRNNCell",
            "SimpleRNN", "RNN", "StackedRNNCells", "ResidualWrapper", "Bidirectional",
            "Dense", "Masking", "Embedding", "Dropout", "Activation", "ReLU", "LeakyReLU",
-           "ELU", "Softmax", "ThresholdedReLU", "Sequential", "Input", "InputLayer",
-           "activations", "backend", "constraints", "initializers", "regularizers",
+           "ELU", "Softmax", "ThresholdedReLU", "PReLU", "Sequential", "Input",
+           "InputLayer", "activations", "backend", "constraints", "initializers", "regularizers",
            "layers", "mixed_precision", "models", "utils", "device", "set_device", "get_device",
            "global_policy", "set_global_policy", "save_model", "load_model", "model_from_json",
            "__version__"]

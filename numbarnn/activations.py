@@ -198,7 +198,7 @@ _BY_NAME = {"linear": linear, "tanh": tanh, "relu": relu, "sigmoid": sigmoid,
 _NAME_OF = {fn: name for name, fn in _BY_NAME.items()}
 # The layers tf-keras's activations.deserialize also takes by class name (its
 # keras.layers.activation module): "LeakyReLU" is a LeakyReLU() layer.
-_ACTIVATION_LAYERS = ("ReLU", "LeakyReLU", "ELU", "Softmax", "ThresholdedReLU")
+_ACTIVATION_LAYERS = ("ReLU", "LeakyReLU", "ELU", "Softmax", "ThresholdedReLU", "PReLU")
 _NAME_OF[silu] = "swish"  # one function in tf-keras, saved as "swish"
 
 

@@ -1,4 +1,5 @@
-"""The activation layers (Activation, ReLU, LeakyReLU, ELU, ThresholdedReLU, Softmax)
+"""The activation layers (Activation, ReLU, LeakyReLU, ELU, ThresholdedReLU, Softmax,
+PReLU)
 against float64 numpy references, tf-keras's configs and errors, and files tf-keras
 saved with them (tests/data/make_tf_keras_files.py)."""
 import json
@@ -144,10 +145,34 @@ def test_a_tf_keras_model_with_activation_layers_loads_with_its_outputs(name, tm
     reference = np.load(os.path.join(HERE, "activations.npz"))
     model = nr.load_model(os.path.join(HERE, name))
     assert [type(layer).__name__ for layer in model.layers] == [
-        "SimpleRNN", "Activation", "ReLU", "ELU", "ThresholdedReLU", "Dense", "Softmax",
-        "LeakyReLU"]
+        "SimpleRNN", "Activation", "ReLU", "ELU", "ThresholdedReLU", "PReLU", "Dense",
+        "Softmax", "LeakyReLU"]
+    assert [w.name for w in model.layers[6].weights] == [  # the PReLU activation's too
+        "dense/kernel:0", "dense/bias:0", "dense/p_re_lu_1/alpha:0"]
     np.testing.assert_allclose(model(reference["x"]), reference["y"], rtol=1e-5,
                                atol=1e-6)
     model.save(tmp_path / name)  # and numbarnn's file of it loads the same
     np.testing.assert_allclose(nr.load_model(tmp_path / name)(reference["x"]),
                                reference["y"], rtol=1e-5, atol=1e-6)
+
+
+def test_prelu_learns_a_slope_per_entry_or_per_shared_axis(x, rng):
+    layer = nr.PReLU(alpha_initializer="random_uniform")
+    out = layer(x)
+    alpha = layer.get_weights()[0]
+    assert alpha.shape == (4, 5) and [w.name for w in layer.weights] == [
+        f"{layer.name}/alpha:0"]
+    np.testing.assert_allclose(out, np.where(x > 0, x, alpha * x), rtol=1e-6, atol=1e-7)
+    shared = nr.PReLU(alpha_initializer="random_uniform", shared_axes=1)
+    out = shared(x)
+    slopes = shared.get_weights()[0]
+    assert slopes.shape == (1, 5) and shared.shared_axes == [1]
+    np.testing.assert_allclose(out, np.where(x > 0, x, slopes * x), rtol=1e-6, atol=1e-7)
+    with pytest.raises(ValueError, match="incompatible"):  # its unshared axis is fixed
+        shared(x[..., :3])
+    config = shared.get_config()
+    assert config["shared_axes"] == [1] and config["alpha_initializer"]["class_name"] == (
+        "RandomUniform")
+    assert nr.PReLU()(x).min() >= 0  # zeros: a plain ReLU
+    with pytest.raises(ValueError, match="must be known"):
+        nr.PReLU().build((None, None, 5))  # one slope per timestep: T must be known

@@ -4,7 +4,8 @@ from ..engine.base_layer import Layer
 from ..engine.input_spec import InputSpec
 from ..engine.serialization import deserialize, serialize
 from .abstract_rnn_cell import AbstractRNNCell
-from .activation_layers import ELU, Activation, LeakyReLU, ReLU, Softmax, ThresholdedReLU
+from .activation_layers import (ELU, Activation, LeakyReLU, PReLU, ReLU, Softmax,
+                                ThresholdedReLU)
 from .bidirectional import Bidirectional
 from .cell_wrappers import ResidualWrapper
 from .dense import Dense
@@ -22,5 +23,5 @@ from .stacked_rnn_cells import StackedRNNCells
 __all__ = ["Layer", "InputSpec", "AbstractRNNCell", "SimpleRNNCell", "SimpleRNN", "RNN",
            "StackedRNNCells", "ResidualWrapper", "Bidirectional", "DropoutRNNCellMixin",
            "Dense", "Masking", "Embedding", "Dropout", "Activation", "ReLU", "LeakyReLU",
-           "ELU", "Softmax", "ThresholdedReLU", "Sequential", "Input", "InputLayer",
+           "ELU", "Softmax", "ThresholdedReLU", "PReLU", "Sequential", "Input", "InputLayer",
            "TensorShape", "serialize", "deserialize"]

@@ -1,16 +1,20 @@
 """Activation layers (tf-keras ``layers.Activation``, ``ReLU``, ``LeakyReLU``, ``ELU``,
-``Softmax``, ``ThresholdedReLU``): an elementwise function as a layer of its own, or
-given as another layer's ``activation`` (``Dense(8, activation=LeakyReLU(0.1))``,
-which tf-keras saves as that layer's config). They have no weights and pass masks on.
+``Softmax``, ``ThresholdedReLU``, ``PReLU``): an elementwise function as a layer of its
+own, or given as another layer's ``activation`` (``Dense(8, activation=LeakyReLU(0.1))``,
+which tf-keras saves as that layer's config). They pass masks on; only ``PReLU`` has a
+weight (its learned slopes).
 """
 import numpy as np
 
-from .. import activations, backend
+from .. import activations, backend, constraints, initializers, regularizers
 from ..engine.base_layer import Layer
+from ..engine.dtype_policy import check_floating
+from ..engine.input_spec import InputSpec
 from ..engine.numerics import ieee_float
 from .host_compute import device_in_device_out
 
-__all__ = ["Activation", "ReLU", "LeakyReLU", "ELU", "Softmax", "ThresholdedReLU"]
+__all__ = ["Activation", "ReLU", "LeakyReLU", "ELU", "Softmax", "ThresholdedReLU",
+           "PReLU"]
 
 
 def _floatx(value):
@@ -234,3 +238,72 @@ class Softmax(_ElementwiseLayer):
         if self.robust_masking:
             config["robust_masking"] = True
         return config
+
+
+class PReLU(_ElementwiseLayer):
+    """Parametric ReLU (tf-keras ``layers.PReLU``): ``x`` above 0, ``alpha * x`` below,
+    with ``alpha`` a learned weight of the input's shape but the batch axis (one per
+    feature and timestep), or shared along ``shared_axes``.
+
+    Parameters
+    ----------
+    alpha_initializer, alpha_regularizer, alpha_constraint : optional
+        Of the ``alpha`` weight (zeros by default: a plain ReLU).
+    shared_axes : int or list of int, optional
+        The input axes (1 is the first after the batch) along which one slope is
+        shared: ``shared_axes=[1]`` on ``(batch, time, features)`` learns one slope
+        per feature for every timestep.
+    """
+
+    def __init__(self, alpha_initializer="zeros", alpha_regularizer=None,
+                 alpha_constraint=None, shared_axes=None, **kwargs):
+        super().__init__(**kwargs)
+        self.alpha_initializer = initializers.get(alpha_initializer)
+        self.alpha_regularizer = regularizers.get(alpha_regularizer)
+        self.alpha_constraint = constraints.get(alpha_constraint)
+        if shared_axes is None:
+            self.shared_axes = None
+        elif not isinstance(shared_axes, (list, tuple)):
+            self.shared_axes = [shared_axes]
+        else:
+            self.shared_axes = list(shared_axes)
+
+    def build(self, input_shape):
+        check_floating(self)
+        input_shape = tuple(input_shape)
+        param_shape = list(input_shape[1:])
+        for axis in self.shared_axes or []:
+            if not 1 <= axis < len(input_shape):
+                raise ValueError(f"Argument `shared_axes` of layer \"{self.name}\" must "
+                                 f"name axes 1..{len(input_shape) - 1} of the inputs. "
+                                 f"Received: shared_axes={self.shared_axes}, input "
+                                 f"shape {input_shape}")
+            param_shape[axis - 1] = 1
+        if None in param_shape:
+            raise ValueError(f"Layer \"{self.name}\" (PReLU) learns one slope per "
+                             "entry of the input's non-batch axes, so they must be known "
+                             f"(or shared with `shared_axes`). Received input shape "
+                             f"{input_shape}")
+        self.alpha = self.add_weight("alpha", shape=tuple(param_shape),
+                                     initializer=self.alpha_initializer,
+                                     regularizer=self.alpha_regularizer,
+                                     constraint=self.alpha_constraint)
+        # tf-keras pins the input's unshared axes only when some axes are shared
+        axes = ({i: input_shape[i] for i in range(1, len(input_shape))
+                 if i not in self.shared_axes} if self.shared_axes else {})
+        self.input_spec = InputSpec(ndim=len(input_shape), axes=axes)
+        self.built = True
+
+    @device_in_device_out
+    @ieee_float  # -alpha * relu(-x): 0 * inf is NaN, as in TensorFlow
+    def call(self, inputs):
+        x = np.asarray(inputs)
+        alpha = self.alpha.value().astype(x.dtype, copy=False)
+        return backend.relu(x) - alpha * backend.relu(-x)
+
+    def get_config(self):
+        return {**super().get_config(),
+                "alpha_initializer": initializers.serialize(self.alpha_initializer),
+                "alpha_regularizer": regularizers.serialize(self.alpha_regularizer),
+                "alpha_constraint": constraints.serialize(self.alpha_constraint),
+                "shared_axes": self.shared_axes}

@@ -79,12 +79,14 @@ def text_classifier():
 
 def activation_layers():
     """The activation layers, alone and as a layer's ``activation`` (whose config then
-    holds that layer's)."""
+    holds that layer's; a PReLU's weight is then the Dense's third)."""
     return keras.Sequential([
         L.SimpleRNN(4, return_sequences=True, activation=L.LeakyReLU(0.2),
                     input_shape=(5, 3)),
         L.Activation("tanh"), L.ReLU(max_value=0.5, negative_slope=0.1, threshold=0.05),
-        L.ELU(0.5), L.ThresholdedReLU(0.01), L.Dense(3, activation=L.ELU(0.7)),
+        L.ELU(0.5), L.ThresholdedReLU(0.01),
+        L.PReLU(alpha_initializer="random_uniform", shared_axes=[1]),
+        L.Dense(3, activation=L.PReLU(alpha_initializer="random_uniform")),
         L.Softmax(axis=1), L.LeakyReLU()])
 
 
