@@ -340,9 +340,17 @@ def _check_output(args):
             raise RunError("-o/--output", f"a file other than {argument}", repr(path))
 
 
+def _find_modules_in_working_directory():
+    """Let imports find the working directory's modules, as ``python -m numbarnn``
+    does (the console script does not): --import's, and the module a custom class's
+    config names."""
+    if os.getcwd() not in sys.path and "" not in sys.path:
+        sys.path.append(os.getcwd())
+
+
 def _import_modules(names):
-    if names and os.getcwd() not in sys.path and "" not in sys.path:
-        sys.path.append(os.getcwd())  # as `python -m` would (the console script does not)
+    if names:
+        _find_modules_in_working_directory()
     for name in names:
         try:
             importlib.import_module(name)
@@ -369,8 +377,7 @@ def _load_model(path):
         raise RunError("MODEL", "a model file written by numbarnn.save_model (.npz) or "
                        "tf-keras's model.save (.keras, .h5)",
                        f"{path!r} (neither an .npz / .keras archive nor an HDF5 file)")
-    if os.getcwd() not in sys.path and "" not in sys.path:
-        sys.path.append(os.getcwd())  # a custom class's module, found as `python -m` finds it
+    _find_modules_in_working_directory()
     try:
         model = nr.load_model(path)
     except (ValueError, TypeError, KeyError) as err:
@@ -381,6 +388,9 @@ def _load_model(path):
                 "--import" if custom and "functional" not in text else "")
         raise RunError("MODEL", "a model file written by numbarnn.save_model or tf-keras's "
                        "model.save", f"{path!r} ({type(err).__name__}: {err}){hint}") from err
+    if getattr(model, "layers", None) == []:
+        raise RunError("MODEL", "a model with at least one layer",
+                       f"{path!r} (a {type(model).__name__} with none)")
     if hasattr(model, "state_size") and not hasattr(model, "return_sequences"):
         raise RunError("MODEL", "a layer or model that takes (samples, time, features)",
                        f"{path!r} (a {type(model).__name__}: a cell runs one step; wrap "
@@ -440,28 +450,32 @@ def _layers_in_order(model):
     return [leaf for layer in inner for leaf in _layers_in_order(layer)]
 
 
-def _stateful_batch_size(model):
-    """The batch size of the model's first stateful layer whose batch size is fixed,
-    or None."""
+def _stateful_layers(model):
+    """The stateful recurrent layers with the batch size each fixes (None where not
+    known yet); a Bidirectional's two layers in its place (they hold the states)."""
     for layer in _layers_in_order(model):
-        if getattr(layer, "stateful", False):
-            spec = layer.input_spec[0] if getattr(layer, "input_spec", None) else None
-            if spec and spec.shape and spec.shape[1 if layer.time_major else 0]:
-                return spec.shape[1 if layer.time_major else 0]
-    return None
+        directions = [getattr(layer, name, None) for name in ("forward_layer",
+                                                              "backward_layer")]
+        for each in [d for d in directions if d is not None] or [layer]:
+            if not getattr(each, "stateful", False):
+                continue
+            spec = each.input_spec[0] if getattr(each, "input_spec", None) else None
+            axis = 1 if getattr(each, "time_major", False) else 0
+            yield each, (spec.shape[axis] if spec and spec.shape else None)
+
+
+def _stateful_batch_size(model):
+    """The batch size of the model's first stateful layer that fixes one, or None."""
+    return next((batch for _, batch in _stateful_layers(model) if batch), None)
 
 
 def _check_stateful_batch(model, n_samples, batch_size):
     """A stateful layer carries its state from one chunk to the next, row by row (as
     ``predict(batch_size=...)``): every chunk must have the layer's batch size."""
-    for layer in _layers_in_order(model):
-        if not getattr(layer, "stateful", False):
-            continue
+    for layer, batch in _stateful_layers(model):
         if n_samples == 0:
             raise RunError("INPUT", f"at least one sample for stateful layer "
                            f"{layer.name!r} (its batch size is fixed)", "0 samples")
-        spec = layer.input_spec[0] if getattr(layer, "input_spec", None) else None
-        batch = spec.shape[1 if layer.time_major else 0] if spec and spec.shape else None
         if batch is None:
             continue
         if batch_size != batch or n_samples % batch:

@@ -91,7 +91,7 @@ def _info(args):
 def main(argv=None):
     from . import __version__
     parser = argparse.ArgumentParser(prog="numbarnn",
-                                     description=__doc__.replace("``", ""))
+                                     description=(__doc__ or "").replace("``", ""))
     parser.add_argument("--version", action="version", version=f"numbarnn {__version__}")
     sub = parser.add_subparsers(dest="command")
     demo = sub.add_parser("demo", help="run a model on synthetic data and report speed")
@@ -112,7 +112,7 @@ def main(argv=None):
     from . import batch_run
     batch_run.add_arguments(sub.add_parser(
         "run", help="run a saved model over a .npy/.npz dataset, in chunks",
-        description=batch_run.__doc__.replace("``", ""),
+        description=(batch_run.__doc__ or "").replace("``", ""),
         formatter_class=argparse.RawDescriptionHelpFormatter))
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["bench"]:

@@ -812,6 +812,13 @@ def test_concatenate_and_stack_keep_the_first_arrays_dtype():
     assert K.concatenate([np.zeros(2), K.variable([1.0])]).dtype == np.float32
     assert K.concatenate([[1.0, 2.0], [3.0]]).dtype == np.float32  # Python floats
     np.testing.assert_array_equal(K.concatenate([h, np.full((2, 1), 0.5)])[:, 2], [0.5] * 2)
+    # mixed kinds are never truncated: integers join the float
+    mixed = K.concatenate([np.ones(2, "int32"), np.full(2, 1.5, "float32")])
+    np.testing.assert_array_equal(mixed, [1, 1, 1.5, 1.5])
+    assert mixed.dtype == np.float32
+    scalars = K.stack([1, 2.5])  # as tf.stack converts the list: float32
+    np.testing.assert_array_equal(scalars, [1.0, 2.5])
+    assert scalars.dtype == np.float32
 
 
 def test_cast_to_none_and_the_dtype_of_an_input():

@@ -158,6 +158,18 @@ def test_input_length_masks_each_row_after_its_length(go_backwards, zero_output_
         nr.backend.rnn(step, x, h0, input_length=np.array([1, 2]))
 
 
+def test_input_length_steps_counted_as_tf_keras_counts_them():
+    """The steps each row runs, as tf-keras 2.21 gave them for lengths [4, 2, 1] over 5
+    steps: 4, 2, 1 forwards; 5, 3, 2 backwards (its formula counts from the longest)."""
+    def count(x_t, states):
+        return states[0] + 1.0, [states[0] + 1.0]
+
+    for go_backwards, steps in ((False, [4, 2, 1]), (True, [5, 3, 2])):
+        final = nr.backend.rnn(count, np.zeros((3, 5, 1)), [np.zeros((3, 1))],
+                               go_backwards=go_backwards, input_length=[4, 2, 1])[2][0]
+        np.testing.assert_array_equal(final.ravel(), steps)
+
+
 def test_dict_inputs_are_nests_in_sorted_key_order(weights):
     # tf.nest treats dicts as nests: the step gets a dict per step (the old loop read
     # the dict as one array of rank 0). A dict output is stacked leaf by leaf.

@@ -374,6 +374,12 @@ def test_a_backward_layer_of_other_units_sets_the_models_shapes():
     # the method itself answers as tf-keras's: twice the forward units, the forward
     # layer's state shapes repeated
     assert model.layers[0].compute_output_shape((None, 6, 3)) == (None, 10)
+    # and so does a model's compute_output_shape, from its layers' methods, while its
+    # output_shape is the call's (both as in tf-keras)
+    assert model.compute_output_shape((None, 6, 3)) == (None, 2)
+    nested = nr.Sequential([nr.Sequential([model.layers[0]])])
+    assert (nested.output_shape, nested.compute_output_shape((None, 6, 3))) == (
+        (None, 8), (None, 10))
     with_states = nr.Bidirectional(
         nr.SimpleRNN(5, return_state=True, return_sequences=True),
         backward_layer=nr.SimpleRNN(3, go_backwards=True, return_state=True,

@@ -676,3 +676,25 @@ def test_the_import_hint_follows_the_missing_module(files, capsys, monkeypatch):
     (module_dir / "cli_hint_layers.py").unlink()
     assert run(files["dir"] / "custom.npz", files["x_path"], "-o", files["out"]) == 2
     one_error_line(capsys, "MODEL", "cannot be imported", "--import")
+
+
+def test_a_stateful_bidirectional_sets_the_batch_size(files, capsys):
+    """Its two layers hold the states and fix the batch size: the default, and the
+    check of a given one."""
+    model = nr.Sequential([nr.Bidirectional(nr.SimpleRNN(2, stateful=True),
+                                            batch_input_shape=(5, TIME, FEATURES))])
+    nr.save_model(model, files["dir"] / "b.npz")
+    assert run(files["dir"] / "b.npz", files["x_path"], "-o", files["out"]) == 0
+    model.reset_states()
+    want = np.concatenate([model(files["x"][:5]), model(files["x"][5:])])
+    np.testing.assert_allclose(np.load(files["out"]), want, rtol=1e-6)
+    capsys.readouterr()
+    assert run(files["dir"] / "b.npz", files["x_path"], "-o", files["out"],
+               "--batch-size", 4) == 2
+    one_error_line(capsys, "--batch-size", "stateful layer 'forward_", "(5)")
+
+
+def test_a_model_without_layers_is_refused(files, capsys):
+    nr.save_model(nr.Sequential([nr.Input((TIME, FEATURES))]), files["dir"] / "i.npz")
+    assert run(files["dir"] / "i.npz", files["x_path"], "-o", files["out"]) == 2
+    one_error_line(capsys, "MODEL", "at least one layer")

@@ -129,6 +129,8 @@ def test_a_model_takes_the_lookups_shape_whatever_the_input_length():
     input_shape of other length builds and runs on it (its own input check stays)."""
     model = nr.Sequential([nr.Embedding(10, 3, input_length=5, input_shape=(6,))])
     assert model.output_shape == (None, 6, 3)
+    with pytest.raises(ValueError, match='"input_length" is 5'):  # the method's, as there
+        model.compute_output_shape((None, 6))
     out = model(np.arange(12).reshape(2, 6) % 10)
     assert out.shape == (2, 6, 3)
     np.testing.assert_array_equal(out[1, 0], model.layers[0].get_weights()[0][6])
@@ -210,6 +212,22 @@ def test_dropout_takes_the_seeds_tf_keras_takes(seed):
     assert first.get_config()["seed"] == seed
     assert not np.array_equal(nr.Dropout(0.5, seed=seed + 1)(x, training=True), draw)
     assert set(np.unique(draw)) == {0.0, 2.0}
+
+
+def test_dropout_seeds_of_other_kinds_do_not_collide():
+    """A negative seed, or a fraction, is no integer seed in disguise."""
+    x = np.ones((50, 40), "float32")
+
+    def draw(seed):
+        return nr.Dropout(0.5, seed=seed)(x, training=True)
+
+    negative = draw(-5)
+    assert not np.array_equal(negative, draw(5))
+    assert not np.array_equal(negative, draw(5 + 2 * 2**32))  # numpy's word packing
+    half = draw(0.5)
+    bits = int(np.float64(0.5).view(np.uint64))
+    assert not np.array_equal(half, draw(bits)) and not np.array_equal(half, draw(-bits))
+    np.testing.assert_array_equal(draw(2.0), draw(2))  # an integral float is that int
 
 
 def test_build_keeps_the_declared_input_shape_and_numpy_sizes_serialise(tmp_path):

@@ -449,8 +449,14 @@ def test_symbolic_inputs_and_outputs_of_a_sequential():
     assert tuple(model.layers[0].input.shape) == (None, 4, 3)
     assert tuple(model.layers[0].output.shape) == (None, 4, 2)
     assert tuple(model.layers[1].output.shape) == (None, 4, 1)
+    # a layer's input is the tensor coming in: of the layer before it's dtype
+    assert [l.input.dtype for l in model.layers] == ["float32", "float32"]
+    assert [l.output.dtype for l in model.layers] == ["float32", "float64"]
+    after = nr.Sequential([nr.Dense(2, input_shape=(3,), dtype="float64"), nr.Dense(1)])
+    assert after.layers[1].input.dtype == "float64"
     unbuilt = nr.Sequential([nr.SimpleRNN(2)])
     assert unbuilt.inputs is None and unbuilt.outputs is None
+    assert unbuilt.input_names is None and unbuilt.output_names is None
     for what in ("input", "output"):
         with pytest.raises(AttributeError, match=f"is not connected, no {what} to return"):
             getattr(unbuilt, what)

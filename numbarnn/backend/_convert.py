@@ -107,19 +107,35 @@ def _pair(x, y):
 
 
 def _common(values):
-    """A list of operands in one dtype, as TensorFlow converts a list (``tf.concat``,
-    ``tf.stack``): the first variable's, else the first array's, else the first
-    value's."""
+    """A list of operands in one dtype (``concatenate``, ``stack``).
+
+    Operands of one kind (all float, all integer, all bool) take the dtype of the
+    first variable, else of the first array (a float32 state joined with float64
+    zeros stays float32, as TensorFlow converts the arrays to the tensor's dtype).
+    Operands of mixed kinds are never truncated: integers and bools join the widest
+    float among them (``stack([1, 2.5])`` is float32, as TensorFlow converts that
+    list), else numpy's promotion decides.
+    """
     values = list(values)
-    reference = next((v for v in values if isinstance(v, Variable)), None)
+    arrays = [_tensor(v) for v in values]
+    if not arrays:
+        return []
+    reference = next((a for v, a in zip(values, arrays) if isinstance(v, Variable)), None)
     if reference is None:
-        reference = next((v for v in values if _has_numpy(v)), None)
-    if reference is None:
-        if not values:
-            return []
-        reference = values[0]
-    dtype = _tensor(reference).dtype
-    return [_convert(v, dtype) for v in values]
+        reference = next((a for v, a in zip(values, arrays) if _has_numpy(v)), None)
+
+    def kind(dtype):
+        return "i" if dtype.kind in "iu" else dtype.kind
+
+    kinds = {kind(a.dtype) for a in arrays}
+    if len(kinds) == 1:
+        dtype = (reference if reference is not None else arrays[0]).dtype
+    else:
+        floats = [a.dtype for a in arrays if a.dtype.kind in "fc"]
+        dtype = (np.result_type(*floats) if floats
+                 else np.result_type(*[a.dtype for a in arrays]))
+    with np.errstate(all="ignore"):
+        return [a if a.dtype == dtype else a.astype(dtype) for a in arrays]
 
 
 def _check_kind(x, kinds, name):

@@ -848,7 +848,8 @@ class Layer:
             raise AttributeError(f"Layer {self.name} is not connected, no {what} to "
                                  "return (only a layer in a built Sequential model has "
                                  f"one: see `{what}_shape`)")
-        dtype = (self.compute_dtype if index else self.dtype) or "float32"
+        dtype = (self.compute_dtype if index
+                 else self.__dict__.get("_node_input_dtype", self.dtype)) or "float32"
         return KerasTensor(self, shapes[index], dtype)
 
     @property
@@ -1202,7 +1203,7 @@ _BOOKKEEPING_NAMES = frozenset({
     "_nr_tracked", "_nr_tracked_order", "_trainable_weights", "_non_trainable_weights",
     "_callable_losses", "_eager_losses", "_states", "_initial_weights", "_auto_config",
     "_packed_cache", "_masks", "_build_input_shape", "_batch_input_shape",
-    "_dtype_policy", "_input_spec", "_node_shapes"})
+    "_dtype_policy", "_input_spec", "_node_shapes", "_node_input_dtype"})
 
 
 def _found_in(value, kind, seen=None):

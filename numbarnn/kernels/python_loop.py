@@ -200,11 +200,12 @@ def rnn(step_function, inputs, initial_states, go_backwards=False, mask=None,
         (in processing order) where the mask *in input order* is False; the last
         output is zeroed by the last processed step's mask.
     input_length : int or array (B,), optional
-        Per-row lengths, as a tensor of them acts in tf-keras's while-loop path: without
-        a ``mask`` and without ``unroll``, row ``b`` is masked from step
-        ``input_length[b]`` on (with ``go_backwards``, processing step ``k`` is masked
-        unless ``k > max(input_length) - 1 - input_length[b]``, tf-keras's formula).
-        An int (tf-keras's static length) is unused.
+        Per-row lengths, read as tf-keras's while-loop path reads a tensor of them
+        (an array or a list stands in for that tensor here; tf-keras ignores a numpy
+        array): without a ``mask`` and without ``unroll``, row ``b`` is masked from
+        step ``input_length[b]`` on (with ``go_backwards``, processing step ``k`` is
+        masked unless ``k > max(input_length) - 1 - input_length[b]``, tf-keras's
+        formula). An int (tf-keras's static length) is unused.
     time_major : bool
     zero_output_for_mask : bool
         Masked steps output zeros instead of the previous output (the last one too).

@@ -9,20 +9,23 @@ from .host_compute import device_in_device_out
 __all__ = ["Dropout"]
 
 
-def _entropy(seed):
-    """The generator's entropy (``numpy.random.SeedSequence``'s) for a Dropout
-    ``seed``: any finite real number, as tf-keras takes negative and float seeds, each
-    distinct seed its own; None stays None (fresh entropy)."""
+def _seed_sequence(seed):
+    """The generator's seed for a Dropout ``seed``: any finite real number, as tf-keras
+    takes negative and float seeds, each distinct seed its own draws (a non-negative
+    integer as numpy reads it; a negative one or a fraction in a ``SeedSequence`` of
+    its own kind, so that none collides with an integer); None stays None (fresh
+    entropy)."""
     if seed is None:
         return None
     if (isinstance(seed, numbers.Real) and not isinstance(seed, numbers.Integral)
             and np.isfinite(seed)):
-        if seed != int(seed):  # a fraction: its bits, tagged apart from the integers
-            return [int(np.float64(seed).view(np.uint64)), 1]
+        if seed != int(seed):  # a fraction: its bits
+            return np.random.SeedSequence(int(np.float64(seed).view(np.uint64)),
+                                          spawn_key=(1,))
         seed = int(seed)  # 2.0 draws as 2
     if isinstance(seed, numbers.Integral):
-        # a second word keeps a negative seed apart from its absolute value
-        return int(seed) if seed >= 0 else [-int(seed), 2]
+        seed = int(seed)
+        return seed if seed >= 0 else np.random.SeedSequence(-seed, spawn_key=(2,))
     raise ValueError("Argument `seed` of Dropout must be None or a finite real number. "
                      f"Received: seed={seed!r}")
 
@@ -65,7 +68,7 @@ class Dropout(Layer):
         self.noise_shape = noise_shape
         self.seed = seed
         self.supports_masking = True
-        self._rng = np.random.default_rng(_entropy(seed))
+        self._rng = np.random.default_rng(_seed_sequence(seed))
 
     def _draw_shape(self, shape):
         if self.noise_shape is None:

@@ -57,7 +57,7 @@ def _is_inferred_input_entry(entry, following):
         return False
     if not following:  # a model of an Input alone: that Input
         return False
-    first = following[0].get("config", {}).get("name") if following and isinstance(
+    first = following[0].get("config", {}).get("name") if isinstance(
         following[0], dict) else None
     return first is None or entry.get("config", {}).get("name") == f"{first}_input"
 
@@ -345,8 +345,10 @@ class Sequential(Layer):
         """Take ``shape`` through the layers (``build``: building each, with the checks
         of tf-keras's symbolic call), and give each layer the input and output shape
         tf-keras's ``layer.input_shape`` and ``layer.output_shape`` report for a layer
-        of a Sequential model. False where a layer cannot say its output shape: the
-        later layers build on the first call, which builds the model."""
+        of a Sequential model (and the dtype its ``layer.input`` has). False where a
+        layer cannot say its output shape: the later layers build on the first call,
+        which builds the model."""
+        dtype = self._symbolic_dtype()
         for layer in self._stack:
             if build:
                 if is_shape(shape):  # the input spec check of tf-keras's symbolic call
@@ -378,7 +380,9 @@ class Sequential(Layer):
             if not is_shape(out):
                 raise ValueError(_SINGLE_OUTPUT)
             layer._node_shapes = (tuple(shape), tuple(out))
+            layer._node_input_dtype = dtype
             shape = tuple(out)
+            dtype = getattr(layer, "compute_dtype", None) or dtype
         return True
 
     def __call__(self, inputs, *args, **kwargs):
@@ -480,13 +484,17 @@ class Sequential(Layer):
 
     @property
     def input_names(self):
-        """The name of the model's input, in a list (tf-keras ``Model.input_names``)."""
-        return [self._only("inputs", "input").name]
+        """The name of the model's input, in a list (tf-keras ``Model.input_names``),
+        or None before the model is built."""
+        inputs = self.inputs
+        return None if inputs is None else [inputs[0].name]
 
     @property
     def output_names(self):
-        """The name of the model's output (its last layer's), in a list."""
-        return [self._only("outputs", "output").name]
+        """The name of the model's output (its last layer's), in a list, or None
+        before the model is built."""
+        outputs = self.outputs
+        return None if outputs is None else [outputs[0].name]
 
     def _only(self, attr, what):
         tensors = getattr(self, attr)
@@ -507,7 +515,7 @@ class Sequential(Layer):
         AttributeError
             Before the model is built.
         """
-        return tuple(self.compute_output_shape(self.input_shape))
+        return tuple(self._call_output_shape(self.input_shape))
 
     def call(self, inputs, training=None, mask=None):
         x = inputs
@@ -683,9 +691,19 @@ class Sequential(Layer):
                 layer.reset_states()
 
     def compute_output_shape(self, input_shape):
+        """The output shape for ``input_shape``, from each layer's
+        ``compute_output_shape`` in turn, as tf-keras's method finds it (a
+        :attr:`output_shape` is the call's, which can differ: see
+        ``Layer._call_output_shape``)."""
+        return self._shape_through(input_shape, "compute_output_shape")
+
+    def _call_output_shape(self, input_shape):
+        return self._shape_through(input_shape, "_call_output_shape")
+
+    def _shape_through(self, input_shape, method):
         shape = _as_shape(input_shape)
         for layer in self._stack:
-            out = layer._call_output_shape(shape)
+            out = getattr(layer, method)(shape)
             shape = tuple(out[0]) if isinstance(out, list) else tuple(out)
         return TensorShape(shape)  # tf-keras returns a tf.TensorShape
 
