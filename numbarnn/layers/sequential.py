@@ -643,11 +643,15 @@ class Sequential(Layer):
     def _rows_independent(self):
         """Whether the model's output for a row depends on that row alone, so that
         any cut of ``x`` into batches gives the same numbers: built-in layers only
-        (a user layer may mix rows), none stateful or ``time_major``."""
+        (a user layer may mix rows), none stateful or ``time_major``, no Softmax over
+        the batch axis."""
         for layer in self._flatten_layers(include_self=False):
+            axis = getattr(layer, "axis", None)
+            axes = axis if isinstance(axis, (list, tuple)) else [axis]
             if (not type(layer).__module__.startswith("numbarnn.")
                     or getattr(layer, "stateful", False)
-                    or getattr(layer, "time_major", False)):
+                    or getattr(layer, "time_major", False)
+                    or 0 in axes):
                 return False
         return True
 
