@@ -412,3 +412,70 @@ def test_mixed_precision_variables_read_in_the_compute_dtype_inside_a_call():
     assert np.asarray(layer.v).dtype == np.float32  # outside a call
     plain = Scale()
     assert plain(np.array([1.0], "float32")).dtype == np.float32
+
+
+def test_python_scalars_convert_as_tf_convert_to_tensor():
+    """int32 (int64 where it does not fit), float32, bool: what the call and an
+    InputSpec's dtype check see."""
+    class Identity(nr.Layer):
+        def __init__(self, **kwargs):
+            super().__init__(autocast=False, **kwargs)
+
+        def call(self, x):
+            return x
+
+    layer = Identity()
+    assert [layer(v).dtype for v in (3, 3.0, True, 2**40)] == [
+        np.int32, np.float32, np.bool_, np.int64]
+
+    class Float32Only(Identity):
+        def __init__(self):
+            super().__init__()
+            self.input_spec = InputSpec(dtype="float32")
+
+    assert Float32Only()(3.0) == 3.0
+
+
+def test_tensor_shape_has_tf_tensor_shapes_methods():
+    shape = nr.layers.TensorShape([None, 3])
+    assert shape == [None, 3] and shape == (None, 3) and not shape != [None, 3]
+    assert hash(shape) == hash((None, 3))
+    assert type(shape + (4,)) is nr.layers.TensorShape and shape + [4] == [None, 3, 4]
+    assert shape.dims == [None, 3] and shape.with_rank(2) is shape
+    assert shape.with_rank_at_least(1) is shape and shape.with_rank_at_most(2) is shape
+    assert shape.merge_with([2, None]) == (2, 3)
+    assert shape.is_compatible_with([5, 3]) and not shape.is_compatible_with([5, 4])
+    assert not shape.is_compatible_with([5, 3, 1])
+    with pytest.raises(ValueError, match=re.escape("Shape (None, 3) must have rank 3")):
+        shape.with_rank(3)
+    with pytest.raises(ValueError, match=re.escape(
+            "Shapes (None, 3) and (2, 4) are not compatible")):
+        shape.merge_with([2, 4])
+
+
+def test_python_number_losses_are_floatx_and_input_spec_shapes_are_dimensions():
+    layer = nr.Layer()
+    layer.add_loss(lambda: 2.0)
+    layer.add_weight("w", (1,), regularizer=lambda w: 0.5)
+    assert [loss.dtype for loss in layer.losses] == [np.float32, np.float32]
+    spec = InputSpec(shape=(None, np.int64(4)))
+    assert spec.shape == (None, 4) and type(spec.shape[1]) is int
+    for bad in ((None, "a"), (2.0, 3)):
+        with pytest.raises(TypeError, match="Dimension value must be integer"):
+            InputSpec(shape=bad)
+
+
+def test_on_read_synchronized_weights_are_not_trainable():
+    layer = nr.Layer()
+    assert not layer.add_weight("a", (1,), synchronization="ON_READ").trainable
+    with pytest.raises(ValueError, match="ON_READ only for non-trainable variables"):
+        layer.add_weight("b", (1,), synchronization="ON_READ", trainable=True)
+
+
+def test_residual_wrapper_takes_its_state_as_state_and_rnn_has_constants_spec():
+    wrapper = nr.ResidualWrapper(nr.SimpleRNNCell(3))
+    x, h = np.ones((2, 3), "float32"), np.zeros((2, 3), "float32")
+    out, _ = wrapper(x, state=[h])  # tf-keras's cell wrappers name it `state`
+    np.testing.assert_array_equal(out, wrapper(x, [h])[0])
+    layer = nr.RNN(nr.SimpleRNNCell(2))
+    assert layer.constants_spec is None

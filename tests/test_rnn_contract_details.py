@@ -231,13 +231,14 @@ def test_dense_and_masking_give_device_arrays_for_device_arrays(rng):
     np.testing.assert_allclose(out.copy_to_host(), expected, rtol=1e-5, atol=1e-6)
 
 
-def test_reverse_state_order_reverses_state_size_only(rng):
-    """tf-keras: the deprecated flag reverses state_size and get_initial_state; call
-    reads and returns the states in the cells' order."""
+def test_reverse_state_order_reverses_state_size_only(rng, caplog):
+    """tf-keras: the deprecated flag (logged, as there) reverses state_size and
+    get_initial_state; call reads and returns the states in the cells' order."""
     x = rng.standard_normal((2, 3, 4)).astype("float32")
-    with pytest.warns(UserWarning, match="reverse_state_order"):
+    with caplog.at_level(logging.WARNING, logger="numbarnn"):
         stack = nr.StackedRNNCells([nr.SimpleRNNCell(4), nr.SimpleRNNCell(4)],
                                    reverse_state_order=True)
+    assert "reverse_state_order=True in StackedRNNCells" in caplog.text
     plain = nr.StackedRNNCells([nr.SimpleRNNCell(4), nr.SimpleRNNCell(4)])
     layer = nr.RNN(stack, return_state=True)
     layer.build(x.shape)

@@ -451,6 +451,15 @@ class Layer:
         initializer = initializers_mod.get(initializer)
         regularizer = regularizers_mod.get(regularizer)
         constraint = constraints_mod.get(constraint)
+        sync = kwargs.get("synchronization")
+        if str(getattr(sync, "name", sync)).upper().endswith("ON_READ"):
+            # tf-keras: a variable synchronised on read is not trainable
+            if trainable:
+                raise ValueError("Synchronization value can be set to "
+                                 "VariableSynchronization.ON_READ only for non-trainable "
+                                 "variables. You have specified trainable=True and "
+                                 "synchronization=VariableSynchronization.ON_READ.")
+            trainable = False
         trainable = True if trainable is None else bool(trainable)
         value = np.asarray(initializer(init_shape, dtype=dtype), dtype=dtype)
         if value.shape != shape:  # tf.Variable(initial_value, shape=shape) checks it too
@@ -591,8 +600,9 @@ class Layer:
             out += list(layer._eager_losses)
             for fn in layer._callable_losses:
                 value = fn()
-                if value is not None:
-                    out.append(np.asarray(value))
+                if value is not None:  # a Python number as tf converts it: floatx
+                    out.append(np.asarray(value) if hasattr(value, "dtype")
+                               else np.asarray(value, dtype=floatx()))
         return out
 
     def _clear_losses(self):
@@ -663,8 +673,12 @@ class Layer:
     def _convert_inputs(self, inputs):
         if isinstance(inputs, (list, tuple, dict)):
             return _map_nested(self._convert_inputs, inputs)
-        if isinstance(inputs, (int, float, bool, np.number)):
+        if isinstance(inputs, np.number):
             return np.asarray(inputs)
+        if isinstance(inputs, (int, float, bool)):
+            # tf.convert_to_tensor's dtypes: int32 (int64 if it does not fit), float32
+            from ..backend._convert import _tensor
+            return _tensor(inputs)
         if isinstance(inputs, Variable):
             return inputs.value()
         if is_device_array(inputs):

@@ -2,6 +2,7 @@
 import numpy as np
 
 from .dtype_policy import as_dtype
+from .tensor_shape import as_dimension
 
 __all__ = ["InputSpec", "assert_input_compatibility"]
 
@@ -29,7 +30,10 @@ class InputSpec:
         self.dtype = as_dtype(dtype).name if dtype is not None else None
         if isinstance(shape, (int, np.integer)):  # tf-keras: a bare int is (int,)
             shape = (shape,)
-        self.shape = tuple(shape) if shape is not None else None
+        # tf-keras: TensorShape(shape).as_list(): numpy ints as ints, a float or a
+        # string a TypeError
+        self.shape = (tuple(None if d is None else as_dimension(d, f"in shape={shape}")
+                            for d in shape) if shape is not None else None)
         self.ndim = len(self.shape) if self.shape is not None else ndim
         self.max_ndim = max_ndim
         self.min_ndim = min_ndim

@@ -48,6 +48,63 @@ class TensorShape(tuple):
     def as_list(self):
         return list(self)
 
+    # tf.TensorShape equals a list or tuple of the same dimensions
+    def __eq__(self, other):
+        if isinstance(other, (list, tuple)):
+            return tuple(self) == tuple(other)
+        return NotImplemented
+
+    def __ne__(self, other):
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    __hash__ = tuple.__hash__
+
+    def __add__(self, other):
+        return TensorShape(tuple(self) + tuple(other))
+
+    def __radd__(self, other):
+        return TensorShape(tuple(other) + tuple(self))
+
+    @property
+    def dims(self):
+        """The dimensions, a list (ints and None)."""
+        return list(self)
+
+    def with_rank(self, rank):
+        """This shape, checked to have ``rank`` dimensions (ValueError otherwise)."""
+        if len(self) != rank:
+            raise ValueError(f"Shape {self} must have rank {rank}")
+        return self
+
+    def with_rank_at_least(self, rank):
+        if len(self) < rank:
+            raise ValueError(f"Shape {self} must have rank at least {rank}")
+        return self
+
+    def with_rank_at_most(self, rank):
+        if len(self) > rank:
+            raise ValueError(f"Shape {self} must have rank at most {rank}")
+        return self
+
+    def is_compatible_with(self, other):
+        """Whether ``other`` has this rank and each known dimension agrees."""
+        other = tuple(other)
+        return len(other) == len(self) and all(
+            a is None or b is None or a == b for a, b in zip(self, other))
+
+    def merge_with(self, other):
+        """The shape both describe: each unknown dimension taken from the other.
+
+        Raises
+        ------
+        ValueError
+            If the shapes are not compatible (tf.TensorShape's message).
+        """
+        if not self.is_compatible_with(other):
+            raise ValueError(f"Shapes {self} and {TensorShape(other)} are not compatible")
+        return TensorShape(a if a is not None else b for a, b in zip(self, tuple(other)))
+
     def __getitem__(self, item):
         value = super().__getitem__(item)
         return TensorShape(value) if isinstance(item, slice) else value

@@ -17,7 +17,8 @@ __all__ = ["ResidualWrapper"]
 
 
 def _func_dump(fn):
-    code = base64.b64encode(marshal.dumps(fn.__code__)).decode("ascii")
+    # base64 with a newline every 76 characters, as tf-keras's func_dump writes it
+    code = base64.encodebytes(marshal.dumps(fn.__code__)).decode("ascii")
     closure = (tuple(c.cell_contents for c in fn.__closure__)
                if fn.__closure__ else None)
     return code, fn.__defaults__, closure
@@ -130,9 +131,11 @@ class ResidualWrapper(AbstractRNNCell):
         # a mismatch is an error at the first step (or in the fused engine's plan).
         self.built = True
 
-    def call(self, inputs, states, training=None, **kwargs):
+    def call(self, inputs, state, training=None, **kwargs):
+        """One step of the cell, its output combined with ``inputs`` (the argument
+        is named ``state``, as in tf-keras's cell wrappers)."""
         kw = cell_step_kwargs(self.cell, training)
-        outputs, new_state = cell_step_function(self.cell)(inputs, states, **kw)
+        outputs, new_state = cell_step_function(self.cell)(inputs, state, **kw)
         fn = self._residual_fn or _default_residual
         return fn(inputs, outputs), new_state
 

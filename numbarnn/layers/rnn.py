@@ -244,6 +244,7 @@ class RNN(Layer):
         self.supports_masking = True
         self.input_spec = None
         self.state_spec = None
+        self.constants_spec = None
         self._states = None
         self._num_constants = 0
         self._packed_cache = (None, None)
@@ -559,9 +560,10 @@ class RNN(Layer):
             initial_state = None
         # A call that fails leaves the layer as it was (tf-keras keeps what a rejected
         # call set: every later call would fail on the first one's state_spec).
-        saved = self._num_constants, self.state_spec
+        saved = self._num_constants, self.state_spec, self.constants_spec
         if constants is not None:
             self._num_constants = len(constants)
+            self.constants_spec = [InputSpec(shape=np.shape(c)) for c in constants]
         if initial_state is not None and not self.built:
             self.state_spec = map_structure(lambda s: InputSpec(shape=np.shape(s)),
                                             initial_state)
@@ -572,7 +574,7 @@ class RNN(Layer):
         try:
             return super().__call__(inputs, **kwargs)
         except BaseException:
-            self._num_constants, self.state_spec = saved
+            self._num_constants, self.state_spec, self.constants_spec = saved
             raise
 
     def _cast_inputs(self, inputs, dtype=None):

@@ -84,7 +84,9 @@ class SimpleRNNCell(DropoutRNNCellMixin, Layer):
         Fractions of the input / recurrent state to drop in training; one mask per
         call, reused at every step. As in tf-keras the value is clipped to [0, 1] here,
         and a training call with a rate of 1 raises ``ValueError`` (``tf.nn.dropout``
-        accepts rates in [0, 1) only); inference calls ignore it.
+        accepts rates in [0, 1) only); inference calls ignore it. Called directly, the
+        cell draws masks only in a training call (tf-keras's caches one at any call,
+        so there a training call after an inference call reuses the all-ones mask).
     seed : int, optional
         Seed of the dropout masks.
     **kwargs

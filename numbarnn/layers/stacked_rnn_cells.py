@@ -1,5 +1,5 @@
 """StackedRNNCells: a list of cells that behaves as one cell."""
-import warnings
+import logging
 
 from ..engine.base_layer import Layer, name_scope
 from ..engine.call_args import accepts
@@ -50,10 +50,11 @@ class StackedRNNCells(Layer):
                                  f"Received cell without a `state_size`: {cell}")
         self.reverse_state_order = kwargs.pop("reverse_state_order", False)
         if self.reverse_state_order:
-            warnings.warn("reverse_state_order=True in StackedRNNCells will soon be "
-                          "deprecated. Please update the code to work with the natural "
-                          "order of states if you rely on the RNN states, eg "
-                          "RNN(return_state=True).", stacklevel=2)
+            # logged, as tf-keras logs it (absl), not a Python warning
+            logging.getLogger("numbarnn").warning(
+                "reverse_state_order=True in StackedRNNCells will soon be deprecated. "
+                "Please update the code to work with the natural order of states if you "
+                "rely on the RNN states, eg RNN(return_state=True).")
         super().__init__(**kwargs)
         self.cells = list(cells)
 
