@@ -479,3 +479,13 @@ def test_residual_wrapper_takes_its_state_as_state_and_rnn_has_constants_spec():
     np.testing.assert_array_equal(out, wrapper(x, [h])[0])
     layer = nr.RNN(nr.SimpleRNNCell(2))
     assert layer.constants_spec is None
+
+
+def test_automatic_config_lists_keyword_arguments_before_positional_ones():
+    """tf-keras's Layer.__new__ adds the positional arguments after the keywords."""
+    class Configured(nr.Layer):
+        def __init__(self, units, extra=0, act="relu", **kwargs):
+            super().__init__(**kwargs)
+
+    config = Configured(3, extra=1, act="tanh").get_config()
+    assert [k for k in config if k in ("units", "extra", "act")] == ["extra", "act", "units"]

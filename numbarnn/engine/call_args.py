@@ -143,17 +143,17 @@ def _is_plain(value):
 
 def plain_arguments(cls, args, kwargs):
     """``cls(*args, **kwargs)``'s arguments by name, if all are plain values, else
-    None."""
+    None; the keyword arguments first, then the positional ones (tf-keras's order)."""
     params = init_parameters(cls)
     if params is None:
         return None
     named = [p.name for p in params if p.kind == p.POSITIONAL_OR_KEYWORD]
     if len(args) > len(named):  # *args of the constructor: not a config
         return None
-    config = dict(zip(named, args))
-    if any(k in config for k in kwargs):  # __init__ itself raises the TypeError
+    positional = dict(zip(named, args))
+    if any(k in positional for k in kwargs):  # __init__ itself raises the TypeError
         return None
-    config.update(kwargs)
+    config = {**kwargs, **positional}
     return config if _is_plain(config) else None
 
 
