@@ -176,3 +176,42 @@ def test_prelu_learns_a_slope_per_entry_or_per_shared_axis(x, rng):
     assert nr.PReLU()(x).min() >= 0  # zeros: a plain ReLU
     with pytest.raises(ValueError, match="must be known"):
         nr.PReLU().build((None, None, 5))  # one slope per timestep: T must be known
+
+
+def test_a_model_builds_an_rnn_cells_activation_layer_whatever_the_time_length():
+    """tf-keras's symbolic call builds it (its weight is the model's before any call,
+    with an unknown batch in its build_config), also for an unknown time length."""
+    model = nr.Sequential([nr.Input((None, 3)),
+                           nr.SimpleRNN(2, activation=nr.PReLU())])
+    assert model.count_params() == 14 and len(model.weights) == 4
+    activation = model.layers[0].cell.activation
+    assert activation.get_build_config() == {"input_shape": (None, 2)}
+    dense = nr.Dense(2, activation=nr.PReLU())
+    nr.Sequential([nr.Input((3,)), dense])
+    assert dense.activation.get_build_config() == {"input_shape": (None, 2)}
+    assert model(np.ones((2, 5, 3), "float32")).shape == (2, 2)
+
+
+def test_an_activation_layer_keeps_its_own_dtype_policy(x):
+    """As in tf-keras, Dense(dtype=...) hands the activation layer the product in its
+    own dtype, and the layer (float32 policy) answers in float32."""
+    for dtype in ("float64", "mixed_float16"):
+        dense = nr.Dense(2, activation=nr.LeakyReLU(), dtype=dtype)
+        assert dense(x).dtype == np.float32
+    assert nr.Dense(2, activation="relu", dtype="float64")(x).dtype == np.float64
+
+
+def test_softmax_over_several_axes_makes_only_an_inf_entry_nan():
+    """tf.reduce_logsumexp shifts a non-finite maximum by 0."""
+    scores = np.array([[[np.inf, 0.0, 1.0], [1.0, 2.0, 3.0]]], "float32")
+    out = nr.Softmax(axis=[1, 2])(scores)
+    assert np.isnan(out[0, 0, 0])
+    np.testing.assert_array_equal(np.nan_to_num(out, nan=-1.0)[0].ravel()[1:], 0.0)
+
+
+@pytest.mark.parametrize("layer", [nr.PReLU(), nr.ThresholdedReLU()])
+def test_layers_with_float_parameters_refuse_integer_inputs(layer):
+    """TensorFlow refuses to mix them (numpy would truncate the slope or threshold)."""
+    with pytest.raises(TypeError, match="expects floating inputs. Received inputs of "
+                       "dtype int32"):
+        layer(np.array([[-4, 3]], "int32"))

@@ -998,6 +998,7 @@ class Layer:
         layers = list(self._flatten_layers())
         losses = [list(layer._eager_losses) for layer in layers]
         states = [_state_values(layer) for layer in layers]
+        unbuilt = [layer for layer in layers if not layer.built]
         outer_probing = getattr(_scope, "probing", False)
         _scope.probing = True
         try:
@@ -1008,6 +1009,15 @@ class Layer:
             for layer, saved_losses, saved_states in zip(layers, losses, states):
                 layer._eager_losses = saved_losses
                 _restore_states(layer, saved_states)
+            if _is_one_shape(input_shape) and tuple(input_shape)[:1] == (None,):
+                # A sublayer built by the probe saw the filled batch size: its build
+                # shape (build_config) gets the unknown batch back, as tf-keras's
+                # symbolic call leaves it.
+                for layer in unbuilt:
+                    built = layer._build_input_shape
+                    if layer.built and _is_one_shape(built) and len(tuple(built)):
+                        layer._build_input_shape = TensorShape(
+                            (None,) + tuple(built)[1:])
 
     # -- config --------------------------------------------------------------------
     def get_build_config(self):
@@ -1157,6 +1167,12 @@ def _plain_shapes(shapes):
     if isinstance(shapes, list):
         return [_plain_shapes(s) for s in shapes]
     return tuple(shapes) if isinstance(shapes, tuple) else shapes
+
+
+def _is_one_shape(x):
+    """One shape (ints and None), not a nest of them."""
+    return isinstance(x, (list, tuple)) and all(
+        d is None or isinstance(d, (int, np.integer)) for d in x)
 
 
 def _map_shapes_nested(shapes, fn):

@@ -23,6 +23,16 @@ def _floatx(value):
     return np.asarray(value, dtype=backend.floatx())[()]
 
 
+def _floating(inputs, layer):
+    """``inputs`` as an array, refused unless floating (TensorFlow refuses to mix an
+    integer input with the layer's float parameters, where numpy would truncate)."""
+    x = np.asarray(inputs)
+    if x.dtype.kind != "f":
+        raise TypeError(f'Layer "{layer.name}" ({type(layer).__name__}) expects floating '
+                        f"inputs. Received inputs of dtype {x.dtype}.")
+    return x
+
+
 class _ElementwiseLayer(Layer):
     """A layer that applies a function elementwise: its output has the input's shape,
     and the input's mask passes through."""
@@ -179,7 +189,7 @@ class ThresholdedReLU(_ElementwiseLayer):
     @device_in_device_out
     @ieee_float  # inf * 0 is NaN, as in TensorFlow
     def call(self, inputs):
-        x = np.asarray(inputs)
+        x = _floating(inputs, self)
         dtype = np.dtype(self.compute_dtype or x.dtype)
         return x * (x > self.theta).astype(dtype)
 
@@ -228,6 +238,9 @@ class Softmax(_ElementwiseLayer):
             if len(axis) > 1:  # exp(x - logsumexp(x)) over several axes
                 axes = tuple(axis)
                 top = np.max(x, axis=axes, keepdims=True)
+                # tf.reduce_logsumexp: a non-finite maximum shifts by 0 (an inf entry
+                # is NaN, not its whole group)
+                top = np.where(np.isfinite(top), top, 0).astype(x.dtype)
                 log_sum = top + np.log(np.sum(np.exp(x - top), axis=axes, keepdims=True))
                 return np.exp(x - log_sum).astype(x.dtype)
             axis = axis[0]
@@ -297,7 +310,7 @@ class PReLU(_ElementwiseLayer):
     @device_in_device_out
     @ieee_float  # -alpha * relu(-x): 0 * inf is NaN, as in TensorFlow
     def call(self, inputs):
-        x = np.asarray(inputs)
+        x = _floating(inputs, self)
         alpha = self.alpha.value().astype(x.dtype, copy=False)
         return backend.relu(x) - alpha * backend.relu(-x)
 

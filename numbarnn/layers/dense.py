@@ -91,6 +91,10 @@ class Dense(Layer):
                         self.kernel.value().astype(work, copy=False))
         if self.bias is not None:
             out = out + self.bias.value()
+        if isinstance(self.activation, Layer):
+            # an activation layer keeps its own dtype policy, as in tf-keras: it gets
+            # the product in the input's dtype and answers in its compute dtype
+            return self.activation(out.astype(x.dtype, copy=False))
         return np.asarray(self.activation(out), dtype=x.dtype)
 
     def compute_output_shape(self, input_shape):

@@ -108,6 +108,18 @@ def _batches_of(x):
     return (item[0] if isinstance(item, tuple) else item for item in items)
 
 
+def _probe_builds(layer, shape):
+    """Whether a call on zeros of ``shape`` builds ``layer``'s sublayers as tf-keras's
+    symbolic call would: where every dimension but the batch is known (a sublayer's
+    weights may depend on any of them), or, for a recurrent layer, every feature
+    dimension (its cells, and their activation layers, see one step: no time axis)."""
+    dims = tuple(shape)
+    if None not in dims[1:]:
+        return True
+    recurrent = hasattr(layer, "cell") or hasattr(layer, "forward_layer")
+    return recurrent and len(dims) >= 3 and None not in dims[2:]
+
+
 class Sequential(Layer):
     """A plain stack of layers, each feeding the next (tf-keras ``Sequential``).
 
@@ -357,13 +369,11 @@ class Sequential(Layer):
                         layer.name)
                 if not layer.built:
                     layer._build_from_shapes(shape)
-                if (is_shape(shape) and None not in tuple(shape)[1:]
+                if (is_shape(shape) and _probe_builds(layer, shape)
                         and any(not sub.built
                                 for sub in layer._flatten_layers(include_self=False))):
                     # tf-keras builds a model by calling each layer on a symbolic
-                    # input, which builds the sublayers a layer builds in `call`. Only
-                    # where the shape is known but for the batch: a sublayer's weights
-                    # may depend on any other dimension.
+                    # input, which builds the sublayers a layer builds in `call`.
                     try:
                         layer._probe_calls(shape, fills=(1,))
                     except Exception:  # noqa: BLE001 - they build on the first call
