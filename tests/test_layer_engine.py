@@ -465,6 +465,7 @@ def test_symbolic_inputs_and_outputs_of_a_sequential():
     unbuilt(np.ones((2, 4, 3), "float32"))
     assert tuple(unbuilt.input.shape) == (2, 4, 3)  # the shape it was called with
     assert unbuilt.input.name == f"{unbuilt.layers[0].name}_input"
+    assert unbuilt.inputs[0] is unbuilt.input  # one tensor, as tf-keras's
     assert tuple(unbuilt.output.shape) == (2, 2)
     with pytest.raises(TypeError, match="no functional API"):
         nr.Sequential([model.output])

@@ -449,11 +449,15 @@ class Sequential(Layer):
             return None
         if self._input_layer is not None:
             return [self._input_layer._output]
-        # tf-keras names the InputLayer it infers "<first layer>_input"
-        inferred = InputLayer(batch_input_shape=tuple(self._build_input_shape),
-                              dtype=self._symbolic_dtype(),
-                              name=f"{self._stack[0].name}_input")
-        return [inferred._output]
+        # tf-keras names the InputLayer it infers "<first layer>_input"; one per
+        # shape, so that model.inputs[0] is model.inputs[0]
+        key = (tuple(self._build_input_shape), self._symbolic_dtype(),
+               f"{self._stack[0].name}_input")
+        cached = self.__dict__.get("_inferred_input")
+        if cached is None or cached[0] != key:
+            inferred = InputLayer(batch_input_shape=key[0], dtype=key[1], name=key[2])
+            cached = self._inferred_input = (key, inferred._output)
+        return [cached[1]]
 
     @property
     def outputs(self):
