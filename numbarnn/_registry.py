@@ -50,11 +50,17 @@ class CustomObjectScope:
     """
 
     def __init__(self, *args):
+        mappings = []
         for objects in args:
-            if objects is not None and not isinstance(objects, dict):
+            if objects is None or isinstance(objects, dict):
+                mappings.append(objects)
+                continue
+            try:  # any mapping, or (name, object) pairs, as tf-keras's dict.update
+                mappings.append(dict(objects))
+            except (TypeError, ValueError):
                 raise TypeError("Arguments of `custom_object_scope` must be dicts of "
-                                f"{{name: object}}. Received: {objects!r}")
-        self.custom_objects = args
+                                f"{{name: object}}. Received: {objects!r}") from None
+        self.custom_objects = tuple(mappings)
         self._backups = []
 
     def __enter__(self):
@@ -180,9 +186,13 @@ def plain_config(value):
 def serialize_keras_object(obj):
     """The config dict of any Keras object, as tf-keras's
     ``utils.serialize_keras_object`` writes it: a layer or cell, an initializer,
-    regularizer or constraint, or a (registered) function; None for None."""
+    regularizer or constraint, or a (registered) function; None for None. Plain
+    values (strings, numbers, lists and dicts of them, numpy arrays) come back as
+    tf-keras writes them (an array as a ``__numpy__`` config)."""
     if obj is None:
         return None
+    if isinstance(obj, (str, bool, int, float, list, tuple, dict, np.ndarray, np.generic)):
+        return plain_config(obj)
     for module, _, base in _utility_kinds():
         if isinstance(obj, base):
             return serialize_object(obj, module)
@@ -199,30 +209,42 @@ def _utility_kinds():
             ("keras.constraints", constraints, constraints.Constraint))
 
 
-def deserialize_keras_object(config, custom_objects=None):
+def deserialize_keras_object(config, custom_objects=None, safe_mode=True, **kwargs):
     """The object a config from :func:`serialize_keras_object` describes (tf-keras's
-    ``utils.deserialize_keras_object``); a name is looked up among the registered
-    and custom objects.
+    ``utils.deserialize_keras_object``). A string is the registered or custom object
+    of that name, else itself; numbers pass through; lists and plain dicts are
+    deserialized item by item; a ``__numpy__`` config is its array. ``safe_mode`` as
+    in :func:`numbarnn.load_model`; tf-keras's other keyword arguments
+    (``module_objects``, ``printable_module_name``) are accepted and unused.
 
     Raises
     ------
     ValueError
-        For a name or class nothing registered or built in answers to.
+        For a class nothing registered or built in answers to.
     """
-    if config is None:
-        return None
+    del kwargs
+    if config is None or isinstance(config, (bool, int, float)):
+        return config
     if isinstance(config, str):
         obj = get_registered_object(config, custom_objects)
-        if obj is None:
-            raise ValueError(f"Unknown object: '{config}'. Pass it in `custom_objects` or "
-                             "register it with `numbarnn.utils.register_keras_serializable`.")
-        return obj
+        return config if obj is None else obj
+    if isinstance(config, (list, tuple)):
+        return [deserialize_keras_object(c, custom_objects, safe_mode) for c in config]
+    if not isinstance(config, dict):
+        raise TypeError("Argument `config` of deserialize_keras_object must be a config "
+                        f"dict, a list or a plain value. Received: {config!r}")
+    if "class_name" not in config or "config" not in config:  # a plain dict
+        return {key: deserialize_keras_object(value, custom_objects, safe_mode)
+                for key, value in config.items()}
+    if config["class_name"] == "__numpy__":
+        return numpy_from_config(config)
     written_under = config.get("module") or ""
     for module, kind, _ in _utility_kinds():
         if written_under.startswith(module):
             return kind.deserialize(config, custom_objects=custom_objects)
     from .engine import serialization  # a layer, a function, or a registered class
-    return serialization.deserialize(config, custom_objects=custom_objects)
+    return serialization.deserialize(config, custom_objects=custom_objects,
+                                     safe_mode=safe_mode)
 
 
 def revive_passive(config, custom_objects=None):

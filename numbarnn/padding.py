@@ -64,7 +64,10 @@ def pad_sequences(sequences, maxlen=None, dtype="int32", padding="pre",
             raise ValueError("`sequences` is empty and no `maxlen` was given: the padded "
                              "length is unknown.")
         maxlen = max(lengths)
-    if isinstance(value, str) and dtype is not object and not np.issubdtype(dtype, np.str_):
+    # tf-keras's `dtype != object`: `object` and np.dtype("O") hold strings (the
+    # string "object" and np.object_ do not pass there either)
+    holds_objects = dtype is object or (isinstance(dtype, np.dtype) and dtype.kind == "O")
+    if isinstance(value, str) and not holds_objects and not np.issubdtype(dtype, np.str_):
         raise ValueError(f"`dtype` {dtype} is not compatible with `value`'s type: "
                          f"{type(value)}\nYou should set `dtype=object` for variable "
                          "length strings.")

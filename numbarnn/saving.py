@@ -4,6 +4,9 @@
 A model file holds the JSON config (``__config__``), a format version
 (``__numbarnn_format__``) and the weights ``w0, w1, ...`` in ``layer.weights`` order. A
 weights file holds only the version and the weights.
+
+As tf-keras's ``keras.saving``, this module also holds the registration and
+serialization helpers of :mod:`numbarnn.utils` (``register_keras_serializable``...).
 """
 import json
 import os
@@ -12,15 +15,20 @@ import zipfile
 
 import numpy as np
 
-from ._registry import plain_config
+from ._registry import (custom_object_scope, deserialize_keras_object,  # noqa: F401
+                        get_custom_objects, get_registered_name, get_registered_object,
+                        plain_config, serialize_keras_object)
 from .engine import serialization
+from .engine.serialization import register_keras_serializable  # noqa: F401
 from .engine.base_layer import shape_from_json
 from .tf_keras_files import (load_tf_keras_weights, read_tf_keras_model_config,
                              save_tf_keras_model, save_tf_keras_weights, tf_keras_file_kind,
                              tf_keras_format_for)
 
 __all__ = ["save_model", "load_model", "save_weights", "load_weights", "model_from_json",
-           "FORMAT_VERSION"]
+           "FORMAT_VERSION", "register_keras_serializable", "get_registered_name",
+           "get_registered_object", "custom_object_scope", "get_custom_objects",
+           "serialize_keras_object", "deserialize_keras_object"]
 
 FORMAT_VERSION = 1
 

@@ -1,5 +1,5 @@
-"""Keras utilities (``keras.utils``): custom objects for deserialization, and
-:func:`pad_sequences`.
+"""Keras utilities (``keras.utils``): custom objects for deserialization,
+:func:`pad_sequences` and :func:`to_categorical`.
 
 A config names user activations, initializers, regularizers, constraints, layers and
 cells by their name; these make the names resolvable when a model is re-created::
@@ -14,9 +14,10 @@ from ._registry import (CustomObjectScope, custom_object_scope, deserialize_kera
                         get_custom_objects, get_registered_name, get_registered_object,
                         serialize_keras_object)
 from .engine.serialization import register_keras_serializable, register_serializable
+from .labels import to_categorical
 from .padding import pad_sequences
 
 __all__ = ["CustomObjectScope", "custom_object_scope", "get_custom_objects",
            "get_registered_object", "get_registered_name", "register_serializable",
            "register_keras_serializable", "serialize_keras_object",
-           "deserialize_keras_object", "pad_sequences"]
+           "deserialize_keras_object", "pad_sequences", "to_categorical"]

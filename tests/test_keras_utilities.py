@@ -377,7 +377,7 @@ def test_custom_object_scope_and_registration():
         assert initializers.get("x2") is _double
     assert utils.get_registered_object("x2") is None
     with pytest.raises(TypeError, match="must be dicts"):
-        utils.custom_object_scope(["x2"])
+        utils.custom_object_scope(["x22"])  # no (name, object) pairs
     utils.register_serializable(_double, name="registered_double")
     try:
         assert activations.get("registered_double") is _double
@@ -558,3 +558,62 @@ def test_pad_sequences_as_tf_keras():
     with pytest.raises(ValueError, match=r"Shape of sample \(1, 2\) of sequence at position "
                                          r"1 is different from expected shape \(2,\)"):
         nr.utils.pad_sequences([[[1, 2]], [[[1, 2]]]])
+
+
+def test_deserialize_keras_object_reads_built_ins_and_plain_values():
+    """tf-keras's utils: a built-in activation written as a function config comes
+    back; strings, numbers, lists and plain dicts pass; an array is a __numpy__
+    config; safe_mode is taken."""
+    utils = nr.utils
+    config = utils.serialize_keras_object(nr.activations.tanh)
+    assert config["class_name"] == "function" and config["config"] == "tanh"
+    assert utils.deserialize_keras_object(config) is nr.activations.tanh
+    for value in ("relu", 3, 1.5, [1, 2], {"a": 1}):
+        assert utils.deserialize_keras_object(utils.serialize_keras_object(value)) == value
+    array = utils.serialize_keras_object(np.arange(2))
+    assert array["class_name"] == "__numpy__"
+    np.testing.assert_array_equal(utils.deserialize_keras_object(array), [0, 1])
+    zeros = utils.serialize_keras_object(nr.initializers.Zeros())
+    assert isinstance(utils.deserialize_keras_object(zeros, safe_mode=False),
+                      nr.initializers.Zeros)
+    assert nr.saving.register_keras_serializable is utils.register_keras_serializable
+    assert nr.saving.custom_object_scope is utils.custom_object_scope
+
+
+def test_custom_object_scope_takes_any_mapping_or_pairs():
+    import types
+
+    def twice(x):
+        return 2 * x
+
+    with nr.utils.custom_object_scope(types.MappingProxyType({"twice": twice})):
+        assert nr.utils.get_registered_object("twice") is twice
+    with nr.utils.custom_object_scope([("twice", twice)]):
+        assert nr.utils.get_registered_object("twice") is twice
+    with pytest.raises(TypeError, match="must be dicts of"):
+        nr.utils.custom_object_scope(3)
+
+
+def test_pad_sequences_with_an_object_dtype_pads_strings():
+    padded = nr.utils.pad_sequences([["a"], ["b", "c"]], dtype=np.dtype("O"), value="")
+    assert padded.tolist() == [["", "a"], ["b", "c"]]
+
+
+@pytest.mark.parametrize("labels, args, expected", [
+    ([0, 2, 1], (), [[1, 0, 0], [0, 0, 1], [0, 1, 0]]),
+    ([[0], [2]], (), [[1, 0, 0], [0, 0, 1]]),          # a trailing 1 is dropped
+    ([0, 1], (4,), [[1, 0, 0, 0], [0, 1, 0, 0]]),
+    ([0, -1], (3,), [[1, 0, 0], [0, 0, 1]]),           # numpy's negative index
+])
+def test_to_categorical_as_tf_keras(labels, args, expected):
+    out = nr.utils.to_categorical(labels, *args)
+    np.testing.assert_array_equal(out, expected)
+    assert out.dtype == np.float32
+
+
+def test_to_categorical_shapes_dtypes_and_errors():
+    out = nr.utils.to_categorical([[0, 1], [2, 0]], dtype="int32")
+    assert out.shape == (2, 2, 3) and out.dtype == np.int32
+    np.testing.assert_array_equal(out[1, 0], [0, 0, 1])
+    with pytest.raises(IndexError):
+        nr.utils.to_categorical([0, 3], 3)
