@@ -13,6 +13,7 @@ from ._registry import resolve, serialize_object
 from .backend.config import floatx
 from .engine.dtype_policy import as_dtype
 from .engine.tensor_shape import shape_tuple
+from .random_seed import seed_for_unseeded
 
 __all__ = ["Initializer", "Zeros", "Ones", "Constant", "RandomNormal", "RandomUniform",
            "TruncatedNormal", "VarianceScaling", "GlorotUniform", "GlorotNormal",
@@ -116,7 +117,10 @@ class Initializer:
 class _Seeded(Initializer):
     def __init__(self, seed=None):
         self.seed = seed
-        self._seed = seed if seed is not None else int(np.random.SeedSequence().entropy % 2**63)
+        if seed is None:  # set_random_seed's, else fresh entropy
+            seed = seed_for_unseeded()
+        self._seed = (seed if seed is not None
+                      else int(np.random.SeedSequence().entropy % 2**63))
 
     def _rng(self, partition_offset=None):
         """The generator of one call: the same draw every call, as tf-keras's stateless

@@ -617,3 +617,30 @@ def test_to_categorical_shapes_dtypes_and_errors():
     np.testing.assert_array_equal(out[1, 0], [0, 0, 1])
     with pytest.raises(IndexError):
         nr.utils.to_categorical([0, 3], 3)
+
+
+def test_set_random_seed_repeats_unseeded_weights_and_dropout(monkeypatch):
+    """tf-keras's utils.set_random_seed: the same program draws the same weights and
+    dropout masks after the same seed (the numbers are numbarnn's own)."""
+    from numbarnn import random_seed
+    monkeypatch.setattr(random_seed, "_generator", [None])  # the other tests' restored
+    x = np.ones((2, 4, 2), "float32")
+
+    def program():
+        model = nr.Sequential([nr.SimpleRNN(3, dropout=0.5, input_shape=(4, 2)),
+                               nr.Dropout(0.5), nr.Dense(2)])
+        return model.get_weights(), model(x, training=True), np.random.rand()
+
+    nr.utils.set_random_seed(42)
+    first = program()
+    nr.utils.set_random_seed(42)
+    again = program()
+    for a, b in zip(first[0], again[0]):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(first[1], again[1])
+    assert first[2] == again[2]
+    nr.utils.set_random_seed(7)
+    assert not np.array_equal(program()[0][0], first[0][0])
+    assert nr.SimpleRNN(2).get_config()["kernel_initializer"]["config"]["seed"] is None
+    with pytest.raises(ValueError, match="Expected `seed` argument to be an integer"):
+        nr.utils.set_random_seed(1.5)

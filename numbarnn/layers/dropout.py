@@ -4,6 +4,7 @@ import numbers
 import numpy as np
 
 from ..engine.base_layer import Layer
+from ..random_seed import seed_for_unseeded
 from .host_compute import device_in_device_out
 
 __all__ = ["Dropout"]
@@ -68,7 +69,8 @@ class Dropout(Layer):
         self.noise_shape = noise_shape
         self.seed = seed
         self.supports_masking = True
-        self._rng = np.random.default_rng(_seed_sequence(seed))
+        self._rng = np.random.default_rng(_seed_sequence(
+            seed if seed is not None else seed_for_unseeded()))
 
     def _draw_shape(self, shape):
         if self.noise_shape is None:

@@ -7,6 +7,8 @@ does in tf-keras. A mask has its input's dtype when that is floating, else float
 """
 import numpy as np
 
+from ..random_seed import seed_for_unseeded
+
 __all__ = ["DropoutRNNCellMixin"]
 
 
@@ -25,7 +27,8 @@ class DropoutRNNCellMixin:
     def _dropout_rng(self):
         rng = self.__dict__.get("_rng")
         if rng is None:
-            rng = np.random.default_rng(getattr(self, "seed", None))
+            seed = getattr(self, "seed", None)
+            rng = np.random.default_rng(seed if seed is not None else seed_for_unseeded())
             object.__setattr__(self, "_rng", rng)
         return rng
 
