@@ -6,7 +6,7 @@ from .engine.numerics import ieee_float
 
 __all__ = ["tanh", "relu", "sigmoid", "hard_sigmoid", "linear", "elu", "selu", "softplus",
            "softsign", "swish", "silu", "gelu", "exponential", "softmax", "get",
-           "serialize", "deserialize", "name_of", "mish", "relu6", "leaky_relu",
+           "serialize", "deserialize", "name_of", "builtin", "mish", "relu6", "leaky_relu",
            "log_softmax"]
 
 
@@ -208,6 +208,12 @@ def name_of(fn):
         return _NAME_OF.get(fn)
     except TypeError:
         return None
+
+
+def builtin(name):
+    """The built-in activation function called ``name``, or None (the inverse of
+    :func:`name_of`)."""
+    return _BY_NAME.get(name) if isinstance(name, str) else None
 
 
 def get(identifier):

@@ -21,8 +21,9 @@ from ._registry import (custom_object_scope, deserialize_keras_object,  # noqa: 
 from .engine import serialization
 from .engine.serialization import register_keras_serializable  # noqa: F401
 from .engine.base_layer import shape_from_json
-from .tf_keras_files import (load_tf_keras_weights, read_tf_keras_model_config,
-                             save_tf_keras_model, save_tf_keras_weights, tf_keras_file_kind,
+from .tf_keras_files import (load_open_weights, load_tf_keras_weights,
+                             open_tf_keras_model, save_tf_keras_model,
+                             save_tf_keras_weights, tf_keras_file_kind,
                              tf_keras_format_for)
 
 __all__ = ["save_model", "load_model", "save_weights", "load_weights", "model_from_json",
@@ -239,10 +240,10 @@ def load_model(path, custom_objects=None, compile=True, safe_mode=True, options=
     """
     kind = tf_keras_file_kind(path)
     if kind is not None:
-        config, count = read_tf_keras_model_config(path, kind)
-        model = _revive(config, (config.get("build_config") or {}).get("input_shape"),
-                        count, custom_objects, safe_mode)
-        load_tf_keras_weights(model, path, kind)
+        with open_tf_keras_model(path, kind) as (config, count, weights):
+            model = _revive(config, (config.get("build_config") or {}).get("input_shape"),
+                            count, custom_objects, safe_mode)
+            load_open_weights(model, weights)
         return model
     _refuse_unreadable_tf_keras_name(path)
     arrays = _read(path, "model")

@@ -19,7 +19,7 @@ from .input_spec import InputSpec, assert_input_compatibility, flatten_leaves
 from .keras_mask import mask_of, with_mask
 from .keras_tensor import KerasTensor, is_keras_tensor
 from .metrics import Mean
-from .tensor_shape import TensorShape, as_dimension, shape_tuple
+from .tensor_shape import TensorShape, as_dimension, is_shape, shape_tuple
 from .variables import Variable, swap_autocast_dtype
 
 __all__ = ["Layer", "name_scope", "reset_uids"]
@@ -1009,13 +1009,13 @@ class Layer:
             for layer, saved_losses, saved_states in zip(layers, losses, states):
                 layer._eager_losses = saved_losses
                 _restore_states(layer, saved_states)
-            if _is_one_shape(input_shape) and tuple(input_shape)[:1] == (None,):
+            if is_shape(input_shape) and tuple(input_shape)[:1] == (None,):
                 # A sublayer built by the probe saw the filled batch size: its build
                 # shape (build_config) gets the unknown batch back, as tf-keras's
                 # symbolic call leaves it.
                 for layer in unbuilt:
                     built = layer._build_input_shape
-                    if layer.built and _is_one_shape(built) and len(tuple(built)):
+                    if layer.built and is_shape(built) and len(tuple(built)):
                         layer._build_input_shape = TensorShape(
                             (None,) + tuple(built)[1:])
 
@@ -1167,12 +1167,6 @@ def _plain_shapes(shapes):
     if isinstance(shapes, list):
         return [_plain_shapes(s) for s in shapes]
     return tuple(shapes) if isinstance(shapes, tuple) else shapes
-
-
-def _is_one_shape(x):
-    """One shape (ints and None), not a nest of them."""
-    return isinstance(x, (list, tuple)) and all(
-        d is None or isinstance(d, (int, np.integer)) for d in x)
 
 
 def _map_shapes_nested(shapes, fn):

@@ -186,7 +186,7 @@ def deserialize(config, custom_objects=None, safe_mode=True):
         fn = get_registered_object(config.get("config"), custom_objects)
         if fn is None:  # a built-in one, as tf-keras's BUILTIN_MODULES find it
             from .. import activations
-            fn = activations._BY_NAME.get(config.get("config"))
+            fn = activations.builtin(config.get("config"))
         if fn is None:
             raise ValueError(f"Unknown function: '{config.get('config')}'. Pass it in "
                              "`custom_objects` or register it.")

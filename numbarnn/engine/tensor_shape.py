@@ -4,7 +4,7 @@ import operator
 
 import numpy as np
 
-__all__ = ["TensorShape", "as_dimension", "shape_tuple"]
+__all__ = ["TensorShape", "as_dimension", "shape_tuple", "is_shape"]
 
 
 def shape_tuple(shape):
@@ -34,6 +34,15 @@ def as_dimension(value, context):
     if value < 0:
         raise ValueError(f"Dimension {value} must be >= 0 {context}.")
     return value
+
+
+def is_shape(x):
+    """True for one shape: a :class:`TensorShape`, or a list/tuple of ints and ``None``
+    (not a nest of shapes)."""
+    if isinstance(x, TensorShape):
+        return True
+    return isinstance(x, (list, tuple)) and all(
+        d is None or isinstance(d, (int, np.integer)) for d in x)
 
 
 class TensorShape(tuple):

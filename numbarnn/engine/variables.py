@@ -172,8 +172,12 @@ class Variable:
     @property
     def shape(self):
         """The value's shape, a :class:`~numbarnn.layers.TensorShape` (a tuple with
-        tf.TensorShape's ``as_list()`` and ``rank``)."""
-        return TensorShape(self._value.shape)
+        tf.TensorShape's ``as_list()`` and ``rank``); made once, as the value array is
+        never replaced (a cell's step checks it at every timestep)."""
+        shape = self.__dict__.get("_shape")
+        if shape is None:
+            shape = self._shape = TensorShape(self._value.shape)
+        return shape
 
     @property
     def dtype(self):
@@ -236,7 +240,7 @@ class Variable:
         return self._value.copy() if cast is None else self._value.astype(cast)
 
     def get_shape(self):
-        return TensorShape(self._value.shape)
+        return self.shape
 
     def assign(self, value, use_locking=None, name=None, read_value=True):
         """Set the value in place; the shape must match. Returns the variable, or None

@@ -106,8 +106,8 @@ class Embedding(Layer):
 
     def _indices(self, inputs):
         x = np.asarray(inputs)
-        if x.dtype.kind == "b" and self.mask_zero:  # tf.not_equal(bool inputs, 0) fails
-            self.compute_mask(x)
+        if self.mask_zero:  # tf.not_equal(bool inputs, 0) fails
+            self._check_mask_input(x)
         if x.dtype.kind in "fb":  # tf-keras casts them to int32
             with np.errstate(invalid="ignore"):  # NaN / inf: out of range below
                 x = x.astype(np.int32)
@@ -122,14 +122,17 @@ class Embedding(Layer):
                              f"input_dim={self.input_dim})")
         return x
 
-    def compute_mask(self, inputs, mask=None):
-        if not self.mask_zero:
-            return None
-        x = np.asarray(inputs)
+    def _check_mask_input(self, x):
         if x.dtype.kind not in "iuf":  # bool: tf.not_equal(bool, 0) fails; str, object
             raise TypeError(f'Layer "{self.name}" with mask_zero=True expects integer '
                             "indices (0 marks padding). Received inputs of dtype "
                             f"{x.dtype}.")
+
+    def compute_mask(self, inputs, mask=None):
+        if not self.mask_zero:
+            return None
+        x = np.asarray(inputs)
+        self._check_mask_input(x)
         return x != 0  # of the values given, as tf.not_equal (a float 0.5 is not padding)
 
     @device_in_device_out

@@ -4,7 +4,7 @@ import numpy as np
 from ..engine.base_layer import Layer
 from ..engine.call_args import cell_call_kwargs
 from ..engine.dtype_policy import as_dtype
-from ..engine.tensor_shape import TensorShape, as_dimension
+from ..engine.tensor_shape import TensorShape, as_dimension, is_shape
 
 __all__ = ["TensorShape", "flatten", "pack_sequence_as", "is_nested", "map_structure",
            "is_shape", "flatten_shapes", "map_shapes", "state_shapes", "zero_state"]
@@ -72,14 +72,6 @@ def map_structure(fn, structure):
     if is_nested(structure):
         return _rebuild(structure, [map_structure(fn, s) for s in _items(structure)])
     return fn(structure)
-
-
-def is_shape(x):
-    """True for one shape: a :class:`TensorShape`, or a list/tuple of ints and ``None``."""
-    if isinstance(x, TensorShape):
-        return True
-    return isinstance(x, (list, tuple)) and all(
-        d is None or isinstance(d, (int, np.integer)) for d in x)
 
 
 def _check_shape_nest(structure, argument):

@@ -397,8 +397,8 @@ class Sequential(Layer):
 
     def __call__(self, inputs, *args, **kwargs):
         inputs = _single_input(inputs)  # model([x]) is model(x), as in tf-keras
-        if not self.built and hasattr(inputs, "dtype"):
-            self._input_dtype = np.dtype(inputs.dtype).name  # its InputLayer's dtype
+        if not self.built and self._input_layer is None and hasattr(inputs, "dtype"):
+            self._input_dtype = np.dtype(inputs.dtype).name  # its inferred Input's dtype
         outputs = super().__call__(inputs, *args, **kwargs)
         self._masks.last = (inputs, self._masks.__dict__.pop("pending", None))
         self._relax_input_shape(inputs)

@@ -14,6 +14,7 @@ Which one a file holds is read from its contents, not its name; which one is wri
 follows the name, as in tf-keras (:mod:`.formats`). Nothing is assigned unless every
 weight of the file fits (:mod:`.weights`): a failed load leaves the model as it was.
 """
+import contextlib
 import io
 import json
 import os
@@ -24,14 +25,17 @@ from . import by_order, by_structure
 from .formats import (h5py_module, legacy_group, open_weights, text, tf_keras_file_kind,
                       tf_keras_format_for)
 
-__all__ = ["tf_keras_file_kind", "tf_keras_format_for", "read_tf_keras_model_config",
-           "load_tf_keras_weights", "save_tf_keras_model", "save_tf_keras_weights"]
+__all__ = ["tf_keras_file_kind", "tf_keras_format_for", "open_tf_keras_model",
+           "load_tf_keras_weights", "load_open_weights", "save_tf_keras_model",
+           "save_tf_keras_weights"]
 
 
-def read_tf_keras_model_config(path, kind):
-    """``(config, weight_count)`` of a tf-keras ``.keras`` archive or full-model ``.h5``
-    file: the model's config, and how many weights the file holds (for building the
-    model as it was built when saved; :func:`load_tf_keras_weights` then loads them)."""
+@contextlib.contextmanager
+def open_tf_keras_model(path, kind):
+    """Open a tf-keras ``.keras`` archive or full-model ``.h5`` file once, for
+    ``(config, weight_count, weights)``: the model's config, how many weights the file
+    holds (to build the model as it was built when saved), and the open weights, which
+    :func:`load_open_weights` then loads into the model."""
     path = os.fspath(path)
     config = None
     if kind == "keras":
@@ -49,7 +53,7 @@ def read_tf_keras_model_config(path, kind):
         legacy = legacy_group(f)
         count = (by_structure.count_by_path(f) if legacy is None
                  else by_order.count_by_order(legacy))
-    return config, count
+        yield config, count, f
 
 
 def load_tf_keras_weights(layer, path, kind, skip_mismatch=False, by_name=False):
@@ -57,14 +61,19 @@ def load_tf_keras_weights(layer, path, kind, skip_mismatch=False, by_name=False)
     weights of a ``.keras`` archive. ``by_name`` applies to the legacy layout only; as in
     tf-keras, the current layout ignores it (its weights are found by structure)."""
     with open_weights(path, kind) as f:
-        legacy = legacy_group(f)
-        if legacy is None:
-            by_structure.load_by_path(layer, f, skip_mismatch=skip_mismatch)
-            return
-        if skip_mismatch and not by_name:
-            raise ValueError("When calling model.load_weights, skip_mismatch can only be "
-                             "set to True when by_name is True.")
-        by_order.load_by_order(layer, legacy, skip_mismatch=skip_mismatch, by_name=by_name)
+        load_open_weights(layer, f, skip_mismatch, by_name)
+
+
+def load_open_weights(layer, f, skip_mismatch=False, by_name=False):
+    """:func:`load_tf_keras_weights` from an open weights file."""
+    legacy = legacy_group(f)
+    if legacy is None:
+        by_structure.load_by_path(layer, f, skip_mismatch=skip_mismatch)
+        return
+    if skip_mismatch and not by_name:
+        raise ValueError("When calling model.load_weights, skip_mismatch can only be "
+                         "set to True when by_name is True.")
+    by_order.load_by_order(layer, legacy, skip_mismatch=skip_mismatch, by_name=by_name)
 
 
 def save_tf_keras_weights(layer, file, kind):
