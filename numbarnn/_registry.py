@@ -119,20 +119,25 @@ def get_registered_object(name, custom_objects=None, module_objects=None):
     return None
 
 
+def _split_words(name, after):
+    """``name`` split into lower-case words at its capitals (``"SimpleRNN"`` ->
+    ``"simple_rnn"``), also after the characters of the class ``after``."""
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(rf"([{after}])([A-Z])", r"\1_\2", name).lower()
+
+
 def to_snake_case(name):
     """tf-keras's generic_utils.to_snake_case: a class name as its layers' default
     names and its files' entries spell it (``SimpleRNN`` -> ``simple_rnn``; a private
     class gets a ``private`` prefix)."""
-    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
-    name = re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
+    name = _split_words(name, "a-z")
     return name if name[0] != "_" else "private" + name
 
 
 def camel_to_snake(name):
     """A class name as a lookup alias: like :func:`to_snake_case`, also splitting after
     a digit (``L1L2`` -> ``l1_l2``, the function of that name)."""
-    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
+    return _split_words(name, "a-z0-9")
 
 
 def _config_name(identifier):

@@ -22,7 +22,8 @@ from .engine import serialization
 from .engine.serialization import register_keras_serializable  # noqa: F401
 from .engine.base_layer import shape_from_json
 from .tf_keras_files import (load_open_weights, load_tf_keras_weights,
-                             open_tf_keras_model, save_tf_keras_model,
+                             open_tf_keras_model, refuse_unreadable_tf_keras_name,
+                             save_tf_keras_model,
                              save_tf_keras_weights, tf_keras_file_kind,
                              tf_keras_format_for)
 
@@ -166,7 +167,7 @@ def load_weights(layer, path, skip_mismatch=False, by_name=False, options=None):
         load_tf_keras_weights(layer, path, kind, skip_mismatch=skip_mismatch,
                               by_name=by_name)
         return
-    _refuse_unreadable_tf_keras_name(path)
+    refuse_unreadable_tf_keras_name(path)
     for name, value in (("skip_mismatch", skip_mismatch), ("by_name", by_name)):
         if value:
             raise ValueError(f"Argument `{name}=True` applies to tf-keras's .h5 / .keras "
@@ -245,7 +246,7 @@ def load_model(path, custom_objects=None, compile=True, safe_mode=True, options=
                             count, custom_objects, safe_mode)
             load_open_weights(model, weights)
         return model
-    _refuse_unreadable_tf_keras_name(path)
+    refuse_unreadable_tf_keras_name(path)
     arrays = _read(path, "model")
     if "__config__" not in arrays:
         raise ValueError(f"{os.fspath(path)!r} holds weights only, not a model: use "
@@ -270,16 +271,6 @@ def _revive(config, shape, weight_count, custom_objects, safe_mode):
     if shape is not None:
         _build(model, shape, weight_count)
     return model
-
-
-def _refuse_unreadable_tf_keras_name(path):
-    """A file named as tf-keras names its files that is neither a zip archive nor an
-    HDF5 file: truncated or damaged (tf-keras's OSError), not one of numbarnn's."""
-    name = os.fspath(path)
-    if (isinstance(name, str) and name.endswith((".keras", ".h5", ".hdf5"))
-            and os.path.isfile(name) and not zipfile.is_zipfile(name)):
-        raise OSError(f"{name!r} is not a readable tf-keras file (truncated or damaged): "
-                      "it is neither a .keras zip archive nor an HDF5 file.")
 
 
 def model_from_json(json_string, custom_objects=None):

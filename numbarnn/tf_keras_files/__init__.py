@@ -22,10 +22,12 @@ import time
 import zipfile
 
 from . import by_order, by_structure
-from .formats import (h5py_module, legacy_group, open_weights, text, tf_keras_file_kind,
+from .formats import (h5py_module, legacy_group, open_weights,
+                      refuse_unreadable_tf_keras_name, text, tf_keras_file_kind,
                       tf_keras_format_for)
 
-__all__ = ["tf_keras_file_kind", "tf_keras_format_for", "open_tf_keras_model",
+__all__ = ["tf_keras_file_kind", "tf_keras_format_for", "refuse_unreadable_tf_keras_name",
+           "open_tf_keras_model",
            "load_tf_keras_weights", "load_open_weights", "save_tf_keras_model",
            "save_tf_keras_weights"]
 

@@ -4,8 +4,8 @@ import io
 import os
 import zipfile
 
-__all__ = ["tf_keras_file_kind", "tf_keras_format_for", "h5py_module", "text",
-           "open_weights", "legacy_group"]
+__all__ = ["tf_keras_file_kind", "refuse_unreadable_tf_keras_name", "tf_keras_format_for",
+           "h5py_module", "text", "open_weights", "legacy_group"]
 
 _HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 _KERAS_ARCHIVE_MEMBERS = ("config.json", "model.weights.h5")
@@ -31,6 +31,16 @@ def tf_keras_file_kind(path):
         if names & set(_KERAS_ARCHIVE_MEMBERS):
             return "keras"
     return None
+
+
+def refuse_unreadable_tf_keras_name(path):
+    """A file named as tf-keras names its files that is neither a zip archive nor an
+    HDF5 file: truncated or damaged (tf-keras's OSError), not one of numbarnn's."""
+    name = os.fspath(path)
+    if (isinstance(name, str) and name.endswith((".keras", ".h5", ".hdf5"))
+            and os.path.isfile(name) and not zipfile.is_zipfile(name)):
+        raise OSError(f"{name!r} is not a readable tf-keras file (truncated or damaged): "
+                      "it is neither a .keras zip archive nor an HDF5 file.")
 
 
 def tf_keras_format_for(path, what, save_format=None):
