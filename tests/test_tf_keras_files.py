@@ -480,3 +480,37 @@ def test_a_models_own_weights_go_through_top_level_model_weights(tmp_path):
         plain.load_weights(tmp_path / "w.h5", by_name=True)
     with pytest.warns(UserWarning, match="Skipping loading top-level weights"):
         plain.load_weights(tmp_path / "w.h5", by_name=True, skip_mismatch=True)
+
+
+class _ListedVariable(L.Layer):
+    """A user layer holding a Variable in a list it filled after assigning it: tf-keras
+    tracks it with the layer's own weights and writes it to its files."""
+
+    def build(self, input_shape):
+        self.w = self.add_weight("w", shape=(2,), initializer="random_normal")
+        self.extra = []
+        self.extra.append(nr.Variable(np.array([1.0, 2.0, 3.0], "float32"), name="u"))
+        super().build(input_shape)
+
+    def call(self, x):
+        return x * self.w
+
+
+@pytest.mark.parametrize("name", ["w.weights.h5", "w.h5"])
+def test_a_variable_appended_to_a_list_is_saved_and_loaded(tmp_path, name):
+    x = np.ones((2, 3), "float32")
+    ours = nr.Sequential([L.Dense(2, input_shape=(3,)), _ListedVariable()])
+    ours(x)
+    ours.layers[1].extra[0].assign(np.array([7.0, 8.0, 9.0], "float32"))
+    ours.save_weights(tmp_path / name)
+    with h5py.File(tmp_path / name, "r") as f:
+        values = []
+        f.visititems(lambda key, obj: values.append(np.asarray(obj)) if isinstance(
+            obj, h5py.Dataset) and obj.shape == (3,) else None)
+    assert [v.tolist() for v in values] == [[7.0, 8.0, 9.0]]
+    again = nr.Sequential([L.Dense(2, input_shape=(3,)), _ListedVariable()])
+    again(x)
+    again.load_weights(tmp_path / name)
+    assert len(again.weights) == 4
+    for mine, back in zip(ours.get_weights(), again.get_weights()):
+        np.testing.assert_array_equal(back, mine)

@@ -3,8 +3,11 @@ __all__ = ["own_variables", "check_pairs", "assign_all"]
 
 
 def own_variables(layer):
-    """tf-keras's Layer.save_own_variables order."""
-    return list(layer._trainable_weights) + list(layer._non_trainable_weights)
+    """tf-keras's Layer.save_own_variables order: the trainable, then the other
+    Variables of the layer itself, those put in its lists and dicts included (tf-keras
+    appends those to its own)."""
+    trainable, frozen = layer._own_weights()
+    return trainable + frozen
 
 
 def check_pairs(pairs):
