@@ -22,7 +22,7 @@ _GLOBAL_CUSTOM_NAMES = {}  # object -> the name it was registered under
 _SCOPED = threading.local()  # each thread sees only the scopes it entered
 
 
-def _scoped_objects():
+def scoped_objects():
     objects = getattr(_SCOPED, "objects", None)
     if objects is None:
         objects = _SCOPED.objects = {}
@@ -64,14 +64,14 @@ class CustomObjectScope:
         self._backups = []
 
     def __enter__(self):
-        objects = _scoped_objects()
+        objects = scoped_objects()
         self._backups.append(dict(objects))
         for extra in self.custom_objects:
             objects.update(extra or {})
         return self
 
     def __exit__(self, *exc_info):
-        objects = _scoped_objects()
+        objects = scoped_objects()
         objects.clear()
         objects.update(self._backups.pop())
 
@@ -112,7 +112,7 @@ def get_registered_object(name, custom_objects=None, module_objects=None):
     module_objects : dict, optional
         The calling module's built-in names.
     """
-    for table in (_scoped_objects(), _GLOBAL_CUSTOM_OBJECTS, custom_objects,
+    for table in (scoped_objects(), _GLOBAL_CUSTOM_OBJECTS, custom_objects,
                   module_objects):
         if table and name in table:
             return table[name]

@@ -57,8 +57,8 @@ def switch(condition, then_expression, else_expression):
 
 
 def _call_training():
-    from ..engine import base_layer
-    return getattr(base_layer._scope, "training", None)
+    from ..engine.base_layer import current_training
+    return current_training()
 
 
 def in_train_phase(x, alt, training=None):

@@ -94,6 +94,12 @@ def shape_from_json(shape):
     return tuple(shape)
 
 
+def current_training():
+    """The ``training`` flag of the layer call running in this thread (None outside
+    one, or where the call left it unset)."""
+    return getattr(_scope, "training", None)
+
+
 def _current_scope():
     stack = getattr(_scope, "stack", [])
     if "" in stack:  # tf.name_scope(""), a layer named "": back to the top level

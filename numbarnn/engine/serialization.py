@@ -92,8 +92,8 @@ def register_keras_serializable(package="Custom", name=None):
 
 
 def _registered_items():
-    from .._registry import _scoped_objects
-    return list(_scoped_objects().items()) + list(get_custom_objects().items())
+    from .._registry import scoped_objects
+    return list(scoped_objects().items()) + list(get_custom_objects().items())
 
 
 def _builtin_classes():

@@ -8,6 +8,7 @@ from numba import njit
 from numba.core.dispatcher import Dispatcher
 from numba.core.errors import TypingError
 
+from .plan import time_major_mask
 from .scalar_math import CPU_JIT
 
 _JIT = {k: v for k, v in CPU_JIT.items() if k != "cache"}
@@ -66,8 +67,7 @@ def run_user_step(step, params, x, mask, state, go_backwards, zero_output_for_ma
     # always a copy: the step gets views of it, and may write to them
     xt = np.array(x if time_major else np.swapaxes(x, 0, 1), order="C", copy=True)
     steps, batch = xt.shape[:2]
-    mask_t = (np.zeros((0, batch), np.bool_) if mask is None else
-              np.ascontiguousarray(mask if time_major else mask.T, dtype=np.bool_))
+    mask_t = time_major_mask(mask, batch, time_major)
     state = np.array(state, dtype=dtype, order="C")
     _check_first_step(step, params, xt, state, output_size)
     out_seq = np.zeros((steps if return_sequences else 0, batch, output_size), dtype)

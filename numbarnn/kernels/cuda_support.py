@@ -3,7 +3,8 @@ import os
 
 import numpy as np
 
-__all__ = ["cuda_status", "require_cuda", "CudaUnavailable", "is_device_array"]
+__all__ = ["cuda_status", "require_cuda", "CudaUnavailable", "is_device_array",
+           "to_host_array"]
 
 
 class CudaUnavailable(RuntimeError):
@@ -51,6 +52,14 @@ def is_device_array(x):
     if hasattr(x, "__cuda_array_interface__"):
         return True
     return is_numba_device_array(x)
+
+
+def to_host_array(x):
+    """``x`` itself, or for a device array a host copy of it."""
+    if is_device_array(x):
+        from .cuda import as_device_array, to_host
+        return to_host(as_device_array(x))
+    return x
 
 
 def is_numba_device_array(x):

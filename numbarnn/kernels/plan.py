@@ -105,6 +105,13 @@ def _check_level(level):
                          f"width {level.input_dim} and output size {units}.")
 
 
+def time_major_mask(mask, batch, time_major):
+    """The kernels' mask: booleans (steps, batch), C-contiguous; (0, batch) for none."""
+    if mask is None:
+        return np.zeros((0, batch), np.bool_)
+    return np.ascontiguousarray(mask if time_major else mask.T, dtype=np.bool_)
+
+
 def pack(levels, dtype):
     """Flatten the weights of ``levels`` into contiguous arrays of ``dtype``."""
     dtype = np.dtype(dtype)

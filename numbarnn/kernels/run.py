@@ -47,10 +47,7 @@ def run_stack(levels, x, mask, states, go_backwards=False, zero_output_for_mask=
                          return_sequences, time_major, packed, dtype)
     xc = np.ascontiguousarray(x)
     steps, batch = (xc.shape[0], xc.shape[1]) if time_major else (xc.shape[1], xc.shape[0])
-    if mask is None:
-        mask_t = np.zeros((0, batch), np.bool_)
-    else:
-        mask_t = np.ascontiguousarray(mask if time_major else mask.T, dtype=np.bool_)
+    mask_t = plan.time_major_mask(mask, batch, time_major)
     if packed is None:
         packed = plan.pack(levels, dtype)
     state_arr = np.ascontiguousarray(np.concatenate(

@@ -9,8 +9,8 @@ from ..engine import serialization
 from ..engine.base_layer import Layer, name_scope
 from ..engine.call_args import accepts
 from ..engine.input_spec import InputSpec
-from ..kernels.cuda_support import is_device_array
-from .rnn import _standardize_args, to_host_array
+from ..kernels.cuda_support import is_device_array, to_host_array
+from .rnn import standardize_args
 from .rnn_utils import TensorShape, map_structure
 
 __all__ = ["Bidirectional"]
@@ -192,50 +192,48 @@ class Bidirectional(Layer):
         for the backward layer, also for a ``backward_layer`` of other units. (A model
         takes the call's shape, forward units + backward units: see
         ``_call_output_shape``.)"""
-        forward = self.forward_layer.compute_output_shape(input_shape)
-        states = []
-        if self.return_state:
-            forward, states = forward[0], [TensorShape(s) for s in forward[1:]]
+        forward, states = self._split_states(
+            self.forward_layer.compute_output_shape(input_shape))
         forward = TensorShape(forward)
-        if self.merge_mode == "concat":
-            units = None if forward[-1] is None else 2 * forward[-1]
-            output_shape = TensorShape(tuple(forward)[:-1] + (units,))
-        elif self.merge_mode is None:
-            output_shape = [forward, TensorShape(forward)]
-        else:
-            output_shape = forward
-        if not self.return_state:
-            return output_shape
-        head = output_shape if self.merge_mode is None else [output_shape]
-        return head + states + [TensorShape(s) for s in states]
+        states = [TensorShape(s) for s in states]
+        return self._merged_shapes(forward, TensorShape(forward), states,
+                                   [TensorShape(s) for s in states])
 
     def _call_output_shape(self, input_shape):
         """The shape of the call's merged output: each layer's own shapes, so a
         ``backward_layer`` of other units adds its own units for ``"concat"`` (and for
         the other merge modes needs the forward layer's units, as tf-keras's model
         building does)."""
-        def split(shape):
-            if self.return_state:
-                return shape[0], list(shape[1:])
-            return shape, []
+        forward, forward_states = self._split_states(
+            self.forward_layer._call_output_shape(input_shape))
+        backward, backward_states = self._split_states(
+            self.backward_layer._call_output_shape(input_shape))
+        if (self.merge_mode not in ("concat", None)
+                and None not in (forward[-1], backward[-1])
+                and forward[-1] != backward[-1]):
+            raise ValueError(f"Dimensions must be equal, but are {forward[-1]} and "
+                             f"{backward[-1]}: merge_mode=\"{self.merge_mode}\" of "
+                             f"layer \"{self.name}\" combines the forward and backward "
+                             "outputs element by element, so both layers need the same "
+                             "units.")
+        return self._merged_shapes(forward, backward, forward_states, backward_states)
 
-        forward, forward_states = split(self.forward_layer._call_output_shape(
-            input_shape))
-        backward, backward_states = split(self.backward_layer._call_output_shape(
-            input_shape))
+    def _split_states(self, shape):
+        """A direction's output shape and its state shapes (none without
+        ``return_state``)."""
+        if self.return_state:
+            return shape[0], list(shape[1:])
+        return shape, []
+
+    def _merged_shapes(self, forward, backward, forward_states, backward_states):
+        """The merged output's shape from the two directions' output and state shapes."""
         if self.merge_mode == "concat":
             units = (None if forward[-1] is None or backward[-1] is None
                      else forward[-1] + backward[-1])
-            output_shape = TensorShape(tuple(forward[:-1]) + (units,))
+            output_shape = TensorShape(tuple(forward)[:-1] + (units,))
         elif self.merge_mode is None:
             output_shape = [forward, backward]
         else:
-            if None not in (forward[-1], backward[-1]) and forward[-1] != backward[-1]:
-                raise ValueError(f"Dimensions must be equal, but are {forward[-1]} and "
-                                 f"{backward[-1]}: merge_mode=\"{self.merge_mode}\" of "
-                                 f"layer \"{self.name}\" combines the forward and backward "
-                                 "outputs element by element, so both layers need the same "
-                                 "units.")
             output_shape = forward
         if not self.return_state:
             return output_shape
@@ -273,7 +271,7 @@ class Bidirectional(Layer):
                 check(input_shape)
 
     def __call__(self, inputs, initial_state=None, constants=None, **kwargs):
-        inputs, initial_state, constants = _standardize_args(
+        inputs, initial_state, constants = standardize_args(
             inputs, initial_state, constants, self._num_constants)
         if initial_state is None and constants is None:
             return super().__call__(inputs, **kwargs)

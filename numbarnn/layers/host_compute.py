@@ -13,7 +13,7 @@ import functools
 import numpy as np
 
 from ..engine.keras_mask import mask_of, with_mask
-from ..kernels.cuda_support import is_device_array
+from ..kernels.cuda_support import is_device_array, to_host_array
 
 __all__ = ["device_in_device_out"]
 
@@ -26,7 +26,7 @@ def device_in_device_out(call):
     def wrapper(self, inputs, *args, **kwargs):
         if not is_device_array(inputs):
             return call(self, inputs, *args, **kwargs)
-        from ..kernels.cuda import as_device_array, to_device, to_host
-        out = call(self, to_host(as_device_array(inputs)), *args, **kwargs)
+        from ..kernels.cuda import to_device
+        out = call(self, to_host_array(inputs), *args, **kwargs)
         return with_mask(to_device(np.asarray(out).view(np.ndarray)), mask_of(out))
     return wrapper

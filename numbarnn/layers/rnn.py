@@ -4,21 +4,22 @@ import numpy as np
 
 from .. import kernels
 from ..device import get_device
-from ..engine.base_layer import Layer, _check_declared_shape, _current_scope, name_scope
+from ..engine.base_layer import Layer, _check_declared_shape, name_scope
 from ..engine.call_args import accepts
 from ..engine.input_spec import InputSpec
 from ..engine.numerics import ieee_arithmetic
 from ..engine.variables import Variable
 from ..engine import serialization
-from ..kernels.cuda_support import is_device_array
+from ..kernels.cuda_support import is_device_array, to_host_array
 from .rnn_utils import (TensorShape, _items, cell_step_function, cell_step_kwargs, flatten,
                         flatten_shapes, is_nested, is_shape, map_shapes, map_structure,
-                        pack_sequence_as, state_shapes, steps_through_call, zero_state)
+                        initial_cell_state, pack_sequence_as, state_shapes,
+                        steps_through_call)
 
 __all__ = ["RNN"]
 
 
-def _standardize_args(inputs, initial_state, constants, num_constants):
+def standardize_args(inputs, initial_state, constants, num_constants):
     """Split a list input ``[x, *initial_states, *constants]`` like tf-keras; a tuple
     input is a nested input structure and is left whole."""
     if isinstance(inputs, list):
@@ -49,14 +50,6 @@ def _unwrap_list_shape(input_shape):
     if isinstance(input_shape, list) and input_shape and not is_shape(input_shape):
         return input_shape[0]
     return input_shape
-
-
-def to_host_array(x):
-    """``x`` as a numpy array (device arrays are copied to the host)."""
-    if is_device_array(x):
-        from ..kernels.cuda import as_device_array, to_host
-        return to_host(as_device_array(x))
-    return x
 
 
 def _is_scalar_nest(x):
@@ -320,11 +313,10 @@ class RNN(Layer):
         return spec.shape[self._batch_axis()] if spec is not None and spec.shape else None
 
     def _state_variable(self, value, dtype):
-        # tf-keras's backend.variable takes the current name scope: "simple_rnn/Variable:0"
-        # inside a call, "Variable:0" from a build or reset_states outside one.
-        scope = _current_scope()
-        return Variable(value, name=f"{scope}/Variable:0" if scope else "Variable:0",
-                        dtype=dtype)
+        # tf-keras's backend.variable takes the current name scope, as a Variable does:
+        # "simple_rnn/Variable:0" inside a call, "Variable:0" from a build or
+        # reset_states outside one.
+        return Variable(value, dtype=dtype)
 
     def _store_states(self, values):
         """Keep a stateful call's final states, in the state variables where they fit."""
@@ -364,11 +356,7 @@ class RNN(Layer):
                 "`batch_shape` argument to your Input layer.")
         dtype = self.variable_dtype or "float32"
         if self._states is None:
-            if hasattr(self.cell, "get_initial_state"):
-                init = self.cell.get_initial_state(inputs=None, batch_size=batch,
-                                                   dtype=dtype)
-            else:
-                init = zero_state(self.cell.state_size, batch, dtype)
+            init = initial_cell_state(self.cell, batch, dtype)
             self._states = [self._state_variable(s, dtype) for s in flatten(init)]
             return
         if states is None:
@@ -413,10 +401,7 @@ class RNN(Layer):
                 f"{tuple(inputs.shape)}.")
         batch = inputs.shape[self._batch_axis()]
         dtype = inputs.dtype
-        if hasattr(self.cell, "get_initial_state"):
-            init = self.cell.get_initial_state(inputs=None, batch_size=batch, dtype=dtype)
-        else:
-            init = zero_state(self.cell.state_size, batch, dtype)
+        init = initial_cell_state(self.cell, batch, dtype)
         if not is_nested(init):
             init = [init]
         return list(init)
@@ -543,7 +528,7 @@ class RNN(Layer):
             inputs = [inputs[0]] + [_numbers_as_state_arrays(s, shapes)
                                     for s in inputs[1:]]
         initial_state = _numbers_as_state_arrays(initial_state, shapes)
-        inputs, initial_state, constants = _standardize_args(
+        inputs, initial_state, constants = standardize_args(
             inputs, initial_state, constants, self._num_constants)
         if initial_state is not None:
             for i, state in enumerate(flatten(initial_state)):
@@ -674,8 +659,8 @@ class RNN(Layer):
             x = self._round_to_cell_dtype(x.astype(dtype, copy=False))
         elif self._narrow_cell_dtype(np.dtype(x.dtype)) is not None:
             # rare (a float64 list of cells fed float64 device data): rounded on the host
-            from ..kernels.cuda import to_device, to_host
-            x = to_device(self._round_to_cell_dtype(np.asarray(to_host(x))))
+            from ..kernels.cuda import to_device
+            x = to_device(self._round_to_cell_dtype(np.asarray(to_host_array(x))))
         return x, on_device
 
     def _narrow_cell_dtype(self, dtype):

@@ -7,7 +7,8 @@ from ..engine.dtype_policy import as_dtype
 from ..engine.tensor_shape import TensorShape, as_dimension, is_shape
 
 __all__ = ["TensorShape", "flatten", "pack_sequence_as", "is_nested", "map_structure",
-           "is_shape", "flatten_shapes", "map_shapes", "state_shapes", "zero_state"]
+           "is_shape", "flatten_shapes", "map_shapes", "state_shapes", "zero_state",
+           "initial_cell_state"]
 
 
 def is_nested(x):
@@ -161,6 +162,15 @@ def generate_zero_filled_state_for_cell(cell, inputs, batch_size, dtype):
         batch_size = np.shape(inputs)[0]
         dtype = np.asarray(inputs).dtype
     return zero_state(cell.state_size, batch_size, dtype)
+
+
+def initial_cell_state(cell, batch_size, dtype, inputs=None):
+    """A cell's initial states: its ``get_initial_state``, or zeros of its
+    ``state_size`` (of ``inputs``'s batch and dtype where given, as tf-keras's
+    ``generate_zero_filled_state_for_cell``)."""
+    if hasattr(cell, "get_initial_state"):
+        return cell.get_initial_state(inputs=inputs, batch_size=batch_size, dtype=dtype)
+    return generate_zero_filled_state_for_cell(cell, inputs, batch_size, dtype)
 
 
 def cell_step_function(cell, layer_call=False):

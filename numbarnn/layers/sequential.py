@@ -37,7 +37,7 @@ class _SymbolicInput:
         self.shape, self.dtype = tuple(shape), dtype
 
 
-def _declared_shape(layer):
+def declared_input_shape(layer):
     """The batch input shape ``layer`` declares (tf-keras's
     ``get_input_shape_and_dtype``): a Sequential's is its InputLayer's, else its first
     layer's."""
@@ -278,7 +278,7 @@ class Sequential(Layer):
         # tf-keras builds the model as layers are added once the first layer knows its
         # input shape (so `set_weights` works before a call); a layer that cannot
         # compute its output shape is built on the first call instead.
-        known = _declared_shape(self)
+        known = declared_input_shape(self)
         if known is None and len(self._stack) > 1:
             known = self._build_input_shape  # of an earlier build or call
         if known is not None:
@@ -313,7 +313,7 @@ class Sequential(Layer):
     def _set_input_spec(self):
         """The first layer's declared input shape (batch left free), checked on every
         call as tf-keras's Input layer does."""
-        known = _declared_shape(self)
+        known = declared_input_shape(self)
         self.input_spec = (None if known is None else [InputSpec(
             shape=(None,) + tuple(known[1:]), allow_last_axis_squeeze=True)])
 
@@ -339,14 +339,14 @@ class Sequential(Layer):
         shape (``None`` dimensions stay unknown: a layer whose feature axis is
         ``None`` raises its own ``ValueError``, as in tf-keras)."""
         if input_shape is None:
-            input_shape = _declared_shape(self)
+            input_shape = declared_input_shape(self)
             if input_shape is None:
                 raise ValueError("You must provide an `input_shape` argument.")
         shape = _as_shape(input_shape)
         # the layers see the first layer's declared shape (its batch free), as the
         # model tf-keras builds from it; tf-keras's build then ignores the argument, so
         # the model's input shape (and config) stays the declared one
-        declared = _declared_shape(self)
+        declared = declared_input_shape(self)
         if declared is not None and len(declared) == len(shape):
             shape = _as_shape(declared)
         self._build_input_shape = shape
@@ -410,7 +410,7 @@ class Sequential(Layer):
         becoming unknown (``(2, 5, 3)`` then ``(3, 5, 3)`` gives ``(None, 5, 3)``)."""
         known = self._build_input_shape
         shape = getattr(inputs, "shape", None)
-        if (not self._stack or _declared_shape(self) is not None
+        if (not self._stack or declared_input_shape(self) is not None
                 or not is_shape(known) or shape is None or len(shape) != len(known)):
             return
         relaxed = tuple(k if k == d else None for k, d in zip(known, shape))

@@ -5,7 +5,7 @@ from ..engine.base_layer import Layer, name_scope
 from ..engine.call_args import accepts
 from ..engine import serialization
 from .rnn_utils import (TensorShape, cell_step_function, cell_step_kwargs, flatten,
-                        flatten_shapes, generate_zero_filled_state_for_cell, is_nested,
+                        flatten_shapes, initial_cell_state, is_nested,
                         map_structure, pack_sequence_as, state_shapes, steps_through_call)
 
 __all__ = ["StackedRNNCells"]
@@ -82,12 +82,7 @@ class StackedRNNCells(Layer):
         states = []
         cells = self.cells[::-1] if self.reverse_state_order else self.cells
         for cell in cells:
-            if hasattr(cell, "get_initial_state"):
-                states.append(cell.get_initial_state(inputs=inputs, batch_size=batch_size,
-                                                     dtype=dtype))
-            else:
-                states.append(generate_zero_filled_state_for_cell(cell, inputs,
-                                                                  batch_size, dtype))
+            states.append(initial_cell_state(cell, batch_size, dtype, inputs=inputs))
         return tuple(states)
 
     def call(self, inputs, states, constants=None, training=None, **kwargs):
