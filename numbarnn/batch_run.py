@@ -18,6 +18,8 @@ import zipfile
 
 import numpy as np
 
+from .engine.dtype_policy import numpy_compute_dtype
+from .kernels.cuda_support import to_host_array
 from .tf_keras_files import tf_keras_file_kind
 
 __all__ = ["add_arguments", "run", "RunError"]
@@ -425,7 +427,7 @@ def _check_input_shape(model, x_shape, path):
     another of, and a timestep count other than a declared one (its ``Input``'s or
     first layer's ``input_shape``: the time axis a call built it with is no
     constraint)."""
-    from .layers.sequential import _declared_shape
+    from .layers.sequential import declared_input_shape
     built = getattr(model, "_build_input_shape", None)
     if isinstance(built, list) and built and isinstance(built[0], (list, tuple)):
         built = built[0]
@@ -434,7 +436,7 @@ def _check_input_shape(model, x_shape, path):
         raise RunError("INPUT", f"{built[-1]} features per timestep (the model was built "
                        f"for input shape {tuple(built)})",
                        f"{path!r} with shape {tuple(x_shape)}")
-    declared = _declared_shape(model)
+    declared = declared_input_shape(model)
     if declared and len(declared) == len(x_shape):
         steps = declared[0 if _time_major(model) else 1]
         if steps is not None and steps != x_shape[1]:
@@ -536,8 +538,9 @@ def _stream(model, x, mask, args):
     if x.dtype.kind == "f" or _takes_tokens(model):
         dtype = x.dtype
     else:
-        compute = getattr(first, "compute_dtype", None)
-        dtype = np.dtype(compute) if compute and np.dtype(compute).kind == "f" \
+        policy = getattr(first, "dtype_policy", None)
+        compute = numpy_compute_dtype(policy) if policy is not None else None
+        dtype = compute if compute is not None and compute.kind == "f" \
             else np.dtype(np.float32)
     try:
         chunks = 0
@@ -572,7 +575,6 @@ def _time_major(model):
 def _call(model, xs, ms, lo, hi):
     """The model's output for rows ``lo..hi-1``, (rows, ...). A time-major model gets
     its chunk as (time, rows, features) and its 3-D output back as (rows, time, ...)."""
-    from .layers.rnn import to_host_array
     time_major = _time_major(model)
     if time_major:
         xs = np.ascontiguousarray(np.swapaxes(xs, 0, 1))

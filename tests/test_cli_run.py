@@ -647,6 +647,18 @@ def test_integer_input_is_cast_as_the_model_casts_it(tmp_path):
     assert np.load(tmp_path / "o.npy")[0, 0] == 2**24 + 1
 
 
+def test_integer_input_of_a_mixed_bfloat16_model_is_cast_to_float32(tmp_path):
+    """mixed_bfloat16 computes in float32 here (numpy has no bfloat16)."""
+    model = nr.SimpleRNN(1, activation="linear", use_bias=False, dtype="mixed_bfloat16")
+    model.build((None, 1, 1))
+    model.set_weights([np.ones((1, 1), "float32"), np.zeros((1, 1), "float32")])
+    nr.save_model(model, tmp_path / "m.npz")
+    np.save(tmp_path / "x.npy", np.array([[[3]]], "int64"))
+    assert run(tmp_path / "m.npz", tmp_path / "x.npy", "-o", tmp_path / "o.npy") == 0
+    out = np.load(tmp_path / "o.npy")
+    assert out.dtype == np.float32 and out[0, 0] == 3
+
+
 def test_an_inputs_declared_timesteps_are_checked_up_front(files, capsys):
     model = nr.Sequential([nr.Input((TIME + 2, FEATURES)), nr.SimpleRNN(UNITS)])
     nr.save_model(model, files["dir"] / "decl.npz")

@@ -385,6 +385,51 @@ def test_mixed_precision_names_as_keras_mixed_precision():
         nr.mixed_precision.set_global_policy(None)  # back to floatx, as at the start
 
 
+def test_mixed_bfloat16_layers_compute_in_float32():
+    """numpy has no bfloat16 (tf-keras computes in it): every layer computes in float32
+    under mixed_bfloat16, the host-computed ones too (Embedding's lookup, Dense on
+    integer input, ThresholdedReLU), whether or not something registered a numpy
+    "bfloat16" type (ml_dtypes, as TensorFlow's import does)."""
+    ids = np.array([[1, 2, 3], [4, 0, 9]])
+    rng = np.random.default_rng(0)
+
+    def run():
+        nr.utils.set_random_seed(3)
+        embedding = nr.Sequential([nr.Embedding(10, 4), nr.SimpleRNN(2)])
+        dense = nr.Dense(2, kernel_initializer="ones")
+        values = rng.standard_normal((2, 3)).astype("float32")
+        return (nr.Embedding(10, 4, embeddings_initializer="ones")(ids),
+                embedding.predict(ids, verbose=0), dense(np.ones((2, 3), "int32")),
+                nr.ThresholdedReLU(0.5)(values))
+
+    try:
+        nr.set_global_policy("mixed_bfloat16")
+        mixed = run()
+    finally:
+        nr.set_global_policy(None)
+    rng = np.random.default_rng(0)
+    plain = run()
+    for got, want in zip(mixed, plain):
+        assert got.dtype == np.float32
+        np.testing.assert_allclose(got, want, rtol=1e-6)
+
+
+@pytest.mark.parametrize("policy", ["mixed_float16", "float64"])
+def test_dense_casts_its_input_to_the_compute_dtype_without_autocast(policy):
+    """tf-keras's Dense.call casts its input itself, autocast=False or not."""
+    x = np.array([[0.1, 0.2, 0.3]], "float32")
+    try:
+        nr.set_global_policy(policy)
+        layer = nr.Dense(2, autocast=False, kernel_initializer="ones")
+        out = layer(x)
+    finally:
+        nr.set_global_policy(None)
+    compute = np.dtype("float16" if policy == "mixed_float16" else policy)
+    assert out.dtype == compute
+    want = x.astype(compute).astype("float64").sum() * np.ones((1, 2))
+    np.testing.assert_allclose(out, want, rtol=1e-3 if compute == np.float16 else 1e-12)
+
+
 def test_mixed_precision_variables_read_in_the_compute_dtype_inside_a_call():
     """tf-keras's AutoCastVariable (mixed_precision/layer_test test_mixed_policies_):
     inside a mixed_float16 layer's call, arithmetic on its float32 weights is float16;

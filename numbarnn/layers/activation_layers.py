@@ -8,7 +8,7 @@ import numpy as np
 
 from .. import activations, backend, constraints, initializers, regularizers
 from ..engine.base_layer import Layer
-from ..engine.dtype_policy import check_floating
+from ..engine.dtype_policy import check_floating, numpy_compute_dtype
 from ..engine.input_spec import InputSpec
 from ..engine.numerics import ieee_float
 from .host_compute import device_in_device_out
@@ -190,7 +190,7 @@ class ThresholdedReLU(_ElementwiseLayer):
     @ieee_float  # inf * 0 is NaN, as in TensorFlow
     def call(self, inputs):
         x = _floating(inputs, self)
-        dtype = np.dtype(self.compute_dtype or x.dtype)
+        dtype = numpy_compute_dtype(self.dtype_policy) or x.dtype
         return x * (x > self.theta).astype(dtype)
 
     def get_config(self):

@@ -3,7 +3,7 @@ import numpy as np
 
 from .. import activations, constraints, initializers, regularizers
 from ..engine.base_layer import Layer
-from ..engine.dtype_policy import check_floating
+from ..engine.dtype_policy import check_floating, numpy_compute_dtype
 from ..engine.input_spec import InputSpec
 from ..engine.numerics import ieee_float
 from ..engine.tensor_shape import TensorShape
@@ -82,8 +82,11 @@ class Dense(Layer):
         if x.dtype.kind not in "biuf":
             raise TypeError(f'Layer "{self.name}": argument `inputs` must be a numeric '
                             f"array. Received an array of dtype {x.dtype}.")
-        if x.dtype.kind != "f":
-            x = x.astype(self.compute_dtype or "float32")
+        # tf-keras's Dense casts its input to the compute dtype itself (autocast=False
+        # too); integers and bools as well
+        compute = numpy_compute_dtype(self.dtype_policy) or np.dtype("float32")
+        if x.dtype != compute:
+            x = x.astype(compute)
         # The result has the input's (compute) dtype, as in tf-keras; float16 (under
         # mixed_float16) is computed in float32 and rounded once, like the RNN layers.
         work = np.promote_types(x.dtype, np.float32)

@@ -3,7 +3,7 @@ import numpy as np
 
 from .. import constraints, initializers, regularizers
 from ..engine.base_layer import Layer
-from ..engine.dtype_policy import check_floating
+from ..engine.dtype_policy import check_floating, numpy_compute_dtype
 from ..engine.tensor_shape import TensorShape
 from .host_compute import device_in_device_out
 
@@ -138,8 +138,8 @@ class Embedding(Layer):
     @device_in_device_out
     def call(self, inputs):
         out = self.embeddings.value()[self._indices(inputs)]
-        dtype = self.compute_dtype or "float32"
-        return out if np.dtype(dtype) == out.dtype else out.astype(dtype)
+        dtype = numpy_compute_dtype(self.dtype_policy) or np.dtype("float32")
+        return out if dtype == out.dtype else out.astype(dtype)
 
     def _call_output_shape(self, input_shape):
         # the lookup's shape: tf-keras's models take it from the call, which reads no
