@@ -11,6 +11,7 @@ serialization helpers of :mod:`numbarnn.utils` (``register_keras_serializable``.
 import json
 import os
 import tempfile
+import warnings
 import zipfile
 
 import numpy as np
@@ -82,8 +83,20 @@ def _load_npz(path):
         return {k: data[k] for k in data.files}
 
 
+_TF_ONLY_FORMATS = ("numbarnn reads tf-keras's .keras, .h5 and .weights.h5 files: save "
+                    "it in one of those in tf-keras (model.save('m.keras'), "
+                    "model.save_weights('w.weights.h5')).")
+
+
 def _read(path, kind):
     path = os.fspath(path)
+    if os.path.isdir(path):  # tf-keras's default for a name without extension
+        raise ValueError(f"{path!r} is a folder (a TensorFlow SavedModel?), not a "
+                         f"numbarnn {kind} file. {_TF_ONLY_FORMATS}")
+    if not os.path.exists(path) and os.path.exists(f"{path}.index"):
+        raise ValueError(f"{path!r} names a TensorFlow checkpoint ({path}.index, "
+                         f"{path}.data-*), not a numbarnn {kind} file. "
+                         f"{_TF_ONLY_FORMATS}")
     if not os.path.exists(path):
         raise FileNotFoundError(f"No numbarnn {kind} file at {path!r}.")
     try:
@@ -180,7 +193,7 @@ _TF_ONLY_SAVE_ARGUMENTS = ("include_optimizer", "signatures", "options", "save_t
 
 
 def save_model(model, path, overwrite=True, save_format=None, **kwargs):
-    """Write a built layer or model (config and weights) to ``path``, atomically: as
+    """Write a layer or model (config and weights) to ``path``, atomically: as
     tf-keras's ``model.save`` does for a name ending in ``.keras``, ``.h5`` or
     ``.hdf5`` (or ``save_format="keras"`` / ``"h5"``), so that tf-keras loads it; else
     as numbarnn's ``.npz``.
@@ -197,16 +210,31 @@ def save_model(model, path, overwrite=True, save_format=None, **kwargs):
     **kwargs
         tf-keras's ``include_optimizer``, ``signatures``, ``options``, ``save_traces``:
         taken and unused (numbarnn has no optimizer and writes no SavedModel).
+
+    Raises
+    ------
+    ValueError
+        For a model not built yet, except in a ``.keras`` archive: there, as tf-keras,
+        a ``UserWarning`` and the config alone (the model loads unbuilt).
     """
     unknown = sorted(set(kwargs) - set(_TF_ONLY_SAVE_ARGUMENTS))
     if unknown:
         raise TypeError(f"save_model() got unexpected keyword argument(s) {unknown}.")
     kind = tf_keras_format_for(path, "model", save_format)
     _check_overwrite(path, overwrite)
-    if not model.built:
+    if not model.built and kind == "keras":
+        # as tf-keras: the config, and no weights yet (it loads unbuilt)
+        warnings.warn("You are saving a model that has not yet been built. It might not "
+                      "contain any weights yet. Consider building the model first by "
+                      "calling it on some data.", UserWarning, stacklevel=2)
+    elif not model.built and kind == "legacy":
+        raise ValueError(f"Weights for model '{model.name}' have not yet been created. "
+                         "Weights are created when the model is first called on inputs "
+                         "or `build()` is called with an `input_shape`.")
+    elif not model.built:
         raise ValueError(f"Cannot save {model.name}: it is not built. Call it on data or "
                          "`build(input_shape)` first.")
-    if model.weights and model._build_input_shape is None:
+    if model.built and model.weights and model._build_input_shape is None:
         raise ValueError(f"Cannot save {model.name}: the input shape it was built with is "
                          "unknown (its `build` did not call `super().build(input_shape)`). "
                          "Call it on data once, or call `super().build` in `build`.")

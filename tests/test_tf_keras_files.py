@@ -2,6 +2,7 @@
 (tests/data/tf_keras_files, written by make_tf_keras_files.py) load with the outputs
 tf-keras computed; what numbarnn writes has tf-keras's layout, entry for entry."""
 import io
+import json
 import os
 import sys
 import warnings
@@ -514,3 +515,42 @@ def test_a_variable_appended_to_a_list_is_saved_and_loaded(tmp_path, name):
     assert len(again.weights) == 4
     for mine, back in zip(ours.get_weights(), again.get_weights()):
         np.testing.assert_array_equal(back, mine)
+
+
+def test_an_unbuilt_model_saves_its_config_only_as_tf_keras_does(tmp_path):
+    """tf-keras warns and writes a .keras archive of the config with empty weight
+    groups (it loads unbuilt, and builds on its first call); .h5 and numbarnn's own
+    format need the weights."""
+    model = nr.Sequential([L.SimpleRNN(3), L.Dense(2)])
+    with pytest.warns(UserWarning, match="saving a model that has not yet been built"):
+        model.save(tmp_path / "m.keras")
+    with zipfile.ZipFile(tmp_path / "m.keras") as archive:
+        assert "build_config" not in json.loads(archive.read("config.json"))
+        # tf-keras 2.21's groups for this model: every one, none holding a weight
+        groups = ["layers", "layers/dense", "layers/dense/vars", "layers/simple_rnn",
+                  "layers/simple_rnn/cell", "layers/simple_rnn/cell/vars",
+                  "layers/simple_rnn/vars", "vars"]
+        assert h5_tree(archive.open("model.weights.h5")) == sorted(
+            [("/", None, ())] + [(g, None, ()) for g in groups])
+    loaded = nr.load_model(tmp_path / "m.keras")
+    assert not loaded.built and loaded.get_config() == model.get_config()
+    assert loaded(np.ones((2, 4, 5), "float32")).shape == (2, 2)
+    with pytest.raises(ValueError, match="Weights for model 'sequential' have not yet been "
+                                         "created"):
+        model.save(tmp_path / "m.h5")
+    with pytest.raises(ValueError, match="it is not built"):
+        model.save(tmp_path / "m.npz")
+
+
+def test_tensorflow_only_formats_are_named_when_loaded(tmp_path):
+    """tf-keras's defaults for a name without extension: a SavedModel folder, a
+    checkpoint (name.index + name.data-*)."""
+    (tmp_path / "saved").mkdir()
+    (tmp_path / "saved" / "saved_model.pb").write_bytes(b"")
+    with pytest.raises(ValueError, match="a folder .a TensorFlow SavedModel.*model.save"):
+        nr.load_model(tmp_path / "saved")
+    (tmp_path / "ckpt.index").write_bytes(b"")
+    layer = L.Dense(2)
+    layer.build((None, 3))
+    with pytest.raises(ValueError, match="TensorFlow checkpoint .*ckpt.index"):
+        layer.load_weights(tmp_path / "ckpt")
