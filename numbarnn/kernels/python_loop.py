@@ -5,21 +5,14 @@ masking, direction and output-carry rules as the fused kernels. Inputs and outpu
 be nested (lists, tuples, namedtuples, dicts of arrays), and so may the states; masks
 apply to every leaf.
 """
-import functools
 import numbers
 
 import numpy as np
 
 from ..engine.variables import read_only_view
+from ..nest import flatten, is_nested, pack_sequence_as
 
 __all__ = ["rnn"]
-
-
-@functools.cache
-def _nest():
-    # Imported lazily (numbarnn.layers imports this package), once: steps call it.
-    from ..layers import rnn_utils
-    return rnn_utils
 
 
 def _select(mask_t, new, old):
@@ -31,15 +24,15 @@ def _select(mask_t, new, old):
 
 def _is_state_nest(state):
     # A list of plain numbers stays one state (an array), as before states could nest.
-    return _nest().is_nested(state) and not all(
-        isinstance(v, (numbers.Number, np.bool_)) for v in _nest().flatten(state))
+    return is_nested(state) and not all(
+        isinstance(v, (numbers.Number, np.bool_)) for v in flatten(state))
 
 
 def _time_major_leaves(inputs, time_major):
     """The input leaves as a flat list of read-only ``(T, B, ...)`` views: a cell that
     writes into its step input gets an error, not the caller's array changed (tf-keras
     tensors are immutable)."""
-    leaves = [read_only_view(np.asarray(x)) for x in _nest().flatten(inputs)]
+    leaves = [read_only_view(np.asarray(x)) for x in flatten(inputs)]
     for i, x in enumerate(leaves):
         if x.ndim < 3:
             raise ValueError(f"Input {i} of the recurrence must have rank >= 3 "
@@ -117,7 +110,7 @@ def _check_step_result(result, states, batch, first_shapes, who):
         raise ValueError(f"{who} must return a pair (output, new_states), but returned "
                          f"{_describe(result)}.")
     output, new_states = result
-    new_states = _nest().flatten(new_states)  # a nest like the initial states, or one
+    new_states = flatten(new_states)  # a nest like the initial states, or one
     if len(new_states) != len(states):
         raise ValueError(f"{who} returned {len(new_states)} new state(s), but its "
                          f"`state_size` gives {len(states)}: expected shapes "
@@ -127,7 +120,7 @@ def _check_step_result(result, states, batch, first_shapes, who):
         if new is None or _shape(new) != old.shape:
             raise ValueError(f"{who} returned {_shape_text(new)} as new state {i}, "
                              f"expected shape {old.shape} (batch, *state_size).")
-    leaves = _nest().flatten(output)
+    leaves = flatten(output)
     shapes = [None if o is None else _shape(o) for o in leaves]
     if shapes != first_shapes:
         _check_outputs(leaves, shapes, batch, first_shapes, who)
@@ -160,9 +153,9 @@ def _stack_outputs(collected, structure, time_major):
     last = [o[-1] for o in stacked]
     if not time_major:
         stacked = [np.swapaxes(o, 0, 1) for o in stacked]
-    if _nest().is_nested(structure):
-        return (_nest().pack_sequence_as(structure, last),
-                _nest().pack_sequence_as(structure, stacked))
+    if is_nested(structure):
+        return (pack_sequence_as(structure, last),
+                pack_sequence_as(structure, stacked))
     return last[0], stacked[0]
 
 
@@ -231,7 +224,7 @@ def rnn(step_function, inputs, initial_states, go_backwards=False, mask=None,
         of states than it was given, a state of another shape, or an output without
         the batch axis or of a changing shape.
     """
-    nested = _nest().is_nested(inputs)
+    nested = is_nested(inputs)
     leaves = _time_major_leaves(inputs, time_major)
     steps, batch = leaves[0].shape[:2]
     if mask is None and not unroll and np.ndim(input_length) > 0:
@@ -257,19 +250,19 @@ def rnn(step_function, inputs, initial_states, go_backwards=False, mask=None,
     # the states, and returns its new ones, with that structure; the loop (masking,
     # checks) runs on the flat leaves.
     initial_states = [s if _is_state_nest(s) else np.asarray(s) for s in initial_states]
-    nested_states = any(_nest().is_nested(s) for s in initial_states)
+    nested_states = any(is_nested(s) for s in initial_states)
 
     def as_given(flat):
-        return _nest().pack_sequence_as(initial_states, flat) if nested_states else flat
+        return pack_sequence_as(initial_states, flat) if nested_states else flat
     # Copies: a cell may update its states in place or hand back an array it was
     # given (a state, a view of the input); the caller's arrays stay the caller's.
-    states = [np.array(s) for s in _nest().flatten(initial_states)]
+    states = [np.array(s) for s in flatten(initial_states)]
     if not unroll:
         # tf-keras's while-loop path first calls the step on the first timestep (in
         # input order) from the initial states to learn the output's shape and dtype,
         # and discards the result; a step's side effects (add_loss, an activity
         # regularizer, a counter) happen once more, as there.
-        x_0 = (_nest().pack_sequence_as(inputs, [x[0] for x in leaves]) if nested
+        x_0 = (pack_sequence_as(inputs, [x[0] for x in leaves]) if nested
                else leaves[0][0])
         step_function(x_0, tuple(as_given([np.array(s) for s in states])) + tuple(constants))
     prev = None
@@ -277,7 +270,7 @@ def rnn(step_function, inputs, initial_states, go_backwards=False, mask=None,
     first_shapes = None
     collected = []
     for t in order:
-        x_t = (_nest().pack_sequence_as(inputs, [x[t] for x in leaves]) if nested
+        x_t = (pack_sequence_as(inputs, [x[t] for x in leaves]) if nested
                else leaves[0][t])
         structure, outputs, new_states, first_shapes = _check_step_result(
             # a tuple, as tf-keras's backend.rnn hands it: tuple(states) + constants
@@ -296,8 +289,8 @@ def rnn(step_function, inputs, initial_states, go_backwards=False, mask=None,
                      for k, outs in enumerate(collected)]
     last, outputs = _stack_outputs(collected, structure, time_major)
     if unrolled_quirk:
-        last = (_nest().pack_sequence_as(structure, last_leaves)
-                if _nest().is_nested(structure) else last_leaves[0])
+        last = (pack_sequence_as(structure, last_leaves)
+                if is_nested(structure) else last_leaves[0])
     final = as_given([np.array(s) for s in states])
     # a tuple, as tf-keras's while loop (and its masked unrolled loop) returns them
     return last, outputs, (list(final) if unroll and mask is None else tuple(final))

@@ -11,7 +11,8 @@ from ..engine.numerics import ieee_arithmetic
 from ..engine.variables import Variable
 from ..engine import serialization
 from ..kernels.cuda_support import is_device_array, to_host_array
-from .rnn_utils import (TensorShape, _items, cell_step_function, cell_step_kwargs, flatten,
+from ..nest import children
+from .rnn_utils import (TensorShape, cell_step_function, cell_step_kwargs, flatten,
                         flatten_shapes, is_nested, is_shape, map_shapes, map_structure,
                         initial_cell_state, pack_sequence_as, state_shapes,
                         steps_through_call)
@@ -596,7 +597,7 @@ class RNN(Layer):
             # state_size takes one entry per top-level state, not its flattened leaves.
             given = _top_level(initial_state)
             size = self.cell.state_size
-            top = len(_items(size)) if is_nested(size) else 1
+            top = len(children(size)) if is_nested(size) else 1
             if len(given) != top:
                 raise ValueError(f"Layer has {top} states but was passed {len(given)} "
                                  f"initial states. Received: initial_state={initial_state}")

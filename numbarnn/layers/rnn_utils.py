@@ -1,78 +1,16 @@
-"""Nested structures of states (tf.nest-like) and state-size helpers."""
+"""State-size helpers, shape nests, and how a step calls a cell (the nest functions
+themselves are in :mod:`numbarnn.nest`, re-exported here)."""
 import numpy as np
 
 from ..engine.base_layer import Layer
 from ..engine.call_args import cell_call_kwargs
 from ..engine.dtype_policy import as_dtype
 from ..engine.tensor_shape import TensorShape, as_dimension, is_shape
+from ..nest import flatten, is_nested, map_structure, pack_sequence_as, rebuild  # noqa: F401
 
 __all__ = ["TensorShape", "flatten", "pack_sequence_as", "is_nested", "map_structure",
            "is_shape", "flatten_shapes", "map_shapes", "state_shapes", "zero_state",
            "initial_cell_state"]
-
-
-def is_nested(x):
-    """Lists, tuples, namedtuples and dicts are nests, as in tf.nest (a TensorShape is
-    a leaf)."""
-    return (isinstance(x, (list, tuple)) and not isinstance(x, TensorShape)
-            or isinstance(x, dict))
-
-
-def _items(node):
-    """A nest's children in tf.nest's order: a dict's values by sorted key."""
-    return [node[key] for key in sorted(node)] if isinstance(node, dict) else node
-
-
-def flatten(x):
-    """Flatten a nest (TensorShape counts as a leaf)."""
-    if is_nested(x):
-        out = []
-        for item in _items(x):
-            out += flatten(item)
-        return out
-    return [x]
-
-
-def pack_sequence_as(structure, flat):
-    """Inverse of :func:`flatten`.
-
-    Raises
-    ------
-    ValueError
-        If ``flat`` has more or fewer items than ``structure`` has leaves (tf.nest's
-        message).
-    """
-    flat = list(flat)
-    leaves = len(flatten(structure))
-    if len(flat) != leaves:
-        raise ValueError(f"Could not pack sequence. Structure had {leaves} atoms, but "
-                         f"flat_sequence had {len(flat)} items. Structure: {structure}, "
-                         f"flat_sequence: {flat}.")
-    flat.reverse()  # pop() from the end: linear time
-
-    def build(node):
-        if is_nested(node):
-            return _rebuild(node, [build(n) for n in _items(node)])
-        return flat.pop()
-    return build(structure)
-
-
-def _rebuild(node, items):
-    """A container of ``node``'s type (list, tuple, namedtuple or dict, the dict in its
-    own key order) holding ``items`` (in :func:`_items` order)."""
-    if isinstance(node, dict):
-        by_key = dict(zip(sorted(node), items))
-        return type(node)((key, by_key[key]) for key in node)
-    if hasattr(node, "_fields"):  # namedtuple
-        return type(node)(*items)
-    return type(node)(items) if isinstance(node, tuple) else list(items)
-
-
-def map_structure(fn, structure):
-    """Apply ``fn`` to every leaf of ``structure``, keeping its containers."""
-    if is_nested(structure):
-        return _rebuild(structure, [map_structure(fn, s) for s in _items(structure)])
-    return fn(structure)
 
 
 def _check_shape_nest(structure, argument):
@@ -106,7 +44,7 @@ def map_shapes(fn, structure, argument="input_shape"):
     if is_shape(structure):
         return fn(tuple(structure))
     _check_shape_nest(structure, argument)
-    return _rebuild(structure, [map_shapes(fn, s, argument) for s in structure])
+    return rebuild(structure, [map_shapes(fn, s, argument) for s in structure])
 
 
 def state_shapes(state_size):
