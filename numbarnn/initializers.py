@@ -198,8 +198,13 @@ class Constant(Initializer):
                              "an array-like of numbers. Received: value=None")
         dtype = as_dtype(dtype or floatx())
         value = np.asarray(self.value)
-        if dtype.kind in "iu" and value.dtype.kind == "f" and np.any(value != np.trunc(value)):
-            # tf.constant refuses it (numpy would truncate silently)
+        # tf.constant's rules: a numpy value is cast (floats truncated); a Python value
+        # must fit the dtype's kind (no float to int, only bools to bool), and no
+        # complex number becomes a real one
+        python_value = not isinstance(self.value, (np.ndarray, np.generic))
+        if value.dtype.kind == "c" and dtype.kind != "c" or python_value and (
+                dtype.kind in "iu" and value.dtype.kind in "fc"
+                or dtype.kind == "b" and value.dtype.kind != "b"):
             raise TypeError(f"Cannot convert {self.value!r} to EagerTensor of dtype "
                             f"{dtype.name}")
         value = value.astype(dtype)
@@ -248,7 +253,15 @@ class RandomUniform(_Seeded):
         shape, offset = _call_shape(self, shape, kwargs)
         dtype = as_dtype(dtype or floatx())
         rng = self._rng(offset)
+        if dtype.kind in "iu" and dtype not in (np.int32, np.int64):
+            raise ValueError(f"Argument `dtype` got invalid value {dtype.name}: "
+                             "RandomUniform makes floats, int32 or int64 (tf.random."
+                             "uniform's integer dtypes).")
         if dtype.kind in "iu":
+            if self.minval >= self.maxval:
+                raise ValueError(f"RandomUniform: for the integer dtype {dtype.name}, "
+                                 f"minval must be below maxval. Received: minval="
+                                 f"{self.minval}, maxval={self.maxval}")
             bounds = (self.minval, self.maxval)
             if any(float(b) != int(b) for b in bounds):
                 # tf.random.uniform makes tensors of the dtype from the bounds

@@ -120,6 +120,9 @@ class OrthogonalRegularizer(Regularizer):
     """
 
     def __init__(self, factor=0.01, mode="rows"):
+        if factor is None:  # tf-keras refuses it here (L1, L2, L1L2 take it as 0)
+            raise ValueError("Value None is not a valid regularization penalty number, "
+                             "expected an int or float value. Received: factor=None")
         self.factor = _factor("factor", factor, 0.01)
         if mode not in {"rows", "columns"}:
             raise ValueError("Invalid value for argument `mode`. Expected one of "

@@ -159,10 +159,20 @@ def test_initializer_arguments_tf_keras_takes_or_refuses():
         with pytest.raises(TypeError, match="needs a shape tuple, not a bare length"):
             init(3)
     assert initializers.Ones()(3).shape == (3,)
-    # tf.constant refuses to truncate (numpy would)
-    with pytest.raises(TypeError, match="Cannot convert 1.5 to EagerTensor of dtype int32"):
-        initializers.Constant(1.5)((2,), dtype="int32")
-    np.testing.assert_array_equal(initializers.Constant(2.0)((2,), dtype="int32"), [2, 2])
+    # tf.constant: a Python value must fit the dtype's kind; a numpy value is cast
+    for value, dtype in [(1.5, "int32"), (2.0, "int32"), ([1, 2.5], "int64"), (2, "bool"),
+                         (0, "bool"), (1 + 2j, "float32"), (np.array([1j]), "float32")]:
+        with pytest.raises(TypeError, match=f"Cannot convert .* to EagerTensor of dtype "
+                                            f"{dtype}"):
+            initializers.Constant(value)((1,), dtype=dtype)
+    for value, dtype, expected in [(2, "int32", [2, 2]), (True, "int32", [1, 1]),
+                                   ([True, False], "bool", [True, False]),
+                                   (np.float32(2.0), "int32", [2, 2]),
+                                   (np.array([1.5, 2.0]), "int32", [1, 2]),
+                                   (np.array([1.5, 0.0]), "bool", [True, False]),
+                                   ([1, 2.5], "float16", [1.0, 2.5])]:
+        out = initializers.Constant(value)((2,), dtype=dtype)
+        assert out.dtype == dtype and out.tolist() == expected
 
 
 @pytest.mark.parametrize("name", ["orthogonal", "identity"])
@@ -644,3 +654,20 @@ def test_set_random_seed_repeats_unseeded_weights_and_dropout(monkeypatch):
     assert nr.SimpleRNN(2).get_config()["kernel_initializer"]["config"]["seed"] is None
     with pytest.raises(ValueError, match="Expected `seed` argument to be an integer"):
         nr.utils.set_random_seed(1.5)
+
+
+def test_random_uniform_integer_dtypes_and_orthogonal_regularizer_none_as_tf_keras():
+    """tf.random.uniform makes int32 and int64 integers only, with minval < maxval;
+    OrthogonalRegularizer refuses factor=None (L1 reads it as its default)."""
+    init = initializers.RandomUniform(0, 5, seed=1)
+    for dtype in ("int32", "int64"):
+        out = init((200,), dtype=dtype)
+        assert out.dtype == dtype and out.min() >= 0 and out.max() <= 4
+    for dtype in ("uint8", "int16", "uint32"):
+        with pytest.raises(ValueError, match=f"`dtype` got invalid value {dtype}"):
+            init((2,), dtype=dtype)
+    with pytest.raises(ValueError, match="minval must be below maxval"):
+        initializers.RandomUniform(5, 0)((2,), dtype="int32")
+    with pytest.raises(ValueError, match="Value None is not a valid regularization"):
+        nr.regularizers.OrthogonalRegularizer(None)
+    assert nr.regularizers.L1(None).get_config()["l1"] == pytest.approx(0.01)
