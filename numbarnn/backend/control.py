@@ -57,7 +57,7 @@ def switch(condition, then_expression, else_expression):
 
 
 def _call_training():
-    from ..engine.base_layer import current_training
+    from ..engine.call_context import current_training
     return current_training()
 
 

@@ -1,5 +1,4 @@
 """The Keras ``Layer`` contract: naming, weights, build-on-first-call, losses, config."""
-import contextlib
 import functools
 import threading
 import warnings
@@ -14,6 +13,8 @@ from .._registry import CustomObjectScope, to_snake_case
 from ..kernels.cuda_support import is_device_array, require_cuda
 from .call_args import (accepts, arg_position, init_parameters, input_masks,
                         parameters, plain_arguments, resolve_training)
+from .call_context import current_scope, name_scope, scope_stack
+from .call_context import state as _call
 from .dtype_policy import MIXED, Policy, as_dtype, as_policy, numpy_compute_dtype
 from .input_spec import InputSpec, assert_input_compatibility, flatten_leaves
 from .keras_mask import mask_of, with_mask
@@ -36,7 +37,6 @@ _backend_uids = {}  # backend.get_uid's counters (Input's input_1, input_2, ...)
 _uid_lock = threading.Lock()
 # Reentrant: building a layer may call (and build) its sublayers.
 _build_lock = threading.RLock()
-_scope = threading.local()
 _metrics_lock = threading.Lock()
 
 
@@ -65,46 +65,11 @@ def reset_uids():
         _backend_uids.clear()
 
 
-@contextlib.contextmanager
-def name_scope(name):
-    """Prefix the names of weights created inside the block with ``name/`` (nothing
-    for ``name=None``)."""
-    if name is None:
-        yield
-        return
-    stack = _scope_stack()
-    stack.append(name)
-    try:
-        yield
-    finally:
-        stack.pop()
-
-
-def _scope_stack():
-    stack = getattr(_scope, "stack", None)
-    if stack is None:
-        stack = _scope.stack = []
-    return stack
-
-
 def shape_from_json(shape):
     """A shape (a tuple), or a list of them, from the lists JSON gives back."""
     if isinstance(shape, (list, tuple)) and shape and isinstance(shape[0], (list, tuple)):
         return [shape_from_json(s) for s in shape]
     return tuple(shape)
-
-
-def current_training():
-    """The ``training`` flag of the layer call running in this thread (None outside
-    one, or where the call left it unset)."""
-    return getattr(_scope, "training", None)
-
-
-def _current_scope():
-    stack = getattr(_scope, "stack", [])
-    if "" in stack:  # tf.name_scope(""), a layer named "": back to the top level
-        stack = stack[len(stack) - stack[::-1].index(""):]
-    return "/".join(stack)
 
 
 def _weight_penalty(regularizer, variable):
@@ -124,7 +89,7 @@ def _check_trainable(value):
     return value
 
 
-def _check_declared_shape(argument, shape):
+def check_declared_shape(argument, shape):
     """A constructor's ``input_shape`` / ``batch_input_shape`` (or ``input_dim``,
     ``batch_size``, as a 1-tuple) must be non-negative integers or None: tf-keras fails
     later, in its Input layer, on a string or a float, and on a bare int with "'int'
@@ -232,15 +197,15 @@ class Layer:
         self.activity_regularizer = regularizers_mod.get(kwargs.get("activity_regularizer"))
         batch_input_shape = kwargs.get("batch_input_shape")
         if batch_input_shape is not None:
-            _check_declared_shape("batch_input_shape", batch_input_shape)
+            check_declared_shape("batch_input_shape", batch_input_shape)
         elif "input_shape" in kwargs or "input_dim" in kwargs:
             # input_shape wins over input_dim, even when empty: () declares a batch of
             # scalars (tf-keras's (None,)), None is refused
             name = "input_shape" if "input_shape" in kwargs else "input_dim"
             input_shape = (kwargs["input_shape"] if name == "input_shape"
                            else (kwargs["input_dim"],))
-            _check_declared_shape(name, input_shape)
-            _check_declared_shape("batch_size", (kwargs.get("batch_size"),))
+            check_declared_shape(name, input_shape)
+            check_declared_shape("batch_size", (kwargs.get("batch_size"),))
             batch_input_shape = (kwargs.get("batch_size"),) + tuple(input_shape)
         self._batch_input_shape = (tuple(batch_input_shape)
                                    if batch_input_shape is not None else None)
@@ -473,7 +438,7 @@ class Layer:
                              f"({value.shape}) is not compatible with the explicitly "
                              f"supplied `shape` argument ({shape}). (The initializer of "
                              f"weight {name!r} of layer {self.name!r} returned it.)")
-        scope = _current_scope()
+        scope = current_scope()
         name = "Variable" if name is None else name  # tf.Variable's default name
         full_name = f"{scope}/{name}:0" if scope else f"{name}:0"
         var = Variable(value, name=full_name, dtype=dtype, trainable=trainable,
@@ -592,7 +557,7 @@ class Layer:
             else:
                 values.append(np.asarray(loss) if hasattr(loss, "dtype")
                               else np.asarray(loss, dtype=floatx()))
-        if values and not getattr(_scope, "in_call", False):
+        if values and not getattr(_call, "in_call", False):
             raise ValueError("Expected a symbolic Tensors or a callable for the loss value. "
                              "Please wrap your loss computation in a zero argument "
                              "`lambda`.")
@@ -711,11 +676,11 @@ class Layer:
                                "constructor.")
         inputs, args, kwargs = self._split_inputs(args, kwargs)
         inputs = self._convert_inputs(inputs)
-        outermost = not getattr(_scope, "in_call", False)
+        outermost = not getattr(_call, "in_call", False)
         if outermost:
             self._clear_losses()
-        _scope.in_call = True
-        outer_training = getattr(_scope, "training", None)
+        _call.in_call = True
+        outer_training = getattr(_call, "training", None)
         try:
             call_fn = self.call
             position = arg_position(call_fn, "mask")
@@ -738,7 +703,7 @@ class Layer:
                                 "in its call; a mask the input carries is passed on by "
                                 "its compute_mask).")
             args, kwargs, mode = resolve_training(call_fn, args, kwargs, outer_training)
-            _scope.training = mode  # for the layers called inside this call
+            _call.training = mode  # for the layers called inside this call
             assert_input_compatibility(self.input_spec, inputs, self.name)
             if not self.built:
                 with _build_lock:  # threads making the first call at once build once
@@ -749,7 +714,7 @@ class Layer:
             # (pushed by hand: a context manager costs more than the rest of the
             # bookkeeping of a call).
             scope = self._weight_scope()
-            stack = _scope_stack() if scope is not None else None
+            stack = scope_stack() if scope is not None else None
             if stack is not None:
                 stack.append(scope)
             outer_cast = swap_autocast_dtype(compute)
@@ -772,9 +737,9 @@ class Layer:
                 outputs = self._attach_masks(inputs, outputs, previous_mask)
             return outputs
         finally:
-            _scope.training = outer_training
+            _call.training = outer_training
             if outermost:
-                _scope.in_call = False
+                _call.in_call = False
 
     def _split_inputs(self, args, kwargs):
         """``(inputs, args, kwargs)`` of a call (tf-keras's ``split_out_first_arg``)."""
@@ -906,10 +871,10 @@ class Layer:
             raise ValueError("Please provide a name for your metric like "
                              "`self.add_metric(tf.reduce_sum(inputs), "
                              "name='mean_activation')`")
-        if not getattr(_scope, "in_call", False):
+        if not getattr(_call, "in_call", False):
             raise ValueError("Expected a symbolic Tensor for the metric value, received: "
                              f"{value}")
-        if getattr(_scope, "probing", False):
+        if getattr(_call, "probing", False):
             return  # a shape-finding call on zeros (tf-keras traces it: nothing runs)
         with _metrics_lock:  # threads calling the layer at once make one metric
             own = self.__dict__.setdefault("_added_metrics", [])
@@ -923,7 +888,7 @@ class Layer:
         """Run each callable in ``updates`` now (tf-keras 2's eager ``add_update``;
         anything else was already computed), unless the layer is frozen
         (``trainable=False``) or the call only finds an output shape, as there."""
-        if not self.trainable or getattr(_scope, "probing", False):
+        if not self.trainable or getattr(_call, "probing", False):
             return
         for update in flatten_leaves(updates):
             if callable(update):
@@ -1005,13 +970,13 @@ class Layer:
         losses = [list(layer._eager_losses) for layer in layers]
         states = [_state_values(layer) for layer in layers]
         unbuilt = [layer for layer in layers if not layer.built]
-        outer_probing = getattr(_scope, "probing", False)
-        _scope.probing = True
+        outer_probing = getattr(_call, "probing", False)
+        _call.probing = True
         try:
             return [self(_map_shapes_nested(input_shape, lambda s, f=fill: zeros(s, f)),
                          training=False) for fill in fills]
         finally:
-            _scope.probing = outer_probing
+            _call.probing = outer_probing
             for layer, saved_losses, saved_states in zip(layers, losses, states):
                 layer._eager_losses = saved_losses
                 _restore_states(layer, saved_states)

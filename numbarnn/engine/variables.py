@@ -15,6 +15,7 @@ import threading
 
 import numpy as np
 
+from .call_context import current_scope
 from .dtype_policy import as_dtype
 from .tensor_shape import TensorShape
 
@@ -76,8 +77,7 @@ def _check_no_truncation(value, dtype):
 def _full_name(name):
     if name is not None and _FULL_NAME.match(name):
         return name
-    from .base_layer import _current_scope  # the scope of the layer being built
-    scope = _current_scope()
+    scope = current_scope()  # of the layer being built
     name = "Variable" if name is None else name
     return f"{scope}/{name}:0" if scope else f"{name}:0"
 

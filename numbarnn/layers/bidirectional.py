@@ -6,7 +6,8 @@ import numpy as np
 
 from .. import backend
 from ..engine import serialization
-from ..engine.base_layer import Layer, name_scope
+from ..engine.base_layer import Layer
+from ..engine.call_context import name_scope
 from ..engine.call_args import accepts
 from ..engine.input_spec import InputSpec
 from ..kernels.cuda_support import is_device_array, to_host_array

@@ -4,7 +4,8 @@ import numpy as np
 
 from .. import kernels
 from ..device import get_device
-from ..engine.base_layer import Layer, _check_declared_shape, name_scope
+from ..engine.base_layer import Layer, check_declared_shape
+from ..engine.call_context import name_scope
 from ..engine.call_args import accepts
 from ..engine.input_spec import InputSpec
 from ..engine.numerics import ieee_arithmetic
@@ -224,8 +225,8 @@ class RNN(Layer):
                                             or "input_length" in kwargs):
             input_shape = (kwargs.pop("input_length", None), kwargs.pop("input_dim", None))
             # checked here, so that an error names the argument given
-            _check_declared_shape("input_length", input_shape[:1])
-            _check_declared_shape("input_dim", input_shape[1:])
+            check_declared_shape("input_length", input_shape[:1])
+            check_declared_shape("input_dim", input_shape[1:])
             kwargs["input_shape"] = input_shape
         super().__init__(**kwargs)
         self.cell = cell

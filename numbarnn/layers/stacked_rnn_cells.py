@@ -1,7 +1,8 @@
 """StackedRNNCells: a list of cells that behaves as one cell."""
 import logging
 
-from ..engine.base_layer import Layer, name_scope
+from ..engine.base_layer import Layer
+from ..engine.call_context import name_scope
 from ..engine.call_args import accepts
 from ..engine import serialization
 from .rnn_utils import (TensorShape, cell_step_function, cell_step_kwargs, flatten,
