@@ -19,10 +19,12 @@ there is never used, because the next layer is masked at the same step.
 import numpy as np
 from numba import njit
 
+from .disk_cache import lock_index
 from .matmul import matmul_acc_panels, pack_panels
 from .scalar_math import CPU_JIT, SOFTMAX, activate_row
 
 
+@lock_index
 @njit(**CPU_JIT)
 def _copy_vector(dst, src):
     """``dst[:] = src`` for arrays of one length, as a loop: numba's array-to-array slice
@@ -32,6 +34,7 @@ def _copy_vector(dst, src):
         dst[j] = src[j]
 
 
+@lock_index
 @njit(**CPU_JIT)
 def _copy_matrix(dst, src):
     """``dst[:, :] = src`` for arrays of one shape (see :func:`_copy_vector`)."""
@@ -39,6 +42,7 @@ def _copy_matrix(dst, src):
         _copy_vector(dst[i], src[i])
 
 
+@lock_index
 @njit(**CPU_JIT)
 def _layer_chunk(inp, proj, h, rec, rec_panels, rec_packed, act, residual, use_rdp, rdp,
                  mask, has_mask, is_last, zero_output_for_mask, carry, out, out_row0,
@@ -101,12 +105,14 @@ def _layer_chunk(inp, proj, h, rec, rec_panels, rec_packed, act, residual, use_r
                 _copy_vector(carry[b], out[k, out_row0 + b])
 
 
+@lock_index
 @njit(**CPU_JIT)
 def _level_block(store, rows, u_off, units):
     """Level ``l``'s ``(rows, units)`` block of a per-level store (see ``_split_levels``)."""
     return store[rows * u_off:rows * (u_off + units)].reshape((rows, units))
 
 
+@lock_index
 @njit(**CPU_JIT)
 def _split_levels(side_by_side, row0, row1, dims):
     """Rows ``row0:row1`` of a ``(B, sum(U))`` array of per-level columns, copied into one
@@ -124,6 +130,7 @@ def _split_levels(side_by_side, row0, row1, dims):
     return store
 
 
+@lock_index
 @njit(**CPU_JIT)
 def _pack_matrices(flat, dims, first_dim):
     """Column panels of each level's matrix in ``flat`` (shape ``(dims[l, first_dim],
@@ -141,6 +148,7 @@ def _pack_matrices(flat, dims, first_dim):
     return panels, packed
 
 
+@lock_index
 @njit(**CPU_JIT)
 def pack_stack_panels(kernels, recurrents, dims):
     """The column panels (:func:`~numbarnn.kernels.matmul.pack_panels`) of every level's
@@ -152,6 +160,7 @@ def pack_stack_panels(kernels, recurrents, dims):
     return kernel_panels, kernel_packed, rec_panels, rec_packed
 
 
+@lock_index
 @njit(nogil=True, **CPU_JIT)
 def simple_rnn_stack_forward(x, batch_major, mask, states, kernels, recurrents, biases,
                              kernel_panels, kernel_packed, rec_panels, rec_packed,

@@ -14,6 +14,7 @@ from .cuda_common import (BLOCK_BOUNDS, SHARED_ALIGN, SIMULATED, TANH, _activati
                           _live, _mask_at, _residual_term, _source_step, _state_index)
 from .cuda_dot import (_combine_parts, _dot, _dot_slots, _dot_slots_dropped, _dot_spread,
                        _parts_per_output, _slot_layout)
+from .disk_cache import lock_index
 from .scalar_math import SOFTMAX
 
 
@@ -368,6 +369,7 @@ def _block_chunk_lean(proj, steps, units, rec, rec_shared, act, mask, has_mask,
 # one; see _block_chunk for the arguments).
 
 
+@lock_index
 @cuda.jit(cache=not SIMULATED, **BLOCK_BOUNDS)
 def recur_block(proj, steps, units, rec, rdp, use_rdp, act, mask, has_mask,
                 mask_batch_major, reverse, s0, total_steps, inp, inp_batch_major,
@@ -380,6 +382,7 @@ def recur_block(proj, steps, units, rec, rdp, use_rdp, act, mask, has_mask,
                  out, want_out, out_batch_major, rows_per_block)
 
 
+@lock_index
 @cuda.jit(cache=not SIMULATED, **BLOCK_BOUNDS)
 def recur_block_l2(proj, steps, units, rec, rdp, use_rdp, act, mask, has_mask,
                    mask_batch_major, reverse, s0, total_steps, inp, inp_batch_major,
@@ -393,6 +396,7 @@ def recur_block_l2(proj, steps, units, rec, rdp, use_rdp, act, mask, has_mask,
                  hbuf, carry, out, want_out, out_batch_major, rows_per_block)
 
 
+@lock_index
 @cuda.jit(cache=not SIMULATED, **BLOCK_BOUNDS)
 def recur_block_global(proj, steps, units, rec, rdp, use_rdp, act, mask, has_mask,
                        mask_batch_major, reverse, s0, total_steps, inp, inp_batch_major,
@@ -410,6 +414,7 @@ def recur_block_global(proj, steps, units, rec, rdp, use_rdp, act, mask, has_mas
 # the recurrent dropout's two.
 
 
+@lock_index
 @cuda.jit(cache=not SIMULATED, **BLOCK_BOUNDS)
 def recur_block_lean(proj, steps, units, rec, act, mask, has_mask, mask_batch_major,
                      reverse, s0, total_steps, inp, inp_batch_major, inp_is_source,
@@ -422,6 +427,7 @@ def recur_block_lean(proj, steps, units, rec, act, mask, has_mask, mask_batch_ma
                       out, want_out, out_batch_major, rows_per_block)
 
 
+@lock_index
 @cuda.jit(cache=not SIMULATED, **BLOCK_BOUNDS)
 def recur_block_l2_lean(proj, steps, units, rec, act, mask, has_mask, mask_batch_major,
                         reverse, s0, total_steps, inp, inp_batch_major, inp_is_source,

@@ -14,6 +14,7 @@ from .cuda_common import (GRID_BOUNDS, SHARED_ALIGN, SIMULATED, _activation, _em
                           _source_step, _state_index)
 from .cuda_dot import (_combine_parts, _dot_slots, _dot_slots_two_rows, _parts_per_output,
                        _slot_layout)
+from .disk_cache import lock_index
 from .cuda_tiles import (A_LOADS, MICRO_COLS, MICRO_ROWS, TILE_COLS, TILE_DEPTH, TILE_EDGE,
                          TILE_ROWS, TILE_ROWS_PADDED, W_LOADS, _tile_origin, _tile_product,
                          _tile_slots)
@@ -68,6 +69,7 @@ def _grid_output(z, live, p, b, j, k, s, t, prev, nxt, batch, units, act, hbuf, 
           zero_output_for_mask, carry, out, want_out, out_batch_major)
 
 
+@lock_index
 @cuda.jit(cache=not SIMULATED, **GRID_BOUNDS)
 def recur_grid(proj, k_begin, k_end, units, rec_cols, slice_units, rdp, use_rdp, act,
                mask, has_mask, mask_batch_major, reverse, s0, total_steps, inp,
@@ -217,6 +219,7 @@ def recur_grid(proj, k_begin, k_end, units, rec_cols, slice_units, rdp, use_rdp,
             grid.sync()
 
 
+@lock_index
 @cuda.jit(cache=not SIMULATED)
 def recur_tiled(proj, k_begin, k_end, units, rec, rdp, use_rdp, act, mask, has_mask,
                 mask_batch_major, reverse, s0, total_steps, inp, inp_batch_major,

@@ -5,6 +5,7 @@ dropout, bias and the ``go_backwards`` reversal folded into its indexing).
 from numba import cuda, uint64
 
 from .cuda_common import SHARED_ALIGN, SIMULATED, _source_step
+from .disk_cache import lock_index
 
 # The register-tiled matrix products (`project`, and the steps of `recur_tiled`): a
 # block of TILE_EDGE x TILE_EDGE threads computes a TILE_ROWS x TILE_COLS tile of the
@@ -183,6 +184,7 @@ def _tile_slots(tid, row0, col0, rows, cols):
     return min(row0 + m, rows - 1), min(col0 + j, cols - 1)
 
 
+@lock_index
 @cuda.jit(cache=not SIMULATED)
 def project(x, x_batch_major, reverse, s0, total_steps, steps, units, drop, use_drop,
             kernel, bias, proj):

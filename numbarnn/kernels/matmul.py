@@ -24,6 +24,7 @@ form computes it, and NaN and inf propagate as IEEE says.
 import numpy as np
 from numba import njit
 
+from .disk_cache import lock_index
 from .scalar_math import CPU_JIT
 from .vector_tile import (PANEL_VECTORS, ROW_TILE_VECTORS, TILE_ROWS, VECTOR_BYTES,
                           block_tile, row_tile)
@@ -33,6 +34,7 @@ from .vector_tile import (PANEL_VECTORS, ROW_TILE_VECTORS, TILE_ROWS, VECTOR_BYT
 _MATMUL_JIT = dict(CPU_JIT, fastmath={"contract"})
 
 
+@lock_index
 @njit(**_MATMUL_JIT)
 def _rows4_acc(c, a, b, r, j_lo, j_hi):
     """c[r:r+4, j_lo:j_hi] += a[r:r+4] @ b[:, j_lo:j_hi], three inner terms per pass.
@@ -71,6 +73,7 @@ def _rows4_acc(c, a, b, r, j_lo, j_hi):
         i += 1
 
 
+@lock_index
 @njit(**_MATMUL_JIT)
 def _row1_acc(c, a, b, r, j_lo, j_hi):
     """c[r, j_lo:j_hi] += a[r] @ b[:, j_lo:j_hi], four inner terms per pass over the row."""
@@ -92,12 +95,14 @@ def _row1_acc(c, a, b, r, j_lo, j_hi):
         i += 1
 
 
+@lock_index
 @njit(**CPU_JIT)
 def vector_lanes(arr):
     """How many elements of ``arr``'s dtype fill one vector register."""
     return VECTOR_BYTES // arr.itemsize
 
 
+@lock_index
 @njit(**CPU_JIT)
 def pack_panels(b, out):
     """Copy ``b (K, N)`` into the 1-D ``out`` as column panels; return the columns packed.
@@ -122,6 +127,7 @@ def pack_panels(b, out):
     return packed
 
 
+@lock_index
 @njit(**CPU_JIT)
 def matmul_acc_panels(c, a, b, panels, packed):
     """``c += a @ b`` with ``panels, packed`` from ``pack_panels(b, panels)``.
@@ -157,6 +163,7 @@ def matmul_acc_panels(c, a, b, panels, packed):
             _row1_acc(c, a, b, r, packed, n)
 
 
+@lock_index
 @njit(**CPU_JIT)
 def matmul_acc(c, a, b):
     """``c += a @ b`` without panels: ``matmul_acc_panels`` with no column packed, so

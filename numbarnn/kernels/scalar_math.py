@@ -9,6 +9,8 @@ import math
 import numpy as np
 from numba import njit
 
+from .disk_cache import lock_index
+
 # name -> code; the names are those of numbarnn.activations
 ACTIVATION_CODES = {
     "linear": 0, "tanh": 1, "relu": 2, "sigmoid": 3, "hard_sigmoid": 4, "elu": 5,
@@ -64,7 +66,7 @@ def scalar_activation(code, x):
 # error_model="numpy": IEEE division (as numpy) instead of a ZeroDivisionError check per
 # division, which would stop LLVM from vectorising the loops.
 CPU_JIT = {"cache": True, "error_model": "numpy"}
-scalar_activation_cpu = njit(inline="always", **CPU_JIT)(scalar_activation)
+scalar_activation_cpu = lock_index(njit(inline="always", **CPU_JIT)(scalar_activation))
 
 # float32 tanh as a rational function (the minimax fit Eigen uses for float): max error
 # 3.4e-7 relative on [-12, 12] (about 3 ulp), exactly +-1 beyond the clamp, NaN kept.
@@ -79,6 +81,7 @@ _B0, _B2, _B4, _B6 = _F(4.89352518554385e-03), _F(2.26843463243900e-03), \
     _F(1.18534705686654e-04), _F(1.19825839466702e-06)
 
 
+@lock_index
 @njit(**CPU_JIT)
 def tanh_row_f32(z):
     """In-place float32 tanh of a contiguous row (see the constants above)."""
@@ -110,6 +113,7 @@ _C2, _C3, _C4, _C5, _C6, _C7, _C8, _C9, _C10, _C11, _C12, _C13 = [
     1.0 / math.factorial(k) for k in range(2, 14)]
 
 
+@lock_index
 @njit(**CPU_JIT)
 def tanh_row_f64(z):
     """In-place float64 tanh of a contiguous row (see the comment above)."""
@@ -138,6 +142,7 @@ def tanh_row_f64(z):
         z[j] = math.copysign(abs(em1 / (2.0 + em1)), x)
 
 
+@lock_index
 @njit(**CPU_JIT)
 def activate_row(code, z):
     """Apply activation ``code`` in place to the 1-D row ``z``.
