@@ -435,6 +435,24 @@ def test_predict_takes_iterables_of_batches(rng):
         model.predict(iter([]))
 
 
+def test_predict_leaves_a_call_built_model_with_an_unknown_batch():
+    """tf-keras traces predict for batches of any size (a generator's: any shape), so a
+    model built by a call then reports an unknown batch; predict_on_batch does not."""
+    x = np.ones((2, 5, 3), "float32")
+    for predict, shape in [(lambda m: m.predict(x), (None, 5, 3)),
+                           (lambda m: m.predict(x, batch_size=1), (None, 5, 3)),
+                           (lambda m: m.predict(iter([x, x])), (None, None, None)),
+                           (lambda m: m.predict_on_batch(x), (2, 5, 3))]:
+        model = nr.Sequential([nr.SimpleRNN(4)])
+        model(x)
+        predict(model)
+        assert model.input_shape == shape
+        assert model.output_shape == (shape[0], 4)
+    declared = nr.Sequential([nr.SimpleRNN(4, batch_input_shape=(2, 5, 3))])
+    declared.predict(x)
+    assert declared.input_shape == (2, 5, 3)
+
+
 def test_symbolic_inputs_and_outputs_of_a_sequential():
     """tf-keras's model.inputs / outputs / input / output and layer.input / output:
     tensors of the model's shapes (None before it is built)."""

@@ -31,7 +31,8 @@ _SINGLE_OUTPUT = ("All layers in a Sequential model should have a single output 
 
 
 class _SymbolicInput:
-    """What an InputSpec check needs of a symbolic input: its shape and dtype."""
+    """What an InputSpec check, or relaxing a model's input shape, needs of a
+    symbolic input: its shape (None where unknown) and dtype."""
 
     def __init__(self, shape, dtype):
         self.shape, self.dtype = tuple(shape), dtype
@@ -637,8 +638,11 @@ class Sequential(Layer):
                 if steps is not None and len(parts) == steps:
                     break
                 parts.append(np.asarray(self(batch, training=False)))
+                rank = np.ndim(_single_input(batch))
             if not parts:
                 raise ValueError("Expected input data to be non-empty.")
+            # tf-keras traces its predict function for batches of any shape
+            self._relax_input_shape(_SymbolicInput((None,) * rank, None))
             return np.concatenate(parts)
         x = np.asarray(_single_input(x))
         if x.ndim == 0:
@@ -650,9 +654,14 @@ class Sequential(Layer):
         if steps is not None:
             x = x[:steps * size]
         if size >= len(x) or (batch_size is None and self._rows_independent()):
-            return np.asarray(self(x, training=False))
-        return np.concatenate([np.asarray(self(x[i:i + size], training=False))
-                               for i in range(0, len(x), size)])
+            out = np.asarray(self(x, training=False))
+        else:
+            out = np.concatenate([np.asarray(self(x[i:i + size], training=False))
+                                  for i in range(0, len(x), size)])
+        # tf-keras traces its predict function for batches of any size: a model built
+        # by a call reports an unknown batch after it
+        self._relax_input_shape(_SymbolicInput((None,) + x.shape[1:], None))
+        return out
 
     def _rows_independent(self):
         """Whether the model's output for a row depends on that row alone, so that
