@@ -204,7 +204,9 @@ class RNN(Layer):
     ``StackedRNNCells(cells, dtype="float64")`` to keep float64 throughout. Under
     ``mixed_float16`` (or ``float16``) the results are float16, as in tf-keras, except
     for device-array inputs: those give float32 device arrays (the computation's dtype;
-    no rounding pass on the device).
+    no rounding pass on the device). A cell whose dtype differs from the layer's
+    (``RNN(SimpleRNNCell(2), dtype="float64")``), which tf-keras refuses in its first
+    product, runs here in the layer's dtype, the cell's weights cast to it.
     """
 
     def __init__(self, cell, return_sequences=False, return_state=False, go_backwards=False,
