@@ -554,3 +554,20 @@ def test_tensorflow_only_formats_are_named_when_loaded(tmp_path):
     layer.build((None, 3))
     with pytest.raises(ValueError, match="TensorFlow checkpoint .*ckpt.index"):
         layer.load_weights(tmp_path / "ckpt")
+
+
+def test_an_open_h5py_file_is_read_and_written_as_tf_keras_does(tmp_path):
+    """tf-keras's load_model and model.save take an open h5py.File (legacy HDF5); it
+    stays open."""
+    model = built(stack())
+    with h5py.File(tmp_path / "m.h5", "w") as f:
+        model.save(f)
+        assert f  # still open
+    assert h5_tree(tmp_path / "m.h5") == h5_tree(os.path.join(HERE, "stack.h5"))
+    with h5py.File(tmp_path / "m.h5", "r") as f:
+        loaded = nr.load_model(f)
+        assert f
+    np.testing.assert_array_equal(loaded(REFERENCE["x"]), model(REFERENCE["x"]))
+    with h5py.File(os.path.join(HERE, "stack.h5"), "r") as f:
+        theirs = nr.load_model(f)
+    np.testing.assert_allclose(theirs(REFERENCE["x"]), REFERENCE["y_stack"], atol=1e-6)

@@ -1,20 +1,31 @@
 """Which tf-keras file a path holds (by its contents) or gets (by its name and
 ``save_format``), and opening its weights with h5py."""
+import contextlib
 import io
 import os
+import sys
 import zipfile
 
 __all__ = ["tf_keras_file_kind", "refuse_unreadable_tf_keras_name", "tf_keras_format_for",
-           "h5py_module", "text", "open_weights", "legacy_group"]
+           "h5py_module", "text", "open_weights", "legacy_group", "is_h5py_group"]
 
 _HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 _KERAS_ARCHIVE_MEMBERS = ("config.json", "model.weights.h5")
 
 
+def is_h5py_group(path):
+    """Whether ``path`` is an open ``h5py.File`` (or group), which tf-keras's
+    ``load_model`` and ``model.save`` take for a legacy HDF5 model."""
+    h5py = sys.modules.get("h5py")  # imported by whoever opened it
+    return h5py is not None and isinstance(path, h5py.Group)
+
+
 def tf_keras_file_kind(path):
     """``"keras"`` for a tf-keras ``.keras`` archive (a zip with its ``config.json`` or
-    ``model.weights.h5``), ``"h5"`` for an HDF5 file, else None (numbarnn's own
-    ``.npz`` files among them)."""
+    ``model.weights.h5``), ``"h5"`` for an HDF5 file or an open ``h5py.File``, else
+    None (numbarnn's own ``.npz`` files among them)."""
+    if is_h5py_group(path):
+        return "h5"
     try:
         with open(path, "rb") as f:
             head = f.read(8)
@@ -101,7 +112,10 @@ def text(value):
 
 
 def open_weights(path, kind):
-    """The open h5py File with the weights of a ``.keras`` archive or an HDF5 file."""
+    """The open h5py File with the weights of a ``.keras`` archive or an HDF5 file (an
+    open ``h5py.File`` given is used as it is, and left open)."""
+    if is_h5py_group(path):
+        return contextlib.nullcontext(path)
     h5py = h5py_module()
     path = os.fspath(path)
     if kind == "keras":
