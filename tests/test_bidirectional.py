@@ -316,6 +316,41 @@ def test_device_arrays_come_back_on_the_device(rng):
     np.testing.assert_allclose(to_host(out), layer(x), rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("merge_mode, return_sequences, time_major, dtype", [
+    ("concat", True, False, "float32"), ("concat", False, False, "float32"),
+    ("concat", True, True, "float64"), ("sum", True, False, "float32"),
+    ("ave", True, True, "float32"), ("ave", False, False, "float64"),
+    ("mul", True, False, "float64"), (None, True, False, "float32"),
+    (None, False, True, "float32")])
+def test_device_outputs_merge_on_the_device_as_on_the_host(
+        rng, merge_mode, return_sequences, time_major, dtype):
+    """The device merge gives the host merge's bits: the backward sequence back in
+    input order along the time axis, each merge one numpy operation."""
+    pytest.importorskip("numba.cuda")
+    from conftest import cuda_ready
+    ok, reason = cuda_ready()
+    if not ok:
+        pytest.skip(reason)
+    from numbarnn.kernels.cuda import to_device, to_host
+    layer = nr.Bidirectional(nr.SimpleRNN(3, return_sequences=return_sequences,
+                                          time_major=time_major, dtype=dtype),
+                             merge_mode=merge_mode, dtype=dtype)
+    x = to_device(rng.standard_normal((4, 2, F) if time_major else (2, 4, F)).astype(dtype))
+    got = layer(x)
+    y, y_rev = to_host(layer.forward_layer(x)), to_host(layer.backward_layer(x))
+    if return_sequences:
+        y_rev = np.flip(y_rev, 0 if time_major else 1)
+    want = {"concat": lambda: np.concatenate([y, y_rev], -1), "sum": lambda: y + y_rev,
+            "ave": lambda: (y + y_rev) / 2, "mul": lambda: y * y_rev,
+            None: lambda: [y, y_rev]}[merge_mode]()
+    for g, w in zip(got if merge_mode is None else [got],
+                    want if merge_mode is None else [want]):
+        assert is_device_array(g)
+        g = to_host(g)
+        assert g.dtype == w.dtype and g.shape == w.shape
+        np.testing.assert_array_equal(g, w)
+
+
 @pytest.mark.parametrize("make, error, message", [
     (lambda: nr.Bidirectional(3), ValueError,
      "Please initialize `Bidirectional` layer with a `tf.keras.layers.Layer` instance. "

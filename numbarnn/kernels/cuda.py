@@ -40,7 +40,7 @@ from . import plan
 from .cuda_support import is_device_array, is_numba_device_array
 from .scalar_math import ACTIVATION_CODES
 
-__all__ = ["run_stack", "as_device_array", "to_host", "to_device"]
+__all__ = ["run_stack", "merge_directions", "as_device_array", "to_host", "to_device"]
 
 # Device memory per chunk of the projection buffer, in elements.
 CHUNK_ELEMENTS = 1 << 24
@@ -504,6 +504,40 @@ def run_stack(levels, x, mask, states, go_backwards=False, zero_output_for_mask=
     with mirror.lock:
         return _run(levels, mirror, x, mask, states, go_backwards, zero_output_for_mask,
                     return_sequences, time_major, dtype)
+
+
+MERGE_THREADS = 256
+
+
+def merge_directions(y, y_rev, mode, time_axis=None):
+    """A bidirectional layer's merged output, on the device.
+
+    Parameters
+    ----------
+    y, y_rev : device arrays of one dtype, C-contiguous
+        The forward and backward outputs, (rows, units) or (A, B, units); the backward
+        one in processing order.
+    mode : {"concat", "sum", "ave", "mul", None}
+        As the layer's ``merge_mode``; None gives ``[y, y_rev in input order]``.
+    time_axis : {0, 1, None}
+        The axis ``y_rev`` runs backwards along (its sequence), None for last outputs.
+
+    Returns
+    -------
+    A device array (a list of two for ``mode=None``).
+    """
+    if mode is None:
+        return [y, y_rev if time_axis is None else merge_directions(
+            y, y_rev, "reversed", time_axis)]
+    three = (lambda a: a) if y.ndim == 3 else (lambda a: a.reshape((1,) + a.shape))
+    fwd, bwd = three(as_device_array(y)), three(as_device_array(y_rev))
+    units = fwd.shape[2] + bwd.shape[2] if mode == "concat" else bwd.shape[2]
+    out = cuda.device_array(fwd.shape[:2] + (units,), dtype=fwd.dtype)
+    reverse_axis = -1 if time_axis is None else time_axis
+    blocks = max(1, -(-out.size // MERGE_THREADS))
+    _launch(kernels.merge_directions, blocks, MERGE_THREADS, 0, fwd, bwd, out,
+            kernels.MERGE_CODES[mode], reverse_axis)
+    return out if y.ndim == 3 else out.reshape(out.shape[1:])
 
 
 def _launch_cooperative(kind, plan_, steps, mirror, l, proj, units, common):

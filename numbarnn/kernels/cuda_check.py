@@ -96,6 +96,15 @@ def _representative_calls():
                         time_major=time_major, dtype=dtype: run_stack(
                             stack, x.astype(dtype), mask, states, go_backwards=True,
                             return_sequences=seqs, time_major=time_major, dtype=dtype)
+        # The bidirectional merge: every mode, sequences (either time axis) and last
+        # outputs.
+        from .cuda import merge_directions
+        for shape, time_axis in (((2, 3, 4), 1), ((3, 2, 4), 0), ((2, 4), None)):
+            y, y_rev = (cuda.to_device(rng.standard_normal(shape).astype(dtype))
+                        for _ in range(2))
+            for mode in ("concat", "sum", "ave", "mul", None):
+                yield lambda y=y, y_rev=y_rev, mode=mode, time_axis=time_axis: \
+                    merge_directions(y, y_rev, mode, time_axis)
         # A device input of another dtype and strides is read in place.
         x = cuda.to_device(rng.integers(-2, 3, (2, 6, 8)).astype(np.int32))[:, ::2, ::2]
         yield lambda x=x, dtype=dtype: run_stack(

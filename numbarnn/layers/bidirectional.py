@@ -54,6 +54,19 @@ def _merge(mode, y, y_rev):
     return [y, y_rev]
 
 
+def _mergeable_on_device(mode, y, y_rev):
+    """Whether the directions' outputs are device arrays the device merge takes: one
+    dtype, C-contiguous, of two or three dimensions, of one shape (but the units for
+    ``"concat"``). Others merge on the host (whose errors name a shape mismatch)."""
+    if not (is_device_array(y) and is_device_array(y_rev)):
+        return False
+    from ..kernels.cuda import as_device_array
+    y, y_rev = as_device_array(y), as_device_array(y_rev)
+    same = y.shape[:-1] == y_rev.shape[:-1] if mode == "concat" else y.shape == y_rev.shape
+    return (same and y.dtype == y_rev.dtype and y.ndim in (2, 3)
+            and y.is_c_contiguous() and y_rev.is_c_contiguous())
+
+
 class Bidirectional(Layer):
     """Run a recurrent layer forwards and backwards over the sequence and merge the two
     outputs (tf-keras ``Bidirectional``).
@@ -331,17 +344,22 @@ class Bidirectional(Layer):
         if self.return_state:
             states = list(y[1:]) + list(y_rev[1:])
             y, y_rev = y[0], y_rev[0]
-        on_device = is_device_array(y)
-        if on_device:  # merged on the host (one elementwise pass), handed back
-            y, y_rev = np.asarray(to_host_array(y)), np.asarray(to_host_array(y_rev))
-        if self.return_sequences:
-            # the backward sequence comes in processing order: back to input order
-            time_axis = 0 if getattr(self.forward_layer, "time_major", False) else 1
-            y_rev = backend.reverse(y_rev, time_axis)
-        output = _merge(self.merge_mode, y, y_rev)
-        if on_device:
-            from ..kernels.cuda import to_device
-            output = map_structure(to_device, output)
+        # the backward sequence comes in processing order: back to input order
+        time_axis = ((0 if getattr(self.forward_layer, "time_major", False) else 1)
+                     if self.return_sequences else None)
+        if _mergeable_on_device(self.merge_mode, y, y_rev):
+            from ..kernels.cuda import merge_directions
+            output = merge_directions(y, y_rev, self.merge_mode, time_axis)
+        else:
+            on_device = is_device_array(y)
+            if on_device:  # (other dtypes or layouts) merged on the host, handed back
+                y, y_rev = np.asarray(to_host_array(y)), np.asarray(to_host_array(y_rev))
+            if time_axis is not None:
+                y_rev = backend.reverse(y_rev, time_axis)
+            output = _merge(self.merge_mode, y, y_rev)
+            if on_device:
+                from ..kernels.cuda import to_device
+                output = map_structure(to_device, output)
         if not self.return_state:
             return output
         head = output if self.merge_mode is None else [output]

@@ -6,7 +6,7 @@ such as ``Sequential([Masking(), SimpleRNN(64), Dense(3)])`` keeps its data on t
 between layers and its recurrence runs there. These layers have no CUDA kernel: their
 input is copied to the host, computed there, and the result copied back (their work is
 one elementwise pass, one lookup or one product, small next to the recurrence).
-Bidirectional merges its two directions' device outputs on the host the same way.
+(Bidirectional merges its two directions' device outputs on the device.)
 """
 import functools
 
