@@ -1,4 +1,5 @@
 """The Layer contract (reference §6) and the Keras Layer doc examples."""
+import json
 import re
 
 import numpy as np
@@ -908,3 +909,61 @@ def test_python_float_dtype_is_float32_in_variables_weights_backend_and_initiali
                      lambda dtype=dtype: nr.SimpleRNN(2, dtype=dtype)):
             with pytest.raises(TypeError, match="Cannot convert the argument `type_value`"):
                 make()
+
+
+def test_a_keras_2_2_list_config_loads_as_tf_keras_reads_it():
+    """Keras <= 2.2 wrote a Sequential's config as the list of its layers' configs; the
+    first one's batch_input_shape builds the model (it loaded as an empty model)."""
+    legacy = [{"class_name": "Dense",
+               "config": {"name": "d1", "units": 2, "batch_input_shape": [None, 3]}},
+              {"class_name": "Dense", "config": {"name": "d2", "units": 1}}]
+    for model in (nr.model_from_json(json.dumps({"class_name": "Sequential",
+                                                 "config": legacy})),
+                  nr.Sequential.from_config(legacy)):
+        assert [layer.name for layer in model.layers] == ["d1", "d2"]
+        assert model.built and model.output_shape == (None, 1)
+    with pytest.raises(TypeError, match="A Sequential config must be a dict"):
+        nr.Sequential.from_config("d1")
+
+
+def test_an_unbuilt_models_weight_lists_raise_as_tf_keras():
+    for model in (nr.Sequential([nr.Dense(2)]), nr.Sequential()):
+        for name in ("weights", "trainable_weights", "non_trainable_weights", "variables",
+                     "trainable_variables", "non_trainable_variables"):
+            with pytest.raises(ValueError, match="have not yet been created"):
+                getattr(model, name)
+    model = nr.Sequential([nr.Dense(2, input_shape=(3,), trainable=False),
+                           nr.Dense(1, name="last")])
+    assert [w.name for w in model.trainable_weights] == ["last/kernel:0", "last/bias:0"]
+    assert len(model.non_trainable_weights) == 2 and len(model.weights) == 4
+
+
+def test_sequential_takes_no_layer_keywords():
+    """tf-keras's Sequential(layers, name) only: an input_shape given to it belongs to
+    its first layer (it was dropped silently)."""
+    for keyword in ({"input_shape": (3,)}, {"trainable": False}, {"dtype": "float64"}):
+        with pytest.raises(TypeError, match="unexpected keyword argument"):
+            nr.Sequential([nr.Dense(2)], **keyword)
+
+
+@pytest.mark.parametrize("positions", [[0.5, 0.2, 0.9], [0, 0.5, 1.0], [30, 30, 65],
+                                       [0.45, 0.48, 1.0]])
+def test_summary_refuses_positions_that_leave_a_column_no_room(positions):
+    """tf-keras loops forever there (its lines growing without end)."""
+    model = nr.Sequential([nr.SimpleRNN(3, input_shape=(4, 2)), nr.Dense(1)])
+    with pytest.raises(ValueError, match="positions"):
+        model.summary(positions=positions, print_fn=lambda *args, **kwargs: None)
+
+
+def test_a_dict_keyed_by_the_input_name_is_the_input():
+    """tf-keras takes {"<input name>": x} in a model's call and predict, warns about
+    other keys, and names the missing one."""
+    x = np.ones((2, 3), "float32")
+    model = nr.Sequential([nr.Dense(2, input_shape=(3,), name="dd")])
+    assert model.input_names == ["dd_input"]
+    np.testing.assert_array_equal(model({"dd_input": x}), model(x))
+    np.testing.assert_array_equal(model.predict({"dd_input": x}), model(x))
+    with pytest.warns(UserWarning, match=r"keys \['b'\] which did not match"):
+        model({"dd_input": x, "b": x})
+    with pytest.raises(ValueError, match='Missing data for input "dd_input"'):
+        model.predict({"other": x})

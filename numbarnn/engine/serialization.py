@@ -221,8 +221,10 @@ def deserialize(config, custom_objects=None, safe_mode=True):
                          "`numbarnn.layers` class, or pass your class in "
                          "`custom_objects` or inside `numbarnn.utils.custom_object_scope`."
                          + hint)
-    inner = revive_passive(numpy_from_config(dict(config.get("config", {}))),
-                           custom_objects)
+    inner = config.get("config", {})
+    # (a list: the Sequential config of Keras <= 2.2, its layers' configs alone)
+    inner = (list(inner) if isinstance(inner, list) else
+             revive_passive(numpy_from_config(dict(inner)), custom_objects))
     from .call_args import accepts
     outer = in_safe_mode()
     with CustomObjectScope(custom_objects), SafeModeScope(

@@ -1,5 +1,6 @@
 """Sequential: a linear stack of layers with weights, config and a summary."""
 import threading
+import warnings
 
 import numpy as np
 
@@ -133,12 +134,12 @@ class Sequential(Layer):
     _scopes_weight_names = False
     _compute_output_and_mask_jointly = True  # call attaches its last layer's mask
 
-    def __init__(self, layers=None, name=None, **kwargs):
-        # tf-keras: "" is the default name; a model does not autocast its inputs (each
-        # layer casts its own: a float64 model must not see float32 data), only a
-        # declared Input's dtype casts them (see call)
-        kwargs["autocast"] = False
-        super().__init__(name=name or None, **kwargs)
+    def __init__(self, layers=None, name=None):
+        # tf-keras: "" is the default name; no other keyword (a layer's input_shape,
+        # trainable, dtype belong to its layers); a model does not autocast its inputs
+        # (each layer casts its own: a float64 model must not see float32 data), only
+        # a declared Input's dtype casts them (see call)
+        super().__init__(name=name or None, autocast=False)
         self.supports_masking = True  # its output mask is its last layer's
         self._masks = threading.local()  # the output mask of this thread's last call
         self._stack = []
@@ -225,12 +226,29 @@ class Sequential(Layer):
         ValueError
             Before the model is built (as in tf-keras).
         """
-        if not self.built and self._stack:
+        self._check_weights_created()
+        return unique_variables([w for layer in self._stack for w in layer.weights])
+
+    @property
+    def trainable_weights(self):
+        """As the base Layer's; raises before the model is built (as in tf-keras)."""
+        self._check_weights_created()
+        return super().trainable_weights
+
+    @property
+    def non_trainable_weights(self):
+        """As the base Layer's; raises before the model is built (as in tf-keras)."""
+        self._check_weights_created()
+        return super().non_trainable_weights
+
+    def _check_weights_created(self):
+        """tf-keras's error for a model's weight lists before it is built (an empty
+        model's too: it is never built)."""
+        if not self.built:
             raise ValueError(
                 f"Weights for model '{self.name}' have not yet been created. Weights are "
                 "created when the model is first called on inputs or `build()` is "
                 "called with an `input_shape`.")
-        return unique_variables([w for layer in self._stack for w in layer.weights])
 
     @property
     def stateful(self):
@@ -397,13 +415,31 @@ class Sequential(Layer):
         return True
 
     def __call__(self, inputs, *args, **kwargs):
-        inputs = _single_input(inputs)  # model([x]) is model(x), as in tf-keras
+        # model([x]) and model({"<input name>": x}) are model(x), as in tf-keras
+        inputs = _single_input(self._from_input_dict(inputs))
         if not self.built and self._input_layer is None and hasattr(inputs, "dtype"):
             self._input_dtype = np.dtype(inputs.dtype).name  # its inferred Input's dtype
         outputs = super().__call__(inputs, *args, **kwargs)
         self._masks.last = (inputs, self._masks.__dict__.pop("pending", None))
         self._relax_input_shape(inputs)
         return outputs
+
+    def _from_input_dict(self, x):
+        """The array of a dict ``x`` keyed by the model's input name (tf-keras warns
+        about other keys and ignores them); anything else as it is."""
+        names = self.input_names if isinstance(x, dict) and self.built else None
+        if not names:
+            return x
+        if names[0] not in x:
+            raise ValueError(f'Missing data for input "{names[0]}". You passed a data '
+                             f"dictionary with keys {list(x)}. Expected the following "
+                             f"keys: {names}")
+        others = [key for key in x if key != names[0]]
+        if others:
+            warnings.warn(f"Input dict contained keys {others} which did not match any "
+                          "model input. They will be ignored by the model.", UserWarning,
+                          stacklevel=3)
+        return x[names[0]]
 
     def _relax_input_shape(self, inputs):
         """tf-keras: a model whose first layer declares no input shape keeps the shape
@@ -638,13 +674,13 @@ class Sequential(Layer):
                 if steps is not None and len(parts) == steps:
                     break
                 parts.append(np.asarray(self(batch, training=False)))
-                rank = np.ndim(_single_input(batch))
+                rank = np.ndim(_single_input(self._from_input_dict(batch)))
             if not parts:
                 raise ValueError("Expected input data to be non-empty.")
             # tf-keras traces its predict function for batches of any shape
             self._relax_input_shape(_SymbolicInput((None,) * rank, None))
             return np.concatenate(parts)
-        x = np.asarray(_single_input(x))
+        x = np.asarray(_single_input(self._from_input_dict(x)))
         if x.ndim == 0:
             raise ValueError("Argument `x` of `predict` must have a batch axis. Received "
                              f"a scalar: x={x!r}")
@@ -747,7 +783,8 @@ class Sequential(Layer):
         Raises
         ------
         ValueError
-            Before the model is built (as in tf-keras).
+            Before the model is built (as in tf-keras); for ``positions`` that do not
+            increase (tf-keras loops forever on them).
         """
         if not self.built:
             raise ValueError("This model has not yet been built. Build the model first "
@@ -801,7 +838,14 @@ class Sequential(Layer):
     @classmethod
     def from_config(cls, config, custom_objects=None):
         """The model a config describes; tf-keras configs are read too: their leading
-        ``InputLayer`` entry builds the model for its ``batch_input_shape``."""
+        ``InputLayer`` entry builds the model for its ``batch_input_shape``. A list of
+        layer configs (the config of Keras 2.2 and older, which tf-keras reads) is one
+        too."""
+        if isinstance(config, list):
+            config = {"layers": config}
+        elif not isinstance(config, dict):
+            raise TypeError("A Sequential config must be a dict (or a list of layer "
+                            f"configs). Received: {type(config).__name__} {config!r}")
         entries = config.get("layers", [])
         if not isinstance(entries, (list, tuple)):
             raise ValueError("A Sequential config's 'layers' must be a list of layer "

@@ -37,6 +37,12 @@ def _row_lines(cells, positions, depth=0):
             width = positions[col] - (positions[col - 1] if col else 0)
             gap = 0 if col == last else 2
             room = width - gap - (0 if col == last else 1) - (depth if col == 0 else 0)
+            if text and room < 1:  # tf-keras loops forever, its lines growing
+                raise ValueError(
+                    f"`positions` leave column {col} of the summary no room for its text "
+                    f"({width} characters wide at most). They must increase, each column "
+                    f"a few characters wider than its gap. Received: positions="
+                    f"{positions}")
             piece = text[:room]
             breaks = [piece.find(b) + len(b) for b in _BREAK_AFTER if b in piece]
             if breaks:
@@ -76,6 +82,11 @@ def print_summary(model, output_shapes, line_length=None, positions=None, print_
     positions = list(positions or [0.45, 0.85, 1.0])
     if positions[-1] <= 1:
         positions = [int(line_length * p) for p in positions]
+    if any(b <= a for a, b in zip([0] + positions, positions)):
+        # every column holds a header: tf-keras loops forever on one of no width
+        raise ValueError("`positions` must increase from above 0 (fractions of "
+                         "`line_length` or column ends in characters). Received: "
+                         f"positions={positions}")
     header = ["Layer (type)", "Output Shape", "Param #"]
     if show_trainable:
         line_length += 11
