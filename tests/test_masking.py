@@ -188,3 +188,38 @@ def test_masking_per_feature_values_must_match_the_features():
     np.testing.assert_array_equal(keep, [[True, False, True], [True, True, True]])
     np.testing.assert_array_equal(nr.Masking([0.0]).compute_mask(x),
                                   [[False, True, False], [False, False, False]])
+
+
+@pytest.mark.parametrize("dtype, shape, mask_value", [
+    ("float32", (2, 4, 3), 0.0), ("float32", (5, 3), 0.1),
+    ("float64", (2, 3, 4, 3), [0.0, 1.0, -2.0]), ("float32", (3,), 0.0)])
+def test_device_arrays_are_masked_on_the_device_as_on_the_host(rng, dtype, shape,
+                                                                mask_value):
+    """The device kernel gives the host's bits (inf and NaN times 0 are NaN, a negative
+    times 0 is -0) and its mask; an input of another float dtype is cast first, as on
+    the host."""
+    pytest.importorskip("numba.cuda")
+    from conftest import cuda_ready
+    ok, reason = cuda_ready()
+    if not ok:
+        pytest.skip(reason)
+    from numbarnn.engine.keras_mask import mask_of
+    from numbarnn.kernels.cuda import to_device, to_host
+    from numbarnn.kernels.cuda_support import is_device_array
+    x = rng.standard_normal(shape).astype(dtype)
+    steps = x.reshape(-1, shape[-1])
+    steps[::2] = np.asarray(mask_value, dtype)
+    if len(steps) > 3:
+        steps[1, 0], steps[3] = np.inf, -np.asarray(mask_value, dtype)
+    if len(steps) > 2:
+        steps[2, -1] = np.nan
+    layer = nr.Masking(mask_value, dtype=dtype)
+    for given in (x, x.astype("float64" if dtype == "float32" else "float32")):
+        want = layer(given)
+        got = layer(to_device(given))
+        assert is_device_array(got)
+        host = to_host(got)
+        assert host.dtype == want.dtype and host.shape == want.shape
+        np.testing.assert_array_equal(host, want)
+        np.testing.assert_array_equal(np.signbit(host), np.signbit(want))
+        np.testing.assert_array_equal(mask_of(got), mask_of(want))

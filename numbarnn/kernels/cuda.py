@@ -40,7 +40,8 @@ from . import plan
 from .cuda_support import is_device_array, is_numba_device_array
 from .scalar_math import ACTIVATION_CODES
 
-__all__ = ["run_stack", "merge_directions", "as_device_array", "to_host", "to_device"]
+__all__ = ["run_stack", "merge_directions", "mask_steps", "as_device_array", "to_host",
+           "to_device"]
 
 # Device memory per chunk of the projection buffer, in elements.
 CHUNK_ELEMENTS = 1 << 24
@@ -538,6 +539,27 @@ def merge_directions(y, y_rev, mode, time_axis=None):
     _launch(kernels.merge_directions, blocks, MERGE_THREADS, 0, fwd, bwd, out,
             kernels.MERGE_CODES[mode], reverse_axis)
     return out if y.ndim == 3 else out.reshape(out.shape[1:])
+
+
+def mask_steps(x, values):
+    """``(x with its masked timesteps zeroed, the mask)``: on the device, and the mask
+    (True where a feature differs from ``values``) copied to the host, as the
+    recurrent layers take it.
+
+    Parameters
+    ----------
+    x : floating device array, C-contiguous, (..., features)
+    values : numpy array of ``x``'s dtype, one value or one per feature
+    """
+    x = as_device_array(x)
+    shape = tuple(x.shape)  # (the simulator's shapes take no negative index)
+    steps = math.prod(shape[:-1])
+    rows = x.reshape((steps, shape[-1]))
+    out = cuda.device_array(rows.shape, dtype=rows.dtype)
+    keep = cuda.device_array(steps, dtype=np.bool_)
+    _launch(kernels.mask_steps, max(1, -(-steps // MERGE_THREADS)), MERGE_THREADS, 0,
+            rows, to_device(np.ravel(values)), out, keep)
+    return out.reshape(shape), keep.copy_to_host().reshape(shape[:-1])
 
 
 def _launch_cooperative(kind, plan_, steps, mirror, l, proj, units, common):

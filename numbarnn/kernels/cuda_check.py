@@ -105,6 +105,11 @@ def _representative_calls():
             for mode in ("concat", "sum", "ave", "mul", None):
                 yield lambda y=y, y_rev=y_rev, mode=mode, time_axis=time_axis: \
                     merge_directions(y, y_rev, mode, time_axis)
+        # Masking: one value, and one per feature.
+        from .cuda import mask_steps
+        x = cuda.to_device(rng.standard_normal((2, 3, 4)).astype(dtype))
+        for values in (np.zeros(1, dtype), np.zeros(4, dtype)):
+            yield lambda x=x, values=values: mask_steps(x, values)
         # A device input of another dtype and strides is read in place.
         x = cuda.to_device(rng.integers(-2, 3, (2, 6, 8)).astype(np.int32))[:, ::2, ::2]
         yield lambda x=x, dtype=dtype: run_stack(

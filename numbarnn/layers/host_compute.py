@@ -20,13 +20,14 @@ __all__ = ["device_in_device_out"]
 
 def device_in_device_out(call):
     """Wrap a layer's ``call(self, inputs, ...)`` so that a device-array ``inputs``
-    runs on a host copy and the result, with the mask it carries (a host array, which
-    the recurrent layers take as it is), comes back as a numba device array."""
+    runs on a host copy (cast to the compute dtype as the layer casts host inputs) and
+    the result, with the mask it carries (a host array, which the recurrent layers
+    take as it is), comes back as a numba device array."""
     @functools.wraps(call)
     def wrapper(self, inputs, *args, **kwargs):
         if not is_device_array(inputs):
             return call(self, inputs, *args, **kwargs)
         from ..kernels.cuda import to_device
-        out = call(self, to_host_array(inputs), *args, **kwargs)
+        out = call(self, self._cast_inputs(to_host_array(inputs)), *args, **kwargs)
         return with_mask(to_device(np.asarray(out).view(np.ndarray)), mask_of(out))
     return wrapper

@@ -4,6 +4,7 @@ import numpy as np
 from ..engine.base_layer import Layer
 from ..engine.keras_mask import with_mask
 from ..engine.numerics import ieee_float
+from ..kernels.cuda_support import is_device_array
 from .host_compute import device_in_device_out
 
 __all__ = ["Masking"]
@@ -12,6 +13,20 @@ __all__ = ["Masking"]
 def _is_number(value):
     return not isinstance(value, (bool, np.bool_)) and isinstance(
         value, (int, float, np.integer, np.floating))
+
+
+def _maskable_on_device(inputs, layer):
+    """A device array the device kernel takes: floating, in the layer's compute dtype
+    (or the layer does not autocast), C-contiguous, not empty."""
+    if not is_device_array(inputs):
+        return False
+    from ..kernels.cuda import as_device_array
+    x = as_device_array(inputs)
+    dtype = np.dtype(x.dtype)
+    compute = layer._floating_compute_dtype()
+    return (dtype.kind == "f" and (not layer._autocast or compute is None
+                                   or dtype == compute)
+            and x.ndim >= 1 and x.size > 0 and x.is_c_contiguous())
 
 
 class Masking(Layer):
@@ -59,32 +74,47 @@ class Masking(Layer):
     def _keep(self, inputs):
         """True where a timestep has a feature that differs from ``mask_value``."""
         x = np.asarray(inputs)
-        if x.dtype.kind not in "biuf":
+        return np.any(x != self._checked_value(x), axis=-1)
+
+    def _checked_value(self, x):
+        """``mask_value`` as the comparison with ``x`` (an array, or a device array)
+        takes it, after tf-keras's checks of both."""
+        shape = tuple(x.shape)
+        if np.dtype(x.dtype).kind not in "biuf":
             raise TypeError("Masking expects numeric `inputs`. Received: inputs of dtype "
                             f"{x.dtype}")
-        if x.ndim == 0:
+        if len(shape) == 0:
             raise ValueError("Masking expects `inputs` with a feature axis (at least 1 "
-                             f"dimension). Received: inputs.shape={x.shape}")
+                             f"dimension). Received: inputs.shape={shape}")
         value = np.asarray(self.mask_value)
-        if x.dtype.kind == "f":
+        if np.dtype(x.dtype).kind == "f":
             # tf.not_equal converts the value to the inputs' dtype: Masking(0.1) masks
             # float32 steps of 0.1 (in float64, 0.1 != float32(0.1))
             with np.errstate(over="ignore"):
                 value = value.astype(x.dtype)
-        if value.ndim and value.shape[-1] not in (1, x.shape[-1]):
+        if value.ndim and value.shape[-1] not in (1, shape[-1]):
             # numpy's (and tf's) broadcasting error would name neither
             raise ValueError(f"Argument `mask_value` of layer \"{self.name}\" has "
                              f"{value.shape[-1]} values (one per feature), but the inputs "
-                             f"have {x.shape[-1]} features. Received: inputs.shape="
-                             f"{x.shape}, mask_value={self.mask_value!r}")
-        return np.any(x != value, axis=-1)
+                             f"have {shape[-1]} features. Received: inputs.shape="
+                             f"{shape}, mask_value={self.mask_value!r}")
+        return value
 
     def compute_mask(self, inputs, mask=None):
         return self._keep(inputs)
 
-    @device_in_device_out
-    @ieee_float  # inf * 0 is NaN, as in tf-keras
     def call(self, inputs):
+        if _maskable_on_device(inputs, self):
+            # on the device, the mask (small) copied to the host for the next layers
+            from ..kernels.cuda import as_device_array, mask_steps
+            x = as_device_array(inputs)
+            out, keep = mask_steps(x, self._checked_value(x))
+            return with_mask(out, keep)
+        return self._call_on_host(inputs)
+
+    @device_in_device_out  # (a device array this does not take: a host round trip)
+    @ieee_float  # inf * 0 is NaN, as in tf-keras
+    def _call_on_host(self, inputs):
         x = np.asarray(inputs)
         keep = self._keep(x)
         return with_mask(x * keep[..., None].astype(x.dtype), keep)

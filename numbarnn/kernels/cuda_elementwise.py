@@ -1,12 +1,14 @@
-"""The numba-cuda kernel that merges a bidirectional layer's two directions on the
-device (launched by :func:`numbarnn.kernels.cuda.merge_directions`), so that device
-outputs need no round trip through the host."""
+"""Elementwise numba-cuda kernels for the work around the recurrence, so that device
+arrays need no round trip through the host: merging a bidirectional layer's two
+directions, and masking the timesteps whose features all equal a value (launched by
+:func:`numbarnn.kernels.cuda.merge_directions` and :func:`~numbarnn.kernels.cuda.
+mask_steps`)."""
 from numba import cuda
 
 from .cuda_common import SIMULATED
 from .disk_cache import lock_index
 
-__all__ = ["merge_directions", "MERGE_CODES"]
+__all__ = ["merge_directions", "MERGE_CODES", "mask_steps"]
 
 # merge mode -> code; "reversed" copies the backward output in input order alone
 MERGE_CODES = {"concat": 0, "sum": 1, "ave": 2, "mul": 3, "reversed": 4}
@@ -42,3 +44,25 @@ def merge_directions(y, y_rev, out, mode, reverse_axis):
         out[a, b, u] = y[a, b, u] * y_rev[ra, rb, u]
     else:
         out[a, b, u] = y_rev[ra, rb, u]
+
+
+@lock_index
+@cuda.jit(cache=not SIMULATED)
+def mask_steps(x, values, out, keep):
+    """One thread per timestep (row of ``x``, (steps, features)): ``keep[i]`` is whether
+    a feature differs from ``values`` (one, or one per feature; NaN differs from
+    everything), and ``out[i]`` is ``x[i]`` times it (numpy's ``x * keep``: inf and
+    NaN times 0 are NaN, a negative times 0 is -0)."""
+    i = cuda.grid(1)
+    steps, features = x.shape
+    if i >= steps:
+        return
+    per_feature = values.shape[0] > 1
+    kept = False
+    for j in range(features):
+        if x[i, j] != values[j if per_feature else 0]:
+            kept = True
+    keep[i] = kept
+    factor = 1.0 if kept else 0.0
+    for j in range(features):
+        out[i, j] = x[i, j] * factor
