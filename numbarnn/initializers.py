@@ -190,7 +190,9 @@ class Constant(Initializer):
         ------
         TypeError
             If ``value`` has neither one element nor as many as ``shape`` (tf-keras's
-            eager ``tf.constant`` raises a TypeError there too).
+            eager ``tf.constant`` raises a TypeError there too); if a Python ``value``
+            does not fit ``dtype``'s kind (a float for an integer dtype, anything but
+            a bool for bool), or a complex one a real dtype, as ``tf.constant``.
         """
         shape, _ = _call_shape(self, shape, kwargs)
         if self.value is None:  # numpy would read None as nan

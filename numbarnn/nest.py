@@ -1,6 +1,6 @@
 """Nested structures (tf.nest-like): lists, tuples, namedtuples and dicts of leaves.
 
-A leaf module, imported by the kernels' generic loop and by the layers alike.
+It holds no Layer (the kernels' generic loop imports it, as the layers do).
 """
 from .engine.tensor_shape import TensorShape
 

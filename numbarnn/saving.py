@@ -22,7 +22,7 @@ from ._registry import (custom_object_scope, deserialize_keras_object,  # noqa: 
 from .engine import serialization
 from .engine.serialization import register_keras_serializable  # noqa: F401
 from .engine.base_layer import shape_from_json
-from .tf_keras_files import (is_h5py_group, load_open_weights, load_tf_keras_weights,
+from .tf_keras_files import (is_h5py_file, load_open_weights, load_tf_keras_weights,
                              open_tf_keras_model, refuse_unreadable_tf_keras_name,
                              save_tf_keras_model,
                              save_tf_keras_weights, tf_keras_file_kind,
@@ -220,9 +220,9 @@ def save_model(model, path, overwrite=True, save_format=None, **kwargs):
     unknown = sorted(set(kwargs) - set(_TF_ONLY_SAVE_ARGUMENTS))
     if unknown:
         raise TypeError(f"save_model() got unexpected keyword argument(s) {unknown}.")
-    h5py_group = is_h5py_group(path)  # an open h5py.File: legacy HDF5, as tf-keras
-    kind = "legacy" if h5py_group else tf_keras_format_for(path, "model", save_format)
-    if not h5py_group:
+    h5py_file = is_h5py_file(path)  # an open h5py.File: legacy HDF5, as tf-keras
+    kind = "legacy" if h5py_file else tf_keras_format_for(path, "model", save_format)
+    if not h5py_file:
         _check_overwrite(path, overwrite)
     if not model.built and kind == "keras":
         # as tf-keras: the config, and no weights yet (it loads unbuilt)
@@ -240,7 +240,7 @@ def save_model(model, path, overwrite=True, save_format=None, **kwargs):
         raise ValueError(f"Cannot save {model.name}: the input shape it was built with is "
                          "unknown (its `build` did not call `super().build(input_shape)`). "
                          "Call it on data once, or call `super().build` in `build`.")
-    if h5py_group:
+    if h5py_file:
         save_tf_keras_model(model, path, kind)
         return
     if kind is not None:

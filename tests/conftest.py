@@ -127,9 +127,9 @@ def _kernel_source_hash():
 
 os.environ.setdefault("NUMBA_CACHE_DIR", os.path.join(
     os.path.dirname(__file__), "..", ".numba_cache", _kernel_source_hash()))
-# pytest-xdist's workers (the README's `-n`) each get their own cache: numba's cache
-# index has no lock, so two processes compiling different signatures of one function
-# at once can leave an index entry pointing at the other's code.
+# pytest-xdist's workers (setup.cfg's `-n`) each get their own cache: numbarnn's kernels
+# save to it under a lock (kernels/disk_cache.py), the tests' own @njit functions do
+# not, and numba's index alone can end up naming another process's code.
 if os.environ.get("PYTEST_XDIST_WORKER"):
     os.environ["NUMBA_CACHE_DIR"] = os.path.join(os.environ["NUMBA_CACHE_DIR"],
                                                  os.environ["PYTEST_XDIST_WORKER"])

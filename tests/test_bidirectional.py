@@ -323,7 +323,7 @@ def test_device_arrays_come_back_on_the_device(rng):
     ("mul", True, False, "float64"), (None, True, False, "float32"),
     (None, False, True, "float32")])
 def test_device_outputs_merge_on_the_device_as_on_the_host(
-        rng, merge_mode, return_sequences, time_major, dtype):
+        rng, monkeypatch, merge_mode, return_sequences, time_major, dtype):
     """The device merge gives the host merge's bits: the backward sequence back in
     input order along the time axis, each merge one numpy operation."""
     pytest.importorskip("numba.cuda")
@@ -331,12 +331,18 @@ def test_device_outputs_merge_on_the_device_as_on_the_host(
     ok, reason = cuda_ready()
     if not ok:
         pytest.skip(reason)
+    from numbarnn.kernels import cuda
     from numbarnn.kernels.cuda import to_device, to_host
+    merges = []
+    device_merge = cuda.merge_directions
+    monkeypatch.setattr(cuda, "merge_directions",
+                        lambda *args: merges.append(args[2]) or device_merge(*args))
     layer = nr.Bidirectional(nr.SimpleRNN(3, return_sequences=return_sequences,
                                           time_major=time_major, dtype=dtype),
                              merge_mode=merge_mode, dtype=dtype)
     x = to_device(rng.standard_normal((4, 2, F) if time_major else (2, 4, F)).astype(dtype))
     got = layer(x)
+    assert merges[:1] == [merge_mode]  # merged by the device kernel
     y, y_rev = to_host(layer.forward_layer(x)), to_host(layer.backward_layer(x))
     if return_sequences:
         y_rev = np.flip(y_rev, 0 if time_major else 1)

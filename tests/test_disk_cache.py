@@ -1,6 +1,8 @@
 """The kernels' on-disk cache index is updated under a file lock (numba's is not):
 two processes saving different signatures of one kernel at once keep both."""
+import errno
 import threading
+import time
 
 import pytest
 
@@ -44,11 +46,14 @@ def test_two_writers_at_once_keep_both_signatures(tmp_path):
     writers = [threading.Thread(target=a.save, args=(("int64",), "code for int64")),
                threading.Thread(target=b.save, args=(("float64",), "code for float64"))]
     writers[0].start()
-    while not (tmp_path / "kernel.nbi.lock").exists():
-        pass  # a holds the lock before b starts
+    deadline = time.monotonic() + 10
+    while not (tmp_path / "kernel.nbi.lock").exists():  # a takes the lock before b starts
+        assert time.monotonic() < deadline, "the writer took no lock"
+        time.sleep(0.001)
     writers[1].start()
     for w in writers:
-        w.join()
+        w.join(timeout=10)
+        assert not w.is_alive()
     reader = _cache_file(tmp_path, False)
     assert reader.load(("int64",)) == "code for int64"
     assert reader.load(("float64",)) == "code for float64"
@@ -58,3 +63,15 @@ def test_the_kernels_caches_are_locked():
     from numbarnn.kernels import cpu, matmul
     for kernel in (cpu.simple_rnn_stack_forward, matmul.matmul_acc_panels):
         assert type(kernel._cache._cache_file).__name__ == "LockedIndexDataCacheFile"
+
+
+def test_a_file_system_without_locks_saves_unlocked(tmp_path, monkeypatch):
+    """flock can fail (ENOLCK on a Lustre or NFS mount without locks): the entry is
+    saved as numba saves it, rather than the compile failing."""
+    def no_locks(fd, operation):
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(disk_cache.fcntl, "flock", no_locks)
+    cache_file = _cache_file(tmp_path, True)
+    cache_file.save(("int64",), "code for int64")
+    assert _cache_file(tmp_path, False).load(("int64",)) == "code for int64"

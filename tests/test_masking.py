@@ -192,31 +192,41 @@ def test_masking_per_feature_values_must_match_the_features():
 
 @pytest.mark.parametrize("dtype, shape, mask_value", [
     ("float32", (2, 4, 3), 0.0), ("float32", (5, 3), 0.1),
-    ("float64", (2, 3, 4, 3), [0.0, 1.0, -2.0]), ("float32", (3,), 0.0)])
-def test_device_arrays_are_masked_on_the_device_as_on_the_host(rng, dtype, shape,
-                                                                mask_value):
+    ("float64", (2, 3, 4, 3), [0.0, 1.0, -2.0]), ("float32", (3,), 0.0),
+    ("float32", (2, 2, 3), [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]])])
+def test_device_arrays_are_masked_on_the_device_as_on_the_host(
+        rng, monkeypatch, dtype, shape, mask_value):
     """The device kernel gives the host's bits (inf and NaN times 0 are NaN, a negative
-    times 0 is -0) and its mask; an input of another float dtype is cast first, as on
-    the host."""
+    times 0 is -0) and its mask; an input of another float dtype is cast first, on the
+    host as a numpy input is, and a mask value of more dimensions broadcasts there."""
     pytest.importorskip("numba.cuda")
     from conftest import cuda_ready
     ok, reason = cuda_ready()
     if not ok:
         pytest.skip(reason)
     from numbarnn.engine.keras_mask import mask_of
+    from numbarnn.kernels import cuda
     from numbarnn.kernels.cuda import to_device, to_host
+    kernel_calls = []
+    device_mask = cuda.mask_steps
+    monkeypatch.setattr(cuda, "mask_steps",
+                        lambda *args: kernel_calls.append(1) or device_mask(*args))
     from numbarnn.kernels.cuda_support import is_device_array
     x = rng.standard_normal(shape).astype(dtype)
+    padded = rng.random(shape[:-1] + (1,)) < 0.5
+    x = np.where(padded, np.broadcast_to(np.asarray(mask_value, dtype), shape), x)
     steps = x.reshape(-1, shape[-1])
-    steps[::2] = np.asarray(mask_value, dtype)
-    if len(steps) > 3:
+    if len(steps) > 3 and np.ndim(mask_value) <= 1:
         steps[1, 0], steps[3] = np.inf, -np.asarray(mask_value, dtype)
     if len(steps) > 2:
         steps[2, -1] = np.nan
     layer = nr.Masking(mask_value, dtype=dtype)
+    on_device = np.ndim(mask_value) <= 1
     for given in (x, x.astype("float64" if dtype == "float32" else "float32")):
         want = layer(given)
+        kernel_calls.clear()
         got = layer(to_device(given))
+        assert len(kernel_calls) == (on_device and given.dtype == dtype)
         assert is_device_array(got)
         host = to_host(got)
         assert host.dtype == want.dtype and host.shape == want.shape

@@ -551,3 +551,22 @@ def test_final_states_take_the_structure_of_the_cells_initial_states():
     assert h.shape == (2, 2)
     mixed = nr.RNN([nr.SimpleRNNCell(2), ListStateCell(3)], return_state=True)(x)
     assert [type(s) for s in mixed[1:]] == [np.ndarray, list]
+
+
+@pytest.mark.parametrize("time_major", [False, True])
+def test_unrolled_zero_output_last_output_is_the_loops(time_major):
+    """tf-keras 2.21's unrolled loop fails for zero_output_for_mask, a mask and no
+    return_sequences; numbarnn gives what its loop path gives: zeros for a row whose
+    last step is masked."""
+    x = np.random.default_rng(0).standard_normal((2, 3, 2)).astype("float32")
+    mask = np.array([[True, True, False], [True, True, True]])
+    outs = []
+    for unroll in (False, True):
+        layer = nr.SimpleRNN(2, unroll=unroll, zero_output_for_mask=True,
+                             time_major=time_major, kernel_initializer="ones",
+                             recurrent_initializer="identity")
+        outs.append(layer(x.transpose(1, 0, 2) if time_major else x,
+                          mask=mask.T if time_major else mask))
+    np.testing.assert_array_equal(outs[0], outs[1])
+    np.testing.assert_array_equal(outs[1][0], [0.0, 0.0])
+    assert np.all(outs[1][1] != 0)

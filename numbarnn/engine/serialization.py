@@ -222,9 +222,14 @@ def deserialize(config, custom_objects=None, safe_mode=True):
                          "`custom_objects` or inside `numbarnn.utils.custom_object_scope`."
                          + hint)
     inner = config.get("config", {})
-    # (a list: the Sequential config of Keras <= 2.2, its layers' configs alone)
-    inner = (list(inner) if isinstance(inner, list) else
-             revive_passive(numpy_from_config(dict(inner)), custom_objects))
+    if isinstance(inner, list):  # a Sequential's config of Keras <= 2.2: its layers'
+        from ..layers.sequential import Sequential
+        if not (isinstance(cls, type) and issubclass(cls, Sequential)):
+            raise ValueError(f"The config of a {name} must be a dict. Received: "
+                             f"{inner!r}")
+        inner = list(inner)
+    else:
+        inner = revive_passive(numpy_from_config(dict(inner)), custom_objects)
     from .call_args import accepts
     outer = in_safe_mode()
     with CustomObjectScope(custom_objects), SafeModeScope(

@@ -536,7 +536,7 @@ def merge_directions(y, y_rev, mode, time_axis=None):
     out = cuda.device_array(fwd.shape[:2] + (units,), dtype=fwd.dtype)
     reverse_axis = -1 if time_axis is None else time_axis
     blocks = max(1, -(-out.size // MERGE_THREADS))
-    _launch(kernels.merge_directions, blocks, MERGE_THREADS, 0, fwd, bwd, out,
+    _launch(kernels.merge_directions_kernel, blocks, MERGE_THREADS, 0, fwd, bwd, out,
             kernels.MERGE_CODES[mode], reverse_axis)
     return out if y.ndim == 3 else out.reshape(out.shape[1:])
 
@@ -550,6 +550,13 @@ def mask_steps(x, values):
     ----------
     x : floating device array, C-contiguous, (..., features)
     values : numpy array of ``x``'s dtype, one value or one per feature
+
+    Returns
+    -------
+    out : device array
+        ``x``'s shape and dtype.
+    keep : numpy bool array
+        ``x``'s shape without the feature axis.
     """
     x = as_device_array(x)
     shape = tuple(x.shape)  # (the simulator's shapes take no negative index)
@@ -557,7 +564,7 @@ def mask_steps(x, values):
     rows = x.reshape((steps, shape[-1]))
     out = cuda.device_array(rows.shape, dtype=rows.dtype)
     keep = cuda.device_array(steps, dtype=np.bool_)
-    _launch(kernels.mask_steps, max(1, -(-steps // MERGE_THREADS)), MERGE_THREADS, 0,
+    _launch(kernels.mask_steps_kernel, max(1, -(-steps // MERGE_THREADS)), MERGE_THREADS, 0,
             rows, to_device(np.ravel(values)), out, keep)
     return out.reshape(shape), keep.copy_to_host().reshape(shape[:-1])
 

@@ -1,14 +1,14 @@
 """Elementwise numba-cuda kernels for the work around the recurrence, so that device
 arrays need no round trip through the host: merging a bidirectional layer's two
 directions, and masking the timesteps whose features all equal a value (launched by
-:func:`numbarnn.kernels.cuda.merge_directions` and :func:`~numbarnn.kernels.cuda.
-mask_steps`)."""
+:func:`numbarnn.kernels.cuda.merge_directions` and
+:func:`numbarnn.kernels.cuda.mask_steps`)."""
 from numba import cuda
 
 from .cuda_common import SIMULATED
 from .disk_cache import lock_index
 
-__all__ = ["merge_directions", "MERGE_CODES", "mask_steps"]
+__all__ = ["merge_directions_kernel", "MERGE_CODES", "mask_steps_kernel"]
 
 # merge mode -> code; "reversed" copies the backward output in input order alone
 MERGE_CODES = {"concat": 0, "sum": 1, "ave": 2, "mul": 3, "reversed": 4}
@@ -16,7 +16,7 @@ MERGE_CODES = {"concat": 0, "sum": 1, "ave": 2, "mul": 3, "reversed": 4}
 
 @lock_index
 @cuda.jit(cache=not SIMULATED)
-def merge_directions(y, y_rev, out, mode, reverse_axis):
+def merge_directions_kernel(y, y_rev, out, mode, reverse_axis):
     """One thread per element of ``out``; the arrays are (A, B, units), ``y_rev`` read
     reversed along ``reverse_axis`` (0 or 1; -1: as it is). The arithmetic is numpy's
     on the host: one rounding per operation, ``ave`` halving the rounded sum."""
@@ -48,7 +48,7 @@ def merge_directions(y, y_rev, out, mode, reverse_axis):
 
 @lock_index
 @cuda.jit(cache=not SIMULATED)
-def mask_steps(x, values, out, keep):
+def mask_steps_kernel(x, values, out, keep):
     """One thread per timestep (row of ``x``, (steps, features)): ``keep[i]`` is whether
     a feature differs from ``values`` (one, or one per feature; NaN differs from
     everything), and ``out[i]`` is ``x[i]`` times it (numpy's ``x * keep``: inf and

@@ -28,14 +28,17 @@ _LOCKED_CLASSES = {}
 def _exclusive(path):
     """Hold an exclusive lock on ``path`` (created if missing) for the block; none
     where it cannot be created (a read-only cache folder, where numba's own write fails
-    and warns anyway)."""
+    and warns anyway) or the file system has no locks."""
     try:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
     except OSError:
         yield
         return
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        except OSError:  # a file system without locks (ENOLCK, ENOSYS, EOPNOTSUPP):
+            pass         # numba's own behaviour, unlocked, rather than a failed compile
         yield
     finally:
         os.close(fd)  # releases the lock
@@ -52,9 +55,18 @@ def _locked_class(cls):
 
 
 def lock_index(dispatcher):
-    """Make ``dispatcher``'s (an ``@njit`` or ``@cuda.jit`` function's) on-disk cache
-    save under a file lock; returned as it is where it has no on-disk cache (the CUDA
-    simulator) or numba's internals differ from what this expects."""
+    """Make a compiled function's on-disk cache save under a file lock.
+
+    Parameters
+    ----------
+    dispatcher : numba Dispatcher
+        An ``@njit`` or ``@cuda.jit`` function.
+
+    Returns
+    -------
+    The same ``dispatcher``: locked where it has an on-disk cache, as it is where it has
+    none (the CUDA simulator) or numba's internals differ from what this expects.
+    """
     cache_file = getattr(getattr(dispatcher, "_cache", None), "_cache_file", None)
     if (fcntl is not None and cache_file is not None
             and hasattr(cache_file, "_index_path") and callable(

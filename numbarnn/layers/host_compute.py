@@ -1,12 +1,13 @@
-"""Layers that compute on the host (Dense, Masking, Embedding, Dropout), given device
-arrays.
+"""Layers that compute on the host (Dense, Embedding, Dropout, the activation layers,
+and Masking for inputs its device kernel does not take), given device arrays.
 
 A device array in gives a device array out, as the recurrent layers do, so that a model
 such as ``Sequential([Masking(), SimpleRNN(64), Dense(3)])`` keeps its data on the GPU
 between layers and its recurrence runs there. These layers have no CUDA kernel: their
 input is copied to the host, computed there, and the result copied back (their work is
 one elementwise pass, one lookup or one product, small next to the recurrence).
-(Bidirectional merges its two directions' device outputs on the device.)
+Masking and Bidirectional's merge have device kernels
+(:mod:`numbarnn.kernels.cuda_elementwise`).
 """
 import functools
 

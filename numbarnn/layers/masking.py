@@ -17,16 +17,19 @@ def _is_number(value):
 
 def _maskable_on_device(inputs, layer):
     """A device array the device kernel takes: floating, in the layer's compute dtype
-    (or the layer does not autocast), C-contiguous, not empty."""
+    (or the layer does not autocast), C-contiguous, not empty, with one mask value or
+    one per feature (a value of more dimensions broadcasts on the host)."""
     if not is_device_array(inputs):
         return False
     from ..kernels.cuda import as_device_array
     x = as_device_array(inputs)
     dtype = np.dtype(x.dtype)
     compute = layer._floating_compute_dtype()
+    value = np.asarray(layer.mask_value)
     return (dtype.kind == "f" and (not layer._autocast or compute is None
                                    or dtype == compute)
-            and x.ndim >= 1 and x.size > 0 and x.is_c_contiguous())
+            and x.ndim >= 1 and x.size > 0 and x.is_c_contiguous()
+            and value.ndim <= 1 and value.size in (1, tuple(x.shape)[-1]))
 
 
 class Masking(Layer):

@@ -154,7 +154,11 @@ class RNN(Layer):
         ``go_backwards``, ``zero_output_for_mask``, ``return_sequences`` and a mask, it
         zeroes the output sequence (which is in processing order) where the mask in
         *input* order is False, and carries the previous output through the masked
-        steps before that (its loop path zeroes each masked step). As in tf-keras, a
+        steps before that (its loop path zeroes each masked step). With
+        ``zero_output_for_mask``, a mask and no ``return_sequences``, tf-keras 2.21's
+        unrolled loop fails (it stacks every step's output into a one-step buffer);
+        numbarnn returns the last output, zeros for a row whose last step is masked,
+        as its loop path does. As in tf-keras, a
         model built from an input shape whose time dimension is ``None`` (a
         :class:`Sequential` with ``input_shape=(None, features)``) cannot hold an
         unrolled layer: that raises ``ValueError``.

@@ -104,8 +104,16 @@ def generate_zero_filled_state_for_cell(cell, inputs, batch_size, dtype):
 
 def initial_cell_state(cell, batch_size, dtype, inputs=None):
     """A cell's initial states: its ``get_initial_state``, or zeros of its
-    ``state_size`` (of ``inputs``'s batch and dtype where given, as tf-keras's
-    ``generate_zero_filled_state_for_cell``)."""
+    ``state_size`` (tf-keras's ``generate_zero_filled_state_for_cell``).
+
+    Parameters
+    ----------
+    cell : a cell (Layer or any object with ``state_size``)
+    batch_size : int
+    dtype : dtype-like
+    inputs : array, optional
+        Where given, its batch and dtype are the zeros' (as in tf-keras).
+    """
     if hasattr(cell, "get_initial_state"):
         return cell.get_initial_state(inputs=inputs, batch_size=batch_size, dtype=dtype)
     return generate_zero_filled_state_for_cell(cell, inputs, batch_size, dtype)

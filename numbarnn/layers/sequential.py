@@ -243,7 +243,7 @@ class Sequential(Layer):
 
     def _check_weights_created(self):
         """tf-keras's error for a model's weight lists before it is built (an empty
-        model's too: it is never built)."""
+        model's too, until it is called)."""
         if not self.built:
             raise ValueError(
                 f"Weights for model '{self.name}' have not yet been created. Weights are "

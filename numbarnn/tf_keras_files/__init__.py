@@ -22,12 +22,12 @@ import time
 import zipfile
 
 from . import by_order, by_structure
-from .formats import (h5py_module, is_h5py_group, legacy_group, open_weights,
+from .formats import (h5py_module, is_h5py_file, legacy_group, open_weights,
                       refuse_unreadable_tf_keras_name, text, tf_keras_file_kind,
                       tf_keras_format_for)
 
 __all__ = ["tf_keras_file_kind", "tf_keras_format_for", "refuse_unreadable_tf_keras_name",
-           "is_h5py_group",
+           "is_h5py_file",
            "open_tf_keras_model",
            "load_tf_keras_weights", "load_open_weights", "save_tf_keras_model",
            "save_tf_keras_weights"]
@@ -39,7 +39,7 @@ def open_tf_keras_model(path, kind):
     ``(config, weight_count, weights)``: the model's config, how many weights the file
     holds (to build the model as it was built when saved), and the open weights, which
     :func:`load_open_weights` then loads into the model."""
-    path = path if is_h5py_group(path) else os.fspath(path)
+    path = path if is_h5py_file(path) else os.fspath(path)
     config = None
     if kind == "keras":
         with zipfile.ZipFile(path) as archive:
@@ -118,7 +118,7 @@ def save_tf_keras_model(model, file, kind):
     legacy_config = {"class_name": config["class_name"], "config": dict(
         config["config"], layers=[_legacy_entry(e) for e in config["config"]["layers"]])}
     # an open h5py.File is written into (and left open), as tf-keras does
-    opened = (contextlib.nullcontext(file) if is_h5py_group(file)
+    opened = (contextlib.nullcontext(file) if is_h5py_file(file)
               else h5py_module().File(file, "w"))
     with opened as f:
         f.attrs["keras_version"] = f"numbarnn {__version__}".encode("utf-8")

@@ -7,24 +7,24 @@ import sys
 import zipfile
 
 __all__ = ["tf_keras_file_kind", "refuse_unreadable_tf_keras_name", "tf_keras_format_for",
-           "h5py_module", "text", "open_weights", "legacy_group", "is_h5py_group"]
+           "h5py_module", "text", "open_weights", "legacy_group", "is_h5py_file"]
 
 _HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 _KERAS_ARCHIVE_MEMBERS = ("config.json", "model.weights.h5")
 
 
-def is_h5py_group(path):
-    """Whether ``path`` is an open ``h5py.File`` (or group), which tf-keras's
-    ``load_model`` and ``model.save`` take for a legacy HDF5 model."""
+def is_h5py_file(path):
+    """Whether ``path`` is an open ``h5py.File``, which tf-keras's ``load_model`` and
+    ``model.save`` take for a legacy HDF5 model."""
     h5py = sys.modules.get("h5py")  # imported by whoever opened it
-    return h5py is not None and isinstance(path, h5py.Group)
+    return h5py is not None and isinstance(path, h5py.File)
 
 
 def tf_keras_file_kind(path):
     """``"keras"`` for a tf-keras ``.keras`` archive (a zip with its ``config.json`` or
     ``model.weights.h5``), ``"h5"`` for an HDF5 file or an open ``h5py.File``, else
     None (numbarnn's own ``.npz`` files among them)."""
-    if is_h5py_group(path):
+    if is_h5py_file(path):
         return "h5"
     try:
         with open(path, "rb") as f:
@@ -45,8 +45,14 @@ def tf_keras_file_kind(path):
 
 
 def refuse_unreadable_tf_keras_name(path):
-    """A file named as tf-keras names its files that is neither a zip archive nor an
-    HDF5 file: truncated or damaged (tf-keras's OSError), not one of numbarnn's."""
+    """Refuse a file named as tf-keras names its files that is neither a zip archive
+    nor an HDF5 file: truncated or damaged, not one of numbarnn's.
+
+    Raises
+    ------
+    OSError
+        For such a file (tf-keras's error class); nothing for any other path.
+    """
     name = os.fspath(path)
     if (isinstance(name, str) and name.endswith((".keras", ".h5", ".hdf5"))
             and os.path.isfile(name) and not zipfile.is_zipfile(name)):
@@ -114,7 +120,7 @@ def text(value):
 def open_weights(path, kind):
     """The open h5py File with the weights of a ``.keras`` archive or an HDF5 file (an
     open ``h5py.File`` given is used as it is, and left open)."""
-    if is_h5py_group(path):
+    if is_h5py_file(path):
         return contextlib.nullcontext(path)
     h5py = h5py_module()
     path = os.fspath(path)
