@@ -30,6 +30,13 @@ def cuda_ready():
     return cuda_status()
 
 
+def skip_without_cuda():
+    """Skip the calling test where the CUDA engine cannot run (GPU or simulator)."""
+    ok, reason = cuda_ready()
+    if not ok:
+        pytest.skip(reason)
+
+
 @contextlib.contextmanager
 def run_on(engine_name):
     """Run the body on ``engine_name`` (one of ENGINES)."""

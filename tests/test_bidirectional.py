@@ -6,6 +6,7 @@ import os
 
 import numpy as np
 import pytest
+from conftest import skip_without_cuda
 from naive import rnn_forward
 from recorded import check_calls, load_recordings, numbered
 
@@ -303,11 +304,7 @@ def test_constants_reach_both_directions(rng):
 
 
 def test_device_arrays_come_back_on_the_device(rng):
-    pytest.importorskip("numba.cuda")
-    from conftest import cuda_ready
-    ok, reason = cuda_ready()
-    if not ok:
-        pytest.skip(reason)
+    skip_without_cuda()
     from numbarnn.kernels.cuda import to_device, to_host
     layer = nr.Bidirectional(nr.SimpleRNN(2, return_sequences=True))
     x = rng.standard_normal((2, 3, F)).astype("float32")
@@ -326,11 +323,7 @@ def test_device_outputs_merge_on_the_device_as_on_the_host(
         rng, monkeypatch, merge_mode, return_sequences, time_major, dtype):
     """The device merge gives the host merge's bits: the backward sequence back in
     input order along the time axis, each merge one numpy operation."""
-    pytest.importorskip("numba.cuda")
-    from conftest import cuda_ready
-    ok, reason = cuda_ready()
-    if not ok:
-        pytest.skip(reason)
+    skip_without_cuda()
     from numbarnn.kernels import cuda
     from numbarnn.kernels.cuda import to_device, to_host
     merges = []

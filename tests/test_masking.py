@@ -4,6 +4,8 @@ import re
 import numpy as np
 import pytest
 
+from conftest import skip_without_cuda
+
 import numbarnn as nr
 from numbarnn import initializers
 
@@ -199,11 +201,7 @@ def test_device_arrays_are_masked_on_the_device_as_on_the_host(
     """The device kernel gives the host's bits (inf and NaN times 0 are NaN, a negative
     times 0 is -0) and its mask; an input of another float dtype is cast first, on the
     host as a numpy input is, and a mask value of more dimensions broadcasts there."""
-    pytest.importorskip("numba.cuda")
-    from conftest import cuda_ready
-    ok, reason = cuda_ready()
-    if not ok:
-        pytest.skip(reason)
+    skip_without_cuda()
     from numbarnn.engine.keras_mask import mask_of
     from numbarnn.kernels import cuda
     from numbarnn.kernels.cuda import to_device, to_host
