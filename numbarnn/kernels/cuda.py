@@ -507,7 +507,7 @@ def run_stack(levels, x, mask, states, go_backwards=False, zero_output_for_mask=
                     return_sequences, time_major, dtype)
 
 
-MERGE_THREADS = 256
+ELEMENTWISE_THREADS = 256
 
 
 def merge_directions(y, y_rev, mode, time_axis=None):
@@ -515,7 +515,7 @@ def merge_directions(y, y_rev, mode, time_axis=None):
 
     Parameters
     ----------
-    y, y_rev : device arrays of one dtype, C-contiguous
+    y, y_rev : numba device arrays of one dtype, C-contiguous
         The forward and backward outputs, (rows, units) or (A, B, units); the backward
         one in processing order.
     mode : {"concat", "sum", "ave", "mul", None}
@@ -531,12 +531,12 @@ def merge_directions(y, y_rev, mode, time_axis=None):
         return [y, y_rev if time_axis is None else merge_directions(
             y, y_rev, "reversed", time_axis)]
     three = (lambda a: a) if y.ndim == 3 else (lambda a: a.reshape((1,) + a.shape))
-    fwd, bwd = three(as_device_array(y)), three(as_device_array(y_rev))
+    fwd, bwd = three(y), three(y_rev)
     units = fwd.shape[2] + bwd.shape[2] if mode == "concat" else bwd.shape[2]
     out = cuda.device_array(fwd.shape[:2] + (units,), dtype=fwd.dtype)
     reverse_axis = -1 if time_axis is None else time_axis
-    blocks = max(1, -(-out.size // MERGE_THREADS))
-    _launch(kernels.merge_directions_kernel, blocks, MERGE_THREADS, 0, fwd, bwd, out,
+    blocks = max(1, -(-out.size // ELEMENTWISE_THREADS))
+    _launch(kernels.merge_directions_kernel, blocks, ELEMENTWISE_THREADS, 0, fwd, bwd, out,
             kernels.MERGE_CODES[mode], reverse_axis)
     return out if y.ndim == 3 else out.reshape(out.shape[1:])
 
@@ -564,8 +564,8 @@ def mask_steps(x, values):
     rows = x.reshape((steps, shape[-1]))
     out = cuda.device_array(rows.shape, dtype=rows.dtype)
     keep = cuda.device_array(steps, dtype=np.bool_)
-    _launch(kernels.mask_steps_kernel, max(1, -(-steps // MERGE_THREADS)), MERGE_THREADS, 0,
-            rows, to_device(np.ravel(values)), out, keep)
+    _launch(kernels.mask_steps_kernel, max(1, -(-steps // ELEMENTWISE_THREADS)),
+            ELEMENTWISE_THREADS, 0, rows, to_device(np.ravel(values)), out, keep)
     return out.reshape(shape), keep.copy_to_host().reshape(shape[:-1])
 
 

@@ -54,17 +54,19 @@ def _merge(mode, y, y_rev):
     return [y, y_rev]
 
 
-def _mergeable_on_device(mode, y, y_rev):
-    """Whether the directions' outputs are device arrays the device merge takes: one
-    dtype, C-contiguous, of two or three dimensions, of one shape (but the units for
-    ``"concat"``). Others merge on the host (whose errors name a shape mismatch)."""
+def _device_pair(mode, y, y_rev):
+    """The directions' outputs as numba device arrays where the device merge takes
+    them (one dtype, C-contiguous, of two or three dimensions, of one shape but the
+    units for ``"concat"``), else None: they merge on the host (whose errors name a
+    shape mismatch)."""
     if not (is_device_array(y) and is_device_array(y_rev)):
-        return False
+        return None
     from ..kernels.cuda import as_device_array
     y, y_rev = as_device_array(y), as_device_array(y_rev)
     same = y.shape[:-1] == y_rev.shape[:-1] if mode == "concat" else y.shape == y_rev.shape
-    return (same and y.dtype == y_rev.dtype and y.ndim in (2, 3)
-            and y.is_c_contiguous() and y_rev.is_c_contiguous())
+    ok = (same and y.dtype == y_rev.dtype and y.ndim in (2, 3)
+          and y.is_c_contiguous() and y_rev.is_c_contiguous())
+    return (y, y_rev) if ok else None
 
 
 class Bidirectional(Layer):
@@ -347,9 +349,10 @@ class Bidirectional(Layer):
         # the backward sequence comes in processing order: back to input order
         time_axis = ((0 if getattr(self.forward_layer, "time_major", False) else 1)
                      if self.return_sequences else None)
-        if _mergeable_on_device(self.merge_mode, y, y_rev):
+        pair = _device_pair(self.merge_mode, y, y_rev)
+        if pair is not None:
             from ..kernels.cuda import merge_directions
-            output = merge_directions(y, y_rev, self.merge_mode, time_axis)
+            output = merge_directions(*pair, self.merge_mode, time_axis)
         else:
             on_device = is_device_array(y)
             if on_device:  # (other dtypes or layouts) merged on the host, handed back

@@ -15,17 +15,13 @@ def _is_number(value):
         value, (int, float, np.integer, np.floating))
 
 
-def _maskable_on_device(inputs, layer):
-    """A device array the device kernel takes: floating, in the layer's compute dtype
-    (or the layer does not autocast), C-contiguous, not empty, with one mask value or
-    one per feature (a value of more dimensions broadcasts on the host)."""
-    if not is_device_array(inputs):
-        return False
-    from ..kernels.cuda import as_device_array
-    x = as_device_array(inputs)
+def _kernel_takes(layer, x, value):
+    """Whether the device kernel takes device array ``x`` and the checked mask
+    ``value``: ``x`` floating, in the layer's compute dtype (or the layer does not
+    autocast), C-contiguous, not empty; one value or one per feature (a value of more
+    dimensions broadcasts on the host)."""
     dtype = np.dtype(x.dtype)
     compute = layer._floating_compute_dtype()
-    value = np.asarray(layer.mask_value)
     return (dtype.kind == "f" and (not layer._autocast or compute is None
                                    or dtype == compute)
             and x.ndim >= 1 and x.size > 0 and x.is_c_contiguous()
@@ -107,12 +103,13 @@ class Masking(Layer):
         return self._keep(inputs)
 
     def call(self, inputs):
-        if _maskable_on_device(inputs, self):
-            # on the device, the mask (small) copied to the host for the next layers
+        if is_device_array(inputs):
             from ..kernels.cuda import as_device_array, mask_steps
             x = as_device_array(inputs)
-            out, keep = mask_steps(x, self._checked_value(x))
-            return with_mask(out, keep)
+            value = self._checked_value(x)
+            if _kernel_takes(self, x, value):
+                # on the device, the mask (small) copied to the host for the next layers
+                return with_mask(*mask_steps(x, value))
         return self._call_on_host(inputs)
 
     @device_in_device_out  # (a device array this does not take: a host round trip)
