@@ -21,6 +21,11 @@ through the engine's launch path and numba-cuda's) and writes ``gpu_launch_cost.
 and input copy, first and second call), with an empty kernel cache and then with the
 cache the first process wrote, and writes ``gpu_first_call.json``.
 
+``--elementwise`` times the device kernels beside the recurrence instead (Bidirectional's
+merge of its two directions, Masking's step mask) against the host round trip each
+replaced (copy to the host, numpy, copy back), checks they agree bit for bit, and writes
+``gpu_elementwise.json``.
+
 ``--sweep`` times the launch parameters instead (threads per block, and shared memory
 past the 48 KiB default) for each kernel and shape, and writes ``gpu_sweep.json``: the
 measurements behind the constants of :mod:`numbarnn.kernels.cuda`.
@@ -305,6 +310,83 @@ def _launch_cost(shapes, launches, output_dir):
         json.dump(rows, f, indent=1)
 
 
+# --elementwise: (batch, steps, units) of the sequences merged and masked.
+ELEMENTWISE_SHAPES = [(1, 1000, 64), (64, 200, 256), (64, 1000, 512), (1024, 100, 1024)]
+
+
+def _wall_ms(fn, repeats):
+    """Median and best wall-clock milliseconds of ``repeats`` synchronised calls of
+    ``fn`` after a warm one (the host round trips are mostly host time, which CUDA
+    events on the stream would not see whole)."""
+    from numba import cuda
+    fn()
+    cuda.synchronize()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        cuda.synchronize()
+        times.append((time.perf_counter() - start) * 1e3)
+    return float(np.median(times)), float(np.min(times))
+
+
+def _host_merge(y, y_rev, mode):
+    """The host round trip :func:`~numbarnn.kernels.cuda.merge_directions` replaced."""
+    from numba import cuda
+    a, b = y.copy_to_host(), y_rev.copy_to_host()[:, ::-1]
+    return cuda.to_device(np.concatenate([a, b], -1) if mode == "concat" else a + b)
+
+
+def _host_mask(x, value):
+    """The host round trip :func:`~numbarnn.kernels.cuda.mask_steps` replaced."""
+    from numba import cuda
+    a = x.copy_to_host()
+    keep = np.any(a != value, axis=-1)
+    return cuda.to_device(a * keep[..., None]), keep
+
+
+def _elementwise_cases(y, y_rev, x, value):
+    """``(name, device call, host round trip)`` of each elementwise kernel."""
+    from .kernels import cuda as engine
+    cases = [(f"merge {mode}",
+              lambda mode=mode: engine.merge_directions(y, y_rev, mode, 1),
+              lambda mode=mode: _host_merge(y, y_rev, mode)) for mode in ("concat", "sum")]
+    cases.append(("mask", lambda: engine.mask_steps(x, value),
+                  lambda: _host_mask(x, value[0])))
+    return cases
+
+
+def _elementwise(shapes, repeats, output_dir):
+    """The merge (concat, sum) and masking device kernels against the host round trips
+    they replaced, on float32 device arrays; each pair's results compared bit for bit."""
+    from numba import cuda
+
+    rng = np.random.default_rng(0)
+    rows = []
+    for shape in shapes:
+        y, y_rev = (cuda.to_device(rng.standard_normal(shape).astype(np.float32))
+                    for _ in range(2))
+        padded = rng.standard_normal(shape).astype(np.float32)
+        padded[:, ::3] = 0.0  # every third step masked
+        x = cuda.to_device(padded)
+        for name, device, host in _elementwise_cases(y, y_rev, x, np.zeros(1, np.float32)):
+            on_device, round_trip = _wall_ms(device, repeats), _wall_ms(host, repeats)
+            ours, theirs = device(), host()
+            if name == "mask":
+                same = (np.array_equal(ours[0].copy_to_host(), theirs[0].copy_to_host())
+                        and np.array_equal(ours[1], theirs[1]))
+            else:
+                same = np.array_equal(ours.copy_to_host(), theirs.copy_to_host())
+            rows.append({"shape": list(shape), "case": name, "device_ms": on_device[0],
+                         "device_best_ms": on_device[1], "host_round_trip_ms": round_trip[0],
+                         "host_round_trip_best_ms": round_trip[1], "identical": same})
+            print(f"{str(tuple(shape)):>20} {name:>12}  device {on_device[0]:8.3f} ms "
+                  f"(best {on_device[1]:.3f})  host round trip {round_trip[0]:8.3f} ms "
+                  f"(best {round_trip[1]:.3f})  identical {same}", flush=True)
+    with open(os.path.join(output_dir, "gpu_elementwise.json"), "w") as f:
+        json.dump(rows, f, indent=1)
+
+
 # --first-call: shapes whose recurrence runs on different kernels (recur_block_lean and
 # recur_grid), so each process compiles (or loads) another pair of kernels.
 FIRST_CALL_SHAPES = [(1, 1000, 64, 64), (64, 200, 128, 256)]
@@ -379,6 +461,9 @@ def main(argv=None):
     parser.add_argument("--first-call", action="store_true",
                         help="time a fresh process's import and first calls instead, "
                              "with a cold and a warm kernel cache (gpu_first_call.json)")
+    parser.add_argument("--elementwise", action="store_true",
+                        help="time the merge and masking device kernels against the host "
+                             "round trips they replaced instead (gpu_elementwise.json)")
     args = parser.parse_args(argv)
     if args.repeats < 1:
         parser.error(f"--repeats must be at least 1. Received: {args.repeats}")
@@ -390,6 +475,10 @@ def main(argv=None):
         return 0
     if args.first_call:
         _first_call(shapes if args.quick else FIRST_CALL_SHAPES, args.output_dir)
+        return 0
+    if args.elementwise:
+        _elementwise([(2, 5, 3)] if args.quick else ELEMENTWISE_SHAPES, args.repeats,
+                     args.output_dir)
         return 0
     if args.launch_cost:
         _launch_cost(shapes if args.quick else LAUNCH_COST_SHAPES, 100 * args.repeats,

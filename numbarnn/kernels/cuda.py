@@ -77,6 +77,9 @@ BLOCK_REGISTERS = 128
 BLOCK_LEAN = True
 # Launches through numbarnn.kernels.cuda_launch (False: numba-cuda's call path alone).
 FAST_LAUNCH = True
+# The first projection launched before a call's other device set-up (outputs, states);
+# False launches it after them, as before (for timing the two against each other).
+PROJECT_FIRST = True
 RECURRENCE = os.environ.get("NUMBARNN_CUDA_RECURRENCE", "auto")
 if RECURRENCE not in ("auto", "block", "grid", "tiled"):
     raise ValueError("NUMBARNN_CUDA_RECURRENCE must be 'auto', 'block', 'grid' or "
@@ -295,7 +298,13 @@ def _tiled_plan(batch, units):
 # (a 64 KiB matrix: 0.65 against 0.74 ms at batch 32), recur_grid won at 256 units
 # (256 KiB: 1.33 against 1.72 ms at batch 64 in one round, 1.11 against 1.22 at batch
 # 256 in two) and 512, and recur_tiled at batch 1024 x 1024 units (42 against 82 ms).
-GRID_MIN_MATRIX_BYTES = 256 * 1024
+# Since recur_block_l2_lean loads four groups of weights before using any, it wins at
+# 256 units in float32 (a 256 KiB matrix) too; recur_grid from 512 KiB (H200,
+# 2026-11-27, recurrence kernel ms, block / grid): float32 (64, 200, 128, 256) 0.68 /
+# 0.88, (256, 50, 256, 256) 0.34 / 0.41; 384 units (576 KiB) at batch 16, 64 and 256
+# 1.50 / 0.90, 1.53 / 1.11, 1.96 / 0.60; float64 256 units (512 KiB) 1.44 / 1.18 and
+# 0.67 / 0.42; (64, 1000, 512, 512) 10.8 / 5.7.
+GRID_MIN_MATRIX_BYTES = 512 * 1024
 GRID_MAX_ROUNDS = 4
 
 
@@ -595,6 +604,32 @@ def _run(levels, mirror, x, mask, states, go_backwards, zero_output_for_mask,
         np.ascontiguousarray(x))
     batch_axis = 1 if time_major else 0
     batch, steps = x.shape[batch_axis], x.shape[1 - batch_axis]
+    chunk = min(steps, plan.chunk_steps(batch, levels, CHUNK_ELEMENTS))
+    work = mirror.work(levels, batch, chunk)
+    proj = work["proj"]
+    drops = [(_on_device(s.input_dropout, dtype, mirror),
+              _on_device(s.recurrent_dropout, dtype, mirror)) for s in levels]
+
+    def project(s0, n, l, level_in):
+        """Launch the projection of chunk steps ``s0`` to ``s0 + n`` of level ``l``."""
+        s, first = levels[l], l == 0
+        in_drop, use_in = drops[l][0]
+        weights = mirror.levels[l]
+        _launch(kernels.project,
+                (math.ceil(n * batch / kernels.TILE_ROWS),
+                 math.ceil(s.units / kernels.TILE_COLS)),
+                (kernels.TILE_EDGE, kernels.TILE_EDGE), 0,
+                level_in, first and not time_major, first and go_backwards,
+                s0 if first else 0, steps if first else n, n, s.units, in_drop, use_in,
+                weights["kernel"], weights["bias"], proj)
+
+    # An empty batch launches nothing (a grid of zero blocks is a launch error).
+    chunks = range(0, steps if batch else 0, chunk)
+    # The first projection is launched before the host's remaining set-up (outputs,
+    # states, plans), which then overlaps it: until the first launch the GPU waits.
+    early = PROJECT_FIRST and len(chunks) > 0
+    if early:
+        project(0, min(chunk, steps), 0, x_dev)
     mask_dev, has_mask = (mirror.no_mask, False) if mask is None else _on_device(
         mask, np.bool_, mirror)
     if mask_dev.dtype == np.bool_:  # (see cuda_recurrence._mask_at)
@@ -603,30 +638,18 @@ def _run(levels, mirror, x, mask, states, go_backwards, zero_output_for_mask,
     out_shape = (steps, batch, units_last) if time_major else (batch, steps, units_last)
     out_seq = cuda.device_array(out_shape, dtype) if return_sequences else mirror.no_out
     carry = cuda.device_array((batch, units_last), dtype)  # zeroed by the first launch
-    chunk = min(steps, plan.chunk_steps(batch, levels, CHUNK_ELEMENTS))
-    work = mirror.work(levels, batch, chunk)
     for (first_half, _), state in zip(work["halves"], states):
         _load_state(first_half, state, dtype)
-    drops = [(_on_device(s.input_dropout, dtype, mirror),
-              _on_device(s.recurrent_dropout, dtype, mirror)) for s in levels]
     plans = _recurrence_plans(levels, batch, dtype.itemsize)
     acts = [ACTIVATION_CODES[s.activation] for s in levels]
-    proj = work["proj"]
-    # An empty batch launches nothing (a grid of zero blocks is a launch error).
-    for s0 in range(0, steps if batch else 0, chunk):
+    for s0 in chunks:
         n = min(chunk, steps - s0)
         level_in = x_dev
         for l, s in enumerate(levels):
             first, last = l == 0, l == len(levels) - 1
-            (in_drop, use_in), (rec_drop, use_rec) = drops[l]
-            weights = mirror.levels[l]
-            _launch(kernels.project,
-                    (math.ceil(n * batch / kernels.TILE_ROWS),
-                     math.ceil(s.units / kernels.TILE_COLS)),
-                    (kernels.TILE_EDGE, kernels.TILE_EDGE), 0,
-                    level_in, first and not time_major, first and go_backwards,
-                    s0 if first else 0, steps if first else n, n, s.units, in_drop, use_in,
-                    weights["kernel"], weights["bias"], proj)
+            rec_drop, use_rec = drops[l][1]
+            if not (early and s0 == 0 and first):
+                project(s0, n, l, level_in)
             if last:
                 out, want_out = out_seq, return_sequences
             else:
