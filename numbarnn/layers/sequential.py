@@ -268,7 +268,9 @@ class Sequential(Layer):
             If ``layer`` is not a Layer.
         ValueError
             On a duplicate name, an Input after the first layer, or from the layer's
-            build; the layer is then not added.
+            build; the layer is then not added. The same layer instance added twice is
+            a duplicate name too: tf-keras 2.x takes it and then keeps it once in
+            ``model.layers`` and in the call, silently.
         """
         if is_keras_tensor(layer):
             if not isinstance(layer._keras_history[0], InputLayer):
@@ -337,7 +339,8 @@ class Sequential(Layer):
             shape=(None,) + tuple(known[1:]), allow_last_axis_squeeze=True)])
 
     def pop(self):
-        """Remove and return the last layer.
+        """Remove the last layer. Returns None, as tf-keras 2.x's does (Keras 3
+        returns the layer).
 
         Raises
         ------
@@ -346,12 +349,11 @@ class Sequential(Layer):
         """
         if not self._stack:
             raise TypeError("There are no layers in the model.")
-        layer = self._stack.pop()
+        self._stack.pop()
         if not self._stack:  # tf-keras: an empty model is unbuilt, its shape forgotten
             self.built = False
             self._build_input_shape = None
         self._set_input_spec()
-        return layer
 
     def build(self, input_shape=None):
         """Build every layer from ``input_shape``, each from its predecessor's output
