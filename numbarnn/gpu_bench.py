@@ -388,7 +388,8 @@ def _elementwise(shapes, repeats, output_dir):
 
 
 # --first-call: shapes whose recurrence runs on different kernels (recur_block_lean and
-# recur_grid), so each process compiles (or loads) another pair of kernels.
+# recur_block_l2_lean; recur_grid until 2026-11-27), so each process compiles (or
+# loads) another pair of kernels.
 FIRST_CALL_SHAPES = [(1, 1000, 64, 64), (64, 200, 128, 256)]
 # A fresh process's first call, timed from before its first import: seconds to import
 # numbarnn (and numba-cuda), to create the CUDA context and copy the input, and of the

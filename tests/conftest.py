@@ -20,6 +20,50 @@ if "NUMBA_ENABLE_CUDASIM" not in os.environ and not os.path.exists("/dev/nvidiac
     os.environ["NUMBA_ENABLE_CUDASIM"] = "1"
 
 
+def _lock_simulator_shared_arrays():
+    """numba-cuda's simulator (0.30) runs a block's threads as Python threads; a
+    ``cuda.shared.array`` is made by the first thread that reaches its line and found
+    by the others in a dict, looked up and stored without a lock. Two threads switched
+    between the two each make their own array, and the block's threads then read
+    values that were never written to theirs: a kernel test fails now and then on a
+    loaded machine (one case in a CI run; with ``sys.setswitchinterval(1e-6)`` a
+    kernel of one shared array and two barriers failed 1 run in 20, and most CUDA
+    tests of the suite failed now and then). The simulator's own method, with the
+    lookup and store under a lock; the array is still keyed by its caller's file and
+    line, as there."""
+    import sys
+    import threading
+    try:
+        from numba.cuda.simulator import kernelapi
+        from numba.np import numpy_support
+        from numba.core import types
+    except ImportError:  # no numba-cuda: no CUDA tests
+        return
+    lock = threading.Lock()
+
+    def array(self, shape, dtype, alignment=None):
+        if alignment is not None:
+            raise RuntimeError("Array alignment is not supported in cudasim")
+        if isinstance(dtype, types.Type):
+            dtype = numpy_support.as_dtype(dtype)
+        if shape == 0:  # dynamic shared memory: one buffer for all
+            return np.frombuffer(self._dynshared.data, dtype=dtype,
+                                 count=self._dynshared_size // dtype.itemsize)
+        caller = sys._getframe(1)
+        key = (caller.f_code.co_filename, caller.f_lineno)
+        found = self._allocations.get(key)
+        if found is None:
+            with lock:
+                found = self._allocations.setdefault(key, np.empty(shape, dtype))
+        return found
+
+    kernelapi.FakeCUDAShared.array = array
+
+
+if os.environ.get("NUMBA_ENABLE_CUDASIM") == "1":
+    _lock_simulator_shared_arrays()
+
+
 def cuda_ready():
     """``(ok, reason)``: can the CUDA engine run here (GPU or simulator)?"""
     try:

@@ -121,28 +121,35 @@ def test_chunked_time_matches_one_chunk(rng, monkeypatch, steps, chunk_elements,
 
 
 @needs_cuda
-@pytest.mark.parametrize("recurrence", ["block", "tiled"])
-def test_projection_launched_first_gives_the_same_answer(rng, monkeypatch, recurrence):
+@pytest.mark.parametrize("time_major", [False, True])
+@pytest.mark.parametrize("recurrence", ["block", "grid", "tiled"])
+def test_projection_launched_first_gives_the_same_answer(rng, monkeypatch, recurrence,
+                                                         time_major):
     """The first projection goes to the GPU before the outputs are allocated and the
     initial states loaded (PROJECT_FIRST); the answer is the other order's, bit for
-    bit, and the reference's: chunked time, a stack, a mask, initial states."""
+    bit, and the reference's: chunked time, a stack, a mask, initial states. (The
+    simulator runs launches one after another: only a GPU can show an ordering
+    hazard; the H200 run compared the two orders at six shapes.)"""
     from numbarnn.kernels import cuda as cuda_kernels
     monkeypatch.setattr(cuda_kernels, "CHUNK_ELEMENTS", 24)
     monkeypatch.setattr(cuda_kernels, "RECURRENCE", recurrence)
     cells, levels = _stack(rng, [3, 4], 2)
     layer = nr.RNN(nr.StackedRNNCells(cells, dtype="float64"), return_sequences=True,
-                   go_backwards=True, dtype="float64")
+                   go_backwards=True, time_major=time_major, dtype="float64")
     x = rng.standard_normal((4, 9, 2))
     mask = random_mask(rng, 4, 9, "random")
     states = [rng.standard_normal((4, 3)), rng.standard_normal((4, 4))]
+    x_in, mask_in = (x.transpose(1, 0, 2), mask.T) if time_major else (x, mask)
     got = {}
     for first in (False, True):
         monkeypatch.setattr(cuda_kernels, "PROJECT_FIRST", first)
         with nr.device("cuda"):
-            got[first] = layer(x, mask=mask, initial_state=states)
+            out = layer(x_in, mask=mask_in, initial_state=states)
+        got[first] = out.transpose(1, 0, 2) if time_major else out
     np.testing.assert_array_equal(got[True], got[False])
     seq, _, _ = rnn_forward(x, levels, mask, initial_states=states, go_backwards=True)
     np.testing.assert_allclose(got[True], seq, rtol=1e-10, atol=1e-12)
+
 
 @needs_cuda
 def test_weights_mirror_refreshes_after_set_weights(rng):
@@ -937,6 +944,7 @@ def test_gpu_bench_elementwise_smoke_run(tmp_path):
     rows = json.loads((tmp_path / "gpu_elementwise.json").read_text())
     assert [r["case"] for r in rows] == ["merge concat", "merge sum", "mask"]
     assert all(r["identical"] and r["shape"] == [2, 5, 3] for r in rows)
+
 
 @needs_cuda
 def test_gpu_bench_first_call_times_fresh_processes(tmp_path):

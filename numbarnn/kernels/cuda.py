@@ -626,22 +626,24 @@ def _run(levels, mirror, x, mask, states, go_backwards, zero_output_for_mask,
     # An empty batch launches nothing (a grid of zero blocks is a launch error).
     chunks = range(0, steps if batch else 0, chunk)
     # The first projection is launched before the host's remaining set-up (outputs,
-    # states, plans), which then overlaps it: until the first launch the GPU waits.
+    # plans, mask, states), which then overlaps it: until the first launch the GPU
+    # waits. A host mask or a nonzero host state is copied last: a copy from pageable
+    # host memory waits for the projection to finish.
     early = PROJECT_FIRST and len(chunks) > 0
     if early:
         project(0, min(chunk, steps), 0, x_dev)
-    mask_dev, has_mask = (mirror.no_mask, False) if mask is None else _on_device(
-        mask, np.bool_, mirror)
-    if mask_dev.dtype == np.bool_:  # (see cuda_recurrence._mask_at)
-        mask_dev = mask_dev.view(np.uint8)
     units_last = levels[-1].units
     out_shape = (steps, batch, units_last) if time_major else (batch, steps, units_last)
     out_seq = cuda.device_array(out_shape, dtype) if return_sequences else mirror.no_out
     carry = cuda.device_array((batch, units_last), dtype)  # zeroed by the first launch
-    for (first_half, _), state in zip(work["halves"], states):
-        _load_state(first_half, state, dtype)
     plans = _recurrence_plans(levels, batch, dtype.itemsize)
     acts = [ACTIVATION_CODES[s.activation] for s in levels]
+    mask_dev, has_mask = (mirror.no_mask, False) if mask is None else _on_device(
+        mask, np.bool_, mirror)
+    if mask_dev.dtype == np.bool_:  # (see cuda_recurrence._mask_at)
+        mask_dev = mask_dev.view(np.uint8)
+    for (first_half, _), state in zip(work["halves"], states):
+        _load_state(first_half, state, dtype)
     for s0 in chunks:
         n = min(chunk, steps - s0)
         level_in = x_dev
