@@ -44,8 +44,8 @@ def _lock_simulator_shared_arrays():
     def array(self, shape, dtype, alignment=None):
         if alignment is not None:
             raise RuntimeError("Array alignment is not supported in cudasim")
-        if isinstance(dtype, types.Type):
-            dtype = numpy_support.as_dtype(dtype)
+        dtype = np.dtype(numpy_support.as_dtype(dtype) if isinstance(dtype, types.Type)
+                         else dtype)
         if shape == 0:  # dynamic shared memory: one buffer for all
             return np.frombuffer(self._dynshared.data, dtype=dtype,
                                  count=self._dynshared_size // dtype.itemsize)
