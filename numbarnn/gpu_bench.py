@@ -26,6 +26,10 @@ merge of its two directions, Masking's step mask) against the host round trip ea
 replaced (copy to the host, numpy, copy back), checks they agree bit for bit, and writes
 ``gpu_elementwise.json``.
 
+``--host-profile`` splits a call's time at the small shapes instead: wall time against
+the kernels' own (events around each launch), and ``cProfile``'s functions by their
+own time per call, the driver calls among them; writes ``gpu_host_profile.json``.
+
 ``--sweep`` times the launch parameters instead (threads per block, and shared memory
 past the 48 KiB default) for each kernel and shape, and writes ``gpu_sweep.json``: the
 measurements behind the constants of :mod:`numbarnn.kernels.cuda`.
@@ -387,6 +391,48 @@ def _elementwise(shapes, repeats, output_dir):
         json.dump(rows, f, indent=1)
 
 
+# --host-profile: shapes where a call is mostly host work (the target shapes' smallest).
+HOST_PROFILE_SHAPES = [(1, 1000, 64, 64), (32, 100, 64, 128)]
+
+
+def _host_profile(shapes, repeats, output_dir, top=25):
+    """Per shape: a synchronised call's wall-clock ms (median of ``repeats`` after a
+    warm one) against its kernels' ms (events around each launch), and ``cProfile``'s
+    ``top`` functions by their own time over ``repeats`` calls, per call."""
+    import cProfile
+    import pstats
+
+    rows = []
+    for shape in shapes:
+        x, weights = _problem(shape)
+        layer, x_dev = _layer(shape, x, weights)
+        wall = _wall_ms(lambda layer=layer, x_dev=x_dev: layer(x_dev), repeats)
+        kernels = _kernel_split(layer, x_dev)
+        profile = cProfile.Profile()
+        profile.enable()
+        for _ in range(repeats):
+            layer(x_dev)
+        profile.disable()
+        stats = pstats.Stats(profile).stats
+        functions = sorted(stats.items(), key=lambda item: -item[1][2])[:top]
+        listed = [{"function": f"{os.path.basename(path)}:{line}({name})",
+                   "calls_per_call": primitive / repeats,
+                   "own_us_per_call": own * 1e6 / repeats}
+                  for (path, line, name), (primitive, _, own, _, _) in functions]
+        row = {"shape": list(shape), "wall_ms": wall[0], "wall_best_ms": wall[1],
+               "kernel_ms": kernels, "host_ms": wall[0] - sum(kernels.values()),
+               "functions": listed}
+        rows.append(row)
+        print(f"{str(tuple(shape)):>24}  call {wall[0]:.3f} ms (best {wall[1]:.3f})  "
+              f"kernels {sum(kernels.values()):.3f} ms  the rest {row['host_ms']:.3f} ms",
+              flush=True)
+        for entry in listed:
+            print(f"{entry['own_us_per_call']:10.1f} us  {entry['calls_per_call']:6.1f} x  "
+                  f"{entry['function']}", flush=True)
+    with open(os.path.join(output_dir, "gpu_host_profile.json"), "w") as f:
+        json.dump(rows, f, indent=1)
+
+
 # --first-call: shapes whose recurrence runs on different kernels (recur_block_lean and
 # recur_block_l2_lean; recur_grid until 2026-11-27), so each process compiles (or
 # loads) another pair of kernels.
@@ -465,6 +511,10 @@ def main(argv=None):
     parser.add_argument("--elementwise", action="store_true",
                         help="time the merge and masking device kernels against the host "
                              "round trips they replaced instead (gpu_elementwise.json)")
+    parser.add_argument("--host-profile", action="store_true",
+                        help="split a call's time at the small shapes into kernels and "
+                             "host work, with cProfile's top functions, instead "
+                             "(gpu_host_profile.json)")
     args = parser.parse_args(argv)
     if args.repeats < 1:
         parser.error(f"--repeats must be at least 1. Received: {args.repeats}")
@@ -480,6 +530,10 @@ def main(argv=None):
     if args.elementwise:
         _elementwise([(2, 5, 3)] if args.quick else ELEMENTWISE_SHAPES, args.repeats,
                      args.output_dir)
+        return 0
+    if args.host_profile:
+        _host_profile(shapes if args.quick else HOST_PROFILE_SHAPES, args.repeats,
+                      args.output_dir)
         return 0
     if args.launch_cost:
         _launch_cost(shapes if args.quick else LAUNCH_COST_SHAPES, 100 * args.repeats,

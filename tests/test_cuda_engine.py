@@ -947,6 +947,20 @@ def test_gpu_bench_elementwise_smoke_run(tmp_path):
 
 
 @needs_cuda
+def test_gpu_bench_host_profile_smoke_run(tmp_path):
+    """``--host-profile`` splits a call into kernels and the rest, and lists the
+    functions that took the host's time, the layer's call among them."""
+    import json
+
+    from numbarnn import gpu_bench
+    assert gpu_bench.main(["--host-profile", "--quick", "--repeats", "2",
+                           "--output-dir", str(tmp_path)]) == 0
+    [row] = json.loads((tmp_path / "gpu_host_profile.json").read_text())
+    assert row["shape"] == list(gpu_bench.QUICK_SHAPES[0])
+    assert set(row["kernel_ms"]) >= {"project"} and len(row["functions"]) == 25
+    assert all(f["calls_per_call"] > 0 for f in row["functions"])
+
+@needs_cuda
 def test_gpu_bench_first_call_times_fresh_processes(tmp_path):
     """``--first-call`` runs two fresh processes per shape on one new kernel cache (cold,
     then warm) and records each one's import, context, first- and second-call seconds."""
