@@ -365,6 +365,8 @@ def _elementwise(shapes, repeats, output_dir):
     they replaced, on float32 device arrays; each pair's results compared bit for bit."""
     from numba import cuda
 
+    from .kernels.cuda_support import to_host_array
+
     rng = np.random.default_rng(0)
     rows = []
     for shape in shapes:
@@ -376,11 +378,8 @@ def _elementwise(shapes, repeats, output_dir):
         for name, device, host in _elementwise_cases(y, y_rev, x, np.zeros(1, np.float32)):
             on_device, round_trip = _wall_ms(device, repeats), _wall_ms(host, repeats)
             ours, theirs = device(), host()
-            if name == "mask":
-                same = (np.array_equal(ours[0].copy_to_host(), theirs[0].copy_to_host())
-                        and np.array_equal(ours[1], theirs[1]))
-            else:
-                same = np.array_equal(ours.copy_to_host(), theirs.copy_to_host())
+            pairs = zip(ours, theirs) if isinstance(ours, tuple) else [(ours, theirs)]
+            same = all(np.array_equal(to_host_array(a), to_host_array(b)) for a, b in pairs)
             rows.append({"shape": list(shape), "case": name, "device_ms": on_device[0],
                          "device_best_ms": on_device[1], "host_round_trip_ms": round_trip[0],
                          "host_round_trip_best_ms": round_trip[1], "identical": same})
