@@ -22,9 +22,10 @@ and input copy, first and second call), with an empty kernel cache and then with
 cache the first process wrote, and writes ``gpu_first_call.json``.
 
 ``--elementwise`` times the device kernels beside the recurrence instead (Bidirectional's
-merge of its two directions, Masking's step mask) against the host round trip each
-replaced (copy to the host, numpy, copy back), checks they agree bit for bit, and writes
-``gpu_elementwise.json``.
+merge of its two directions, Masking's step mask, and the feed-forward layers: Dense
+with a tanh and with a softmax, Embedding) against the host round trip each replaced
+(copy to the host, numpy, copy back), checks the first two agree bit for bit and the
+others to rounding, and writes ``gpu_elementwise.json``.
 
 ``--host-profile`` splits a call's time at the small shapes instead: wall time against
 the kernels' own (events around each launch), and ``cProfile``'s functions by their
@@ -349,20 +350,37 @@ def _host_mask(x, value):
     return cuda.to_device(a * keep[..., None]), keep
 
 
-def _elementwise_cases(y, y_rev, x, value):
-    """``(name, device call, host round trip)`` of each elementwise kernel."""
+def _host_layer(layer, x):
+    """A layer's host round trip for a device input: what its device path replaced."""
+    from numba import cuda
+    return cuda.to_device(np.asarray(layer(x.copy_to_host())))
+
+
+def _elementwise_cases(y, y_rev, x, value, tokens):
+    """``(name, device call, host round trip, bit-identical expected)`` of each
+    device path beside the recurrence."""
+    from . import Dense, Embedding
     from .kernels import cuda as engine
     cases = [(f"merge {mode}",
               lambda mode=mode: engine.merge_directions(y, y_rev, mode, 1),
-              lambda mode=mode: _host_merge(y, y_rev, mode)) for mode in ("concat", "sum")]
+              lambda mode=mode: _host_merge(y, y_rev, mode), True)
+             for mode in ("concat", "sum")]
     cases.append(("mask", lambda: engine.mask_steps(x, value),
-                  lambda: _host_mask(x, value[0])))
+                  lambda: _host_mask(x, value[0]), True))
+    units = tuple(y.shape)[-1]
+    for name, layer, given in (
+            ("dense tanh", Dense(units, activation="tanh"), y),
+            ("dense softmax", Dense(units, activation="softmax"), y),
+            ("embedding", Embedding(1000, units), tokens)):
+        cases.append((name, lambda layer=layer, given=given: layer(given),
+                      lambda layer=layer, given=given: _host_layer(layer, given), False))
     return cases
 
 
 def _elementwise(shapes, repeats, output_dir):
-    """The merge (concat, sum) and masking device kernels against the host round trips
-    they replaced, on float32 device arrays; each pair's results compared bit for bit."""
+    """The merge (concat, sum), masking and feed-forward device paths against the host
+    round trips they replaced, on float32 device arrays; each pair's results compared
+    (bit for bit where the arithmetic is the same)."""
     from numba import cuda
 
     from .kernels.cuda_support import to_host_array
@@ -375,17 +393,27 @@ def _elementwise(shapes, repeats, output_dir):
         padded = rng.standard_normal(shape).astype(np.float32)
         padded[:, ::3] = 0.0  # every third step masked
         x = cuda.to_device(padded)
-        for name, device, host in _elementwise_cases(y, y_rev, x, np.zeros(1, np.float32)):
-            on_device, round_trip = _wall_ms(device, repeats), _wall_ms(host, repeats)
+        tokens = cuda.to_device(rng.integers(0, 1000, shape[:2]))
+        for name, device, host, exact in _elementwise_cases(
+                y, y_rev, x, np.zeros(1, np.float32), tokens):
+            # (a host GEMM of the largest shapes takes seconds: fewer of them)
+            on_device = _wall_ms(device, repeats)
+            round_trip = _wall_ms(host, repeats if exact else max(1, repeats // 5))
             ours, theirs = device(), host()
             pairs = zip(ours, theirs) if isinstance(ours, tuple) else [(ours, theirs)]
-            same = all(np.array_equal(to_host_array(a), to_host_array(b)) for a, b in pairs)
+            pairs = [(np.asarray(to_host_array(a)), np.asarray(to_host_array(b)))
+                     for a, b in pairs]
+            same = all(np.array_equal(a, b) for a, b in pairs)
+            diff = max(float(np.max(np.abs(a.astype(np.float64) - b), initial=0.0))
+                       for a, b in pairs)
             rows.append({"shape": list(shape), "case": name, "device_ms": on_device[0],
                          "device_best_ms": on_device[1], "host_round_trip_ms": round_trip[0],
-                         "host_round_trip_best_ms": round_trip[1], "identical": same})
-            print(f"{str(tuple(shape)):>20} {name:>12}  device {on_device[0]:8.3f} ms "
+                         "host_round_trip_best_ms": round_trip[1], "identical": same,
+                         "bit_identical_expected": exact, "max_abs_diff": diff})
+            print(f"{str(tuple(shape)):>20} {name:>13}  device {on_device[0]:8.3f} ms "
                   f"(best {on_device[1]:.3f})  host round trip {round_trip[0]:8.3f} ms "
-                  f"(best {round_trip[1]:.3f})  identical {same}", flush=True)
+                  f"(best {round_trip[1]:.3f})  identical {same}  max diff {diff:.2e}",
+                  flush=True)
     with open(os.path.join(output_dir, "gpu_elementwise.json"), "w") as f:
         json.dump(rows, f, indent=1)
 

@@ -62,6 +62,34 @@ def test_device_arrays_in_device_arrays_out(rng, time_major, return_sequences):
 
 
 @needs_cuda
+@pytest.mark.parametrize("engine", ["cpu", "cuda"])
+@pytest.mark.parametrize("return_sequences", [False, True])
+def test_a_call_without_states_gets_none_and_the_same_output(rng, engine,
+                                                            return_sequences):
+    """``return_states=False`` (a layer that neither returns nor keeps its states):
+    an empty list of states, the same output, and the next call (the carry buffer
+    kept for sequences, another batch size) unaffected."""
+    from numbarnn.kernels import plan, run
+    _, levels = _stack(rng, [5, 4], 3)
+    specs = [plan.LevelSpec(lv["kernel"], lv["recurrent"], lv["bias"], lv["activation"])
+             for lv in levels]
+    packed = plan.pack(specs, np.float64)
+    for batch in (4, 4, 2):
+        x = rng.standard_normal((batch, 6, 3))
+        mask = random_mask(rng, batch, 6, "random")
+        h0 = [rng.standard_normal((batch, 5)), rng.standard_normal((batch, 4))]
+        args = (specs, _dev().to_device(x) if engine == "cuda" else x, mask, h0)
+        kwargs = dict(return_sequences=return_sequences, engine=engine, packed=packed)
+        out, states = run.run_stack(*args, return_states=False, **kwargs)
+        full, full_states = run.run_stack(*args, **kwargs)
+        assert states == [] and len(full_states) == 2
+        seq, last, _ = rnn_forward(x, levels, mask, h0)
+        np.testing.assert_allclose(_host(out), seq if return_sequences else last,
+                                   rtol=1e-10, atol=1e-12)
+        np.testing.assert_array_equal(_host(out), _host(full))
+
+
+@needs_cuda
 def test_strided_integer_device_input_is_read_in_place_and_cast(rng):
     cell, level = make_cell(4, 3, rng)
     layer = nr.RNN(cell, return_sequences=True, dtype="float64")
@@ -934,16 +962,20 @@ def test_gpu_bench_launch_cost_smoke_run(tmp_path, monkeypatch):
 
 @needs_cuda
 def test_gpu_bench_elementwise_smoke_run(tmp_path):
-    """``--elementwise`` times the merge and masking kernels against the host round
-    trips, and finds them identical."""
+    """``--elementwise`` times the merge, masking and feed-forward device paths
+    against the host round trips: the first three identical, the others to rounding."""
     import json
 
     from numbarnn import gpu_bench
     assert gpu_bench.main(["--elementwise", "--quick", "--repeats", "1",
                            "--output-dir", str(tmp_path)]) == 0
     rows = json.loads((tmp_path / "gpu_elementwise.json").read_text())
-    assert [r["case"] for r in rows] == ["merge concat", "merge sum", "mask"]
-    assert all(r["identical"] and r["shape"] == [2, 5, 3] for r in rows)
+    assert [r["case"] for r in rows] == ["merge concat", "merge sum", "mask", "dense tanh",
+                                         "dense softmax", "embedding"]
+    assert all(r["shape"] == [2, 5, 3] for r in rows)
+    assert all(r["identical"] for r in rows if r["bit_identical_expected"])
+    assert all(r["max_abs_diff"] < 1e-6 for r in rows)
+    assert rows[-1]["identical"]  # a lookup: the table's own values
 
 
 @needs_cuda

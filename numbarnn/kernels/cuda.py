@@ -431,8 +431,8 @@ class _Mirror:
         return level["rec_cols"][key]
 
     def work(self, levels, batch, chunk):
-        """Projection, inter-level sequence and state buffers for ``batch`` rows and at
-        least ``chunk`` steps; kept while the batch size stays (a shorter sequence
+        """Projection, inter-level sequence, state and carry buffers for ``batch`` rows
+        and at least ``chunk`` steps; kept while the batch size stays (a shorter sequence
         reuses them: the kernels take the step count, not the buffers' length)."""
         held = self.buffers
         if held.get("batch") != batch or held["chunk"] < chunk:
@@ -446,6 +446,7 @@ class _Mirror:
                 # dozen microseconds of host time per call.
                 halves=[(h[0], h[1]) for h in states],
                 proj=cuda.device_array((chunk, batch, widest), self.dtype),
+                carry=cuda.device_array((batch, levels[-1].units), self.dtype),
                 seq=[cuda.device_array((chunk, batch, widest), self.dtype)
                      for _ in range(2 if len(levels) > 1 else 0)])
         return held
@@ -489,7 +490,8 @@ def _load_state(half, state, dtype):
 
 
 def run_stack(levels, x, mask, states, go_backwards=False, zero_output_for_mask=False,
-              return_sequences=False, time_major=False, packed=None, dtype=None):
+              return_sequences=False, time_major=False, packed=None, dtype=None,
+              return_states=True):
     """Run a stack of levels on the GPU.
 
     Parameters
@@ -502,6 +504,10 @@ def run_stack(levels, x, mask, states, go_backwards=False, zero_output_for_mask=
     packed : PackedStack, optional
         Carries the device mirror of the weights and the work buffers between calls.
     dtype : numpy dtype of the computation (default: that of ``x``).
+    return_states : bool
+        False: the final states are not copied out (an empty list comes back), which
+        saves an allocation and a copy per level (a call that neither returns nor
+        keeps its states).
 
     Returns
     -------
@@ -513,7 +519,7 @@ def run_stack(levels, x, mask, states, go_backwards=False, zero_output_for_mask=
     mirror = _mirror(levels, packed, dtype)
     with mirror.lock:
         return _run(levels, mirror, x, mask, states, go_backwards, zero_output_for_mask,
-                    return_sequences, time_major, dtype)
+                    return_sequences, time_major, dtype, return_states)
 
 
 ELEMENTWISE_THREADS = 256
@@ -567,14 +573,22 @@ def mask_steps(x, values):
     keep : numpy bool array
         ``x``'s shape without the feature axis.
     """
+    from .cuda_elementwise import MASK_TILE
     x = as_device_array(x)
     shape = tuple(x.shape)  # (the simulator's shapes take no negative index)
-    steps = math.prod(shape[:-1])
-    rows = x.reshape((steps, shape[-1]))
+    steps, features = math.prod(shape[:-1]), shape[-1]
+    rows = x.reshape((steps, features))
     out = cuda.device_array(rows.shape, dtype=rows.dtype)
     keep = cuda.device_array(steps, dtype=np.bool_)
-    _launch(kernels.mask_steps_kernel, max(1, -(-steps // ELEMENTWISE_THREADS)),
-            ELEMENTWISE_THREADS, 0, rows, to_device(np.ravel(values)), out, keep)
+    # A block masks MASK_TILE // features whole rows, one at least (up to MASK_TILE
+    # elements, more past that many features), as one run of elements: a warp's
+    # accesses are consecutive whatever the feature count. Its threads: a multiple of
+    # 32 up to ELEMENTWISE_THREADS, fewer only where the rows hold fewer elements.
+    block_rows = max(1, MASK_TILE // max(features, 1))
+    elements = min(block_rows, steps) * features
+    threads = min(ELEMENTWISE_THREADS, max(32, -(-elements // 32) * 32))
+    _launch(kernels.mask_steps_kernel, max(1, -(-steps // block_rows)), threads, 0, rows,
+            to_device(np.ravel(values)), out, keep, block_rows)
     return out.reshape(shape), keep.copy_to_host().reshape(shape[:-1])
 
 
@@ -599,7 +613,7 @@ def _launch_cooperative(kind, plan_, steps, mirror, l, proj, units, common):
 
 
 def _run(levels, mirror, x, mask, states, go_backwards, zero_output_for_mask,
-         return_sequences, time_major, dtype):
+         return_sequences, time_major, dtype, return_states=True):
     x_dev = as_device_array(x) if is_device_array(x) else cuda.to_device(
         np.ascontiguousarray(x))
     batch_axis = 1 if time_major else 0
@@ -635,7 +649,10 @@ def _run(levels, mirror, x, mask, states, go_backwards, zero_output_for_mask,
     units_last = levels[-1].units
     out_shape = (steps, batch, units_last) if time_major else (batch, steps, units_last)
     out_seq = cuda.device_array(out_shape, dtype) if return_sequences else mirror.no_out
-    carry = cuda.device_array((batch, units_last), dtype)  # zeroed by the first launch
+    # The last output, zeroed by the first launch: the result itself without
+    # sequences, else a work buffer (kept with the others: one allocation fewer).
+    carry = work["carry"] if return_sequences else cuda.device_array(
+        (batch, units_last), dtype)
     plans = _recurrence_plans(levels, batch, dtype.itemsize)
     acts = [ACTIVATION_CODES[s.activation] for s in levels]
     mask_dev, has_mask = (mirror.no_mask, False) if mask is None else _on_device(
@@ -676,7 +693,7 @@ def _run(levels, mirror, x, mask, states, go_backwards, zero_output_for_mask,
                 _launch_cooperative(kind, p, n, mirror, l, proj, s.units, common)
             level_in = out
     new_states = []
-    for s, halves in zip(levels, work["halves"]):
+    for s, halves in zip(levels, work["halves"] if return_states else ()):
         state = cuda.device_array((batch, s.units), dtype)
         state.copy_to_device(halves[steps % 2])
         new_states.append(state)

@@ -110,6 +110,18 @@ def _representative_calls():
         x = cuda.to_device(rng.standard_normal((2, 3, 4)).astype(dtype))
         for values in (np.zeros(1, dtype), np.zeros(4, dtype)):
             yield lambda x=x, values=values: mask_steps(x, values)
+        # The feed-forward layers' device paths: a dense product of a strided 3-D and
+        # a 2-D input with an elementwise activation and a softmax, and a lookup.
+        from . import cuda_feedforward as gpu
+        from .scalar_math import ACTIVATION_CODES
+        weights = gpu.dense_weights(rng.standard_normal((4, 3)), None, dtype)
+        seq = cuda.to_device(rng.standard_normal((2, 6, 4)).astype(dtype))[:, ::2]
+        rows = cuda.to_device(rng.standard_normal((5, 4)).astype(dtype))
+        for x, act in ((seq, "tanh"), (rows, "softmax")):
+            yield lambda x=x, act=act, weights=weights: gpu.dense(
+                x, weights, ACTIVATION_CODES[act])
+        table = cuda.to_device(rng.standard_normal((6, 3)).astype(dtype))
+        yield lambda table=table: gpu.embed(np.array([[0, 5], [2, 2]]), table)
         # A device input of another dtype and strides is read in place.
         x = cuda.to_device(rng.integers(-2, 3, (2, 6, 8)).astype(np.int32))[:, ::2, ::2]
         yield lambda x=x, dtype=dtype: run_stack(

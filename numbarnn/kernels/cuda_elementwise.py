@@ -1,14 +1,18 @@
 """Elementwise numba-cuda kernels for the work around the recurrence, so that device
 arrays need no round trip through the host: merging a bidirectional layer's two
-directions, and masking the timesteps whose features all equal a value (launched by
+directions, masking the timesteps whose features all equal a value (launched by
 :func:`numbarnn.kernels.cuda.merge_directions` and
-:func:`numbarnn.kernels.cuda.mask_steps`)."""
-from numba import cuda
+:func:`numbarnn.kernels.cuda.mask_steps`), and the feed-forward layers' activations,
+row softmax and embedding lookup (launched by :mod:`numbarnn.kernels.cuda_feedforward`)."""
+import math
 
-from .cuda_common import SIMULATED
+from numba import cuda, uint64
+
+from .cuda_common import SIMULATED, _activation
 from .disk_cache import lock_index
 
-__all__ = ["merge_directions_kernel", "MERGE_CODES", "mask_steps_kernel"]
+__all__ = ["merge_directions_kernel", "MERGE_CODES", "mask_steps_kernel", "activate_kernel",
+           "softmax_rows_kernel", "gather_rows_kernel"]
 
 # merge mode -> code; "reversed" copies the backward output in input order alone
 MERGE_CODES = {"concat": 0, "sum": 1, "ave": 2, "mul": 3, "reversed": 4}
@@ -46,23 +50,121 @@ def merge_directions_kernel(y, y_rev, out, mode, reverse_axis):
         out[a, b, u] = y_rev[ra, rb, u]
 
 
+# The most timesteps a block of mask_steps_kernel masks (its shared flags), and the
+# elements it aims at: MASK_TILE // features rows, at least one (up to four elements a
+# thread of 256 for up to 1024 features; one row, more a thread, past that).
+MASK_TILE = 1024
+# Elements a thread of mask_steps_kernel loads at once: independent loads in flight.
+MASK_UNROLL = 4
+
+
 @lock_index
 @cuda.jit(cache=not SIMULATED)
-def mask_steps_kernel(x, values, out, keep):
-    """One thread per timestep (row of ``x``, (steps, features)): ``keep[i]`` is whether
-    a feature differs from ``values`` (one, or one per feature; NaN differs from
-    everything), and ``out[i]`` is ``x[i]`` times it (numpy's ``x * keep``: inf and
-    NaN times 0 are NaN, a negative times 0 is -0)."""
-    i = cuda.grid(1)
+def mask_steps_kernel(x, values, out, keep, block_rows):
+    """Mask the timesteps (rows of ``x``, (steps, features)): ``keep[i]`` is whether a
+    feature of row ``i`` differs from ``values`` (one, or one per feature; NaN differs
+    from everything), and ``out[i]`` is ``x[i]`` where it does and ``x[i] * 0`` where
+    not (numpy's ``x * keep``: inf and NaN times 0 are NaN, a negative times 0 is -0).
+
+    Block ``b`` masks rows ``b * block_rows`` on (``block_rows`` at most
+    ``MASK_TILE``) as one run of elements: consecutive threads take consecutive
+    elements, so a warp's loads and stores are coalesced at any feature count. A first
+    pass marks the rows with a differing feature in shared memory; after a barrier a
+    second writes ``out``, reading ``x`` again (the block's few KiB, from cache).
+    """
+    flags = cuda.shared.array(MASK_TILE, keep.dtype)
+    held = cuda.local.array(MASK_UNROLL, x.dtype)
+    # (indices unsigned, the same bits: numba wraps each signed one around, see
+    # cuda_common)
     steps, features = x.shape
-    if i >= steps:
-        return
+    t, threads = cuda.threadIdx.x, cuda.blockDim.x
+    first = cuda.blockIdx.x * block_rows
+    rows = min(block_rows, steps - first)
+    for r in range(t, rows, threads):
+        flags[r] = False
+    cuda.syncthreads()
+    # This thread's first element (row, feature) and the step to its next, ``threads``
+    # on: the loops add instead of dividing (64-bit) per element.
+    width = max(features, 1)
+    end = rows if features > 0 else 0
     per_feature = values.shape[0] > 1
-    kept = False
-    for j in range(features):
-        if x[i, j] != values[j if per_feature else 0]:
-            kept = True
-    keep[i] = kept
-    factor = 1.0 if kept else 0.0
-    for j in range(features):
-        out[i, j] = x[i, j] * factor
+    step_rows, step_features = threads // width, threads % width
+    for second in range(2):
+        if second:
+            cuda.syncthreads()
+        r, j = t // width, t % width
+        while r < end:
+            r0, j0 = r, j
+            for k in range(MASK_UNROLL):  # the loads first, all in flight together
+                if r < end:
+                    held[k] = x[uint64(first + r), uint64(j)]
+                r, j = r + step_rows, j + step_features
+                if j >= width:
+                    r, j = r + 1, j - width
+            r, j = r0, j0  # the same elements again
+            for k in range(MASK_UNROLL):
+                if r < end:
+                    ur, v = uint64(r), held[k]
+                    if second:
+                        # a kept row as it is (its bits, NaN payloads too: the GPU's
+                        # multiply gives its own NaN); a masked one times 0 in x's dtype
+                        out[uint64(first) + ur, uint64(j)] = (
+                            v if flags[ur] else v * False)
+                    elif v != values[uint64(j if per_feature else 0)]:
+                        flags[ur] = True
+                r, j = r + step_rows, j + step_features
+                if j >= width:
+                    r, j = r + 1, j - width
+    for r in range(t, rows, threads):
+        keep[first + r] = flags[r]
+
+
+# The feed-forward layers' device paths (launched by numbarnn.kernels.cuda_feedforward).
+
+@lock_index
+@cuda.jit(cache=not SIMULATED)
+def activate_kernel(values, code):
+    """``values[i] = activation(values[i])`` in place, one thread per element of the
+    flat array; ``code`` as :data:`~numbarnn.kernels.scalar_math.ACTIVATION_CODES`
+    (not softmax), the same scalar function the recurrence kernels apply."""
+    i = cuda.grid(1)
+    if i < values.shape[0]:
+        # (the activation's branches are typed float64: back to the array's type)
+        values[i] = values.dtype.type(_activation(code, values[i]))
+
+
+@lock_index
+@cuda.jit(cache=not SIMULATED)
+def softmax_rows_kernel(values):
+    """Each row of ``values`` (rows, n) replaced by its softmax, ``exp(x - max) /
+    sum``, in place, one thread per row. A row holding NaN comes out all NaN, as the
+    host's ``np.max`` propagates it (``max()`` would skip it)."""
+    r = cuda.grid(1)
+    if r >= values.shape[0]:
+        return
+    n = values.shape[1]
+    top = values[r, 0]
+    for j in range(1, n):
+        v = values[r, j]
+        if v > top or v != v:
+            top = v
+    total = values.dtype.type(0.0)
+    for j in range(n):
+        e = math.exp(values[r, j] - top)
+        values[r, j] = e
+        total += e
+    for j in range(n):
+        values[r, j] = values[r, j] / total
+
+
+@lock_index
+@cuda.jit(cache=not SIMULATED)
+def gather_rows_kernel(table, indices, out):
+    """``out[r, :] = table[indices[r], :]``, one thread per element of ``out`` (rows,
+    dim), so that a warp's stores are consecutive. The indices are checked before the
+    launch (an index outside the table is an error there, not a read here)."""
+    i = cuda.grid(1)
+    rows, dim = out.shape
+    if i < rows * dim:
+        r = i // dim
+        out[r, i - r * dim] = table[indices[r], i - r * dim]

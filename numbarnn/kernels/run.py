@@ -9,7 +9,7 @@ __all__ = ["run_stack"]
 
 def run_stack(levels, x, mask, states, go_backwards=False, zero_output_for_mask=False,
               return_sequences=False, time_major=False, engine="cpu", packed=None,
-              dtype=None, layer_name="rnn"):
+              dtype=None, layer_name="rnn", return_states=True):
     """Run a stack of SimpleRNN-type levels over ``x``.
 
     Parameters
@@ -28,11 +28,15 @@ def run_stack(levels, x, mask, states, go_backwards=False, zero_output_for_mask=
         The compute dtype (default: that of ``x``).
     layer_name : str
         Named in the error when ``x`` does not fit the stack.
+    return_states : bool
+        False when the caller neither returns nor keeps the final states: an empty
+        list comes back instead (on the GPU, no allocation and copy per level, and for
+        numpy input no copy back per level).
 
     Returns
     -------
     output : (B, U) last output, or (B, T, U) / (T, B, U) sequence in processing order
-    states : list of (B, U_l) final states
+    states : list of (B, U_l) final states (empty without ``return_states``)
         numpy arrays, or device arrays when ``x`` is a device array.
 
     Raises
@@ -44,7 +48,7 @@ def run_stack(levels, x, mask, states, go_backwards=False, zero_output_for_mask=
     dtype = np.dtype(dtype or x.dtype)
     if engine == "cuda":
         return _run_cuda(levels, x, mask, states, go_backwards, zero_output_for_mask,
-                         return_sequences, time_major, packed, dtype)
+                         return_sequences, time_major, packed, dtype, return_states)
     xc = np.ascontiguousarray(x)
     steps, batch = (xc.shape[0], xc.shape[1]) if time_major else (xc.shape[1], xc.shape[0])
     mask_t = plan.time_major_mask(mask, batch, time_major)
@@ -70,20 +74,20 @@ def run_stack(levels, x, mask, states, go_backwards=False, zero_output_for_mask=
         threads.row_slices(batch, work))
     new_states = []
     off = 0
-    for s in levels:
+    for s in levels if return_states else ():
         new_states.append(state_arr[:, off:off + s.units].copy())
         off += s.units
     return (out_seq if return_sequences else out_last), new_states
 
 
 def _run_cuda(levels, x, mask, states, go_backwards, zero_output_for_mask,
-              return_sequences, time_major, packed, dtype):
+              return_sequences, time_major, packed, dtype, return_states):
     """The CUDA engine: numpy in, numpy out; device arrays in, device arrays out."""
     from . import cuda
     output, new_states = cuda.run_stack(
         levels, x, mask, states, go_backwards=go_backwards,
         zero_output_for_mask=zero_output_for_mask, return_sequences=return_sequences,
-        time_major=time_major, packed=packed, dtype=dtype)
+        time_major=time_major, packed=packed, dtype=dtype, return_states=return_states)
     if is_device_array(x):
         return output, new_states
     return cuda.to_host(output), [cuda.to_host(s) for s in new_states]

@@ -11,6 +11,7 @@ from ..engine.base_layer import Layer
 from ..engine.dtype_policy import check_floating, numpy_compute_dtype
 from ..engine.input_spec import InputSpec
 from ..engine.numerics import ieee_float
+from ..kernels.scalar_math import ACTIVATION_CODES, SOFTMAX
 from .host_compute import device_in_device_out
 
 __all__ = ["Activation", "ReLU", "LeakyReLU", "ELU", "Softmax", "ThresholdedReLU",
@@ -44,6 +45,18 @@ class _ElementwiseLayer(Layer):
     def compute_output_shape(self, input_shape):
         return input_shape
 
+    def _activate_on_device(self, inputs, code):
+        """Activation ``code`` of a device input, on the GPU; None (the host path)
+        without a code, or for an input the kernels do not take: not of the floating
+        compute dtype (the host path casts it first), not C-contiguous, or a softmax
+        of fewer than two axes (the host path's error)."""
+        from ..kernels import cuda_feedforward as gpu
+        if (code is None or inputs.dtype != self._floating_compute_dtype()
+                or inputs.dtype not in gpu.DENSE_DTYPES or not inputs.is_c_contiguous()
+                or (code == SOFTMAX and inputs.ndim < 2)):
+            return None
+        return gpu.activate(inputs, code)
+
 
 class Activation(_ElementwiseLayer):
     """Apply an activation function (tf-keras ``layers.Activation``).
@@ -63,6 +76,13 @@ class Activation(_ElementwiseLayer):
     @device_in_device_out
     def call(self, inputs):
         return self.activation(inputs)
+
+    def _call_on_device(self, inputs):
+        # a built-in function on the GPU (see _activate_on_device); a layer or a
+        # function of the user's on the host
+        name = None if isinstance(self.activation, Layer) else activations.name_of(
+            self.activation)
+        return self._activate_on_device(inputs, ACTIVATION_CODES.get(name))
 
     def get_config(self):
         return {**super().get_config(),
@@ -245,6 +265,15 @@ class Softmax(_ElementwiseLayer):
                 return np.exp(x - log_sum).astype(x.dtype)
             axis = axis[0]
         return backend.softmax(x, axis=axis)
+
+    def _call_on_device(self, inputs, mask=None):
+        # over the last axis without a mask on the GPU; other cases on the host
+        axis = self.axis
+        if isinstance(axis, (tuple, list)):
+            axis = axis[0] if len(axis) == 1 else None
+        if mask is not None or axis not in (-1, inputs.ndim - 1):
+            return None
+        return self._activate_on_device(inputs, SOFTMAX)
 
     def get_config(self):
         config = {**super().get_config(), "axis": self.axis}

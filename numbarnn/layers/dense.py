@@ -7,7 +7,8 @@ from ..engine.dtype_policy import check_floating, numpy_compute_dtype
 from ..engine.input_spec import InputSpec
 from ..engine.numerics import ieee_float
 from ..engine.tensor_shape import TensorShape
-from .host_compute import device_in_device_out
+from ..kernels.scalar_math import ACTIVATION_CODES
+from .host_compute import device_in_device_out, device_weights
 
 __all__ = ["Dense"]
 
@@ -37,6 +38,14 @@ class Dense(Layer):
     kernel_initializer, bias_initializer : str, dict or callable, optional
     kernel_regularizer, bias_regularizer, activity_regularizer : optional
     kernel_constraint, bias_constraint : optional
+
+    Notes
+    -----
+    A numba device array (or any ``__cuda_array_interface__`` array) is computed on the
+    GPU, one GEMM and, unless linear, one activation pass, where the input's dtype is
+    the compute dtype (float32 or float64), the activation is a built-in function, and
+    the input is 3-D (read in place, any strides) or C-contiguous; otherwise on a host
+    copy. Either way the result is a device array.
     """
 
     def __init__(self, units, activation=None, use_bias=True,
@@ -99,6 +108,21 @@ class Dense(Layer):
             # the product in the input's dtype and answers in its compute dtype
             return self.activation(out.astype(x.dtype, copy=False))
         return np.asarray(self.activation(out), dtype=x.dtype)
+
+    def _call_on_device(self, inputs):
+        """The device path (see the class notes), or None where it does not apply."""
+        from ..kernels import cuda_feedforward as gpu
+        compute = numpy_compute_dtype(self.dtype_policy) or np.dtype("float32")
+        code = (None if isinstance(self.activation, Layer)
+                else ACTIVATION_CODES.get(activations.name_of(self.activation)))
+        if (code is None or compute not in gpu.DENSE_DTYPES or inputs.dtype != compute
+                or not (inputs.ndim == 3 or inputs.is_c_contiguous())):
+            return None
+        variables = [self.kernel] + ([self.bias] if self.bias is not None else [])
+        weights = device_weights(self, variables, compute, lambda: gpu.dense_weights(
+            self.kernel.value(), None if self.bias is None else self.bias.value(),
+            compute))
+        return gpu.dense(inputs, weights, code)
 
     def compute_output_shape(self, input_shape):
         input_shape = tuple(input_shape)

@@ -5,7 +5,8 @@ from .. import constraints, initializers, regularizers
 from ..engine.base_layer import Layer
 from ..engine.dtype_policy import check_floating, numpy_compute_dtype
 from ..engine.tensor_shape import TensorShape
-from .host_compute import device_in_device_out
+from ..kernels.cuda_support import to_host_array
+from .host_compute import device_in_device_out, device_weights
 
 __all__ = ["Embedding"]
 
@@ -50,6 +51,11 @@ class Embedding(Layer):
     (tf-keras's CPU kernel's InvalidArgumentError, with the same text). Under a mixed
     precision policy the table stays float32 and the output is cast to the compute
     dtype, as tf-keras does.
+
+    Device-array indices give a device array: the lookup runs on the GPU, from a
+    device copy of the table (made again when the table changes), for a float32 or
+    float64 compute dtype; the indices are checked on a host copy first (the same
+    errors). Other compute dtypes look up on the host and copy the result over.
 
     Examples
     --------
@@ -140,6 +146,17 @@ class Embedding(Layer):
         out = self.embeddings.value()[self._indices(inputs)]
         dtype = numpy_compute_dtype(self.dtype_policy) or np.dtype("float32")
         return out if dtype == out.dtype else out.astype(dtype)
+
+    def _call_on_device(self, inputs):
+        from ..kernels import cuda_feedforward as gpu
+        from ..kernels.cuda import to_device
+        dtype = numpy_compute_dtype(self.dtype_policy) or np.dtype("float32")
+        if dtype not in gpu.DENSE_DTYPES:
+            return None
+        indices = self._indices(np.asarray(to_host_array(inputs)))
+        table = device_weights(self, [self.embeddings], dtype, lambda: to_device(
+            np.asarray(self.embeddings.value(), dtype)))
+        return gpu.embed(indices, table)
 
     def _call_output_shape(self, input_shape):
         # the lookup's shape: tf-keras's models take it from the call, which reads no

@@ -795,7 +795,9 @@ class RNN(Layer):
                 zero_output_for_mask=zero_output,
                 return_sequences=self.return_sequences, time_major=self.time_major,
                 engine=engine, packed=self._packed_weights(levels, dtype, engine),
-                dtype=dtype, layer_name=self.name)
+                dtype=dtype, layer_name=self.name,
+                # (a call that neither returns nor keeps its states gets none)
+                return_states=bool(self.return_state or self.stateful))
         elif on_device:
             # No CUDA kernel for this cell: run on the host, hand back device arrays.
             from ..kernels.cuda import to_device

@@ -1,0 +1,161 @@
+"""The feed-forward layers' work on the GPU, for device arrays: a dense product with
+its activation, an activation alone, a row softmax, an embedding lookup, a copy.
+
+Without these, a model such as ``Sequential([Embedding(...), SimpleRNN(...),
+Dense(...)])`` given a device array would copy every feed-forward layer's input to the
+host and its output back: for a (64, 1000, 512) float32 sequence that round trip took
+130-250 ms on an H200, 20-30x the recurrence's own time.
+
+The dense product is the recurrence engine's input projection
+(:func:`~numbarnn.kernels.cuda_tiles.project`, one register-tiled GEMM): a 3-D input is
+read in place as a time-major sequence of ``shape[0]`` steps, any other as one step of
+all its rows. The arithmetic is float32 or float64 throughout, in the arrays' dtype;
+sums run in another order than the host's BLAS, so results agree with the host path to
+rounding, not bit for bit. Nothing here knows about Layer objects.
+"""
+import math
+
+import numpy as np
+from numba import cuda
+
+from . import cuda as engine
+from .cuda_elementwise import activate_kernel, gather_rows_kernel, softmax_rows_kernel
+from .cuda_tiles import TILE_COLS, TILE_EDGE, TILE_ROWS, project
+from .scalar_math import ACTIVATION_CODES, SOFTMAX
+
+__all__ = ["DENSE_DTYPES", "DeviceWeights", "dense_weights", "dense", "activate", "embed",
+           "copy"]
+
+# The compute dtypes these kernels run in; the layers keep their host path for others
+# (float16 and bfloat16 compute under the mixed policies).
+DENSE_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+THREADS = 256
+LINEAR = ACTIVATION_CODES["linear"]
+
+
+def _blocks(n):
+    return max(1, -(-n // THREADS))
+
+
+class DeviceWeights:
+    """Device copies of a layer's weights, made again when one of them changes (a new
+    :attr:`~numbarnn.engine.variables.Variable.version`) or the dtype does.
+
+    A copied or pickled layer gets an empty one: device memory is not copied with it.
+    """
+
+    def __init__(self):
+        self._key = None
+        self._arrays = None
+
+    def get(self, variables, dtype, make):
+        """``make()``'s device arrays, made once per version of ``variables``."""
+        key = (tuple((id(v), v.version) for v in variables), np.dtype(dtype).name)
+        if key != self._key:
+            self._arrays = make()
+            self._key = key
+        return self._arrays
+
+    def __reduce__(self):
+        return (DeviceWeights, ())
+
+
+def dense_weights(kernel, bias, dtype):
+    """``(kernel, bias, a stand-in for the absent dropout row)`` on the device in
+    ``dtype``: bias zeros when None, as the projection always adds one."""
+    bias = np.zeros(kernel.shape[1], dtype) if bias is None else bias
+    return (cuda.to_device(np.ascontiguousarray(kernel, dtype)),
+            cuda.to_device(np.ascontiguousarray(bias, dtype)),
+            cuda.device_array((1, 1), dtype))
+
+
+def dense(x, weights, activation):
+    """``activation(x @ kernel + bias)`` on the device.
+
+    Parameters
+    ----------
+    x : numba device array, (..., features), of the weights' dtype
+        Read in place when 3-D (any strides); otherwise C-contiguous.
+    weights : tuple
+        From :func:`dense_weights`.
+    activation : int
+        A code of :data:`~numbarnn.kernels.scalar_math.ACTIVATION_CODES` (softmax
+        normalises the last axis).
+
+    Returns
+    -------
+    A new C-contiguous device array, ``x.shape[:-1] + (units,)``.
+    """
+    kernel, bias, no_drop = weights
+    shape = tuple(x.shape)
+    units = kernel.shape[1]
+    seq = x if x.ndim == 3 else x.reshape((1, math.prod(shape[:-1]), shape[-1]))
+    steps, batch = seq.shape[0], seq.shape[1]
+    out = cuda.device_array((steps, batch, units), kernel.dtype)
+    if out.size:  # (a grid of zero blocks is a launch error)
+        engine._launch(project, (math.ceil(steps * batch / TILE_ROWS),
+                                 math.ceil(units / TILE_COLS)),
+                       (TILE_EDGE, TILE_EDGE), 0, seq, False, False, 0, steps, steps,
+                       units, no_drop, False, kernel, bias, out)
+    out = out.reshape(shape[:-1] + (units,))
+    if activation != LINEAR:
+        _activate_in_place(out, activation)
+    return out
+
+
+def _activate_in_place(out, activation):
+    if out.size == 0:
+        return
+    if activation == SOFTMAX:
+        width = tuple(out.shape)[-1]  # (the simulator's shapes take no negative index)
+        rows = out.reshape((out.size // width, width))
+        engine._launch(softmax_rows_kernel, _blocks(rows.shape[0]), THREADS, 0, rows)
+    else:
+        engine._launch(activate_kernel, _blocks(out.size), THREADS, 0,
+                       out.reshape(out.size), activation)
+
+
+def copy(x):
+    """A new device array equal to the C-contiguous device array ``x``."""
+    out = cuda.device_array(tuple(x.shape), x.dtype)
+    if out.size:
+        out.copy_to_device(x)
+    return out
+
+
+def activate(x, activation):
+    """``activation(x)`` into a new device array (softmax over the last axis).
+
+    Parameters
+    ----------
+    x : numba device array, C-contiguous, float32 or float64
+    activation : int
+        A code of :data:`~numbarnn.kernels.scalar_math.ACTIVATION_CODES`.
+    """
+    out = copy(x)
+    if activation != LINEAR:
+        _activate_in_place(out, activation)
+    return out
+
+
+def embed(indices, table):
+    """``table[indices]`` on the device.
+
+    Parameters
+    ----------
+    indices : numpy integer array
+        Checked already: every one in ``[0, len(table))``.
+    table : numba device array, (rows, dim)
+
+    Returns
+    -------
+    A new device array, ``indices.shape + (dim,)``, of the table's dtype.
+    """
+    dim = table.shape[1]
+    out = cuda.device_array((indices.size, dim), table.dtype)
+    if out.size:
+        # (int64 whatever the indices' type: one compiled signature)
+        flat = cuda.to_device(np.ascontiguousarray(indices.reshape(indices.size), np.int64))
+        engine._launch(gather_rows_kernel, _blocks(out.size), THREADS, 0, table, flat, out)
+    return out.reshape(indices.shape + (dim,))

@@ -1,0 +1,243 @@
+"""The feed-forward layers on device arrays (numbarnn.kernels.cuda_feedforward): Dense,
+Activation, Softmax, Dropout and Embedding compute a device input on the GPU (the
+simulator in CI) against float64 numpy references, keep their host path where the
+kernels do not apply, and hand back device arrays either way."""
+import copy
+import pickle
+
+import numpy as np
+import pytest
+
+import numbarnn as nr
+from naive import ACTIVATIONS
+from conftest import skip_without_cuda
+
+ALL_ACTIVATIONS = sorted(ACTIVATIONS) + ["softmax"]
+
+
+@pytest.fixture
+def launches(monkeypatch):
+    """The names of the kernels the engine launches in the test body."""
+    skip_without_cuda()
+    from numbarnn.kernels import cuda
+    names = []
+    real = cuda._launch
+    monkeypatch.setattr(cuda, "_launch",
+                        lambda kernel, *args: names.append(kernel.__name__) or real(
+                            kernel, *args))
+    return names
+
+
+def _device(x):
+    from numbarnn.kernels.cuda import to_device
+    return to_device(x)
+
+
+def _host(y):
+    from numbarnn.kernels.cuda_support import is_device_array
+    assert is_device_array(y)
+    return y.copy_to_host()
+
+
+def _activate_reference(name, z):
+    """float64, one value (or, for softmax, one row of the last axis) at a time."""
+    if name == "softmax":
+        e = np.exp(z - z.max(axis=-1, keepdims=True))
+        return e / e.sum(axis=-1, keepdims=True)
+    return np.vectorize(ACTIVATIONS[name], otypes=[np.float64])(z)
+
+
+def _tolerance(dtype):
+    return ({"rtol": 2e-5, "atol": 2e-6} if np.dtype(dtype) == np.float32
+            else {"rtol": 1e-12, "atol": 1e-13})
+
+
+@pytest.mark.parametrize("activation", ALL_ACTIVATIONS)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_dense_runs_on_the_device_against_the_float64_reference(
+        rng, launches, activation, dtype):
+    # more rows and units than one projection tile, so the edge tiles are met too
+    layer = nr.Dense(21, activation=activation, bias_initializer="glorot_uniform",
+                     dtype=dtype)
+    x = rng.standard_normal((3, 7, 5)).astype(dtype)
+    got = _host(layer(_device(x)))
+    kernel, bias = (w.astype(np.float64) for w in layer.get_weights())
+    want = _activate_reference(activation, x.astype(np.float64) @ kernel + bias)
+    assert got.dtype == dtype and got.shape == (3, 7, 21)
+    np.testing.assert_allclose(got, want, **_tolerance(dtype))
+    assert launches[0] == "project"
+    assert launches[1:] == ([] if activation == "linear" else
+                            ["softmax_rows_kernel" if activation == "softmax"
+                             else "activate_kernel"])
+
+
+@pytest.mark.parametrize("make", [
+    lambda rng: rng.standard_normal((9, 4)),                          # 2-D
+    lambda rng: rng.standard_normal((2, 3, 2, 4)),                    # 4-D
+    lambda rng: rng.standard_normal((4, 1, 4)),                       # one step
+    lambda rng: np.zeros((0, 3, 4)),                                  # no rows
+    lambda rng: np.zeros((2, 0, 4)),                                  # no steps
+], ids=["2d", "4d", "one-step", "no-rows", "no-steps"])
+def test_dense_takes_any_rank_and_empty_inputs(rng, launches, make):
+    x = make(rng).astype("float32")
+    layer = nr.Dense(3, activation="tanh", bias_initializer="ones")
+    got = _host(layer(_device(x)))
+    kernel, bias = (w.astype(np.float64) for w in layer.get_weights())
+    assert got.shape == x.shape[:-1] + (3,)
+    np.testing.assert_allclose(got, np.tanh(x.astype(np.float64) @ kernel + bias),
+                               **_tolerance("float32"))
+    assert launches == (["project", "activate_kernel"] if x.size else [])
+
+
+def test_dense_reads_a_strided_sequence_in_place_and_leaves_it(rng, launches):
+    from numba import cuda
+    full = rng.standard_normal((3, 8, 10)).astype("float32")
+    x = cuda.to_device(full)[:, 1::3, ::2]  # neither C- nor F-contiguous
+    layer = nr.Dense(4, use_bias=False)
+    got = _host(layer(x))
+    (kernel,) = layer.get_weights()
+    want = full[:, 1::3, ::2].astype(np.float64) @ kernel
+    np.testing.assert_allclose(got, want, **_tolerance("float32"))
+    assert launches == ["project"]
+    np.testing.assert_array_equal(x.copy_to_host(), full[:, 1::3, ::2])
+
+
+@pytest.mark.parametrize("case", ["float64-input", "user-activation", "layer-activation",
+                                  "strided-2d", "mixed-precision"])
+def test_dense_keeps_its_host_path_where_the_kernels_do_not_apply(rng, launches, case):
+    """The same result as a numpy input, as a device array, and no kernel launched."""
+    from numba import cuda
+    x = rng.standard_normal((6, 4)).astype("float64" if case == "float64-input"
+                                            else "float32")
+    device_x = cuda.to_device(x)
+    kwargs = {}
+    if case == "user-activation":
+        kwargs["activation"] = lambda z: z * 2.0
+    elif case == "layer-activation":
+        kwargs["activation"] = nr.LeakyReLU(0.1)
+    elif case == "strided-2d":
+        x = np.ascontiguousarray(x[::2])
+        device_x = device_x[::2]
+    elif case == "mixed-precision":
+        kwargs["dtype"] = "mixed_float16"
+    layer = nr.Dense(3, **kwargs)
+    want = layer(x)
+    got = _host(layer(device_x))
+    assert got.dtype == want.dtype
+    np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-7)
+    assert launches == []
+
+
+def test_dense_device_weights_follow_the_layer_weights(rng, launches):
+    x = rng.standard_normal((2, 3, 4)).astype("float32")
+    layer = nr.Dense(2)
+    layer(_device(x))
+    for change in (lambda: layer.kernel.assign(np.ones((4, 2), "float32")),
+                   lambda: layer.set_weights([np.full((4, 2), -0.5, "float32"),
+                                              np.array([1.0, 2.0], "float32")]),
+                   lambda: layer.bias.assign_add(np.ones(2, "float32"))):
+        change()
+        np.testing.assert_allclose(_host(layer(_device(x))), layer(x), rtol=1e-6)
+    # a copied or pickled layer makes its own device copies
+    for twin in (copy.deepcopy(layer), pickle.loads(pickle.dumps(layer))):
+        twin.kernel.assign(np.zeros((4, 2), "float32"))
+        np.testing.assert_allclose(_host(twin(_device(x))), twin(x), rtol=1e-6)
+        np.testing.assert_allclose(_host(layer(_device(x))), layer(x), rtol=1e-6)
+
+
+@pytest.mark.parametrize("activation", ALL_ACTIVATIONS)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_activation_layer_runs_on_the_device(rng, launches, activation, dtype):
+    x = (3.0 * rng.standard_normal((2, 5, 7))).astype(dtype)
+    device_x = _device(x)
+    got = _host(nr.Activation(activation, dtype=dtype)(device_x))
+    np.testing.assert_allclose(got, _activate_reference(activation, x.astype(np.float64)),
+                               **_tolerance(dtype))
+    np.testing.assert_array_equal(device_x.copy_to_host(), x)  # computed into a copy
+    assert len(launches) == (activation != "linear")
+
+
+# (the simulator computes inf - inf in Python floats, which warn; a GPU does not)
+@pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")
+def test_softmax_rows_with_inf_and_nan_come_out_as_on_the_host(launches):
+    x = np.array([[1.0, 2.0, 3.0], [np.inf, 0.0, 1.0], [np.nan, 0.0, 1.0],
+                  [0.0, np.nan, 1.0], [-np.inf, 0.0, 0.0], [-np.inf] * 3,
+                  [1e30, -1e30, 0.0]], "float32")
+    layer = nr.Softmax()
+    want = layer(x)
+    got = _host(layer(_device(x)))
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    np.testing.assert_allclose(got, want, rtol=1e-6)
+    assert launches == ["softmax_rows_kernel"]
+
+
+def test_softmax_layer_on_another_axis_or_with_a_mask_stays_on_the_host(rng, launches):
+    x = rng.standard_normal((2, 3, 4)).astype("float32")
+    mask = rng.random(x.shape) < 0.7
+    for layer, kwargs in ((nr.Softmax(axis=1), {}), (nr.Softmax(axis=[1, 2]), {}),
+                          (nr.Softmax(), {"mask": mask})):
+        want = layer(x, **kwargs)
+        np.testing.assert_allclose(_host(layer(_device(x), **kwargs)), want, rtol=1e-6)
+    assert launches == []
+    np.testing.assert_allclose(_host(nr.Softmax(axis=[2])(_device(x))),
+                               nr.Softmax()(x), rtol=1e-6)
+    assert launches == ["softmax_rows_kernel"]
+
+
+def test_dropout_outside_training_is_a_device_copy(rng, launches):
+    x = rng.standard_normal((3, 4, 5)).astype("float32")
+    device_x = _device(x)
+    for layer, kwargs in ((nr.Dropout(0.5), {}), (nr.Dropout(0.5), {"training": False}),
+                          (nr.Dropout(0.0), {"training": True})):
+        out = layer(device_x, **kwargs)
+        assert out is not device_x
+        np.testing.assert_array_equal(_host(out), x)
+    np.testing.assert_array_equal(device_x.copy_to_host(), x)
+    dropped = _host(nr.Dropout(0.5, seed=3)(device_x, training=True))
+    kept = dropped != 0
+    assert 0 < kept.sum() < x.size
+    np.testing.assert_allclose(dropped[kept], 2.0 * x[kept], rtol=1e-6)
+    assert launches == []
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_embedding_looks_up_on_the_device(rng, launches, dtype):
+    layer = nr.Embedding(11, 6, mask_zero=True, dtype=dtype)
+    indices = rng.integers(0, 11, (4, 9))
+    indices[0, 5:] = 0
+    for given in (indices, indices.astype("int32"), indices.astype("float32") + 0.7):
+        launches.clear()
+        out = layer(_device(given))
+        table = layer.get_weights()[0]
+        np.testing.assert_array_equal(_host(out), table[indices].astype(dtype))
+        np.testing.assert_array_equal(out._keras_mask, given != 0)
+        assert launches == ["gather_rows_kernel"]
+    assert _host(layer(_device(np.zeros((0, 3), "int64")))).shape == (0, 3, 6)
+
+
+def test_embedding_device_errors_and_fallbacks_are_the_host_paths(rng, launches):
+    layer = nr.Embedding(5, 2)
+    with pytest.raises(ValueError, match=r"indices\[1,0\] = 5 is not in \[0, 5\)"):
+        layer(_device(np.array([[1, 2], [5, 0]])))
+    layer.embeddings.assign(np.arange(10, dtype="float32").reshape(5, 2))
+    np.testing.assert_array_equal(_host(layer(_device(np.array([[4]])))), [[[8.0, 9.0]]])
+    half = nr.Embedding(5, 2, dtype="mixed_float16")
+    out = half(_device(np.array([[1, 3]])))
+    np.testing.assert_array_equal(_host(out), half(np.array([[1, 3]])))
+    assert _host(out).dtype == np.float16
+    assert launches == ["gather_rows_kernel"]
+
+
+def test_a_token_model_keeps_device_arrays_between_its_layers(rng, launches):
+    """Embedding -> SimpleRNN -> Dropout -> Dense(softmax): every layer on the device
+    (no host round trip of a sequence), as the model computes numpy input."""
+    tokens = rng.integers(0, 20, (5, 8))
+    tokens[1, 3:] = 0
+    model = nr.Sequential([nr.Embedding(20, 6, mask_zero=True),
+                           nr.SimpleRNN(7, return_sequences=True), nr.Dropout(0.2),
+                           nr.Dense(4, activation="softmax")])
+    want = model(tokens)
+    got = model(_device(tokens))
+    np.testing.assert_allclose(_host(got), want, rtol=1e-5, atol=1e-6)
+    assert launches[0] == "gather_rows_kernel"
+    assert launches[-2:] == ["project", "softmax_rows_kernel"]
