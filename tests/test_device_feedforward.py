@@ -3,6 +3,7 @@ Activation, Softmax, Dropout and Embedding compute a device input on the GPU (th
 simulator in CI) against float64 numpy references, keep their host path where the
 kernels do not apply, and hand back device arrays either way."""
 import copy
+import os
 import pickle
 
 import numpy as np
@@ -56,14 +57,15 @@ def _tolerance(dtype):
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_dense_runs_on_the_device_against_the_float64_reference(
         rng, launches, activation, dtype):
-    # more rows and units than one projection tile, so the edge tiles are met too
-    layer = nr.Dense(21, activation=activation, bias_initializer="glorot_uniform",
+    # more rows and units than one projection tile (8 x 16 in the simulator), so the
+    # edge tiles are met too
+    layer = nr.Dense(17, activation=activation, bias_initializer="glorot_uniform",
                      dtype=dtype)
-    x = rng.standard_normal((3, 7, 5)).astype(dtype)
+    x = rng.standard_normal((3, 3, 5)).astype(dtype)
     got = _host(layer(_device(x)))
     kernel, bias = (w.astype(np.float64) for w in layer.get_weights())
     want = _activate_reference(activation, x.astype(np.float64) @ kernel + bias)
-    assert got.dtype == dtype and got.shape == (3, 7, 21)
+    assert got.dtype == dtype and got.shape == (3, 3, 17)
     np.testing.assert_allclose(got, want, **_tolerance(dtype))
     assert launches[0] == "project"
     assert launches[1:] == ([] if activation == "linear" else
@@ -148,13 +150,71 @@ def test_dense_device_weights_follow_the_layer_weights(rng, launches):
 @pytest.mark.parametrize("activation", ALL_ACTIVATIONS)
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_activation_layer_runs_on_the_device(rng, launches, activation, dtype):
-    x = (3.0 * rng.standard_normal((2, 5, 7))).astype(dtype)
+    x = (3.0 * rng.standard_normal((2, 3, 7))).astype(dtype)
     device_x = _device(x)
     got = _host(nr.Activation(activation, dtype=dtype)(device_x))
     np.testing.assert_allclose(got, _activate_reference(activation, x.astype(np.float64)),
                                **_tolerance(dtype))
     np.testing.assert_array_equal(device_x.copy_to_host(), x)  # computed into a copy
     assert len(launches) == (activation != "linear")
+
+
+def _relu_reference(x, slope, max_value, threshold):
+    out = np.where(x >= threshold, x, slope * (x - threshold))
+    return out if max_value is None else np.minimum(out, max_value)
+
+
+RELU_LAYERS = [
+    (lambda **kw: nr.ReLU(**kw), lambda x: _relu_reference(x, 0.0, None, 0.0)),
+    (lambda **kw: nr.ReLU(max_value=2.5, **kw), lambda x: _relu_reference(x, 0.0, 2.5, 0.0)),
+    (lambda **kw: nr.ReLU(negative_slope=0.2, threshold=0.5, **kw),
+     lambda x: _relu_reference(x, np.float32(0.2), None, 0.5)),
+    (lambda **kw: nr.ReLU(max_value=3.0, negative_slope=0.1, threshold=1.0, **kw),
+     lambda x: _relu_reference(x, np.float32(0.1), 3.0, 1.0)),
+    (lambda **kw: nr.ReLU(max_value=0.0, **kw), lambda x: np.zeros_like(x)),
+    (lambda **kw: nr.LeakyReLU(0.3, **kw), lambda x: np.where(x > 0, x, np.float32(0.3) * x)),
+    (lambda **kw: nr.ELU(0.7, **kw),
+     lambda x: np.where(x > 0, x, np.float32(0.7) * np.expm1(x))),
+    (lambda **kw: nr.ThresholdedReLU(0.4, **kw),
+     lambda x: np.where(x > np.float32(0.4), x, 0.0)),
+]
+
+
+@pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")  # (simulator: -inf * 0)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("case", range(len(RELU_LAYERS)))
+def test_parametrised_relus_run_on_the_device(rng, launches, case, dtype):
+    """Against the float64 reference on random values, and as the host path on the
+    edges: exactly at a threshold or cap, -0, infinities and NaN."""
+    make, reference = RELU_LAYERS[case]
+    layer = make(dtype=dtype)
+    x = (3.0 * rng.standard_normal((2, 3, 11))).astype(dtype)
+    got = _host(layer(_device(x)))
+    assert got.dtype == dtype
+    np.testing.assert_allclose(got, reference(x.astype(np.float64)), **_tolerance(dtype))
+    edges = np.array([0.0, -0.0, 0.5, 1.0, -1.0, 2.5, 3.0, 0.4, 0.3, np.inf, -np.inf,
+                      np.nan, 1e-30, -1e-30], dtype)
+    want = layer(edges[None])
+    got = _host(layer(_device(edges[None])))
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    np.testing.assert_allclose(got, want, rtol=1e-6, atol=0)
+    assert launches == ["relu_family_kernel"] * 2
+
+
+def test_parametrised_relus_keep_the_host_path_for_wider_parameters(rng, launches):
+    """With float64 parameters (``floatx`` float64) on a float32 input, numpy computes
+    in float64: the host path does, as for another input dtype."""
+    x = rng.standard_normal((2, 5)).astype("float32")
+    previous = nr.backend.floatx()
+    nr.backend.set_floatx("float64")
+    try:
+        layer = nr.LeakyReLU(0.1, dtype="float32")
+    finally:
+        nr.backend.set_floatx(previous)
+    np.testing.assert_array_equal(_host(layer(_device(x))), layer(x))
+    np.testing.assert_array_equal(_host(nr.ELU()(_device(x.astype("float64")))),
+                                  nr.ELU()(x.astype("float64")).astype("float32"))
+    assert launches == []
 
 
 # (the simulator computes inf - inf in Python floats, which warn; a GPU does not)
@@ -184,7 +244,47 @@ def test_softmax_layer_on_another_axis_or_with_a_mask_stays_on_the_host(rng, lau
     assert launches == ["softmax_rows_kernel"]
 
 
-def test_dropout_outside_training_is_a_device_copy(rng, launches):
+@pytest.mark.parametrize("width", [1, 5, 33, 300, 1000])
+def test_softmax_rows_of_any_width_share_a_block(rng, launches, width):
+    """A block per row, its threads striding over it (a row wider than the block's
+    threads, a width not a power of two, a single entry)."""
+    x = (4.0 * rng.standard_normal((3, width))).astype("float32")
+    got = _host(nr.Softmax()(_device(x)))
+    np.testing.assert_allclose(got, _activate_reference("softmax", x.astype(np.float64)),
+                               **_tolerance("float32"))
+    assert launches == ["softmax_rows_kernel"]
+
+
+def test_layer_call_itself_takes_any_cuda_array(rng, launches):
+    """``layer.call`` given a ``__cuda_array_interface__`` array that is not numba's
+    (CuPy, PyTorch), without ``__call__``'s conversion. On a GPU only: the simulator's
+    arrays have no interface to wrap."""
+    if os.environ.get("NUMBA_ENABLE_CUDASIM") == "1":
+        pytest.skip("the simulator's device arrays have no __cuda_array_interface__")
+    from numbarnn.kernels.cuda import as_device_array
+
+    class Foreign:
+        def __init__(self, array):
+            self._array = array
+
+        @property
+        def __cuda_array_interface__(self):
+            return self._array.__cuda_array_interface__
+
+    x = rng.standard_normal((2, 3, 4)).astype("float32")
+    layer = nr.Dense(2, activation="softmax")
+    layer.build(x.shape)
+    got = _host(layer.call(Foreign(as_device_array(_device(x)))))
+    np.testing.assert_allclose(got, layer(x), rtol=1e-6)
+    assert launches == ["project", "softmax_rows_kernel"]
+
+
+def test_dropout_outside_training_is_a_device_copy(rng, launches, monkeypatch):
+    from numbarnn.kernels import cuda_feedforward
+    copies = []
+    real_copy = cuda_feedforward.copy
+    monkeypatch.setattr(cuda_feedforward, "copy",
+                        lambda a: copies.append(a.shape) or real_copy(a))
     x = rng.standard_normal((3, 4, 5)).astype("float32")
     device_x = _device(x)
     for layer, kwargs in ((nr.Dropout(0.5), {}), (nr.Dropout(0.5), {"training": False}),
@@ -197,7 +297,7 @@ def test_dropout_outside_training_is_a_device_copy(rng, launches):
     kept = dropped != 0
     assert 0 < kept.sum() < x.size
     np.testing.assert_allclose(dropped[kept], 2.0 * x[kept], rtol=1e-6)
-    assert launches == []
+    assert launches == [] and copies == [(3, 4, 5)] * 3  # (not for the training call)
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
@@ -231,10 +331,10 @@ def test_embedding_device_errors_and_fallbacks_are_the_host_paths(rng, launches)
 def test_a_token_model_keeps_device_arrays_between_its_layers(rng, launches):
     """Embedding -> SimpleRNN -> Dropout -> Dense(softmax): every layer on the device
     (no host round trip of a sequence), as the model computes numpy input."""
-    tokens = rng.integers(0, 20, (5, 8))
+    tokens = rng.integers(0, 20, (3, 5))
     tokens[1, 3:] = 0
-    model = nr.Sequential([nr.Embedding(20, 6, mask_zero=True),
-                           nr.SimpleRNN(7, return_sequences=True), nr.Dropout(0.2),
+    model = nr.Sequential([nr.Embedding(20, 4, mask_zero=True),
+                           nr.SimpleRNN(3, return_sequences=True), nr.Dropout(0.2),
                            nr.Dense(4, activation="softmax")])
     want = model(tokens)
     got = model(_device(tokens))

@@ -111,7 +111,8 @@ def _representative_calls():
         for values in (np.zeros(1, dtype), np.zeros(4, dtype)):
             yield lambda x=x, values=values: mask_steps(x, values)
         # The feed-forward layers' device paths: a dense product of a strided 3-D and
-        # a 2-D input with an elementwise activation and a softmax, and a lookup.
+        # a 2-D input with an elementwise activation and a softmax, a lookup, and a
+        # parametrised ReLU.
         from . import cuda_feedforward as gpu
         from .scalar_math import ACTIVATION_CODES
         weights = gpu.dense_weights(rng.standard_normal((4, 3)), None, dtype)
@@ -122,6 +123,7 @@ def _representative_calls():
                 x, weights, ACTIVATION_CODES[act])
         table = cuda.to_device(rng.standard_normal((6, 3)).astype(dtype))
         yield lambda table=table: gpu.embed(np.array([[0, 5], [2, 2]]), table)
+        yield lambda rows=rows: gpu.relu_family(rows, "relu", 0.1, 6.0, 0.5)
         # A device input of another dtype and strides is read in place.
         x = cuda.to_device(rng.integers(-2, 3, (2, 6, 8)).astype(np.int32))[:, ::2, ::2]
         yield lambda x=x, dtype=dtype: run_stack(

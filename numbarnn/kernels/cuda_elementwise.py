@@ -2,8 +2,9 @@
 arrays need no round trip through the host: merging a bidirectional layer's two
 directions, masking the timesteps whose features all equal a value (launched by
 :func:`numbarnn.kernels.cuda.merge_directions` and
-:func:`numbarnn.kernels.cuda.mask_steps`), and the feed-forward layers' activations,
-row softmax and embedding lookup (launched by :mod:`numbarnn.kernels.cuda_feedforward`)."""
+:func:`numbarnn.kernels.cuda.mask_steps`), and the feed-forward layers' activations
+(built-in and the parametrised ReLUs), row softmax and embedding lookup (launched by
+:mod:`numbarnn.kernels.cuda_feedforward`)."""
 import math
 
 from numba import cuda, uint64
@@ -12,7 +13,9 @@ from .cuda_common import SIMULATED, _activation
 from .disk_cache import lock_index
 
 __all__ = ["merge_directions_kernel", "MERGE_CODES", "mask_steps_kernel", "activate_kernel",
-           "softmax_rows_kernel", "gather_rows_kernel"]
+           "softmax_rows_kernel", "SOFTMAX_THREADS", "gather_rows_kernel",
+           "RELU_FAMILY_CODES",
+           "relu_family_kernel"]
 
 # merge mode -> code; "reversed" copies the backward output in input order alone
 MERGE_CODES = {"concat": 0, "sum": 1, "ave": 2, "mul": 3, "reversed": 4}
@@ -133,27 +136,57 @@ def activate_kernel(values, code):
         values[i] = values.dtype.type(_activation(code, values[i]))
 
 
+# The most threads a block of softmax_rows_kernel has (its shared reduction arrays).
+SOFTMAX_THREADS = 256
+
+
+@cuda.jit(device=True)
+def _max_nan(a, b):
+    """The larger of two values, NaN if either is (as ``np.max`` propagates it)."""
+    return b if (b > a or b != b) else a
+
+
 @lock_index
 @cuda.jit(cache=not SIMULATED)
 def softmax_rows_kernel(values):
     """Each row of ``values`` (rows, n) replaced by its softmax, ``exp(x - max) /
-    sum``, in place, one thread per row. A row holding NaN comes out all NaN, as the
-    host's ``np.max`` propagates it (``max()`` would skip it)."""
-    r = cuda.grid(1)
-    if r >= values.shape[0]:
-        return
+    sum``, in place: one block per row, its threads striding over the row (a warp's
+    accesses consecutive, a wide row shared by the block), the maximum and the sum
+    reduced in shared memory. Launch with a power of two threads, at most
+    ``SOFTMAX_THREADS``. A row holding NaN comes out all NaN, as the host's ``np.max``
+    propagates it (``max()`` would skip it)."""
+    partial = cuda.shared.array(SOFTMAX_THREADS, values.dtype)
+    r = cuda.blockIdx.x
+    t, threads = cuda.threadIdx.x, cuda.blockDim.x
     n = values.shape[1]
     top = values[r, 0]
-    for j in range(1, n):
-        v = values[r, j]
-        if v > top or v != v:
-            top = v
+    for j in range(t, n, threads):
+        top = _max_nan(top, values[r, j])
+    partial[t] = top
+    cuda.syncthreads()
+    half = threads // 2
+    while half > 0:
+        if t < half:
+            partial[t] = _max_nan(partial[t], partial[t + half])
+        cuda.syncthreads()
+        half //= 2
+    top = partial[0]
+    cuda.syncthreads()  # (every thread has read the maximum before the sums reuse it)
     total = values.dtype.type(0.0)
-    for j in range(n):
+    for j in range(t, n, threads):
         e = math.exp(values[r, j] - top)
         values[r, j] = e
         total += e
-    for j in range(n):
+    partial[t] = total
+    cuda.syncthreads()
+    half = threads // 2
+    while half > 0:
+        if t < half:
+            partial[t] += partial[t + half]
+        cuda.syncthreads()
+        half //= 2
+    total = partial[0]
+    for j in range(t, n, threads):
         values[r, j] = values[r, j] / total
 
 
@@ -168,3 +201,54 @@ def gather_rows_kernel(table, indices, out):
     if i < rows * dim:
         r = i // dim
         out[r, i - r * dim] = table[indices[r], i - r * dim]
+
+
+# relu_family_kernel's functions (the activation layers' parametrised ones)
+RELU_FAMILY_CODES = {"relu": 0, "elu": 1, "thresholded": 2}
+
+
+@lock_index
+@cuda.jit(cache=not SIMULATED)
+def relu_family_kernel(x, out, kind, alpha, has_max, max_value, threshold):
+    """``out[i] = f(x[i])`` (flat arrays of one dtype), one thread per element, for
+    the parametrised ReLUs, step by step as the host's numpy computes them in x's
+    dtype (the parameters are cast to it, as numpy does with float32 ones):
+
+    * ``relu`` (``activations.relu``: ReLU, LeakyReLU): ``alpha`` alone is the leaky
+      form; else the ReLU (above ``threshold``, times 1 or 0), capped at
+      ``max_value``, less ``alpha`` times how far below ``threshold``;
+    * ``elu``: ``x`` above 0, else ``alpha * expm1(min(x, 0))``;
+    * ``thresholded``: ``x * (x > threshold)``.
+
+    NaN stays NaN (and inf times 0 is NaN) wherever numpy's does.
+    """
+    i = cuda.grid(1)
+    if i >= x.shape[0]:
+        return
+    cast = out.dtype.type
+    zero = cast(0.0)
+    v = x[i]
+    if kind == 1:
+        low = v if (v <= zero or v != v) else zero  # np.minimum(x, 0): NaN kept
+        out[i] = v if v > zero else cast(alpha) * cast(math.expm1(low))
+        return
+    if kind == 2:
+        out[i] = v * (cast(1.0) if v > cast(threshold) else zero)
+        return
+    a = cast(alpha)
+    if alpha != 0.0 and not has_max and threshold == 0.0:
+        out[i] = v if v > zero else a * v
+        return
+    t = cast(threshold)
+    if threshold != 0.0:
+        r = v * (cast(1.0) if v > t else zero)
+    else:
+        r = zero if v < zero else v
+    if has_max:
+        m = cast(max_value)
+        capped = r if (r <= m or r != r) else m  # np.minimum: NaN kept
+        r = zero if capped < zero else capped
+    if alpha != 0.0:
+        below = t - v
+        r = r - a * (zero if below < zero else below)
+    out[i] = r

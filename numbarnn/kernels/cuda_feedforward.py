@@ -1,5 +1,6 @@
 """The feed-forward layers' work on the GPU, for device arrays: a dense product with
-its activation, an activation alone, a row softmax, an embedding lookup, a copy.
+its activation, an activation alone (built-in, a row softmax, or a parametrised ReLU),
+an embedding lookup, a copy.
 
 Without these, a model such as ``Sequential([Embedding(...), SimpleRNN(...),
 Dense(...)])`` given a device array would copy every feed-forward layer's input to the
@@ -19,12 +20,15 @@ import numpy as np
 from numba import cuda
 
 from . import cuda as engine
-from .cuda_elementwise import activate_kernel, gather_rows_kernel, softmax_rows_kernel
+from .cuda_common import SIMULATED
+from .cuda_elementwise import (RELU_FAMILY_CODES, SOFTMAX_THREADS, activate_kernel,
+                                gather_rows_kernel, relu_family_kernel,
+                                softmax_rows_kernel)
 from .cuda_tiles import TILE_COLS, TILE_EDGE, TILE_ROWS, project
 from .scalar_math import ACTIVATION_CODES, SOFTMAX
 
-__all__ = ["DENSE_DTYPES", "DeviceWeights", "dense_weights", "dense", "activate", "embed",
-           "copy"]
+__all__ = ["DENSE_DTYPES", "DeviceWeights", "dense_weights", "dense", "activate",
+           "relu_family", "embed", "copy"]
 
 # The compute dtypes these kernels run in; the layers keep their host path for others
 # (float16 and bfloat16 compute under the mixed policies).
@@ -32,6 +36,9 @@ DENSE_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 THREADS = 256
 LINEAR = ACTIVATION_CODES["linear"]
+# softmax_rows_kernel's threads per block (a row's): a warp to SOFTMAX_THREADS on a GPU;
+# in the simulator, where each is a Python thread, 2 to 8 (a row still wider than them)
+SOFTMAX_MIN_THREADS, SOFTMAX_MAX_THREADS = (2, 8) if SIMULATED else (32, SOFTMAX_THREADS)
 
 
 def _blocks(n):
@@ -46,16 +53,18 @@ class DeviceWeights:
     """
 
     def __init__(self):
-        self._key = None
-        self._arrays = None
+        self._held = (None, None)  # (key, device arrays)
 
     def get(self, variables, dtype, make):
         """``make()``'s device arrays, made once per version of ``variables``."""
         key = (tuple((id(v), v.version) for v in variables), np.dtype(dtype).name)
-        if key != self._key:
-            self._arrays = make()
-            self._key = key
-        return self._arrays
+        held_key, arrays = self._held
+        if key != held_key:
+            arrays = make()
+            # one assignment: a call in another thread never pairs a key with the
+            # arrays of another version
+            self._held = (key, arrays)
+        return arrays
 
     def __reduce__(self):
         return (DeviceWeights, ())
@@ -110,7 +119,11 @@ def _activate_in_place(out, activation):
     if activation == SOFTMAX:
         width = tuple(out.shape)[-1]  # (the simulator's shapes take no negative index)
         rows = out.reshape((out.size // width, width))
-        engine._launch(softmax_rows_kernel, _blocks(rows.shape[0]), THREADS, 0, rows)
+        # a block per row: the fewest threads (a power of two, a warp at least) that
+        # cover the row, up to SOFTMAX_THREADS
+        threads = min(SOFTMAX_MAX_THREADS,
+                      max(SOFTMAX_MIN_THREADS, 1 << (width - 1).bit_length()))
+        engine._launch(softmax_rows_kernel, rows.shape[0], threads, 0, rows)
     else:
         engine._launch(activate_kernel, _blocks(out.size), THREADS, 0,
                        out.reshape(out.size), activation)
@@ -136,6 +149,26 @@ def activate(x, activation):
     out = copy(x)
     if activation != LINEAR:
         _activate_in_place(out, activation)
+    return out
+
+
+def relu_family(x, kind, alpha=0.0, max_value=None, threshold=0.0):
+    """A parametrised ReLU of ``x`` into a new device array.
+
+    Parameters
+    ----------
+    x : numba device array, C-contiguous, float32 or float64
+    kind : {"relu", "elu", "thresholded"}
+        See :func:`~numbarnn.kernels.cuda_elementwise.relu_family_kernel`.
+    alpha, max_value, threshold : float
+        The function's parameters (``max_value`` None: no cap), cast to ``x``'s dtype.
+    """
+    out = cuda.device_array(tuple(x.shape), x.dtype)
+    if out.size:
+        engine._launch(relu_family_kernel, _blocks(out.size), THREADS, 0,
+                       x.reshape(x.size), out.reshape(out.size), RELU_FAMILY_CODES[kind],
+                       float(alpha), max_value is not None,
+                       0.0 if max_value is None else float(max_value), float(threshold))
     return out
 
 

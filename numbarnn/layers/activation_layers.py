@@ -3,6 +3,11 @@
 own, or given as another layer's ``activation`` (``Dense(8, activation=LeakyReLU(0.1))``,
 which tf-keras saves as that layer's config). They pass masks on; only ``PReLU`` has a
 weight (its learned slopes).
+
+A device array of the compute dtype (float32 or float64), C-contiguous, is computed
+on the GPU by all but ``PReLU`` (``Activation`` with a built-in function, ``Softmax``
+over the last axis without a mask); other inputs run on a host copy. Either way a
+device array comes back (see :mod:`numbarnn.layers.host_compute`).
 """
 import numpy as np
 
@@ -56,6 +61,19 @@ class _ElementwiseLayer(Layer):
                 or (code == SOFTMAX and inputs.ndim < 2)):
             return None
         return gpu.activate(inputs, code)
+
+    def _relu_on_device(self, inputs, kind, **params):
+        """A parametrised ReLU of a device input on the GPU, where the input is of the
+        floating compute dtype and C-contiguous and no parameter is of a wider dtype
+        than it (numpy would compute in that one); else None (the host path)."""
+        from ..kernels import cuda_feedforward as gpu
+        widest = max(np.asarray(p).dtype.itemsize for p in params.values()
+                     if p is not None)
+        if (inputs.dtype != self._floating_compute_dtype()
+                or inputs.dtype not in gpu.DENSE_DTYPES or not inputs.is_c_contiguous()
+                or widest > inputs.dtype.itemsize):
+            return None
+        return gpu.relu_family(inputs, kind, **params)
 
 
 class Activation(_ElementwiseLayer):
@@ -130,6 +148,10 @@ class ReLU(_ElementwiseLayer):
         return backend.relu(inputs, alpha=self.negative_slope, max_value=self.max_value,
                             threshold=self.threshold)
 
+    def _call_on_device(self, inputs):
+        return self._relu_on_device(inputs, "relu", alpha=self.negative_slope,
+                                    max_value=self.max_value, threshold=self.threshold)
+
     def get_config(self):
         return {**super().get_config(),
                 "max_value": None if self.max_value is None else float(self.max_value),
@@ -158,6 +180,9 @@ class LeakyReLU(_ElementwiseLayer):
     def call(self, inputs):
         return backend.relu(inputs, alpha=self.alpha)
 
+    def _call_on_device(self, inputs):
+        return self._relu_on_device(inputs, "relu", alpha=self.alpha)
+
     def get_config(self):
         return {**super().get_config(), "alpha": float(self.alpha)}
 
@@ -182,6 +207,9 @@ class ELU(_ElementwiseLayer):
     @device_in_device_out
     def call(self, inputs):
         return backend.elu(inputs, self.alpha)
+
+    def _call_on_device(self, inputs):
+        return self._relu_on_device(inputs, "elu", alpha=self.alpha)
 
     def get_config(self):
         return {**super().get_config(), "alpha": float(self.alpha)}
@@ -212,6 +240,9 @@ class ThresholdedReLU(_ElementwiseLayer):
         x = _floating(inputs, self)
         dtype = numpy_compute_dtype(self.dtype_policy) or x.dtype
         return x * (x > self.theta).astype(dtype)
+
+    def _call_on_device(self, inputs):
+        return self._relu_on_device(inputs, "thresholded", threshold=self.theta)
 
     def get_config(self):
         return {**super().get_config(), "theta": float(self.theta)}

@@ -1,4 +1,6 @@
 """Dense: ``activation(x @ kernel + bias)`` on the last axis."""
+import math
+
 import numpy as np
 
 from .. import activations, constraints, initializers, regularizers
@@ -99,8 +101,13 @@ class Dense(Layer):
         # The result has the input's (compute) dtype, as in tf-keras; float16 (under
         # mixed_float16) is computed in float32 and rounded once, like the RNN layers.
         work = np.promote_types(x.dtype, np.float32)
-        out = np.matmul(x.astype(work, copy=False),
+        # One GEMM of all the rows: numpy's matmul of a 3-D by a 2-D array runs one
+        # product per leading index, 2-3x slower at (64, 200, 128) x 256.
+        lead = x.shape[:-1]
+        rows = x.reshape((math.prod(lead), x.shape[-1])) if x.ndim > 2 else x
+        out = np.matmul(rows.astype(work, copy=False),
                         self.kernel.value().astype(work, copy=False))
+        out = out.reshape(lead + (self.units,))
         if self.bias is not None:
             out = out + self.bias.value()
         if isinstance(self.activation, Layer):

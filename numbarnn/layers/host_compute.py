@@ -29,6 +29,8 @@ def device_in_device_out(call):
     def wrapper(self, inputs, *args, **kwargs):
         if not is_device_array(inputs):
             return call(self, inputs, *args, **kwargs)
+        from ..kernels.cuda import as_device_array
+        inputs = as_device_array(inputs)  # (a CuPy array given to ``call`` itself)
         on_device = getattr(self, "_call_on_device", None)
         out = None if on_device is None else on_device(inputs, *args, **kwargs)
         if out is not None:
