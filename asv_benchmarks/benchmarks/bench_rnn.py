@@ -112,3 +112,50 @@ class CudaForward:
 
     def time_forward(self, shape_name, recurrence):
         self.layer(self.x)  # synchronises before it returns
+
+
+class DenseForward:
+    """``Dense(units, tanh)`` over a sequence of the target shapes (the layer after a
+    recurrence that returns sequences), on the CPU."""
+
+    params = (SHAPE_NAMES,)
+    param_names = ["shape (B, T, I, U)"]
+
+    def setup(self, shape_name):
+        shape = SHAPES[SHAPE_NAMES.index(shape_name)]
+        self.layer = nr.Dense(shape[3], activation="tanh")
+        self.x = _inputs(shape)
+        self.layer(self.x)
+
+    def time_forward(self, shape_name):
+        self.layer(self.x)
+
+
+class CudaTokenModel:
+    """``Embedding -> SimpleRNN(return_sequences) -> Dense(16, softmax)`` on device
+    token ids (a vocabulary of 1000; the shape's I is the embedding width): every layer
+    on the GPU. Skipped where no GPU is usable."""
+
+    params = ([str(s) for s in GPU_SHAPES[:5]],)
+    param_names = ["shape (B, T, I, U)"]
+    timeout = 300
+
+    def setup(self, shape_name):
+        from numbarnn.kernels.cuda_support import cuda_status
+        ok, _ = cuda_status()
+        if not ok:
+            raise NotImplementedError("no usable CUDA device")
+        from numba import cuda
+        batch, steps, features, units = GPU_SHAPES[[str(s) for s in GPU_SHAPES].index(
+            shape_name)]
+        self.model = nr.Sequential([nr.Embedding(1000, features),
+                                    nr.SimpleRNN(units, return_sequences=True),
+                                    nr.Dense(16, activation="softmax")])
+        tokens = np.random.default_rng(0).integers(0, 1000, (batch, steps))
+        self.x = cuda.to_device(tokens)
+        self.synchronize = cuda.synchronize
+        self.model(self.x)
+
+    def time_forward(self, shape_name):
+        self.model(self.x)
+        self.synchronize()  # (the Dense's kernels are launched after the recurrence's sync)
