@@ -222,6 +222,30 @@ def test_mixed_float16_computes_in_float32(rng):
 
 
 @needs_cuda
+@pytest.mark.parametrize("return_sequences", [False, True])
+def test_mixed_float16_device_results_are_float16_device_arrays(rng, return_sequences):
+    """As tf-keras (and the numpy path): float16 outputs and states, rounded once on the
+    device; a second layer and a Bidirectional read the float16 device arrays in place."""
+    from numbarnn.kernels.cuda_support import is_device_array
+    x = rng.standard_normal((3, 5, 4)).astype(np.float32)
+    first = nr.SimpleRNN(6, return_sequences=True, return_state=True,
+                         dtype="mixed_float16")
+    second = nr.Bidirectional(nr.SimpleRNN(3, return_sequences=return_sequences,
+                                           dtype="mixed_float16"))
+    with nr.device("cpu"):
+        seq, state = first(x)
+        expected = second(seq)
+    got_seq, got_state = first(_dev().to_device(x))
+    got = second(got_seq)
+    for a, want in ((got_seq, seq), (got_state, state), (got, expected)):
+        assert is_device_array(a) and a.dtype == want.dtype == np.float16
+        # (float32 results rounded to float16 on each side: one float16 ulp at a
+        # boundary, and the second layer's inputs may differ by that)
+        np.testing.assert_allclose(_host(a).astype(np.float32), want.astype(np.float32),
+                                   rtol=2e-3, atol=2e-3)
+
+
+@needs_cuda
 def test_python_cell_with_device_input_runs_on_host_and_returns_device_arrays(rng):
     class Minimal(nr.layers.Layer):
         state_size = 2

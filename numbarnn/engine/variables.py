@@ -10,6 +10,7 @@ ufunc's ``out=``): ``np.asarray(v)`` and ``v.numpy()`` are copies, and ``v.value
 cache packed copies of the weights keyed on :attr:`Variable.version`, so a write they
 could not see would leave them computing with stale weights.
 """
+import itertools
 import re
 import threading
 
@@ -22,6 +23,10 @@ from .tensor_shape import TensorShape
 __all__ = ["Variable", "swap_autocast_dtype"]
 
 _AUTOCAST = threading.local()
+# Versions come from one process-wide count, so that no two values of any two variables
+# share one: a cache keyed on (id(variable), version) cannot mistake a new variable
+# that reuses a freed one's id for it.
+_VERSIONS = itertools.count(1)
 
 
 def swap_autocast_dtype(dtype):
@@ -121,7 +126,7 @@ class Variable:
         self.name = _full_name(name)
         self.trainable = bool(trainable)
         self.constraint = constraint
-        self._version = 0
+        self._version = next(_VERSIONS)
 
     # -- array protocol -------------------------------------------------------------
     def __array__(self, dtype=None, copy=None):
@@ -160,7 +165,7 @@ class Variable:
                                   for x in kwargs["out"])
         result = getattr(ufunc, method)(*inputs, **kwargs)
         for variable in written:
-            variable._version += 1
+            variable._version = next(_VERSIONS)
         return result
 
     def __array_function__(self, func, types, args, kwargs):
@@ -208,7 +213,8 @@ class Variable:
 
     @property
     def version(self):
-        """Counter bumped by every assignment (used to refresh device mirrors)."""
+        """Changes with every assignment (a number no other value of any variable had:
+        the engines key their packed and device copies of weights on it)."""
         return self._version
 
     def numpy(self):
@@ -259,7 +265,7 @@ class Variable:
                 f"Cannot assign value of shape {value.shape} to variable "
                 f"{self.name!r} of shape {self._value.shape}.")
         self._value[...] = value
-        self._version += 1
+        self._version = next(_VERSIONS)
         return self if read_value else None
 
     def assign_add(self, delta, use_locking=None, name=None, read_value=True):

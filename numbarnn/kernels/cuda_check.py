@@ -124,6 +124,16 @@ def _representative_calls():
         table = cuda.to_device(rng.standard_normal((6, 3)).astype(dtype))
         yield lambda table=table: gpu.embed(np.array([[0, 5], [2, 2]]), table)
         yield lambda rows=rows: gpu.relu_family(rows, "relu", 0.1, 6.0, 0.5)
+        if dtype == np.float32:
+            # mixed_float16: the recurrence's results rounded to float16, and a float16
+            # device array into the next recurrence. (Bidirectional's merge and Masking
+            # take float16 on the host: their kernels kept float16 values in local
+            # memory, 16 and 72 bytes.)
+            yield lambda rows=rows: gpu.cast(rows, np.float16)
+            half = cuda.to_device(rng.standard_normal((2, 3, 4)).astype(np.float16))
+            yield lambda half=half: run_stack(
+                [level(4, 3)], half, None, [np.zeros((2, 3), np.float32)],
+                dtype=np.float32)
         # A device input of another dtype and strides is read in place.
         x = cuda.to_device(rng.integers(-2, 3, (2, 6, 8)).astype(np.int32))[:, ::2, ::2]
         yield lambda x=x, dtype=dtype: run_stack(

@@ -14,7 +14,7 @@ from .disk_cache import lock_index
 
 __all__ = ["merge_directions_kernel", "MERGE_CODES", "mask_steps_kernel", "activate_kernel",
            "softmax_rows_kernel", "SOFTMAX_THREADS", "gather_rows_kernel",
-           "RELU_FAMILY_CODES",
+           "RELU_FAMILY_CODES", "cast_kernel",
            "relu_family_kernel"]
 
 # merge mode -> code; "reversed" copies the backward output in input order alone
@@ -252,3 +252,13 @@ def relu_family_kernel(x, out, kind, alpha, has_max, max_value, threshold):
         below = t - v
         r = r - a * (zero if below < zero else below)
     out[i] = r
+
+
+@lock_index
+@cuda.jit(cache=not SIMULATED)
+def cast_kernel(src, dst):
+    """``dst[i] = src[i]`` in ``dst``'s dtype (flat arrays), one thread per element:
+    float32 to float16 rounds to nearest even (``cvt.rn``), as numpy's ``astype``."""
+    i = cuda.grid(1)
+    if i < dst.shape[0]:
+        dst[i] = src[i]

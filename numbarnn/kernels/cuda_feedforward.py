@@ -1,6 +1,6 @@
 """The feed-forward layers' work on the GPU, for device arrays: a dense product with
 its activation, an activation alone (built-in, a row softmax, or a parametrised ReLU),
-an embedding lookup, a copy.
+an embedding lookup, a copy, a cast (the recurrent layers' float16 results).
 
 Without these, a model such as ``Sequential([Embedding(...), SimpleRNN(...),
 Dense(...)])`` given a device array would copy every feed-forward layer's input to the
@@ -22,13 +22,13 @@ from numba import cuda
 from . import cuda as engine
 from .cuda_common import SIMULATED
 from .cuda_elementwise import (RELU_FAMILY_CODES, SOFTMAX_THREADS, activate_kernel,
-                                gather_rows_kernel, relu_family_kernel,
+                                cast_kernel, gather_rows_kernel, relu_family_kernel,
                                 softmax_rows_kernel)
 from .cuda_tiles import TILE_COLS, TILE_EDGE, TILE_ROWS, project
 from .scalar_math import ACTIVATION_CODES, SOFTMAX
 
 __all__ = ["DENSE_DTYPES", "DeviceWeights", "dense_weights", "dense", "activate",
-           "relu_family", "embed", "copy"]
+           "relu_family", "embed", "copy", "cast"]
 
 # The compute dtypes these kernels run in; the layers keep their host path for others
 # (float16 and bfloat16 compute under the mixed policies).
@@ -134,6 +134,19 @@ def copy(x):
     out = cuda.device_array(tuple(x.shape), x.dtype)
     if out.size:
         out.copy_to_device(x)
+    return out
+
+
+def cast(x, dtype):
+    """``x`` (a C-contiguous device array) in ``dtype``, as a new device array (``x``
+    itself where it has that dtype already)."""
+    dtype = np.dtype(dtype)
+    if x.dtype == dtype:
+        return x
+    out = cuda.device_array(tuple(x.shape), dtype)
+    if out.size:
+        engine._launch(cast_kernel, _blocks(out.size), THREADS, 0, x.reshape(x.size),
+                       out.reshape(out.size))
     return out
 
 

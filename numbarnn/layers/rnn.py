@@ -206,11 +206,11 @@ class RNN(Layer):
     ``dtype="float64"`` (and float64 cells) each step's input is then rounded to
     float32, as tf-keras's float32 wrapper casts it; pass
     ``StackedRNNCells(cells, dtype="float64")`` to keep float64 throughout. Under
-    ``mixed_float16`` (or ``float16``) the results are float16, as in tf-keras, except
-    for device-array inputs: those give float32 device arrays (the computation's dtype;
-    no rounding pass on the device). A cell whose dtype differs from the layer's
-    (``RNN(SimpleRNNCell(2), dtype="float64")``), which tf-keras refuses in its first
-    product, runs here in the layer's dtype, the cell's weights cast to it.
+    ``mixed_float16`` (or ``float16``) the results are float16, as in tf-keras (computed
+    in float32 and rounded once; device arrays on the device). A cell whose dtype
+    differs from the layer's (``RNN(SimpleRNNCell(2), dtype="float64")``), which
+    tf-keras refuses in its first product, runs here in the layer's dtype, the cell's
+    weights cast to it.
     """
 
     def __init__(self, cell, return_sequences=False, return_state=False, go_backwards=False,
@@ -814,11 +814,14 @@ class RNN(Layer):
         if self.stateful:
             self._store_states(new_states)
         out_dtype = np.dtype(self.compute_dtype) if self.compute_dtype == "float16" else None
-        # Device outputs stay float32 under mixed_float16 (documented in the GPU
-        # guide): tf-keras would give float16.
-        if out_dtype is not None and not on_device:
-            output = map_structure(lambda o: o.astype(out_dtype), output)
-            new_states = [s.astype(out_dtype) for s in new_states]
+        if out_dtype is not None:  # computed in float32, rounded once (on the device too)
+            if on_device:
+                from ..kernels.cuda_feedforward import cast
+                round_half = lambda o: cast(o, out_dtype)  # noqa: E731
+            else:
+                round_half = lambda o: o.astype(out_dtype)  # noqa: E731
+            output = map_structure(round_half, output)
+            new_states = [round_half(s) for s in new_states]
         if self.return_state:
             if structure is not None:
                 # as tf-keras's backend.rnn: the final states come back in the
