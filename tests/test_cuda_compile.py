@@ -16,7 +16,7 @@ KERNELS = {"project", "recur_block", "recur_block_l2", "recur_block_global",
            "recur_block_lean", "recur_block_l2_lean",
            "recur_grid", "recur_tiled", "merge_directions_kernel", "mask_steps_kernel",
            "activate_kernel", "softmax_rows_kernel", "gather_rows_kernel",
-           "relu_family_kernel", "cast_kernel"}
+           "relu_family_kernel", "cast_kernel", "prelu_kernel"}
 
 
 def _real_target_env():

@@ -204,6 +204,33 @@ def test_parametrised_relus_run_on_the_device(rng, launches, case, dtype):
     assert launches == ["relu_family_kernel"] * 2
 
 
+@pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")  # (simulator: inf * 0)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("shared_axes", [None, [1], [1, 2]])
+def test_prelu_runs_on_the_device(rng, launches, dtype, shared_axes):
+    """The slopes spread over a batch row (shared along ``shared_axes``), against the
+    float64 reference, and as the host on -0, infinities and NaN; another sequence
+    length (shared time axis) makes a new spread copy."""
+    layer = nr.PReLU(shared_axes=shared_axes, dtype=dtype,
+                     input_shape=(None if shared_axes else 4, 5))
+    x = (2.0 * rng.standard_normal((3, 4, 5))).astype(dtype)
+    layer.build((None, None if shared_axes else 4, 5))
+    alpha = rng.standard_normal(layer.alpha.shape).astype(dtype)
+    layer.set_weights([alpha])
+    got = _host(layer(_device(x)))
+    want = np.where(x > 0, x, alpha.astype(np.float64) * x)
+    np.testing.assert_allclose(got, want, **_tolerance(dtype))
+    x[0, 0, :] = [0.0, -0.0, np.inf, -np.inf, np.nan]
+    got = _host(layer(_device(x)))
+    np.testing.assert_array_equal(got, layer(x))  # (NaN where NaN)
+    np.testing.assert_array_equal(np.signbit(got), np.signbit(layer(x)))
+    if shared_axes:
+        longer = rng.standard_normal((2, 7, 5)).astype(dtype)
+        np.testing.assert_allclose(_host(layer(_device(longer))), layer(longer),
+                                   **_tolerance(dtype))
+    assert launches == ["prelu_kernel"] * (3 if shared_axes else 2)
+
+
 def test_parametrised_relus_keep_the_host_path_for_wider_parameters(rng, launches):
     """With float64 parameters (``floatx`` float64) on a float32 input, numpy computes
     in float64: the host path does, as for another input dtype."""

@@ -124,6 +124,8 @@ def _representative_calls():
         table = cuda.to_device(rng.standard_normal((6, 3)).astype(dtype))
         yield lambda table=table: gpu.embed(np.array([[0, 5], [2, 2]]), table)
         yield lambda rows=rows: gpu.relu_family(rows, "relu", 0.1, 6.0, 0.5)
+        slopes = cuda.to_device(rng.standard_normal(4).astype(dtype))
+        yield lambda rows=rows, slopes=slopes: gpu.prelu(rows, slopes)
         if dtype == np.float32:
             # mixed_float16: the recurrence's results rounded to float16, and a float16
             # device array into the next recurrence. (Bidirectional's merge and Masking

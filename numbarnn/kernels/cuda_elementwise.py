@@ -14,7 +14,7 @@ from .disk_cache import lock_index
 
 __all__ = ["merge_directions_kernel", "MERGE_CODES", "mask_steps_kernel", "activate_kernel",
            "softmax_rows_kernel", "SOFTMAX_THREADS", "gather_rows_kernel",
-           "RELU_FAMILY_CODES", "cast_kernel",
+           "RELU_FAMILY_CODES", "cast_kernel", "prelu_kernel",
            "relu_family_kernel"]
 
 # merge mode -> code; "reversed" copies the backward output in input order alone
@@ -262,3 +262,20 @@ def cast_kernel(src, dst):
     i = cuda.grid(1)
     if i < dst.shape[0]:
         dst[i] = src[i]
+
+
+@lock_index
+@cuda.jit(cache=not SIMULATED)
+def prelu_kernel(x, alpha, out):
+    """``out[i] = relu(x[i]) - alpha[i % len(alpha)] * relu(-x[i])`` (flat arrays of one
+    dtype; ``alpha`` the slopes of one batch row), one thread per element, as the host
+    computes PReLU: -0 stays -0 and NaN NaN."""
+    i = cuda.grid(1)
+    if i >= x.shape[0]:
+        return
+    zero = out.dtype.type(0.0)
+    v = x[i]
+    w = -v
+    above = zero if v < zero else v
+    below = zero if w < zero else w
+    out[i] = above - alpha[i % alpha.shape[0]] * below

@@ -22,13 +22,13 @@ from numba import cuda
 from . import cuda as engine
 from .cuda_common import SIMULATED
 from .cuda_elementwise import (RELU_FAMILY_CODES, SOFTMAX_THREADS, activate_kernel,
-                                cast_kernel, gather_rows_kernel, relu_family_kernel,
-                                softmax_rows_kernel)
+                                cast_kernel, gather_rows_kernel, prelu_kernel,
+                                relu_family_kernel, softmax_rows_kernel)
 from .cuda_tiles import TILE_COLS, TILE_EDGE, TILE_ROWS, project
 from .scalar_math import ACTIVATION_CODES, SOFTMAX
 
 __all__ = ["DENSE_DTYPES", "DeviceWeights", "dense_weights", "dense", "activate",
-           "relu_family", "embed", "copy", "cast"]
+           "relu_family", "prelu", "embed", "copy", "cast"]
 
 # The compute dtypes these kernels run in; the layers keep their host path for others
 # (float16 and bfloat16 compute under the mixed policies).
@@ -55,9 +55,10 @@ class DeviceWeights:
     def __init__(self):
         self._held = (None, None)  # (key, device arrays)
 
-    def get(self, variables, dtype, make):
-        """``make()``'s device arrays, made once per version of ``variables``."""
-        key = (tuple((id(v), v.version) for v in variables), np.dtype(dtype).name)
+    def get(self, variables, dtype, make, extra=()):
+        """``make()``'s device arrays, made once per version of ``variables`` (and
+        value of ``extra``: what else they depend on, such as an input shape)."""
+        key = (tuple((id(v), v.version) for v in variables), np.dtype(dtype).name, extra)
         held_key, arrays = self._held
         if key != held_key:
             arrays = make()
@@ -182,6 +183,17 @@ def relu_family(x, kind, alpha=0.0, max_value=None, threshold=0.0):
                        x.reshape(x.size), out.reshape(out.size), RELU_FAMILY_CODES[kind],
                        float(alpha), max_value is not None,
                        0.0 if max_value is None else float(max_value), float(threshold))
+    return out
+
+
+def prelu(x, alpha):
+    """PReLU of ``x`` (C-contiguous, float32 or float64) into a new device array, with
+    ``alpha`` a device array of the slopes of one batch row (``x.shape[1:]``, shared
+    axes spread out) in ``x``'s dtype."""
+    out = cuda.device_array(tuple(x.shape), x.dtype)
+    if out.size:
+        engine._launch(prelu_kernel, _blocks(out.size), THREADS, 0, x.reshape(x.size),
+                       alpha.reshape(alpha.size), out.reshape(out.size))
     return out
 
 

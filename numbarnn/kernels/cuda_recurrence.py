@@ -41,6 +41,7 @@ Beside them, the elementwise kernels (:mod:`.cuda_elementwise`):
 :func:`merge_directions_kernel` merges a bidirectional layer's two outputs,
 :func:`mask_steps_kernel` masks the timesteps whose features all equal a value, and
 the feed-forward layers' :func:`activate_kernel`, :func:`relu_family_kernel`,
+:func:`prelu_kernel`,
 :func:`softmax_rows_kernel` and :func:`gather_rows_kernel` (launched by
 :mod:`.cuda_feedforward`; Dense's product is :func:`project`), and :func:`cast_kernel`
 (float16 results under ``mixed_float16``). All of them are named here, where the
@@ -54,7 +55,7 @@ from .cuda_block import (recur_block, recur_block_global, recur_block_l2,
 from .cuda_common import BLOCK_MAX_LAUNCH, GRID_MAX_LAUNCH, SIMULATED
 from .cuda_dot import WARP, parts_per_output, slot_layout
 from .cuda_elementwise import (MERGE_CODES, activate_kernel, cast_kernel, gather_rows_kernel,
-                                mask_steps_kernel, merge_directions_kernel,
+                                mask_steps_kernel, merge_directions_kernel, prelu_kernel,
                                 relu_family_kernel, softmax_rows_kernel)
 from .cuda_grid import grid_row_sets, recur_grid, recur_tiled
 from .cuda_tiles import TILE_COLS, TILE_EDGE, TILE_ROWS, project
@@ -62,7 +63,7 @@ from .cuda_tiles import TILE_COLS, TILE_EDGE, TILE_ROWS, project
 __all__ = ["BLOCK_MAX_LAUNCH", "GRID_MAX_LAUNCH", "MERGE_CODES", "SIMULATED", "TILE_COLS",
            "TILE_EDGE", "TILE_ROWS", "WARP", "activate_kernel", "cast_kernel",
            "gather_rows_kernel",
-           "grid_row_sets", "mask_steps_kernel", "relu_family_kernel",
+           "grid_row_sets", "mask_steps_kernel", "prelu_kernel", "relu_family_kernel",
            "softmax_rows_kernel",
            "merge_directions_kernel", "parts_per_output", "project",
            "recur_block", "recur_block_global", "recur_block_l2", "recur_block_l2_lean",

@@ -5,8 +5,8 @@ which tf-keras saves as that layer's config). They pass masks on; only ``PReLU``
 weight (its learned slopes).
 
 A device array of the compute dtype (float32 or float64), C-contiguous, is computed
-on the GPU by all but ``PReLU`` (``Activation`` with a built-in function, ``Softmax``
-over the last axis without a mask); other inputs run on a host copy. Either way a
+on the GPU (``Activation`` with a built-in function, ``Softmax`` over the last axis
+without a mask); other inputs run on a host copy. Either way a
 device array comes back (see :mod:`numbarnn.layers.host_compute`).
 """
 import numpy as np
@@ -17,7 +17,7 @@ from ..engine.dtype_policy import check_floating, numpy_compute_dtype
 from ..engine.input_spec import InputSpec
 from ..engine.numerics import ieee_float
 from ..kernels.scalar_math import ACTIVATION_CODES, SOFTMAX
-from .host_compute import device_in_device_out
+from .host_compute import device_in_device_out, device_weights
 
 __all__ = ["Activation", "ReLU", "LeakyReLU", "ELU", "Softmax", "ThresholdedReLU",
            "PReLU"]
@@ -373,6 +373,19 @@ class PReLU(_ElementwiseLayer):
         x = _floating(inputs, self)
         alpha = self.alpha.value().astype(x.dtype, copy=False)
         return backend.relu(x) - alpha * backend.relu(-x)
+
+    def _call_on_device(self, inputs):
+        # the slopes spread over one batch row's shape, copied once per version and
+        # input shape
+        from ..kernels import cuda_feedforward as gpu
+        from ..kernels.cuda import to_device
+        if (inputs.dtype != self._floating_compute_dtype()
+                or inputs.dtype not in gpu.DENSE_DTYPES or not inputs.is_c_contiguous()):
+            return None
+        row = tuple(inputs.shape)[1:]
+        alpha = device_weights(self, [self.alpha], inputs.dtype, lambda: to_device(
+            np.broadcast_to(self.alpha.value().astype(inputs.dtype), row)), extra=row)
+        return gpu.prelu(inputs, alpha)
 
     def get_config(self):
         return {**super().get_config(),

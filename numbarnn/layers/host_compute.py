@@ -41,11 +41,12 @@ def device_in_device_out(call):
     return wrapper
 
 
-def device_weights(layer, variables, dtype, make):
+def device_weights(layer, variables, dtype, make, extra=()):
     """``make()``'s device copies of ``variables``, kept on ``layer`` until one of
-    them changes (see :class:`~numbarnn.kernels.cuda_feedforward.DeviceWeights`)."""
+    them (or ``extra``) changes (see
+    :class:`~numbarnn.kernels.cuda_feedforward.DeviceWeights`)."""
     from ..kernels.cuda_feedforward import DeviceWeights
     held = layer.__dict__.get("_device_weights")
     if held is None:
         held = layer.__dict__["_device_weights"] = DeviceWeights()
-    return held.get(variables, dtype, make)
+    return held.get(variables, dtype, make, extra)
