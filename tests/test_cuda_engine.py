@@ -223,10 +223,17 @@ def test_mixed_float16_computes_in_float32(rng):
 
 @needs_cuda
 @pytest.mark.parametrize("return_sequences", [False, True])
-def test_mixed_float16_device_results_are_float16_device_arrays(rng, return_sequences):
+def test_mixed_float16_device_results_are_float16_device_arrays(rng, monkeypatch,
+                                                                 return_sequences):
     """As tf-keras (and the numpy path): float16 outputs and states, rounded once on the
     device; a second layer and a Bidirectional read the float16 device arrays in place."""
+    from numbarnn.kernels import cuda
     from numbarnn.kernels.cuda_support import is_device_array
+    launched = []  # (kernel, dtype of its first argument)
+    real = cuda._launch
+    monkeypatch.setattr(cuda, "_launch", lambda kernel, grid, block, shared, *args: (
+        launched.append((kernel.__name__, np.dtype(args[0].dtype)))
+        or real(kernel, grid, block, shared, *args)))
     x = rng.standard_normal((3, 5, 4)).astype(np.float32)
     first = nr.SimpleRNN(6, return_sequences=True, return_state=True,
                          dtype="mixed_float16")
@@ -236,7 +243,11 @@ def test_mixed_float16_device_results_are_float16_device_arrays(rng, return_sequ
         seq, state = first(x)
         expected = second(seq)
     got_seq, got_state = first(_dev().to_device(x))
+    assert [k for k, _ in launched].count("cast_kernel") == 2  # the sequence, the state
+    launched.clear()
     got = second(got_seq)
+    # both directions project the float16 sequence itself (no copy, no host round trip)
+    assert [d for k, d in launched if k == "project"] == [np.float16, np.float16]
     for a, want in ((got_seq, seq), (got_state, state), (got, expected)):
         assert is_device_array(a) and a.dtype == want.dtype == np.float16
         # (float32 results rounded to float16 on each side: one float16 ulp at a

@@ -1,7 +1,8 @@
 """The feed-forward layers on device arrays (numbarnn.kernels.cuda_feedforward): Dense,
-Activation, Softmax, Dropout and Embedding compute a device input on the GPU (the
-simulator in CI) against float64 numpy references, keep their host path where the
-kernels do not apply, and hand back device arrays either way."""
+the activation layers (Activation, Softmax, ReLU, LeakyReLU, ELU, ThresholdedReLU,
+PReLU), Dropout and Embedding compute a device input on the GPU (the simulator in CI)
+against float64 numpy references, keep their host path where the kernels do not
+apply, and hand back device arrays either way."""
 import copy
 import os
 import pickle
@@ -229,6 +230,12 @@ def test_prelu_runs_on_the_device(rng, launches, dtype, shared_axes):
         np.testing.assert_allclose(_host(layer(_device(longer))), layer(longer),
                                    **_tolerance(dtype))
     assert launches == ["prelu_kernel"] * (3 if shared_axes else 2)
+    if not shared_axes:  # one step, where the slopes have four: the host broadcasts
+        short = rng.standard_normal((2, 1, 5)).astype(dtype)
+        got = _host(layer(_device(short)))
+        assert got.shape == (2, 4, 5)
+        np.testing.assert_array_equal(got, layer(short))
+        assert launches == ["prelu_kernel"] * 2
 
 
 def test_parametrised_relus_keep_the_host_path_for_wider_parameters(rng, launches):

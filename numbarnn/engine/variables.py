@@ -237,6 +237,11 @@ class Variable:
         state.pop("_view", None)
         return state
 
+    def __setstate__(self, state):
+        # a copy (deepcopy, pickle, another process) takes a version of its own
+        self.__dict__.update(state)
+        self._version = next(_VERSIONS)
+
     def read_value(self):
         """A copy of the value (as :meth:`numpy`); inside a mixed-precision layer's
         call, an autocast variable's in the compute dtype (tf-keras's

@@ -5,8 +5,9 @@ which tf-keras saves as that layer's config). They pass masks on; only ``PReLU``
 weight (its learned slopes).
 
 A device array of the compute dtype (float32 or float64), C-contiguous, is computed
-on the GPU (``Activation`` with a built-in function, ``Softmax`` over the last axis
-without a mask); other inputs run on a host copy. Either way a
+on the GPU by every one of them (``Activation`` with a built-in function, ``Softmax``
+over the last axis without a mask, ``PReLU`` where its slopes fit the input's shape);
+other inputs run on a host copy. Either way a
 device array comes back (see :mod:`numbarnn.layers.host_compute`).
 """
 import numpy as np
@@ -50,28 +51,32 @@ class _ElementwiseLayer(Layer):
     def compute_output_shape(self, input_shape):
         return input_shape
 
+    def _kernels_take(self, inputs):
+        """Whether the elementwise kernels take the device input: of the floating
+        compute dtype (the host path would cast it first), float32 or float64 (numba
+        has no float16 arithmetic), C-contiguous."""
+        from ..kernels.cuda_feedforward import DENSE_DTYPES
+        return (inputs.dtype == self._floating_compute_dtype()
+                and inputs.dtype in DENSE_DTYPES and inputs.is_c_contiguous())
+
     def _activate_on_device(self, inputs, code):
         """Activation ``code`` of a device input, on the GPU; None (the host path)
-        without a code, or for an input the kernels do not take: not of the floating
-        compute dtype (the host path casts it first), not C-contiguous, or a softmax
-        of fewer than two axes (the host path's error)."""
+        without a code, for an input the kernels do not take, or for a softmax of fewer
+        than two axes (the host path's error)."""
         from ..kernels import cuda_feedforward as gpu
-        if (code is None or inputs.dtype != self._floating_compute_dtype()
-                or inputs.dtype not in gpu.DENSE_DTYPES or not inputs.is_c_contiguous()
+        if (code is None or not self._kernels_take(inputs)
                 or (code == SOFTMAX and inputs.ndim < 2)):
             return None
         return gpu.activate(inputs, code)
 
     def _relu_on_device(self, inputs, kind, **params):
-        """A parametrised ReLU of a device input on the GPU, where the input is of the
-        floating compute dtype and C-contiguous and no parameter is of a wider dtype
-        than it (numpy would compute in that one); else None (the host path)."""
+        """A parametrised ReLU of a device input on the GPU, where the kernels take it
+        and no parameter is of a wider dtype than it (numpy would compute in that
+        one); else None (the host path)."""
         from ..kernels import cuda_feedforward as gpu
         widest = max(np.asarray(p).dtype.itemsize for p in params.values()
                      if p is not None)
-        if (inputs.dtype != self._floating_compute_dtype()
-                or inputs.dtype not in gpu.DENSE_DTYPES or not inputs.is_c_contiguous()
-                or widest > inputs.dtype.itemsize):
+        if not self._kernels_take(inputs) or widest > inputs.dtype.itemsize:
             return None
         return gpu.relu_family(inputs, kind, **params)
 
@@ -379,10 +384,15 @@ class PReLU(_ElementwiseLayer):
         # input shape
         from ..kernels import cuda_feedforward as gpu
         from ..kernels.cuda import to_device
-        if (inputs.dtype != self._floating_compute_dtype()
-                or inputs.dtype not in gpu.DENSE_DTYPES or not inputs.is_c_contiguous()):
+        if not self._kernels_take(inputs):
             return None
         row = tuple(inputs.shape)[1:]
+        try:
+            fits = np.broadcast_shapes(self.alpha.shape, row) == row
+        except ValueError:  # (the host path raises numpy's error)
+            fits = False
+        if not fits:  # the host broadcasts the input up to the slopes' shape
+            return None
         alpha = device_weights(self, [self.alpha], inputs.dtype, lambda: to_device(
             np.broadcast_to(self.alpha.value().astype(inputs.dtype), row)), extra=row)
         return gpu.prelu(inputs, alpha)
