@@ -108,13 +108,25 @@ def test_dense_reads_a_strided_sequence_in_place_and_leaves_it(rng, launches):
     np.testing.assert_array_equal(x.copy_to_host(), full[:, 1::3, ::2])
 
 
-@pytest.mark.parametrize("case", ["float64-input", "user-activation", "layer-activation",
-                                  "strided-2d", "mixed-precision"])
+@pytest.mark.parametrize("given", ["float16", "float64", "int32", "bool"])
+def test_dense_converts_other_input_dtypes_as_it_reads_them(rng, launches, given):
+    """As the host casts them to the compute dtype first (float16 from a
+    mixed-precision recurrence into a float32 readout, the usual mixed model)."""
+    x = (3.0 * rng.standard_normal((2, 3, 4))).astype(given)
+    layer = nr.Dense(5, activation="tanh")
+    got = _host(layer(_device(x)))
+    want = layer(x)
+    assert got.dtype == want.dtype == np.float32
+    np.testing.assert_allclose(got, want, **DEVICE_VS_HOST)
+    assert launches == ["project", "activate_kernel"]
+
+
+@pytest.mark.parametrize("case", ["user-activation", "layer-activation", "strided-2d",
+                                  "mixed-precision"])
 def test_dense_keeps_its_host_path_where_the_kernels_do_not_apply(rng, launches, case):
     """The same result as a numpy input, as a device array, and no kernel launched."""
     from numba import cuda
-    x = rng.standard_normal((6, 4)).astype("float64" if case == "float64-input"
-                                            else "float32")
+    x = rng.standard_normal((6, 4)).astype("float32")
     device_x = cuda.to_device(x)
     kwargs = {}
     if case == "user-activation":

@@ -132,6 +132,12 @@ def _representative_calls():
             # take float16 on the host: their kernels kept float16 values in local
             # memory, 16 and 72 bytes.)
             yield lambda rows=rows: gpu.cast(rows, np.float16)
+            # Dense converts other input dtypes as it reads them (float16 from a mixed
+            # recurrence, integers, bools)
+            for other in (np.float16, np.int32, np.bool_):
+                given = cuda.to_device(rng.integers(0, 2, (5, 4)).astype(other))
+                yield lambda given=given, weights=weights: gpu.dense(
+                    given, weights, ACTIVATION_CODES["linear"])
             half = cuda.to_device(rng.standard_normal((2, 3, 4)).astype(np.float16))
             yield lambda half=half: run_stack(
                 [level(4, 3)], half, None, [np.zeros((2, 3), np.float32)],

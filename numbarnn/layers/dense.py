@@ -44,10 +44,11 @@ class Dense(Layer):
     Notes
     -----
     A numba device array (or any ``__cuda_array_interface__`` array) is computed on the
-    GPU, one GEMM and, unless linear, one activation pass, where the input's dtype is
-    the compute dtype (float32 or float64), the activation is a built-in function, and
-    the input is 3-D (read in place, any strides) or C-contiguous; otherwise on a host
-    copy. Either way the result is a device array.
+    GPU, one GEMM and, unless linear, one activation pass, where the compute dtype is
+    float32 or float64 (an input of another real dtype, such as a mixed-precision
+    layer's float16 output, is converted as it is read), the activation is a built-in
+    function, and the input is 3-D (read in place, any strides) or C-contiguous;
+    otherwise on a host copy. Either way the result is a device array.
     """
 
     def __init__(self, units, activation=None, use_bias=True,
@@ -122,7 +123,10 @@ class Dense(Layer):
         compute = numpy_compute_dtype(self.dtype_policy) or np.dtype("float32")
         code = (None if isinstance(self.activation, Layer)
                 else ACTIVATION_CODES.get(activations.name_of(self.activation)))
-        if (code is None or compute not in gpu.DENSE_DTYPES or inputs.dtype != compute
+        # (an input of another real dtype is converted as the projection reads it: one
+        # rounding per value, as the host's cast to the compute dtype)
+        if (code is None or compute not in gpu.DENSE_DTYPES
+                or np.dtype(inputs.dtype).kind not in "biuf"
                 or not (inputs.ndim == 3 or inputs.is_c_contiguous())):
             return None
         variables = [self.kernel] + ([self.bias] if self.bias is not None else [])
