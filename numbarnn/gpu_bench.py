@@ -536,8 +536,9 @@ def main(argv=None):
                         help="time a fresh process's import and first calls instead, "
                              "with a cold and a warm kernel cache (gpu_first_call.json)")
     parser.add_argument("--elementwise", action="store_true",
-                        help="time the merge and masking device kernels against the host "
-                             "round trips they replaced instead (gpu_elementwise.json)")
+                        help="time the merge, masking, Dense and Embedding device paths "
+                             "against the host round trips they replaced instead "
+                             "(gpu_elementwise.json)")
     parser.add_argument("--host-profile", action="store_true",
                         help="split a call's time at the small shapes into kernels and "
                              "host work, with cProfile's top functions, instead "

@@ -327,14 +327,14 @@ def test_weight_panels_are_built_once_per_set_of_weights(rng):
     x = rng.standard_normal((6, 3, 7))
     with nr.device("cpu"):
         layer(x)
-        panels = layer._packed_cache[1].cpu_panels
+        panels = layer._packed_cache.value.cpu_panels
         assert panels is not None
         layer(x)
-        assert layer._packed_cache[1].cpu_panels is panels
+        assert layer._packed_cache.value.cpu_panels is panels
         kernel, recurrent, bias = (w * 0.5 for w in layer.get_weights())
         layer.set_weights([kernel, recurrent, bias])
         out = layer(x)
-    assert layer._packed_cache[1].cpu_panels is not panels
+    assert layer._packed_cache.value.cpu_panels is not panels
     level = dict(kernel=kernel, recurrent=recurrent, bias=bias, activation="tanh",
                  residual=False)
     np.testing.assert_allclose(out, rnn_forward(x, [level])[0], rtol=1e-10, atol=1e-12)

@@ -813,7 +813,7 @@ def test_work_buffers_are_reused_by_shorter_sequences(rng):
     x = rng.standard_normal((2, 6, 3))
     with nr.device("cuda"):
         layer(x)
-        mirror = layer._packed_cache[1]._device_mirror
+        mirror = layer._packed_cache.value._device_mirror
         proj = mirror.buffers["proj"]
         got = layer(x[:, :3])
     assert mirror.buffers["proj"] is proj

@@ -607,10 +607,18 @@ class Layer:
         def cast(x):
             if is_device_array(x):  # cast on the device by the engine, never copied here
                 return x
-            if _is_array_like(x) and np.dtype(x.dtype).kind == "f" and x.dtype != dtype:
+            if self._casts(x, dtype):
                 return np.asarray(x).astype(dtype)
             return x
         return _map_nested(cast, inputs)
+
+    def _casts(self, x, dtype=None):
+        """Whether :meth:`_cast_inputs` casts array ``x`` (host or device: a device
+        layer path that takes it as it is asks this): floating, of another dtype than
+        ``dtype`` (default: the floating compute dtype), the layer autocasting."""
+        dtype = dtype or self._floating_compute_dtype()
+        return (self._autocast and dtype is not None and _is_array_like(x)
+                and np.dtype(x.dtype).kind == "f" and x.dtype != dtype)
 
     def _weight_scope(self):
         """The name scope of the weights built in this layer's build or call."""

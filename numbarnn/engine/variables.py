@@ -20,7 +20,7 @@ from .call_context import current_scope
 from .dtype_policy import as_dtype
 from .tensor_shape import TensorShape
 
-__all__ = ["Variable", "swap_autocast_dtype"]
+__all__ = ["Variable", "VersionCache", "swap_autocast_dtype"]
 
 _AUTOCAST = threading.local()
 # Versions come from one process-wide count, so that no two values of any two variables
@@ -341,3 +341,31 @@ Variable.__hash__ = object.__hash__
 Variable.__neg__ = lambda self: -self._operand()
 Variable.__abs__ = lambda self: np.abs(self._operand())
 Variable.__pos__ = lambda self: +self._operand()
+
+
+class VersionCache:
+    """One value made from some variables (packed or device copies of weights), made
+    again when one of them is assigned (a new :attr:`Variable.version`) or the rest of
+    its key changes. The engines keep one per layer. A copied or pickled layer gets an
+    empty one: what it holds (device memory, a lock) is not copied with it."""
+
+    def __init__(self):
+        self._held = (None, None)  # (key, value): one assignment, so that a call in
+        # another thread never pairs a key with the value of another version
+
+    @property
+    def value(self):
+        """The value last made (None before the first)."""
+        return self._held[1]
+
+    def get(self, variables, make, *key):
+        """``make()``, made once per version of ``variables`` and value of ``key``."""
+        full = (tuple((id(v), v.version) for v in variables), key)
+        held_key, value = self._held
+        if full != held_key:
+            value = make()
+            self._held = (full, value)
+        return value
+
+    def __reduce__(self):
+        return (VersionCache, ())

@@ -61,6 +61,16 @@ MASK_TILE = 1024
 MASK_UNROLL = 4
 
 
+@cuda.jit(device=True)
+def _next_element(r, j, step_rows, step_features, width):
+    """(row, feature) of the element ``step_rows * width + step_features`` after
+    ``(r, j)`` in a row-major run of rows ``width`` wide (``step_features < width``)."""
+    r, j = r + step_rows, j + step_features
+    if j >= width:
+        r, j = r + 1, j - width
+    return r, j
+
+
 @lock_index
 @cuda.jit(cache=not SIMULATED)
 def mask_steps_kernel(x, values, out, keep, block_rows):
@@ -77,8 +87,6 @@ def mask_steps_kernel(x, values, out, keep, block_rows):
     """
     flags = cuda.shared.array(MASK_TILE, keep.dtype)
     held = cuda.local.array(MASK_UNROLL, x.dtype)
-    # (indices unsigned, the same bits: numba wraps each signed one around, see
-    # cuda_common)
     steps, features = x.shape
     t, threads = cuda.threadIdx.x, cuda.blockDim.x
     first = cuda.blockIdx.x * block_rows
@@ -99,11 +107,9 @@ def mask_steps_kernel(x, values, out, keep, block_rows):
         while r < end:
             r0, j0 = r, j
             for k in range(MASK_UNROLL):  # the loads first, all in flight together
-                if r < end:
+                if r < end:  # (indices unsigned: numba wraps signed ones around)
                     held[k] = x[uint64(first + r), uint64(j)]
-                r, j = r + step_rows, j + step_features
-                if j >= width:
-                    r, j = r + 1, j - width
+                r, j = _next_element(r, j, step_rows, step_features, width)
             r, j = r0, j0  # the same elements again
             for k in range(MASK_UNROLL):
                 if r < end:
@@ -115,9 +121,7 @@ def mask_steps_kernel(x, values, out, keep, block_rows):
                             v if flags[ur] else v * False)
                     elif v != values[uint64(j if per_feature else 0)]:
                         flags[ur] = True
-                r, j = r + step_rows, j + step_features
-                if j >= width:
-                    r, j = r + 1, j - width
+                r, j = _next_element(r, j, step_rows, step_features, width)
     for r in range(t, rows, threads):
         keep[first + r] = flags[r]
 
@@ -126,14 +130,14 @@ def mask_steps_kernel(x, values, out, keep, block_rows):
 
 @lock_index
 @cuda.jit(cache=not SIMULATED)
-def activate_kernel(values, code):
-    """``values[i] = activation(values[i])`` in place, one thread per element of the
-    flat array; ``code`` as :data:`~numbarnn.kernels.scalar_math.ACTIVATION_CODES`
+def activate_kernel(x, out, code):
+    """``out[i] = activation(x[i])`` (flat arrays; ``out`` may be ``x``), one thread
+    per element; ``code`` as :data:`~numbarnn.kernels.scalar_math.ACTIVATION_CODES`
     (not softmax), the same scalar function the recurrence kernels apply."""
     i = cuda.grid(1)
-    if i < values.shape[0]:
+    if i < out.shape[0]:
         # (the activation's branches are typed float64: back to the array's type)
-        values[i] = values.dtype.type(_activation(code, values[i]))
+        out[i] = out.dtype.type(_activation(code, x[i]))
 
 
 # The most threads a block of softmax_rows_kernel has (its shared reduction arrays).
@@ -148,20 +152,20 @@ def _max_nan(a, b):
 
 @lock_index
 @cuda.jit(cache=not SIMULATED)
-def softmax_rows_kernel(values):
-    """Each row of ``values`` (rows, n) replaced by its softmax, ``exp(x - max) /
-    sum``, in place: one block per row, its threads striding over the row (a warp's
-    accesses consecutive, a wide row shared by the block), the maximum and the sum
-    reduced in shared memory. Launch with a power of two threads, at most
+def softmax_rows_kernel(x, out):
+    """Each row of ``out`` (rows, n) the softmax of that of ``x``, ``exp(x - max) /
+    sum`` (``out`` may be ``x``): one block per row, its threads striding over the row
+    (a warp's accesses consecutive, a wide row shared by the block), the maximum and
+    the sum reduced in shared memory. Launch with a power of two threads, at most
     ``SOFTMAX_THREADS``. A row holding NaN comes out all NaN, as the host's ``np.max``
     propagates it (``max()`` would skip it)."""
-    partial = cuda.shared.array(SOFTMAX_THREADS, values.dtype)
+    partial = cuda.shared.array(SOFTMAX_THREADS, out.dtype)
     r = cuda.blockIdx.x
     t, threads = cuda.threadIdx.x, cuda.blockDim.x
-    n = values.shape[1]
-    top = values[r, 0]
+    n = out.shape[1]
+    top = x[r, 0]
     for j in range(t, n, threads):
-        top = _max_nan(top, values[r, j])
+        top = _max_nan(top, x[r, j])
     partial[t] = top
     cuda.syncthreads()
     half = threads // 2
@@ -172,10 +176,10 @@ def softmax_rows_kernel(values):
         half //= 2
     top = partial[0]
     cuda.syncthreads()  # (every thread has read the maximum before the sums reuse it)
-    total = values.dtype.type(0.0)
+    total = out.dtype.type(0.0)
     for j in range(t, n, threads):
-        e = math.exp(values[r, j] - top)
-        values[r, j] = e
+        e = math.exp(x[r, j] - top)
+        out[r, j] = e
         total += e
     partial[t] = total
     cuda.syncthreads()
@@ -187,7 +191,7 @@ def softmax_rows_kernel(values):
         half //= 2
     total = partial[0]
     for j in range(t, n, threads):
-        values[r, j] = values[r, j] / total
+        out[r, j] = out[r, j] / total
 
 
 @lock_index
@@ -266,7 +270,7 @@ def cast_kernel(src, dst):
 
 @lock_index
 @cuda.jit(cache=not SIMULATED)
-def prelu_kernel(x, alpha, out):
+def prelu_kernel(x, out, alpha):
     """``out[i] = relu(x[i]) - alpha[i % len(alpha)] * relu(-x[i])`` (flat arrays of one
     dtype; ``alpha`` the slopes of one batch row), one thread per element, as the host
     computes PReLU: -0 stays -0 and NaN NaN."""

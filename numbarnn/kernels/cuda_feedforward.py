@@ -27,7 +27,7 @@ from .cuda_elementwise import (RELU_FAMILY_CODES, SOFTMAX_THREADS, activate_kern
 from .cuda_tiles import TILE_COLS, TILE_EDGE, TILE_ROWS, project
 from .scalar_math import ACTIVATION_CODES, SOFTMAX
 
-__all__ = ["DENSE_DTYPES", "DeviceWeights", "dense_weights", "dense", "activate",
+__all__ = ["DENSE_DTYPES", "dense_weights", "dense", "activate",
            "relu_family", "prelu", "embed", "copy", "cast"]
 
 # The compute dtypes these kernels run in; the layers keep their host path for others
@@ -45,30 +45,14 @@ def _blocks(n):
     return max(1, -(-n // THREADS))
 
 
-class DeviceWeights:
-    """Device copies of a layer's weights, made again when one of them changes (a new
-    :attr:`~numbarnn.engine.variables.Variable.version`) or the dtype does.
-
-    A copied or pickled layer gets an empty one: device memory is not copied with it.
-    """
-
-    def __init__(self):
-        self._held = (None, None)  # (key, device arrays)
-
-    def get(self, variables, dtype, make, extra=()):
-        """``make()``'s device arrays, made once per version of ``variables`` (and
-        value of ``extra``: what else they depend on, such as an input shape)."""
-        key = (tuple((id(v), v.version) for v in variables), np.dtype(dtype).name, extra)
-        held_key, arrays = self._held
-        if key != held_key:
-            arrays = make()
-            # one assignment: a call in another thread never pairs a key with the
-            # arrays of another version
-            self._held = (key, arrays)
-        return arrays
-
-    def __reduce__(self):
-        return (DeviceWeights, ())
+def _map(kernel, x, dtype, *args):
+    """A new device array of ``x``'s shape in ``dtype``, written by ``kernel(x, out,
+    *args)`` over the flat arrays (``x`` C-contiguous), one thread per element."""
+    out = cuda.device_array(tuple(x.shape), dtype)
+    if out.size:
+        engine._launch(kernel, _blocks(out.size), THREADS, 0, x.reshape(x.size),
+                       out.reshape(out.size), *args)
+    return out
 
 
 def dense_weights(kernel, bias, dtype):
@@ -110,23 +94,26 @@ def dense(x, weights, activation):
                        units, no_drop, False, kernel, bias, out)
     out = out.reshape(shape[:-1] + (units,))
     if activation != LINEAR:
-        _activate_in_place(out, activation)
+        _activate(out, out, activation)
     return out
 
 
-def _activate_in_place(out, activation):
+def _activate(x, out, activation):
+    """``out = activation(x)`` (``out`` may be ``x``: in place); softmax over the last
+    axis, a block per row."""
     if out.size == 0:
         return
     if activation == SOFTMAX:
         width = tuple(out.shape)[-1]  # (the simulator's shapes take no negative index)
-        rows = out.reshape((out.size // width, width))
-        # a block per row: the fewest threads (a power of two, a warp at least) that
-        # cover the row, up to SOFTMAX_THREADS
+        rows = (out.size // width, width)
+        # the fewest threads (a power of two, a warp at least) that cover the row, up
+        # to SOFTMAX_THREADS
         threads = min(SOFTMAX_MAX_THREADS,
                       max(SOFTMAX_MIN_THREADS, 1 << (width - 1).bit_length()))
-        engine._launch(softmax_rows_kernel, rows.shape[0], threads, 0, rows)
+        engine._launch(softmax_rows_kernel, rows[0], threads, 0, x.reshape(rows),
+                       out.reshape(rows))
     else:
-        engine._launch(activate_kernel, _blocks(out.size), THREADS, 0,
+        engine._launch(activate_kernel, _blocks(out.size), THREADS, 0, x.reshape(x.size),
                        out.reshape(out.size), activation)
 
 
@@ -142,13 +129,7 @@ def cast(x, dtype):
     """``x`` (a C-contiguous device array) in ``dtype``, as a new device array (``x``
     itself where it has that dtype already)."""
     dtype = np.dtype(dtype)
-    if x.dtype == dtype:
-        return x
-    out = cuda.device_array(tuple(x.shape), dtype)
-    if out.size:
-        engine._launch(cast_kernel, _blocks(out.size), THREADS, 0, x.reshape(x.size),
-                       out.reshape(out.size))
-    return out
+    return x if x.dtype == dtype else _map(cast_kernel, x, dtype)
 
 
 def activate(x, activation):
@@ -160,9 +141,10 @@ def activate(x, activation):
     activation : int
         A code of :data:`~numbarnn.kernels.scalar_math.ACTIVATION_CODES`.
     """
-    out = copy(x)
-    if activation != LINEAR:
-        _activate_in_place(out, activation)
+    if activation == LINEAR:
+        return copy(x)
+    out = cuda.device_array(tuple(x.shape), x.dtype)
+    _activate(x, out, activation)
     return out
 
 
@@ -177,24 +159,16 @@ def relu_family(x, kind, alpha=0.0, max_value=None, threshold=0.0):
     alpha, max_value, threshold : float
         The function's parameters (``max_value`` None: no cap), cast to ``x``'s dtype.
     """
-    out = cuda.device_array(tuple(x.shape), x.dtype)
-    if out.size:
-        engine._launch(relu_family_kernel, _blocks(out.size), THREADS, 0,
-                       x.reshape(x.size), out.reshape(out.size), RELU_FAMILY_CODES[kind],
-                       float(alpha), max_value is not None,
-                       0.0 if max_value is None else float(max_value), float(threshold))
-    return out
+    return _map(relu_family_kernel, x, x.dtype, RELU_FAMILY_CODES[kind], float(alpha),
+                max_value is not None, 0.0 if max_value is None else float(max_value),
+                float(threshold))
 
 
 def prelu(x, alpha):
     """PReLU of ``x`` (C-contiguous, float32 or float64) into a new device array, with
     ``alpha`` a device array of the slopes of one batch row (``x.shape[1:]``, shared
     axes spread out) in ``x``'s dtype."""
-    out = cuda.device_array(tuple(x.shape), x.dtype)
-    if out.size:
-        engine._launch(prelu_kernel, _blocks(out.size), THREADS, 0, x.reshape(x.size),
-                       alpha.reshape(alpha.size), out.reshape(out.size))
-    return out
+    return _map(prelu_kernel, x, x.dtype, alpha.reshape(alpha.size))
 
 
 def embed(indices, table):

@@ -41,10 +41,9 @@ Beside them, the elementwise kernels (:mod:`.cuda_elementwise`):
 :func:`merge_directions_kernel` merges a bidirectional layer's two outputs,
 :func:`mask_steps_kernel` masks the timesteps whose features all equal a value, and
 the feed-forward layers' :func:`activate_kernel`, :func:`relu_family_kernel`,
-:func:`prelu_kernel`,
-:func:`softmax_rows_kernel` and :func:`gather_rows_kernel` (launched by
-:mod:`.cuda_feedforward`; Dense's product is :func:`project`), and :func:`cast_kernel`
-(float16 results under ``mixed_float16``). All of them are named here, where the
+:func:`prelu_kernel`, :func:`softmax_rows_kernel` and :func:`gather_rows_kernel`
+(launched by :mod:`.cuda_feedforward`; Dense's product is :func:`project`), and
+:func:`cast_kernel` (float16 results under ``mixed_float16``). All of them are named here, where the
 compile check finds them.
 
 Inputs are read in the caller's layout (batch- or time-major, any strides, any real
@@ -61,10 +60,8 @@ from .cuda_grid import grid_row_sets, recur_grid, recur_tiled
 from .cuda_tiles import TILE_COLS, TILE_EDGE, TILE_ROWS, project
 
 __all__ = ["BLOCK_MAX_LAUNCH", "GRID_MAX_LAUNCH", "MERGE_CODES", "SIMULATED", "TILE_COLS",
-           "TILE_EDGE", "TILE_ROWS", "WARP", "activate_kernel", "cast_kernel",
-           "gather_rows_kernel",
-           "grid_row_sets", "mask_steps_kernel", "prelu_kernel", "relu_family_kernel",
-           "softmax_rows_kernel",
-           "merge_directions_kernel", "parts_per_output", "project",
-           "recur_block", "recur_block_global", "recur_block_l2", "recur_block_l2_lean",
-           "recur_block_lean", "recur_grid", "recur_tiled", "slot_layout"]
+           "TILE_EDGE", "TILE_ROWS", "WARP", "activate_kernel", "cast_kernel", "gather_rows_kernel",
+           "grid_row_sets", "mask_steps_kernel", "merge_directions_kernel", "parts_per_output",
+           "prelu_kernel", "project", "recur_block", "recur_block_global", "recur_block_l2",
+           "recur_block_l2_lean", "recur_block_lean", "recur_grid", "recur_tiled",
+           "relu_family_kernel", "slot_layout", "softmax_rows_kernel"]

@@ -393,8 +393,9 @@ class PReLU(_ElementwiseLayer):
             fits = False
         if not fits:  # the host broadcasts the input up to the slopes' shape
             return None
-        alpha = device_weights(self, [self.alpha], inputs.dtype, lambda: to_device(
-            np.broadcast_to(self.alpha.value().astype(inputs.dtype), row)), extra=row)
+        alpha = device_weights(self, [self.alpha], lambda: to_device(
+            np.broadcast_to(self.alpha.value().astype(inputs.dtype), row)),
+            inputs.dtype.name, row)
         return gpu.prelu(inputs, alpha)
 
     def get_config(self):

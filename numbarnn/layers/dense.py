@@ -130,9 +130,9 @@ class Dense(Layer):
                 or not (inputs.ndim == 3 or inputs.is_c_contiguous())):
             return None
         variables = [self.kernel] + ([self.bias] if self.bias is not None else [])
-        weights = device_weights(self, variables, compute, lambda: gpu.dense_weights(
+        weights = device_weights(self, variables, lambda: gpu.dense_weights(
             self.kernel.value(), None if self.bias is None else self.bias.value(),
-            compute))
+            compute), compute.name)
         return gpu.dense(inputs, weights, code)
 
     def compute_output_shape(self, input_shape):

@@ -86,11 +86,9 @@ class Dropout(Layer):
     def _call_on_device(self, inputs, training=None):
         # outside training a copy on the GPU (where the host path would not cast the
         # input to the compute dtype first); a training call on the host
-        compute = self._floating_compute_dtype()
-        cast = (self._autocast and compute is not None and inputs.dtype.kind == "f"
-                and inputs.dtype != compute)
         rate_zero = isinstance(self.rate, numbers.Real) and self.rate == 0
-        if (training and not rate_zero) or cast or not inputs.is_c_contiguous():
+        if ((training and not rate_zero) or self._casts(inputs)
+                or not inputs.is_c_contiguous()):
             return None
         from ..kernels.cuda_feedforward import copy
         return copy(inputs)

@@ -154,8 +154,8 @@ class Embedding(Layer):
         if dtype not in gpu.DENSE_DTYPES:
             return None
         indices = self._indices(np.asarray(to_host_array(inputs)))
-        table = device_weights(self, [self.embeddings], dtype, lambda: to_device(
-            np.asarray(self.embeddings.value(), dtype)))
+        table = device_weights(self, [self.embeddings], lambda: to_device(
+            np.asarray(self.embeddings.value(), dtype)), dtype.name)
         return gpu.embed(indices, table)
 
     def _call_output_shape(self, input_shape):

@@ -14,6 +14,7 @@ import functools
 import numpy as np
 
 from ..engine.keras_mask import mask_of, with_mask
+from ..engine.variables import VersionCache
 from ..kernels.cuda_support import is_device_array, to_host_array
 
 __all__ = ["device_in_device_out", "device_weights"]
@@ -41,12 +42,12 @@ def device_in_device_out(call):
     return wrapper
 
 
-def device_weights(layer, variables, dtype, make, extra=()):
+def device_weights(layer, variables, make, *key):
     """``make()``'s device copies of ``variables``, kept on ``layer`` until one of
-    them (or ``extra``) changes (see
-    :class:`~numbarnn.kernels.cuda_feedforward.DeviceWeights`)."""
-    from ..kernels.cuda_feedforward import DeviceWeights
+    them (or ``key``: the dtype, an input shape) changes (a
+    :class:`~numbarnn.engine.variables.VersionCache`, as the recurrent layers keep
+    their packed weights)."""
     held = layer.__dict__.get("_device_weights")
     if held is None:
-        held = layer.__dict__["_device_weights"] = DeviceWeights()
-    return held.get(variables, dtype, make, extra)
+        held = layer.__dict__["_device_weights"] = VersionCache()
+    return held.get(variables, make, *key)

@@ -21,10 +21,7 @@ def _kernel_takes(layer, x, value):
     in the layer's compute dtype (or the layer does not autocast), C-contiguous, not
     empty; one value or one per feature (a value of more dimensions broadcasts on the
     host)."""
-    dtype = np.dtype(x.dtype)
-    compute = layer._floating_compute_dtype()
-    return (dtype in (np.float32, np.float64) and (not layer._autocast or compute is None
-                                   or dtype == compute)
+    return (np.dtype(x.dtype) in (np.float32, np.float64) and not layer._casts(x)
             and x.ndim >= 1 and x.size > 0 and x.is_c_contiguous()
             and value.ndim <= 1 and value.size in (1, tuple(x.shape)[-1]))
 

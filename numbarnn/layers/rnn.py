@@ -9,7 +9,7 @@ from ..engine.call_context import name_scope
 from ..engine.call_args import accepts
 from ..engine.input_spec import InputSpec
 from ..engine.numerics import ieee_arithmetic
-from ..engine.variables import Variable
+from ..engine.variables import Variable, VersionCache
 from ..engine import serialization
 from ..kernels.cuda_support import is_device_array, to_host_array
 from ..nest import children
@@ -248,14 +248,8 @@ class RNN(Layer):
         self.constants_spec = None
         self._states = None
         self._num_constants = 0
-        self._packed_cache = (None, None)
-
-    def __getstate__(self):
-        # copy.deepcopy and pickle leave out the packed weights (and their device
-        # mirror, which holds a lock and device memory): the copy packs its own.
-        state = dict(self.__dict__)
-        state["_packed_cache"] = (None, None)
-        return state
+        # the packed weights (and their device mirror); a copy of the layer packs its own
+        self._packed_cache = VersionCache()
 
     # -- states ------------------------------------------------------------------
     @property
@@ -815,11 +809,11 @@ class RNN(Layer):
             self._store_states(new_states)
         out_dtype = np.dtype(self.compute_dtype) if self.compute_dtype == "float16" else None
         if out_dtype is not None:  # computed in float32, rounded once (on the device too)
-            if on_device:
-                from ..kernels.cuda_feedforward import cast
-                round_half = lambda o: cast(o, out_dtype)  # noqa: E731
-            else:
-                round_half = lambda o: o.astype(out_dtype)  # noqa: E731
+            def round_half(o):
+                if on_device:
+                    from ..kernels.cuda_feedforward import cast
+                    return cast(o, out_dtype)
+                return o.astype(out_dtype)
             output = map_structure(round_half, output)
             new_states = [round_half(s) for s in new_states]
         if self.return_state:
@@ -841,14 +835,12 @@ class RNN(Layer):
     def _packed_weights(self, levels, dtype, engine):
         from ..kernels import plan
         weights = getattr(self.cell, "_fused_weights", lambda: [])()
+        if not weights:  # (nothing to tell one set of weights from another by)
+            return plan.pack(levels, dtype)
         # The activations and residual flags are packed too, and may be set after a call.
-        key = (tuple((id(w), w.version) for w in weights), np.dtype(dtype).name, engine,
-               tuple((s.activation, bool(s.residual)) for s in levels))
-        cached_key, packed = self._packed_cache
-        if cached_key != key or not weights:
-            packed = plan.pack(levels, dtype)
-            self._packed_cache = (key, packed)
-        return packed
+        return self._packed_cache.get(
+            weights, lambda: plan.pack(levels, dtype), np.dtype(dtype).name, engine,
+            tuple((s.activation, bool(s.residual)) for s in levels))
 
     def _python_loop(self, x, mask, training, states, constants, zero_output_for_mask):
         """Run the cell's ``call`` step by step (:func:`numbarnn.kernels.rnn`); ``x`` may
