@@ -350,6 +350,37 @@ def test_device_outputs_merge_on_the_device_as_on_the_host(
         np.testing.assert_array_equal(g, w)
 
 
+# (the simulator's threads compute in numpy, which warns of the overflows and NaNs)
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("dtype", ["float16", "float32"])
+@pytest.mark.parametrize("shape, time_axis", [((3, 5, 4), 1), ((5, 3, 4), 0),
+                                              ((3, 4), None)])
+def test_device_merge_rounds_each_operation_once(rng, dtype, shape, time_axis):
+    """Each merge one numpy operation in the outputs' dtype, bit for bit, on values
+    where rounding shows: float16 sums and products rounded once (the kernel computes
+    them in float32), overflow to inf, subnormals, -0, inf - inf, NaN."""
+    skip_without_cuda()
+    from numbarnn.kernels.cuda import merge_directions, to_device, to_host
+    info = np.finfo(dtype)
+    special = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, info.max, -info.max,
+                        info.tiny, info.smallest_subnormal, 1 + info.eps, 1.0,
+                        -1 - info.eps, 3 * info.smallest_subnormal], dtype)
+    y, y_rev = (np.where(rng.random(shape) < 0.5, rng.choice(special, shape),
+                         rng.standard_normal(shape) * 1e3).astype(dtype)
+                for _ in range(2))
+    backward = y_rev if time_axis is None else np.flip(y_rev, time_axis)
+    with np.errstate(all="ignore"):
+        want = {"concat": np.concatenate([y, backward], -1), "sum": y + backward,
+                "ave": (y + backward) / 2, "mul": y * backward}
+    for mode, expected in want.items():
+        got = to_host(merge_directions(to_device(y), to_device(y_rev), mode, time_axis))
+        assert got.dtype == expected.dtype == np.dtype(dtype), mode
+        np.testing.assert_array_equal(got, expected, err_msg=mode)
+        np.testing.assert_array_equal(np.signbit(got), np.signbit(expected), err_msg=mode)
+    first, second = merge_directions(to_device(y), to_device(y_rev), None, time_axis)
+    np.testing.assert_array_equal(to_host(second), backward)
+
+
 @pytest.mark.parametrize("make, error, message", [
     (lambda: nr.Bidirectional(3), ValueError,
      "Please initialize `Bidirectional` layer with a `tf.keras.layers.Layer` instance. "

@@ -246,8 +246,10 @@ def test_mixed_float16_device_results_are_float16_device_arrays(rng, monkeypatch
     assert [k for k, _ in launched].count("cast_kernel") == 2  # the sequence, the state
     launched.clear()
     got = second(got_seq)
-    # both directions project the float16 sequence itself (no copy, no host round trip)
+    # both directions project the float16 sequence itself (no copy, no host round
+    # trip), and their float16 outputs merge on the device
     assert [d for k, d in launched if k == "project"] == [np.float16, np.float16]
+    assert ("merge_directions_kernel", np.float16) in launched
     for a, want in ((got_seq, seq), (got_state, state), (got, expected)):
         assert is_device_array(a) and a.dtype == want.dtype == np.float16
         # (float32 results rounded to float16 on each side: one float16 ulp at a

@@ -6,6 +6,7 @@ apply, and hand back device arrays either way."""
 import copy
 import os
 import pickle
+import warnings
 
 import numpy as np
 import pytest
@@ -356,7 +357,10 @@ def test_embedding_looks_up_on_the_device(rng, launches, dtype):
     indices[0, 5:] = 0
     for given in (indices, indices.astype("int32"), indices.astype("float32") + 0.7):
         launches.clear()
+        # the ids are copied to the host once, by the call, which attaches the mask
+        layer.compute_mask = lambda *args: pytest.fail("compute_mask called")
         out = layer(_device(given))
+        del layer.compute_mask
         table = layer.get_weights()[0]
         np.testing.assert_array_equal(_host(out), table[indices].astype(dtype))
         np.testing.assert_array_equal(out._keras_mask, given != 0)
@@ -370,10 +374,28 @@ def test_embedding_device_errors_and_fallbacks_are_the_host_paths(rng, launches)
         layer(_device(np.array([[1, 2], [5, 0]])))
     layer.embeddings.assign(np.arange(10, dtype="float32").reshape(5, 2))
     np.testing.assert_array_equal(_host(layer(_device(np.array([[4]])))), [[[8.0, 9.0]]])
-    half = nr.Embedding(5, 2, dtype="mixed_float16")
-    out = half(_device(np.array([[1, 3]])))
-    np.testing.assert_array_equal(_host(out), half(np.array([[1, 3]])))
-    assert _host(out).dtype == np.float16
+    assert launches == ["gather_rows_kernel"]
+
+
+@pytest.mark.parametrize("policy", ["mixed_float16", "float16"])
+def test_embedding_under_float16_looks_up_rounded_rows_on_the_device(rng, launches,
+                                                                     policy):
+    """The host looks up float32 rows and rounds them; the device looks up a rounded
+    copy of the table: the same float16 bits, halfway cases and overflow included."""
+    layer = nr.Embedding(6, 3, dtype=policy)
+    layer.build((None, 2))
+    table = np.array([[1 + 2.0 ** -11, 1 + 3 * 2.0 ** -11, -(1 + 2.0 ** -11)],
+                      [70000.0, -70000.0, 65519.0], [1e-8, -1e-8, 2.0 ** -25],
+                      [0.1, -0.0, np.nan]] + rng.standard_normal((2, 3)).tolist())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # (the casts to float16 overflow silently)
+        with np.errstate(over="ignore"):  # (the test's own: a float16 table)
+            layer.embeddings.assign(table.astype(layer.embeddings.dtype))
+        ids = np.array([[0, 1], [2, 3], [5, 4]])
+        out = layer(_device(ids))
+        want = layer(ids)
+    assert want.dtype == np.float16 and _host(out).dtype == np.float16
+    np.testing.assert_array_equal(_host(out).view(np.uint16), want.view(np.uint16))
     assert launches == ["gather_rows_kernel"]
 
 

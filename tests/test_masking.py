@@ -195,7 +195,8 @@ def test_masking_per_feature_values_must_match_the_features():
 @pytest.mark.parametrize("dtype, shape, mask_value", [
     ("float32", (2, 4, 3), 0.0), ("float32", (5, 3), 0.1),
     ("float64", (2, 3, 4, 3), [0.0, 1.0, -2.0]), ("float32", (3,), 0.0),
-    ("float32", (2, 2, 3), [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]])])
+    ("float32", (2, 2, 3), [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]),
+    ("float16", (2, 4, 3), 0.1), ("float16", (5, 3), [0.0, 1.0, -2.0])])
 def test_device_arrays_are_masked_on_the_device_as_on_the_host(
         rng, monkeypatch, dtype, shape, mask_value):
     """The device kernel gives the host's bits (inf and NaN times 0 are NaN, a negative
@@ -236,24 +237,28 @@ def test_device_arrays_are_masked_on_the_device_as_on_the_host(
 @pytest.mark.parametrize("steps, features", [
     (2500, 1), (700, 3), (40, 64), (7, 300), (3, 1500), (4, 0)])
 @pytest.mark.parametrize("per_feature", [False, True])
+@pytest.mark.parametrize("dtype", ["float32", "float16"])
 def test_device_masking_keeps_the_host_bits_at_any_feature_count(
-        rng, steps, features, per_feature):
+        rng, steps, features, per_feature, dtype):
     """A block of the device kernel masks several rows or one, its threads taking
     consecutive elements: rows that straddle two threads' runs (odd feature counts),
     rows wider than a block's threads and than a round of their loads, a last block of
     fewer rows, no features. The mask and the bits are the host's ``x * keep``: -0
-    from a negative or -0 masked, a kept row's NaN payloads and infs as they were."""
+    from a negative or -0 masked, a kept row's NaN payloads and infs as they were
+    (float16 too, which the kernel compares and multiplies in float32)."""
     skip_without_cuda()
     from numbarnn.kernels.cuda import mask_steps, to_device, to_host
+    bits = np.uint32 if dtype == "float32" else np.uint16
     values = (rng.integers(-2, 2, features) if per_feature else np.array([-2]))
-    values = values.astype("float32")
+    values = values.astype(dtype)
     x = np.broadcast_to(values, (steps, features)).copy()
     if features:
         x[(rng.random((steps, features)) < 0.5) & (x == 0)] = -0.0
         kind, at = rng.integers(0, 5, steps), rng.integers(0, features, steps)
         rows = np.arange(steps)
         x[kind == 1, at[kind == 1]] += 1.0  # one feature differs
-        payload = np.array([0x7FC00123, 0xFFC00005], np.uint32).view(np.float32)
+        payload = np.array([0x7FC00123, 0xFFC00005] if dtype == "float32" else
+                           [0x7E23, 0xFE05], bits).view(dtype)
         x[kind == 2, at[kind == 2]] = payload[rows[kind == 2] % 2]
         x[kind == 3] = rng.standard_normal((np.sum(kind == 3), features))
         x[kind == 4, at[kind == 4]] = -np.inf
@@ -261,4 +266,4 @@ def test_device_masking_keeps_the_host_bits_at_any_feature_count(
     want = x * keep[:, None]
     out, got_keep = mask_steps(to_device(x), values)
     np.testing.assert_array_equal(got_keep, keep)
-    np.testing.assert_array_equal(to_host(out).view(np.uint32), want.view(np.uint32))
+    np.testing.assert_array_equal(to_host(out).view(bits), want.view(bits))

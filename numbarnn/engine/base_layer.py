@@ -765,13 +765,15 @@ class Layer:
         ``_set_mask_metadata``): numpy outputs become :class:`ArrayWithMask` views."""
         if previous_mask is None and type(self).compute_mask is Layer.compute_mask:
             return outputs  # it passes its input mask on, and there is none
+        several = type(outputs) in (list, tuple)
+        flat = list(outputs) if several else [outputs]
+        if all(mask_of(o) is not None for o in flat):
+            return outputs  # call attached them: compute_mask is not called (tf-keras)
         masks = self.compute_mask(inputs, previous_mask)
         if masks is None:
             return outputs
         masks = list(masks) if type(masks) in (list, tuple) else [masks]
-        several = type(outputs) in (list, tuple)
-        flat = list(outputs) if several else [outputs]
-        if all(m is None for m in masks) or all(mask_of(o) is not None for o in flat):
+        if all(m is None for m in masks):
             return outputs
         flat = [with_mask(o, m) for o, m in zip(flat, masks)] + flat[len(masks):]
         return type(outputs)(flat) if several else flat[0]

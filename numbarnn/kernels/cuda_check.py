@@ -127,11 +127,17 @@ def _representative_calls():
         slopes = cuda.to_device(rng.standard_normal(4).astype(dtype))
         yield lambda rows=rows, slopes=slopes: gpu.prelu(rows, slopes)
         if dtype == np.float32:
-            # mixed_float16: the recurrence's results rounded to float16, and a float16
-            # device array into the next recurrence. (Bidirectional's merge and Masking
-            # take float16 on the host: their kernels kept float16 values in local
-            # memory, 16 and 72 bytes.)
+            # mixed_float16: the recurrence's results rounded to float16, a float16
+            # device array into the next recurrence, Bidirectional's merge of float16
+            # outputs and Masking of a float16 sequence.
             yield lambda rows=rows: gpu.cast(rows, np.float16)
+            halves = [cuda.to_device(rng.standard_normal((2, 3, 4)).astype(np.float16))
+                      for _ in range(2)]
+            yield lambda halves=halves: merge_directions(*halves, "ave", 1)
+            yield lambda halves=halves: mask_steps(halves[0], np.zeros(4, np.float16))
+            # Embedding under mixed_float16: a lookup in a float16 copy of the table.
+            half_table = cuda.to_device(rng.standard_normal((6, 3)).astype(np.float16))
+            yield lambda half_table=half_table: gpu.embed(np.array([[0, 5]]), half_table)
             # Dense converts other input dtypes as it reads them (float16 from a mixed
             # recurrence, integers, bools)
             for other in (np.float16, np.int32, np.bool_):

@@ -7,7 +7,7 @@ directions, masking the timesteps whose features all equal a value (launched by
 :mod:`numbarnn.kernels.cuda_feedforward`)."""
 import math
 
-from numba import cuda, uint64
+from numba import cuda, float32, uint64
 
 from .cuda_common import SIMULATED, _activation
 from .disk_cache import lock_index
@@ -21,12 +21,23 @@ __all__ = ["merge_directions_kernel", "MERGE_CODES", "mask_steps_kernel", "activ
 MERGE_CODES = {"concat": 0, "sum": 1, "ave": 2, "mul": 3, "reversed": 4}
 
 
+@cuda.jit(device=True)
+def _wide(v):
+    """``v`` in float32 at least: float16 widened (exactly), float32 and float64 as
+    they are. Arithmetic on float16 values runs on the widened ones and rounds once,
+    when stored, as numpy's float16 arithmetic does (a float32 result of one operation
+    on float16 values rounds to the correctly rounded float16 one); numba-cuda's own
+    float16 operators are calls whose arguments go through local memory."""
+    return v * float32(1.0)
+
+
 @lock_index
 @cuda.jit(cache=not SIMULATED)
 def merge_directions_kernel(y, y_rev, out, mode, reverse_axis):
     """One thread per element of ``out``; the arrays are (A, B, units), ``y_rev`` read
     reversed along ``reverse_axis`` (0 or 1; -1: as it is). The arithmetic is numpy's
-    on the host: one rounding per operation, ``ave`` halving the rounded sum."""
+    on the host: one rounding per operation (float16 too, see :func:`_wide`), ``ave``
+    halving the rounded sum."""
     i = cuda.grid(1)
     rows, cols, units = out.shape
     if i >= rows * cols * units:
@@ -43,12 +54,12 @@ def merge_directions_kernel(y, y_rev, out, mode, reverse_axis):
         else:
             out[a, b, u] = y_rev[ra, rb, u - forward_units]
     elif mode == 1:
-        out[a, b, u] = y[a, b, u] + y_rev[ra, rb, u]
+        out[a, b, u] = _wide(y[a, b, u]) + _wide(y_rev[ra, rb, u])
     elif mode == 2:
-        total = y[a, b, u] + y_rev[ra, rb, u]
-        out[a, b, u] = total * 0.5
+        out[a, b, u] = _wide(y[a, b, u]) + _wide(y_rev[ra, rb, u])
+        out[a, b, u] = _wide(out[a, b, u]) * 0.5  # the sum rounded to out's dtype, halved
     elif mode == 3:
-        out[a, b, u] = y[a, b, u] * y_rev[ra, rb, u]
+        out[a, b, u] = _wide(y[a, b, u]) * _wide(y_rev[ra, rb, u])
     else:
         out[a, b, u] = y_rev[ra, rb, u]
 
@@ -118,8 +129,8 @@ def mask_steps_kernel(x, values, out, keep, block_rows):
                         # a kept row as it is (its bits, NaN payloads too: the GPU's
                         # multiply gives its own NaN); a masked one times 0 in x's dtype
                         out[uint64(first) + ur, uint64(j)] = (
-                            v if flags[ur] else v * False)
-                    elif v != values[uint64(j if per_feature else 0)]:
+                            v if flags[ur] else _wide(v) * False)
+                    elif _wide(v) != values[uint64(j if per_feature else 0)]:
                         flags[ur] = True
                 r, j = _next_element(r, j, step_rows, step_features, width)
     for r in range(t, rows, threads):

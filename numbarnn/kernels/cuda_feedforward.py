@@ -27,12 +27,14 @@ from .cuda_elementwise import (RELU_FAMILY_CODES, SOFTMAX_THREADS, activate_kern
 from .cuda_tiles import TILE_COLS, TILE_EDGE, TILE_ROWS, project
 from .scalar_math import ACTIVATION_CODES, SOFTMAX
 
-__all__ = ["DENSE_DTYPES", "dense_weights", "dense", "activate",
+__all__ = ["DENSE_DTYPES", "LOOKUP_DTYPES", "dense_weights", "dense", "activate",
            "relu_family", "prelu", "embed", "copy", "cast"]
 
 # The compute dtypes these kernels run in; the layers keep their host path for others
 # (float16 and bfloat16 compute under the mixed policies).
 DENSE_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+# A lookup only copies values: float16 (a mixed policy's compute dtype) as well.
+LOOKUP_DTYPES = DENSE_DTYPES + (np.dtype(np.float16),)
 
 THREADS = 256
 LINEAR = ACTIVATION_CODES["linear"]

@@ -56,16 +56,15 @@ def _merge(mode, y, y_rev):
 
 def _device_pair(mode, y, y_rev):
     """The directions' outputs as numba device arrays where the device merge takes
-    them (one dtype, float32 or float64, C-contiguous, of two or three dimensions, of
-    one shape but the units for ``"concat"``), else None: they merge on the host (whose
-    errors name a shape mismatch; float16, under ``mixed_float16``, too: the kernel
-    compiled for it keeps values in local memory)."""
+    them (one floating dtype, C-contiguous, of two or three dimensions, of one shape but
+    the units for ``"concat"``), else None: they merge on the host (whose errors name a
+    shape mismatch)."""
     if not (is_device_array(y) and is_device_array(y_rev)):
         return None
     from ..kernels.cuda import as_device_array
     y, y_rev = as_device_array(y), as_device_array(y_rev)
     same = y.shape[:-1] == y_rev.shape[:-1] if mode == "concat" else y.shape == y_rev.shape
-    ok = (same and y.dtype == y_rev.dtype and y.dtype in (np.float32, np.float64)
+    ok = (same and y.dtype == y_rev.dtype and y.dtype in (np.float16, np.float32, np.float64)
           and y.ndim in (2, 3)
           and y.is_c_contiguous() and y_rev.is_c_contiguous())
     return (y, y_rev) if ok else None

@@ -4,6 +4,7 @@ import numpy as np
 from .. import constraints, initializers, regularizers
 from ..engine.base_layer import Layer
 from ..engine.dtype_policy import check_floating, numpy_compute_dtype
+from ..engine.keras_mask import with_mask
 from ..engine.tensor_shape import TensorShape
 from ..kernels.cuda_support import to_host_array
 from .host_compute import device_in_device_out, device_weights
@@ -16,6 +17,11 @@ def _check_size(name, value):
         raise TypeError(f"Argument `{name}` of Embedding must be a positive integer. "
                         f"Received: {name}={value!r}")
     return int(value)
+
+
+def _rounded(table, dtype):
+    with np.errstate(over="ignore"):  # (to inf, silently, as tf.cast)
+        return np.asarray(table, dtype)
 
 
 class Embedding(Layer):
@@ -53,9 +59,10 @@ class Embedding(Layer):
     dtype, as tf-keras does.
 
     Device-array indices give a device array: the lookup runs on the GPU, from a
-    device copy of the table (made again when the table changes), for a float32 or
-    float64 compute dtype; the indices are checked on a host copy first (the same
-    errors). Other compute dtypes look up on the host and copy the result over.
+    device copy of the table in the compute dtype (made again when the table changes;
+    under a mixed policy the float32 table rounded to float16 once, as the host rounds
+    the rows it looks up); the indices are checked on a host copy first (the same
+    errors). A bfloat16 compute dtype looks up on the host and copies the result over.
 
     Examples
     --------
@@ -145,18 +152,25 @@ class Embedding(Layer):
     def call(self, inputs):
         out = self.embeddings.value()[self._indices(inputs)]
         dtype = numpy_compute_dtype(self.dtype_policy) or np.dtype("float32")
-        return out if dtype == out.dtype else out.astype(dtype)
+        with np.errstate(over="ignore"):  # (to inf, silently, as tf.cast)
+            return out if dtype == out.dtype else out.astype(dtype)
 
     def _call_on_device(self, inputs):
         from ..kernels import cuda_feedforward as gpu
         from ..kernels.cuda import to_device
         dtype = numpy_compute_dtype(self.dtype_policy) or np.dtype("float32")
-        if dtype not in gpu.DENSE_DTYPES:
+        if dtype not in gpu.LOOKUP_DTYPES:
             return None
-        indices = self._indices(np.asarray(to_host_array(inputs)))
+        given = np.asarray(to_host_array(inputs))
+        indices = self._indices(given)
+        # (in the compute dtype: under a mixed policy each value rounded once, as the
+        # host rounds the looked-up rows)
         table = device_weights(self, [self.embeddings], lambda: to_device(
-            np.asarray(self.embeddings.value(), dtype)), dtype.name)
-        return gpu.embed(indices, table)
+            _rounded(self.embeddings.value(), dtype)), dtype.name)
+        out = gpu.embed(indices, table)
+        # the mask from this host copy (attached, compute_mask is not called: the ids
+        # are copied to the host once)
+        return with_mask(out, given != 0) if self.mask_zero else out
 
     def _call_output_shape(self, input_shape):
         # the lookup's shape: tf-keras's models take it from the call, which reads no

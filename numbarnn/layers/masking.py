@@ -17,11 +17,11 @@ def _is_number(value):
 
 def _kernel_takes(layer, x, value):
     """Whether the device kernel takes device array ``x`` and the checked mask
-    ``value``: ``x`` float32 or float64 (float16's kernel kept values in local memory),
-    in the layer's compute dtype (or the layer does not autocast), C-contiguous, not
-    empty; one value or one per feature (a value of more dimensions broadcasts on the
-    host)."""
-    return (np.dtype(x.dtype) in (np.float32, np.float64) and not layer._casts(x)
+    ``value``: ``x`` floating, in the layer's compute dtype (or the layer does not
+    autocast), C-contiguous, not empty; one value or one per feature (a value of more
+    dimensions broadcasts on the host)."""
+    return (np.dtype(x.dtype) in (np.float16, np.float32, np.float64)
+            and not layer._casts(x)
             and x.ndim >= 1 and x.size > 0 and x.is_c_contiguous()
             and value.ndim <= 1 and value.size in (1, tuple(x.shape)[-1]))
 
