@@ -156,8 +156,11 @@ def softmax(x, axis=-1):
     if x.size == 0:  # nothing to normalise (np.max has no identity)
         return x.copy()
     # A row holding +inf or NaN comes out all NaN (TensorFlow's oneDNN kernel gives
-    # NaN at that entry and 0 elsewhere; its plain kernel, NaN throughout).
-    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+    # NaN at that entry and 0 elsewhere; its plain kernel, NaN throughout). float16
+    # is computed in float32 and rounded once, as TensorFlow's kernel does (bit for
+    # bit, where float16 steps were up to 9 ulps off).
+    w = x.astype(np.promote_types(x.dtype, np.float32), copy=False)
+    e = np.exp(w - np.max(w, axis=axis, keepdims=True))
     return (e / np.sum(e, axis=axis, keepdims=True)).astype(x.dtype)
 
 

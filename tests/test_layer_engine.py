@@ -186,6 +186,60 @@ def test_dense_returns_its_compute_dtype(policy, x_dtype, out_dtype):
     assert model(np.ones((1, 2, 3), x_dtype)).dtype == np.dtype(out_dtype)
 
 
+def _half_bits(a):
+    return np.asarray(a, np.float16).view(np.uint16)
+
+
+@pytest.mark.parametrize("activation", ["linear", "tanh", "relu", "sigmoid", "softmax"])
+@pytest.mark.parametrize("policy", ["mixed_float16", "float16"])
+def test_float16_dense_rounds_each_step_as_tf_keras(rng, activation, policy):
+    """tf-keras's float16 Dense: the kernel read as float16, the product (accumulated
+    in float32) rounded, the float16 bias added, the activation of those values; a
+    softmax computed in float32 and rounded once, as TensorFlow's kernel. Against a
+    float64 reference of those steps: the float32 sum may round a product lying at a
+    float16 rounding boundary the other way, so one ulp there."""
+    x = (rng.standard_normal((5, 7, 24)) * 3).astype("float32")
+    layer = nr.Dense(9, activation=activation, dtype=policy)
+    layer.build((None, 24))
+    kernel = rng.standard_normal((24, 9)).astype(layer.kernel.dtype)
+    bias = rng.standard_normal(9).astype(layer.bias.dtype)
+    layer.set_weights([kernel, bias])
+    product = (x.astype(np.float16).astype(np.float64)
+               @ kernel.astype(np.float16).astype(np.float64)).astype(np.float16)
+    z = product + bias.astype(np.float16)  # float16 + float16: rounded once
+    wide = z.astype(np.float64)
+    want = {"linear": lambda: z, "tanh": lambda: np.tanh(wide),
+            "relu": lambda: np.maximum(z, 0), "sigmoid": lambda: 1 / (1 + np.exp(-wide)),
+            "softmax": lambda: np.exp(wide) / np.exp(wide).sum(-1, keepdims=True)}[
+        activation]()
+    got = layer(x)
+    assert got.dtype == np.float16
+    if activation == "sigmoid":  # numpy's float16 steps, as TensorFlow's: a few ulps
+        np.testing.assert_allclose(got, want, rtol=3e-3, atol=1e-4)
+    else:
+        np.testing.assert_array_max_ulp(got, np.asarray(want, np.float16), maxulp=1)
+
+
+def test_mixed_float16_dense_gives_tf_keras_bits():
+    """Recorded from tf-keras 2.21 (CPU): Dense(4, dtype="mixed_float16") on these
+    weights, linear and softmax, as float16 bit patterns."""
+    x = [[0.14, 5.44, 4.9, -2.04, -1.19, -2.11], [2.28, -0.22, 2.99, -7.39, 6.27, -0.39],
+         [2.72, -0.55, -1.52, 1.85, 3.3, -0.81]]
+    kernel = [[-0.153, 0.686, -0.87, -1.514], [0.395, -0.671, -1.92, -0.814],
+              [-0.468, -1.193, -1.492, 0.037], [0.897, -0.233, -0.744, 0.385],
+              [0.717, -0.3, 0.545, 1.043], [-0.207, -0.814, 0.348, 0.248]]
+    bias = [1.099, -1.285, -0.662, -0.838]
+    recorded = {"linear": [[48447, 51218, 52378, 51160], [49556, 49656, 16433, 46701],
+                           [17758, 16385, 14064, 47332]],
+                "softmax": [[15355, 5228, 1, 5619], [7952, 7631, 15180, 11470],
+                            [15273, 10300, 7952, 6391]]}
+    for activation, bits in recorded.items():
+        layer = nr.Dense(4, activation=activation, dtype="mixed_float16")
+        layer.build((None, 6))
+        layer.set_weights([np.array(kernel, "float32"), np.array(bias, "float32")])
+        np.testing.assert_array_equal(_half_bits(layer(np.array(x, "float32"))), bits)
+
+
 def test_get_config_keys_match_tf_keras():
     cell_keys = ["activation", "bias_constraint", "bias_initializer", "bias_regularizer",
                  "dropout", "dtype", "kernel_constraint", "kernel_initializer",

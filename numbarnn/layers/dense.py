@@ -43,6 +43,11 @@ class Dense(Layer):
 
     Notes
     -----
+    In float16 (the ``mixed_float16`` policy) the steps round as tf-keras's do: the
+    kernel read as float16, the product (accumulated in float32) rounded to float16, the
+    bias added in float16, the activation applied to those values (softmax computed in
+    float32 and rounded once, as TensorFlow's kernel).
+
     A numba device array (or any ``__cuda_array_interface__`` array) is computed on the
     GPU, one GEMM and, unless linear, one activation pass, where the compute dtype is
     float32 or float64 (an input of another real dtype, such as a mixed-precision
@@ -99,18 +104,22 @@ class Dense(Layer):
         compute = numpy_compute_dtype(self.dtype_policy) or np.dtype("float32")
         if x.dtype != compute:
             x = x.astype(compute)
-        # The result has the input's (compute) dtype, as in tf-keras; float16 (under
-        # mixed_float16) is computed in float32 and rounded once, like the RNN layers.
+        # The result has the input's (compute) dtype, as in tf-keras. In float16 (the
+        # mixed_float16 policy) each step rounds as tf-keras's: the kernel read as
+        # float16 (its AutoCastVariable), the product accumulated in float32 and
+        # rounded, the float16 bias added (rounded), the activation of those values.
         work = np.promote_types(x.dtype, np.float32)
+        kernel = self.kernel.value()
+        if x.dtype == np.float16:
+            kernel = kernel.astype(np.float16)
         # One GEMM of all the rows: numpy's matmul of a 3-D by a 2-D array runs one
         # product per leading index, 2-3x slower at (64, 200, 128) x 256.
         lead = x.shape[:-1]
         rows = x.reshape((math.prod(lead), x.shape[-1])) if x.ndim > 2 else x
-        out = np.matmul(rows.astype(work, copy=False),
-                        self.kernel.value().astype(work, copy=False))
-        out = out.reshape(lead + (self.units,))
+        out = np.matmul(rows.astype(work, copy=False), kernel.astype(work, copy=False))
+        out = out.reshape(lead + (self.units,)).astype(x.dtype, copy=False)
         if self.bias is not None:
-            out = out + self.bias.value()
+            out = out + self.bias.value().astype(x.dtype, copy=False)
         if isinstance(self.activation, Layer):
             # an activation layer keeps its own dtype policy, as in tf-keras: it gets
             # the product in the input's dtype and answers in its compute dtype
