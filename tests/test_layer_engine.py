@@ -491,6 +491,29 @@ def test_predict_takes_iterables_of_batches(rng):
         model.predict(iter([]))
 
 
+def test_predict_step_unpacks_data_and_drives_predict(rng):
+    """tf-keras's Model.predict_step: ``x``, ``(x,)``, ``(x, y)``, ``(x, y, w)`` (a
+    list as a tuple); a subclass's override is what predict computes per batch."""
+    x = rng.standard_normal((5, 3)).astype("float32")
+    model = nr.Sequential([nr.Input((3,)), nr.Dense(2)])
+    want = model(x)
+    for data in (x, (x,), (x, None), [x, x], (x, x, x)):
+        np.testing.assert_array_equal(model.predict_step(data), want)
+    with pytest.raises(ValueError, match=r"Data is expected to be in format `x`, `\(x,\)`"):
+        model.predict_step((x, x, x, x))
+
+    class Doubled(nr.Sequential):
+        def predict_step(self, data):
+            return super().predict_step(data) * 2
+
+    doubled = Doubled([nr.Input((3,)), nr.Dense(2)])
+    doubled.set_weights(model.get_weights())
+    np.testing.assert_array_equal(doubled.predict(x), 2 * want)
+    np.testing.assert_array_equal(doubled.predict(x, batch_size=2), 2 * want)
+    np.testing.assert_array_equal(doubled.predict(iter([(x[:3], None), (x[3:],)])),
+                                  2 * want)
+
+
 def test_predict_leaves_a_call_built_model_with_an_unknown_batch():
     """tf-keras traces predict for batches of any size (a generator's: any shape), so a
     model built by a call then reports an unknown batch; predict_on_batch does not."""

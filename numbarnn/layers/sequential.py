@@ -675,7 +675,7 @@ class Sequential(Layer):
             for batch in batches:
                 if steps is not None and len(parts) == steps:
                     break
-                parts.append(np.asarray(self(batch, training=False)))
+                parts.append(np.asarray(self.predict_step(batch)))
                 rank = np.ndim(_single_input(self._from_input_dict(batch)))
             if not parts:
                 raise ValueError("Expected input data to be non-empty.")
@@ -692,9 +692,9 @@ class Sequential(Layer):
         if steps is not None:
             x = x[:steps * size]
         if size >= len(x) or (batch_size is None and self._rows_independent()):
-            out = np.asarray(self(x, training=False))
+            out = np.asarray(self.predict_step(x))
         else:
-            out = np.concatenate([np.asarray(self(x[i:i + size], training=False))
+            out = np.concatenate([np.asarray(self.predict_step(x[i:i + size]))
                                   for i in range(0, len(x), size)])
         # tf-keras traces its predict function for batches of any size: a model built
         # by a call reports an unknown batch after it
@@ -715,6 +715,31 @@ class Sequential(Layer):
                     or 0 in axes):
                 return False
         return True
+
+    def predict_step(self, data):
+        """One batch of :meth:`predict`: the model's output for ``data``'s inputs in
+        inference mode (tf-keras ``Model.predict_step``, which a subclass overrides to
+        change what ``predict`` computes per batch).
+
+        Parameters
+        ----------
+        data : array, or tuple
+            ``x``, or ``(x,)``, ``(x, y)`` or ``(x, y, sample_weight)`` (a list is
+            taken as a tuple, as tf-keras's ``unpack_x_y_sample_weight``).
+
+        Raises
+        ------
+        ValueError
+            For a tuple of another length.
+        """
+        if isinstance(data, list):
+            data = tuple(data)
+        if isinstance(data, tuple):
+            if not 1 <= len(data) <= 3:
+                raise ValueError("Data is expected to be in format `x`, `(x,)`, `(x, y)`, "
+                                 f"or `(x, y, sample_weight)`, found: {data}")
+            data = data[0]
+        return self(data, training=False)
 
     def predict_on_batch(self, x):
         """The model's output for one batch ``x``, in inference mode (tf-keras
