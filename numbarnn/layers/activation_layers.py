@@ -395,7 +395,7 @@ class PReLU(_ElementwiseLayer):
             return None
         alpha = device_weights(self, [self.alpha], lambda: to_device(
             np.broadcast_to(self.alpha.value().astype(inputs.dtype), row)),
-            inputs.dtype.name, row)
+            np.dtype(inputs.dtype), row)
         return gpu.prelu(inputs, alpha)
 
     def get_config(self):

@@ -141,7 +141,7 @@ class Dense(Layer):
         variables = [self.kernel] + ([self.bias] if self.bias is not None else [])
         weights = device_weights(self, variables, lambda: gpu.dense_weights(
             self.kernel.value(), None if self.bias is None else self.bias.value(),
-            compute), compute.name)
+            compute), compute)
         return gpu.dense(inputs, weights, code)
 
     def compute_output_shape(self, input_shape):

@@ -166,7 +166,7 @@ class Embedding(Layer):
         # (in the compute dtype: under a mixed policy each value rounded once, as the
         # host rounds the looked-up rows)
         table = device_weights(self, [self.embeddings], lambda: to_device(
-            _rounded(self.embeddings.value(), dtype)), dtype.name)
+            _rounded(self.embeddings.value(), dtype)), dtype)
         out = gpu.embed(indices, table)
         # the mask from this host copy (attached, compute_mask is not called: the ids
         # are copied to the host once)

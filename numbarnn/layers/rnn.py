@@ -841,7 +841,7 @@ class RNN(Layer):
             return plan.pack(levels, dtype)
         # The activations and residual flags are packed too, and may be set after a call.
         return self._packed_cache.get(
-            weights, lambda: plan.pack(levels, dtype), np.dtype(dtype).name, engine,
+            weights, lambda: plan.pack(levels, dtype), np.dtype(dtype), engine,
             tuple((s.activation, bool(s.residual)) for s in levels))
 
     def _python_loop(self, x, mask, training, states, constants, zero_output_for_mask):
