@@ -243,7 +243,9 @@ def test_mixed_float16_device_results_are_float16_device_arrays(rng, monkeypatch
         seq, state = first(x)
         expected = second(seq)
     got_seq, got_state = first(_dev().to_device(x))
-    assert [k for k, _ in launched].count("cast_kernel") == 2  # the sequence, the state
+    # the float32 input (autocast to float16), then the sequence and the state
+    assert [(k, d) for k, d in launched if k == "cast_kernel"] == [
+        ("cast_kernel", np.float32)] * 3
     launched.clear()
     got = second(got_seq)
     # both directions project the float16 sequence itself (no copy, no host round
@@ -256,6 +258,26 @@ def test_mixed_float16_device_results_are_float16_device_arrays(rng, monkeypatch
         # boundary, and the second layer's inputs may differ by that)
         np.testing.assert_allclose(_host(a).astype(np.float32), want.astype(np.float32),
                                    rtol=2e-3, atol=2e-3)
+
+
+@needs_cuda
+@pytest.mark.parametrize("given", ["float32", "float64", "strided float32"])
+def test_float16_policy_rounds_device_inputs_as_host_ones(rng, given):
+    """A float32/float64 device input of a mixed_float16 recurrent layer is rounded to
+    float16 first, as a numpy one (tf-keras's autocast): the same bits on both paths,
+    a Bidirectional's merged outputs too."""
+    x = (rng.standard_normal((3, 8, 4)) * 3).astype(given.split()[-1])
+    device_x = _dev().to_device(x)
+    if given.startswith("strided"):
+        x, device_x = x[:, ::2], device_x[:, ::2]
+    for layer in (nr.SimpleRNN(5, return_sequences=True, dtype="mixed_float16"),
+                  nr.Bidirectional(nr.SimpleRNN(3, return_sequences=True,
+                                                dtype="mixed_float16"))):
+        with nr.device("cpu"):
+            want = layer(x)
+        got = _host(layer(device_x))
+        assert got.dtype == want.dtype == np.float16
+        np.testing.assert_array_equal(got.view(np.uint16), want.view(np.uint16))
 
 
 @needs_cuda

@@ -220,6 +220,21 @@ def test_float16_dense_rounds_each_step_as_tf_keras(rng, activation, policy):
         np.testing.assert_array_max_ulp(got, np.asarray(want, np.float16), maxulp=1)
 
 
+@pytest.mark.parametrize("policy", ["mixed_float16", "float16"])
+def test_float16_recurrent_layers_round_float_inputs_to_float16(rng, policy):
+    """tf-keras's autocast: a float32 or float64 input of a float16 recurrent layer (or
+    Bidirectional) is rounded to float16 before the recurrence (computed in float32)."""
+    x = rng.standard_normal((3, 5, 4)) * 3
+    layer = nr.SimpleRNN(6, return_sequences=True, dtype=policy)
+    want = layer(x.astype(np.float16))
+    for given in (x, x.astype(np.float32)):
+        np.testing.assert_array_equal(_half_bits(layer(given)), _half_bits(want))
+    both = nr.Bidirectional(nr.SimpleRNN(3, return_sequences=True, dtype=policy),
+                            dtype=policy)
+    np.testing.assert_array_equal(_half_bits(both(x.astype(np.float32))),
+                                  _half_bits(both(x.astype(np.float16))))
+
+
 def test_mixed_float16_dense_gives_tf_keras_bits():
     """Recorded from tf-keras 2.21 (CPU): Dense(4, dtype="mixed_float16") on these
     weights, linear and softmax, as float16 bit patterns."""

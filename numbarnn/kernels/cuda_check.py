@@ -126,11 +126,13 @@ def _representative_calls():
         yield lambda rows=rows: gpu.relu_family(rows, "relu", 0.1, 6.0, 0.5)
         slopes = cuda.to_device(rng.standard_normal(4).astype(dtype))
         yield lambda rows=rows, slopes=slopes: gpu.prelu(rows, slopes)
+        # under a float16 policy: results rounded to float16, and float32 or float64
+        # inputs of a recurrent layer rounded to it (tf-keras's autocast)
+        yield lambda rows=rows: gpu.cast(rows, np.float16)
         if dtype == np.float32:
-            # mixed_float16: the recurrence's results rounded to float16, a float16
-            # device array into the next recurrence, Bidirectional's merge of float16
-            # outputs and Masking of a float16 sequence.
-            yield lambda rows=rows: gpu.cast(rows, np.float16)
+            # mixed_float16: a float16 device array into the next recurrence,
+            # Bidirectional's merge of float16 outputs and Masking of a float16
+            # sequence.
             halves = [cuda.to_device(rng.standard_normal((2, 3, 4)).astype(np.float16))
                       for _ in range(2)]
             yield lambda halves=halves: merge_directions(*halves, "ave", 1)

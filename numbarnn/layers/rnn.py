@@ -206,8 +206,9 @@ class RNN(Layer):
     ``dtype="float64"`` (and float64 cells) each step's input is then rounded to
     float32, as tf-keras's float32 wrapper casts it; pass
     ``StackedRNNCells(cells, dtype="float64")`` to keep float64 throughout. Under
-    ``mixed_float16`` (or ``float16``) the results are float16, as in tf-keras, computed
-    in float32 and rounded once (device arrays on the device). tf-keras rounds each
+    ``mixed_float16`` (or ``float16``) floating inputs are rounded to float16 (tf-keras's
+    autocast) and the results are float16, as in tf-keras, computed in float32 and
+    rounded once (device arrays on the device). tf-keras rounds each
     operation of each step to float16 instead, so the two differ by a few float16
     ulps (about 2e-3 at most for tanh outputs over 30 steps). A cell whose dtype
     differs from the layer's (``RNN(SimpleRNNCell(2), dtype="float64")``), which
@@ -659,8 +660,24 @@ class RNN(Layer):
             raise TypeError(f"Argument `inputs` must be a numeric array. Received a device "
                             f"array of dtype {x.dtype} with shape {x.shape}.")
         self._check_rank(index, x.shape)
+        # tf-keras autocasts floating inputs to the compute dtype: under a float16
+        # policy they are rounded to float16 (then computed in float32, see call)
+        half = (self.compute_dtype == "float16" and np.dtype(x.dtype).kind == "f"
+                and np.dtype(x.dtype) != np.float16)
         if not on_device:
+            if half:
+                with np.errstate(over="ignore"):  # (to inf, as tf.cast)
+                    x = x.astype(np.float16)
             x = self._round_to_cell_dtype(x.astype(dtype, copy=False))
+        elif half:  # on the device (the projection reads float16 in place)
+            from ..kernels.cuda import as_device_array, to_device
+            x = as_device_array(x)
+            if x.is_c_contiguous():
+                from ..kernels.cuda_feedforward import cast
+                x = cast(x, np.float16)
+            else:  # (rare: a strided float32 view under a float16 policy)
+                with np.errstate(over="ignore"):
+                    x = to_device(np.asarray(to_host_array(x)).astype(np.float16))
         elif self._narrow_cell_dtype(np.dtype(x.dtype)) is not None:
             # rare (a float64 list of cells fed float64 device data): rounded on the host
             from ..kernels.cuda import to_device
