@@ -86,6 +86,21 @@ def test_softmax_layer_sends_masked_entries_to_zero(rng, robust):
                                    rtol=1e-5, atol=1e-7)
 
 
+@pytest.mark.parametrize("robust", [False, True])
+def test_softmax_names_a_mask_that_does_not_fit(robust):
+    """A (batch, time) mask (Masking's, after a recurrent layer's sequences) against
+    (batch, time, units) scores: tf-keras fails in its addition; here an error that
+    names the argument and both shapes, for either masking rule."""
+    x = np.ones((3, 4, 5), "float32")
+    x[0, 1] = 0.0
+    model = nr.Sequential([nr.Masking(0.0), nr.SimpleRNN(3, return_sequences=True),
+                           nr.Softmax(robust_masking=robust)])
+    message = (r'Layer "softmax.*": argument `mask` must broadcast against the inputs.*'
+               r"Received: mask.shape=\(3, 4\), inputs.shape=\(3, 4, 3\)")
+    with pytest.raises(ValueError, match=message):
+        model(x)
+
+
 def test_activation_layers_pass_the_mask_on(x):
     padded = x.copy()
     padded[0, 2:] = 0.0

@@ -283,6 +283,15 @@ class Softmax(_ElementwiseLayer):
         x = np.asarray(inputs)
         if mask is not None:
             mask = np.asarray(mask)
+            try:
+                np.broadcast_shapes(mask.shape, x.shape)
+            except ValueError:  # (tf: InvalidArgumentError from the addition)
+                raise ValueError(
+                    f'Layer "{self.name}": argument `mask` must broadcast against the '
+                    f"inputs (numpy's rules, aligned at the last axis; a (batch, time) "
+                    f"mask from Masking or mask_zero fits (batch, time) scores, not a "
+                    f"feature axis). Received: mask.shape={mask.shape}, "
+                    f"inputs.shape={x.shape}") from None
             negative = x.dtype.type(_large_negative(x.dtype))
             if self.robust_masking:
                 keep = mask if mask.dtype == np.bool_ else mask > 0.5
