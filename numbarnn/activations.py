@@ -117,10 +117,8 @@ def swish(x):
     return (x * sigmoid(x)).astype(x.dtype)
 
 
-@ieee_float
-def silu(x):
-    """Alias of :func:`swish`."""
-    return swish(x)
+# One function in tf-keras: get("silu") is swish (its __name__ "swish", saved so).
+silu = swish
 
 
 @ieee_float
@@ -199,10 +197,10 @@ _BY_NAME = {"linear": linear, "tanh": tanh, "relu": relu, "sigmoid": sigmoid,
             "exponential": exponential, "softmax": softmax, "mish": mish,
             "relu6": relu6, "leaky_relu": leaky_relu, "log_softmax": log_softmax}
 _NAME_OF = {fn: name for name, fn in _BY_NAME.items()}
+_NAME_OF[swish] = "swish"  # (silu is swish: saved as "swish", as in tf-keras)
 # The layers tf-keras's activations.deserialize also takes by class name (its
 # keras.layers.activation module): "LeakyReLU" is a LeakyReLU() layer.
 _ACTIVATION_LAYERS = ("ReLU", "LeakyReLU", "ELU", "Softmax", "ThresholdedReLU", "PReLU")
-_NAME_OF[silu] = "swish"  # one function in tf-keras, saved as "swish"
 
 
 def name_of(fn):

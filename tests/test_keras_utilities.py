@@ -435,6 +435,9 @@ def test_configs_spell_values_as_tf_keras_does():
     assert regularizers.L1(0.3).get_config() == {"l1": 0.30000001192092896}
     assert activations.serialize(activations.silu) == "swish"
     assert nr.SimpleRNN(2, activation="silu").get_config()["activation"] == "swish"
+    # one function, as tf-keras's get("silu"): swish itself
+    assert activations.get("silu") is activations.swish
+    assert activations.get("silu").__name__ == "swish"
 
 
 def test_gelu_keeps_its_negative_tail():
