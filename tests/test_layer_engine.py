@@ -391,6 +391,28 @@ def test_sequential_add_of_a_layer_that_fails_to_build_leaves_the_model_as_it_wa
     assert empty.layers == []
 
 
+def test_sequential_without_input_calls_its_first_layer_on_several_arrays(rng):
+    """As tf-keras's deferred model: [x, h0] reaches a first recurrent layer as its
+    initial state; a first Dense's input spec refuses two arrays (ValueError, not a
+    shape error); the model is then built by a plain call as usual."""
+    x = rng.standard_normal((2, 4, 3)).astype("float32")
+    h0 = rng.standard_normal((2, 5)).astype("float32")
+    rnn, dense = nr.SimpleRNN(5), nr.Dense(2)
+    model = nr.Sequential([rnn, dense])
+    np.testing.assert_allclose(model([x, h0]), dense(rnn(x, initial_state=h0)),
+                               rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(model(x), dense(rnn(x)), rtol=1e-6, atol=1e-7)
+    assert model.built
+    flat = nr.Sequential([nr.Dense(2)])
+    rows = x[:, 0]
+    for given in ([rows, rows], (rows, rows), [[1.0, 2.0]]):
+        with pytest.raises(ValueError, match=r'Layer "dense.*" expects 1 input\(s\), but it '
+                                             r"received 2 input tensors"):
+            flat(given)
+    assert not flat.built
+    assert flat(rows).shape == (2, 2)
+
+
 def test_sequential_pop_on_empty_model():
     model = nr.Sequential([nr.Dense(2)])
     assert model.pop() is None  # (tf-keras 2.x: None; Keras 3 returns the layer)

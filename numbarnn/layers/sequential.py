@@ -6,7 +6,7 @@ import numpy as np
 
 from ..engine.base_layer import Layer, unique_variables
 from ..engine.call_args import accepts
-from ..engine.input_spec import InputSpec, assert_input_compatibility
+from ..engine.input_spec import InputSpec, assert_input_compatibility, flatten_leaves
 from ..engine.keras_mask import mask_of, with_mask
 from ..engine.keras_tensor import KerasTensor, is_keras_tensor
 from ..engine import serialization
@@ -337,6 +337,15 @@ class Sequential(Layer):
         known = declared_input_shape(self)
         self.input_spec = (None if known is None else [InputSpec(
             shape=(None,) + tuple(known[1:]), allow_last_axis_squeeze=True)])
+
+    def _maybe_build(self, inputs):
+        if self._input_layer is None and len(flatten_leaves(inputs)) > 1:
+            # tf-keras's model without an Input, given several arrays, builds no
+            # network of shapes: it calls its layers in turn, the first on all of them
+            # (an RNN takes [x, *initial_states]; Dense's input spec refuses two), and
+            # each builds itself
+            return
+        super()._maybe_build(inputs)
 
     def pop(self):
         """Remove the last layer. Returns None, as tf-keras 2.x's does (Keras 3
