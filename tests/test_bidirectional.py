@@ -356,9 +356,10 @@ def test_device_outputs_merge_on_the_device_as_on_the_host(
 @pytest.mark.parametrize("shape, time_axis", [((3, 5, 4), 1), ((5, 3, 4), 0),
                                               ((3, 4), None)])
 def test_device_merge_rounds_each_operation_once(rng, dtype, shape, time_axis):
-    """Each merge one numpy operation in the outputs' dtype, bit for bit, on values
-    where rounding shows: float16 sums and products rounded once (the kernel computes
-    them in float32), overflow to inf, subnormals, -0, inf - inf, NaN."""
+    """Each merge one numpy operation in the outputs' dtype: the same numbers and
+    signs, and NaN where numpy's is (its sign the GPU's own), on values where rounding
+    shows: float16 sums and products rounded once (the kernel computes them in
+    float32), overflow to inf, subnormals, -0, inf - inf, NaN."""
     skip_without_cuda()
     from numbarnn.kernels.cuda import merge_directions, to_device, to_host
     info = np.finfo(dtype)
@@ -376,7 +377,11 @@ def test_device_merge_rounds_each_operation_once(rng, dtype, shape, time_axis):
         got = to_host(merge_directions(to_device(y), to_device(y_rev), mode, time_axis))
         assert got.dtype == expected.dtype == np.dtype(dtype), mode
         np.testing.assert_array_equal(got, expected, err_msg=mode)
-        np.testing.assert_array_equal(np.signbit(got), np.signbit(expected), err_msg=mode)
+        # (signs of numbers: a NaN made by inf - inf or inf * 0 is the GPU's own, whose
+        # sign is not x86's)
+        number = ~np.isnan(expected)
+        np.testing.assert_array_equal(np.signbit(got)[number], np.signbit(expected)[number],
+                                      err_msg=mode)
     first, second = merge_directions(to_device(y), to_device(y_rev), None, time_axis)
     np.testing.assert_array_equal(to_host(second), backward)
 

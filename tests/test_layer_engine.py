@@ -541,14 +541,22 @@ def test_predict_step_unpacks_data_and_drives_predict(rng):
 
     class Doubled(nr.Sequential):
         def predict_step(self, data):
+            seen.append(data)
             return super().predict_step(data) * 2
 
     doubled = Doubled([nr.Input((3,)), nr.Dense(2)])
     doubled.set_weights(model.get_weights())
+    seen = []
     np.testing.assert_array_equal(doubled.predict(x), 2 * want)
     np.testing.assert_array_equal(doubled.predict(x, batch_size=2), 2 * want)
-    np.testing.assert_array_equal(doubled.predict(iter([(x[:3], None), (x[3:],)])),
+    np.testing.assert_array_equal(doubled.predict_on_batch(x), 2 * want)
+    assert [len(d) for d in seen] == [5, 2, 2, 1, 5]  # the batches themselves
+    # an iterable's items reach it whole, as tf-keras hands them over: (x, y), (x,)
+    seen.clear()
+    y = np.zeros(3)
+    np.testing.assert_array_equal(doubled.predict(iter([(x[:3], y), (x[3:],)])),
                                   2 * want)
+    assert [type(d) for d in seen] == [tuple, tuple] and seen[0][1] is y
 
 
 def test_predict_leaves_a_call_built_model_with_an_unknown_batch():

@@ -184,9 +184,9 @@ def simple_rnn_stack_forward(x, batch_major, mask, states, kernels, recurrents, 
     dims : (L, 2) int64, ``[input_dim, units]`` per layer.
     acts : (L,) int64 activation codes (see ``scalar_math.ACTIVATION_CODES``).
     residuals : (L,) bool, output = input + cell output.
-    in_drop : (B, sum(I)) input dropout masks, or zero columns when no level has any;
+    in_drop : (B, sum(I)) input dropout masks, or no columns when no level has any;
         ``use_in_drop`` (L,) bool says which apply.
-    rec_drop : (B, sum(U)) recurrent dropout masks, or zero columns; ``use_rec_drop``
+    rec_drop : (B, sum(U)) recurrent dropout masks, or no columns; ``use_rec_drop``
         (L,) bool.
     go_backwards : bool, process the sequence from the last step to the first.
     zero_output_for_mask : bool

@@ -127,9 +127,13 @@ def mask_steps_kernel(x, values, out, keep, block_rows):
                     ur, v = uint64(r), held[k]
                     if second:
                         # a kept row as it is (its bits, NaN payloads too: the GPU's
-                        # multiply gives its own NaN); a masked one times 0 in x's dtype
-                        out[uint64(first) + ur, uint64(j)] = (
-                            v if flags[ur] else _wide(v) * False)
+                        # multiply gives its own NaN; two stores, as one expression
+                        # would take float16 through float32, whose conversion back
+                        # makes every NaN 0x7fff); a masked one times 0 in x's dtype
+                        if flags[ur]:
+                            out[uint64(first) + ur, uint64(j)] = v
+                        else:
+                            out[uint64(first) + ur, uint64(j)] = _wide(v) * False
                     elif _wide(v) != values[uint64(j if per_feature else 0)]:
                         flags[ur] = True
                 r, j = _next_element(r, j, step_rows, step_features, width)
@@ -273,7 +277,8 @@ def relu_family_kernel(x, out, kind, alpha, has_max, max_value, threshold):
 @cuda.jit(cache=not SIMULATED)
 def cast_kernel(src, dst):
     """``dst[i] = src[i]`` in ``dst``'s dtype (flat arrays), one thread per element:
-    float32 to float16 rounds to nearest even (``cvt.rn``), as numpy's ``astype``."""
+    float32 or float64 to float16 rounds to nearest even once (``cvt.rn``), as numpy's
+    ``astype``."""
     i = cuda.grid(1)
     if i < dst.shape[0]:
         dst[i] = src[i]

@@ -126,8 +126,9 @@ def pack(levels, dtype):
     )
 
 
-# dropout_arrays of a stack without dropout, per (levels, dtype): the kernels only read
-# them (a plain call then builds no arrays: about 10 us of its 180 on the CPU)
+# dropout_arrays of a stack without dropout, per (level count, dtype), shared by every
+# such call (a plain call then builds no arrays: about 10 us of its 180 on the CPU).
+# Read only: the kernels never write them, and no caller may.
 _NO_DROPOUT = {}
 
 
@@ -135,7 +136,8 @@ def dropout_arrays(levels, batch, dtype):
     """Side-by-side dropout masks and their per-level flags.
 
     Without any dropout of a kind the array has zero columns: the kernels read it only
-    for levels whose flag is set, so no buffer of ones is built on every call.
+    for levels whose flag is set, so no buffer of ones is built on every call. Without
+    any dropout at all, the arrays come from a cache, shared: read only.
     """
     if all(s.input_dropout is None and s.recurrent_dropout is None for s in levels):
         key = (len(levels), np.dtype(dtype))

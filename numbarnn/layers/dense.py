@@ -123,7 +123,7 @@ class Dense(Layer):
         if isinstance(self.activation, Layer):
             # an activation layer keeps its own dtype policy, as in tf-keras: it gets
             # the product in the input's dtype and answers in its compute dtype
-            return self.activation(out.astype(x.dtype, copy=False))
+            return self.activation(out)
         return np.asarray(self.activation(out), dtype=x.dtype)
 
     def _call_on_device(self, inputs):

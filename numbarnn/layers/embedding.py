@@ -19,9 +19,10 @@ def _check_size(name, value):
     return int(value)
 
 
-def _rounded(table, dtype):
+def _rounded(values, dtype):
+    """``values`` in ``dtype`` (themselves where they have it)."""
     with np.errstate(over="ignore"):  # (to inf, silently, as tf.cast)
-        return np.asarray(table, dtype)
+        return np.asarray(values, dtype)
 
 
 class Embedding(Layer):
@@ -151,9 +152,7 @@ class Embedding(Layer):
     @device_in_device_out
     def call(self, inputs):
         out = self.embeddings.value()[self._indices(inputs)]
-        dtype = numpy_compute_dtype(self.dtype_policy) or np.dtype("float32")
-        with np.errstate(over="ignore"):  # (to inf, silently, as tf.cast)
-            return out if dtype == out.dtype else out.astype(dtype)
+        return _rounded(out, numpy_compute_dtype(self.dtype_policy) or np.dtype("float32"))
 
     def _call_on_device(self, inputs):
         from ..kernels import cuda_feedforward as gpu
@@ -168,9 +167,9 @@ class Embedding(Layer):
         table = device_weights(self, [self.embeddings], lambda: to_device(
             _rounded(self.embeddings.value(), dtype)), dtype)
         out = gpu.embed(indices, table)
-        # the mask from this host copy (attached, compute_mask is not called: the ids
-        # are copied to the host once)
-        return with_mask(out, given != 0) if self.mask_zero else out
+        # the mask from this host copy, attached (compute_mask is then not called: the
+        # ids are copied to the host once)
+        return with_mask(out, self.compute_mask(given)) if self.mask_zero else out
 
     def _call_output_shape(self, input_shape):
         # the lookup's shape: tf-keras's models take it from the call, which reads no

@@ -664,20 +664,18 @@ class RNN(Layer):
         # policy they are rounded to float16 (then computed in float32, see call)
         half = (self.compute_dtype == "float16" and np.dtype(x.dtype).kind == "f"
                 and np.dtype(x.dtype) != np.float16)
-        if not on_device:
-            if half:
-                with np.errstate(over="ignore"):  # (to inf, as tf.cast)
-                    x = x.astype(np.float16)
-            x = self._round_to_cell_dtype(x.astype(dtype, copy=False))
-        elif half:  # on the device (the projection reads float16 in place)
+        if half and on_device:
             from ..kernels.cuda import as_device_array, to_device
-            x = as_device_array(x)
-            if x.is_c_contiguous():
+            if as_device_array(x).is_c_contiguous():  # the projection reads it in place
                 from ..kernels.cuda_feedforward import cast
-                x = cast(x, np.float16)
-            else:  # (rare: a strided float32 view under a float16 policy)
-                with np.errstate(over="ignore"):
-                    x = to_device(np.asarray(to_host_array(x)).astype(np.float16))
+                return cast(as_device_array(x), np.float16), True
+        if half:  # on the host (and a strided device view: rare)
+            with np.errstate(over="ignore"):  # (to inf, as tf.cast)
+                x = np.asarray(to_host_array(x)).astype(np.float16)
+            if on_device:
+                return to_device(x), True
+        if not on_device:
+            x = self._round_to_cell_dtype(x.astype(dtype, copy=False))
         elif self._narrow_cell_dtype(np.dtype(x.dtype)) is not None:
             # rare (a float64 list of cells fed float64 device data): rounded on the host
             from ..kernels.cuda import to_device

@@ -93,10 +93,24 @@ def _single_input(x):
     return x
 
 
+def _unpack_x(data):
+    """``x`` of ``x``, ``(x,)``, ``(x, y)`` or ``(x, y, sample_weight)``, a list taken as
+    a tuple (tf-keras's ``unpack_x_y_sample_weight``)."""
+    if isinstance(data, list):
+        data = tuple(data)
+    if not isinstance(data, tuple):
+        return data
+    if not 1 <= len(data) <= 3:
+        raise ValueError("Data is expected to be in format `x`, `(x,)`, `(x, y)`, or "
+                         f"`(x, y, sample_weight)`, found: {data}")
+    return data[0]
+
+
 def _batches_of(x):
-    """The batches of ``x`` when it is an iterable of batches (a generator, an
-    iterator, a ``keras.utils.Sequence``-like object), each item's first element
-    where it is a tuple ``(x, y...)``; None for an array or a list/tuple of arrays."""
+    """The items of ``x`` when it is an iterable of batches (a generator, an iterator,
+    a ``keras.utils.Sequence``-like object), each ``x`` or a tuple ``(x, y...)`` as
+    :meth:`Sequential.predict_step` takes it; None for an array or a list/tuple of
+    arrays."""
     if isinstance(x, (np.ndarray, list, tuple, str, bytes, dict)) or hasattr(
             x, "__array__") or hasattr(x, "__cuda_array_interface__") or hasattr(
             x, "shape"):
@@ -107,7 +121,7 @@ def _batches_of(x):
         items = (x[i] for i in range(len(x)))
     else:
         return None
-    return (item[0] if isinstance(item, tuple) else item for item in items)
+    return items
 
 
 def _probe_builds(layer, shape):
@@ -685,7 +699,7 @@ class Sequential(Layer):
                 if steps is not None and len(parts) == steps:
                     break
                 parts.append(np.asarray(self.predict_step(batch)))
-                rank = np.ndim(_single_input(self._from_input_dict(batch)))
+                rank = np.ndim(_single_input(self._from_input_dict(_unpack_x(batch))))
             if not parts:
                 raise ValueError("Expected input data to be non-empty.")
             # tf-keras traces its predict function for batches of any shape
@@ -733,7 +747,8 @@ class Sequential(Layer):
         Parameters
         ----------
         data : array, or tuple
-            ``x``, or ``(x,)``, ``(x, y)`` or ``(x, y, sample_weight)`` (a list is
+            A batch as :meth:`predict` hands it on: ``x``, or an item ``(x,)``, ``(x,
+            y)`` or ``(x, y, sample_weight)`` of an iterable of batches (a list is
             taken as a tuple, as tf-keras's ``unpack_x_y_sample_weight``).
 
         Raises
@@ -741,19 +756,12 @@ class Sequential(Layer):
         ValueError
             For a tuple of another length.
         """
-        if isinstance(data, list):
-            data = tuple(data)
-        if isinstance(data, tuple):
-            if not 1 <= len(data) <= 3:
-                raise ValueError("Data is expected to be in format `x`, `(x,)`, `(x, y)`, "
-                                 f"or `(x, y, sample_weight)`, found: {data}")
-            data = data[0]
-        return self(data, training=False)
+        return self(_unpack_x(data), training=False)
 
     def predict_on_batch(self, x):
-        """The model's output for one batch ``x``, in inference mode (tf-keras
-        ``Model.predict_on_batch``)."""
-        return self(x, training=False)  # __call__ unpacks [x]
+        """The model's output for one batch ``x``, in inference mode, through
+        :meth:`predict_step` (tf-keras ``Model.predict_on_batch``)."""
+        return self.predict_step(x)
 
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, **kwargs):
         """Accepted and does nothing: numbarnn has no training, so there is nothing to
