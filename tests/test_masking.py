@@ -234,6 +234,30 @@ def test_device_arrays_are_masked_on_the_device_as_on_the_host(
         np.testing.assert_array_equal(mask_of(got), mask_of(want))
 
 
+def test_device_masking_copies_its_value_to_the_device_once(rng, monkeypatch):
+    """The mask value's device copy is kept across calls (no copy per call) and made
+    again when the value changes."""
+    skip_without_cuda()
+    from numbarnn.kernels import cuda
+    from numbarnn.kernels.cuda import to_device, to_host
+    x = rng.standard_normal((2, 5, 3)).astype("float32")
+    x[0, 1] = 1.5
+    x[1, 3] = 2.0
+    device_x = to_device(x)
+    copies = []
+    real = cuda.to_device
+    monkeypatch.setattr(cuda, "to_device", lambda a: copies.append(np.shape(a)) or real(a))
+    layer = nr.Masking(1.5)
+    for _ in range(3):
+        np.testing.assert_array_equal(to_host(layer(device_x)), layer(x))
+    assert copies == [(1,)]
+    layer.mask_value = 2.0
+    got = layer(device_x)
+    np.testing.assert_array_equal(got._keras_mask, np.any(x != 2.0, axis=-1))
+    np.testing.assert_array_equal(to_host(got), layer(x))
+    assert copies == [(1,), (1,)]
+
+
 @pytest.mark.parametrize("steps, features", [
     (2500, 1), (700, 3), (40, 64), (7, 300), (3, 1500), (4, 0)])
 @pytest.mark.parametrize("per_feature", [False, True])

@@ -564,7 +564,8 @@ def mask_steps(x, values):
     Parameters
     ----------
     x : floating device array, C-contiguous, (..., features)
-    values : numpy array of ``x``'s dtype, one value or one per feature
+    values : array of ``x``'s dtype, one value or one per feature: numpy, or a device
+        copy (which a caller keeps across calls: no copy per call)
 
     Returns
     -------
@@ -588,7 +589,8 @@ def mask_steps(x, values):
     elements = min(block_rows, steps) * features
     threads = min(ELEMENTWISE_THREADS, max(32, -(-elements // 32) * 32))
     _launch(kernels.mask_steps_kernel, max(1, -(-steps // block_rows)), threads, 0, rows,
-            to_device(np.ravel(values)), out, keep, block_rows)
+            values.ravel() if is_device_array(values) else to_device(np.ravel(values)),
+            out, keep, block_rows)
     return out.reshape(shape), keep.copy_to_host().reshape(shape[:-1])
 
 

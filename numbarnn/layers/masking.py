@@ -5,7 +5,7 @@ from ..engine.base_layer import Layer
 from ..engine.keras_mask import with_mask
 from ..engine.numerics import ieee_float
 from ..kernels.cuda_support import is_device_array
-from .host_compute import device_in_device_out
+from .host_compute import device_in_device_out, device_weights
 
 __all__ = ["Masking"]
 
@@ -102,12 +102,15 @@ class Masking(Layer):
 
     def call(self, inputs):
         if is_device_array(inputs):
-            from ..kernels.cuda import as_device_array, mask_steps
+            from ..kernels.cuda import as_device_array, mask_steps, to_device
             x = as_device_array(inputs)
             value = self._checked_value(x)
             if _kernel_takes(self, x, value):
-                # on the device, the mask (small) copied to the host for the next layers
-                return with_mask(*mask_steps(x, value))
+                # on the device, the mask (small) copied to the host for the next
+                # layers; the value's device copy kept while it stays the same
+                held = device_weights(self, [], lambda: to_device(np.ravel(value)),
+                                      value.dtype, value.tobytes())
+                return with_mask(*mask_steps(x, held))
         return self._call_on_host(inputs)
 
     @device_in_device_out  # (a device array this does not take: a host round trip)
