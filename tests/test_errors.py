@@ -158,6 +158,21 @@ def test_cell_without_call_or_state_size():
         nr.StackedRNNCells([NoCall()])
 
 
+def test_a_dict_state_size_is_a_type_error():
+    """tf-keras fails converting the dict's keys to shapes (TypeError); here the error
+    says what a state_size may be (numbarnn's said an initial_state did not fit)."""
+    class Keyed(nr.AbstractRNNCell):
+        state_size = {"a": 2, "b": 3}
+        output_size = 2
+
+        def call(self, inputs, states):
+            return inputs[:, :2], states
+
+    with pytest.raises(TypeError, match=r"state_size .* not a dict. Received: "
+                                        r"state_size=\{'a': 2, 'b': 3\}"):
+        nr.RNN(Keyed())(np.ones((2, 4, 3), "float32"))
+
+
 def test_constants_unsupported():
     with pytest.raises(ValueError, match="does not support constants"):
         nr.RNN(nr.SimpleRNNCell(2))(np.zeros((1, 2, 3), "float32"),

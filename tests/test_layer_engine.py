@@ -413,6 +413,33 @@ def test_sequential_without_input_calls_its_first_layer_on_several_arrays(rng):
     assert flat(rows).shape == (2, 2)
 
 
+def test_a_layer_built_by_a_sequential_gets_a_tensor_shape(rng):
+    """As a layer called directly (and as tf-keras's models): ``build`` gets a
+    TensorShape, so a ported layer's ``input_shape.as_list()`` works in a model."""
+    seen = []
+
+    class Scale(nr.Layer):
+        def build(self, input_shape):
+            seen.append(input_shape)
+            self.w = self.add_weight("w", shape=(input_shape.as_list()[-1],),
+                                     initializer="ones")
+
+        def call(self, inputs):
+            return inputs * self.w
+
+    x = rng.standard_normal((2, 4, 3)).astype("float32")
+    for make in (lambda: [Scale()], lambda: [nr.Input((4, 3)), Scale()],
+                 lambda: [nr.SimpleRNN(3, return_sequences=True), Scale()]):
+        seen.clear()
+        out = nr.Sequential(make())(x)  # (built as it is made, with an Input)
+        assert len(seen) == 1
+        assert type(seen[0]) is nr.layers.TensorShape and seen[0].rank == 3
+        assert out.shape == (2, 4, 3)
+    seen.clear()
+    nr.Sequential([Scale()]).build((None, 4, 3))
+    assert type(seen[0]) is nr.layers.TensorShape and seen[0] == (None, 4, 3)
+
+
 def test_sequential_pop_on_empty_model():
     model = nr.Sequential([nr.Dense(2)])
     assert model.pop() is None  # (tf-keras 2.x: None; Keras 3 returns the layer)

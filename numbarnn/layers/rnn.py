@@ -161,7 +161,10 @@ class RNN(Layer):
         as its loop path does. As in tf-keras, a
         model built from an input shape whose time dimension is ``None`` (a
         :class:`Sequential` with ``input_shape=(None, features)``) cannot hold an
-        unrolled layer: that raises ``ValueError``.
+        unrolled layer: that raises ``ValueError``. A cell that returns more states
+        than its ``state_size`` gives, or an array instead of ``(output, states)``, is a
+        ``ValueError`` with ``unroll`` too (tf-keras's unrolled loop passes the extra
+        states on, or unpacks the array's rows, where its loop path fails).
     time_major : bool
         Inputs (and masks) are ``[time, batch, ...]``.
     zero_output_for_mask : bool (keyword)

@@ -53,10 +53,15 @@ def state_shapes(state_size):
     Raises
     ------
     TypeError
-        For a size that is not an integer (``3.0``, ``"3"``), as tf.TensorShape.
+        For a size that is not an integer (``3.0``, ``"3"``), as tf.TensorShape, and
+        for a dict.
     ValueError
         For an unknown (None) or negative size.
     """
+    if isinstance(state_size, dict):  # (tf-keras fails converting its keys to shapes)
+        raise TypeError("A cell's state_size (and output_size) must be an integer, a "
+                        "TensorShape, or a list or tuple of them, not a dict. Received: "
+                        f"state_size={state_size!r}")
     out = []
     for s in flatten(state_size):
         if type(s) is int and s >= 0:  # the common case, on every call

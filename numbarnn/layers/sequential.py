@@ -411,8 +411,9 @@ class Sequential(Layer):
                     assert_input_compatibility(
                         layer.input_spec, _SymbolicInput(shape, self._symbolic_dtype()),
                         layer.name)
-                if not layer.built:
-                    layer._build_from_shapes(shape)
+                if not layer.built:  # (a TensorShape, as a layer called directly gets)
+                    layer._build_from_shapes(TensorShape(shape) if is_shape(shape)
+                                             else shape)
                 if (is_shape(shape) and _probe_builds(layer, shape)
                         and any(not sub.built
                                 for sub in layer._flatten_layers(include_self=False))):
