@@ -190,6 +190,7 @@ def _run(args):
     _import_modules(args.imports)
     model = _load_model(args.model)
     _check_input_rank(model, x, args)
+    _check_mask_reaches_model(model, args)
     _check_input_shape(model, x.shape, args.input)
     if args.batch_size is None:
         args.batch_size = _stateful_batch_size(model) or DEFAULT_BATCH_SIZE
@@ -382,17 +383,25 @@ def _load_model(path):
     _find_modules_in_working_directory()
     try:
         model = nr.load_model(path)
+    except OSError as err:  # a truncated or damaged HDF5 file (in a .keras too)
+        raise RunError("MODEL", "a readable model file", f"{path!r} ({err})") from err
     except (ValueError, TypeError, KeyError) as err:
         text = str(err)
         custom = any(sign in text for sign in ("custom_objects", "cannot be imported",
                                                "Could not deserialize"))
-        hint = (" - a custom class or function: give the module that registers it with "
-                "--import" if custom and "functional" not in text else "")
+        hint = (" - a class or function numbarnn does not have: a custom one, give the "
+                "module that registers it with --import (a tf-keras layer numbarnn does "
+                "not implement, such as LSTM, GRU or Lambda, cannot run here)"
+                if custom and "functional" not in text else "")
         raise RunError("MODEL", "a model file written by numbarnn.save_model or tf-keras's "
                        "model.save", f"{path!r} ({type(err).__name__}: {err}){hint}") from err
     if getattr(model, "layers", None) == []:
         raise RunError("MODEL", "a model with at least one layer",
                        f"{path!r} (a {type(model).__name__} with none)")
+    if not model.built:  # (a tf-keras model saved before its first call)
+        raise RunError("MODEL", "a model saved after it was built (with its weights)",
+                       f"{path!r} (saved unbuilt: it holds no weights, so its layers "
+                       "would run on fresh random ones)")
     if hasattr(model, "state_size") and not hasattr(model, "return_sequences"):
         raise RunError("MODEL", "a layer or model that takes (samples, time, features)",
                        f"{path!r} (a {type(model).__name__}: a cell runs one step; wrap "
@@ -415,11 +424,24 @@ def _check_input_rank(model, x, args):
                            "with an Embedding", f"{args.input!r} with shape {x.shape}")
         if args.mask_value is not None:
             raise RunError("--mask-value", "no --mask-value for token ids (the "
-                           "Embedding's mask_zero masks id 0; or give --mask)",
-                           str(args.mask_value))
+                           "Embedding's mask_zero masks id 0)", str(args.mask_value))
     elif x.ndim != 3:
         raise RunError("INPUT", "a 3-D array (samples, time, features)",
                        f"{args.input!r} with shape {x.shape}")
+
+
+def _check_mask_reaches_model(model, args):
+    """Refuse --mask / --mask-value where the model's first layer makes its own mask:
+    an Embedding or a Masking layer drops a mask it is given (as in tf-keras), so the
+    run would silently ignore it."""
+    from .layers.embedding import Embedding
+    from .layers.masking import Masking
+    first = _layers_in_order(model)[0]
+    given = ("--mask", args.mask) if args.mask else ("--mask-value", args.mask_value)
+    if given[1] is not None and isinstance(first, (Embedding, Masking)):
+        raise RunError(given[0], "a model whose first layer takes a mask (its first "
+                       f"layer, {type(first).__name__}, makes its own mask from the input "
+                       "and drops a given one)", str(given[1]))
 
 
 def _check_input_shape(model, x_shape, path):

@@ -329,6 +329,32 @@ def _case(name, files):
         nr.save_model(dense, d / "dense.npz")
         return [d / "dense.npz", x, "-o", out, "--return-sequences"], \
             ["--return-sequences", "recurrent"]
+    if name in ("mask into masking", "mask value into masking"):
+        # a Masking (or Embedding) first layer drops a given mask: refused, not ignored
+        nr.save_model(nr.Sequential([nr.Input((None, FEATURES)), nr.Masking(0.0),
+                                     nr.SimpleRNN(UNITS)]), d / "masking.npz")
+        option = (["--mask", _save(d / "mk.npy", files["mask"])] if name.startswith("mask ")
+                  else ["--mask-value", 7])
+        return [d / "masking.npz", x, "-o", out, *option], [option[0], "Masking"]
+    if name == "mask into embedding":
+        nr.save_model(nr.Sequential([nr.Input((None,), dtype="int32"), nr.Embedding(10, 3),
+                                     nr.SimpleRNN(UNITS)]), d / "embedding.npz")
+        ids = _save(d / "ids.npy", np.ones((SAMPLES, TIME), "int32"))
+        return [d / "embedding.npz", ids, "-o", out, "--mask",
+                _save(d / "mk.npy", files["mask"])], ["--mask", "Embedding"]
+    if name == "model saved unbuilt":
+        # tf-keras saves a model before its first call (no weights in the file);
+        # numbarnn's save_model refuses one, so the loaded model stands in here
+        nr.save_model(files["model"], d / "unbuilt.npz")
+        unbuilt, real = nr.Sequential([nr.SimpleRNN(UNITS)]), nr.load_model
+        files["monkeypatch"].setattr(nr, "load_model", lambda path: (
+            unbuilt if str(path).endswith("unbuilt.npz") else real(path)))
+        return [d / "unbuilt.npz", x, "-o", out], ["MODEL", "unbuilt", "no weights"]
+    if name == "model truncated h5":
+        folder = os.path.join(os.path.dirname(__file__), "data", "tf_keras_files")
+        with open(os.path.join(folder, "stack.h5"), "rb") as source:
+            (d / "cut.h5").write_bytes(source.read()[:3000])
+        return [d / "cut.h5", x, "-o", out], ["MODEL", "cut.h5", "truncated"]
     raise AssertionError(name)
 
 
@@ -339,14 +365,16 @@ ERROR_CASES = ["missing model", "not a model", "model is another npz", "missing 
                "mask npz several arrays", "mask shape", "mask dtype", "mask values",
                "mask and mask value", "output folder", "output extension",
                "output is input", "output write-protected", "batch size",
-               "return sequences without rnn"]
+               "return sequences without rnn", "mask into masking",
+               "mask value into masking", "mask into embedding", "model saved unbuilt",
+               "model truncated h5"]
 
 
 @pytest.mark.parametrize("name", ERROR_CASES)
 def test_bad_arguments_exit_2_with_one_line(files, name, capsys, monkeypatch):
     if name == "output write-protected" and os.geteuid() == 0:
         pytest.skip("root may write any file")
-    argv, words = _case(name, files)
+    argv, words = _case(name, dict(files, monkeypatch=monkeypatch))
     if name == "mask values":  # no chunk may run before the error
         import numbarnn.batch_run as batch_run
         monkeypatch.setattr(batch_run, "_call", lambda *a: pytest.fail("a chunk ran"))
