@@ -237,17 +237,19 @@ def test_float16_recurrent_layers_round_float_inputs_to_float16(rng, policy):
 
 def test_mixed_float16_dense_gives_tf_keras_bits():
     """Recorded from tf-keras 2.21 (CPU): Dense(4, dtype="mixed_float16") on these
-    weights, linear and softmax, as float16 bit patterns."""
-    x = [[0.14, 5.44, 4.9, -2.04, -1.19, -2.11], [2.28, -0.22, 2.99, -7.39, 6.27, -0.39],
-         [2.72, -0.55, -1.52, 1.85, 3.3, -0.81]]
-    kernel = [[-0.153, 0.686, -0.87, -1.514], [0.395, -0.671, -1.92, -0.814],
-              [-0.468, -1.193, -1.492, 0.037], [0.897, -0.233, -0.744, 0.385],
-              [0.717, -0.3, 0.545, 1.043], [-0.207, -0.814, 0.348, 0.248]]
-    bias = [1.099, -1.285, -0.662, -0.838]
-    recorded = {"linear": [[48447, 51218, 52378, 51160], [49556, 49656, 16433, 46701],
-                           [17758, 16385, 14064, 47332]],
-                "softmax": [[15355, 5228, 1, 5619], [7952, 7631, 15180, 11470],
-                            [15273, 10300, 7952, 6391]]}
+    weights, linear and softmax, as float16 bit patterns. (The data's products and
+    softmax values lie at least 5.7e-5 (relative) from a float16 rounding boundary, so
+    a float32 sum in any order, any machine's BLAS, rounds to the same bits.)"""
+    x = [[-1.58, 1.06, 2.43, -3.89, 3.07, 1.02], [3.13, 1.09, 4.65, -3.75, 7.1, 4.81],
+         [-2.4, 2.64, 1.78, -6.98, 2.38, -2.34]]
+    kernel = [[-0.25, -0.602, -0.428, 0.072], [0.097, -1.559, -0.269, -1.345],
+              [-1.271, -0.347, 0.855, 0.631], [-0.605, -0.71, -0.827, 0.143],
+              [0.937, 0.018, 0.693, 0.315], [1.504, -2.007, -2.131, -0.198]]
+    bias = [0.637, -0.411, 0.426, -1.174]
+    recorded = {"linear": [[17615, 48316, 17937, 48068], [18715, 51773, 14424, 15634],
+                           [16468, 17920, 19287, 49950]],
+                "softmax": [[13075, 4230, 14905, 4505], [15360, 0, 1061, 2119],
+                            [62, 2450, 15360, 0]]}
     for activation, bits in recorded.items():
         layer = nr.Dense(4, activation=activation, dtype="mixed_float16")
         layer.build((None, 6))
