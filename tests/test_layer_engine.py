@@ -414,6 +414,9 @@ def test_sequential_without_input_calls_its_first_layer_on_several_arrays(rng):
                                rtol=1e-6, atol=1e-7)
     np.testing.assert_allclose(model(x), dense(rnn(x)), rtol=1e-6, atol=1e-7)
     assert model.built
+    # predict_on_batch hands predict_step (x,): the list stays whole
+    np.testing.assert_allclose(model.predict_on_batch([x, h0]),
+                               dense(rnn(x, initial_state=h0)), rtol=1e-6, atol=1e-7)
     flat = nr.Sequential([nr.Dense(2)])
     rows = x[:, 0]
     for given in ([rows, rows], (rows, rows), [[1.0, 2.0]]):
@@ -588,7 +591,8 @@ def test_predict_step_unpacks_data_and_drives_predict(rng):
     np.testing.assert_array_equal(doubled.predict(x), 2 * want)
     np.testing.assert_array_equal(doubled.predict(x, batch_size=2), 2 * want)
     np.testing.assert_array_equal(doubled.predict_on_batch(x), 2 * want)
-    assert [len(d) for d in seen] == [5, 2, 2, 1, 5]  # the batches themselves
+    assert [len(d) for d in seen[:4]] == [5, 2, 2, 1]  # the batches themselves
+    assert type(seen[4]) is tuple and seen[4][0] is x  # (x,), as tf-keras's
     # an iterable's items reach it whole, as tf-keras hands them over: (x, y), (x,)
     seen.clear()
     y = np.zeros(3)

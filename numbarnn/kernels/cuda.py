@@ -37,6 +37,7 @@ from numba import cuda
 from . import cuda_launch
 from . import cuda_recurrence as kernels
 from . import plan
+from .cuda_elementwise import MASK_TILE
 from .cuda_support import is_device_array, is_numba_device_array
 from .scalar_math import ACTIVATION_CODES
 
@@ -525,6 +526,11 @@ def run_stack(levels, x, mask, states, go_backwards=False, zero_output_for_mask=
 ELEMENTWISE_THREADS = 256
 
 
+def elementwise_blocks(n):
+    """Blocks of ELEMENTWISE_THREADS threads covering ``n`` elements (one at least)."""
+    return max(1, -(-n // ELEMENTWISE_THREADS))
+
+
 def merge_directions(y, y_rev, mode, time_axis=None):
     """A bidirectional layer's merged output, on the device.
 
@@ -550,7 +556,7 @@ def merge_directions(y, y_rev, mode, time_axis=None):
     units = fwd.shape[2] + bwd.shape[2] if mode == "concat" else bwd.shape[2]
     out = cuda.device_array(fwd.shape[:2] + (units,), dtype=fwd.dtype)
     reverse_axis = -1 if time_axis is None else time_axis
-    blocks = max(1, -(-out.size // ELEMENTWISE_THREADS))
+    blocks = elementwise_blocks(out.size)
     _launch(kernels.merge_directions_kernel, blocks, ELEMENTWISE_THREADS, 0, fwd, bwd, out,
             kernels.MERGE_CODES[mode], reverse_axis)
     return out if y.ndim == 3 else out.reshape(out.shape[1:])
@@ -574,7 +580,6 @@ def mask_steps(x, values):
     keep : numpy bool array
         ``x``'s shape without the feature axis.
     """
-    from .cuda_elementwise import MASK_TILE
     x = as_device_array(x)
     shape = tuple(x.shape)  # (the simulator's shapes take no negative index)
     steps, features = math.prod(shape[:-1]), shape[-1]

@@ -56,8 +56,8 @@ def merge_directions_kernel(y, y_rev, out, mode, reverse_axis):
     elif mode == 1:
         out[a, b, u] = _wide(y[a, b, u]) + _wide(y_rev[ra, rb, u])
     elif mode == 2:
-        out[a, b, u] = _wide(y[a, b, u]) + _wide(y_rev[ra, rb, u])
-        out[a, b, u] = _wide(out[a, b, u]) * 0.5  # the sum rounded to out's dtype, halved
+        # the sum rounded to out's dtype (in a register), then halved
+        out[a, b, u] = out.dtype.type(_wide(y[a, b, u]) + _wide(y_rev[ra, rb, u])) * 0.5
     elif mode == 3:
         out[a, b, u] = _wide(y[a, b, u]) * _wide(y_rev[ra, rb, u])
     else:

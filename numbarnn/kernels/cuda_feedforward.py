@@ -20,6 +20,7 @@ import numpy as np
 from numba import cuda
 
 from . import cuda as engine
+from .cuda import ELEMENTWISE_THREADS as THREADS, elementwise_blocks as _blocks
 from .cuda_common import SIMULATED
 from .cuda_elementwise import (RELU_FAMILY_CODES, SOFTMAX_THREADS, activate_kernel,
                                 cast_kernel, gather_rows_kernel, prelu_kernel,
@@ -36,15 +37,10 @@ DENSE_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 # A lookup only copies values: float16 (a mixed policy's compute dtype) as well.
 LOOKUP_DTYPES = DENSE_DTYPES + (np.dtype(np.float16),)
 
-THREADS = 256
 LINEAR = ACTIVATION_CODES["linear"]
 # softmax_rows_kernel's threads per block (a row's): a warp to SOFTMAX_THREADS on a GPU;
 # in the simulator, where each is a Python thread, 2 to 8 (a row still wider than them)
 SOFTMAX_MIN_THREADS, SOFTMAX_MAX_THREADS = (2, 8) if SIMULATED else (32, SOFTMAX_THREADS)
-
-
-def _blocks(n):
-    return max(1, -(-n // THREADS))
 
 
 def _map(kernel, x, dtype, *args):

@@ -105,21 +105,20 @@ class Dense(Layer):
         if x.dtype != compute:
             x = x.astype(compute)
         # The result has the input's (compute) dtype, as in tf-keras. In float16 (the
-        # mixed_float16 policy) each step rounds as tf-keras's: the kernel read as
-        # float16 (its AutoCastVariable), the product accumulated in float32 and
-        # rounded, the float16 bias added (rounded), the activation of those values.
+        # mixed_float16 policy) each step rounds as tf-keras's: the weights read as
+        # float16 (their autocast, as AutoCastVariables), the product accumulated in
+        # float32 and rounded, the float16 bias added (rounded), the activation of
+        # those values.
         work = np.promote_types(x.dtype, np.float32)
-        kernel = self.kernel.value()
-        if x.dtype == np.float16:
-            kernel = kernel.astype(np.float16)
         # One GEMM of all the rows: numpy's matmul of a 3-D by a 2-D array runs one
         # product per leading index, 2-3x slower at (64, 200, 128) x 256.
         lead = x.shape[:-1]
         rows = x.reshape((math.prod(lead), x.shape[-1])) if x.ndim > 2 else x
-        out = np.matmul(rows.astype(work, copy=False), kernel.astype(work, copy=False))
+        out = np.matmul(rows.astype(work, copy=False),
+                        self.kernel._operand().astype(work, copy=False))
         out = out.reshape(lead + (self.units,)).astype(x.dtype, copy=False)
         if self.bias is not None:
-            out = out + self.bias.value().astype(x.dtype, copy=False)
+            out = out + self.bias._operand()
         if isinstance(self.activation, Layer):
             # an activation layer keeps its own dtype policy, as in tf-keras: it gets
             # the product in the input's dtype and answers in its compute dtype

@@ -4,7 +4,6 @@ import numpy as np
 from ..engine.base_layer import Layer
 from ..engine.keras_mask import with_mask
 from ..engine.numerics import ieee_float
-from ..kernels.cuda_support import is_device_array
 from .host_compute import device_in_device_out, device_weights
 
 __all__ = ["Masking"]
@@ -100,25 +99,24 @@ class Masking(Layer):
     def compute_mask(self, inputs, mask=None):
         return self._keep(inputs)
 
-    def call(self, inputs):
-        if is_device_array(inputs):
-            from ..kernels.cuda import as_device_array, mask_steps, to_device
-            x = as_device_array(inputs)
-            value = self._checked_value(x)
-            if _kernel_takes(self, x, value):
-                # on the device, the mask (small) copied to the host for the next
-                # layers; the value's device copy kept while it stays the same
-                held = device_weights(self, [], lambda: to_device(np.ravel(value)),
-                                      value.dtype, value.tobytes())
-                return with_mask(*mask_steps(x, held))
-        return self._call_on_host(inputs)
-
-    @device_in_device_out  # (a device array this does not take: a host round trip)
+    @device_in_device_out  # (a device array the kernel does not take: a host round trip)
     @ieee_float  # inf * 0 is NaN, as in tf-keras
-    def _call_on_host(self, inputs):
+    def call(self, inputs):
         x = np.asarray(inputs)
         keep = self._keep(x)
         return with_mask(x * keep[..., None].astype(x.dtype), keep)
+
+    def _call_on_device(self, inputs):
+        """On the device where the kernel takes ``inputs`` (see ``_kernel_takes``), the
+        mask (small) copied to the host for the next layers; else None."""
+        from ..kernels.cuda import mask_steps, to_device
+        value = self._checked_value(inputs)
+        if not _kernel_takes(self, inputs, value):
+            return None
+        # the value's device copy, kept while it stays the same
+        held = device_weights(self, [], lambda: to_device(np.ravel(value)),
+                              value.dtype, value.tobytes())
+        return with_mask(*mask_steps(inputs, held))
 
     def compute_output_shape(self, input_shape):
         return input_shape

@@ -761,8 +761,9 @@ class Sequential(Layer):
 
     def predict_on_batch(self, x):
         """The model's output for one batch ``x``, in inference mode, through
-        :meth:`predict_step` (tf-keras ``Model.predict_on_batch``)."""
-        return self.predict_step(x)
+        :meth:`predict_step` (tf-keras ``Model.predict_on_batch``, which hands it
+        ``(x,)``: a list ``x`` stays whole, ``[x, h0]`` an RNN's initial state)."""
+        return self.predict_step((x,))
 
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, **kwargs):
         """Accepted and does nothing: numbarnn has no training, so there is nothing to
